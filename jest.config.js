@@ -1,0 +1,32 @@
+/**
+ * One jest run over every workspace. Tests import sibling packages from their
+ * TypeScript sources (moduleNameMapper), so a test never needs a prior build;
+ * `npm test` still runs `tsc -b` first because ts-jest here only transpiles.
+ */
+const workspaces = {
+  protocol: 'packages/protocol',
+  query: 'packages/query',
+  privacy: 'packages/privacy',
+  trust: 'packages/trust',
+  catalogue: 'packages/catalogue',
+  synthetic: 'packages/synthetic',
+  cli: 'packages/cli',
+  node: 'node',
+  coordinator: 'coordinator',
+};
+
+export default {
+  testEnvironment: 'node',
+  extensionsToTreatAsEsm: ['.ts'],
+  transform: { '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: '<rootDir>/tsconfig.jest.json' }] },
+  moduleNameMapper: {
+    ...Object.fromEntries(
+      Object.entries(workspaces).map(([name, dir]) => [`^@biospec/${name}$`, `<rootDir>/${dir}/src/index.ts`]),
+    ),
+    '^(\\.{1,2}/.*)\\.js$': '$1',
+  },
+  roots: ['<rootDir>/packages', '<rootDir>/node', '<rootDir>/coordinator', '<rootDir>/test'],
+  testMatch: ['**/src/**/*.test.ts'],
+  testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+  testTimeout: 30000,
+};

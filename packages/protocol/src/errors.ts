@@ -1,0 +1,146 @@
+import { status as GrpcStatus } from '@grpc/grpc-js';
+
+/**
+ * Every failure the federation reports has one of these codes. The code, not
+ * the message, decides the gRPC and HTTP status (see {@link grpcStatusOf}).
+ */
+export const ERROR_CODES = [
+  'INVALID_QUERY',
+  'INVALID_DATA',
+  'INVALID_CONFIG',
+  'INVALID_ARGUMENT',
+  'UNAUTHENTICATED',
+  'PERMISSION_DENIED',
+  'NOT_FOUND',
+  'ALREADY_EXISTS',
+  'FAILED_PRECONDITION',
+  'BUDGET_EXHAUSTED',
+  'RATE_LIMITED',
+  'TOO_LARGE',
+  'UNAVAILABLE',
+  'DEADLINE_EXCEEDED',
+  'INTERNAL',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** One problem found in input data or a query, located as precisely as possible. */
+export interface Issue {
+  /** 1-based line in the source file, when the input is a file. */
+  line?: number;
+  /** Field, column, JSON path or resource path the problem is in. */
+  field?: string;
+  message: string;
+}
+
+/** The one error type of the project: a stable code, a safe message, optional located issues. */
+export class BiospecError extends Error {
+  override readonly name: string;
+  readonly code: ErrorCode;
+  readonly issues: readonly Issue[];
+
+  constructor(code: ErrorCode, message: string, options: { issues?: readonly Issue[]; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.name = `BiospecError[${code}]`;
+    this.issues = options.issues ?? [];
+  }
+
+  /** Normalises anything thrown into a BiospecError; unknown failures become INTERNAL. */
+  static from(reason: unknown): BiospecError {
+    if (reason instanceof BiospecError) return reason;
+    return new BiospecError('INTERNAL', 'internal error', { cause: reason });
+  }
+}
+
+export function isBiospecError(value: unknown): value is BiospecError {
+  return value instanceof BiospecError;
+}
+
+const GRPC: Record<ErrorCode, GrpcStatus> = {
+  INVALID_QUERY: GrpcStatus.INVALID_ARGUMENT,
+  INVALID_DATA: GrpcStatus.INVALID_ARGUMENT,
+  INVALID_CONFIG: GrpcStatus.FAILED_PRECONDITION,
+  INVALID_ARGUMENT: GrpcStatus.INVALID_ARGUMENT,
+  UNAUTHENTICATED: GrpcStatus.UNAUTHENTICATED,
+  PERMISSION_DENIED: GrpcStatus.PERMISSION_DENIED,
+  NOT_FOUND: GrpcStatus.NOT_FOUND,
+  ALREADY_EXISTS: GrpcStatus.ALREADY_EXISTS,
+  FAILED_PRECONDITION: GrpcStatus.FAILED_PRECONDITION,
+  BUDGET_EXHAUSTED: GrpcStatus.RESOURCE_EXHAUSTED,
+  RATE_LIMITED: GrpcStatus.RESOURCE_EXHAUSTED,
+  TOO_LARGE: GrpcStatus.RESOURCE_EXHAUSTED,
+  UNAVAILABLE: GrpcStatus.UNAVAILABLE,
+  DEADLINE_EXCEEDED: GrpcStatus.DEADLINE_EXCEEDED,
+  INTERNAL: GrpcStatus.INTERNAL,
+};
+
+const HTTP: Record<ErrorCode, number> = {
+  INVALID_QUERY: 400,
+  INVALID_DATA: 400,
+  INVALID_CONFIG: 500,
+  INVALID_ARGUMENT: 400,
+  UNAUTHENTICATED: 401,
+  PERMISSION_DENIED: 403,
+  NOT_FOUND: 404,
+  ALREADY_EXISTS: 409,
+  FAILED_PRECONDITION: 412,
+  BUDGET_EXHAUSTED: 429,
+  RATE_LIMITED: 429,
+  TOO_LARGE: 413,
+  UNAVAILABLE: 503,
+  DEADLINE_EXCEEDED: 504,
+  INTERNAL: 500,
+};
+
+/** The gRPC status a code is answered with. The only place this mapping lives. */
+export function grpcStatusOf(code: ErrorCode): GrpcStatus {
+  return GRPC[code];
+}
+
+/** The HTTP status a code is answered with. The only place this mapping lives. */
+export function httpStatusOf(code: ErrorCode): number {
+  return HTTP[code];
+}
+
+/** Decodes a gRPC status received from a peer back into our code (client edge). */
+export function codeOfGrpcStatus(status: number): ErrorCode {
+  switch (status) {
+    case GrpcStatus.INVALID_ARGUMENT:
+      return 'INVALID_ARGUMENT';
+    case GrpcStatus.UNAUTHENTICATED:
+      return 'UNAUTHENTICATED';
+    case GrpcStatus.PERMISSION_DENIED:
+      return 'PERMISSION_DENIED';
+    case GrpcStatus.NOT_FOUND:
+      return 'NOT_FOUND';
+    case GrpcStatus.ALREADY_EXISTS:
+      return 'ALREADY_EXISTS';
+    case GrpcStatus.FAILED_PRECONDITION:
+      return 'FAILED_PRECONDITION';
+    case GrpcStatus.RESOURCE_EXHAUSTED:
+      return 'BUDGET_EXHAUSTED';
+    case GrpcStatus.UNAVAILABLE:
+      return 'UNAVAILABLE';
+    case GrpcStatus.DEADLINE_EXCEEDED:
+      return 'DEADLINE_EXCEEDED';
+    default:
+      return 'INTERNAL';
+  }
+}
+
+/** Shape of an error handed to a grpc-js callback: grpc-js sends `code` as the status. */
+export function toGrpcError(reason: unknown): { code: GrpcStatus; details: string; message: string } {
+  const err = BiospecError.from(reason);
+  const located = err.issues.length > 0 ? `: ${err.issues.map(formatIssue).join('; ')}` : '';
+  const details = `${err.code}: ${err.message}${located}`;
+  return { code: grpcStatusOf(err.code), details, message: details };
+}
+
+/** "line 12, field sex: unknown value 'x'" */
+export function formatIssue(issue: Issue): string {
+  const where = [issue.line !== undefined ? `line ${issue.line}` : '', issue.field ? `field ${issue.field}` : '']
+    .filter(Boolean)
+    .join(', ');
+  return where ? `${where}: ${issue.message}` : issue.message;
+}

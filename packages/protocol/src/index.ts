@@ -1,0 +1,35 @@
+export * from './errors.js';
+export {
+  Disclosure,
+  DisclosureKind,
+  ReleasedFigure,
+  Stratum,
+  disclosureKindFromJSON,
+  disclosureKindToJSON,
+} from './generated/biospecimen/v1/disclosure.js';
+export {
+  CountRequest,
+  CountResponse,
+  DescribeRequest,
+  DescribeResponse,
+  NodeResult,
+  NodeServiceClient,
+  NodeServiceService,
+  type NodeServiceServer,
+} from './generated/biospecimen/v1/node.js';
+export {
+  CoordinatorServiceClient,
+  CoordinatorServiceService,
+  FederatedCountRequest,
+  FederatedCountResponse,
+  ListNodesRequest,
+  ListNodesResponse,
+  MergedStratum,
+  MergedTotal,
+  NodeInfo,
+  SiteResult,
+  SiteStatus,
+  siteStatusFromJSON,
+  siteStatusToJSON,
+  type CoordinatorServiceServer,
+} from './generated/biospecimen/v1/coordinator.js';
