@@ -9,6 +9,7 @@ const workspaces = {
   privacy: 'packages/privacy',
   trust: 'packages/trust',
   catalogue: 'packages/catalogue',
+  fhir: 'packages/fhir',
   synthetic: 'packages/synthetic',
   cli: 'packages/cli',
   node: 'node',
