@@ -11,6 +11,7 @@ const workspaces = {
   catalogue: 'packages/catalogue',
   fhir: 'packages/fhir',
   synthetic: 'packages/synthetic',
+  federation: 'packages/federation',
   cli: 'packages/cli',
   node: 'node',
   coordinator: 'coordinator',

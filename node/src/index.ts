@@ -1,1 +1,5 @@
-export {};
+export * from './config.js';
+export * from './init-node.js';
+export * from './count-pipeline.js';
+export * from './open-node.js';
+export * from './grpc-server.js';

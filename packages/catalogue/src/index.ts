@@ -1,1 +1,17 @@
-export {};
+export { openCatalogue } from './catalogue.js';
+export type { Catalogue, CatalogueSummary, OpenOptions, TrueCount } from './catalogue.js';
+export type { ImportOptions, ImportReport } from './import.js';
+export { MAX_REPORTED_ISSUES } from './import.js';
+export type { CatalogueEvent } from './events.js';
+export { compileCount, compileExpr } from './compile.js';
+export type { CompiledCount, CountRow, SqlValue } from './compile.js';
+export { readCsv, importCsv, REQUIRED_FIELDS, OPTIONAL_FIELDS } from './csv.js';
+export type { CsvOptions } from './csv.js';
+export { loadColumnMapping, parseColumnMapping, columnMappingSchema } from './column-mapping.js';
+export type { ColumnMapping } from './column-mapping.js';
+export { migrate, MIGRATIONS, SCHEMA_VERSION } from './migrations.js';
+export type { Migration } from './migrations.js';
+export { checkRecord } from './specimen-rules.js';
+export type { FieldIssue } from './specimen-rules.js';
+export { partialDateSpan, DATE_FORMATS } from './partial-date.js';
+export type { DateFormat } from './partial-date.js';

@@ -103,32 +103,6 @@ export function httpStatusOf(code: ErrorCode): number {
   return HTTP[code];
 }
 
-/** Decodes a gRPC status received from a peer back into our code (client edge). */
-export function codeOfGrpcStatus(status: number): ErrorCode {
-  switch (status) {
-    case GrpcStatus.INVALID_ARGUMENT:
-      return 'INVALID_ARGUMENT';
-    case GrpcStatus.UNAUTHENTICATED:
-      return 'UNAUTHENTICATED';
-    case GrpcStatus.PERMISSION_DENIED:
-      return 'PERMISSION_DENIED';
-    case GrpcStatus.NOT_FOUND:
-      return 'NOT_FOUND';
-    case GrpcStatus.ALREADY_EXISTS:
-      return 'ALREADY_EXISTS';
-    case GrpcStatus.FAILED_PRECONDITION:
-      return 'FAILED_PRECONDITION';
-    case GrpcStatus.RESOURCE_EXHAUSTED:
-      return 'BUDGET_EXHAUSTED';
-    case GrpcStatus.UNAVAILABLE:
-      return 'UNAVAILABLE';
-    case GrpcStatus.DEADLINE_EXCEEDED:
-      return 'DEADLINE_EXCEEDED';
-    default:
-      return 'INTERNAL';
-  }
-}
-
 /** Shape of an error handed to a grpc-js callback: grpc-js sends `code` as the status. */
 export function toGrpcError(reason: unknown): { code: GrpcStatus; details: string; message: string } {
   const err = BiospecError.from(reason);

@@ -1,4 +1,5 @@
 export * from './errors.js';
+export * from './grpc-credentials.js';
 export {
   Disclosure,
   DisclosureKind,

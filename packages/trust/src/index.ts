@@ -1,1 +1,46 @@
-export {};
+export {
+  SIGNING_ALGORITHM,
+  createKeyRing,
+  generateSigningKey,
+  importSigningKey,
+  type KeyRing,
+  type RingKey,
+  type SigningKey,
+} from './keys.js';
+export { createReplayCache, type ReplayCache } from './replay-cache.js';
+export { DEFAULT_MAX_TOKEN_BYTES } from './compact-jws.js';
+export {
+  DEFAULT_CLOCK_SKEW_SECONDS,
+  DEFAULT_QUERY_LIFETIME_SECONDS,
+  MAX_QUERY_LIFETIME_SECONDS,
+  QUERY_TOKEN_TYPE,
+  signQuery,
+  verifyQuery,
+  type QueryClaims,
+  type SignQueryInput,
+  type VerifyQueryOptions,
+} from './query-token.js';
+export { RESULT_TOKEN_TYPE, signResult, verifyResult, type VerifyResultOptions } from './result-token.js';
+export { ResultBundleSchema, verifyBundle, type ResultBundle, type SiteVerification } from './bundle.js';
+export {
+  DEFAULT_RESEARCHER_TOKEN_LIFETIME_SECONDS,
+  RESEARCHER_ROLES,
+  createResearcherVerifier,
+  issueResearcherToken,
+  type IssueResearcherTokenInput,
+  type LocalIssuer,
+  type RemoteIssuer,
+  type ResearcherIdentity,
+  type ResearcherRole,
+  type ResearcherVerifier,
+  type ResearcherVerifierOptions,
+} from './researcher-token.js';
+export {
+  GENESIS_HASH,
+  createAuditLog,
+  type AuditEntry,
+  type AuditInput,
+  type AuditListOptions,
+  type AuditLog,
+  type ChainVerification,
+} from './audit-log.js';

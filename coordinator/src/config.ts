@@ -1,0 +1,103 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { BiospecError } from '@biospec/protocol';
+
+const ClientTlsSchema = z
+  .object({ ca: z.string().min(1).optional(), cert: z.string().min(1).optional(), key: z.string().min(1).optional() })
+  .strict();
+
+const MemberSchema = z
+  .object({
+    id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lowercase letters, digits and dashes, at most 63'),
+    name: z.string().min(1),
+    /** host:port of the node's gRPC server. */
+    endpoint: z.string().regex(/^[^\s:]+:\d{1,5}$/, 'host:port'),
+    /** JWKS file of the node's public signing keys (pinned). */
+    jwks: z.string().min(1),
+    /** TLS to this node; overrides `nodeTls`. */
+    tls: ClientTlsSchema.optional(),
+  })
+  .strict();
+
+const IssuerSchema = z.union([
+  z.object({ issuer: z.string().min(1), audience: z.string().min(1), jwks: z.string().min(1) }).strict(),
+  z.object({ issuer: z.string().min(1), audience: z.string().min(1), jwksUri: z.url() }).strict(),
+]);
+
+/** The coordinator's config file (`coordinator.json`). Paths are relative to the file. */
+export const CoordinatorConfigSchema = z
+  .object({
+    /** `iss` of every query the coordinator signs; nodes see it. */
+    coordinatorId: z.string().min(1).default('coordinator'),
+    grpcListen: z.string().regex(/^[^\s:]+:\d{1,5}$/, 'host:port').default('127.0.0.1:50050'),
+    httpListen: z.string().regex(/^[^\s:]+:\d{1,5}$/, 'host:port').default('127.0.0.1:8080'),
+    /** Private signing key (JWK) used for queries and researcher tokens. */
+    signingKey: z.string().default('coordinator-key.jwk.json'),
+    /** Earlier public keys still published while nodes move to a new key (rotation). */
+    retiredKeys: z.string().optional(),
+    /** Secret that turns researcher identities into the pseudonyms nodes see. */
+    pseudonymSecret: z.string().default('pseudonym-secret'),
+    nodes: z.array(MemberSchema).default([]),
+    /** Who may sign researcher tokens. The coordinator itself always may (issuer = coordinatorId). */
+    researcherIssuers: z.array(IssuerSchema).default([]),
+    /** Audience of researcher tokens the coordinator issues. */
+    researcherAudience: z.string().default('biospec-coordinator'),
+    defaultDeadlineMs: z.number().int().min(100).max(120000).default(5000),
+    queryLifetimeSeconds: z.number().int().min(10).max(300).default(120),
+    rateLimits: z
+      .array(z.object({ limit: z.number().int().min(1), windowSeconds: z.number().int().min(1) }).strict())
+      .default([
+        { limit: 10, windowSeconds: 60 },
+        { limit: 200, windowSeconds: 36000 },
+      ]),
+    /** TLS for connections to nodes; mutual when cert and key are set. */
+    nodeTls: ClientTlsSchema.optional(),
+    /** TLS for the researcher-facing gRPC server. */
+    tls: z.object({ cert: z.string(), key: z.string(), ca: z.string().optional(), requireClientCert: z.boolean().default(false) }).strict().optional(),
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    const seen = new Set<string>();
+    c.nodes.forEach((n, i) => {
+      if (seen.has(n.id)) ctx.addIssue({ code: 'custom', path: ['nodes', i, 'id'], message: `duplicate node id ${n.id}` });
+      seen.add(n.id);
+    });
+  });
+
+export type CoordinatorConfig = z.infer<typeof CoordinatorConfigSchema> & { baseDir: string; file?: string };
+
+export function parseCoordinatorConfig(input: unknown, baseDir: string): CoordinatorConfig {
+  const parsed = CoordinatorConfigSchema.safeParse(input);
+  if (!parsed.success) {
+    throw new BiospecError('INVALID_CONFIG', 'coordinator config is invalid', {
+      issues: parsed.error.issues.map((i) => ({ field: i.path.join('.') || '(root)', message: i.message })),
+    });
+  }
+  const c = parsed.data;
+  const at = (p: string) => path.resolve(baseDir, p);
+  const tlsAt = <T extends { ca?: string | undefined; cert?: string | undefined; key?: string | undefined }>(t: T | undefined) =>
+    t && { ...t, ca: t.ca && at(t.ca), cert: t.cert && at(t.cert), key: t.key && at(t.key) };
+  return {
+    ...c,
+    baseDir,
+    signingKey: at(c.signingKey),
+    retiredKeys: c.retiredKeys && at(c.retiredKeys),
+    pseudonymSecret: at(c.pseudonymSecret),
+    nodes: c.nodes.map((n) => ({ ...n, jwks: at(n.jwks), tls: tlsAt(n.tls) })),
+    researcherIssuers: c.researcherIssuers.map((i) => ('jwks' in i ? { ...i, jwks: at(i.jwks) } : i)),
+    nodeTls: tlsAt(c.nodeTls),
+    tls: c.tls && { ...c.tls, cert: at(c.tls.cert), key: at(c.tls.key), ca: c.tls.ca && at(c.tls.ca) },
+  };
+}
+
+export function loadCoordinatorConfig(file: string): CoordinatorConfig {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (cause) {
+    throw new BiospecError('INVALID_CONFIG', `cannot read coordinator config ${file}: ${(cause as Error).message}`, { cause });
+  }
+  return { ...parseCoordinatorConfig(raw, path.dirname(path.resolve(file))), file: path.resolve(file) };
+}

@@ -1,0 +1,140 @@
+import { Metadata } from '@grpc/grpc-js';
+import { createHmac } from 'node:crypto';
+import type { Logger } from 'pino';
+import {
+  BiospecError,
+  DisclosureKind,
+  FederatedCountResponse,
+  SiteStatus,
+  type CountResponse,
+  type NodeResult,
+  type SiteResult,
+} from '@biospec/protocol';
+import { canonicalJson, canonicalise, isUseCategory, parseQuery, queryHash, USE_CATEGORIES, type Query } from '@biospec/query';
+import type { RateLimiter } from '@biospec/privacy';
+import { signQuery, verifyResult, type ResearcherIdentity, type SigningKey } from '@biospec/trust';
+import { fanOut, mergeFigures, mergeStrata } from '@biospec/federation';
+import type { Member } from './members.js';
+
+/** A researcher's federated question, as it arrives over gRPC or REST. */
+export interface FederatedCountInput {
+  query: unknown;
+  purpose: string;
+  project: string;
+  deadlineMs?: number;
+}
+
+export interface FederatedCountComponents {
+  coordinatorId: string;
+  signingKey: SigningKey;
+  members: () => readonly Member[];
+  pseudonymSecret: Uint8Array;
+  rateLimiter: RateLimiter;
+  defaultDeadlineMs: number;
+  queryLifetimeSeconds: number;
+  logger: Logger;
+  onSiteAnswered?: (nodeId: string, status: SiteStatus, latencyMs: number) => void;
+}
+
+const MAX_DEADLINE_MS = 120_000;
+
+/**
+ * The coordinator's path for one question: authenticate (done by the caller),
+ * validate and canonicalise, rate-limit, sign one token per site, fan out with
+ * a deadline, verify every signed answer, merge. No specimen row ever passes here.
+ */
+export function createFederatedCount(c: FederatedCountComponents) {
+  /** Nodes see a stable pseudonym, never the researcher's login. */
+  const pseudonymOf = (identity: ResearcherIdentity) =>
+    'r-' + createHmac('sha256', c.pseudonymSecret).update(`${identity.issuer}\n${identity.subject}`).digest('hex').slice(0, 24);
+
+  async function askSite(member: Member, deadline: Date, signed: { token: string; hash: string }): Promise<{ result: NodeResult; signedResult: string }> {
+    const response = await new Promise<CountResponse>((resolve, reject) =>
+      member.client.count({ signedQuery: signed.token }, new Metadata(), { deadline }, (err, res) => (err ? reject(err) : resolve(res))),
+    );
+    try {
+      const result = await verifyResult(response.signedResult, member.keys, { expectedNodeId: member.id, expectedQueryHash: signed.hash });
+      return { result, signedResult: response.signedResult };
+    } catch (cause) {
+      throw Object.assign(new Error(`answer does not verify: ${(cause as Error).message}`), { cause });
+    }
+  }
+
+  return async function federatedCount(identity: ResearcherIdentity, input: FederatedCountInput): Promise<FederatedCountResponse> {
+    const started = Date.now();
+    const query: Query = canonicalise(parseQuery(input.query));
+    if (!isUseCategory(input.purpose)) {
+      throw new BiospecError('INVALID_ARGUMENT', `purpose must be one of ${USE_CATEGORIES.join(', ')}`, {
+        issues: [{ field: 'purpose', message: `unknown research purpose '${input.purpose}'` }],
+      });
+    }
+    if (!input.project.trim()) {
+      throw new BiospecError('INVALID_ARGUMENT', 'project is required', { issues: [{ field: 'project', message: 'empty' }] });
+    }
+    c.rateLimiter.take(identity.subject);
+    const hash = queryHash(query);
+    const researcher = pseudonymOf(identity);
+    const deadlineMs = Math.min(input.deadlineMs && input.deadlineMs > 0 ? input.deadlineMs : c.defaultDeadlineMs, MAX_DEADLINE_MS);
+    const deadline = new Date(started + deadlineMs);
+    const members = c.members();
+
+    const outcomes = await fanOut(
+      members,
+      async (member, siteDeadline) => {
+        const token = await signQuery(
+          {
+            query,
+            purpose: input.purpose,
+            researcher,
+            project: input.project,
+            audience: member.id,
+            issuer: c.coordinatorId,
+            lifetimeSeconds: c.queryLifetimeSeconds,
+          },
+          c.signingKey,
+        );
+        return askSite(member, siteDeadline, { token, hash });
+      },
+      { deadline },
+    );
+
+    const sites: SiteResult[] = outcomes.map((o) => {
+      const base = { nodeId: o.site.id, nodeName: o.site.name, latencyMs: Math.round(o.latencyMs) };
+      if (!o.ok) {
+        c.onSiteAnswered?.(o.site.id, o.failure.status, o.latencyMs);
+        return { ...base, status: o.failure.status, message: o.failure.message, strata: [], signedResult: '', dataEpoch: 0 };
+      }
+      const { result, signedResult } = o.value;
+      const held = result.total?.disclosure?.kind === DisclosureKind.DISCLOSURE_KIND_HELD;
+      const status = held ? SiteStatus.SITE_STATUS_HELD : SiteStatus.SITE_STATUS_OK;
+      c.onSiteAnswered?.(o.site.id, status, o.latencyMs);
+      return {
+        ...base,
+        status,
+        message: held ? 'held for steward review' : '',
+        ...(result.total ? { total: result.total } : {}),
+        strata: result.strata,
+        signedResult,
+        dataEpoch: result.dataEpoch,
+      };
+    });
+
+    const answered = sites.filter((s) => s.status === SiteStatus.SITE_STATUS_OK);
+    const response: FederatedCountResponse = {
+      queryHash: hash,
+      canonicalQueryJson: canonicalJson(query),
+      unit: query.unit,
+      total: mergeFigures(answered.flatMap((s) => (s.total ? [s.total] : []))),
+      sites,
+      strata: mergeStrata(answered.map((s) => s.strata)),
+      elapsedMs: Date.now() - started,
+    };
+    c.logger.info(
+      { queryHash: hash, researcher, sites: sites.map((s) => `${s.nodeId}:${s.status}`), elapsedMs: response.elapsedMs },
+      'federated count',
+    );
+    return response;
+  };
+}
+
+export type FederatedCount = ReturnType<typeof createFederatedCount>;

@@ -1,0 +1,77 @@
+import { Server, type ServerUnaryCall, type sendUnaryData } from '@grpc/grpc-js';
+import { HealthImplementation } from 'grpc-health-check';
+import {
+  BiospecError,
+  CoordinatorServiceService,
+  serverCredentials,
+  toGrpcError,
+  type CoordinatorServiceServer,
+} from '@biospec/protocol';
+import type { ResearcherIdentity } from '@biospec/trust';
+import type { OpenCoordinator } from './open-coordinator.js';
+
+export interface RunningServer {
+  port: number;
+  address: string;
+  stop(graceMs?: number): Promise<void>;
+}
+
+/** Every researcher-facing call is authenticated before its handler runs. */
+function authenticated<Req, Res>(
+  coordinator: OpenCoordinator,
+  handler: (identity: ResearcherIdentity, request: Req) => Promise<Res>,
+) {
+  return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
+    const header = call.metadata.get('authorization')[0];
+    coordinator
+      .authenticate(typeof header === 'string' ? header : undefined)
+      .then((identity) => handler(identity, call.request))
+      .then(
+        (response) => callback(null, response),
+        (reason: unknown) => callback(toGrpcError(reason)),
+      );
+  };
+}
+
+export async function startCoordinatorGrpc(coordinator: OpenCoordinator): Promise<RunningServer> {
+  const { config } = coordinator;
+  const server = new Server({ 'grpc.max_receive_message_length': 64 * 1024 });
+  const implementation: CoordinatorServiceServer = {
+    federatedCount: authenticated(coordinator, (identity, request) => {
+      let query: unknown;
+      try {
+        query = JSON.parse(request.queryJson);
+      } catch (cause) {
+        throw new BiospecError('INVALID_QUERY', `query_json is not JSON: ${(cause as Error).message}`, { cause });
+      }
+      return coordinator.federatedCount(identity, {
+        query,
+        purpose: request.purpose,
+        project: request.project,
+        deadlineMs: request.deadlineMs,
+      });
+    }),
+    listNodes: authenticated(coordinator, async () => ({ nodes: await coordinator.listNodes() })),
+  };
+  server.addService(CoordinatorServiceService, implementation);
+  new HealthImplementation({ '': 'SERVING', 'biospecimen.v1.CoordinatorService': 'SERVING' }).addToServer(server);
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(config.grpcListen, serverCredentials(config.tls), (err, bound) => (err ? reject(err) : resolve(bound))),
+  );
+  const address = `${config.grpcListen.slice(0, config.grpcListen.lastIndexOf(':'))}:${port}`;
+  return {
+    port,
+    address,
+    stop: (graceMs = 2000) =>
+      new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, graceMs);
+        server.tryShutdown(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      }),
+  };
+}

@@ -1,0 +1,69 @@
+import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { BiospecError, FederatedCountResponse, NodeInfo, httpStatusOf } from '@biospec/protocol';
+import type { OpenCoordinator } from './open-coordinator.js';
+import type { RunningServer } from './grpc-server.js';
+
+const CountBodySchema = z
+  .object({
+    query: z.unknown(),
+    purpose: z.string(),
+    project: z.string(),
+    deadlineMs: z.number().int().min(0).max(120000).optional(),
+  })
+  .strict();
+
+/** REST/JSON beside gRPC, for scripts and the web UI. Errors are `{ error: { code, message, issues } }`. */
+export async function startCoordinatorHttp(coordinator: OpenCoordinator): Promise<RunningServer> {
+  const app = Fastify({ logger: false, bodyLimit: 64 * 1024 });
+
+  app.setErrorHandler((reason: unknown, _request: FastifyRequest, reply: FastifyReply) => {
+    const fastifyError = reason as { statusCode?: number; code?: string; message?: string };
+    const err =
+      reason instanceof BiospecError
+        ? reason
+        : fastifyError.statusCode === 413
+          ? new BiospecError('TOO_LARGE', 'request body too large')
+          : fastifyError.statusCode && fastifyError.statusCode < 500
+            ? new BiospecError('INVALID_ARGUMENT', fastifyError.message ?? 'bad request')
+            : BiospecError.from(reason);
+    if (err.code === 'INTERNAL') coordinator.logger.error({ err: reason }, 'internal error');
+    void reply.status(httpStatusOf(err.code)).send({ error: { code: err.code, message: err.message, issues: err.issues } });
+  });
+
+  const authenticate = (request: FastifyRequest) => coordinator.authenticate(request.headers.authorization);
+
+  app.post('/api/v1/count', async (request) => {
+    const identity = await authenticate(request);
+    const body = CountBodySchema.safeParse(request.body);
+    if (!body.success) {
+      throw new BiospecError('INVALID_ARGUMENT', 'request body is invalid', {
+        issues: body.error.issues.map((i) => ({ field: i.path.join('.') || '(body)', message: i.message })),
+      });
+    }
+    const { deadlineMs, ...rest } = body.data;
+    const response = await coordinator.federatedCount(identity, deadlineMs === undefined ? rest : { ...rest, deadlineMs });
+    return FederatedCountResponse.toJSON(response);
+  });
+
+  app.get('/api/v1/nodes', async (request) => {
+    await authenticate(request);
+    return { nodes: (await coordinator.listNodes()).map((n) => NodeInfo.toJSON(n)) };
+  });
+
+  app.get('/api/v1/jwks', async () => coordinator.nodeJwks());
+  app.get('/.well-known/jwks.json', async () => coordinator.jwks());
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/metrics', async (_request, reply) => {
+    void reply.header('content-type', coordinator.metrics.contentType);
+    return coordinator.metrics.metrics();
+  });
+
+  const { config } = coordinator;
+  const separator = config.httpListen.lastIndexOf(':');
+  const host = config.httpListen.slice(0, separator);
+  await app.listen({ host, port: Number(config.httpListen.slice(separator + 1)) });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return { port, address: `${host}:${port}`, stop: async () => void (await app.close()) };
+}

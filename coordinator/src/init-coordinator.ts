@@ -1,0 +1,82 @@
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { BiospecError } from '@biospec/protocol';
+import { generateSigningKey, importSigningKey, issueResearcherToken } from '@biospec/trust';
+import { loadCoordinatorConfig } from './config.js';
+
+/** Files `initCoordinatorDir` writes, relative to the coordinator folder. */
+export const COORDINATOR_FILES = {
+  config: 'coordinator.json',
+  signingKey: 'coordinator-key.jwk.json',
+  publicKeys: 'coordinator.jwks.json',
+  pseudonymSecret: 'pseudonym-secret',
+  nodesDir: 'nodes',
+} as const;
+
+export interface InitCoordinatorOptions {
+  coordinatorId?: string;
+  grpcListen?: string;
+  httpListen?: string;
+  /** Per-researcher query limits; the config's defaults (SHRINE's 10 a minute, 200 in 10 hours) when absent. */
+  rateLimits?: { limit: number; windowSeconds: number }[];
+}
+
+/** Creates a coordinator folder: key pair, pseudonym secret and `coordinator.json` with no members yet. */
+export async function initCoordinatorDir(dir: string, options: InitCoordinatorOptions = {}): Promise<{ config: string; publicKeys: string }> {
+  const config = path.join(dir, COORDINATOR_FILES.config);
+  if (fs.existsSync(config)) throw new BiospecError('ALREADY_EXISTS', `${config} already exists; refusing to overwrite a coordinator`);
+  fs.mkdirSync(path.join(dir, COORDINATOR_FILES.nodesDir), { recursive: true });
+  const { privateJwk, publicJwk } = await generateSigningKey();
+  fs.writeFileSync(path.join(dir, COORDINATOR_FILES.signingKey), JSON.stringify(privateJwk, null, 2), { mode: 0o600 });
+  fs.writeFileSync(path.join(dir, COORDINATOR_FILES.publicKeys), JSON.stringify({ keys: [publicJwk] }, null, 2));
+  fs.writeFileSync(path.join(dir, COORDINATOR_FILES.pseudonymSecret), randomBytes(32), { mode: 0o600 });
+  const body = {
+    coordinatorId: options.coordinatorId ?? 'coordinator',
+    grpcListen: options.grpcListen ?? '127.0.0.1:50050',
+    httpListen: options.httpListen ?? '127.0.0.1:8080',
+    ...(options.rateLimits ? { rateLimits: options.rateLimits } : {}),
+    nodes: [],
+  };
+  fs.writeFileSync(config, JSON.stringify(body, null, 2) + '\n');
+  return { config, publicKeys: path.join(dir, COORDINATOR_FILES.publicKeys) };
+}
+
+export interface AddMemberOptions {
+  id: string;
+  name: string;
+  endpoint: string;
+  /** JWKS file with the node's public keys, as published by the node (`node.jwks.json`). */
+  jwksFile: string;
+}
+
+/** Admits a node: pins a copy of its public keys and adds it to `coordinator.json` (replacing an entry with the same id). */
+export function addMember(dir: string, member: AddMemberOptions): void {
+  const configFile = path.join(dir, COORDINATOR_FILES.config);
+  loadCoordinatorConfig(configFile);
+  const pinned = path.join(COORDINATOR_FILES.nodesDir, `${member.id}.jwks.json`);
+  fs.mkdirSync(path.join(dir, COORDINATOR_FILES.nodesDir), { recursive: true });
+  fs.copyFileSync(member.jwksFile, path.join(dir, pinned));
+  const raw = JSON.parse(fs.readFileSync(configFile, 'utf8')) as { nodes?: { id: string }[] };
+  const nodes = (raw.nodes ?? []).filter((n) => n.id !== member.id);
+  nodes.push({ id: member.id, name: member.name, endpoint: member.endpoint, jwks: pinned } as { id: string });
+  fs.writeFileSync(configFile, JSON.stringify({ ...raw, nodes }, null, 2) + '\n');
+  loadCoordinatorConfig(configFile);
+}
+
+/** Issues a bearer token for a researcher, signed with the coordinator's key. */
+export async function issueResearcher(dir: string, input: { subject: string; name?: string; days?: number; roles?: ('researcher' | 'staff')[] }): Promise<string> {
+  const config = loadCoordinatorConfig(path.join(dir, COORDINATOR_FILES.config));
+  const key = await importSigningKey(JSON.parse(fs.readFileSync(config.signingKey, 'utf8')));
+  return issueResearcherToken(
+    {
+      subject: input.subject,
+      ...(input.name ? { name: input.name } : {}),
+      roles: input.roles ?? ['researcher'],
+      issuer: config.coordinatorId,
+      audience: config.researcherAudience,
+      lifetimeSeconds: Math.round((input.days ?? 30) * 86400),
+    },
+    key,
+  );
+}

@@ -1,0 +1,40 @@
+import fs from 'node:fs';
+import { BiospecError, NodeServiceClient, channelCredentials, type ClientTlsFiles } from '@biospec/protocol';
+import { createKeyRing, type KeyRing } from '@biospec/trust';
+import type { CoordinatorConfig } from './config.js';
+
+/** A member node as the coordinator knows it: where it is, its pinned keys, a client. */
+export interface Member {
+  id: string;
+  name: string;
+  endpoint: string;
+  keys: KeyRing;
+  /** The node's public JWKS document, republished to researchers for offline verification. */
+  jwks: { keys: unknown[] };
+  client: NodeServiceClient;
+}
+
+/** Largest answer a node may send; results are small, strata included. */
+const MAX_ANSWER_BYTES = 1024 * 1024;
+
+export async function openMembers(config: CoordinatorConfig): Promise<Member[]> {
+  return Promise.all(
+    config.nodes.map(async (node) => {
+      let jwks: { keys: unknown[] };
+      try {
+        jwks = JSON.parse(fs.readFileSync(node.jwks, 'utf8')) as { keys: unknown[] };
+      } catch (cause) {
+        throw new BiospecError('INVALID_CONFIG', `cannot read keys of node ${node.id} from ${node.jwks}`, { cause });
+      }
+      const keys = await createKeyRing(jwks.keys as Parameters<typeof createKeyRing>[0]);
+      const tls: ClientTlsFiles | undefined = node.tls ?? config.nodeTls;
+      const client = new NodeServiceClient(node.endpoint, channelCredentials(tls), {
+        'grpc.max_receive_message_length': MAX_ANSWER_BYTES,
+        // Fail fast on a dead node instead of queueing until the deadline.
+        'grpc.initial_reconnect_backoff_ms': 200,
+        'grpc.max_reconnect_backoff_ms': 2000,
+      });
+      return { id: node.id, name: node.name, endpoint: node.endpoint, keys, jwks: { keys: keys.jwks().keys }, client };
+    }),
+  );
+}

@@ -1,0 +1,52 @@
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { BiospecError } from '@biospec/protocol';
+import { DEFAULT_POLICY, type DisclosurePolicy } from '@biospec/privacy';
+import { generateSigningKey } from '@biospec/trust';
+
+export interface InitNodeOptions {
+  nodeId: string;
+  name: string;
+  listen?: string;
+  /** JWKS file of the coordinator keys to pin; without it the node accepts no query until one is added. */
+  coordinatorJwks?: string;
+  policy?: DisclosurePolicy;
+}
+
+/** Files `initNodeDir` writes, relative to the node folder. */
+export const NODE_FILES = {
+  config: 'node.json',
+  signingKey: 'node-key.jwk.json',
+  publicKeys: 'node.jwks.json',
+  noiseSecret: 'noise-secret',
+  coordinatorKeys: 'coordinator.jwks.json',
+} as const;
+
+function writeSecret(file: string, data: string | Buffer): void {
+  fs.writeFileSync(file, data, { mode: 0o600 });
+}
+
+/**
+ * Creates a node folder: an Ed25519 key pair, the noise secret, the pinned
+ * coordinator keys and `node.json`. Refuses to overwrite an existing node.
+ */
+export async function initNodeDir(dir: string, options: InitNodeOptions): Promise<{ config: string; publicKeys: string }> {
+  const config = path.join(dir, NODE_FILES.config);
+  if (fs.existsSync(config)) throw new BiospecError('ALREADY_EXISTS', `${config} already exists; refusing to overwrite a node`);
+  fs.mkdirSync(dir, { recursive: true });
+  const { privateJwk, publicJwk } = await generateSigningKey();
+  writeSecret(path.join(dir, NODE_FILES.signingKey), JSON.stringify(privateJwk, null, 2));
+  fs.writeFileSync(path.join(dir, NODE_FILES.publicKeys), JSON.stringify({ keys: [publicJwk] }, null, 2));
+  writeSecret(path.join(dir, NODE_FILES.noiseSecret), randomBytes(32));
+  const coordinatorKeys = options.coordinatorJwks ? fs.readFileSync(options.coordinatorJwks, 'utf8') : JSON.stringify({ keys: [] });
+  fs.writeFileSync(path.join(dir, NODE_FILES.coordinatorKeys), coordinatorKeys);
+  const body = {
+    nodeId: options.nodeId,
+    name: options.name,
+    listen: options.listen ?? '127.0.0.1:50051',
+    policy: options.policy ?? DEFAULT_POLICY,
+  };
+  fs.writeFileSync(config, JSON.stringify(body, null, 2) + '\n');
+  return { config, publicKeys: path.join(dir, NODE_FILES.publicKeys) };
+}

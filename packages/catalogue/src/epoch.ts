@@ -1,0 +1,16 @@
+/**
+ * The data epoch: an integer in `meta` bumped by every change to the
+ * specimens. Answers carry it, so a figure can be tied to the data it came from.
+ */
+import type Database from 'better-sqlite3';
+
+export function readEpoch(db: Database.Database): number {
+  const row = db.prepare("SELECT value FROM meta WHERE key = 'epoch'").get() as { value: number };
+  return row.value;
+}
+
+/** Increments the epoch (call inside the transaction making the change); returns the new value. */
+export function bumpEpoch(db: Database.Database): number {
+  const row = db.prepare("UPDATE meta SET value = value + 1 WHERE key = 'epoch' RETURNING value").get() as { value: number };
+  return row.value;
+}

@@ -1,0 +1,297 @@
+/**
+ * The one atomic import path every source (CSV, FHIR) goes through: validate
+ * every row, upsert by sample_id, optionally remove what the import no longer
+ * lists, resolve root ancestors, bump the epoch and record the event, all in
+ * one transaction that is rolled back if anything at all is wrong.
+ */
+import type Database from 'better-sqlite3';
+import { BiospecError, type Issue } from '@biospec/protocol';
+import { ageBand, diagnosisChapter, permittedUseMask, type SourceRow, type SpecimenRecord } from '@biospec/query';
+import { bumpEpoch, readEpoch } from './epoch.js';
+import { recordEvent } from './events.js';
+import { partialDateSpan } from './partial-date.js';
+import { createSampleLines, type SampleLines } from './sample-lines.js';
+import { checkRecord, type FieldIssue } from './specimen-rules.js';
+
+export interface ImportOptions {
+  /** Delete specimens whose sample_id this import does not list (a full replacement). */
+  removeMissing?: boolean;
+  /** Who ran the import, for the catalogue's event log. */
+  actor?: string;
+  /** Where the rows came from (file path), for the event log. */
+  source?: string;
+  /** Called every few thousand rows and once at the end with the rows read so far. */
+  onProgress?: (rowsRead: number) => void;
+}
+
+export interface ImportReport {
+  added: number;
+  changed: number;
+  unchanged: number;
+  removed: number;
+  /** Always 0 in a report: an import with rejected rows throws instead. */
+  rejected: number;
+  /** Data epoch after the import (unchanged when nothing changed). */
+  epoch: number;
+  durationMs: number;
+}
+
+/** At most this many issues travel in an error; the message still counts them all. */
+export const MAX_REPORTED_ISSUES = 1000;
+const PROGRESS_EVERY = 8192;
+
+const SELECT_EXISTING = `SELECT id, donor_id, collection_id, material_type, collected_on, diagnosis, anatomical_site, sex,
+  age_at_collection, storage_temperature, consent, status, quantity, parent_sample_id FROM specimen WHERE sample_id = ?`;
+const COLUMNS = `donor_id, collection_id, material_type, collected_on, diagnosis, anatomical_site, sex, age_at_collection,
+  storage_temperature, consent, status, quantity, parent_sample_id, root_id, permitted_uses, collected_start, collected_end,
+  age_band, diagnosis_chapter`;
+
+type StoredValue = string | number | null;
+
+/** The stored form of a record's own fields, in SELECT_EXISTING order after `id`. */
+function storedFields(r: SpecimenRecord): StoredValue[] {
+  return [
+    r.donor_id,
+    r.collection_id,
+    r.material_type,
+    r.collected_on,
+    r.diagnosis.join(';'),
+    r.anatomical_site,
+    r.sex,
+    r.age_at_collection,
+    r.storage_temperature,
+    r.consent.join(';'),
+    r.status,
+    r.quantity,
+    r.parent_sample_id,
+  ];
+}
+
+function sameFields(existing: readonly StoredValue[], fields: readonly StoredValue[]): boolean {
+  for (let i = 0; i < fields.length; i++) if (existing[i + 1] !== fields[i]) return false;
+  return true;
+}
+
+/** Collects issues for the error, capped, while counting every rejected row. */
+function createIssueLog() {
+  const issues: Issue[] = [];
+  let rejectedRows = 0;
+  return {
+    reject(located: Issue[]): void {
+      rejectedRows++;
+      for (const issue of located) if (issues.length < MAX_REPORTED_ISSUES) issues.push(issue);
+    },
+    get rejected(): number {
+      return rejectedRows;
+    },
+    issues,
+  };
+}
+
+function locate(row: SourceRow, ordinal: number, issues: readonly FieldIssue[]): Issue[] {
+  return issues.map(({ field, message }) => {
+    if (row.line !== undefined) return field === undefined ? { line: row.line, message } : { line: row.line, field, message };
+    const where = row.ref ?? `row ${ordinal}`;
+    return { field: field === undefined ? where : `${where}.${field}`, message };
+  });
+}
+
+/**
+ * Imports `rows` into `db`, which must be a connection used by nothing else
+ * meanwhile: the transaction stays open across the awaits of the stream.
+ */
+export async function importRows(
+  db: Database.Database,
+  rows: AsyncIterable<SourceRow>,
+  options: ImportOptions = {},
+): Promise<ImportReport> {
+  const started = performance.now();
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    const counts = { added: 0, changed: 0, unchanged: 0, removed: 0 };
+    const withdrawnDonors = new Set(
+      (db.prepare('SELECT donor_id FROM withdrawn_donor').pluck().all() as string[]),
+    );
+    const selectExisting = db.prepare(SELECT_EXISTING).raw();
+    const insert = db.prepare(
+      `INSERT INTO specimen (sample_id, ${COLUMNS}) VALUES (${Array(20).fill('?').join(', ')})`,
+    );
+    const update = db.prepare(
+      `UPDATE specimen SET (${COLUMNS}) = (${Array(19).fill('?').join(', ')}) WHERE id = ?`,
+    );
+    const insertCode = db.prepare('INSERT INTO specimen_diagnosis (specimen_id, code) VALUES (?, ?)');
+    const deleteCodes = db.prepare('DELETE FROM specimen_diagnosis WHERE specimen_id = ?');
+    const masks = new Map<string, number>();
+
+    const derived = (r: SpecimenRecord): StoredValue[] => {
+      const consentKey = r.consent.join(';');
+      let mask = masks.get(consentKey);
+      if (mask === undefined) {
+        mask = permittedUseMask(r.consent);
+        masks.set(consentKey, mask);
+      }
+      const span = r.collected_on === null ? null : partialDateSpan(r.collected_on);
+      const interval = span === null || 'error' in span ? [null, null] : [span.first, span.last];
+      return [r.parent_sample_id ?? r.sample_id, mask, ...interval, ageBand(r.age_at_collection), diagnosisChapter(r.diagnosis)];
+    };
+    const writeCodes = (id: number | bigint, codes: readonly string[]): void => {
+      for (const code of new Set(codes)) insertCode.run(id, code);
+    };
+
+    const write = (r: SpecimenRecord): void => {
+      const fields = storedFields(r);
+      const existing = selectExisting.get(r.sample_id) as StoredValue[] | undefined;
+      if (existing === undefined) {
+        const { lastInsertRowid } = insert.run(r.sample_id, ...fields, ...derived(r));
+        writeCodes(lastInsertRowid, r.diagnosis);
+        counts.added++;
+      } else if (sameFields(existing, fields)) {
+        counts.unchanged++;
+      } else {
+        const id = existing[0] as number;
+        update.run(...fields, ...derived(r), id);
+        deleteCodes.run(id);
+        writeCodes(id, r.diagnosis);
+        counts.changed++;
+      }
+    };
+
+    const seen = createSampleLines();
+    const log = createIssueLog();
+    let read = 0;
+    for await (const row of rows) {
+      read++;
+      const where = row.line ?? read;
+      const record = row.record;
+      let issues: FieldIssue[] = row.issues ?? [];
+      if (issues.length === 0) issues = record === undefined ? [{ message: 'row carries no record' }] : checkRecord(record);
+      if (record !== undefined && typeof record.sample_id === 'string' && record.sample_id !== '') {
+        const first = seen.add(record.sample_id, where);
+        if (first !== undefined) {
+          const at = row.line !== undefined ? `line ${first}` : `row ${first}`;
+          issues = [...issues, { field: 'sample_id', message: `duplicate sample_id '${record.sample_id}' (first on ${at})` }];
+        }
+      }
+      if (issues.length > 0) log.reject(locate(row, read, issues));
+      else if (log.rejected === 0 && record !== undefined) {
+        // Consent withdrawal is final: an import cannot make a withdrawn donor's specimens available again.
+        write(withdrawnDonors.has(record.donor_id) && record.status !== 'withdrawn' ? { ...record, status: 'withdrawn' } : record);
+      }
+      if (read % PROGRESS_EVERY === 0) options.onProgress?.(read);
+    }
+    options.onProgress?.(read);
+
+    if (log.rejected > 0) {
+      throw new BiospecError(
+        'INVALID_DATA',
+        `${log.rejected} of ${read} rows rejected; nothing was imported`,
+        { issues: log.issues },
+      );
+    }
+    if (options.removeMissing) {
+      if (read === 0) {
+        throw new BiospecError('INVALID_DATA', 'refusing to remove every specimen: the import has no rows');
+      }
+      counts.removed = removeMissing(db, seen);
+    }
+    resolveRoots(db, seen);
+
+    const changedAnything = counts.added + counts.changed + counts.removed > 0;
+    const epoch = changedAnything ? bumpEpoch(db) : readEpoch(db);
+    const durationMs = performance.now() - started;
+    recordEvent(db, {
+      kind: 'import',
+      actor: options.actor ?? null,
+      source: options.source ?? null,
+      donorId: null,
+      reason: null,
+      ...counts,
+      epoch,
+      durationMs,
+    });
+    db.exec('COMMIT');
+    return { ...counts, rejected: 0, epoch, durationMs };
+  } catch (error) {
+    if (db.inTransaction) db.exec('ROLLBACK');
+    throw error;
+  }
+}
+
+function removeMissing(db: Database.Database, seen: SampleLines): number {
+  const gone: number[] = [];
+  for (const [id, sampleId] of db.prepare('SELECT id, sample_id FROM specimen').raw().iterate() as IterableIterator<
+    [number, string]
+  >) {
+    if (!seen.has(sampleId)) gone.push(id);
+  }
+  const deleteCodes = db.prepare('DELETE FROM specimen_diagnosis WHERE specimen_id = ?');
+  const deleteSpecimen = db.prepare('DELETE FROM specimen WHERE id = ?');
+  for (const id of gone) {
+    deleteCodes.run(id);
+    deleteSpecimen.run(id);
+  }
+  return gone.length;
+}
+
+/**
+ * Sets every derived specimen's root_id to its topmost ancestor, following
+ * parents through all records (withdrawn ones too); a parent id naming no
+ * record is itself the root. A cycle rejects the import, naming its samples.
+ */
+function resolveRoots(db: Database.Database, seen: SampleLines): void {
+  const rows = db
+    .prepare('SELECT sample_id, parent_sample_id, root_id FROM specimen WHERE parent_sample_id IS NOT NULL')
+    .raw()
+    .all() as [string, string, string][];
+  const parentOf = new Map<string, string>();
+  for (const [sampleId, parent] of rows) parentOf.set(sampleId, parent);
+
+  const rootOf = new Map<string, string>();
+  const cycles: Issue[] = [];
+  const inCycle = new Set<string>();
+  for (const [start] of rows) {
+    if (rootOf.has(start) || inCycle.has(start)) continue;
+    const path: string[] = [];
+    const onPath = new Set<string>();
+    let current = start;
+    let root: string | undefined;
+    for (;;) {
+      const known = rootOf.get(current);
+      if (known !== undefined || inCycle.has(current)) {
+        root = known;
+        break;
+      }
+      if (onPath.has(current)) {
+        const loop = path.slice(path.indexOf(current));
+        for (const id of loop) inCycle.add(id);
+        const line = loop.map((id) => seen.lineOf(id)).find((l) => l !== undefined);
+        const message = `parent_sample_id cycle: ${[...loop, current].map((id) => `'${id}'`).join(' -> ')}`;
+        if (cycles.length < MAX_REPORTED_ISSUES) {
+          cycles.push(line === undefined ? { field: 'parent_sample_id', message } : { line, field: 'parent_sample_id', message });
+        }
+        break;
+      }
+      path.push(current);
+      onPath.add(current);
+      const parent = parentOf.get(current);
+      if (parent === undefined) {
+        root = current;
+        break;
+      }
+      current = parent;
+    }
+    // Samples leading into a cycle have no root either; they stay unresolved and the import fails.
+    if (root === undefined) for (const id of path) inCycle.add(id);
+    else for (const id of path) rootOf.set(id, root);
+  }
+  if (cycles.length > 0) {
+    throw new BiospecError('INVALID_DATA', `${cycles.length} parent_sample_id cycle(s); nothing was imported`, {
+      issues: cycles,
+    });
+  }
+  const setRoot = db.prepare('UPDATE specimen SET root_id = ? WHERE sample_id = ?');
+  for (const [sampleId, , stored] of rows) {
+    const root = rootOf.get(sampleId) as string;
+    if (root !== stored) setRoot.run(root, sampleId);
+  }
+}

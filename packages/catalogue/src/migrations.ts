@@ -1,0 +1,147 @@
+/**
+ * Versioned schema migrations of a catalogue file, tracked in
+ * `PRAGMA user_version`. Each runs in its own transaction, so a failed one
+ * leaves the file at the previous version.
+ */
+import type Database from 'better-sqlite3';
+import { BiospecError } from '@biospec/protocol';
+
+/** One step of the schema's history. Never edit a released step; append a new one. */
+export interface Migration {
+  version: number;
+  description: string;
+  up: (db: Database.Database) => void;
+}
+
+/**
+ * Version 1. Counting reads only `specimen` (plus `specimen_diagnosis` for
+ * diagnosis predicates), so everything a predicate or a stratum needs is
+ * precomputed on the row: the root ancestor, the consent bitmask, the day
+ * interval of a partial date, the age band and the primary diagnosis chapter.
+ * Count indexes are partial on non-withdrawn rows, which no count ever reads.
+ */
+const V1 = `
+CREATE TABLE meta (
+  key   TEXT PRIMARY KEY,
+  value ANY NOT NULL
+) STRICT;
+INSERT INTO meta (key, value) VALUES ('epoch', 0);
+
+CREATE TABLE specimen (
+  id                  INTEGER PRIMARY KEY,
+  sample_id           TEXT NOT NULL UNIQUE,
+  donor_id            TEXT NOT NULL,
+  collection_id       TEXT NOT NULL,
+  material_type       TEXT NOT NULL,
+  collected_on        TEXT,
+  diagnosis           TEXT NOT NULL,
+  anatomical_site     TEXT,
+  sex                 TEXT NOT NULL,
+  age_at_collection   INTEGER,
+  storage_temperature TEXT NOT NULL,
+  consent             TEXT NOT NULL,
+  status              TEXT NOT NULL,
+  quantity            REAL NOT NULL,
+  parent_sample_id    TEXT,
+  root_id             TEXT NOT NULL,
+  permitted_uses      INTEGER NOT NULL,
+  collected_start     TEXT,
+  collected_end       TEXT,
+  age_band            TEXT NOT NULL,
+  diagnosis_chapter   TEXT NOT NULL
+) STRICT;
+CREATE INDEX specimen_donor ON specimen (donor_id);
+CREATE INDEX specimen_parent ON specimen (parent_sample_id) WHERE parent_sample_id IS NOT NULL;
+CREATE INDEX specimen_count_material ON specimen (material_type) WHERE status <> 'withdrawn';
+CREATE INDEX specimen_count_collection ON specimen (collection_id) WHERE status <> 'withdrawn';
+CREATE INDEX specimen_count_age ON specimen (age_at_collection) WHERE status <> 'withdrawn';
+CREATE INDEX specimen_count_site ON specimen (anatomical_site) WHERE status <> 'withdrawn' AND anatomical_site IS NOT NULL;
+
+CREATE TABLE specimen_diagnosis (
+  specimen_id INTEGER NOT NULL REFERENCES specimen (id),
+  code        TEXT NOT NULL,
+  PRIMARY KEY (specimen_id, code)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX specimen_diagnosis_code ON specimen_diagnosis (code, specimen_id);
+
+CREATE TABLE withdrawn_donor (
+  donor_id TEXT PRIMARY KEY,
+  at       TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE catalogue_events (
+  id          INTEGER PRIMARY KEY,
+  at          TEXT NOT NULL,
+  kind        TEXT NOT NULL CHECK (kind IN ('import', 'withdrawal')),
+  actor       TEXT,
+  source      TEXT,
+  donor_id    TEXT,
+  reason      TEXT,
+  added       INTEGER NOT NULL DEFAULT 0,
+  changed     INTEGER NOT NULL DEFAULT 0,
+  unchanged   INTEGER NOT NULL DEFAULT 0,
+  removed     INTEGER NOT NULL DEFAULT 0,
+  withdrawn   INTEGER NOT NULL DEFAULT 0,
+  epoch       INTEGER NOT NULL,
+  duration_ms INTEGER
+) STRICT;
+`;
+
+/** The schema's history, oldest first; `version` numbers are 1, 2, 3, ... */
+export const MIGRATIONS: readonly Migration[] = [
+  { version: 1, description: 'specimens, diagnosis codes, meta, withdrawn donors, catalogue events', up: (db) => db.exec(V1) },
+];
+
+/** The schema version this code reads and writes. */
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+export function schemaVersion(db: Database.Database): number {
+  return db.pragma('user_version', { simple: true }) as number;
+}
+
+function refuseNewer(version: number, known: number): never {
+  throw new BiospecError(
+    'FAILED_PRECONDITION',
+    `catalogue schema version ${version} is newer than this software knows (${known}); upgrade the software before opening it`,
+  );
+}
+
+/**
+ * Brings `db` up to the newest version in `migrations`, one transaction per
+ * step (taken IMMEDIATE so two processes cannot migrate at once). Refuses a
+ * database newer than the newest known step. Returns the versions it moved between.
+ */
+export function migrate(
+  db: Database.Database,
+  migrations: readonly Migration[] = MIGRATIONS,
+): { from: number; to: number } {
+  const known = migrations.length;
+  migrations.forEach((m, i) => {
+    if (m.version !== i + 1) throw new BiospecError('INTERNAL', `migration ${i + 1} is numbered ${m.version}`);
+  });
+  const from = schemaVersion(db);
+  if (from > known) refuseNewer(from, known);
+  for (const migration of migrations.slice(from)) {
+    db.transaction(() => {
+      // Another process may have migrated between our read and this write lock.
+      if (schemaVersion(db) >= migration.version) return;
+      migration.up(db);
+      db.pragma(`user_version = ${migration.version}`);
+    }).immediate();
+  }
+  return { from, to: Math.max(from, known) };
+}
+
+/** For read-only opens: the file must be exactly at the version this code knows. */
+export function assertCurrentSchema(db: Database.Database): void {
+  const version = schemaVersion(db);
+  if (version > SCHEMA_VERSION) refuseNewer(version, SCHEMA_VERSION);
+  if (version < SCHEMA_VERSION) {
+    throw new BiospecError(
+      'FAILED_PRECONDITION',
+      version === 0
+        ? 'not a catalogue (schema version 0); create it by opening it read-write first'
+        : `catalogue schema version ${version} is older than ${SCHEMA_VERSION}; open it read-write once to migrate it`,
+    );
+  }
+}

@@ -1,0 +1,79 @@
+import path from 'node:path';
+import type { Command } from 'commander';
+import {
+  addMember,
+  COORDINATOR_FILES,
+  initCoordinatorDir,
+  issueResearcher,
+  loadCoordinatorConfig,
+  openCoordinator,
+  startCoordinatorGrpc,
+  startCoordinatorHttp,
+} from '@biospec/coordinator';
+import { waitForShutdown } from '../shutdown.js';
+
+/** `biospec coordinator …`: what coordinator staff run. */
+export function registerCoordinatorCommands(program: Command): void {
+  const coordinator = program.command('coordinator').description('run and administer the coordinator');
+
+  coordinator
+    .command('init')
+    .description('create a coordinator folder: key pair, pseudonym secret, config without members')
+    .requiredOption('--dir <dir>', 'coordinator folder to create')
+    .option('--id <id>', 'issuer name nodes see on every query', 'coordinator')
+    .option('--grpc <host:port>', 'researcher-facing gRPC address', '127.0.0.1:50050')
+    .option('--http <host:port>', 'REST/JSON address', '127.0.0.1:8080')
+    .action(async (o: { dir: string; id: string; grpc: string; http: string }) => {
+      const { config, publicKeys } = await initCoordinatorDir(o.dir, { coordinatorId: o.id, grpcListen: o.grpc, httpListen: o.http });
+      console.log(`coordinator created: ${config}`);
+      console.log(`give every node the coordinator's public keys: ${publicKeys}`);
+    });
+
+  coordinator
+    .command('add-node')
+    .description("admit a member node: pin its public keys and add its endpoint")
+    .requiredOption('--dir <dir>', 'coordinator folder')
+    .requiredOption('--id <id>', 'node id, as in its node.json')
+    .requiredOption('--name <name>', 'institution name')
+    .requiredOption('--endpoint <host:port>', "the node's gRPC address")
+    .requiredOption('--jwks <file>', "the node's public keys (its node.jwks.json)")
+    .action((o: { dir: string; id: string; name: string; endpoint: string; jwks: string }) => {
+      addMember(o.dir, { id: o.id, name: o.name, endpoint: o.endpoint, jwksFile: o.jwks });
+      console.log(`node ${o.id} admitted at ${o.endpoint}`);
+    });
+
+  const researcher = coordinator.command('researcher').description('researchers who may query');
+  researcher
+    .command('add')
+    .description('issue a bearer token for a researcher (signed by the coordinator)')
+    .requiredOption('--dir <dir>', 'coordinator folder')
+    .requiredOption('--subject <id>', 'stable researcher id, e.g. an e-mail address')
+    .option('--name <name>', 'display name')
+    .option('--days <n>', 'validity in days', '30')
+    .option('--staff', 'also grant the coordinator staff role', false)
+    .action(async (o: { dir: string; subject: string; name?: string; days: string; staff: boolean }) => {
+      const token = await issueResearcher(o.dir, {
+        subject: o.subject,
+        ...(o.name ? { name: o.name } : {}),
+        days: Number(o.days),
+        roles: o.staff ? ['researcher', 'staff'] : ['researcher'],
+      });
+      console.log(token);
+    });
+
+  coordinator
+    .command('start')
+    .description('serve gRPC and REST until interrupted')
+    .requiredOption('--dir <dir>', 'coordinator folder')
+    .action(async (o: { dir: string }) => {
+      const config = loadCoordinatorConfig(path.join(o.dir, COORDINATOR_FILES.config));
+      const opened = await openCoordinator(config);
+      const grpc = await startCoordinatorGrpc(opened);
+      const http = await startCoordinatorHttp(opened);
+      console.log(`coordinator serving gRPC on ${grpc.address}, REST on http://${http.address} (${opened.members.length} member nodes)`);
+      await waitForShutdown(async () => {
+        await Promise.all([grpc.stop(), http.stop()]);
+        opened.close();
+      });
+    });
+}

@@ -1,0 +1,20 @@
+import fs from 'node:fs';
+import type { Command } from 'commander';
+import { generateSigningKey } from '@biospec/trust';
+
+/** `biospec keys generate`: a new Ed25519 key pair, e.g. for rotation. */
+export function registerKeysCommands(program: Command): void {
+  program
+    .command('keys')
+    .description('signing keys')
+    .command('generate')
+    .description('make an Ed25519 key pair as JWK (private key file mode 0600) and its public JWKS')
+    .requiredOption('--out <file>', 'private key file; the public JWKS goes to <file>.pub.jwks.json')
+    .option('--kid <kid>', 'key id (default: RFC 7638 thumbprint)')
+    .action(async (o: { out: string; kid?: string }) => {
+      const { privateJwk, publicJwk } = await generateSigningKey(o.kid ? { kid: o.kid } : {});
+      fs.writeFileSync(o.out, JSON.stringify(privateJwk, null, 2), { mode: 0o600 });
+      fs.writeFileSync(`${o.out}.pub.jwks.json`, JSON.stringify({ keys: [publicJwk] }, null, 2));
+      console.log(`key ${publicJwk.kid}: private ${o.out}, public ${o.out}.pub.jwks.json`);
+    });
+}

@@ -1,0 +1,185 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { BiospecError } from '@biospec/protocol';
+import { importCsv, loadColumnMapping, openCatalogue } from '@biospec/catalogue';
+import { readFhir } from '@biospec/fhir';
+import { createHoldQueue, describePolicy } from '@biospec/privacy';
+import { createAuditLog } from '@biospec/trust';
+import { initNodeDir, loadNodeConfig, NODE_FILES, openNode, startNodeServer } from '@biospec/node';
+import { createProgress } from '../progress.js';
+import { waitForShutdown } from '../shutdown.js';
+
+const configOf = (dir: string) => loadNodeConfig(path.join(dir, NODE_FILES.config));
+const isFhir = (file: string) => /\.(nd)?json$/i.test(file);
+
+/** `biospec node …`: what a node operator runs on the institution's machine. */
+export function registerNodeCommands(program: Command): void {
+  const node = program.command('node').description('run and administer an institution node');
+
+  node
+    .command('init')
+    .description('create a node folder: key pair, noise secret, config with the default disclosure policy')
+    .requiredOption('--dir <dir>', 'node folder to create')
+    .requiredOption('--id <id>', 'node id (lowercase letters, digits, dashes), e.g. uh-berlin')
+    .requiredOption('--name <name>', 'institution name shown to researchers')
+    .option('--listen <host:port>', 'gRPC address to serve on', '127.0.0.1:50051')
+    .option('--coordinator-jwks <file>', "the coordinator's public keys (JWKS) to pin")
+    .action(async (o: { dir: string; id: string; name: string; listen: string; coordinatorJwks?: string }) => {
+      const { config, publicKeys } = await initNodeDir(o.dir, {
+        nodeId: o.id,
+        name: o.name,
+        listen: o.listen,
+        ...(o.coordinatorJwks ? { coordinatorJwks: o.coordinatorJwks } : {}),
+      });
+      console.log(`node ${o.id} created: ${config}`);
+      console.log(`give the coordinator this node's public keys: ${publicKeys}`);
+    });
+
+  node
+    .command('import <file>')
+    .description('import a CSV (DESIGN field names, or --mapping) or a FHIR R4 Bundle/NDJSON; atomic: one bad row imports nothing')
+    .requiredOption('--dir <dir>', 'node folder')
+    .option('--mapping <file>', 'column mapping for a LIMS export whose headers differ (CSV only)')
+    .option('--remove-missing', 'delete specimens that are not in this file (full export)', false)
+    .action(async (file: string, o: { dir: string; mapping?: string; removeMissing: boolean }) => {
+      const config = configOf(o.dir);
+      if (!fs.existsSync(file)) throw new BiospecError('NOT_FOUND', `no such file: ${file}`);
+      const catalogue = openCatalogue(config.catalogue);
+      const total = fs.statSync(file).size;
+      const bar = createProgress(`importing ${path.basename(file)}`, Math.max(1, Math.round(total / 1024)), 'KiB');
+      const onBytes = (read: number) => bar.update(Math.round(read / 1024));
+      try {
+        const options = { removeMissing: o.removeMissing, actor: 'cli', source: path.resolve(file) };
+        const report = isFhir(file)
+          ? await catalogue.importRows(readFhir(file, { onBytes }), options)
+          : await importCsv(catalogue, file, {
+              ...options,
+              onBytes,
+              ...(o.mapping ? { mapping: loadColumnMapping(o.mapping) } : {}),
+            });
+        bar.stop();
+        const rows = report.added + report.changed + report.unchanged;
+        const rate = report.durationMs > 0 ? Math.round((rows / report.durationMs) * 1000) : rows;
+        console.log(
+          `added ${report.added}, changed ${report.changed}, unchanged ${report.unchanged}, removed ${report.removed}, rejected ${report.rejected}; ` +
+            `data epoch ${report.epoch}; ${(report.durationMs / 1000).toFixed(1)} s (${rate} rows/s)`,
+        );
+      } finally {
+        bar.stop();
+        catalogue.close();
+      }
+    });
+
+  node
+    .command('start')
+    .description('serve the node over gRPC until interrupted')
+    .requiredOption('--dir <dir>', 'node folder')
+    .option('--listen <host:port>', 'override the configured address')
+    .action(async (o: { dir: string; listen?: string }) => {
+      const config = configOf(o.dir);
+      const running = await startNodeServer(await openNode(o.listen ? { ...config, listen: o.listen } : config));
+      console.log(`node ${config.nodeId} serving on ${running.address}`);
+      await waitForShutdown(() => running.stop());
+    });
+
+  node
+    .command('withdraw')
+    .description("consent withdrawal: remove every specimen of a donor from all counts at once")
+    .requiredOption('--dir <dir>', 'node folder')
+    .requiredOption('--donor <id>', 'donor id')
+    .option('--reason <text>', 'why, for the audit log', 'consent withdrawn')
+    .action((o: { dir: string; donor: string; reason: string }) => {
+      const config = configOf(o.dir);
+      const catalogue = openCatalogue(config.catalogue);
+      fs.mkdirSync(config.stateDir, { recursive: true });
+      const audit = createAuditLog(path.join(config.stateDir, 'audit.db'));
+      try {
+        const { specimens, epoch } = catalogue.withdrawDonor(o.donor, { actor: 'cli', reason: o.reason });
+        audit.append({ kind: 'withdrawal', actor: 'cli', subject: o.donor, outcome: 'withdrawn', detail: { specimens, epoch, reason: o.reason } });
+        console.log(`donor ${o.donor}: ${specimens} specimens withdrawn; data epoch ${epoch}`);
+      } finally {
+        catalogue.close();
+        audit.close();
+      }
+    });
+
+  node
+    .command('policy')
+    .description("show this node's disclosure policy")
+    .requiredOption('--dir <dir>', 'node folder')
+    .option('--json', 'print the policy as JSON', false)
+    .action((o: { dir: string; json: boolean }) => {
+      const { policy } = configOf(o.dir);
+      console.log(o.json ? JSON.stringify(policy, null, 2) : describePolicy(policy));
+    });
+
+  const holds = node.command('holds').description('questions held for the steward (policy release: hold)');
+  const openHolds = (dir: string) => {
+    const config = configOf(dir);
+    fs.mkdirSync(config.stateDir, { recursive: true });
+    return createHoldQueue(path.join(config.stateDir, 'holds.db'));
+  };
+  holds
+    .command('list')
+    .requiredOption('--dir <dir>', 'node folder')
+    .option('--status <status>', 'held, released or declined', 'held')
+    .action((o: { dir: string; status: 'held' | 'released' | 'declined' }) => {
+      const queue = openHolds(o.dir);
+      try {
+        const items = queue.list(o.status);
+        if (items.length === 0) console.log(`no ${o.status} questions`);
+        for (const h of items) console.log(`${h.id}  ${h.status}  ${h.researcher}  ${h.project}  ${h.released.total.display}  ${h.canonicalQuery}`);
+      } finally {
+        queue.close();
+      }
+    });
+  holds
+    .command('release <id>')
+    .requiredOption('--dir <dir>', 'node folder')
+    .requiredOption('--steward <name>', 'who releases')
+    .action((id: string, o: { dir: string; steward: string }) => {
+      const queue = openHolds(o.dir);
+      try {
+        queue.release(id, o.steward);
+        console.log(`released ${id}; the researcher gets it when the question is asked again`);
+      } finally {
+        queue.close();
+      }
+    });
+  holds
+    .command('decline <id>')
+    .requiredOption('--dir <dir>', 'node folder')
+    .requiredOption('--steward <name>', 'who declines')
+    .requiredOption('--reason <text>', 'told to the researcher')
+    .action((id: string, o: { dir: string; steward: string; reason: string }) => {
+      const queue = openHolds(o.dir);
+      try {
+        queue.decline(id, o.steward, o.reason);
+        console.log(`declined ${id}`);
+      } finally {
+        queue.close();
+      }
+    });
+
+  node
+    .command('audit')
+    .description('show the tamper-evident audit log and check its hash chain')
+    .requiredOption('--dir <dir>', 'node folder')
+    .option('--limit <n>', 'entries to show', '20')
+    .action((o: { dir: string; limit: string }) => {
+      const config = configOf(o.dir);
+      fs.mkdirSync(config.stateDir, { recursive: true });
+      const audit = createAuditLog(path.join(config.stateDir, 'audit.db'));
+      try {
+        for (const e of audit.list({ limit: Number(o.limit) })) {
+          console.log(`${e.seq}  ${e.time}  ${e.kind}  ${e.outcome}  ${e.actor ?? ''}  ${e.subject ?? ''}  ${JSON.stringify(e.detail ?? {})}`);
+        }
+        const chain = audit.verifyChain();
+        console.log(chain.ok ? `hash chain intact (${chain.entries} entries)` : `HASH CHAIN BROKEN at entry ${chain.brokenAt}`);
+        if (!chain.ok) process.exitCode = 1;
+      } finally {
+        audit.close();
+      }
+    });
+}

@@ -1,0 +1,149 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pino, type Logger } from 'pino';
+import { DEFAULT_POLICY, type DisclosurePolicy } from '@biospec/privacy';
+import { importCsv } from '@biospec/catalogue';
+import { generateCatalogue, writeCsv, type ProfileName } from '@biospec/synthetic';
+import { initNodeDir, loadNodeConfig, openNode, startNodeServer, type RunningNodeServer } from '@biospec/node';
+import {
+  addMember,
+  COORDINATOR_FILES,
+  initCoordinatorDir,
+  issueResearcher,
+  loadCoordinatorConfig,
+  openCoordinator,
+  startCoordinatorGrpc,
+  startCoordinatorHttp,
+  type OpenCoordinator,
+  type RunningServer,
+} from '@biospec/coordinator';
+
+/** Generous enough for someone exploring the demo by hand; production keeps SHRINE's defaults. */
+const DEMO_RATE_LIMITS = [
+  { limit: 60, windowSeconds: 60 },
+  { limit: 1000, windowSeconds: 36000 },
+];
+
+const DEMO_POLICY: DisclosurePolicy = {
+  ...DEFAULT_POLICY,
+  budget: { epsilon: 50, periodDays: 30, scope: 'researcher' },
+  rateLimits: DEMO_RATE_LIMITS,
+};
+
+/** One demo institution: a profile for its synthetic catalogue and its own disclosure policy. */
+export interface DemoSite {
+  id: string;
+  name: string;
+  profile: ProfileName;
+  prefix: string;
+  policy: DisclosurePolicy;
+}
+
+export const DEMO_SITES: readonly DemoSite[] = [
+  { id: 'northbridge-uh', name: 'Northbridge University Hospital Biobank', profile: 'university-hospital', prefix: 'NUH', policy: DEMO_POLICY },
+  {
+    id: 'lakeside-heart',
+    name: 'Lakeside Heart Centre Biobank',
+    profile: 'cardiology-centre',
+    prefix: 'LHC',
+    policy: { ...DEMO_POLICY, rounding: 5, noise: { mechanism: 'shrine', bin: 5, sigma: 6.5, clamp: 10 } },
+  },
+  {
+    id: 'riverside-pop',
+    name: 'Riverside Population Biobank',
+    profile: 'population-biobank',
+    prefix: 'RPB',
+    policy: { ...DEMO_POLICY, noise: { mechanism: 'none' } },
+  },
+];
+
+export interface DemoFederation {
+  dir: string;
+  coordinator: OpenCoordinator;
+  grpc: RunningServer;
+  http: RunningServer;
+  nodes: { site: DemoSite; server: RunningNodeServer; specimens: number }[];
+  token: string;
+  stop(): Promise<void>;
+}
+
+export interface DemoOptions {
+  /** Folder for every file of the demo; a new temp folder by default. */
+  dir?: string;
+  donorsPerSite?: number;
+  seed?: number;
+  sites?: readonly DemoSite[];
+  /** Called as each site's catalogue is generated and imported. */
+  onProgress?: (message: string) => void;
+  logger?: Logger;
+  httpListen?: string;
+  grpcListen?: string;
+  /** Coordinator's per-researcher limits. */
+  rateLimits?: { limit: number; windowSeconds: number }[];
+}
+
+/** What a demo site's synthetic catalogue is generated from; tests regenerate it for ground truth. */
+export function demoCatalogueOptions(site: DemoSite, index: number, options: Pick<DemoOptions, 'seed' | 'donorsPerSite'> = {}) {
+  return { seed: (options.seed ?? 2026) + index, donors: options.donorsPerSite ?? 4000, profile: site.profile, idPrefix: site.prefix };
+}
+
+/**
+ * Starts a whole federation on loopback: a coordinator and one node per
+ * site, each with its own keys, SQLite catalogue of synthetic specimens and
+ * policy, wired exactly as separate machines would be (keys exchanged as files).
+ */
+export async function startDemoFederation(options: DemoOptions = {}): Promise<DemoFederation> {
+  const dir = options.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'biospec-demo-'));
+  const log = options.onProgress ?? (() => undefined);
+  const logger = options.logger ?? pino({ level: 'warn' }, pino.destination(2));
+  const sites = options.sites ?? DEMO_SITES;
+  const coordinatorDir = path.join(dir, 'coordinator');
+  const { publicKeys: coordinatorJwks } = await initCoordinatorDir(coordinatorDir, {
+    grpcListen: options.grpcListen ?? '127.0.0.1:0',
+    httpListen: options.httpListen ?? '127.0.0.1:0',
+    rateLimits: options.rateLimits ?? DEMO_RATE_LIMITS,
+  });
+
+  const nodes: DemoFederation['nodes'] = [];
+  for (const [index, site] of sites.entries()) {
+    const nodeDir = path.join(dir, 'nodes', site.id);
+    const { config, publicKeys } = await initNodeDir(nodeDir, {
+      nodeId: site.id,
+      name: site.name,
+      listen: '127.0.0.1:0',
+      coordinatorJwks,
+      policy: site.policy,
+    });
+    const csv = path.join(nodeDir, 'export.csv');
+    const records = generateCatalogue(demoCatalogueOptions(site, index, options));
+    const { rows } = await writeCsv(records, csv);
+    const nodeConfig = loadNodeConfig(config);
+    const node = await openNode(nodeConfig, { logger: logger.child({ node: site.id }) });
+    const report = await importCsv(node.catalogue, csv, { actor: 'demo', source: csv });
+    log(`${site.name}: ${rows} synthetic specimens imported (${report.added} added) in ${(report.durationMs / 1000).toFixed(1)} s`);
+    const server = await startNodeServer(node);
+    addMember(coordinatorDir, { id: site.id, name: site.name, endpoint: server.address, jwksFile: publicKeys });
+    nodes.push({ site, server, specimens: node.catalogue.size() });
+  }
+
+  const coordinator = await openCoordinator(loadCoordinatorConfig(path.join(coordinatorDir, COORDINATOR_FILES.config)), { logger });
+  const grpc = await startCoordinatorGrpc(coordinator);
+  const http = await startCoordinatorHttp(coordinator);
+  const token = await issueResearcher(coordinatorDir, { subject: 'demo.researcher@example.org', name: 'Demo Researcher' });
+  fs.writeFileSync(path.join(dir, 'researcher.token'), token + '\n', { mode: 0o600 });
+
+  return {
+    dir,
+    coordinator,
+    grpc,
+    http,
+    nodes,
+    token,
+    async stop() {
+      await Promise.all([grpc.stop(500), http.stop()]);
+      coordinator.close();
+      await Promise.all(nodes.map((n) => n.server.stop(500)));
+    },
+  };
+}

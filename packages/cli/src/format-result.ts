@@ -1,0 +1,37 @@
+import { FederatedCountResponse, SiteStatus, siteStatusToJSON, type SiteResult } from '@biospec/protocol';
+
+const STATUS_TEXT: Record<SiteStatus, string> = {
+  [SiteStatus.SITE_STATUS_UNSPECIFIED]: '?',
+  [SiteStatus.SITE_STATUS_OK]: 'ok',
+  [SiteStatus.SITE_STATUS_TIMEOUT]: 'timeout',
+  [SiteStatus.SITE_STATUS_UNREACHABLE]: 'unreachable',
+  [SiteStatus.SITE_STATUS_ERROR]: 'error',
+  [SiteStatus.SITE_STATUS_REJECTED]: 'rejected',
+  [SiteStatus.SITE_STATUS_HELD]: 'held',
+  [SiteStatus.UNRECOGNIZED]: '?',
+};
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
+}
+
+function siteFigure(site: SiteResult): string {
+  if (site.status === SiteStatus.SITE_STATUS_OK) return site.total?.display ?? '';
+  return site.message;
+}
+
+/** The per-site table `biospec query` prints; protected figures keep their protection in the text. */
+export function formatFederatedResult(response: FederatedCountResponse): string {
+  const rows = [
+    ['SITE', 'NAME', 'STATUS', 'LATENCY', `${response.unit.toUpperCase()}`],
+    ...response.sites.map((s) => [s.nodeId, s.nodeName, STATUS_TEXT[s.status] ?? siteStatusToJSON(s.status), `${s.latencyMs} ms`, siteFigure(s)]),
+    ['TOTAL', '', '', `${response.elapsedMs} ms`, response.total?.display ?? ''],
+  ];
+  const lines = [`query ${response.queryHash.slice(0, 12)}  ${response.canonicalQueryJson}`, '', table(rows)];
+  if (response.strata.length > 0) {
+    const keys = Object.keys(response.strata[0]!.key);
+    lines.push('', table([[...keys.map((k) => k.toUpperCase()), 'TOTAL'], ...response.strata.map((s) => [...keys.map((k) => s.key[k] ?? ''), s.total?.display ?? ''])]));
+  }
+  return lines.join('\n');
+}

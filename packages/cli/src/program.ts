@@ -1,0 +1,24 @@
+import { Command } from 'commander';
+import { registerCoordinatorCommands } from './commands/coordinator.js';
+import { registerDemoCommand } from './commands/demo.js';
+import { registerGenerateCommand } from './commands/generate.js';
+import { registerKeysCommands } from './commands/keys.js';
+import { registerNodeCommands } from './commands/node.js';
+import { registerQueryCommand } from './commands/query.js';
+import { registerVerifyCommand } from './commands/verify.js';
+
+/** The `biospec` command tree. */
+export function createProgram(): Command {
+  const program = new Command('biospec')
+    .description('Biospecimen federation: nodes answer signed, disclosure-controlled feasibility queries; a coordinator routes and merges them.')
+    .version('0.1.0')
+    .showHelpAfterError();
+  registerNodeCommands(program);
+  registerCoordinatorCommands(program);
+  registerQueryCommand(program);
+  registerVerifyCommand(program);
+  registerKeysCommands(program);
+  registerGenerateCommand(program);
+  registerDemoCommand(program);
+  return program;
+}

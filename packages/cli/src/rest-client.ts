@@ -1,0 +1,56 @@
+import { BiospecError, FederatedCountResponse, type ErrorCode } from '@biospec/protocol';
+import type { ResultBundle } from '@biospec/trust';
+
+/** The body of `POST /api/v1/count`. */
+export interface CountRequestBody {
+  query: unknown;
+  purpose: string;
+  project: string;
+  deadlineMs?: number;
+}
+
+/** A small client of the coordinator's REST API; errors come back as BiospecErrors with the server's code. */
+export function createRestClient(url: string, token: string) {
+  const base = url.replace(/\/$/, '');
+
+  async function call(pathname: string, body?: unknown): Promise<unknown> {
+    let response: Response;
+    try {
+      response = await fetch(`${base}${pathname}`, {
+        method: body === undefined ? 'GET' : 'POST',
+        headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+    } catch (cause) {
+      throw new BiospecError('UNAVAILABLE', `cannot reach the coordinator at ${base}: ${(cause as Error).message}`, { cause });
+    }
+    const parsed = (await response.json()) as { error?: { code: ErrorCode; message: string; issues?: { field?: string; message: string }[] } };
+    if (!response.ok) {
+      throw new BiospecError(parsed.error?.code ?? 'INTERNAL', parsed.error?.message ?? `HTTP ${response.status}`, {
+        issues: parsed.error?.issues ?? [],
+      });
+    }
+    return parsed;
+  }
+
+  return {
+    /** Returns the raw JSON (for --json) and the decoded response. */
+    async count(body: CountRequestBody): Promise<{ raw: unknown; response: FederatedCountResponse }> {
+      const raw = await call('/api/v1/count', body);
+      return { raw, response: FederatedCountResponse.fromJSON(raw) };
+    },
+    nodeJwks: async () => (await call('/api/v1/jwks')) as ResultBundle['jwks'],
+  };
+}
+
+/** Packs a federated answer with the nodes' public keys, so it can be verified offline later. */
+export function toResultBundle(response: FederatedCountResponse, jwks: ResultBundle['jwks']): ResultBundle {
+  return {
+    version: 1,
+    query_hash: response.queryHash,
+    canonical_query: JSON.parse(response.canonicalQueryJson),
+    created_at: new Date().toISOString(),
+    sites: response.sites.map((s) => ({ node_id: s.nodeId, status: String(s.status), ...(s.signedResult ? { signed_result: s.signedResult } : {}) })),
+    jwks,
+  };
+}

@@ -1,0 +1,3 @@
+export * from './fan-out.js';
+export * from './merge.js';
+export * from './site-status.js';

@@ -1,0 +1,41 @@
+import { DisclosureKind, type ReleasedFigure } from '@biospec/protocol';
+import { mergeFigures, mergeStrata } from './merge.js';
+
+const figure = (kind: DisclosureKind, value?: number, threshold = 10): ReleasedFigure => ({
+  ...(value === undefined ? {} : { value }),
+  disclosure: { kind, threshold, rounding: 10, mechanism: 'none', epsilon: 0, sigma: 0, clamp: 0 },
+  display: '',
+});
+
+test('exact figures add up exactly', () => {
+  const merged = mergeFigures([figure(DisclosureKind.DISCLOSURE_KIND_EXACT, 1200), figure(DisclosureKind.DISCLOSURE_KIND_EXACT, 34)]);
+  expect(merged).toMatchObject({ releasedSum: 1234, exact: true, sitesBelowThreshold: 0, display: '1,234' });
+});
+
+test('protected and withheld figures are never presented as exact', () => {
+  const merged = mergeFigures([
+    figure(DisclosureKind.DISCLOSURE_KIND_ROUNDED, 120),
+    figure(DisclosureKind.DISCLOSURE_KIND_BELOW_THRESHOLD),
+    figure(DisclosureKind.DISCLOSURE_KIND_BELOW_THRESHOLD, undefined, 5),
+  ]);
+  expect(merged).toMatchObject({ releasedSum: 120, exact: false, sitesBelowThreshold: 2, withheldMax: 13 });
+  expect(merged.display).toBe('about 120 + up to 13 more at 2 sites below threshold');
+});
+
+test('no answers says so', () => {
+  expect(mergeFigures([]).display).toBe('no site answered');
+});
+
+test('strata merge cell by cell whatever the key order', () => {
+  const merged = mergeStrata([
+    [{ key: { sex: 'female', material_type: 'serum' }, figure: figure(DisclosureKind.DISCLOSURE_KIND_EXACT, 5) }],
+    [
+      { key: { material_type: 'serum', sex: 'female' }, figure: figure(DisclosureKind.DISCLOSURE_KIND_EXACT, 7) },
+      { key: { material_type: 'dna', sex: 'male' }, figure: figure(DisclosureKind.DISCLOSURE_KIND_EXACT, 3) },
+    ],
+  ]);
+  expect(merged.map((m) => [m.key, m.total?.releasedSum])).toEqual([
+    [{ material_type: 'dna', sex: 'male' }, 3],
+    [{ sex: 'female', material_type: 'serum' }, 12],
+  ]);
+});

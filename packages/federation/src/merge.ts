@@ -1,0 +1,51 @@
+import { DisclosureKind, type MergedStratum, type MergedTotal, type ReleasedFigure, type Stratum } from '@biospec/protocol';
+
+const number = new Intl.NumberFormat('en-US');
+
+/**
+ * Adds what the sites released. Below-threshold sites add nothing to the sum
+ * but widen the upper bound by at most their threshold minus one, so the
+ * merged figure never claims more precision than the sites gave.
+ */
+export function mergeFigures(figures: readonly ReleasedFigure[]): MergedTotal {
+  let releasedSum = 0;
+  let sitesBelowThreshold = 0;
+  let withheldMax = 0;
+  let exact = figures.length > 0;
+  for (const figure of figures) {
+    const kind = figure.disclosure?.kind;
+    if (figure.value !== undefined) releasedSum += figure.value;
+    if (kind === DisclosureKind.DISCLOSURE_KIND_BELOW_THRESHOLD) {
+      sitesBelowThreshold += 1;
+      withheldMax += Math.max(0, (figure.disclosure?.threshold ?? 0) - 1);
+    }
+    if (kind !== DisclosureKind.DISCLOSURE_KIND_EXACT) exact = false;
+  }
+  return { releasedSum, sitesBelowThreshold, withheldMax, exact, display: displayOf(figures.length, releasedSum, sitesBelowThreshold, withheldMax, exact) };
+}
+
+function displayOf(answered: number, sum: number, below: number, withheldMax: number, exact: boolean): string {
+  if (answered === 0) return 'no site answered';
+  if (exact) return number.format(sum);
+  const base = below === answered ? '0' : `about ${number.format(sum)}`;
+  if (below === 0) return base;
+  const sites = below === 1 ? '1 site' : `${below} sites`;
+  return `${base} + up to ${number.format(withheldMax)} more at ${sites} below threshold`;
+}
+
+/** Merges strata cell by cell across sites; a cell missing at a site contributes nothing there. */
+export function mergeStrata(perSite: readonly (readonly Stratum[])[]): MergedStratum[] {
+  const cells = new Map<string, { key: Record<string, string>; figures: ReleasedFigure[] }>();
+  for (const strata of perSite) {
+    for (const stratum of strata) {
+      if (!stratum.figure) continue;
+      const id = JSON.stringify(Object.entries(stratum.key).sort(([a], [b]) => a.localeCompare(b)));
+      const cell = cells.get(id) ?? { key: stratum.key, figures: [] };
+      cell.figures.push(stratum.figure);
+      cells.set(id, cell);
+    }
+  }
+  return [...cells.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([, cell]) => ({ key: cell.key, total: mergeFigures(cell.figures) }));
+}

@@ -1,0 +1,49 @@
+/** What a FHIR import saw besides the rows it produced, for the operator's report. */
+export interface FhirImportStats {
+  /** Resources read, per resourceType (every type, mapped or not). */
+  resources: Record<string, number>;
+  /** Types this importer does not map (Observation, Encounter …), with up to {@link EXAMPLES} references each. */
+  unmapped: Record<string, { count: number; examples: string[] }>;
+  /** Bundles read, per Bundle.type. */
+  bundles: Record<string, number>;
+  specimens: {
+    /** Specimens that became records. */
+    mapped: number;
+    /** Specimens reported with issues instead. */
+    withIssues: number;
+    /** Specimens with status entered-in-error, skipped. */
+    enteredInError: number;
+  };
+  /** Consents whose status is not `active`, which grant nothing. */
+  ignoredConsents: { count: number; byStatus: Record<string, number>; examples: string[] };
+  /** Conditions whose verification status is refuted or entered-in-error. */
+  ignoredConditions: number;
+  /** Bundle entries without a resource (e.g. a transaction's DELETE). */
+  entriesWithoutResource: number;
+  /** Patients, Conditions, Consents, Organizations and non-resources reported with issues. */
+  otherResourcesWithIssues: number;
+}
+
+/** How many example references a stats list keeps. */
+export const EXAMPLES = 10;
+
+export function emptyStats(): FhirImportStats {
+  return {
+    resources: {},
+    unmapped: {},
+    bundles: {},
+    specimens: { mapped: 0, withIssues: 0, enteredInError: 0 },
+    ignoredConsents: { count: 0, byStatus: {}, examples: [] },
+    ignoredConditions: 0,
+    entriesWithoutResource: 0,
+    otherResourcesWithIssues: 0,
+  };
+}
+
+export function increment(counts: Record<string, number>, key: string): void {
+  counts[key] = (counts[key] ?? 0) + 1;
+}
+
+export function addExample(examples: string[], ref: string): void {
+  if (examples.length < EXAMPLES) examples.push(ref);
+}

@@ -1,0 +1,92 @@
+/**
+ * Partial ISO dates (`2019`, `2019-05`, `2019-05-14`) as FHIR `date` and
+ * `dateTime` carry them, and ages computed between them.
+ */
+interface DateParts {
+  year: number;
+  month?: number;
+  day?: number;
+}
+
+const FHIR_DATE = /^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2}))?$/;
+
+function daysInMonth(year: number, month: number): number {
+  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+}
+
+function parts(value: string): DateParts | null {
+  const match = FHIR_DATE.exec(value);
+  if (!match) return null;
+  const year = Number(match[1]);
+  if (match[2] === undefined) return { year };
+  const month = Number(match[2]);
+  if (month < 1 || month > 12) return null;
+  if (match[3] === undefined) return { year, month };
+  const day = Number(match[3]);
+  if (day < 1 || day > daysInMonth(year, month)) return null;
+  return { year, month, day };
+}
+
+/**
+ * The calendar date a FHIR `date` or `dateTime` names, at the precision given
+ * and with the time dropped (the date as written, never shifted between time
+ * zones); null when `value` is not a valid FHIR date or dateTime.
+ */
+export function toPartialDate(value: string): string | null {
+  if (value.includes('T') && !/^\d{4}-\d{2}-\d{2}T/.test(value)) return null;
+  const p = parts(value);
+  if (!p) return null;
+  return [String(p.year).padStart(4, '0'), p.month && pad(p.month), p.day && pad(p.day)].filter(Boolean).join('-');
+}
+
+function pad(n: number): string {
+  return String(n).padStart(2, '0');
+}
+
+/**
+ * Whole years from `birth` to `at`, compared at the precision both dates
+ * share: with a year only on either side the difference of years, with months
+ * on both a month comparison, with days on both the exact age. This is the age
+ * on the last day of the coarser date's period, so it can exceed the true age
+ * by one. Null when either date is invalid or `at` precedes `birth`.
+ */
+export function ageInYears(birth: string, at: string): number | null {
+  const b = parts(birth);
+  const a = parts(at);
+  if (!b || !a) return null;
+  let years = a.year - b.year;
+  if (a.month !== undefined && b.month !== undefined) {
+    if (a.month < b.month) years -= 1;
+    else if (a.month === b.month && a.day !== undefined && b.day !== undefined && a.day < b.day) years -= 1;
+  }
+  return years >= 0 ? years : null;
+}
+
+/** The first and last full birth date (`YYYY-MM-DD`, inclusive) for which {@link ageInYears}(birth, `collectedOn`) is `age`. */
+export function birthDateRange(collectedOn: string, age: number): { from: string; to: string } | null {
+  const c = parts(collectedOn);
+  if (!c || age < 0) return null;
+  const year = c.year - age;
+  if (c.month === undefined) return { from: iso(year, 1, 1), to: iso(year, 12, 31) };
+  if (c.day === undefined) {
+    const to = iso(year, c.month, daysInMonth(year, c.month));
+    return c.month === 12 ? { from: iso(year, 1, 1), to } : { from: iso(year - 1, c.month + 1, 1), to };
+  }
+  // Born on the same month and day `age` years earlier is the latest; a day after that date one year earlier the first.
+  const latest = clamp(year, c.month, c.day);
+  const dayBefore = clamp(year - 1, c.month, c.day);
+  return { from: nextDay(dayBefore), to: iso(latest.year, latest.month, latest.day) };
+}
+
+function clamp(year: number, month: number, day: number): Required<DateParts> {
+  return { year, month, day: Math.min(day, daysInMonth(year, month)) };
+}
+
+function nextDay(p: Required<DateParts>): string {
+  const d = new Date(Date.UTC(p.year, p.month - 1, p.day + 1));
+  return iso(d.getUTCFullYear(), d.getUTCMonth() + 1, d.getUTCDate());
+}
+
+function iso(year: number, month: number, day: number): string {
+  return `${String(year).padStart(4, '0')}-${pad(month)}-${pad(day)}`;
+}

@@ -1,0 +1,178 @@
+/**
+ * The executable specification of what a query means. Nodes answer queries in
+ * SQL; tests run the same query through this plain, row-by-row evaluator and
+ * compare. It deliberately shares nothing with the SQL path beyond the
+ * vocabulary helpers both are defined against.
+ */
+import type { Dimension, Expr, Query, Unit } from './ast.js';
+import { canonicalJson } from './canonical.js';
+import type { SpecimenRecord } from './specimen.js';
+import { ageBand, diagnosisChapter } from './strata.js';
+import { consentPermits, isUseCategory } from './vocab/duo.js';
+import { icd10IsUnder } from './vocab/icd10.js';
+
+/** A count as the reference evaluator computes it, before any disclosure control. */
+export interface ReferenceCount {
+  total: number;
+  /** Non-empty strata only, sorted by `canonicalJson(key)`; empty when the query has no `stratify`. */
+  strata: { key: Record<string, string>; count: number }[];
+}
+
+/**
+ * True when `record` satisfies `expr` (an absent expression matches everything).
+ * Evaluates the expression only: excluding withdrawn specimens is the count's job.
+ */
+export function matches(expr: Expr | undefined, record: SpecimenRecord): boolean {
+  if (expr === undefined) return true;
+  switch (expr.op) {
+    case 'and':
+      return expr.args.every((arg) => matches(arg, record));
+    case 'or':
+      return expr.args.some((arg) => matches(arg, record));
+    case 'not':
+      return !matches(expr.arg, record);
+    case 'in':
+      return (expr.values as readonly string[]).includes(record[expr.field]);
+    case 'age_range': {
+      const age = record.age_at_collection;
+      return age !== null && (expr.min === undefined || age >= expr.min) && (expr.max === undefined || age <= expr.max);
+    }
+    case 'collected_between': {
+      const span = record.collected_on === null ? null : daySpan(record.collected_on);
+      return span !== null && (expr.from === undefined || span.first >= expr.from) && (expr.to === undefined || span.last <= expr.to);
+    }
+    case 'diagnosis':
+      return record.diagnosis.some((code) => expr.codes.some((ancestor) => icd10IsUnder(code, ancestor)));
+    case 'anatomical_site': {
+      const site = record.anatomical_site;
+      return site !== null && expr.codes.some((ancestor) => icd10IsUnder(site, ancestor));
+    }
+    case 'consent_permits':
+      return isUseCategory(expr.use) && consentPermits(record.consent, expr.use);
+    case 'min_quantity':
+      return record.quantity >= expr.value;
+  }
+}
+
+/** The stratum a record falls in: its value for each requested dimension. */
+export function stratumKeyOf(dimensions: readonly Dimension[], record: SpecimenRecord): Record<string, string> {
+  const key: Record<string, string> = {};
+  for (const dimension of dimensions) key[dimension] = dimensionValue(dimension, record);
+  return key;
+}
+
+/**
+ * Counts `query` over `records` by the binding rules: withdrawn specimens never
+ * count; `aliquots` counts matching records, `specimens` distinct root
+ * ancestors, `donors` distinct donors, overall and within each stratum.
+ */
+export function referenceCount(query: Query, records: readonly SpecimenRecord[]): ReferenceCount {
+  const unitOf = unitIdentity(query.unit, records);
+  const dimensions = query.stratify ?? [];
+  const total = new Set<string>();
+  const strata = new Map<string, { key: Record<string, string>; units: Set<string> }>();
+
+  records.forEach((record, index) => {
+    if (record.status === 'withdrawn' || !matches(query.where, record)) return;
+    const unit = unitOf(record, index);
+    total.add(unit);
+    if (dimensions.length === 0) return;
+    const key = stratumKeyOf(dimensions, record);
+    const id = canonicalJson(key);
+    let stratum = strata.get(id);
+    if (stratum === undefined) {
+      stratum = { key, units: new Set() };
+      strata.set(id, stratum);
+    }
+    stratum.units.add(unit);
+  });
+
+  return {
+    total: total.size,
+    strata: [...strata.entries()]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([, stratum]) => ({ key: stratum.key, count: stratum.units.size })),
+  };
+}
+
+function dimensionValue(dimension: Dimension, record: SpecimenRecord): string {
+  switch (dimension) {
+    case 'material_type':
+      return record.material_type;
+    case 'sex':
+      return record.sex;
+    case 'storage_temperature':
+      return record.storage_temperature;
+    case 'age_band':
+      return ageBand(record.age_at_collection);
+    case 'diagnosis_chapter':
+      return diagnosisChapter(record.diagnosis);
+  }
+}
+
+/** What identifies one counted unit: each record itself, its donor, or its root specimen. */
+function unitIdentity(unit: Unit, records: readonly SpecimenRecord[]): (record: SpecimenRecord, index: number) => string {
+  switch (unit) {
+    case 'aliquots':
+      return (_record, index) => String(index);
+    case 'donors':
+      return (record) => record.donor_id;
+    case 'specimens': {
+      const rootOf = createRootFinder(records);
+      return (record) => rootOf(record.sample_id);
+    }
+  }
+}
+
+/**
+ * Finds a sample's topmost ancestor through every record, withdrawn ones
+ * included. A parent id naming no record is itself the root. A cycle (which
+ * validated data never has) resolves to its smallest id, whatever the start.
+ */
+function createRootFinder(records: readonly SpecimenRecord[]): (sampleId: string) => string {
+  const parentOf = new Map<string, string | null>(records.map((r) => [r.sample_id, r.parent_sample_id]));
+  const memo = new Map<string, string>();
+  return (sampleId) => {
+    const path: string[] = [];
+    let current = sampleId;
+    let root: string;
+    for (;;) {
+      const known = memo.get(current);
+      if (known !== undefined) {
+        root = known;
+        break;
+      }
+      const seenAt = path.indexOf(current);
+      if (seenAt >= 0) {
+        root = path.slice(seenAt).sort()[0] as string;
+        break;
+      }
+      path.push(current);
+      const parent = parentOf.get(current);
+      if (parent === undefined || parent === null) {
+        root = current;
+        break;
+      }
+      current = parent;
+    }
+    for (const id of path) memo.set(id, root);
+    return root;
+  };
+}
+
+/** First and last day a possibly partial ISO date denotes: `2019-05` → 2019-05-01..2019-05-31. */
+function daySpan(date: string): { first: string; last: string } | null {
+  const parts = /^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$/.exec(date);
+  if (!parts) return null;
+  const year = parts[1] as string;
+  const month = parts[2];
+  if (parts[3] !== undefined) return { first: date, last: date };
+  if (month !== undefined) return { first: `${year}-${month}-01`, last: `${year}-${month}-${lastDayOfMonth(Number(year), Number(month))}` };
+  return { first: `${year}-01-01`, last: `${year}-12-31` };
+}
+
+function lastDayOfMonth(year: number, month: number): string {
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  const days = month === 2 ? (leap ? 29 : 28) : [4, 6, 9, 11].includes(month) ? 30 : 31;
+  return String(days);
+}

@@ -1,0 +1,79 @@
+import { Buffer } from 'node:buffer';
+import { BiospecError, type ErrorCode } from '@biospec/protocol';
+import { compactVerify, errors as joseErrors } from 'jose';
+import { SIGNING_ALGORITHM, type KeyRing } from './keys.js';
+
+/** The default ceiling on a compact JWS, checked before anything is decoded. */
+export const DEFAULT_MAX_TOKEN_BYTES = 32_768;
+
+const BASE64URL = /^[A-Za-z0-9_-]*$/;
+
+/**
+ * Throws the project's error for a rejected token: the reason is the message
+ * and, for machines, `issues[0].message`, located at the claim or header that failed.
+ */
+export function reject(code: ErrorCode, field: string, reason: string, cause?: unknown): never {
+  throw new BiospecError(code, reason, { issues: [{ field, message: reason }], cause });
+}
+
+/** A verified compact JWS: its protected header and its JSON object payload. */
+export interface VerifiedJws {
+  header: Record<string, unknown>;
+  payload: Record<string, unknown>;
+}
+
+/**
+ * Checks a compact JWS signed by one of `keys`, in a fixed order so the reason
+ * is always the first thing wrong: presence, size, shape, algorithm, type, key id, signature.
+ * Every failure is UNAUTHENTICATED.
+ */
+export async function verifyCompactJws(
+  token: unknown,
+  options: { keys: KeyRing; typ: string; maxTokenBytes: number; unsignedReason: string },
+): Promise<VerifiedJws> {
+  if (typeof token !== 'string' || token.trim() === '') reject('UNAUTHENTICATED', 'token', options.unsignedReason);
+  if (Buffer.byteLength(token, 'utf8') > options.maxTokenBytes) reject('UNAUTHENTICATED', 'token', 'token too large');
+
+  const { header, payload } = decodeCompact(token);
+  if (header.alg !== SIGNING_ALGORITHM) reject('UNAUTHENTICATED', 'alg', `algorithm ${String(header.alg)} not allowed`);
+  if (header.typ !== options.typ) reject('UNAUTHENTICATED', 'typ', `token type ${String(header.typ)} not allowed`);
+  const ringKey = typeof header.kid === 'string' ? options.keys.get(header.kid) : undefined;
+  if (ringKey === undefined) reject('UNAUTHENTICATED', 'kid', 'unknown key id');
+
+  try {
+    await compactVerify(token, ringKey.key, { algorithms: [SIGNING_ALGORITHM] });
+  } catch (cause) {
+    if (cause instanceof joseErrors.JWSSignatureVerificationFailed) {
+      reject('UNAUTHENTICATED', 'signature', 'signature does not verify', cause);
+    }
+    reject('UNAUTHENTICATED', 'token', 'malformed token', cause);
+  }
+  return { header, payload };
+}
+
+/** Splits and decodes without trusting anything; the signature is checked afterwards. */
+function decodeCompact(token: string): VerifiedJws {
+  const parts = token.split('.');
+  const [headerPart, payloadPart, signaturePart] = parts;
+  if (
+    parts.length !== 3 ||
+    headerPart === undefined ||
+    payloadPart === undefined ||
+    signaturePart === undefined ||
+    !parts.every((part) => BASE64URL.test(part))
+  ) {
+    reject('UNAUTHENTICATED', 'token', 'malformed token');
+  }
+  return { header: decodeJsonObject(headerPart), payload: decodeJsonObject(payloadPart) };
+}
+
+function decodeJsonObject(part: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
+  } catch (cause) {
+    reject('UNAUTHENTICATED', 'token', 'malformed token', cause);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) reject('UNAUTHENTICATED', 'token', 'malformed token');
+  return value as Record<string, unknown>;
+}

@@ -1,0 +1,164 @@
+import { randomUUID } from 'node:crypto';
+import { BiospecError } from '@biospec/protocol';
+import { canonicalise, parseQuery, queryHash, type Query } from '@biospec/query';
+import { CompactSign } from 'jose';
+import { z } from 'zod';
+import { DEFAULT_MAX_TOKEN_BYTES, reject, verifyCompactJws } from './compact-jws.js';
+import { SIGNING_ALGORITHM, type KeyRing, type SigningKey } from './keys.js';
+import type { ReplayCache } from './replay-cache.js';
+
+/** `typ` header of a signed query. */
+export const QUERY_TOKEN_TYPE = 'biospec-query+jwt';
+/** Lifetime of a signed query unless the signer asks otherwise. */
+export const DEFAULT_QUERY_LIFETIME_SECONDS = 120;
+/** No signed query may live longer than this (the design says minutes at most). */
+export const MAX_QUERY_LIFETIME_SECONDS = 300;
+/** Clock difference tolerated between coordinator and node. */
+export const DEFAULT_CLOCK_SKEW_SECONDS = 30;
+
+/** The claims set of a signed query: what a node may trust once {@link verifyQuery} returns it. */
+export interface QueryClaims {
+  iss: string;
+  /** The node the query is for. */
+  aud: string;
+  iat: number;
+  exp: number;
+  jti: string;
+  /** The canonical query. */
+  query: Query;
+  /** Hex SHA-256 of the canonical query. */
+  query_hash: string;
+  purpose: string;
+  /** The researcher's pseudonym, never their identity. */
+  researcher: string;
+  project: string;
+}
+
+const text = (max: number) => z.string().min(1).max(max);
+const seconds = z.number().int().nonnegative();
+
+const ClaimsSchema = z.object({
+  iss: text(512),
+  aud: text(512),
+  iat: seconds,
+  exp: seconds,
+  jti: text(128),
+  query: z.unknown(),
+  query_hash: z.string().regex(/^[0-9a-f]{64}$/, 'expected lowercase hex SHA-256'),
+  purpose: text(2000),
+  researcher: text(256),
+  project: text(256),
+});
+
+function pathOf(path: readonly PropertyKey[] | undefined): string {
+  return path && path.length > 0 ? path.map(String).join('.') : 'claims';
+}
+
+/** What the coordinator signs for one site. */
+export interface SignQueryInput {
+  query: Query;
+  purpose: string;
+  researcher: string;
+  project: string;
+  /** The node id the query is for. */
+  audience: string;
+  issuer: string;
+  /** Default {@link DEFAULT_QUERY_LIFETIME_SECONDS}; at most {@link MAX_QUERY_LIFETIME_SECONDS}. */
+  lifetimeSeconds?: number;
+}
+
+/**
+ * Signs a query for one node as a compact JWS (EdDSA). The query is validated
+ * and canonicalised first, so the payload and its hash are the canonical form.
+ */
+export async function signQuery(input: SignQueryInput, key: SigningKey): Promise<string> {
+  const lifetime = input.lifetimeSeconds ?? DEFAULT_QUERY_LIFETIME_SECONDS;
+  if (!Number.isInteger(lifetime) || lifetime <= 0 || lifetime > MAX_QUERY_LIFETIME_SECONDS) {
+    throw new BiospecError('INVALID_ARGUMENT', `lifetime must be 1 to ${MAX_QUERY_LIFETIME_SECONDS} seconds`, {
+      issues: [{ field: 'lifetimeSeconds', message: `got ${lifetime}` }],
+    });
+  }
+  const query = canonicalise(parseQuery(input.query));
+  const iat = Math.floor(Date.now() / 1000);
+  const claims: QueryClaims = {
+    iss: input.issuer,
+    aud: input.audience,
+    iat,
+    exp: iat + lifetime,
+    jti: randomUUID(),
+    query,
+    query_hash: queryHash(query),
+    purpose: input.purpose,
+    researcher: input.researcher,
+    project: input.project,
+  };
+  const parsed = ClaimsSchema.safeParse(claims);
+  if (!parsed.success) {
+    const field = pathOf(parsed.error.issues[0]?.path);
+    throw new BiospecError('INVALID_ARGUMENT', `invalid query claim ${field}`, {
+      issues: parsed.error.issues.map((i) => ({ field: pathOf(i.path), message: i.message })),
+    });
+  }
+  return new CompactSign(new TextEncoder().encode(JSON.stringify(claims)))
+    .setProtectedHeader({ alg: SIGNING_ALGORITHM, kid: key.kid, typ: QUERY_TOKEN_TYPE })
+    .sign(key.key);
+}
+
+/** How a node checks a signed query. */
+export interface VerifyQueryOptions {
+  /** The coordinator keys this node pins. */
+  keys: KeyRing;
+  /** This node's id. */
+  audience: string;
+  replay: ReplayCache;
+  /** Milliseconds since the epoch; default Date.now. */
+  now?: () => number;
+  clockSkewSeconds?: number;
+  maxTokenBytes?: number;
+  maxLifetimeSeconds?: number;
+}
+
+/**
+ * Verifies a signed query and returns its claims with the canonical query.
+ * Checks run in a fixed order and the first failure is thrown as a
+ * BiospecError whose message (and `issues[0]`) names the reason:
+ * unsigned, too large, malformed, algorithm, token type, key id, signature (all UNAUTHENTICATED);
+ * audience (PERMISSION_DENIED); expiry, future issue, lifetime, claims, query hash
+ * (UNAUTHENTICATED, an invalid query is INVALID_QUERY); replay (PERMISSION_DENIED).
+ * The jti is only recorded once everything else has passed.
+ */
+export async function verifyQuery(token: string, options: VerifyQueryOptions): Promise<QueryClaims> {
+  const skew = options.clockSkewSeconds ?? DEFAULT_CLOCK_SKEW_SECONDS;
+  const maxLifetime = options.maxLifetimeSeconds ?? MAX_QUERY_LIFETIME_SECONDS;
+  const { payload } = await verifyCompactJws(token, {
+    keys: options.keys,
+    typ: QUERY_TOKEN_TYPE,
+    maxTokenBytes: options.maxTokenBytes ?? DEFAULT_MAX_TOKEN_BYTES,
+    unsignedReason: 'query is not signed',
+  });
+
+  if (payload.aud !== options.audience) reject('PERMISSION_DENIED', 'aud', 'token is for another node');
+  const nowSeconds = (options.now ?? Date.now)() / 1000;
+  const { exp, iat } = payload;
+  if (typeof exp === 'number' && exp <= nowSeconds - skew) reject('UNAUTHENTICATED', 'exp', 'token expired');
+  if (typeof iat === 'number' && iat > nowSeconds + skew) reject('UNAUTHENTICATED', 'iat', 'issued in the future');
+  if (typeof exp === 'number' && typeof iat === 'number' && exp - iat > maxLifetime) {
+    reject('UNAUTHENTICATED', 'exp', 'lifetime too long');
+  }
+
+  const parsed = ClaimsSchema.safeParse(payload);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const field = pathOf(issue?.path);
+    reject('UNAUTHENTICATED', field, `invalid claim ${field}: ${issue?.message ?? 'invalid'}`);
+  }
+  const claims = parsed.data;
+  const query = canonicalise(parseQuery(claims.query));
+  if (claims.query_hash !== queryHash(query)) reject('UNAUTHENTICATED', 'query_hash', 'query hash does not match');
+
+  // Remember until the last instant the token could still be accepted (exp plus skew).
+  if (!options.replay.remember(claims.jti, claims.exp + skew, nowSeconds)) {
+    reject('PERMISSION_DENIED', 'jti', 'replayed token');
+  }
+  return { ...claims, query };
+}

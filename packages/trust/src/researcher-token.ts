@@ -1,0 +1,249 @@
+import { Buffer } from 'node:buffer';
+import { randomUUID } from 'node:crypto';
+import { BiospecError } from '@biospec/protocol';
+import {
+  createRemoteJWKSet,
+  decodeJwt,
+  decodeProtectedHeader,
+  errors as joseErrors,
+  jwtVerify,
+  SignJWT,
+  type JWTVerifyGetKey,
+} from 'jose';
+import { z } from 'zod';
+import { DEFAULT_MAX_TOKEN_BYTES, reject } from './compact-jws.js';
+import { SIGNING_ALGORITHM, type KeyRing, type SigningKey } from './keys.js';
+
+/** Roles the coordinator knows; others a provider sends are ignored. */
+export const RESEARCHER_ROLES = ['researcher', 'staff'] as const;
+export type ResearcherRole = (typeof RESEARCHER_ROLES)[number];
+
+/** Lifetime of a coordinator-issued researcher token unless asked otherwise. */
+export const DEFAULT_RESEARCHER_TOKEN_LIFETIME_SECONDS = 3600;
+
+/** Asymmetric algorithms an external OpenID Connect provider may sign with; never HS* or none. */
+const EXTERNAL_ALGORITHMS = ['EdDSA', 'ES256', 'ES384', 'ES512', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'];
+
+/** Who a verified bearer token says the caller is. */
+export interface ResearcherIdentity {
+  subject: string;
+  name?: string;
+  roles: string[];
+  issuer: string;
+}
+
+/** A token to issue for a researcher or staff member signing in to the coordinator. */
+export interface IssueResearcherTokenInput {
+  subject: string;
+  name?: string;
+  /** Default ['researcher']. */
+  roles?: ResearcherRole[];
+  issuer: string;
+  audience: string;
+  /** Default {@link DEFAULT_RESEARCHER_TOKEN_LIFETIME_SECONDS}. */
+  lifetimeSeconds?: number;
+}
+
+const IssueSchema = z.object({
+  subject: z.string().min(1).max(256),
+  name: z.string().max(256).optional(),
+  roles: z.array(z.enum(RESEARCHER_ROLES)).optional(),
+  issuer: z.string().min(1),
+  audience: z.string().min(1),
+  lifetimeSeconds: z.number().int().positive().optional(),
+});
+
+/** Issues a bearer JWT (EdDSA) for a researcher. */
+export async function issueResearcherToken(input: IssueResearcherTokenInput, key: SigningKey): Promise<string> {
+  const parsed = IssueSchema.safeParse(input);
+  if (!parsed.success) {
+    throw new BiospecError('INVALID_ARGUMENT', 'invalid researcher token request', {
+      issues: parsed.error.issues.map((issue) => ({ field: issue.path.map(String).join('.'), message: issue.message })),
+    });
+  }
+  const { subject, name, roles, issuer, audience, lifetimeSeconds } = parsed.data;
+  const jwt = new SignJWT({ roles: roles ?? ['researcher'], ...(name === undefined ? {} : { name }) })
+    .setProtectedHeader({ alg: SIGNING_ALGORITHM, kid: key.kid, typ: 'JWT' })
+    .setSubject(subject)
+    .setIssuer(issuer)
+    .setAudience(audience)
+    .setIssuedAt()
+    .setJti(randomUUID())
+    .setExpirationTime(`${lifetimeSeconds ?? DEFAULT_RESEARCHER_TOKEN_LIFETIME_SECONDS}s`);
+  return jwt.sign(key.key);
+}
+
+/** An issuer whose keys this coordinator holds (usually itself). */
+export interface LocalIssuer {
+  issuer: string;
+  audience: string;
+  keys: KeyRing;
+}
+
+/** An external OpenID Connect provider; its keys are fetched from `jwksUri` and cached. */
+export interface RemoteIssuer {
+  issuer: string;
+  audience: string;
+  jwksUri: string;
+}
+
+export interface ResearcherVerifierOptions {
+  issuers: (LocalIssuer | RemoteIssuer)[];
+  /** Default 30. */
+  clockSkewSeconds?: number;
+  /** Milliseconds since the epoch; default Date.now. */
+  now?: () => number;
+}
+
+export interface ResearcherVerifier {
+  /** Accepts an `Authorization` header value (`Bearer …`) or a bare token. */
+  verify(authorizationHeaderOrToken: string): Promise<ResearcherIdentity>;
+}
+
+const ClaimsSchema = z.object({
+  iss: z.string().min(1),
+  sub: z.string().min(1).max(256),
+  name: z.string().max(256).optional(),
+  roles: z.array(z.string()).optional(),
+});
+
+interface ResolvedIssuer {
+  audience: string;
+  algorithms: string[];
+  getKey: JWTVerifyGetKey;
+}
+
+/**
+ * Creates the coordinator's check of researcher bearer tokens. Every failure is
+ * UNAUTHENTICATED with the reason as message, except an identity provider that
+ * cannot be reached (UNAVAILABLE). A token without a `roles` claim (typical of
+ * external providers) is a plain researcher.
+ */
+export function createResearcherVerifier(options: ResearcherVerifierOptions): ResearcherVerifier {
+  const skew = options.clockSkewSeconds ?? 30;
+  const now = options.now ?? Date.now;
+  const issuers = new Map<string, ResolvedIssuer>();
+  for (const [i, config] of options.issuers.entries()) {
+    if (issuers.has(config.issuer)) {
+      throw new BiospecError('INVALID_CONFIG', `issuer ${config.issuer} configured twice`, {
+        issues: [{ field: `issuers[${i}].issuer`, message: 'duplicate issuer' }],
+      });
+    }
+    issuers.set(config.issuer, resolveIssuer(config, i));
+  }
+
+  return {
+    async verify(authorizationHeaderOrToken) {
+      const token = bearerToken(authorizationHeaderOrToken);
+      if (Buffer.byteLength(token, 'utf8') > DEFAULT_MAX_TOKEN_BYTES) reject('UNAUTHENTICATED', 'token', 'token too large');
+      let iss: unknown;
+      let alg: unknown;
+      try {
+        alg = decodeProtectedHeader(token).alg;
+        iss = decodeJwt(token).iss;
+      } catch (cause) {
+        reject('UNAUTHENTICATED', 'token', 'malformed token', cause);
+      }
+      const issuer = typeof iss === 'string' ? issuers.get(iss) : undefined;
+      if (issuer === undefined) reject('UNAUTHENTICATED', 'iss', 'unknown issuer');
+      if (typeof alg !== 'string' || !issuer.algorithms.includes(alg)) {
+        reject('UNAUTHENTICATED', 'alg', `algorithm ${String(alg)} not allowed`);
+      }
+
+      let payload: unknown;
+      try {
+        ({ payload } = await jwtVerify(token, issuer.getKey, {
+          issuer: iss as string,
+          audience: issuer.audience,
+          algorithms: issuer.algorithms,
+          clockTolerance: skew,
+          currentDate: new Date(now()),
+          requiredClaims: ['exp', 'sub'],
+        }));
+      } catch (cause) {
+        throw verificationError(cause);
+      }
+      const claims = ClaimsSchema.safeParse(payload);
+      if (!claims.success) {
+        const field = claims.error.issues[0]?.path.map(String).join('.') || 'claims';
+        reject('UNAUTHENTICATED', field, `invalid claim ${field}`);
+      }
+      const roles = claims.data.roles?.filter((role) => (RESEARCHER_ROLES as readonly string[]).includes(role)) ?? [
+        'researcher',
+      ];
+      return {
+        subject: claims.data.sub,
+        ...(claims.data.name === undefined ? {} : { name: claims.data.name }),
+        roles,
+        issuer: claims.data.iss,
+      };
+    },
+  };
+}
+
+function resolveIssuer(config: LocalIssuer | RemoteIssuer, index: number): ResolvedIssuer {
+  if ('keys' in config) {
+    const ring = config.keys;
+    return {
+      audience: config.audience,
+      algorithms: [SIGNING_ALGORITHM],
+      getKey: (header) => {
+        const entry = header.kid === undefined ? undefined : ring.get(header.kid);
+        if (entry === undefined) throw new joseErrors.JWKSNoMatchingKey();
+        return entry.key;
+      },
+    };
+  }
+  let url: URL;
+  try {
+    url = new URL(config.jwksUri);
+  } catch (cause) {
+    throw new BiospecError('INVALID_CONFIG', `invalid jwksUri for issuer ${config.issuer}`, {
+      issues: [{ field: `issuers[${index}].jwksUri`, message: 'not a URL' }],
+      cause,
+    });
+  }
+  return { audience: config.audience, algorithms: EXTERNAL_ALGORITHMS, getKey: createRemoteJWKSet(url) };
+}
+
+function bearerToken(value: string): string {
+  const trimmed = typeof value === 'string' ? value.trim() : '';
+  const match = /^(\S+)\s+(\S+)$/.exec(trimmed);
+  if (match !== null) {
+    if (match[1]?.toLowerCase() !== 'bearer') reject('UNAUTHENTICATED', 'authorization', 'no bearer token');
+    return match[2] ?? '';
+  }
+  if (trimmed === '' || /\s/.test(trimmed) || trimmed.toLowerCase() === 'bearer') {
+    reject('UNAUTHENTICATED', 'authorization', 'no bearer token');
+  }
+  return trimmed;
+}
+
+function verificationError(cause: unknown): BiospecError {
+  const fail = (field: string, reason: string) =>
+    new BiospecError('UNAUTHENTICATED', reason, { issues: [{ field, message: reason }], cause });
+  if (cause instanceof joseErrors.JWTExpired) return fail('exp', 'token expired');
+  if (cause instanceof joseErrors.JWTClaimValidationFailed) {
+    if (cause.claim === 'aud') return fail('aud', 'wrong audience');
+    if (cause.claim === 'nbf' || cause.claim === 'iat') return fail(cause.claim, 'token not yet valid');
+    return fail(cause.claim, `invalid claim ${cause.claim}`);
+  }
+  if (cause instanceof joseErrors.JWSSignatureVerificationFailed) return fail('signature', 'signature does not verify');
+  if (cause instanceof joseErrors.JWKSNoMatchingKey || cause instanceof joseErrors.JWKSMultipleMatchingKeys) {
+    return fail('kid', 'unknown key id');
+  }
+  if (cause instanceof joseErrors.JOSEAlgNotAllowed) return fail('alg', 'algorithm not allowed');
+  // Fetch failures, timeouts, non-200 answers and unreadable key sets: the provider, not the token, is at fault.
+  const providerFault =
+    !(cause instanceof joseErrors.JOSEError) ||
+    cause instanceof joseErrors.JWKSTimeout ||
+    cause instanceof joseErrors.JWKSInvalid ||
+    cause.code === 'ERR_JOSE_GENERIC';
+  if (providerFault) {
+    return new BiospecError('UNAVAILABLE', 'identity provider keys unavailable', {
+      issues: [{ field: 'jwks', message: 'could not fetch the issuer keys' }],
+      cause,
+    });
+  }
+  return fail('token', 'invalid token');
+}

@@ -1,0 +1,28 @@
+// Installs what the interoperability tests need from Debian: an independent
+// gRPC (python3-grpcio) and JOSE (python3-jwcrypto) implementation. Idempotent;
+// does nothing when they are present. Tests that need them fail loudly if this could not run.
+import { execFileSync, spawnSync } from 'node:child_process';
+
+const PYTHON = '/usr/bin/python3';
+const PACKAGES = ['python3-grpcio', 'python3-grpc-tools', 'python3-jwcrypto'];
+
+function present() {
+  return spawnSync(PYTHON, ['-c', 'import grpc, grpc_tools, jwcrypto'], { stdio: 'ignore' }).status === 0;
+}
+
+if (present()) {
+  console.log('test dependencies: python3-grpcio, python3-grpc-tools, python3-jwcrypto present');
+} else {
+  if (process.getuid?.() !== 0) {
+    console.error(`test dependencies missing; run as root or install: apt-get install -y ${PACKAGES.join(' ')}`);
+    process.exit(1);
+  }
+  console.log(`installing test dependencies from Debian: ${PACKAGES.join(' ')}`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
+  execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...PACKAGES], { stdio: 'inherit', env });
+  if (!present()) {
+    console.error('python3 interop packages installed but not importable by /usr/bin/python3');
+    process.exit(1);
+  }
+}
