@@ -1,7 +1,7 @@
 import { Server, type ServerUnaryCall, type sendUnaryData } from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
+import { parseQueryJson } from '@biospec/query';
 import {
-  BiospecError,
   CoordinatorServiceService,
   serverCredentials,
   toGrpcError,
@@ -38,14 +38,8 @@ export async function startCoordinatorGrpc(coordinator: OpenCoordinator): Promis
   const server = new Server({ 'grpc.max_receive_message_length': 64 * 1024 });
   const implementation: CoordinatorServiceServer = {
     federatedCount: authenticated(coordinator, (identity, request) => {
-      let query: unknown;
-      try {
-        query = JSON.parse(request.queryJson);
-      } catch (cause) {
-        throw new BiospecError('INVALID_QUERY', `query_json is not JSON: ${(cause as Error).message}`, { cause });
-      }
       return coordinator.federatedCount(identity, {
-        query,
+        query: parseQueryJson(request.queryJson),
         purpose: request.purpose,
         project: request.project,
         deadlineMs: request.deadlineMs,

@@ -1,3 +1,4 @@
+import { pino } from 'pino';
 import net from 'node:net';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -49,7 +50,10 @@ test('a node that accepts connections but never answers costs no more than the d
   const jwks = path.join(fed.federation.dir, 'nodes', fed.federation.nodes[0]!.site.id, 'node.jwks.json');
   addMember(coordinatorDir, { id: 'silent-site', name: 'Silent Site', endpoint: `127.0.0.1:${port}`, jwksFile: jwks });
   const config = loadCoordinatorConfig(path.join(coordinatorDir, COORDINATOR_FILES.config));
-  const coordinator = await openCoordinator({ ...config, httpListen: '127.0.0.1:0', rateLimits: [{ limit: 1000, windowSeconds: 60 }] });
+  const coordinator = await openCoordinator(
+    { ...config, httpListen: '127.0.0.1:0', rateLimits: [{ limit: 1000, windowSeconds: 60 }] },
+    { logger: pino({ level: 'silent' }) },
+  );
   const http = await startCoordinatorHttp(coordinator);
   try {
     const started = Date.now();

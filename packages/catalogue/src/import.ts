@@ -121,7 +121,9 @@ export async function importRows(
     );
     const insertCode = db.prepare('INSERT INTO specimen_diagnosis (specimen_id, code) VALUES (?, ?)');
     const deleteCodes = db.prepare('DELETE FROM specimen_diagnosis WHERE specimen_id = ?');
+    const selectRoot = db.prepare('SELECT root_id FROM specimen WHERE sample_id = ?').pluck();
     const masks = new Map<string, number>();
+    const deferredIndexes = deferIndexesIfEmpty(db);
 
     const derived = (r: SpecimenRecord): StoredValue[] => {
       const consentKey = r.consent.join(';');
@@ -132,7 +134,10 @@ export async function importRows(
       }
       const span = r.collected_on === null ? null : partialDateSpan(r.collected_on);
       const interval = span === null || 'error' in span ? [null, null] : [span.first, span.last];
-      return [r.parent_sample_id ?? r.sample_id, mask, ...interval, ageBand(r.age_at_collection), diagnosisChapter(r.diagnosis)];
+      // Parents usually come first, so their root is known; resolveRoots fixes the rest.
+      const parent = r.parent_sample_id;
+      const root = parent === null ? r.sample_id : ((selectRoot.get(parent) as string | undefined) ?? parent);
+      return [root, mask, ...interval, ageBand(r.age_at_collection), diagnosisChapter(r.diagnosis)];
     };
     const writeCodes = (id: number | bigint, codes: readonly string[]): void => {
       for (const code of new Set(codes)) insertCode.run(id, code);
@@ -188,6 +193,7 @@ export async function importRows(
         { issues: log.issues },
       );
     }
+    for (const sql of deferredIndexes) db.exec(sql);
     if (options.removeMissing) {
       if (read === 0) {
         throw new BiospecError('INVALID_DATA', 'refusing to remove every specimen: the import has no rows');
@@ -215,6 +221,23 @@ export async function importRows(
     if (db.inTransaction) db.exec('ROLLBACK');
     throw error;
   }
+}
+
+/**
+ * Loading into an empty catalogue is much faster with the secondary indexes
+ * built once at the end than maintained row by row. Drops them and returns
+ * their definitions (the schema's own, so this follows future migrations).
+ */
+function deferIndexesIfEmpty(db: Database.Database): string[] {
+  if (db.prepare('SELECT 1 FROM specimen LIMIT 1').get() !== undefined) return [];
+  const indexes = db
+    .prepare(
+      `SELECT name, sql FROM sqlite_master
+       WHERE type = 'index' AND tbl_name IN ('specimen', 'specimen_diagnosis') AND sql IS NOT NULL`,
+    )
+    .all() as { name: string; sql: string }[];
+  for (const { name } of indexes) db.exec(`DROP INDEX "${name.replaceAll('"', '""')}"`);
+  return indexes.map(({ sql }) => sql);
 }
 
 function removeMissing(db: Database.Database, seen: SampleLines): number {

@@ -15,10 +15,13 @@ export interface Migration {
 
 /**
  * Version 1. Counting reads only `specimen` (plus `specimen_diagnosis` for
- * diagnosis predicates), so everything a predicate or a stratum needs is
- * precomputed on the row: the root ancestor, the consent bitmask, the day
- * interval of a partial date, the age band and the primary diagnosis chapter.
- * Count indexes are partial on non-withdrawn rows, which no count ever reads.
+ * diagnosis predicates), so everything a predicate or a stratum needs is on
+ * the row, precomputed: categorical values as integer codes (named in
+ * `code`, see codebook.ts), the root ancestor (NULL: the specimen is its own
+ * root), the consent bitmask over USE_CATEGORIES, the day interval of a partial
+ * date as YYYYMMDD integers, the age band and the primary diagnosis chapter.
+ * Count indexes are partial on non-withdrawn rows (status code 0), which no
+ * count ever reads. `specimen_record` shows rows decoded, for people and exports.
  */
 const V1 = `
 CREATE TABLE meta (
@@ -27,39 +30,48 @@ CREATE TABLE meta (
 ) STRICT;
 INSERT INTO meta (key, value) VALUES ('epoch', 0);
 
+CREATE TABLE code (
+  kind TEXT NOT NULL,
+  code INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  PRIMARY KEY (kind, code),
+  UNIQUE (kind, name)
+) STRICT;
+INSERT INTO code (kind, code, name) VALUES
+  ('status', 0, 'withdrawn'), ('status', 1, 'available'), ('status', 2, 'reserved'), ('status', 3, 'depleted');
+
 CREATE TABLE specimen (
   id                  INTEGER PRIMARY KEY,
-  sample_id           TEXT NOT NULL UNIQUE,
+  sample_id           TEXT NOT NULL,
   donor_id            TEXT NOT NULL,
-  collection_id       TEXT NOT NULL,
-  material_type       TEXT NOT NULL,
-  collected_on        TEXT,
-  diagnosis           TEXT NOT NULL,
-  anatomical_site     TEXT,
-  sex                 TEXT NOT NULL,
+  collection          INTEGER NOT NULL,
+  material_type       INTEGER NOT NULL,
+  collected_start     INTEGER,
+  collected_end       INTEGER,
+  diagnosis           TEXT,
+  anatomical_site     INTEGER,
+  sex                 INTEGER NOT NULL,
   age_at_collection   INTEGER,
-  storage_temperature TEXT NOT NULL,
-  consent             TEXT NOT NULL,
-  status              TEXT NOT NULL,
+  storage_temperature INTEGER NOT NULL,
+  consent             INTEGER NOT NULL,
+  permitted_uses      INTEGER NOT NULL,
+  status              INTEGER NOT NULL,
   quantity            REAL NOT NULL,
   parent_sample_id    TEXT,
-  root_id             TEXT NOT NULL,
-  permitted_uses      INTEGER NOT NULL,
-  collected_start     TEXT,
-  collected_end       TEXT,
-  age_band            TEXT NOT NULL,
-  diagnosis_chapter   TEXT NOT NULL
+  root_id             TEXT,
+  age_band            INTEGER NOT NULL,
+  diagnosis_chapter   INTEGER NOT NULL
 ) STRICT;
+CREATE UNIQUE INDEX specimen_sample ON specimen (sample_id);
 CREATE INDEX specimen_donor ON specimen (donor_id);
-CREATE INDEX specimen_parent ON specimen (parent_sample_id) WHERE parent_sample_id IS NOT NULL;
-CREATE INDEX specimen_count_material ON specimen (material_type) WHERE status <> 'withdrawn';
-CREATE INDEX specimen_count_collection ON specimen (collection_id) WHERE status <> 'withdrawn';
-CREATE INDEX specimen_count_age ON specimen (age_at_collection) WHERE status <> 'withdrawn';
-CREATE INDEX specimen_count_site ON specimen (anatomical_site) WHERE status <> 'withdrawn' AND anatomical_site IS NOT NULL;
+CREATE INDEX specimen_count_material ON specimen (material_type) WHERE status <> 0;
+CREATE INDEX specimen_count_collection ON specimen (collection) WHERE status <> 0;
+CREATE INDEX specimen_count_age ON specimen (age_at_collection) WHERE status <> 0;
+CREATE INDEX specimen_count_site ON specimen (anatomical_site) WHERE status <> 0 AND anatomical_site IS NOT NULL;
 
 CREATE TABLE specimen_diagnosis (
   specimen_id INTEGER NOT NULL REFERENCES specimen (id),
-  code        TEXT NOT NULL,
+  code        INTEGER NOT NULL,
   PRIMARY KEY (specimen_id, code)
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX specimen_diagnosis_code ON specimen_diagnosis (code, specimen_id);
@@ -85,6 +97,31 @@ CREATE TABLE catalogue_events (
   epoch       INTEGER NOT NULL,
   duration_ms INTEGER
 ) STRICT;
+
+CREATE VIEW specimen_record AS
+SELECT
+  s.sample_id,
+  s.donor_id,
+  (SELECT name FROM code WHERE kind = 'collection' AND code = s.collection) AS collection_id,
+  (SELECT name FROM code WHERE kind = 'material_type' AND code = s.material_type) AS material_type,
+  CASE
+    WHEN s.collected_start IS NULL THEN NULL
+    WHEN s.collected_start = s.collected_end
+      THEN printf('%04d-%02d-%02d', s.collected_start / 10000, s.collected_start / 100 % 100, s.collected_start % 100)
+    WHEN s.collected_start % 10000 = 101 AND s.collected_end % 10000 = 1231 THEN printf('%04d', s.collected_start / 10000)
+    ELSE printf('%04d-%02d', s.collected_start / 10000, s.collected_start / 100 % 100)
+  END AS collected_on,
+  s.diagnosis,
+  (SELECT name FROM code WHERE kind = 'anatomical_site' AND code = s.anatomical_site) AS anatomical_site,
+  (SELECT name FROM code WHERE kind = 'sex' AND code = s.sex) AS sex,
+  s.age_at_collection,
+  (SELECT name FROM code WHERE kind = 'storage_temperature' AND code = s.storage_temperature) AS storage_temperature,
+  (SELECT name FROM code WHERE kind = 'consent' AND code = s.consent) AS consent,
+  (SELECT name FROM code WHERE kind = 'status' AND code = s.status) AS status,
+  s.quantity,
+  s.parent_sample_id,
+  coalesce(s.root_id, s.sample_id) AS root_id
+FROM specimen s;
 `;
 
 /** The schema's history, oldest first; `version` numbers are 1, 2, 3, ... */

@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { Transform, Writable, pipeline, type TransformCallback } from 'node:stream';
+import { Transform, Writable, pipeline } from 'node:stream';
 import { BiospecError } from '@biospec/protocol';
 import Assembler from 'stream-json/Assembler.js';
 import Parser from 'stream-json/Parser.js';
@@ -30,7 +30,7 @@ interface Token {
  * not a Bundle is itself a resource, which makes NDJSON (and a file holding
  * one bare resource) work through the same path.
  */
-class ResourceSplitter extends Transform {
+class ResourceSplitter {
   private depth = 0;
   private top: Assembler | null = null;
   private topKey: string | null = null;
@@ -41,20 +41,12 @@ class ResourceSplitter extends Transform {
   private bundleChecked = false;
   private sawEntries = false;
 
-  constructor(private readonly onBundle: (type: string) => void) {
-    super({ objectMode: true });
-  }
+  constructor(
+    private readonly emit: (found: FoundResource) => void,
+    private readonly onBundle: (type: string) => void,
+  ) {}
 
-  override _transform(token: Token, _encoding: BufferEncoding, callback: TransformCallback): void {
-    try {
-      this.consume(token);
-      callback();
-    } catch (error) {
-      callback(error as Error);
-    }
-  }
-
-  private consume(token: Token): void {
+  consume(token: Token): void {
     const opens = token.name === 'startObject' || token.name === 'startArray';
     const closes = token.name === 'endObject' || token.name === 'endArray';
     if (this.depth === 0) {
@@ -111,7 +103,7 @@ class ResourceSplitter extends Transform {
       const location = `entry[${this.entryIndex}]`;
       this.entryIndex += 1;
       this.entry = null;
-      this.push({ resource: value.resource, location, ...(typeof value.fullUrl === 'string' ? { fullUrl: value.fullUrl } : {}) });
+      this.emit({ resource: value.resource, location, ...(typeof value.fullUrl === 'string' ? { fullUrl: value.fullUrl } : {}) });
     }
   }
 
@@ -139,7 +131,34 @@ class ResourceSplitter extends Transform {
       }
       return;
     }
-    this.push({ resource: value, location: `resource[${index}]` });
+    this.emit({ resource: value, location: `resource[${index}]` });
+  }
+}
+
+/**
+ * The JSON parser with the splitter fused in: tokens go straight to the
+ * splitter instead of through a stream of their own (a stream hop per token
+ * costs more than the parsing), and only whole resources are pushed out.
+ */
+class ResourceParser extends Parser {
+  private readonly splitter: ResourceSplitter;
+  private failed = false;
+
+  constructor(onBundle: (type: string) => void) {
+    super({ jsonStreaming: true, packValues: true, streamValues: false });
+    this.splitter = new ResourceSplitter((found) => super.push(found), onBundle);
+  }
+
+  override push(chunk: unknown): boolean {
+    if (chunk === null) return super.push(null);
+    if (this.failed) return false;
+    try {
+      this.splitter.consume(chunk as Token);
+    } catch (error) {
+      this.failed = true;
+      this.destroy(error as Error);
+    }
+    return true;
   }
 }
 
@@ -167,17 +186,16 @@ export async function* streamResources(path: string, options: StreamResourcesOpt
       callback(null, chunk);
     },
   });
-  const parser = new Parser({ jsonStreaming: true, packValues: true, streamValues: false });
-  const splitter = new ResourceSplitter(options.onBundle ?? (() => undefined));
-  pipeline(source, counter, parser, splitter, () => undefined);
+  const parser = new ResourceParser(options.onBundle ?? (() => undefined));
+  pipeline(source, counter, parser, () => undefined);
   try {
-    for await (const found of splitter) yield found as FoundResource;
+    for await (const found of parser) yield found as FoundResource;
   } catch (error) {
     if (error instanceof BiospecError) throw error;
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new BiospecError('NOT_FOUND', `no such file: ${path}`);
     throw await malformedJson(path, error);
   } finally {
-    splitter.destroy();
+    parser.destroy();
   }
 }
 

@@ -34,13 +34,18 @@ export interface SingleNodeOptions {
   configure?: (config: NodeConfig) => NodeConfig;
   clientCredentials?: ChannelCredentials;
   records?: SpecimenRecord[];
+  /** The coordinator's private key (JWK file) to pin; a fresh key by default. */
+  coordinatorKeyFile?: string;
 }
 
 /** One real node: its own folder, keys, SQLite catalogue of synthetic data and gRPC server on 127.0.0.1 port 0. */
 export async function startSingleNode(options: SingleNodeOptions = {}): Promise<SingleNode> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'biospec-node-'));
-  const { privateJwk, publicJwk } = await generateSigningKey();
+  const privateJwk = options.coordinatorKeyFile
+    ? JSON.parse(fs.readFileSync(options.coordinatorKeyFile, 'utf8'))
+    : (await generateSigningKey()).privateJwk;
   const coordinatorKey = await importSigningKey(privateJwk);
+  const publicJwk = coordinatorKey.publicJwk;
   const coordinatorJwks = path.join(dir, 'coordinator.pub.json');
   fs.writeFileSync(coordinatorJwks, JSON.stringify({ keys: [publicJwk] }));
   const nodeDir = path.join(dir, 'node');
