@@ -6,7 +6,8 @@
 import Database from 'better-sqlite3';
 import { BiospecError } from '@biospec/protocol';
 import type { MaterialType, Query, SourceRow } from '@biospec/query';
-import { compileCount, type CountRow } from './compile.js';
+import { createCodebook, WITHDRAWN_CODE } from './codebook.js';
+import { compileCount, DIMENSION_COLUMNS, type CountRow } from './compile.js';
 import { bumpEpoch, readEpoch } from './epoch.js';
 import { listEvents, recordEvent, type CatalogueEvent } from './events.js';
 import { importRows, type ImportOptions, type ImportReport } from './import.js';
@@ -129,6 +130,7 @@ export function openCatalogue(path: string, options: OpenOptions = {}): Catalogu
     }
     return statement;
   };
+  const codes = createCodebook(db);
   let importing = false;
   const assertWritable = (what: string): void => {
     if (readonly) throw new BiospecError('FAILED_PRECONDITION', `catalogue ${path} is open read-only; cannot ${what}`);
@@ -137,11 +139,11 @@ export function openCatalogue(path: string, options: OpenOptions = {}): Catalogu
 
   return {
     path,
-    size: () => prepared("SELECT COUNT(*) FROM specimen WHERE status <> 'withdrawn'").pluck().get() as number,
+    size: () => prepared(`SELECT COUNT(*) FROM specimen s WHERE s.status <> ${WITHDRAWN_CODE}`).pluck().get() as number,
     epoch: () => readEpoch(db),
 
     count(query) {
-      const compiled = compileCount(query);
+      const compiled = compileCount(query, codes);
       const rows = prepared(compiled.sql).all(...compiled.params) as CountRow[];
       const strata: TrueCount['strata'] = [];
       let total = 0;
@@ -152,7 +154,7 @@ export function openCatalogue(path: string, options: OpenOptions = {}): Catalogu
         }
         const key: Record<string, string> = {};
         compiled.dimensions.forEach((dimension, i) => {
-          key[dimension] = String(row[`d${i}`]);
+          key[dimension] = codes.nameOf(DIMENSION_COLUMNS[dimension].kind, row[`d${i}`] as number);
         });
         strata.push({ key, count: row.n });
         if (!compiled.totalRow) total += row.n;
@@ -169,6 +171,7 @@ export function openCatalogue(path: string, options: OpenOptions = {}): Catalogu
       } finally {
         writer.close();
         importing = false;
+        codes.reload();
       }
     },
 
@@ -178,7 +181,7 @@ export function openCatalogue(path: string, options: OpenOptions = {}): Catalogu
         const known = db.prepare('SELECT 1 FROM specimen WHERE donor_id = ? LIMIT 1').get(donorId);
         if (known === undefined) throw new BiospecError('NOT_FOUND', `no specimens of donor '${donorId}' in the catalogue`);
         const { changes } = db
-          .prepare("UPDATE specimen SET status = 'withdrawn' WHERE donor_id = ? AND status <> 'withdrawn'")
+          .prepare(`UPDATE specimen SET status = ${WITHDRAWN_CODE} WHERE donor_id = ? AND status <> ${WITHDRAWN_CODE}`)
           .run(donorId);
         db.prepare('INSERT OR IGNORE INTO withdrawn_donor (donor_id, at) VALUES (?, ?)').run(donorId, new Date().toISOString());
         const epoch = changes > 0 ? bumpEpoch(db) : readEpoch(db);
@@ -200,14 +203,15 @@ export function openCatalogue(path: string, options: OpenOptions = {}): Catalogu
 
     summary() {
       const totals = prepared(
-        `SELECT COUNT(*) AS specimens, COUNT(DISTINCT donor_id) AS donors, COUNT(DISTINCT collection_id) AS collections
-         FROM specimen WHERE status <> 'withdrawn'`,
+        `SELECT COUNT(*) AS specimens, COUNT(DISTINCT s.donor_id) AS donors, COUNT(DISTINCT s.collection) AS collections
+         FROM specimen s WHERE s.status <> ${WITHDRAWN_CODE}`,
       ).get() as { specimens: number; donors: number; collections: number };
       const byMaterial = prepared(
-        `SELECT material_type, COUNT(*) AS n FROM specimen s WHERE s.status <> 'withdrawn' GROUP BY material_type ORDER BY material_type`,
-      ).all() as { material_type: MaterialType; n: number }[];
+        `SELECT s.material_type AS code, COUNT(*) AS n FROM specimen s WHERE s.status <> ${WITHDRAWN_CODE} GROUP BY s.material_type`,
+      ).all() as { code: number; n: number }[];
       const materialTypes: CatalogueSummary['materialTypes'] = {};
-      for (const { material_type, n } of byMaterial) materialTypes[material_type] = n;
+      const named = byMaterial.map(({ code, n }) => [codes.nameOf('material_type', code) as MaterialType, n] as const);
+      for (const [name, n] of named.sort(([a], [b]) => (a < b ? -1 : 1))) materialTypes[name] = n;
       return { ...totals, materialTypes, epoch: readEpoch(db) };
     },
 

@@ -1,18 +1,26 @@
 /**
  * Compiles a validated feasibility query into one parameterised SQL statement
  * over the catalogue schema. Values only ever travel as bound parameters;
- * column names come from fixed tables here, never from the query.
+ * column names come from fixed tables here, never from the query. Categorical
+ * values and codes are translated to the catalogue's integer codes on the way.
  */
 import { BiospecError } from '@biospec/protocol';
-import { isUseCategory, useBit, type Dimension, type Expr, type Query, type Unit } from '@biospec/query';
+import { icd10IsUnder, isUseCategory, useBit, type Dimension, type Expr, type Query, type Unit } from '@biospec/query';
+import { WITHDRAWN_CODE, type CodeKind } from './codebook.js';
 
 export type SqlValue = string | number;
+
+/** What the compiler needs to know of a catalogue's codes (see codebook.ts). */
+export interface CodeLookup {
+  codeOf(kind: CodeKind, name: string): number | undefined;
+  entries(kind: CodeKind): ReadonlyMap<string, number>;
+}
 
 /** A compiled count: run `sql` with `params`; rows are {@link CountRow}s. */
 export interface CompiledCount {
   sql: string;
   params: SqlValue[];
-  /** Stratify dimensions in query order; row column `d<i>` holds dimension i. */
+  /** Stratify dimensions in query order; row column `d<i>` holds the code of dimension i. */
   dimensions: Dimension[];
   /**
    * True when the statement returns a separate total row (`total_row = 1`).
@@ -25,41 +33,52 @@ export interface CompiledCount {
 export interface CountRow {
   total_row: number;
   n: number;
-  [dimension: `d${number}`]: string | null;
+  [dimension: `d${number}`]: number | null;
 }
 
 const FIELD_COLUMNS = {
-  material_type: 's.material_type',
-  sex: 's.sex',
-  storage_temperature: 's.storage_temperature',
-  status: 's.status',
-  collection_id: 's.collection_id',
-} as const;
+  material_type: { column: 's.material_type', kind: 'material_type' },
+  sex: { column: 's.sex', kind: 'sex' },
+  storage_temperature: { column: 's.storage_temperature', kind: 'storage_temperature' },
+  status: { column: 's.status', kind: 'status' },
+  collection_id: { column: 's.collection', kind: 'collection' },
+} as const satisfies Record<string, { column: string; kind: CodeKind }>;
 
-const DIMENSION_COLUMNS: Record<Dimension, string> = {
-  material_type: 's.material_type',
-  sex: 's.sex',
-  storage_temperature: 's.storage_temperature',
-  age_band: 's.age_band',
-  diagnosis_chapter: 's.diagnosis_chapter',
+/** Stratify dimensions: the coded column and the code kind naming its values. */
+export const DIMENSION_COLUMNS: Record<Dimension, { column: string; kind: CodeKind }> = {
+  material_type: { column: 's.material_type', kind: 'material_type' },
+  sex: { column: 's.sex', kind: 'sex' },
+  storage_temperature: { column: 's.storage_temperature', kind: 'storage_temperature' },
+  age_band: { column: 's.age_band', kind: 'age_band' },
+  diagnosis_chapter: { column: 's.diagnosis_chapter', kind: 'diagnosis_chapter' },
 };
 
-const UNIT_COLUMNS: Record<Unit, string | null> = { aliquots: null, specimens: 's.root_id', donors: 's.donor_id' };
+const UNIT_COLUMNS: Record<Unit, string | null> = {
+  aliquots: null,
+  specimens: 'coalesce(s.root_id, s.sample_id)',
+  donors: 's.donor_id',
+};
 
 /** Spelled exactly like the partial count indexes' WHERE clause, so the planner can use them. */
-const NOT_WITHDRAWN = "s.status <> 'withdrawn'";
+const NOT_WITHDRAWN = `s.status <> ${WITHDRAWN_CODE}`;
 
 /** Compiles `query` (already validated) into one statement counting its unit, per stratum when asked. */
-export function compileCount(query: Query): CompiledCount {
+export function compileCount(query: Query, codes: CodeLookup): CompiledCount {
   const params: SqlValue[] = [];
-  const condition = query.where === undefined ? NOT_WITHDRAWN : `${NOT_WITHDRAWN} AND ${compileExpr(query.where, params)}`;
+  const condition =
+    query.where === undefined ? NOT_WITHDRAWN : `${NOT_WITHDRAWN} AND ${compileExpr(query.where, codes, params)}`;
   const dimensions = [...new Set(query.stratify ?? [])];
   const unitColumn = UNIT_COLUMNS[query.unit];
   if (unitColumn === undefined) throw new BiospecError('INVALID_QUERY', `unknown unit '${String(query.unit)}'`);
   const counted = unitColumn === null ? 'COUNT(*)' : `COUNT(DISTINCT ${unitColumn})`;
 
   if (dimensions.length === 0) {
-    return { sql: `SELECT 1 AS total_row, ${counted} AS n FROM specimen s WHERE ${condition}`, params, dimensions, totalRow: true };
+    return {
+      sql: `SELECT 1 AS total_row, ${counted} AS n FROM specimen s WHERE ${condition}`,
+      params,
+      dimensions,
+      totalRow: true,
+    };
   }
   const columns = dimensions.map((d, i) => `${dimensionColumn(d)} AS d${i}`);
   const groups = dimensions.map((_, i) => `d${i}`).join(', ');
@@ -76,9 +95,9 @@ export function compileCount(query: Query): CompiledCount {
 }
 
 function dimensionColumn(dimension: Dimension): string {
-  const column = DIMENSION_COLUMNS[dimension];
-  if (column === undefined) throw new BiospecError('INVALID_QUERY', `unknown stratify dimension '${String(dimension)}'`);
-  return column;
+  const entry = DIMENSION_COLUMNS[dimension];
+  if (entry === undefined) throw new BiospecError('INVALID_QUERY', `unknown stratify dimension '${String(dimension)}'`);
+  return entry.column;
 }
 
 /**
@@ -86,21 +105,22 @@ function dimensionColumn(dimension: Dimension): string {
  * two-valued (never NULL), so NOT of a predicate matches exactly the rows the
  * predicate does not, unknown values included.
  */
-export function compileExpr(expr: Expr, params: SqlValue[]): string {
+export function compileExpr(expr: Expr, codes: CodeLookup, params: SqlValue[]): string {
   switch (expr.op) {
     case 'and':
-      return expr.args.length === 0 ? '1' : `(${expr.args.map((arg) => compileExpr(arg, params)).join(' AND ')})`;
+      return expr.args.length === 0 ? '1' : `(${expr.args.map((arg) => compileExpr(arg, codes, params)).join(' AND ')})`;
     case 'or':
-      return expr.args.length === 0 ? '0' : `(${expr.args.map((arg) => compileExpr(arg, params)).join(' OR ')})`;
+      return expr.args.length === 0 ? '0' : `(${expr.args.map((arg) => compileExpr(arg, codes, params)).join(' OR ')})`;
     case 'not':
-      return `(NOT ${compileExpr(expr.arg, params)})`;
+      return `(NOT ${compileExpr(expr.arg, codes, params)})`;
     case 'in': {
-      const column = FIELD_COLUMNS[expr.field];
-      if (column === undefined) throw new BiospecError('INVALID_QUERY', `unknown field '${String(expr.field)}'`);
-      const values = expr.values as readonly string[];
-      if (values.length === 0) return '0';
-      params.push(...values);
-      return `${column} IN (${values.map(() => '?').join(', ')})`;
+      const target = FIELD_COLUMNS[expr.field];
+      if (target === undefined) throw new BiospecError('INVALID_QUERY', `unknown field '${String(expr.field)}'`);
+      // A value the catalogue never stored has no code and matches nothing.
+      const known = (expr.values as readonly string[])
+        .map((value) => codes.codeOf(target.kind, value))
+        .filter((code): code is number => code !== undefined);
+      return inList(target.column, known, params);
     }
     case 'age_range': {
       const parts = ['s.age_at_collection IS NOT NULL'];
@@ -110,19 +130,19 @@ export function compileExpr(expr: Expr, params: SqlValue[]): string {
     }
     case 'collected_between': {
       const parts = ['s.collected_start IS NOT NULL'];
-      if (expr.from !== undefined) parts.push(bind(params, expr.from, 's.collected_start >= ?'));
-      if (expr.to !== undefined) parts.push(bind(params, expr.to, 's.collected_end <= ?'));
+      if (expr.from !== undefined) parts.push(bind(params, dayNumber(expr.from), 's.collected_start >= ?'));
+      if (expr.to !== undefined) parts.push(bind(params, dayNumber(expr.to), 's.collected_end <= ?'));
       return `(${parts.join(' AND ')})`;
     }
     case 'diagnosis': {
-      if (expr.codes.length === 0) return '0';
-      const terms = expr.codes.map((code) => descendantTest('d.code', code, params)).join(' OR ');
-      return `s.id IN (SELECT d.specimen_id FROM specimen_diagnosis d WHERE ${terms})`;
+      const matching = codesUnder(codes.entries('diagnosis'), expr.codes);
+      if (matching.length === 0) return '0';
+      return `s.id IN (SELECT d.specimen_id FROM specimen_diagnosis d WHERE ${inList('d.code', matching, params)})`;
     }
     case 'anatomical_site': {
-      if (expr.codes.length === 0) return '0';
-      const terms = expr.codes.map((code) => descendantTest('s.anatomical_site', code, params)).join(' OR ');
-      return `(s.anatomical_site IS NOT NULL AND (${terms}))`;
+      const matching = codesUnder(codes.entries('anatomical_site'), expr.codes);
+      if (matching.length === 0) return '0';
+      return `(s.anatomical_site IS NOT NULL AND ${inList('s.anatomical_site', matching, params)})`;
     }
     case 'consent_permits':
       // A use outside the known categories is permitted by no consent.
@@ -139,22 +159,24 @@ function bind(params: SqlValue[], value: SqlValue, sql: string): string {
   return sql;
 }
 
-/**
- * `column` is `code` or one of its descendants, as `icd10IsUnder` defines it,
- * written as index-friendly ranges: a category `C50` covers `C50` and
- * `C50.*`; a longer code covers every code it is a prefix of.
- */
-function descendantTest(column: string, code: string, params: SqlValue[]): string {
-  if (code === '') return `${column} IS NOT NULL`;
-  if (code.length === 3) {
-    params.push(code, `${code}.`, `${code}/`);
-    return `(${column} = ? OR (${column} >= ? AND ${column} < ?))`;
-  }
-  params.push(code, prefixUpperBound(code));
-  return `(${column} >= ? AND ${column} < ?)`;
+function inList(column: string, values: readonly number[], params: SqlValue[]): string {
+  if (values.length === 0) return '0';
+  params.push(...values);
+  return `${column} IN (${values.map(() => '?').join(', ')})`;
 }
 
-/** The least string above every string starting with `prefix` (codes are ASCII). */
-function prefixUpperBound(prefix: string): string {
-  return prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
+/** Codes of every stored ICD code that is one of `ancestors` or a descendant (`icd10IsUnder`). */
+function codesUnder(stored: ReadonlyMap<string, number>, ancestors: readonly string[]): number[] {
+  const matching: number[] = [];
+  for (const [name, code] of stored) if (ancestors.some((ancestor) => icd10IsUnder(name, ancestor))) matching.push(code);
+  return matching.sort((a, b) => a - b);
+}
+
+/** `2019-05-14` → 20190514, the form collected_start/collected_end are stored in. */
+export function dayNumber(isoDate: string): number {
+  const day = Number(isoDate.replaceAll('-', ''));
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(isoDate) || !Number.isInteger(day)) {
+    throw new BiospecError('INVALID_QUERY', `date '${isoDate}' is not a full ISO date YYYY-MM-DD`);
+  }
+  return day;
 }

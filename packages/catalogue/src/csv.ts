@@ -8,7 +8,7 @@
  * mapping can rename columns or list them under `ignoreColumns`.
  */
 import { createReadStream, statSync } from 'node:fs';
-import { parse, CsvError, type Info } from 'csv-parse';
+import { parse, CsvError, type Parser } from 'csv-parse';
 import { BiospecError, type Issue } from '@biospec/protocol';
 import {
   SPECIMEN_FIELDS,
@@ -73,14 +73,12 @@ export async function* readCsv(path: string, options: CsvOptions = {}): AsyncGen
   } catch (cause) {
     throw new BiospecError('NOT_FOUND', `cannot read CSV file ${path}: ${(cause as Error).message}`, { cause });
   }
-  const input = createReadStream(path);
+  const input = createReadStream(path, { highWaterMark: 256 * 1024 });
   const parser = parse({
     delimiter: mapping?.delimiter ?? ',',
     bom: true,
     encoding: mapping?.encoding === 'latin1' ? 'latin1' : 'utf8',
-    info: true,
     relax_column_count: true,
-    skip_empty_lines: true,
   });
   input.on('error', (error) => parser.destroy(error));
   const onBytes = options.onBytes;
@@ -94,31 +92,32 @@ export async function* readCsv(path: string, options: CsvOptions = {}): AsyncGen
   input.pipe(parser);
 
   let rowParser: RowParser | undefined;
-  let endLine = 0;
-  let emptyLines = 0;
+  // Physical line the next record starts on: records span one line plus one per newline inside quotes.
+  let nextLine = 1;
   try {
-    for await (const { record: cells, info } of parser as AsyncIterable<{ record: string[]; info: Info }>) {
-      // A record starts after the previous one ends and after any blank lines skipped in between.
-      const line = endLine + 1 + (info.empty_lines - emptyLines);
-      endLine = info.lines;
-      emptyLines = info.empty_lines;
-      if (rowParser === undefined) {
-        rowParser = createRowParser(cells, mapping);
-        continue;
+    for await (const batch of recordBatches(parser)) {
+      for (const cells of batch) {
+        const line = nextLine;
+        nextLine += 1 + newlinesIn(cells);
+        if (cells.length === 1 && (cells[0] as string).trim() === '') continue;
+        if (rowParser === undefined) {
+          rowParser = createRowParser(cells, mapping);
+          continue;
+        }
+        if (cells.length !== rowParser.columnCount) {
+          yield {
+            line,
+            issues: [{ message: `expected ${rowParser.columnCount} cells as in the header, found ${cells.length}` }],
+          };
+          continue;
+        }
+        const { record, issues } = rowParser.parse(cells);
+        yield issues.length > 0 ? { line, issues } : { line, record: record as SpecimenRecord };
       }
-      if (cells.length !== rowParser.columnCount) {
-        yield {
-          line,
-          issues: [{ message: `expected ${rowParser.columnCount} cells as in the header, found ${cells.length}` }],
-        };
-        continue;
-      }
-      const { record, issues } = rowParser.parse(cells);
-      yield issues.length > 0 ? { line, issues } : { line, record: record as SpecimenRecord };
     }
   } catch (error) {
     if (error instanceof CsvError) {
-      const at = typeof error.lines === 'number' ? error.lines : endLine + 1;
+      const at = typeof error.lines === 'number' ? error.lines : nextLine;
       throw new BiospecError('INVALID_DATA', `CSV syntax error in ${path} on line ${at}: ${error.message}`, {
         issues: [{ line: at, message: error.message }],
         cause: error,
@@ -128,11 +127,49 @@ export async function* readCsv(path: string, options: CsvOptions = {}): AsyncGen
     throw new BiospecError('INVALID_DATA', `cannot read CSV file ${path}: ${(error as Error).message}`, { cause: error });
   } finally {
     input.destroy();
+    parser.destroy();
   }
   if (rowParser === undefined) {
     throw new BiospecError('INVALID_DATA', `CSV file ${path} is empty; expected a header line`, {
       issues: [{ line: 1, message: 'no header line' }],
     });
+  }
+}
+
+function newlinesIn(cells: readonly string[]): number {
+  let count = 0;
+  for (const cell of cells) {
+    for (let at = cell.indexOf('\n'); at !== -1; at = cell.indexOf('\n', at + 1)) count++;
+  }
+  return count;
+}
+
+/** The parser's records in the batches they become readable in: one promise per batch, not per record. */
+async function* recordBatches(parser: Parser): AsyncGenerator<string[][]> {
+  let failure: unknown;
+  let ended = false;
+  let wake: (() => void) | undefined;
+  const signal = (): void => {
+    wake?.();
+    wake = undefined;
+  };
+  parser.on('readable', signal);
+  parser.on('end', () => {
+    ended = true;
+    signal();
+  });
+  parser.on('error', (error) => {
+    failure = error;
+    signal();
+  });
+  for (;;) {
+    const batch: string[][] = [];
+    let record: string[] | null;
+    while ((record = parser.read() as string[] | null) !== null) batch.push(record);
+    if (batch.length > 0) yield batch;
+    else if (failure !== undefined) throw failure;
+    else if (ended) return;
+    else await new Promise<void>((resolve) => (wake = resolve));
   }
 }
 

@@ -10,6 +10,7 @@ import { ageBand, diagnosisChapter, permittedUseMask, type SourceRow, type Speci
 import { bumpEpoch, readEpoch } from './epoch.js';
 import { recordEvent } from './events.js';
 import { partialDateSpan } from './partial-date.js';
+import { createCodebook, type Codebook } from './codebook.js';
 import { createSampleLines, type SampleLines } from './sample-lines.js';
 import { checkRecord, type FieldIssue } from './specimen-rules.js';
 
@@ -40,34 +41,60 @@ export interface ImportReport {
 export const MAX_REPORTED_ISSUES = 1000;
 const PROGRESS_EVERY = 8192;
 
-const SELECT_EXISTING = `SELECT id, donor_id, collection_id, material_type, collected_on, diagnosis, anatomical_site, sex,
-  age_at_collection, storage_temperature, consent, status, quantity, parent_sample_id FROM specimen WHERE sample_id = ?`;
-const COLUMNS = `donor_id, collection_id, material_type, collected_on, diagnosis, anatomical_site, sex, age_at_collection,
-  storage_temperature, consent, status, quantity, parent_sample_id, root_id, permitted_uses, collected_start, collected_end,
-  age_band, diagnosis_chapter`;
+/** The row's own fields, in the order {@link encode} produces them; what decides "changed". */
+const OWN_COLUMNS = [
+  'donor_id',
+  'collection',
+  'material_type',
+  'collected_start',
+  'collected_end',
+  'diagnosis',
+  'anatomical_site',
+  'sex',
+  'age_at_collection',
+  'storage_temperature',
+  'consent',
+  'status',
+  'quantity',
+  'parent_sample_id',
+] as const;
+/** Columns computed from the own fields. */
+const DERIVED_COLUMNS = ['permitted_uses', 'root_id', 'age_band', 'diagnosis_chapter'] as const;
+const WRITTEN_COLUMNS = [...OWN_COLUMNS, ...DERIVED_COLUMNS];
 
 type StoredValue = string | number | null;
 
-/** The stored form of a record's own fields, in SELECT_EXISTING order after `id`. */
-function storedFields(r: SpecimenRecord): StoredValue[] {
+/** Record → stored own fields: coded categoricals, YYYYMMDD day interval, joined diagnosis. */
+function encode(r: SpecimenRecord, codes: Codebook): StoredValue[] {
+  let start: number | null = null;
+  let end: number | null = null;
+  if (r.collected_on !== null) {
+    const span = partialDateSpan(r.collected_on);
+    if (!('error' in span)) {
+      start = Number(span.first.replaceAll('-', ''));
+      end = Number(span.last.replaceAll('-', ''));
+    }
+  }
   return [
     r.donor_id,
-    r.collection_id,
-    r.material_type,
-    r.collected_on,
-    r.diagnosis.join(';'),
-    r.anatomical_site,
-    r.sex,
+    codes.ensure('collection', r.collection_id),
+    codes.ensure('material_type', r.material_type),
+    start,
+    end,
+    r.diagnosis.length === 0 ? null : r.diagnosis.join(';'),
+    r.anatomical_site === null ? null : codes.ensure('anatomical_site', r.anatomical_site),
+    codes.ensure('sex', r.sex),
     r.age_at_collection,
-    r.storage_temperature,
-    r.consent.join(';'),
-    r.status,
+    codes.ensure('storage_temperature', r.storage_temperature),
+    codes.ensure('consent', r.consent.join(';')),
+    codes.ensure('status', r.status),
     r.quantity,
     r.parent_sample_id,
   ];
 }
 
 function sameFields(existing: readonly StoredValue[], fields: readonly StoredValue[]): boolean {
+  // existing[0] is the row id.
   for (let i = 0; i < fields.length; i++) if (existing[i + 1] !== fields[i]) return false;
   return true;
 }
@@ -109,52 +136,67 @@ export async function importRows(
   db.exec('BEGIN IMMEDIATE');
   try {
     const counts = { added: 0, changed: 0, unchanged: 0, removed: 0 };
-    const withdrawnDonors = new Set(
-      (db.prepare('SELECT donor_id FROM withdrawn_donor').pluck().all() as string[]),
-    );
-    const selectExisting = db.prepare(SELECT_EXISTING).raw();
+    const codes = createCodebook(db);
+    const withdrawnDonors = new Set(db.prepare('SELECT donor_id FROM withdrawn_donor').pluck().all() as string[]);
+    const deferredIndexes = deferIndexesIfEmpty(db);
+    // An empty catalogue has nothing to update: plain inserts, and duplicates are caught before writing.
+    const bulk = deferredIndexes.length > 0;
+    const selectExisting = db.prepare(`SELECT id, ${OWN_COLUMNS.join(', ')} FROM specimen WHERE sample_id = ?`).raw();
+    const selectRoot = db.prepare('SELECT coalesce(root_id, sample_id) FROM specimen WHERE sample_id = ?').pluck();
     const insert = db.prepare(
-      `INSERT INTO specimen (sample_id, ${COLUMNS}) VALUES (${Array(20).fill('?').join(', ')})`,
+      `INSERT INTO specimen (${WRITTEN_COLUMNS.join(', ')}, sample_id) VALUES (${WRITTEN_COLUMNS.map(() => '?').join(', ')}, ?)`,
     );
     const update = db.prepare(
-      `UPDATE specimen SET (${COLUMNS}) = (${Array(19).fill('?').join(', ')}) WHERE id = ?`,
+      `UPDATE specimen SET (${WRITTEN_COLUMNS.join(', ')}) = (${WRITTEN_COLUMNS.map(() => '?').join(', ')}) WHERE id = ?`,
     );
     const insertCode = db.prepare('INSERT INTO specimen_diagnosis (specimen_id, code) VALUES (?, ?)');
     const deleteCodes = db.prepare('DELETE FROM specimen_diagnosis WHERE specimen_id = ?');
-    const selectRoot = db.prepare('SELECT root_id FROM specimen WHERE sample_id = ?').pluck();
-    const masks = new Map<string, number>();
-    const deferredIndexes = deferIndexesIfEmpty(db);
+    const masks = new Map<number, number>();
+    const CONSENT = OWN_COLUMNS.indexOf('consent');
+    // Roots of this import's derived specimens, while the sample index is deferred.
+    const bulkRoots = new Map<string, string>();
 
-    const derived = (r: SpecimenRecord): StoredValue[] => {
-      const consentKey = r.consent.join(';');
-      let mask = masks.get(consentKey);
+    const rootOf = (r: SpecimenRecord): string | null => {
+      const parent = r.parent_sample_id;
+      if (parent === null) return null;
+      // Parents usually come first, so their root is known; resolveRoots fixes the rest.
+      const root = bulk ? (bulkRoots.get(parent) ?? parent) : ((selectRoot.get(parent) as string | undefined) ?? parent);
+      if (bulk) bulkRoots.set(r.sample_id, root);
+      return root;
+    };
+    /** Appends the derived columns to a row's encoded own fields. */
+    const appendDerived = (row: StoredValue[], r: SpecimenRecord): StoredValue[] => {
+      const consentCode = row[CONSENT] as number;
+      let mask = masks.get(consentCode);
       if (mask === undefined) {
         mask = permittedUseMask(r.consent);
-        masks.set(consentKey, mask);
+        masks.set(consentCode, mask);
       }
-      const span = r.collected_on === null ? null : partialDateSpan(r.collected_on);
-      const interval = span === null || 'error' in span ? [null, null] : [span.first, span.last];
-      // Parents usually come first, so their root is known; resolveRoots fixes the rest.
-      const parent = r.parent_sample_id;
-      const root = parent === null ? r.sample_id : ((selectRoot.get(parent) as string | undefined) ?? parent);
-      return [root, mask, ...interval, ageBand(r.age_at_collection), diagnosisChapter(r.diagnosis)];
+      row.push(
+        mask,
+        rootOf(r),
+        codes.ensure('age_band', ageBand(r.age_at_collection)),
+        codes.ensure('diagnosis_chapter', diagnosisChapter(r.diagnosis)),
+      );
+      return row;
     };
-    const writeCodes = (id: number | bigint, codes: readonly string[]): void => {
-      for (const code of new Set(codes)) insertCode.run(id, code);
+    const writeCodes = (id: number | bigint, diagnosis: readonly string[]): void => {
+      for (const code of diagnosis.length > 1 ? new Set(diagnosis) : diagnosis) insertCode.run(id, codes.ensure('diagnosis', code));
     };
 
     const write = (r: SpecimenRecord): void => {
-      const fields = storedFields(r);
-      const existing = selectExisting.get(r.sample_id) as StoredValue[] | undefined;
+      const row = encode(r, codes);
+      const existing = bulk ? undefined : (selectExisting.get(r.sample_id) as StoredValue[] | undefined);
       if (existing === undefined) {
-        const { lastInsertRowid } = insert.run(r.sample_id, ...fields, ...derived(r));
-        writeCodes(lastInsertRowid, r.diagnosis);
+        appendDerived(row, r).push(r.sample_id);
+        writeCodes(insert.run(row).lastInsertRowid, r.diagnosis);
         counts.added++;
-      } else if (sameFields(existing, fields)) {
+      } else if (sameFields(existing, row)) {
         counts.unchanged++;
       } else {
         const id = existing[0] as number;
-        update.run(...fields, ...derived(r), id);
+        appendDerived(row, r).push(id);
+        update.run(row);
         deleteCodes.run(id);
         writeCodes(id, r.diagnosis);
         counts.changed++;
@@ -194,7 +236,7 @@ export async function importRows(
       );
     }
     for (const sql of deferredIndexes) db.exec(sql);
-    if (options.removeMissing) {
+    if (options.removeMissing && !bulk) {
       if (read === 0) {
         throw new BiospecError('INVALID_DATA', 'refusing to remove every specimen: the import has no rows');
       }

@@ -144,23 +144,24 @@ const ICD_O_3_TOPOGRAPHY = /^C(\d{2})\.?(\d)?$/;
 /** The mapped value of a coded field, or the issue that says why there is none. */
 type Mapped<T> = { value: T; issue?: undefined } | { value?: undefined; issue: LocatedIssue };
 
+/** Code tables by system, in order of preference: our own coding, bbmri.de, SNOMED CT. */
+const MATERIAL_TYPE_TABLES: ReadonlyMap<string, Readonly<Record<string, MaterialType>>> = new Map([
+  [SYSTEMS.biospecMaterialType, Object.fromEntries(MATERIAL_TYPES.map((t) => [t, t]))],
+  [SYSTEMS.sampleMaterialType, BBMRI_MATERIAL_TYPES],
+  [SYSTEMS.snomed, SNOMED_MATERIAL_TYPES],
+]);
+
 /** Specimen.type → material type: our own coding first, then bbmri.de, then SNOMED CT. */
 export function mapMaterialType(type: CodeableConcept | undefined, path = 'Specimen.type'): Mapped<MaterialType> {
   const codings = type?.coding ?? [];
   if (codings.length === 0) return { issue: { field: path, message: 'a Specimen needs a type' } };
-  const tables: [string, Readonly<Record<string, MaterialType>>][] = [
-    [SYSTEMS.biospecMaterialType, Object.fromEntries(MATERIAL_TYPES.map((t) => [t, t]))],
-    [SYSTEMS.sampleMaterialType, BBMRI_MATERIAL_TYPES],
-    [SYSTEMS.snomed, SNOMED_MATERIAL_TYPES],
-  ];
-  for (const [system, table] of tables) {
+  for (const [system, table] of MATERIAL_TYPE_TABLES) {
     for (const coding of codings) {
       const mapped = coding.system === system && coding.code !== undefined ? table[coding.code] : undefined;
       if (mapped !== undefined) return { value: mapped };
     }
   }
-  const known = new Set(tables.map(([system]) => system));
-  const index = Math.max(0, codings.findIndex((c) => c.system !== undefined && known.has(c.system)));
+  const index = Math.max(0, codings.findIndex((c) => c.system !== undefined && MATERIAL_TYPE_TABLES.has(c.system)));
   const coding = codings[index] ?? {};
   return { issue: { field: `${path}.coding[${index}].code`, message: `unknown material type ${describeCoding(coding)}` } };
 }

@@ -62,7 +62,7 @@ export function createFhirReader(path: string, options: FhirReaderOptions = {}):
       const onBundle = (type: string): void => increment(stats.bundles, type);
 
       let seen = 0;
-      for await (const found of streamResources(path, { onBytes: progress(0), onBundle })) {
+      for await (const found of streamResources(path, { onBytes: progress(0), onBundle, select: (type) => type !== 'Specimen' })) {
         seen += 1;
         const row = indexResource(found, index, stats);
         if (row) yield row;
@@ -76,7 +76,7 @@ export function createFhirReader(path: string, options: FhirReaderOptions = {}):
       }
 
       const context = index.context(options.defaultCollection ?? 'default');
-      for await (const found of streamResources(path, { onBytes: progress(size) })) {
+      for await (const found of streamResources(path, { onBytes: progress(size), select: (type) => type === 'Specimen' })) {
         const resource = found.resource as Resource | undefined;
         if (resource?.resourceType !== 'Specimen') continue;
         const ref = refOf(resource, found);

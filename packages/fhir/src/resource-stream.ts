@@ -8,7 +8,13 @@ import Verifier from 'stream-json/utils/Verifier.js';
 
 /** One resource found in a file, with where it came from. */
 export interface FoundResource {
+  /**
+   * The resource; for a type the reader did not select, only a stub holding
+   * its `resourceType` and `id` (and any element written before `resourceType`).
+   */
   resource: unknown;
+  /** False for a stub. */
+  complete: boolean;
   /** The bundle entry's fullUrl, when the resource came from a Bundle. */
   fullUrl?: string;
   /** `entry[12]` in a Bundle, `resource[3]` for the 4th top-level resource (the 4th NDJSON line). */
@@ -28,83 +34,167 @@ interface Token {
  * Bundle: a top-level object is assembled except for its `entry` array, whose
  * elements are assembled and emitted one at a time. A top-level object that is
  * not a Bundle is itself a resource, which makes NDJSON (and a file holding
- * one bare resource) work through the same path.
+ * one bare resource) work through the same path. A resource whose type is not
+ * selected is not assembled beyond its `id` (each pass wants only some types,
+ * and assembling is most of the cost).
  */
 class ResourceSplitter {
+  /** Containers open around the next token. */
   private depth = 0;
   private top: Assembler | null = null;
   private topKey: string | null = null;
   private inEntries = false;
+  private sawEntries = false;
   private entry: Assembler | null = null;
+  private entryKey: string | null = null;
   private entryIndex = 0;
   private topIndex = 0;
   private bundleChecked = false;
-  private sawEntries = false;
+  /** Depth of the keys of the resource being read, while one is. */
+  private resourceDepth: number | null = null;
+  private expectType = false;
+  private skipping = false;
+  private expectId = false;
 
   constructor(
     private readonly emit: (found: FoundResource) => void,
     private readonly onBundle: (type: string) => void,
+    private readonly select: (resourceType: string) => boolean,
   ) {}
 
   consume(token: Token): void {
-    const opens = token.name === 'startObject' || token.name === 'startArray';
-    const closes = token.name === 'endObject' || token.name === 'endArray';
+    const { name } = token;
     if (this.depth === 0) {
-      if (token.name !== 'startObject') {
+      if (name !== 'startObject') {
         throw new BiospecError('INVALID_DATA', `top-level value ${this.topIndex + 1} is not a FHIR resource (a JSON object)`);
       }
       this.top = new Assembler();
       this.top.consume(token);
       this.sawEntries = false;
       this.bundleChecked = false;
+      this.resourceDepth = 1;
       this.depth = 1;
       return;
     }
-    if (this.inEntries) {
-      this.consumeEntry(token, opens, closes);
+    if (this.inEntries && this.depth === 2) {
+      this.nextEntry(token);
       return;
     }
-    const top = this.top as Assembler;
-    if (this.depth === 1 && token.name === 'keyValue') {
-      this.topKey = token.value ?? null;
-      if (this.topKey === 'entry') return;
-    } else if (this.depth === 1 && this.topKey === 'entry') {
-      this.topKey = null;
-      if (token.name === 'startArray') {
-        this.inEntries = true;
-        this.sawEntries = true;
-        this.entryIndex = 0;
-        this.depth = 2;
-        return;
-      }
-      top.consume({ name: 'keyValue', value: 'entry' });
+    const assembler = (this.inEntries ? this.entry : this.top) as Assembler;
+    if (this.skipping) {
+      this.skip(token, assembler);
+      return;
     }
-    top.consume(token);
-    if (opens) this.depth += 1;
-    if (closes) this.depth -= 1;
-    if (this.depth === 1) this.checkBundleType();
+    if (!this.inEntries && this.depth === 1 && this.routeEntries(token, assembler)) return;
+    if (this.inEntries && this.depth === 3) {
+      if (name === 'keyValue') this.entryKey = token.value ?? null;
+      else if (name === 'startObject' && this.entryKey === 'resource') this.resourceDepth = 4;
+    }
+    assembler.consume(token);
+    if (this.depth === this.resourceDepth) this.watchType(token);
+    if (name === 'startObject' || name === 'startArray') this.depth += 1;
+    else if (name === 'endObject' || name === 'endArray') this.closed();
+    if (!this.inEntries && this.depth === 1) this.checkBundleType();
+  }
+
+  /** Between entries: the end of the array, or the start of the next entry. */
+  private nextEntry(token: Token): void {
+    if (token.name === 'endArray') {
+      this.inEntries = false;
+      this.depth = 1;
+      return;
+    }
+    if (token.name !== 'startObject') throw new BiospecError('INVALID_DATA', `Bundle.entry[${this.entryIndex}] is not an object`);
+    this.entry = new Assembler();
+    this.entry.consume(token);
+    this.entryKey = null;
+    this.resourceDepth = null;
+    this.depth = 3;
+  }
+
+  /** Keeps a Bundle's `entry` array out of the top-level assembler; true when the token was taken. */
+  private routeEntries(token: Token, top: Assembler): boolean {
+    if (token.name === 'keyValue' && token.value === 'entry') {
+      this.topKey = 'entry';
+      return true;
+    }
+    if (this.topKey !== 'entry') return false;
+    this.topKey = null;
+    if (token.name === 'startArray') {
+      this.inEntries = true;
+      this.sawEntries = true;
+      this.entryIndex = 0;
+      this.resourceDepth = null;
+      this.depth = 2;
+      return true;
+    }
+    top.consume({ name: 'keyValue', value: 'entry' });
+    return false;
+  }
+
+  /** Notices the resource's type among its keys and starts skipping a type not selected. */
+  private watchType(token: Token): void {
+    if (token.name === 'keyValue') {
+      this.expectType = token.value === 'resourceType';
+      return;
+    }
+    if (this.expectType && token.name === 'stringValue' && token.value !== undefined) {
+      if (token.value !== 'Bundle' && !this.select(token.value)) this.skipping = true;
+    }
+    this.expectType = false;
+  }
+
+  /** Inside a resource not selected: only its `id` reaches the assembler, and its closing brace. */
+  private skip(token: Token, assembler: Assembler): void {
+    const { name } = token;
+    const resourceDepth = this.resourceDepth as number;
+    if (name === 'startObject' || name === 'startArray') {
+      this.depth += 1;
+      this.expectId = false;
+      return;
+    }
+    if (name === 'endObject' || name === 'endArray') {
+      if (this.depth === resourceDepth) {
+        this.skipping = false;
+        assembler.consume(token);
+        this.closed();
+      } else this.depth -= 1;
+      return;
+    }
+    if (this.depth !== resourceDepth) return;
+    if (name === 'keyValue') {
+      this.expectId = token.value === 'id';
+      if (this.expectId) assembler.consume(token);
+      return;
+    }
+    if (this.expectId && name === 'stringValue') assembler.consume(token);
+    this.expectId = false;
+  }
+
+  /** After a container closed: finishes an entry or the top-level value when it was theirs. */
+  private closed(): void {
+    this.depth -= 1;
+    if (this.inEntries && this.depth === 3 && this.resourceDepth === 4) this.resourceDepth = null;
+    if (this.inEntries && this.depth === 2) this.finishEntry();
     if (this.depth === 0) this.finishTop();
   }
 
-  private consumeEntry(token: Token, opens: boolean, closes: boolean): void {
-    if (this.depth === 2 && token.name === 'endArray') {
-      this.inEntries = false;
-      this.topKey = null;
-      this.depth = 1;
-      return;
-    }
-    if (this.depth === 2 && token.name === 'startObject') this.entry = new Assembler();
-    if (this.entry === null) throw new BiospecError('INVALID_DATA', `Bundle.entry[${this.entryIndex}] is not an object`);
-    this.entry.consume(token);
-    if (opens) this.depth += 1;
-    if (closes) this.depth -= 1;
-    if (this.depth === 2) {
-      const value = this.entry.current as { resource?: unknown; fullUrl?: unknown };
-      const location = `entry[${this.entryIndex}]`;
-      this.entryIndex += 1;
-      this.entry = null;
-      this.emit({ resource: value.resource, location, ...(typeof value.fullUrl === 'string' ? { fullUrl: value.fullUrl } : {}) });
-    }
+  private finishEntry(): void {
+    const value = (this.entry as Assembler).current as { resource?: unknown; fullUrl?: unknown };
+    const location = `entry[${this.entryIndex}]`;
+    this.entryIndex += 1;
+    this.entry = null;
+    this.emit({
+      resource: value.resource,
+      complete: !this.lastSkipped(value.resource),
+      location,
+      ...(typeof value.fullUrl === 'string' ? { fullUrl: value.fullUrl } : {}),
+    });
+  }
+
+  private lastSkipped(resource: unknown): boolean {
+    const type = (resource as { resourceType?: unknown } | undefined)?.resourceType;
+    return typeof type === 'string' && type !== 'Bundle' && !this.select(type);
   }
 
   /** Rejects a Bundle of a type we do not import as soon as its `type` is known, before its entries are read. */
@@ -120,18 +210,17 @@ class ResourceSplitter {
   }
 
   private finishTop(): void {
-    const value = (this.top as Assembler).current as { resourceType?: unknown; type?: unknown };
+    const value = (this.top as Assembler).current as { resourceType?: unknown };
     this.top = null;
+    this.resourceDepth = null;
     const index = this.topIndex;
     this.topIndex += 1;
     if (value.resourceType === 'Bundle' || this.sawEntries) {
-      if (!this.bundleChecked) {
-        this.checkBundleType();
-        if (!this.bundleChecked) throw new BiospecError('INVALID_DATA', 'a Bundle needs a type');
-      }
+      this.checkBundleType();
+      if (!this.bundleChecked) throw new BiospecError('INVALID_DATA', 'a Bundle needs a type');
       return;
     }
-    this.emit({ resource: value, location: `resource[${index}]` });
+    this.emit({ resource: value, complete: !this.lastSkipped(value), location: `resource[${index}]` });
   }
 }
 
@@ -144,9 +233,9 @@ class ResourceParser extends Parser {
   private readonly splitter: ResourceSplitter;
   private failed = false;
 
-  constructor(onBundle: (type: string) => void) {
+  constructor(onBundle: (type: string) => void, select: (resourceType: string) => boolean) {
     super({ jsonStreaming: true, packValues: true, streamValues: false });
-    this.splitter = new ResourceSplitter((found) => super.push(found), onBundle);
+    this.splitter = new ResourceSplitter((found) => super.push(found), onBundle, select);
   }
 
   override push(chunk: unknown): boolean {
@@ -168,6 +257,8 @@ export interface StreamResourcesOptions {
   onBytes?: (read: number) => void;
   /** Called with the type of each Bundle met. */
   onBundle?: (type: string) => void;
+  /** The resource types to assemble whole; others arrive as stubs. Default: all. */
+  select?: (resourceType: string) => boolean;
 }
 
 /**
@@ -186,7 +277,7 @@ export async function* streamResources(path: string, options: StreamResourcesOpt
       callback(null, chunk);
     },
   });
-  const parser = new ResourceParser(options.onBundle ?? (() => undefined));
+  const parser = new ResourceParser(options.onBundle ?? (() => undefined), options.select ?? (() => true));
   pipeline(source, counter, parser, () => undefined);
   try {
     for await (const found of parser) yield found as FoundResource;

@@ -86,7 +86,8 @@ export function generateCatalogue(options: GenerateOptions): Generator<SpecimenR
 
 function* emit(plan: Plan, rng: Random): Generator<SpecimenRecord> {
   let sampleNumber = 0;
-  const nextSampleId = (): string => `${plan.prefix}-S${String(++sampleNumber).padStart(8, '0')}`;
+  const samplePrefix = `${plan.prefix}-S`;
+  const nextSampleId = (): string => zeroPadded(samplePrefix, ++sampleNumber, 8);
 
   for (let d = 1; d <= plan.donors; d++) {
     const { donor, disease, collection } = drawDonor(plan, rng, d);
@@ -115,6 +116,14 @@ function* emit(plan: Plan, rng: Random): Generator<SpecimenRecord> {
       }
     }
   }
+}
+
+const ZEROS = '0'.repeat(16);
+
+/** `prefix` + `n` left-padded with zeros to `width` digits (cheaper than padStart on this hot path). */
+function zeroPadded(prefix: string, n: number, width: number): string {
+  const digits = String(n);
+  return prefix + ZEROS.slice(0, Math.max(0, width - digits.length)) + digits;
 }
 
 function specimen(
@@ -167,7 +176,7 @@ function drawDonor(plan: Plan, rng: Random, n: number): { donor: Donor; disease:
   }
   const collection = plan.collectionOf(disease === null ? null : disease.category);
   const donor: Donor = {
-    id: `${plan.prefix}-D${String(n).padStart(7, '0')}`,
+    id: zeroPadded(`${plan.prefix}-D`, n, 7),
     collectionId: collection.id,
     sex,
     diagnosis,

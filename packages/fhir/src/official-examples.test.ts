@@ -1,0 +1,95 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { SourceRow } from '@biospec/query';
+import { createDonorIndex } from './donor-index.js';
+import { patientSchema, specimenSchema } from './fhir-model.js';
+import { mapPatient } from './map-donor.js';
+import { mapSpecimen } from './map-specimen.js';
+import { createFhirReader } from './read-fhir.js';
+import { SYSTEMS } from './systems.js';
+
+// The FHIR R4 (4.0.1) examples, as published with the specification: see fixtures/README.md.
+const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures');
+const load = (name: string): Record<string, unknown> => JSON.parse(fs.readFileSync(path.join(fixtures, name), 'utf8')) as Record<string, unknown>;
+const specimen = load('specimen-example.json');
+const patient = load('patient-example.json');
+const condition = load('condition-example.json');
+
+async function readBundle(resources: Record<string, unknown>[]) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fhir-official-'));
+  const file = path.join(dir, 'bundle.json');
+  const bundle = { resourceType: 'Bundle', type: 'collection', entry: resources.map((resource) => ({ fullUrl: `http://hl7.org/fhir/${String(resource.resourceType)}/${String(resource.id)}`, resource })) };
+  fs.writeFileSync(file, JSON.stringify(bundle, null, 2));
+  const reader = createFhirReader(file);
+  const rows: SourceRow[] = [];
+  for await (const row of reader.rows()) rows.push(row);
+  return { rows, stats: reader.stats() };
+}
+
+describe('the official FHIR R4 Specimen, Patient and Condition examples', () => {
+  test('reading them reports exactly the codes that are not ICD-10 or ICD-O-3, with resource and path', async () => {
+    const { rows, stats } = await readBundle([specimen, patient, condition]);
+    expect(rows).toEqual([
+      {
+        ref: 'Condition/example',
+        issues: [
+          {
+            field: 'Condition.code.coding[0].code',
+            message: `'39065001' (${SYSTEMS.snomed}) is not an ICD-10 code; expected a coding in ${SYSTEMS.icd10}, ${SYSTEMS.icd10GmBfarm}, ${SYSTEMS.icd10GmDimdi}`,
+          },
+        ],
+      },
+      {
+        ref: 'Specimen/101',
+        issues: [
+          {
+            field: 'Specimen.collection.bodySite.coding[0].code',
+            message: `'49852007' (${SYSTEMS.snomed}) is not an ICD-O-3 topography code; expected system ${SYSTEMS.icdO3}`,
+          },
+        ],
+      },
+    ]);
+    expect(stats).toMatchObject({
+      resources: { Specimen: 1, Patient: 1, Condition: 1 },
+      unmapped: {},
+      bundles: { collection: 1 },
+      specimens: { mapped: 0, withIssues: 1, enteredInError: 0 },
+      otherResourcesWithIssues: 1,
+    });
+  });
+
+  test('everything else in specimen 101 maps: SNOMED venous blood, collection date, the 6 mL left, Peter Chalmers as donor', () => {
+    const index = createDonorIndex();
+    const donor = mapPatient(patientSchema.parse(patient));
+    expect(donor.issues).toEqual([]);
+    index.addPatient(['Patient/example'], donor.facts ?? fail('no donor'), 'Patient/example');
+    index.finish();
+    const mapping = mapSpecimen(specimenSchema.parse(specimen), index.context('default'), ['Specimen/101']);
+    expect(mapping.record).toEqual({
+      sample_id: '101',
+      donor_id: 'example',
+      collection_id: 'default',
+      material_type: 'whole-blood',
+      collected_on: '2011-05-30',
+      diagnosis: [],
+      anatomical_site: null,
+      sex: 'male',
+      age_at_collection: 36,
+      storage_temperature: 'other',
+      consent: [],
+      status: 'available',
+      quantity: 6,
+      parent_sample_id: null,
+    });
+    expect(mapping.issues.map((i) => i.field)).toEqual(['Specimen.collection.bodySite.coding[0].code']);
+  });
+
+  test('without the SNOMED body site the specimen imports as a record', async () => {
+    const collection = { ...(specimen.collection as Record<string, unknown>) };
+    delete collection.bodySite;
+    const { rows } = await readBundle([{ ...specimen, collection }, patient]);
+    expect(rows).toEqual([{ ref: 'Specimen/101', record: expect.objectContaining({ sample_id: '101', sex: 'male', age_at_collection: 36, material_type: 'whole-blood' }) }]);
+  });
+});
