@@ -64,7 +64,8 @@ describe('the official FHIR R4 Specimen, Patient and Condition examples', () => 
     const index = createDonorIndex();
     const donor = mapPatient(patientSchema.parse(patient));
     expect(donor.issues).toEqual([]);
-    index.addPatient(['Patient/example'], donor.facts ?? fail('no donor'), 'Patient/example');
+    if (donor.facts === null) throw new Error('the Patient example did not map');
+    index.addPatient(['Patient/example'], donor.facts, 'Patient/example');
     index.finish();
     const mapping = mapSpecimen(specimenSchema.parse(specimen), index.context('default'), ['Specimen/101']);
     expect(mapping.record).toEqual({

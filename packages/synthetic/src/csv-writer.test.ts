@@ -127,6 +127,16 @@ describe('writeCsv', () => {
     expect(parseCsv(fs.readFileSync(file, 'utf8'))[1]?.[2]).toBe('Köln-Ä');
   });
 
+  test('a failing record source rejects with its own error, not a file error', async () => {
+    function* failing(): Generator<SpecimenRecord> {
+      yield tricky;
+      throw new Error('source broke');
+    }
+    const error = await writeCsv(failing(), path.join(dir, 'failing.csv')).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(BiospecError);
+    expect((error as BiospecError).code).toBe('INTERNAL');
+  });
+
   test('an unwritable path rejects with a BiospecError', async () => {
     const file = path.join(dir, 'missing', 'catalogue.csv');
     await expect(writeCsv(generateCatalogue({ seed: 1, donors: 10, profile: 'cardiology-centre', idPrefix: 'CC' }), file)).rejects.toBeInstanceOf(

@@ -34,13 +34,24 @@ export function toCsvHeader(): string {
  * quoted only where RFC 4180 needs it.
  */
 export function toCsvLine(record: SpecimenRecord): string {
-  // A template literal rather than an array join: this runs ten million times in a benchmark.
-  return (
-    `${cell(record.sample_id)},${cell(record.donor_id)},${cell(record.collection_id)},${cell(record.material_type)},` +
-    `${optionalCell(record.collected_on)},${multiCell(record.diagnosis)},${optionalCell(record.anatomical_site)},` +
-    `${cell(record.sex)},${record.age_at_collection ?? ''},${cell(record.storage_temperature)},` +
-    `${multiCell(record.consent)},${cell(record.status)},${record.quantity},${optionalCell(record.parent_sample_id)}`
-  );
+  // One array join yields a flat string; a template literal yields a tree of pieces that
+  // costs more to encode later, which dominates when writing ten million lines.
+  return [
+    cell(record.sample_id),
+    cell(record.donor_id),
+    cell(record.collection_id),
+    cell(record.material_type),
+    optionalCell(record.collected_on),
+    multiCell(record.diagnosis),
+    optionalCell(record.anatomical_site),
+    cell(record.sex),
+    record.age_at_collection ?? '',
+    cell(record.storage_temperature),
+    multiCell(record.consent),
+    cell(record.status),
+    record.quantity,
+    optionalCell(record.parent_sample_id),
+  ].join(',');
 }
 
 /** Options for {@link writeCsv}. */
@@ -102,12 +113,12 @@ export async function writeCsv(
     await encodePending();
     await flush(0);
     await new Promise<void>((resolve, reject) => {
-      stream.end((error?: Error | null) => (error ? reject(error) : resolve()));
+      stream.end((error?: Error | null) => (error ? reject(fail(error)) : resolve()));
     });
   } catch (error) {
     stream.destroy();
-    if (error instanceof BiospecError) throw error;
-    throw fail(error instanceof Error ? error : new Error(String(error)));
+    // A failure of the records source is reported as such, not as a file problem.
+    throw BiospecError.from(error);
   }
   if (failure !== null) throw fail(failure);
   return { rows, bytes };

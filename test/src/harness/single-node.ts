@@ -34,6 +34,8 @@ export interface SingleNodeOptions {
   configure?: (config: NodeConfig) => NodeConfig;
   clientCredentials?: ChannelCredentials;
   records?: SpecimenRecord[];
+  /** A fixed noise secret, for tests whose outcome must not depend on a random secret. */
+  noiseSecret?: Buffer;
   /** The coordinator's private key (JWK file) to pin; a fresh key by default. */
   coordinatorKeyFile?: string;
 }
@@ -56,6 +58,7 @@ export async function startSingleNode(options: SingleNodeOptions = {}): Promise<
     coordinatorJwks,
     policy: options.policy ?? { ...EXACT_POLICY, rateLimits: [{ limit: 100000, windowSeconds: 60 }] },
   });
+  if (options.noiseSecret) fs.writeFileSync(path.join(nodeDir, 'noise-secret'), options.noiseSecret);
   const records = options.records ?? [...generateCatalogue({ seed: 7, donors: options.donors ?? 200, profile: 'university-hospital', idPrefix: 'T' })];
   const csv = path.join(dir, 'export.csv');
   await writeCsv(records, csv);

@@ -1,0 +1,148 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { BiospecError } from '@biospec/protocol';
+import type { SourceRow } from '@biospec/query';
+import { createFhirReader, readFhir } from './read-fhir.js';
+import { EXTENSIONS, SYSTEMS } from './systems.js';
+
+const tempFile = (name: string, text: string): string => {
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'fhir-read-')), name);
+  fs.writeFileSync(file, text);
+  return file;
+};
+
+async function collect(rows: AsyncIterable<SourceRow>): Promise<SourceRow[]> {
+  const all: SourceRow[] = [];
+  for await (const row of rows) all.push(row);
+  return all;
+}
+
+const specimen = (id: string, subject: string, extra: Record<string, unknown> = {}) => ({
+  resourceType: 'Specimen',
+  id,
+  type: { coding: [{ system: SYSTEMS.sampleMaterialType, code: 'blood-plasma' }] },
+  subject: { reference: subject },
+  collection: { collectedDateTime: '2020-01-10' },
+  ...extra,
+});
+
+describe('readFhir', () => {
+  test('NDJSON with any mix of types, in any order, resolves references across lines', async () => {
+    const lines = [
+      specimen('s1', 'Patient/p1', { parent: [{ reference: 'Specimen/s0' }] }),
+      { resourceType: 'Observation', id: 'o1', status: 'final' },
+      { resourceType: 'Consent', id: 'c1', status: 'active', patient: { reference: 'Patient/p1' }, provision: { code: [{ coding: [{ system: SYSTEMS.duo, code: 'DUO:0000006' }] }] } },
+      { resourceType: 'Consent', id: 'c2', status: 'rejected', patient: { reference: 'Patient/p1' } },
+      { resourceType: 'Condition', id: 'k1', code: { coding: [{ system: SYSTEMS.icd10, code: 'C34.1' }] }, subject: { reference: 'Patient/p1' } },
+      { resourceType: 'Patient', id: 'p1', gender: 'female', birthDate: '1960' },
+      { resourceType: 'Encounter', id: 'e1' },
+      { resourceType: 'Observation', id: 'o2' },
+    ];
+    const reader = createFhirReader(tempFile('mixed.ndjson', lines.map((l) => JSON.stringify(l)).join('\n') + '\n'));
+    expect(await collect(reader.rows())).toEqual([
+      {
+        ref: 'Specimen/s1',
+        record: {
+          sample_id: 's1',
+          donor_id: 'p1',
+          collection_id: 'default',
+          material_type: 'plasma',
+          collected_on: '2020-01-10',
+          diagnosis: ['C34.1'],
+          anatomical_site: null,
+          sex: 'female',
+          age_at_collection: 60,
+          storage_temperature: 'other',
+          consent: ['DUO:0000006'],
+          status: 'available',
+          quantity: 1,
+          parent_sample_id: 's0',
+        },
+      },
+    ]);
+    expect(reader.stats()).toEqual({
+      resources: { Specimen: 1, Observation: 2, Consent: 2, Condition: 1, Patient: 1, Encounter: 1 },
+      unmapped: { Observation: { count: 2, examples: ['Observation/o1', 'Observation/o2'] }, Encounter: { count: 1, examples: ['Encounter/e1'] } },
+      bundles: {},
+      specimens: { mapped: 1, withIssues: 0, enteredInError: 0 },
+      ignoredConsents: { count: 1, byStatus: { rejected: 1 }, examples: ['Consent/c2'] },
+      ignoredConditions: 0,
+      entriesWithoutResource: 0,
+      otherResourcesWithIssues: 0,
+    });
+  });
+
+  test('a transaction Bundle with urn:uuid references, a Custodian and a Condition naming the specimen', async () => {
+    const bundle = {
+      resourceType: 'Bundle',
+      type: 'transaction',
+      entry: [
+        { fullUrl: 'urn:uuid:spec-2', resource: specimen('s2', 'urn:uuid:pat', { parent: [{ reference: 'urn:uuid:spec-1' }], extension: [{ url: EXTENSIONS.custodian, valueReference: { reference: 'urn:uuid:org' } }] }), request: { method: 'POST', url: 'Specimen' } },
+        { fullUrl: 'urn:uuid:spec-1', resource: specimen('s1', 'urn:uuid:pat'), request: { method: 'POST', url: 'Specimen' } },
+        { fullUrl: 'urn:uuid:pat', resource: { resourceType: 'Patient', id: 'p9', gender: 'male', birthDate: '1950-01-11' }, request: { method: 'POST', url: 'Patient' } },
+        { fullUrl: 'urn:uuid:org', resource: { resourceType: 'Organization', identifier: [{ system: SYSTEMS.bbmriEric, value: 'bbmri-eric:ID:DE_Z:collection:lung' }] } },
+        {
+          fullUrl: 'urn:uuid:cond',
+          resource: { resourceType: 'Condition', code: { coding: [{ system: SYSTEMS.icd10GmBfarm, code: 'C34.9' }] }, subject: { reference: 'urn:uuid:pat' }, evidence: [{ detail: [{ reference: 'urn:uuid:spec-2' }] }] },
+        },
+        { request: { method: 'DELETE', url: 'Specimen/old' } },
+      ],
+    };
+    const reader = createFhirReader(tempFile('tx.json', JSON.stringify(bundle)));
+    const rows = await collect(reader.rows());
+    expect(rows.map((r) => r.record && [r.record.sample_id, r.record.donor_id, r.record.collection_id, r.record.parent_sample_id, r.record.diagnosis, r.record.age_at_collection])).toEqual([
+      ['s2', 'p9', 'bbmri-eric:ID:DE_Z:collection:lung', 's1', ['C34.9'], 69],
+      ['s1', 'p9', 'default', null, [], 69],
+    ]);
+    expect(reader.stats()).toMatchObject({ bundles: { transaction: 1 }, entriesWithoutResource: 1 });
+  });
+
+  test('entered-in-error specimens are skipped and counted; a bad resource is a row with its location', async () => {
+    const bundle = {
+      resourceType: 'Bundle',
+      type: 'collection',
+      entry: [
+        { resource: specimen('gone', 'Patient/p', { status: 'entered-in-error' }) },
+        { resource: { id: 'no-type' } },
+        { resource: specimen('bad', 'Patient/p', { collection: { collectedDateTime: 20200110 } }) },
+        { resource: { resourceType: 'Condition', id: 'orphan', code: { coding: [{ system: SYSTEMS.icd10, code: 'C61' }] }, subject: { reference: 'urn:uuid:nobody' } } },
+      ],
+    };
+    const reader = createFhirReader(tempFile('bad.json', JSON.stringify(bundle)));
+    expect(await collect(reader.rows())).toEqual([
+      { ref: 'entry[1]', issues: [{ field: 'resourceType', message: 'not a FHIR resource: no resourceType' }] },
+      { ref: 'Condition/orphan', issues: [{ field: 'Condition.subject', message: "'urn:uuid:nobody' does not resolve to a Patient in the file" }] },
+      { ref: 'Specimen/bad', issues: [{ field: 'Specimen.collection.collectedDateTime', message: expect.stringMatching(/string/) }] },
+    ]);
+    expect(reader.stats().specimens).toEqual({ mapped: 0, withIssues: 1, enteredInError: 1 });
+  });
+
+  test('malformed JSON is one INVALID_DATA error with its line and column', async () => {
+    const file = tempFile('broken.json', '{\n  "resourceType": "Bundle",\n  "type": "collection",\n  "entry": [\n    { "resource": { "resourceType": "Patient", "id": "p" } },\n    { "resource": { "resourceType": "Patient" "id": "q" } }\n  ]\n}\n');
+    const error = await collect(readFhir(file)).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(BiospecError);
+    expect(error).toMatchObject({ code: 'INVALID_DATA', issues: [{ line: 6, field: 'column 47', message: "expected ','" }] });
+    expect((error as BiospecError).message).toBe("malformed JSON at line 6, column 47 (byte 175): expected ','");
+  });
+
+  test('a Bundle type that is not for import, an empty file and a missing file are refused', async () => {
+    const searchResponse = tempFile('history.json', JSON.stringify({ resourceType: 'Bundle', type: 'history', entry: [{ resource: specimen('s', 'Patient/p') }] }));
+    await expect(collect(readFhir(searchResponse))).rejects.toMatchObject({ code: 'INVALID_DATA', message: expect.stringMatching(/Bundle.type 'history'/) });
+    await expect(collect(readFhir(tempFile('empty.json', '  \n')))).rejects.toMatchObject({ code: 'INVALID_DATA' });
+    await expect(collect(readFhir(path.join(os.tmpdir(), 'no-such-dir-x', 'f.json')))).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(collect(readFhir(tempFile('array.json', '[1, 2]')))).rejects.toMatchObject({ code: 'INVALID_DATA', message: expect.stringMatching(/not a FHIR resource/) });
+  });
+
+  test('progress covers both passes', async () => {
+    const text = JSON.stringify({ resourceType: 'Bundle', type: 'collection', entry: [{ resource: specimen('s', 'Patient/p') }] });
+    const seen: [number, number][] = [];
+    await collect(readFhir(tempFile('p.json', text), { onBytes: (read, total) => seen.push([read, total]) }));
+    const size = Buffer.byteLength(text);
+    expect(seen.at(-1)).toEqual([2 * size, 2 * size]);
+    expect(seen.some(([read]) => read === size)).toBe(true);
+  });
+});
