@@ -116,6 +116,7 @@ export function createFederatedCount(c: FederatedCountComponents) {
         strata: result.strata,
         signedResult,
         dataEpoch: result.dataEpoch,
+        ...(result.budget ? { budget: result.budget } : {}),
       };
     });
 

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { BiospecError, type CountResponse, type NodeResult, type ReleasedFigure, type Stratum } from '@biospec/protocol';
+import { BiospecError, type BudgetStatus, type CountResponse, type NodeResult, type ReleasedFigure, type Stratum } from '@biospec/protocol';
 import type { Catalogue } from '@biospec/catalogue';
 import {
   epsilonPerQuery,
@@ -51,6 +51,13 @@ export interface CountPipeline {
  */
 export function createCountPipeline(c: CountPipelineComponents): CountPipeline {
   const now = c.now ?? (() => new Date());
+
+  function budgetStatus(claims: QueryClaims): BudgetStatus | undefined {
+    const { budget } = c.policy;
+    if (!budget) return undefined;
+    const status = c.budget.remaining({ researcher: claims.researcher, project: claims.project }, budget, now());
+    return { spent: status.spent, remaining: status.remaining, total: budget.epsilon, periodEndsAt: status.periodEndsAt };
+  }
 
   async function release(claims: QueryClaims, epoch: number): Promise<{ total: ReleasedFigure; strata: Stratum[]; outcome: string }> {
     const { policy } = c;
@@ -112,6 +119,7 @@ export function createCountPipeline(c: CountPipelineComponents): CountPipeline {
           dataEpoch: epoch,
           answeredAt: now().toISOString(),
           queryId: claims.jti,
+          budget: budgetStatus(claims),
         };
         const signedResult = await signResult(result, c.signingKey);
         c.audit.append({

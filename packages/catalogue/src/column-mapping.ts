@@ -37,13 +37,17 @@ export type ColumnMapping = z.infer<typeof columnMappingSchema>;
 export function parseColumnMapping(value: unknown, source = 'column mapping'): ColumnMapping {
   const result = columnMappingSchema.safeParse(value);
   if (result.success) return result.data;
-  const issues: Issue[] = result.error.issues.map((issue) => {
+  const issues: Issue[] = result.error.issues.flatMap((issue): Issue[] => {
     const path = issue.path.map(String).join('.');
-    const message =
-      issue.code === 'unrecognized_keys'
-        ? `unknown key(s) ${issue.keys.map((k) => `'${k}'`).join(', ')}; allowed: ${Object.keys(columnMappingSchema.shape).join(', ')}`
-        : issue.message;
-    return path === '' ? { message } : { field: path, message };
+    if (issue.code === 'unrecognized_keys') {
+      // At the top level the keys are the mapping's own; below (`values`) they must be catalogue fields.
+      const allowed = path === '' ? Object.keys(columnMappingSchema.shape) : SPECIMEN_FIELDS;
+      return issue.keys.map((key) => ({
+        field: path === '' ? key : `${path}.${key}`,
+        message: `unknown ${path === '' ? 'key' : 'catalogue field'} '${key}'; allowed: ${allowed.join(', ')}`,
+      }));
+    }
+    return [path === '' ? { message: issue.message } : { field: path, message: issue.message }];
   });
   const where = issues.map((i) => (i.field ? `${i.field}: ${i.message}` : i.message)).join('; ');
   throw new BiospecError('INVALID_CONFIG', `invalid ${source}: ${where}`, { issues });

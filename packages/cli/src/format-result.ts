@@ -21,12 +21,17 @@ function siteFigure(site: SiteResult): string {
   return site.message;
 }
 
+function budgetLeft(site: SiteResult): string {
+  if (!site.budget) return '';
+  return `ε ${site.budget.remaining.toFixed(1)} of ${site.budget.total.toFixed(1)}`;
+}
+
 /** The per-site table `biospec query` prints; protected figures keep their protection in the text. */
 export function formatFederatedResult(response: FederatedCountResponse): string {
   const rows = [
-    ['SITE', 'NAME', 'STATUS', 'LATENCY', `${response.unit.toUpperCase()}`],
-    ...response.sites.map((s) => [s.nodeId, s.nodeName, STATUS_TEXT[s.status] ?? siteStatusToJSON(s.status), `${s.latencyMs} ms`, siteFigure(s)]),
-    ['TOTAL', '', '', `${response.elapsedMs} ms`, response.total?.display ?? ''],
+    ['SITE', 'NAME', 'STATUS', 'LATENCY', 'BUDGET LEFT', `${response.unit.toUpperCase()}`],
+    ...response.sites.map((s) => [s.nodeId, s.nodeName, STATUS_TEXT[s.status] ?? siteStatusToJSON(s.status), `${s.latencyMs} ms`, budgetLeft(s), siteFigure(s)]),
+    ['TOTAL', '', '', `${response.elapsedMs} ms`, '', response.total?.display ?? ''],
   ];
   const lines = [`query ${response.queryHash.slice(0, 12)}  ${response.canonicalQueryJson}`, '', table(rows)];
   if (response.strata.length > 0) {

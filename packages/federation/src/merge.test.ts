@@ -22,6 +22,11 @@ test('protected and withheld figures are never presented as exact', () => {
   expect(merged.display).toBe('about 120 + up to 13 more at 2 sites below threshold');
 });
 
+test('when every site withholds, the bound is all that is shown', () => {
+  const merged = mergeFigures([figure(DisclosureKind.DISCLOSURE_KIND_BELOW_THRESHOLD), figure(DisclosureKind.DISCLOSURE_KIND_BELOW_THRESHOLD)]);
+  expect(merged.display).toBe('at most 18 (2 sites below threshold)');
+});
+
 test('no answers says so', () => {
   expect(mergeFigures([]).display).toBe('no site answered');
 });

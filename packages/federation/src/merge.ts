@@ -27,10 +27,10 @@ export function mergeFigures(figures: readonly ReleasedFigure[]): MergedTotal {
 function displayOf(answered: number, sum: number, below: number, withheldMax: number, exact: boolean): string {
   if (answered === 0) return 'no site answered';
   if (exact) return number.format(sum);
-  const base = below === answered ? '0' : `about ${number.format(sum)}`;
-  if (below === 0) return base;
   const sites = below === 1 ? '1 site' : `${below} sites`;
-  return `${base} + up to ${number.format(withheldMax)} more at ${sites} below threshold`;
+  if (below === 0) return `about ${number.format(sum)}`;
+  if (sum === 0) return `at most ${number.format(withheldMax)} (${sites} below threshold)`;
+  return `about ${number.format(sum)} + up to ${number.format(withheldMax)} more at ${sites} below threshold`;
 }
 
 /** Merges strata cell by cell across sites; a cell missing at a site contributes nothing there. */

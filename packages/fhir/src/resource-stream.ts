@@ -13,8 +13,6 @@ export interface FoundResource {
    * its `resourceType` and `id` (and any element written before `resourceType`).
    */
   resource: unknown;
-  /** False for a stub. */
-  complete: boolean;
   /** The bundle entry's fullUrl, when the resource came from a Bundle. */
   fullUrl?: string;
   /** `entry[12]` in a Bundle, `resource[3]` for the 4th top-level resource (the 4th NDJSON line). */
@@ -186,15 +184,9 @@ class ResourceSplitter {
     this.entry = null;
     this.emit({
       resource: value.resource,
-      complete: !this.lastSkipped(value.resource),
       location,
       ...(typeof value.fullUrl === 'string' ? { fullUrl: value.fullUrl } : {}),
     });
-  }
-
-  private lastSkipped(resource: unknown): boolean {
-    const type = (resource as { resourceType?: unknown } | undefined)?.resourceType;
-    return typeof type === 'string' && type !== 'Bundle' && !this.select(type);
   }
 
   /** Rejects a Bundle of a type we do not import as soon as its `type` is known, before its entries are read. */
@@ -220,7 +212,7 @@ class ResourceSplitter {
       if (!this.bundleChecked) throw new BiospecError('INVALID_DATA', 'a Bundle needs a type');
       return;
     }
-    this.emit({ resource: value, complete: !this.lastSkipped(value), location: `resource[${index}]` });
+    this.emit({ resource: value, location: `resource[${index}]` });
   }
 }
 

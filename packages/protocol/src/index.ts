@@ -1,6 +1,7 @@
 export * from './errors.js';
 export * from './grpc-credentials.js';
 export {
+  BudgetStatus,
   Disclosure,
   DisclosureKind,
   ReleasedFigure,

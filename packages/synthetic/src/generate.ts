@@ -122,8 +122,8 @@ const ZEROS = '0'.repeat(16);
 
 /** `prefix` + `n` left-padded with zeros to `width` digits (cheaper than padStart on this hot path). */
 function zeroPadded(prefix: string, n: number, width: number): string {
-  const digits = String(n);
-  return prefix + ZEROS.slice(0, Math.max(0, width - digits.length)) + digits;
+  const digits = `${n}`;
+  return digits.length >= width ? prefix + digits : prefix + ZEROS.slice(0, width - digits.length) + digits;
 }
 
 function specimen(

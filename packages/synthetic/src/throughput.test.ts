@@ -7,7 +7,8 @@ import { PROFILE_NAMES } from './profiles.js';
 
 /**
  * Throughput is printed, not asserted: shared CI machines vary too much for a
- * fixed bar. The benchmark package holds the real 10-million-row runs.
+ * fixed bar. Code under jest's VM context runs a few times slower than under
+ * plain Node, so these figures are a lower bound for the benchmark runs.
  */
 const DONORS = 100_000;
 

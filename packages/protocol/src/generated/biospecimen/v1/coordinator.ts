@@ -18,7 +18,7 @@ import {
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
-import { ReleasedFigure, Stratum } from "./disclosure.js";
+import { BudgetStatus, ReleasedFigure, Stratum } from "./disclosure.js";
 
 export const protobufPackage = "biospecimen.v1";
 
@@ -135,6 +135,8 @@ export interface SiteResult {
   /** The node's signed answer (compact JWS), verifiable offline with its public key. */
   signedResult: string;
   dataEpoch: number;
+  /** The researcher's remaining privacy budget at this site, as the node reported it. */
+  budget?: BudgetStatus | undefined;
 }
 
 /** The network-wide figure: a sum of what sites released, with bounds for what they withheld. */
@@ -324,6 +326,7 @@ function createBaseSiteResult(): SiteResult {
     latencyMs: 0,
     signedResult: "",
     dataEpoch: 0,
+    budget: undefined,
   };
 }
 
@@ -355,6 +358,9 @@ export const SiteResult: MessageFns<SiteResult> = {
     }
     if (message.dataEpoch !== 0) {
       writer.uint32(72).int64(message.dataEpoch);
+    }
+    if (message.budget !== undefined) {
+      BudgetStatus.encode(message.budget, writer.uint32(82).fork()).join();
     }
     return writer;
   },
@@ -444,6 +450,14 @@ export const SiteResult: MessageFns<SiteResult> = {
             message.dataEpoch = longToNumber(reader.int64());
             continue;
           }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.budget = BudgetStatus.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -487,6 +501,7 @@ export const SiteResult: MessageFns<SiteResult> = {
         : isSet(object.data_epoch)
         ? globalThis.Number(object.data_epoch)
         : 0,
+      budget: isSet(object.budget) ? BudgetStatus.fromJSON(object.budget) : undefined,
     };
   },
 
@@ -519,6 +534,9 @@ export const SiteResult: MessageFns<SiteResult> = {
     if (message.dataEpoch !== 0) {
       obj.dataEpoch = Math.round(message.dataEpoch);
     }
+    if (message.budget !== undefined) {
+      obj.budget = BudgetStatus.toJSON(message.budget);
+    }
     return obj;
   },
 
@@ -538,6 +556,9 @@ export const SiteResult: MessageFns<SiteResult> = {
     message.latencyMs = object.latencyMs ?? 0;
     message.signedResult = object.signedResult ?? "";
     message.dataEpoch = object.dataEpoch ?? 0;
+    message.budget = (object.budget !== undefined && object.budget !== null)
+      ? BudgetStatus.fromPartial(object.budget)
+      : undefined;
     return message;
   },
 };

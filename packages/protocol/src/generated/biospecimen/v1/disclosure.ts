@@ -133,6 +133,17 @@ export interface Stratum_KeyEntry {
   value: string;
 }
 
+/** What is left of a researcher's privacy budget at one node, after a question. */
+export interface BudgetStatus {
+  /** Epsilon spent in the current period. */
+  spent: number;
+  remaining: number;
+  /** Epsilon available per period. */
+  total: number;
+  /** RFC 3339 time the budget renews. */
+  periodEndsAt: string;
+}
+
 function createBaseDisclosure(): Disclosure {
   return {
     kind: DisclosureKind.DISCLOSURE_KIND_UNSPECIFIED,
@@ -607,6 +618,127 @@ export const Stratum_KeyEntry: MessageFns<Stratum_KeyEntry> = {
     const message = createBaseStratum_KeyEntry();
     message.key = object.key ?? "";
     message.value = object.value ?? "";
+    return message;
+  },
+};
+
+function createBaseBudgetStatus(): BudgetStatus {
+  return { spent: 0, remaining: 0, total: 0, periodEndsAt: "" };
+}
+
+export const BudgetStatus: MessageFns<BudgetStatus> = {
+  encode(message: BudgetStatus, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.spent !== 0) {
+      writer.uint32(9).double(message.spent);
+    }
+    if (message.remaining !== 0) {
+      writer.uint32(17).double(message.remaining);
+    }
+    if (message.total !== 0) {
+      writer.uint32(25).double(message.total);
+    }
+    if (message.periodEndsAt !== "") {
+      writer.uint32(34).string(message.periodEndsAt);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): BudgetStatus {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseBudgetStatus();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 9) {
+              break;
+            }
+
+            message.spent = reader.double();
+            continue;
+          }
+          case 2: {
+            if (tag !== 17) {
+              break;
+            }
+
+            message.remaining = reader.double();
+            continue;
+          }
+          case 3: {
+            if (tag !== 25) {
+              break;
+            }
+
+            message.total = reader.double();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.periodEndsAt = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): BudgetStatus {
+    return {
+      spent: isSet(object.spent) ? globalThis.Number(object.spent) : 0,
+      remaining: isSet(object.remaining) ? globalThis.Number(object.remaining) : 0,
+      total: isSet(object.total) ? globalThis.Number(object.total) : 0,
+      periodEndsAt: isSet(object.periodEndsAt)
+        ? globalThis.String(object.periodEndsAt)
+        : isSet(object.period_ends_at)
+        ? globalThis.String(object.period_ends_at)
+        : "",
+    };
+  },
+
+  toJSON(message: BudgetStatus): unknown {
+    const obj: any = {};
+    if (message.spent !== 0) {
+      obj.spent = floatToJson(message.spent);
+    }
+    if (message.remaining !== 0) {
+      obj.remaining = floatToJson(message.remaining);
+    }
+    if (message.total !== 0) {
+      obj.total = floatToJson(message.total);
+    }
+    if (message.periodEndsAt !== "") {
+      obj.periodEndsAt = message.periodEndsAt;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<BudgetStatus>, I>>(base?: I): BudgetStatus {
+    return BudgetStatus.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<BudgetStatus>, I>>(object: I): BudgetStatus {
+    const message = createBaseBudgetStatus();
+    message.spent = object.spent ?? 0;
+    message.remaining = object.remaining ?? 0;
+    message.total = object.total ?? 0;
+    message.periodEndsAt = object.periodEndsAt ?? "";
     return message;
   },
 };

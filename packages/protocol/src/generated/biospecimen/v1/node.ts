@@ -18,7 +18,7 @@ import {
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
-import { ReleasedFigure, Stratum } from "./disclosure.js";
+import { BudgetStatus, ReleasedFigure, Stratum } from "./disclosure.js";
 
 export const protobufPackage = "biospecimen.v1";
 
@@ -53,6 +53,8 @@ export interface NodeResult {
   answeredAt: string;
   /** The `jti` of the query this answers. */
   queryId: string;
+  /** The asking researcher's remaining privacy budget at this node; absent when the node keeps none. */
+  budget?: BudgetStatus | undefined;
 }
 
 export interface DescribeRequest {
@@ -244,6 +246,7 @@ function createBaseNodeResult(): NodeResult {
     dataEpoch: 0,
     answeredAt: "",
     queryId: "",
+    budget: undefined,
   };
 }
 
@@ -272,6 +275,9 @@ export const NodeResult: MessageFns<NodeResult> = {
     }
     if (message.queryId !== "") {
       writer.uint32(66).string(message.queryId);
+    }
+    if (message.budget !== undefined) {
+      BudgetStatus.encode(message.budget, writer.uint32(74).fork()).join();
     }
     return writer;
   },
@@ -353,6 +359,14 @@ export const NodeResult: MessageFns<NodeResult> = {
             message.queryId = reader.string();
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.budget = BudgetStatus.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -395,6 +409,7 @@ export const NodeResult: MessageFns<NodeResult> = {
         : isSet(object.query_id)
         ? globalThis.String(object.query_id)
         : "",
+      budget: isSet(object.budget) ? BudgetStatus.fromJSON(object.budget) : undefined,
     };
   },
 
@@ -424,6 +439,9 @@ export const NodeResult: MessageFns<NodeResult> = {
     if (message.queryId !== "") {
       obj.queryId = message.queryId;
     }
+    if (message.budget !== undefined) {
+      obj.budget = BudgetStatus.toJSON(message.budget);
+    }
     return obj;
   },
 
@@ -442,6 +460,9 @@ export const NodeResult: MessageFns<NodeResult> = {
     message.dataEpoch = object.dataEpoch ?? 0;
     message.answeredAt = object.answeredAt ?? "";
     message.queryId = object.queryId ?? "";
+    message.budget = (object.budget !== undefined && object.budget !== null)
+      ? BudgetStatus.fromPartial(object.budget)
+      : undefined;
     return message;
   },
 };
