@@ -118,6 +118,15 @@ describe('readFhir', () => {
     expect(reader.stats().specimens).toEqual({ mapped: 0, withIssues: 1, enteredInError: 1 });
   });
 
+  test('a List has an entry array too, and a Bundle may name its type after its entries', async () => {
+    const list = { resourceType: 'List', id: 'l1', status: 'current', mode: 'working', entry: [{ item: { reference: 'Specimen/s1' } }] };
+    const late = { entry: [{ resource: specimen('s1', 'Patient/p') }], type: 'collection', resourceType: 'Bundle' };
+    const reader = createFhirReader(tempFile('late.ndjson', `${JSON.stringify(list)}\n${JSON.stringify(late)}\n`));
+    const rows = await collect(reader.rows());
+    expect(rows.map((r) => r.record?.sample_id)).toEqual(['s1']);
+    expect(reader.stats()).toMatchObject({ resources: { List: 1, Specimen: 1 }, unmapped: { List: { count: 1 } }, bundles: { collection: 1 } });
+  });
+
   test('malformed JSON is one INVALID_DATA error with its line and column', async () => {
     const file = tempFile('broken.json', '{\n  "resourceType": "Bundle",\n  "type": "collection",\n  "entry": [\n    { "resource": { "resourceType": "Patient", "id": "p" } },\n    { "resource": { "resourceType": "Patient" "id": "q" } }\n  ]\n}\n');
     const error = await collect(readFhir(file)).then(

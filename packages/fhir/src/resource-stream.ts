@@ -110,9 +110,14 @@ class ResourceSplitter {
     this.depth = 3;
   }
 
-  /** Keeps a Bundle's `entry` array out of the top-level assembler; true when the token was taken. */
+  /**
+   * Keeps a Bundle's `entry` array out of the top-level assembler; true when
+   * the token was taken. Only once `resourceType` said Bundle (other resources,
+   * such as List, have an `entry` too); a Bundle that names its type after its
+   * entries is assembled whole and split in {@link finishTop}.
+   */
   private routeEntries(token: Token, top: Assembler): boolean {
-    if (token.name === 'keyValue' && token.value === 'entry') {
+    if (token.name === 'keyValue' && token.value === 'entry' && (top.current as { resourceType?: unknown }).resourceType === 'Bundle') {
       this.topKey = 'entry';
       return true;
     }
@@ -137,7 +142,8 @@ class ResourceSplitter {
       return;
     }
     if (this.expectType && token.name === 'stringValue' && token.value !== undefined) {
-      if (token.value !== 'Bundle' && !this.select(token.value)) this.skipping = true;
+      // A top-level Bundle is never skipped: its entries are what is selected.
+      if ((this.inEntries || token.value !== 'Bundle') && !this.select(token.value)) this.skipping = true;
     }
     this.expectType = false;
   }
@@ -202,14 +208,19 @@ class ResourceSplitter {
   }
 
   private finishTop(): void {
-    const value = (this.top as Assembler).current as { resourceType?: unknown };
+    const value = (this.top as Assembler).current as { resourceType?: unknown; entry?: unknown };
     this.top = null;
     this.resourceDepth = null;
     const index = this.topIndex;
     this.topIndex += 1;
-    if (value.resourceType === 'Bundle' || this.sawEntries) {
+    if (value.resourceType === 'Bundle') {
       this.checkBundleType();
       if (!this.bundleChecked) throw new BiospecError('INVALID_DATA', 'a Bundle needs a type');
+      if (!this.sawEntries && Array.isArray(value.entry)) {
+        value.entry.forEach((entry: { resource?: unknown; fullUrl?: unknown }, i) => {
+          this.emit({ resource: entry?.resource, location: `entry[${i}]`, ...(typeof entry?.fullUrl === 'string' ? { fullUrl: entry.fullUrl } : {}) });
+        });
+      }
       return;
     }
     this.emit({ resource: value, location: `resource[${index}]` });
@@ -275,7 +286,9 @@ export async function* streamResources(path: string, options: StreamResourcesOpt
     for await (const found of parser) yield found as FoundResource;
   } catch (error) {
     if (error instanceof BiospecError) throw error;
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new BiospecError('NOT_FOUND', `no such file: ${path}`);
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new BiospecError('NOT_FOUND', `no such file: ${path}`);
+    if (code !== undefined) throw new BiospecError('INVALID_ARGUMENT', `cannot read ${path} (${code})`, { cause: error });
     throw await malformedJson(path, error);
   } finally {
     parser.destroy();
