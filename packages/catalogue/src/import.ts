@@ -136,6 +136,7 @@ export async function importRows(
   db.exec('BEGIN IMMEDIATE');
   try {
     const counts = { added: 0, changed: 0, unchanged: 0, removed: 0 };
+    const seen = createSampleLines();
     const codes = createCodebook(db);
     const withdrawnDonors = new Set(db.prepare('SELECT donor_id FROM withdrawn_donor').pluck().all() as string[]);
     const deferredIndexes = deferIndexesIfEmpty(db);
@@ -155,13 +156,18 @@ export async function importRows(
     const CONSENT = OWN_COLUMNS.indexOf('consent');
     // Roots of this import's derived specimens, while the sample index is deferred.
     const bulkRoots = new Map<string, string>();
+    // Parents referenced before their own row was read; their children's provisional roots may be wrong.
+    const forwardParents = new Set<string>();
+    let rootsProvisional = !bulk;
 
     const rootOf = (r: SpecimenRecord): string | null => {
       const parent = r.parent_sample_id;
       if (parent === null) return null;
+      if (!bulk) return (selectRoot.get(parent) as string | undefined) ?? parent;
       // Parents usually come first, so their root is known; resolveRoots fixes the rest.
-      const root = bulk ? (bulkRoots.get(parent) ?? parent) : ((selectRoot.get(parent) as string | undefined) ?? parent);
-      if (bulk) bulkRoots.set(r.sample_id, root);
+      const root = bulkRoots.get(parent) ?? parent;
+      if (!seen.has(parent)) forwardParents.add(parent);
+      bulkRoots.set(r.sample_id, root);
       return root;
     };
     /** Appends the derived columns to a row's encoded own fields. */
@@ -181,7 +187,9 @@ export async function importRows(
       return row;
     };
     const writeCodes = (id: number | bigint, diagnosis: readonly string[]): void => {
-      for (const code of diagnosis.length > 1 ? new Set(diagnosis) : diagnosis) insertCode.run(id, codes.ensure('diagnosis', code));
+      // In bulk, only the codes are registered here; one statement fills specimen_diagnosis at the end.
+      if (bulk) for (const code of diagnosis) codes.ensure('diagnosis', code);
+      else for (const code of diagnosis.length > 1 ? new Set(diagnosis) : diagnosis) insertCode.run(id, codes.ensure('diagnosis', code));
     };
 
     const write = (r: SpecimenRecord): void => {
@@ -203,7 +211,6 @@ export async function importRows(
       }
     };
 
-    const seen = createSampleLines();
     const log = createIssueLog();
     let read = 0;
     for await (const row of rows) {
@@ -213,6 +220,7 @@ export async function importRows(
       let issues: FieldIssue[] = row.issues ?? [];
       if (issues.length === 0) issues = record === undefined ? [{ message: 'row carries no record' }] : checkRecord(record);
       if (record !== undefined && typeof record.sample_id === 'string' && record.sample_id !== '') {
+        if (forwardParents.has(record.sample_id)) rootsProvisional = true;
         const first = seen.add(record.sample_id, where);
         if (first !== undefined) {
           const at = row.line !== undefined ? `line ${first}` : `row ${first}`;
@@ -235,6 +243,7 @@ export async function importRows(
         { issues: log.issues },
       );
     }
+    if (bulk) db.exec(FILL_DIAGNOSIS_CODES);
     for (const sql of deferredIndexes) db.exec(sql);
     if (options.removeMissing && !bulk) {
       if (read === 0) {
@@ -242,7 +251,7 @@ export async function importRows(
       }
       counts.removed = removeMissing(db, seen);
     }
-    resolveRoots(db, seen);
+    if (rootsProvisional) resolveRoots(db, seen);
 
     const changedAnything = counts.added + counts.changed + counts.removed > 0;
     const epoch = changedAnything ? bumpEpoch(db) : readEpoch(db);
@@ -264,6 +273,15 @@ export async function importRows(
     throw error;
   }
 }
+
+/** Splits each stored diagnosis list (validated ICD-10 codes, so JSON-safe) into coded rows. */
+const FILL_DIAGNOSIS_CODES = `
+INSERT INTO specimen_diagnosis (specimen_id, code)
+SELECT DISTINCT s.id, c.code
+FROM specimen s
+JOIN json_each('["' || replace(s.diagnosis, ';', '","') || '"]') j
+JOIN code c ON c.kind = 'diagnosis' AND c.name = j.value
+WHERE s.diagnosis IS NOT NULL`;
 
 /**
  * Loading into an empty catalogue is much faster with the secondary indexes

@@ -20,8 +20,11 @@ export interface Migration {
  * `code`, see codebook.ts), the root ancestor (NULL: the specimen is its own
  * root), the consent bitmask over USE_CATEGORIES, the day interval of a partial
  * date as YYYYMMDD integers, the age band and the primary diagnosis chapter.
- * Count indexes are partial on non-withdrawn rows (status code 0), which no
- * count ever reads. `specimen_record` shows rows decoded, for people and exports.
+ * Secondary indexes are few on purpose: a scan of these narrow rows beats an
+ * index on a column as unselective as material type, and every index costs
+ * on import. Selective predicates (diagnosis codes, anatomical site) have
+ * one; the site index is partial on non-withdrawn rows (status code 0), which
+ * no count reads. `specimen_record` shows rows decoded, for people and exports.
  */
 const V1 = `
 CREATE TABLE meta (
@@ -64,9 +67,6 @@ CREATE TABLE specimen (
 ) STRICT;
 CREATE UNIQUE INDEX specimen_sample ON specimen (sample_id);
 CREATE INDEX specimen_donor ON specimen (donor_id);
-CREATE INDEX specimen_count_material ON specimen (material_type) WHERE status <> 0;
-CREATE INDEX specimen_count_collection ON specimen (collection) WHERE status <> 0;
-CREATE INDEX specimen_count_age ON specimen (age_at_collection) WHERE status <> 0;
 CREATE INDEX specimen_count_site ON specimen (anatomical_site) WHERE status <> 0 AND anatomical_site IS NOT NULL;
 
 CREATE TABLE specimen_diagnosis (

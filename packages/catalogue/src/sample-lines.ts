@@ -23,9 +23,9 @@ export function createSampleLines(): SampleLines {
   };
   return {
     add(sampleId, line) {
-      const earlier = lineOf(sampleId);
-      if (earlier !== undefined) return earlier;
       let current = shards[shards.length - 1] as Map<string, number>;
+      const earlier = shards.length === 1 ? current.get(sampleId) : lineOf(sampleId);
+      if (earlier !== undefined) return earlier;
       if (current.size >= SHARD_LIMIT) {
         current = new Map();
         shards.push(current);

@@ -29,10 +29,17 @@ export interface ExactFederation {
   stop(): Promise<void>;
 }
 
-export async function startExactFederation(options: { donorsPerSite?: number; sites?: readonly DemoSite[] } = {}): Promise<ExactFederation> {
+export interface ExactFederationOptions {
+  donorsPerSite?: number;
+  sites?: readonly DemoSite[];
+  /** The coordinator's per-researcher limits; effectively none by default. */
+  rateLimits?: { limit: number; windowSeconds: number }[];
+}
+
+export async function startExactFederation(options: ExactFederationOptions = {}): Promise<ExactFederation> {
   const donorsPerSite = options.donorsPerSite ?? 400;
   const sites = options.sites ?? EXACT_SITES;
-  const federation = await startDemoFederation({ sites, donorsPerSite, rateLimits: GENEROUS });
+  const federation = await startDemoFederation({ sites, donorsPerSite, rateLimits: options.rateLimits ?? GENEROUS });
   const records = new Map(sites.map((site, index) => [site.id, [...generateCatalogue(demoCatalogueOptions(site, index, { donorsPerSite }))]]));
   const url = `http://${federation.http.address}`;
   const grpcClient = new CoordinatorServiceClient(federation.grpc.address, credentials.createInsecure());
