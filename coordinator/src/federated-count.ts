@@ -38,6 +38,11 @@ export interface FederatedCountComponents {
 
 const MAX_DEADLINE_MS = 120_000;
 
+/** A stratified answer can be large; this matches the gRPC limit on what a node may send. */
+const MAX_ANSWER_BYTES = 1024 * 1024;
+
+const jtiOf = (token: string): string => (JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { jti: string }).jti;
+
 /**
  * The coordinator's path for one question: authenticate (done by the caller),
  * validate and canonicalise, rate-limit, sign one token per site, fan out with
@@ -48,12 +53,17 @@ export function createFederatedCount(c: FederatedCountComponents) {
   const pseudonymOf = (identity: ResearcherIdentity) =>
     'r-' + createHmac('sha256', c.pseudonymSecret).update(`${identity.issuer}\n${identity.subject}`).digest('hex').slice(0, 24);
 
-  async function askSite(member: Member, deadline: Date, signed: { token: string; hash: string }): Promise<{ result: NodeResult; signedResult: string }> {
+  async function askSite(member: Member, deadline: Date, signed: { token: string; hash: string; jti: string }): Promise<{ result: NodeResult; signedResult: string }> {
     const response = await new Promise<CountResponse>((resolve, reject) =>
       member.client.count({ signedQuery: signed.token }, new Metadata(), { deadline }, (err, res) => (err ? reject(err) : resolve(res))),
     );
     try {
-      const result = await verifyResult(response.signedResult, member.keys, { expectedNodeId: member.id, expectedQueryHash: signed.hash });
+      const result = await verifyResult(response.signedResult, member.keys, {
+        expectedNodeId: member.id,
+        expectedQueryHash: signed.hash,
+        maxTokenBytes: MAX_ANSWER_BYTES,
+      });
+      if (result.queryId !== signed.jti) throw new Error(`answers query ${result.queryId}, not ${signed.jti}`);
       return { result, signedResult: response.signedResult };
     } catch (cause) {
       throw Object.assign(new Error(`answer does not verify: ${(cause as Error).message}`), { cause });
@@ -93,7 +103,7 @@ export function createFederatedCount(c: FederatedCountComponents) {
           },
           c.signingKey,
         );
-        return askSite(member, siteDeadline, { token, hash });
+        return askSite(member, siteDeadline, { token, hash, jti: jtiOf(token) });
       },
       { deadline },
     );

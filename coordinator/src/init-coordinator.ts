@@ -58,8 +58,10 @@ export function addMember(dir: string, member: AddMemberOptions): void {
   fs.mkdirSync(path.join(dir, COORDINATOR_FILES.nodesDir), { recursive: true });
   fs.copyFileSync(member.jwksFile, path.join(dir, pinned));
   const raw = JSON.parse(fs.readFileSync(configFile, 'utf8')) as { nodes?: { id: string }[] };
+  const existing = (raw.nodes ?? []).find((n) => n.id === member.id);
   const nodes = (raw.nodes ?? []).filter((n) => n.id !== member.id);
-  nodes.push({ id: member.id, name: member.name, endpoint: member.endpoint, jwks: pinned } as { id: string });
+  // Re-admitting a node (new endpoint or rotated keys) keeps settings such as its TLS block.
+  nodes.push({ ...existing, id: member.id, name: member.name, endpoint: member.endpoint, jwks: pinned } as { id: string });
   fs.writeFileSync(configFile, JSON.stringify({ ...raw, nodes }, null, 2) + '\n');
   loadCoordinatorConfig(configFile);
 }

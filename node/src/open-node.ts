@@ -35,6 +35,14 @@ function readJwks(file: string, what: string): Parameters<typeof createKeyRing>[
   return doc.keys as Parameters<typeof createKeyRing>[0];
 }
 
+/**
+ * Describe needs no signed query, so it only gives the catalogue size to the
+ * nearest hundred: enough to show a node's scale, too coarse to follow single withdrawals.
+ */
+function coarseSize(size: number): number {
+  return Math.round(size / 100) * 100;
+}
+
 /** Opens every store and key a node needs; `logger` defaults to JSON logs on stderr. */
 export async function openNode(config: NodeConfig, options: { logger?: Logger } = {}): Promise<OpenNode> {
   const logger = options.logger ?? pino({ level: config.logLevel, base: { node: config.nodeId } }, pino.destination(2));
@@ -80,7 +88,7 @@ export async function openNode(config: NodeConfig, options: { logger?: Logger } 
     describe: () => ({
       nodeId: config.nodeId,
       name: config.name,
-      catalogueSize: catalogue.size(),
+      catalogueSize: coarseSize(catalogue.size()),
       dataEpoch: catalogue.epoch(),
       policyJson: JSON.stringify(config.policy),
       jwksJson: JSON.stringify({ keys: [signingKey.publicJwk] }),

@@ -187,9 +187,7 @@ export async function importRows(
       return row;
     };
     const writeCodes = (id: number | bigint, diagnosis: readonly string[]): void => {
-      // In bulk, only the codes are registered here; one statement fills specimen_diagnosis at the end.
-      if (bulk) for (const code of diagnosis) codes.ensure('diagnosis', code);
-      else for (const code of diagnosis.length > 1 ? new Set(diagnosis) : diagnosis) insertCode.run(id, codes.ensure('diagnosis', code));
+      for (const code of diagnosis.length > 1 ? new Set(diagnosis) : diagnosis) insertCode.run(id, codes.ensure('diagnosis', code));
     };
 
     const write = (r: SpecimenRecord): void => {
@@ -243,7 +241,6 @@ export async function importRows(
         { issues: log.issues },
       );
     }
-    if (bulk) db.exec(FILL_DIAGNOSIS_CODES);
     for (const sql of deferredIndexes) db.exec(sql);
     if (options.removeMissing && !bulk) {
       if (read === 0) {
@@ -273,15 +270,6 @@ export async function importRows(
     throw error;
   }
 }
-
-/** Splits each stored diagnosis list (validated ICD-10 codes, so JSON-safe) into coded rows. */
-const FILL_DIAGNOSIS_CODES = `
-INSERT INTO specimen_diagnosis (specimen_id, code)
-SELECT DISTINCT s.id, c.code
-FROM specimen s
-JOIN json_each('["' || replace(s.diagnosis, ';', '","') || '"]') j
-JOIN code c ON c.kind = 'diagnosis' AND c.name = j.value
-WHERE s.diagnosis IS NOT NULL`;
 
 /**
  * Loading into an empty catalogue is much faster with the secondary indexes

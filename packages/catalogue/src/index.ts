@@ -4,7 +4,7 @@ export type { ImportOptions, ImportReport } from './import.js';
 export { MAX_REPORTED_ISSUES } from './import.js';
 export type { CatalogueEvent } from './events.js';
 export { compileCount, compileExpr } from './compile.js';
-export type { CompiledCount, CountRow, SqlValue } from './compile.js';
+export type { CodeLookup, CompiledCount, CountRow, SqlValue } from './compile.js';
 export { readCsv, importCsv, REQUIRED_FIELDS, OPTIONAL_FIELDS } from './csv.js';
 export type { CsvOptions } from './csv.js';
 export { loadColumnMapping, parseColumnMapping, columnMappingSchema } from './column-mapping.js';

@@ -63,7 +63,7 @@ export interface DescribeRequest {
 export interface DescribeResponse {
   nodeId: string;
   name: string;
-  /** Number of specimens held (withdrawn ones excluded). */
+  /** Number of specimens held (withdrawn ones excluded), to the nearest hundred. */
   catalogueSize: number;
   dataEpoch: number;
   /** The node's disclosure policy, as JSON (docs/PRIVACY.md). */
