@@ -1,7 +1,7 @@
 import { Buffer } from 'node:buffer';
+import { sign, verify } from 'node:crypto';
 import { BiospecError, type ErrorCode } from '@biospec/protocol';
-import { compactVerify, errors as joseErrors } from 'jose';
-import { SIGNING_ALGORITHM, type KeyRing } from './keys.js';
+import { SIGNING_ALGORITHM, type KeyRing, type SigningKey } from './keys.js';
 
 /** The default ceiling on a compact JWS, checked before anything is decoded. */
 export const DEFAULT_MAX_TOKEN_BYTES = 32_768;
@@ -40,15 +40,22 @@ export async function verifyCompactJws(
   const ringKey = typeof header.kid === 'string' ? options.keys.get(header.kid) : undefined;
   if (ringKey === undefined) reject('UNAUTHENTICATED', 'kid', 'unknown key id');
 
-  try {
-    await compactVerify(token, ringKey.key, { algorithms: [SIGNING_ALGORITHM] });
-  } catch (cause) {
-    if (cause instanceof joseErrors.JWSSignatureVerificationFailed) {
-      reject('UNAUTHENTICATED', 'signature', 'signature does not verify', cause);
-    }
-    reject('UNAUTHENTICATED', 'token', 'malformed token', cause);
+  // EdDSA over the ASCII of "header.payload" (RFC 8037); node:crypto is used directly
+  // because it verifies several times faster than going through WebCrypto.
+  const signingInput = token.slice(0, token.lastIndexOf('.'));
+  const signature = Buffer.from(token.slice(token.lastIndexOf('.') + 1), 'base64url');
+  if (signature.length !== 64 || !verify(null, Buffer.from(signingInput, 'ascii'), ringKey.key, signature)) {
+    reject('UNAUTHENTICATED', 'signature', 'signature does not verify');
   }
   return { header, payload };
+}
+
+/** Signs `payload` as a compact JWS (EdDSA) with header `{alg, kid, typ}`. */
+export function signCompactJws(payload: unknown, key: SigningKey, typ: string): string {
+  const header = Buffer.from(JSON.stringify({ alg: SIGNING_ALGORITHM, kid: key.kid, typ })).toString('base64url');
+  const body = Buffer.from(JSON.stringify(payload)).toString('base64url');
+  const signingInput = `${header}.${body}`;
+  return `${signingInput}.${sign(null, Buffer.from(signingInput, 'ascii'), key.key).toString('base64url')}`;
 }
 
 /** Splits and decodes without trusting anything; the signature is checked afterwards. */

@@ -1,7 +1,7 @@
-import type { KeyObject } from 'node:crypto';
+import { createPrivateKey, createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { BiospecError, type Issue } from '@biospec/protocol';
-import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK } from 'jose';
-import type { CryptoKey, JWK } from 'jose';
+import { calculateJwkThumbprint, exportJWK, generateKeyPair } from 'jose';
+import type { JWK } from 'jose';
 
 /** The only JWS algorithm this project signs or accepts with its own keys. */
 export const SIGNING_ALGORITHM = 'EdDSA';
@@ -9,14 +9,15 @@ export const SIGNING_ALGORITHM = 'EdDSA';
 /** A private Ed25519 key ready to sign, with the public JWK others pin. */
 export interface SigningKey {
   kid: string;
-  key: CryptoKey | KeyObject;
+  /** A Node KeyObject: node:crypto signs with it directly (an order of magnitude faster than WebCrypto here), jose accepts it too. */
+  key: KeyObject;
   publicJwk: JWK;
 }
 
 /** One public key of a {@link KeyRing}. */
 export interface RingKey {
   kid: string;
-  key: CryptoKey;
+  key: KeyObject;
   publicJwk: JWK;
 }
 
@@ -64,7 +65,11 @@ export async function importSigningKey(privateJwk: JWK): Promise<SigningKey> {
 
   const kid = privateJwk.kid ?? (await calculateJwkThumbprint(privateJwk));
   const publicJwk = publicJwkOf(privateJwk, kid);
-  const key = await importKey({ kty: 'OKP', crv: 'Ed25519', x: privateJwk.x, d: privateJwk.d }, 'key');
+  const key = importKey({ kty: 'OKP', crv: 'Ed25519', x: privateJwk.x, d: privateJwk.d }, 'key', 'private');
+  // Node derives the key from `d` alone; a mismatching `x` would publish a key that never verifies.
+  if (createPublicKey(key).export({ format: 'jwk' }).x !== privateJwk.x) {
+    throw new BiospecError('INVALID_CONFIG', 'invalid signing key', { issues: [{ field: 'key.x', message: 'public part does not match the private key' }] });
+  }
   return { kid, key, publicJwk };
 }
 
@@ -105,7 +110,7 @@ export async function createKeyRing(publicJwks: JWK[]): Promise<KeyRing> {
   for (const [i, jwk] of publicJwks.entries()) {
     const kid = jwk.kid as string;
     const publicJwk = publicJwkOf(jwk, kid);
-    entries.set(kid, { kid, key: await importKey({ kty: 'OKP', crv: 'Ed25519', x: jwk.x }, `keys[${i}]`), publicJwk });
+    entries.set(kid, { kid, key: importKey({ kty: 'OKP', crv: 'Ed25519', x: jwk.x }, `keys[${i}]`, 'public'), publicJwk });
   }
   return {
     get: (kid) => entries.get(kid),
@@ -131,18 +136,17 @@ function publicJwkOf(jwk: JWK, kid: string): JWK {
   return { kty: 'OKP', crv: 'Ed25519', x: jwk.x, kid, alg: SIGNING_ALGORITHM, use: 'sig' };
 }
 
-async function importKey(jwk: JWK, field: string): Promise<CryptoKey> {
+function importKey(jwk: JWK, field: string, kind: 'private' | 'public'): KeyObject {
   try {
-    return (await importJWK(jwk, SIGNING_ALGORITHM)) as CryptoKey;
+    const input = { key: jwk as JsonWebKey, format: 'jwk' as const };
+    return kind === 'private' ? createPrivateKey(input) : createPublicKey(input);
   } catch (cause) {
     throw new BiospecError('INVALID_CONFIG', 'key cannot be imported', {
-      // WebCrypto throws DOMExceptions, which are not always `instanceof Error` (e.g. across realms).
       issues: [{ field, message: messageOf(cause) }],
       cause,
     });
   }
 }
-
 
 function messageOf(cause: unknown): string {
   const message = typeof cause === 'object' && cause !== null ? (cause as { message?: unknown }).message : undefined;

@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { BiospecError } from '@biospec/protocol';
 import { canonicalise, parseQuery, queryHash, type Query } from '@biospec/query';
-import { CompactSign } from 'jose';
 import { z } from 'zod';
-import { DEFAULT_MAX_TOKEN_BYTES, reject, verifyCompactJws } from './compact-jws.js';
-import { SIGNING_ALGORITHM, type KeyRing, type SigningKey } from './keys.js';
+import { DEFAULT_MAX_TOKEN_BYTES, reject, signCompactJws, verifyCompactJws } from './compact-jws.js';
+import type { KeyRing, SigningKey } from './keys.js';
 import type { ReplayCache } from './replay-cache.js';
 
 /** `typ` header of a signed query. */
@@ -99,9 +98,7 @@ export async function signQuery(input: SignQueryInput, key: SigningKey): Promise
       issues: parsed.error.issues.map((i) => ({ field: pathOf(i.path), message: i.message })),
     });
   }
-  return new CompactSign(new TextEncoder().encode(JSON.stringify(claims)))
-    .setProtectedHeader({ alg: SIGNING_ALGORITHM, kid: key.kid, typ: QUERY_TOKEN_TYPE })
-    .sign(key.key);
+  return signCompactJws(claims, key, QUERY_TOKEN_TYPE);
 }
 
 /** How a node checks a signed query. */

@@ -1,8 +1,7 @@
 import { NodeResult } from '@biospec/protocol';
-import { CompactSign } from 'jose';
 import { z } from 'zod';
-import { DEFAULT_MAX_TOKEN_BYTES, reject, verifyCompactJws } from './compact-jws.js';
-import { SIGNING_ALGORITHM, type KeyRing, type SigningKey } from './keys.js';
+import { DEFAULT_MAX_TOKEN_BYTES, reject, signCompactJws, verifyCompactJws } from './compact-jws.js';
+import type { KeyRing, SigningKey } from './keys.js';
 
 /** `typ` header of a node's signed answer. */
 export const RESULT_TOKEN_TYPE = 'biospec-result+jwt';
@@ -15,9 +14,7 @@ const ResultPayloadSchema = z.looseObject({
 
 /** Signs a node's answer as a compact JWS (EdDSA) whose payload is the protobuf JSON form of `result`. */
 export async function signResult(result: NodeResult, key: SigningKey): Promise<string> {
-  return new CompactSign(new TextEncoder().encode(JSON.stringify(NodeResult.toJSON(result))))
-    .setProtectedHeader({ alg: SIGNING_ALGORITHM, kid: key.kid, typ: RESULT_TOKEN_TYPE })
-    .sign(key.key);
+  return signCompactJws(NodeResult.toJSON(result), key, RESULT_TOKEN_TYPE);
 }
 
 /** What the verifier expects the answer to be about. */

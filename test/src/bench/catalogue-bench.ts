@@ -1,0 +1,83 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { importCsv, openCatalogue } from '@biospec/catalogue';
+import { generateCatalogue, writeCsv } from '@biospec/synthetic';
+import { signQuery } from '@biospec/trust';
+import { loadNodeConfig } from '@biospec/node';
+import { QUERY_SHAPES } from './shapes.js';
+import { createBenchNode, startNodeProcess } from './bench-node.js';
+import { residentMemory } from './machine.js';
+import { time, type Timing } from './stats.js';
+
+/** Synthetic rows per donor of the university-hospital profile (measured by the generator's author). */
+const ROWS_PER_DONOR = 5.2;
+
+export interface CatalogueBenchResult {
+  rows: number;
+  csvMB: number;
+  importRowsPerSecond: number;
+  importSeconds: number;
+  /** In-process `Catalogue.count`, true counts, no protection or signing. */
+  catalogue: { shape: string; timing: Timing }[];
+  /** The node's Count RPC from another process: verify, execute, protect, sign, audit. */
+  node: { shape: string; timing: Timing }[];
+  nodeRss: { rss: number; peak: number };
+}
+
+/** Imports a synthetic catalogue of about `rows` specimens and measures import and count latency. */
+export async function benchCatalogue(workDir: string, rows: number, runs: number, log: (line: string) => void): Promise<CatalogueBenchResult> {
+  const dir = path.join(workDir, `catalogue-${rows}`);
+  const nodeDir = path.join(dir, 'node');
+  const { coordinatorKey, configFile } = await createBenchNode(nodeDir, 'bench-node');
+  const csv = path.join(dir, 'export.csv');
+  log(`generating about ${rows} specimens`);
+  const written = await writeCsv(
+    generateCatalogue({ seed: 42, donors: Math.ceil(rows / ROWS_PER_DONOR), profile: 'university-hospital', idPrefix: 'B' }),
+    csv,
+  );
+
+  log(`importing ${written.rows} rows`);
+  const config = loadNodeConfig(configFile);
+  const catalogue = openCatalogue(config.catalogue);
+  const report = await importCsv(catalogue, csv, { actor: 'bench' });
+  const importSeconds = report.durationMs / 1000;
+  const results: CatalogueBenchResult['catalogue'] = [];
+  for (const shape of QUERY_SHAPES) {
+    log(`in-process count: ${shape.name}`);
+    results.push({ shape: shape.name, timing: await time(() => catalogue.count(shape.query), { runs }) });
+  }
+  catalogue.close();
+  fs.rmSync(csv, { force: true });
+
+  log('starting the node in its own process');
+  const node = await startNodeProcess(nodeDir);
+  const nodeResults: CatalogueBenchResult['node'] = [];
+  try {
+    for (const shape of QUERY_SHAPES) {
+      const tokens: string[] = [];
+      for (let i = 0; i < runs + 5; i++) {
+        tokens.push(
+          await signQuery(
+            { query: shape.query, purpose: 'DUO:0000006', researcher: 'r-bench', project: 'bench', audience: 'bench-node', issuer: 'bench', lifetimeSeconds: 300 },
+            coordinatorKey,
+          ),
+        );
+      }
+      log(`node Count RPC: ${shape.name}`);
+      let next = 0;
+      nodeResults.push({ shape: shape.name, timing: await time(() => node.count(tokens[next++]!), { runs, warmup: 5 }) });
+    }
+    const nodeRss = residentMemory(node.pid);
+    return {
+      rows: written.rows,
+      csvMB: written.bytes / 1e6,
+      importRowsPerSecond: written.rows / importSeconds,
+      importSeconds,
+      catalogue: results,
+      node: nodeResults,
+      nodeRss,
+    };
+  } finally {
+    await node.stop();
+  }
+}

@@ -1,0 +1,149 @@
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { pino } from 'pino';
+import { importCsv, openCatalogue } from '@biospec/catalogue';
+import { generateCatalogue, writeCsv } from '@biospec/synthetic';
+import { initNodeDir } from '@biospec/node';
+import {
+  addMember,
+  COORDINATOR_FILES,
+  initCoordinatorDir,
+  issueResearcher,
+  loadCoordinatorConfig,
+  openCoordinator,
+  startCoordinatorHttp,
+} from '@biospec/coordinator';
+import { QUERY_SHAPES } from './shapes.js';
+import { BENCH_POLICY, startNodeProcess, type NodeProcess } from './bench-node.js';
+import { summarise, time, type Timing } from './stats.js';
+
+export interface FederationBenchResult {
+  nodes: number;
+  latency: Timing;
+  sitesOk: number;
+}
+
+export interface FederationBench {
+  /** Federated latency through REST with `nodes` members (signing and verification on). */
+  latency(nodes: number, runs: number): Promise<FederationBenchResult>;
+  /** Completed federated queries per second with `concurrency` requests in flight. */
+  throughput(nodes: number, seconds: number, concurrency: number): Promise<number>;
+  /** Latency with one member that accepts connections and never answers, at a given deadline. */
+  slowNode(nodes: number, runs: number, deadlineMs: number): Promise<{ without: Timing; withSlow: Timing }>;
+  stop(): Promise<void>;
+}
+
+const GENEROUS = [{ limit: 1_000_000_000, windowSeconds: 1 }];
+
+/**
+ * Starts up to `maxNodes` node processes, each with its own copy of one small
+ * synthetic catalogue, and builds coordinators over the first N of them on demand.
+ */
+export async function startFederationBench(workDir: string, maxNodes: number, donorsPerNode: number, log: (line: string) => void): Promise<FederationBench> {
+  const dir = path.join(workDir, 'federation');
+  fs.mkdirSync(dir, { recursive: true });
+  const template = path.join(dir, 'template.db');
+  const csv = path.join(dir, 'template.csv');
+  await writeCsv(generateCatalogue({ seed: 9, donors: donorsPerNode, profile: 'university-hospital', idPrefix: 'F' }), csv);
+  const catalogue = openCatalogue(template);
+  await importCsv(catalogue, csv, { actor: 'bench' });
+  catalogue.close();
+
+  const coordinatorDir = path.join(dir, 'coordinator');
+  const { publicKeys: coordinatorJwks } = await initCoordinatorDir(coordinatorDir, { httpListen: '127.0.0.1:0', rateLimits: GENEROUS });
+  const token = await issueResearcher(coordinatorDir, { subject: 'bench@example.org' });
+
+  log(`starting ${maxNodes} node processes`);
+  const nodes: { id: string; process: NodeProcess; jwks: string }[] = [];
+  const starting: Promise<void>[] = [];
+  for (let i = 0; i < maxNodes; i++) {
+    const id = `node-${String(i).padStart(3, '0')}`;
+    const nodeDir = path.join(dir, id);
+    const { publicKeys } = await initNodeDir(nodeDir, { nodeId: id, name: id, listen: '127.0.0.1:0', coordinatorJwks, policy: BENCH_POLICY });
+    fs.copyFileSync(template, path.join(nodeDir, 'catalogue.db'));
+    starting.push(startNodeProcess(nodeDir).then((process) => void nodes.push({ id, process, jwks: publicKeys })));
+    // A few at a time: starting a hundred Node processes at once only thrashes two cores.
+    if (starting.length % 8 === 0) await Promise.all(starting);
+  }
+  await Promise.all(starting);
+  nodes.sort((a, b) => a.id.localeCompare(b.id));
+  const silent = pino({ level: 'silent' });
+
+  async function withCoordinator<T>(count: number, extra: { id: string; endpoint: string; jwks: string }[], run: (url: string) => Promise<T>): Promise<T> {
+    const config = loadCoordinatorConfig(path.join(coordinatorDir, COORDINATOR_FILES.config));
+    const members = [...nodes.slice(0, count).map((n) => ({ id: n.id, endpoint: n.process.address, jwks: n.jwks })), ...extra];
+    for (const m of members) addMember(coordinatorDir, { id: m.id, name: m.id, endpoint: m.endpoint, jwksFile: m.jwks });
+    const selected = loadCoordinatorConfig(path.join(coordinatorDir, COORDINATOR_FILES.config));
+    const coordinator = await openCoordinator({ ...config, nodes: selected.nodes.filter((n) => members.some((m) => m.id === n.id)) }, { logger: silent });
+    const http = await startCoordinatorHttp(coordinator);
+    try {
+      return await run(`http://${http.address}`);
+    } finally {
+      await http.stop();
+      coordinator.close();
+    }
+  }
+
+  let question = 0;
+  const ask = async (url: string, deadlineMs?: number) => {
+    // Each question differs (another age bound), so no layer can answer from a cache.
+    const shape = QUERY_SHAPES[0]!.query;
+    const query = { ...shape, where: { op: 'and', args: [shape.where, { op: 'age_range', min: 18 + (question++ % 60) }] } };
+    const response = await fetch(`${url}/api/v1/count`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ query, purpose: 'DUO:0000006', project: 'bench', ...(deadlineMs ? { deadlineMs } : {}) }),
+    });
+    if (response.status !== 200) throw new Error(`coordinator answered ${response.status}: ${await response.text()}`);
+    return (await response.json()) as { sites: { status: string }[] };
+  };
+
+  return {
+    latency: (count, runs) =>
+      withCoordinator(count, [], async (url) => {
+        const last = await ask(url);
+        const timing = await time(() => ask(url), { runs, warmup: 3 });
+        return { nodes: count, latency: timing, sitesOk: last.sites.filter((s) => s.status === 'SITE_STATUS_OK').length };
+      }),
+    throughput: (count, seconds, concurrency) =>
+      withCoordinator(count, [], async (url) => {
+        await ask(url);
+        const end = performance.now() + seconds * 1000;
+        let done = 0;
+        await Promise.all(
+          Array.from({ length: concurrency }, async () => {
+            while (performance.now() < end) {
+              await ask(url);
+              done += 1;
+            }
+          }),
+        );
+        return done / seconds;
+      }),
+    async slowNode(count, runs, deadlineMs) {
+      const without = await withCoordinator(count, [], (url) => time(() => ask(url, deadlineMs), { runs, warmup: 3 }));
+      const sockets = new Set<net.Socket>();
+      const blackhole = net.createServer((socket) => sockets.add(socket));
+      await new Promise<void>((resolve) => blackhole.listen(0, '127.0.0.1', resolve));
+      const endpoint = `127.0.0.1:${(blackhole.address() as net.AddressInfo).port}`;
+      try {
+        const samples: number[] = [];
+        await withCoordinator(count, [{ id: 'silent-node', endpoint, jwks: nodes[0]!.jwks }], async (url) => {
+          for (let i = 0; i < runs; i++) {
+            const start = performance.now();
+            await ask(url, deadlineMs);
+            samples.push(performance.now() - start);
+          }
+        });
+        return { without, withSlow: summarise(samples) };
+      } finally {
+        for (const s of sockets) s.destroy();
+        await new Promise<void>((resolve) => blackhole.close(() => resolve()));
+      }
+    },
+    async stop() {
+      await Promise.all(nodes.map((n) => n.process.stop()));
+    },
+  };
+}

@@ -1,0 +1,18 @@
+import fs from 'node:fs';
+import os from 'node:os';
+
+/** The facts a benchmark figure means nothing without. */
+export function describeMachine(): string {
+  const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+  const memory = (os.totalmem() / 2 ** 30).toFixed(1);
+  let load = os.loadavg().map((l) => l.toFixed(2)).join(' ');
+  if (!fs.existsSync('/proc/loadavg')) load = 'n/a';
+  return `${os.cpus().length} cores (${cpu}), ${memory} GiB memory, Node ${process.version}, ${os.type()} ${os.release()}, load average at start ${load}`;
+}
+
+/** Resident and peak resident memory of a process, in MiB (Linux /proc). */
+export function residentMemory(pid: number): { rss: number; peak: number } {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kib = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? NaN);
+  return { rss: kib('VmRSS') / 1024, peak: kib('VmHWM') / 1024 };
+}

@@ -1,0 +1,178 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { benchCatalogue, type CatalogueBenchResult } from './catalogue-bench.js';
+import { benchSignatures } from './crypto-bench.js';
+import { startFederationBench, type FederationBenchResult } from './federation-bench.js';
+import { describeMachine } from './machine.js';
+import { ms, type Timing } from './stats.js';
+
+/** Sizes of one benchmark run. The quick mode keeps every code path exercised in CI. */
+export interface BenchPlan {
+  name: 'quick' | 'full';
+  catalogueRows: number[];
+  countRuns: number;
+  federationNodes: number[];
+  federationRuns: number;
+  donorsPerNode: number;
+  throughputNodes: number;
+  throughputSeconds: number;
+  concurrency: number;
+  slowNodeDeadlineMs: number;
+  signatureSeconds: number;
+}
+
+export const QUICK: BenchPlan = {
+  name: 'quick',
+  catalogueRows: [20_000],
+  countRuns: 20,
+  federationNodes: [3, 5],
+  federationRuns: 10,
+  donorsPerNode: 300,
+  throughputNodes: 5,
+  throughputSeconds: 1,
+  concurrency: 8,
+  slowNodeDeadlineMs: 300,
+  signatureSeconds: 0.3,
+};
+
+export const FULL: BenchPlan = {
+  name: 'full',
+  catalogueRows: [1_000_000, 10_000_000],
+  countRuns: 100,
+  federationNodes: [10, 50, 100],
+  federationRuns: 100,
+  donorsPerNode: 2_000,
+  throughputNodes: 10,
+  throughputSeconds: 10,
+  concurrency: 16,
+  slowNodeDeadlineMs: 1000,
+  signatureSeconds: 2,
+};
+
+export interface BenchResults {
+  plan: BenchPlan;
+  machine: string;
+  command: string;
+  startedAt: string;
+  catalogues: CatalogueBenchResult[];
+  federation: FederationBenchResult[];
+  throughput: { nodes: number; concurrency: number; perSecond: number };
+  slowNode: { nodes: number; deadlineMs: number; without: Timing; withSlow: Timing };
+  signatures: { operation: string; perSecond: number }[];
+}
+
+export async function runBenchmarks(plan: BenchPlan, command: string, log: (line: string) => void = () => undefined): Promise<BenchResults> {
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'biospec-bench-'));
+  const startedAt = new Date().toISOString();
+  const machine = describeMachine();
+  try {
+    const catalogues: CatalogueBenchResult[] = [];
+    for (const rows of plan.catalogueRows) catalogues.push(await benchCatalogue(work, rows, plan.countRuns, log));
+
+    const maxNodes = Math.max(...plan.federationNodes, plan.throughputNodes);
+    const federation = await startFederationBench(work, maxNodes, plan.donorsPerNode, log);
+    try {
+      const latencies: FederationBenchResult[] = [];
+      for (const n of plan.federationNodes) {
+        log(`federated latency over ${n} nodes`);
+        latencies.push(await federation.latency(n, plan.federationRuns));
+      }
+      log(`throughput over ${plan.throughputNodes} nodes`);
+      const perSecond = await federation.throughput(plan.throughputNodes, plan.throughputSeconds, plan.concurrency);
+      log('one silent node');
+      const slow = await federation.slowNode(plan.throughputNodes, Math.min(20, plan.federationRuns), plan.slowNodeDeadlineMs);
+      log('signatures');
+      const signatures = await benchSignatures(plan.signatureSeconds);
+      return {
+        plan,
+        machine,
+        command,
+        startedAt,
+        catalogues,
+        federation: latencies,
+        throughput: { nodes: plan.throughputNodes, concurrency: plan.concurrency, perSecond },
+        slowNode: { nodes: plan.throughputNodes, deadlineMs: plan.slowNodeDeadlineMs, ...slow },
+        signatures,
+      };
+    } finally {
+      await federation.stop();
+    }
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+}
+
+const meets = (ok: boolean) => (ok ? 'met' : '**missed**');
+
+/** The markdown report written to docs/BENCHMARKS.md. */
+export function renderReport(r: BenchResults): string {
+  const lines: string[] = [
+    '# Benchmarks',
+    '',
+    `Measured ${r.startedAt} with \`${r.command}\` (${r.plan.name} sizes) on ${r.machine}.`,
+    'Every figure below comes from that one run; ratios compare figures of the same run.',
+    '',
+    '## Node: import and count latency',
+    '',
+    '| specimens | CSV import | rows/s | node RSS (peak) |',
+    '|---:|---:|---:|---:|',
+    ...r.catalogues.map((c) => `| ${c.rows.toLocaleString('en-US')} | ${c.importSeconds.toFixed(1)} s (${c.csvMB.toFixed(0)} MB) | ${Math.round(c.importRowsPerSecond).toLocaleString('en-US')} | ${c.nodeRss.rss.toFixed(0)} MiB (${c.nodeRss.peak.toFixed(0)} MiB) |`),
+    '',
+    'Count latency in ms (p50 / p99). "Catalogue" is the in-process count of true figures; "node RPC" is the',
+    'whole Count call from another process over loopback gRPC: verify the signed query, execute, protect',
+    '(default noise and rounding), sign the answer, write the audit log.',
+    '',
+    '| specimens | query | catalogue p50 | catalogue p99 | node RPC p50 | node RPC p99 |',
+    '|---:|---|---:|---:|---:|---:|',
+  ];
+  for (const c of r.catalogues) {
+    c.catalogue.forEach((entry, i) => {
+      const rpc = c.node[i]!.timing;
+      lines.push(`| ${c.rows.toLocaleString('en-US')} | ${entry.shape} | ${ms(entry.timing.p50)} | ${ms(entry.timing.p99)} | ${ms(rpc.p50)} | ${ms(rpc.p99)} |`);
+    });
+  }
+  lines.push(
+    '',
+    '## Federation through the coordinator',
+    '',
+    `Each node is its own process on 127.0.0.1 with its own SQLite copy of a ${r.plan.donorsPerNode.toLocaleString('en-US')}-donor catalogue.`,
+    'Latency is the REST call `POST /api/v1/count` end to end: authenticate, sign one query per node, fan out,',
+    'verify every signed answer, merge. Each question differs, so nothing is answered from a cache.',
+    '',
+    '| nodes | p50 ms | p99 ms | sites ok |',
+    '|---:|---:|---:|---:|',
+    ...r.federation.map((f) => `| ${f.nodes} | ${ms(f.latency.p50)} | ${ms(f.latency.p99)} | ${f.sitesOk}/${f.nodes} |`),
+    '',
+    `Throughput over ${r.throughput.nodes} nodes with ${r.throughput.concurrency} requests in flight: **${r.throughput.perSecond.toFixed(0)} federated queries/s**.`,
+    '',
+    `One silent node (accepts TCP, never answers) added to ${r.slowNode.nodes} nodes, deadline ${r.slowNode.deadlineMs} ms:`,
+    `p50 ${ms(r.slowNode.without.p50)} ms without it, ${ms(r.slowNode.withSlow.p50)} ms with it (p99 ${ms(r.slowNode.withSlow.p99)} ms): bounded by the deadline.`,
+    '',
+    '## Signatures (Ed25519, one core)',
+    '',
+    '| operation | per second |',
+    '|---|---:|',
+    ...r.signatures.map((s) => `| ${s.operation} | ${Math.round(s.perSecond).toLocaleString('en-US')} |`),
+    '',
+  );
+  if (r.plan.name === 'full') lines.push(...targets(r));
+  return lines.join('\n') + '\n';
+}
+
+function targets(r: BenchResults): string[] {
+  const ten = r.catalogues.find((c) => c.rows >= 9_000_000);
+  const fifty = r.federation.find((f) => f.nodes === 50);
+  const hundred = r.federation.find((f) => f.nodes === 100);
+  const rows: string[] = ['## Targets (issue: performance and scale)', '', '| target | measured | |', '|---|---|---|'];
+  if (ten) {
+    for (const entry of ten.node) rows.push(`| node count over 10M, p50 ≤ 5 ms: ${entry.shape} | ${ms(entry.timing.p50)} ms | ${meets(entry.timing.p50 <= 5)} |`);
+    rows.push(`| node RSS ≤ 500 MB with 10M | ${ten.nodeRss.rss.toFixed(0)} MiB | ${meets(ten.nodeRss.rss <= 500)} |`);
+  }
+  const best = Math.max(...r.catalogues.map((c) => c.importRowsPerSecond));
+  rows.push(`| CSV import ≥ 200,000 specimens/s | ${Math.round(best).toLocaleString('en-US')} | ${meets(best >= 200_000)} |`);
+  if (fifty) rows.push(`| 50 nodes p50 ≤ 100 ms | ${ms(fifty.latency.p50)} ms | ${meets(fifty.latency.p50 <= 100)} |`);
+  if (hundred) rows.push(`| 100 nodes p50 ≤ 250 ms | ${ms(hundred.latency.p50)} ms | ${meets(hundred.latency.p50 <= 250)} |`);
+  rows.push(`| ≥ 200 federated queries/s over 10 nodes | ${r.throughput.perSecond.toFixed(0)} | ${meets(r.throughput.perSecond >= 200)} |`);
+  return [...rows, ''];
+}
