@@ -12,7 +12,7 @@ import {
 } from '@biospec/protocol';
 import { canonicalJson, canonicalise, isUseCategory, parseQuery, queryHash, USE_CATEGORIES, type Query } from '@biospec/query';
 import type { RateLimiter } from '@biospec/privacy';
-import { signQuery, verifyResult, type ResearcherIdentity, type SigningKey } from '@biospec/trust';
+import { signQueryForEach, verifyResult, type ResearcherIdentity, type SignedQuery, type SigningKey } from '@biospec/trust';
 import { fanOut, mergeFigures, mergeStrata } from '@biospec/federation';
 import type { Member } from './members.js';
 
@@ -41,7 +41,6 @@ const MAX_DEADLINE_MS = 120_000;
 /** A stratified answer can be large; this matches the gRPC limit on what a node may send. */
 const MAX_ANSWER_BYTES = 1024 * 1024;
 
-const jtiOf = (token: string): string => (JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { jti: string }).jti;
 
 /**
  * The coordinator's path for one question: authenticate (done by the caller),
@@ -53,7 +52,7 @@ export function createFederatedCount(c: FederatedCountComponents) {
   const pseudonymOf = (identity: ResearcherIdentity) =>
     'r-' + createHmac('sha256', c.pseudonymSecret).update(`${identity.issuer}\n${identity.subject}`).digest('hex').slice(0, 24);
 
-  async function askSite(member: Member, deadline: Date, signed: { token: string; hash: string; jti: string }): Promise<{ result: NodeResult; signedResult: string }> {
+  async function askSite(member: Member, deadline: Date, signed: SignedQuery & { hash: string }): Promise<{ result: NodeResult; signedResult: string }> {
     const response = await new Promise<CountResponse>((resolve, reject) =>
       member.client.count({ signedQuery: signed.token }, new Metadata(), { deadline }, (err, res) => (err ? reject(err) : resolve(res))),
     );
@@ -88,25 +87,13 @@ export function createFederatedCount(c: FederatedCountComponents) {
     const deadline = new Date(started + deadlineMs);
     const members = c.members();
 
-    const outcomes = await fanOut(
-      members,
-      async (member, siteDeadline) => {
-        const token = await signQuery(
-          {
-            query,
-            purpose: input.purpose,
-            researcher,
-            project: input.project,
-            audience: member.id,
-            issuer: c.coordinatorId,
-            lifetimeSeconds: c.queryLifetimeSeconds,
-          },
-          c.signingKey,
-        );
-        return askSite(member, siteDeadline, { token, hash, jti: jtiOf(token) });
-      },
-      { deadline },
+    const tokens = await signQueryForEach(
+      { query, purpose: input.purpose, researcher, project: input.project, issuer: c.coordinatorId, lifetimeSeconds: c.queryLifetimeSeconds },
+      members.map((m) => m.id),
+      c.signingKey,
     );
+    const tokenFor = new Map(tokens.map((t) => [t.audience, t]));
+    const outcomes = await fanOut(members, (member, siteDeadline) => askSite(member, siteDeadline, { ...tokenFor.get(member.id)!, hash }), { deadline });
 
     const sites: SiteResult[] = outcomes.map((o) => {
       const base = { nodeId: o.site.id, nodeName: o.site.name, latencyMs: Math.round(o.latencyMs) };

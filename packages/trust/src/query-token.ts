@@ -66,11 +66,23 @@ export interface SignQueryInput {
   lifetimeSeconds?: number;
 }
 
+/** One node's signed copy of a query. */
+export interface SignedQuery {
+  audience: string;
+  token: string;
+  jti: string;
+}
+
 /**
- * Signs a query for one node as a compact JWS (EdDSA). The query is validated
- * and canonicalised first, so the payload and its hash are the canonical form.
+ * Signs one query for each of `audiences` as compact JWSs (EdDSA), each with
+ * its own `aud` and `jti`. The query is validated and canonicalised once, so
+ * every payload carries the canonical form and its hash.
  */
-export async function signQuery(input: SignQueryInput, key: SigningKey): Promise<string> {
+export async function signQueryForEach(
+  input: Omit<SignQueryInput, 'audience'>,
+  audiences: readonly string[],
+  key: SigningKey,
+): Promise<SignedQuery[]> {
   const lifetime = input.lifetimeSeconds ?? DEFAULT_QUERY_LIFETIME_SECONDS;
   if (!Number.isInteger(lifetime) || lifetime <= 0 || lifetime > MAX_QUERY_LIFETIME_SECONDS) {
     throw new BiospecError('INVALID_ARGUMENT', `lifetime must be 1 to ${MAX_QUERY_LIFETIME_SECONDS} seconds`, {
@@ -79,26 +91,38 @@ export async function signQuery(input: SignQueryInput, key: SigningKey): Promise
   }
   const query = canonicalise(parseQuery(input.query));
   const iat = Math.floor(Date.now() / 1000);
-  const claims: QueryClaims = {
+  const common = {
     iss: input.issuer,
-    aud: input.audience,
     iat,
     exp: iat + lifetime,
-    jti: randomUUID(),
     query,
     query_hash: queryHash(query),
     purpose: input.purpose,
     researcher: input.researcher,
     project: input.project,
   };
-  const parsed = ClaimsSchema.safeParse(claims);
+  const parsed = ClaimsSchema.safeParse({ ...common, aud: audiences[0] ?? 'none', jti: 'x' });
   if (!parsed.success) {
     const field = pathOf(parsed.error.issues[0]?.path);
     throw new BiospecError('INVALID_ARGUMENT', `invalid query claim ${field}`, {
       issues: parsed.error.issues.map((i) => ({ field: pathOf(i.path), message: i.message })),
     });
   }
-  return signCompactJws(claims, key, QUERY_TOKEN_TYPE);
+  return audiences.map((audience) => {
+    if (audience === '' || audience.length > 512) {
+      throw new BiospecError('INVALID_ARGUMENT', 'invalid query claim aud', { issues: [{ field: 'aud', message: 'must be 1 to 512 characters' }] });
+    }
+    const jti = randomUUID();
+    const claims: QueryClaims = { ...common, aud: audience, jti };
+    return { audience, token: signCompactJws(claims, key, QUERY_TOKEN_TYPE), jti };
+  });
+}
+
+/** Signs a query for one node; see {@link signQueryForEach}. */
+export async function signQuery(input: SignQueryInput, key: SigningKey): Promise<string> {
+  const { audience, ...rest } = input;
+  const [signed] = await signQueryForEach(rest, [audience], key);
+  return signed!.token;
 }
 
 /** How a node checks a signed query. */
