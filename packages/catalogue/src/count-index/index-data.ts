@@ -1,0 +1,59 @@
+/**
+ * The in-memory count index: the non-withdrawn specimens of one data epoch,
+ * as columns and bitmaps in donor order (see COUNT-INDEX.md).
+ */
+import type { Dimension } from '@biospec/query';
+import type { CodeKind } from '../codebook.js';
+import type { AgeColumn, CodeColumn, DateColumn, QuantityColumn } from './columns.js';
+import type { RowSet } from './row-set.js';
+
+/** Categorical fields with one bitmap per code. */
+export const BITMAP_FIELDS = ['material_type', 'sex', 'storage_temperature', 'status'] as const;
+export type BitmapField = (typeof BITMAP_FIELDS)[number];
+
+/**
+ * Roots whose rows sit in more than one donor's run (a derivative filed under
+ * another donor than its root, or a root id naming no record shared by donors).
+ * Counted apart from the runs, one by one.
+ */
+export interface SharedRoots {
+  /** Every row of a shared root. */
+  rows: Uint32Array;
+  /** Per shared root: its row ranges as [from, to, from, to, ...], `to` exclusive. */
+  ranges: Uint32Array[];
+}
+
+export interface IndexData {
+  /** The data epoch the rows were read at. */
+  epoch: number;
+  rows: number;
+  words: number;
+  /** Rows still counted; a withdrawal clears its donor's rows here. */
+  alive: Uint32Array;
+  /** The specimen table's row id of each row. */
+  ids: Uint32Array;
+  /** First row of each donor (rows are ordered by donor). */
+  donorStarts: Uint32Array;
+  /** First row of each run of one root within one donor. */
+  rootStarts: Uint32Array;
+  sharedRoots: SharedRoots | null;
+  /** Per field, the bitmap of each code (undefined: no row has it). */
+  valueBits: Record<BitmapField, (Uint32Array | undefined)[]>;
+  /** Per field, rows per code at build time: selectivity for ordering AND. */
+  valueCounts: Record<BitmapField, number[]>;
+  /** Per bit of permitted_uses, the rows whose consent permits that use. */
+  useBits: (Uint32Array | undefined)[];
+  /** Stratify dimension codes per row. */
+  dimensions: Record<Dimension, CodeColumn>;
+  collection: CodeColumn;
+  age: AgeColumn;
+  quantity: QuantityColumn;
+  collectedStart: DateColumn;
+  collectedEnd: DateColumn;
+  /** Rows per stored ICD-10 diagnosis code and per anatomical site code, by name. */
+  diagnosis: Map<string, RowSet>;
+  anatomicalSite: Map<string, RowSet>;
+  /** The code table as read with the rows. */
+  codes: Map<CodeKind, Map<string, number>>;
+  names: Map<CodeKind, string[]>;
+}

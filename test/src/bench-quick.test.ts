@@ -1,0 +1,22 @@
+import { QUICK, renderReport, runBenchmarks } from './bench/run.js';
+
+// Runs the benchmark suite at its quick sizes so it cannot rot. It asserts that every
+// figure was measured, never how fast: speed targets live in docs/BENCHMARKS.md.
+test('the benchmark suite runs end to end at quick sizes', async () => {
+  const results = await runBenchmarks(QUICK, 'jest bench-quick');
+  const figures = [
+    ...results.catalogues.flatMap((c) => [c.importRowsPerSecond, c.nodeRss.rss, ...c.catalogue.map((e) => e.timing.p50), ...c.node.map((e) => e.timing.p99)]),
+    ...results.federation.map((f) => f.latency.p50),
+    results.throughput.perSecond,
+    results.slowNode.withSlow.p50,
+    ...results.signatures.map((s) => s.perSecond),
+  ];
+  expect(figures.every((x) => Number.isFinite(x) && x > 0)).toBe(true);
+  expect(results.federation.every((f) => f.sitesOk === f.nodes)).toBe(true);
+  // The silent node costs the deadline, not more.
+  expect(results.slowNode.withSlow.p50).toBeGreaterThanOrEqual(QUICK.slowNodeDeadlineMs);
+  expect(results.slowNode.withSlow.p50).toBeLessThan(QUICK.slowNodeDeadlineMs + 1000);
+  const report = renderReport(results);
+  expect(report).toContain('| specimens | query |');
+  expect(report).toContain(results.machine);
+}, 180_000);
