@@ -26,8 +26,8 @@ export interface CountPipelineComponents {
   nodeId: string;
   catalogue: Catalogue;
   signingKey: SigningKey;
-  /** The coordinator keys this node accepts (pinned in its config). */
-  coordinatorKeys: KeyRing;
+  /** The coordinator keys this node accepts (pinned in its config), as currently in force. */
+  coordinatorKeys: () => Promise<KeyRing>;
   replay: ReplayCache;
   policy: DisclosurePolicy;
   noiseSecret: Uint8Array;
@@ -102,7 +102,7 @@ export function createCountPipeline(c: CountPipelineComponents): CountPipeline {
       try {
         const at = now();
         claims = await verifyQuery(signedQuery, {
-          keys: c.coordinatorKeys,
+          keys: await c.coordinatorKeys(),
           audience: c.nodeId,
           replay: c.replay,
           now: () => at.getTime(),

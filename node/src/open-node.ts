@@ -4,9 +4,10 @@ import { pino, type Logger } from 'pino';
 import { BiospecError, type DescribeResponse } from '@biospec/protocol';
 import { openCatalogue, type Catalogue } from '@biospec/catalogue';
 import { createBudgetLedger, createHoldQueue, createRateLimiter, type HoldQueue } from '@biospec/privacy';
-import { createAuditLog, createKeyRing, createReplayCache, importSigningKey, type AuditLog, type SigningKey } from '@biospec/trust';
+import { createAuditLog, createReplayCache, importSigningKey, type AuditLog, type SigningKey } from '@biospec/trust';
 import type { NodeConfig } from './config.js';
 import { createCountPipeline, type CountPipeline } from './count-pipeline.js';
+import { loadPinnedKeys } from './pinned-keys.js';
 
 /** A node's parts, opened from its config: what the gRPC server and the CLI work with. */
 export interface OpenNode {
@@ -29,12 +30,6 @@ function readJson(file: string, what: string): unknown {
   }
 }
 
-function readJwks(file: string, what: string): Parameters<typeof createKeyRing>[0] {
-  const doc = readJson(file, what) as { keys?: unknown };
-  if (!doc || !Array.isArray(doc.keys)) throw new BiospecError('INVALID_CONFIG', `${what} ${file} is not a JWKS ({"keys": [...]})`);
-  return doc.keys as Parameters<typeof createKeyRing>[0];
-}
-
 /**
  * Describe needs no signed query, so it only gives the catalogue size to the
  * nearest hundred: enough to show a node's scale, too coarse to follow single withdrawals.
@@ -48,7 +43,7 @@ export async function openNode(config: NodeConfig, options: { logger?: Logger } 
   const logger = options.logger ?? pino({ level: config.logLevel, base: { node: config.nodeId } }, pino.destination(2));
   fs.mkdirSync(config.stateDir, { recursive: true });
   const signingKey = await importSigningKey(readJson(config.signingKey, 'signing key') as Parameters<typeof importSigningKey>[0]);
-  const coordinatorKeys = await createKeyRing(readJwks(config.coordinatorKeys, 'coordinator keys'));
+  const coordinatorKeys = await loadPinnedKeys(config.coordinatorKeys, logger);
   const noiseSecret = fs.readFileSync(config.noiseSecret);
   if (noiseSecret.length < 32) throw new BiospecError('INVALID_CONFIG', `noise secret ${config.noiseSecret} must hold at least 32 bytes`);
 

@@ -1,0 +1,224 @@
+/**
+ * Reads the non-withdrawn specimens of one snapshot into an {@link IndexData}.
+ * Rows come in donor order (the donor index), each donor's rows sorted by
+ * root, so donors and roots are runs of rows and no string map of all donors
+ * or roots is ever held. A generator: it yields every `chunkRows` rows so a
+ * caller can spread the build over event-loop turns.
+ */
+import type Database from 'better-sqlite3';
+import { DIMENSIONS, type Dimension } from '@biospec/query';
+import { CODE_KINDS, WITHDRAWN_CODE, type CodeKind } from '../codebook.js';
+import { popcount, setBit, wordsFor } from './bits.js';
+import {
+  createAgeWriter,
+  createCodeWriter,
+  createDateWriter,
+  createQuantityWriter,
+  type CodeColumn,
+  type ColumnWriter,
+} from './columns.js';
+import { BITMAP_FIELDS, type BitmapField, type IndexData, type SharedRoots } from './index-data.js';
+import { createRowSetBuilder, type RowSet, type RowSetBuilder } from './row-set.js';
+
+type Raw = [
+  id: number,
+  donor: string,
+  root: string,
+  material: number,
+  sex: number,
+  temperature: number,
+  status: number,
+  collection: number,
+  age: number | null,
+  start: number | null,
+  end: number | null,
+  diagnosis: string | null,
+  site: number | null,
+  uses: number,
+  quantity: number,
+  ageBand: number,
+  chapter: number,
+];
+
+const SCAN = `SELECT s.id, s.donor_id, coalesce(s.root_id, s.sample_id), s.material_type, s.sex, s.storage_temperature,
+  s.status, s.collection, s.age_at_collection, s.collected_start, s.collected_end, s.diagnosis, s.anatomical_site,
+  s.permitted_uses, s.quantity, s.age_band, s.diagnosis_chapter
+  FROM specimen s WHERE s.status <> ${WITHDRAWN_CODE} ORDER BY s.donor_id`;
+
+/**
+ * Roots that may have rows under more than one donor: those of derivatives
+ * whose root is not a record of the same donor. Usually none.
+ */
+const FOREIGN_ROOTS = `SELECT DISTINCT c.root_id FROM specimen c LEFT JOIN specimen r ON r.sample_id = c.root_id
+  WHERE c.status <> ${WITHDRAWN_CODE} AND c.root_id IS NOT NULL AND (r.donor_id IS NULL OR r.donor_id <> c.donor_id)`;
+
+const DIAGNOSIS_CACHE_LIMIT = 65536;
+
+/** Builds the index from `db`, inside one read transaction so every part sees the same snapshot. */
+export function* buildIndex(db: Database.Database, chunkRows = 65536): Generator<void, IndexData, void> {
+  db.exec('BEGIN');
+  try {
+    const epoch = (db.prepare("SELECT value FROM meta WHERE key = 'epoch'").pluck().get() as number) ?? 0;
+    const { codes, names } = readCodes(db);
+    const rows = db.prepare(`SELECT COUNT(*) FROM specimen WHERE status <> ${WITHDRAWN_CODE}`).pluck().get() as number;
+    const foreign = new Set(db.prepare(FOREIGN_ROOTS).pluck().all() as string[]);
+    yield;
+
+    const words = wordsFor(rows);
+    const ids = new Uint32Array(rows);
+    const donorStarts = new Uint32Array(words);
+    const rootStarts = new Uint32Array(words);
+    const valueBits = Object.fromEntries(BITMAP_FIELDS.map((f) => [f, []])) as unknown as IndexData['valueBits'];
+    const useBits: (Uint32Array | undefined)[] = [];
+    const dimensionWriters = Object.fromEntries(DIMENSIONS.map((d) => [d, createCodeWriter(rows)])) as Record<
+      Dimension,
+      ColumnWriter<CodeColumn>
+    >;
+    const collection = createCodeWriter(rows);
+    const age = createAgeWriter(rows);
+    const quantity = createQuantityWriter(rows);
+    const collectedStart = createDateWriter(rows);
+    const collectedEnd = createDateWriter(rows);
+    const diagnosisBuilders = new Map<string, RowSetBuilder>();
+    const diagnosisOfText = new Map<string, RowSetBuilder[]>();
+    const siteBuilders = new Map<number, RowSetBuilder>();
+    const rootRanges = new Map<string, number[]>();
+
+    const bitmapOf = (field: BitmapField, code: number): Uint32Array => {
+      const list = valueBits[field];
+      let bits = list[code];
+      if (bits === undefined) list[code] = bits = new Uint32Array(words);
+      return bits;
+    };
+    const builderOf = <K>(map: Map<K, RowSetBuilder>, key: K): RowSetBuilder => {
+      let builder = map.get(key);
+      if (builder === undefined) map.set(key, (builder = createRowSetBuilder()));
+      return builder;
+    };
+    const diagnosisOf = (text: string): RowSetBuilder[] => {
+      let builders = diagnosisOfText.get(text);
+      if (builders === undefined) {
+        if (diagnosisOfText.size >= DIAGNOSIS_CACHE_LIMIT) diagnosisOfText.clear();
+        builders = [...new Set(text.split(';'))].map((code) => builderOf(diagnosisBuilders, code));
+        diagnosisOfText.set(text, builders);
+      }
+      return builders;
+    };
+
+    let row = 0;
+    const emit = (r: Raw): void => {
+      const p = row++;
+      ids[p] = r[0];
+      setBit(bitmapOf('material_type', r[3]), p);
+      setBit(bitmapOf('sex', r[4]), p);
+      setBit(bitmapOf('storage_temperature', r[5]), p);
+      setBit(bitmapOf('status', r[6]), p);
+      collection.set(p, r[7]);
+      age.set(p, r[8]);
+      collectedStart.set(p, r[9]);
+      collectedEnd.set(p, r[10]);
+      if (r[11] !== null) for (const builder of diagnosisOf(r[11])) builder.add(p);
+      if (r[12] !== null) builderOf(siteBuilders, r[12]).add(p);
+      for (let uses = r[13], bit = 0; uses !== 0; uses >>>= 1, bit++) {
+        if ((uses & 1) === 0) continue;
+        let bits = useBits[bit];
+        if (bits === undefined) useBits[bit] = bits = new Uint32Array(words);
+        setBit(bits, p);
+      }
+      quantity.set(p, r[14]);
+      dimensionWriters.material_type.set(p, r[3]);
+      dimensionWriters.sex.set(p, r[4]);
+      dimensionWriters.storage_temperature.set(p, r[5]);
+      dimensionWriters.age_band.set(p, r[15]);
+      dimensionWriters.diagnosis_chapter.set(p, r[16]);
+    };
+    const emitDonor = (group: Raw[]): void => {
+      if (group.length > 1) group.sort((a, b) => (a[2] < b[2] ? -1 : a[2] > b[2] ? 1 : 0));
+      setBit(donorStarts, row);
+      let runStart = row;
+      group.forEach((r, i) => {
+        const root = r[2];
+        if (i === 0 || root !== (group[i - 1] as Raw)[2]) {
+          setBit(rootStarts, row);
+          runStart = row;
+        }
+        emit(r);
+        const last = i === group.length - 1 || (group[i + 1] as Raw)[2] !== root;
+        if (last && foreign.has(root)) {
+          let ranges = rootRanges.get(root);
+          if (ranges === undefined) rootRanges.set(root, (ranges = []));
+          ranges.push(runStart, row);
+        }
+      });
+    };
+
+    let group: Raw[] = [];
+    let read = 0;
+    for (const r of db.prepare(SCAN).raw().iterate() as IterableIterator<Raw>) {
+      if (group.length > 0 && (group[0] as Raw)[1] !== r[1]) {
+        emitDonor(group);
+        group = [];
+      }
+      group.push(r);
+      if (++read % chunkRows === 0) yield;
+    }
+    if (group.length > 0) emitDonor(group);
+
+    const alive = new Uint32Array(words);
+    alive.fill(0xffffffff);
+    if ((rows & 31) !== 0) alive[words - 1] = (1 << (rows & 31)) - 1;
+    const valueCounts = Object.fromEntries(
+      BITMAP_FIELDS.map((f) => [f, valueBits[f].map((bits) => (bits === undefined ? 0 : popcount(bits)))]),
+    ) as unknown as IndexData['valueCounts'];
+    const finish = (builders: Map<string, RowSetBuilder>): Map<string, RowSet> =>
+      new Map([...builders].map(([name, builder]) => [name, builder.finish(rows)]));
+    const siteNames = names.get('anatomical_site') ?? [];
+    const siteByName = new Map([...siteBuilders].map(([code, builder]) => [siteNames[code] ?? `#${code}`, builder]));
+
+    return {
+      epoch,
+      rows,
+      words,
+      alive,
+      ids,
+      donorStarts,
+      rootStarts,
+      sharedRoots: sharedRootsOf(rootRanges, words),
+      valueBits,
+      valueCounts,
+      useBits,
+      dimensions: Object.fromEntries(DIMENSIONS.map((d) => [d, dimensionWriters[d].column])) as IndexData['dimensions'],
+      collection: collection.column,
+      age: age.column,
+      quantity: quantity.column,
+      collectedStart: collectedStart.column,
+      collectedEnd: collectedEnd.column,
+      diagnosis: finish(diagnosisBuilders),
+      anatomicalSite: finish(siteByName),
+      codes,
+      names,
+    };
+  } finally {
+    if (db.inTransaction) db.exec('COMMIT');
+  }
+}
+
+function readCodes(db: Database.Database): Pick<IndexData, 'codes' | 'names'> {
+  const codes = new Map<CodeKind, Map<string, number>>(CODE_KINDS.map((k) => [k, new Map()]));
+  const names = new Map<CodeKind, string[]>(CODE_KINDS.map((k) => [k, []]));
+  for (const [kind, code, name] of db.prepare('SELECT kind, code, name FROM code').raw().all() as [CodeKind, number, string][]) {
+    codes.get(kind)?.set(name, code);
+    const list = names.get(kind);
+    if (list !== undefined) list[code] = name;
+  }
+  return { codes, names };
+}
+
+/** Keeps the roots that really span several donors' runs. */
+function sharedRootsOf(rootRanges: Map<string, number[]>, words: number): SharedRoots | null {
+  const ranges = [...rootRanges.values()].filter((r) => r.length > 2).map((r) => Uint32Array.from(r));
+  if (ranges.length === 0) return null;
+  const rows = new Uint32Array(words);
+  for (const r of ranges) for (let i = 0; i < r.length; i += 2) for (let p = r[i] as number; p < (r[i + 1] as number); p++) setBit(rows, p);
+  return { rows, ranges };
+}

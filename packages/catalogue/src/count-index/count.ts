@@ -1,0 +1,132 @@
+/**
+ * Answers a query from an {@link IndexData}: evaluate the where-expression
+ * into a bitmap of matched rows, then count its unit overall and per stratum.
+ */
+import type { Dimension, Query } from '@biospec/query';
+import type { TrueCount } from '../catalogue.js';
+import { DIMENSION_COLUMNS } from '../compile.js';
+import { anyInRange, popcount } from './bits.js';
+import { compileWordTest, type UnionCache } from './evaluate.js';
+import type { IndexData } from './index-data.js';
+import { countRuns, forEachMatchedRow } from './runs.js';
+
+/** Reusable bitmaps for one index, so a count allocates nothing proportional to the rows. */
+export interface Scratch {
+  matched: Uint32Array;
+  unshared: Uint32Array;
+}
+
+export function createScratch(data: IndexData): Scratch {
+  return { matched: new Uint32Array(data.words), unshared: new Uint32Array(data.words) };
+}
+
+/** The true count of `query` over `data` (strata unsorted). */
+export function countWithIndex(query: Query, data: IndexData, unions: UnionCache, scratch: Scratch): TrueCount {
+  const matched = match(query, data, unions, scratch.matched);
+  const dimensions = [...new Set(query.stratify ?? [])];
+  const stratumOf = dimensions.length === 0 ? null : createStratumCoder(dimensions, data);
+
+  if (query.unit === 'aliquots') {
+    const total = popcount(matched);
+    if (stratumOf === null) return { total, strata: [] };
+    const counts = new Float64Array(stratumOf.size);
+    forEachMatchedRow(matched, data.donorStarts, (row) => {
+      counts[stratumOf.code(row)]++;
+    });
+    return { total, strata: stratumOf.strata(counts) };
+  }
+
+  const starts = query.unit === 'donors' ? data.donorStarts : data.rootStarts;
+  const shared = query.unit === 'specimens' ? data.sharedRoots : null;
+  let runRows = matched;
+  if (shared !== null) {
+    runRows = scratch.unshared;
+    for (let w = 0; w < runRows.length; w++) runRows[w] = (matched[w] as number) & ~(shared.rows[w] as number);
+  }
+  let total = countRuns(runRows, starts);
+  if (shared !== null) for (const ranges of shared.ranges) if (anyMatched(matched, ranges)) total++;
+  if (stratumOf === null) return { total, strata: [] };
+
+  const counts = new Float64Array(stratumOf.size);
+  const lastRun = new Float64Array(stratumOf.size).fill(-1);
+  forEachMatchedRow(runRows, starts, (row, run) => {
+    const code = stratumOf.code(row);
+    if (lastRun[code] !== run) {
+      lastRun[code] = run;
+      counts[code]++;
+    }
+  });
+  if (shared !== null) {
+    for (const ranges of shared.ranges) {
+      const seen = new Set<number>();
+      for (let i = 0; i < ranges.length; i += 2) {
+        for (let row = ranges[i] as number; row < (ranges[i + 1] as number); row++) {
+          if (anyInRange(matched, row, row + 1)) seen.add(stratumOf.code(row));
+        }
+      }
+      for (const code of seen) counts[code]++;
+    }
+  }
+  return { total, strata: stratumOf.strata(counts) };
+}
+
+function match(query: Query, data: IndexData, unions: UnionCache, matched: Uint32Array): Uint32Array {
+  const alive = data.alive;
+  if (query.where === undefined) {
+    matched.set(alive);
+    return matched;
+  }
+  const test = compileWordTest(query.where, data, unions);
+  for (let w = 0; w < matched.length; w++) {
+    const care = alive[w] as number;
+    matched[w] = care === 0 ? 0 : test(w, care);
+  }
+  return matched;
+}
+
+function anyMatched(matched: Uint32Array, ranges: Uint32Array): boolean {
+  for (let i = 0; i < ranges.length; i += 2) if (anyInRange(matched, ranges[i] as number, ranges[i + 1] as number)) return true;
+  return false;
+}
+
+/** Numbers strata densely by their dimension codes and names them back. */
+function createStratumCoder(dimensions: readonly Dimension[], data: IndexData) {
+  const columns = dimensions.map((d) => data.dimensions[d]);
+  const names = dimensions.map((d) => data.names.get(DIMENSION_COLUMNS[d].kind) ?? []);
+  const sizes = names.map((n) => Math.max(1, n.length));
+  const strides: number[] = [];
+  let size = 1;
+  for (const s of sizes) {
+    strides.push(size);
+    size *= s;
+  }
+  const [c0, c1] = columns;
+  const [s1] = [strides[1] ?? 0];
+  const code =
+    columns.length === 1
+      ? (row: number) => (c0 as NonNullable<typeof c0>)[row] as number
+      : columns.length === 2
+        ? (row: number) => ((c0 as NonNullable<typeof c0>)[row] as number) + ((c1 as NonNullable<typeof c1>)[row] as number) * s1
+        : (row: number) => {
+            let c = 0;
+            for (let i = 0; i < columns.length; i++) c += ((columns[i] as NonNullable<typeof c0>)[row] as number) * (strides[i] as number);
+            return c;
+          };
+  return {
+    size,
+    code,
+    strata(counts: Float64Array): TrueCount['strata'] {
+      const strata: TrueCount['strata'] = [];
+      counts.forEach((count, c) => {
+        if (count === 0) return;
+        const key: Record<string, string> = {};
+        dimensions.forEach((d, i) => {
+          const value = Math.floor(c / (strides[i] as number)) % (sizes[i] as number);
+          key[d] = (names[i] as string[])[value] ?? `#${value}`;
+        });
+        strata.push({ key, count });
+      });
+      return strata;
+    },
+  };
+}
