@@ -2,7 +2,9 @@ import { Server, type ServerUnaryCall, type sendUnaryData } from '@grpc/grpc-js'
 import { HealthImplementation } from 'grpc-health-check';
 import { parseQueryJson } from '@biospec/query';
 import {
+  bindServer,
   CoordinatorServiceService,
+  shutdownServer,
   serverCredentials,
   toGrpcError,
   type CoordinatorServiceServer,
@@ -49,23 +51,6 @@ export async function startCoordinatorGrpc(coordinator: OpenCoordinator): Promis
   };
   server.addService(CoordinatorServiceService, implementation);
   new HealthImplementation({ '': 'SERVING', 'biospecimen.v1.CoordinatorService': 'SERVING' }).addToServer(server);
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(config.grpcListen, serverCredentials(config.tls), (err, bound) => (err ? reject(err) : resolve(bound))),
-  );
-  const address = `${config.grpcListen.slice(0, config.grpcListen.lastIndexOf(':'))}:${port}`;
-  return {
-    port,
-    address,
-    stop: (graceMs = 2000) =>
-      new Promise<void>((resolve) => {
-        const timer = setTimeout(() => {
-          server.forceShutdown();
-          resolve();
-        }, graceMs);
-        server.tryShutdown(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      }),
-  };
+  const { port, address } = await bindServer(server, config.grpcListen, serverCredentials(config.tls));
+  return { port, address, stop: (graceMs = 2000) => shutdownServer(server, graceMs) };
 }

@@ -1,5 +1,4 @@
-import fs from 'node:fs';
-import { BiospecError, NodeServiceClient, channelCredentials, type ClientTlsFiles } from '@biospec/protocol';
+import { NodeServiceClient, readJsonFile, channelCredentials, type ClientTlsFiles } from '@biospec/protocol';
 import { createKeyRing, type KeyRing } from '@biospec/trust';
 import type { CoordinatorConfig } from './config.js';
 
@@ -20,12 +19,7 @@ const MAX_ANSWER_BYTES = 1024 * 1024;
 export async function openMembers(config: CoordinatorConfig): Promise<Member[]> {
   return Promise.all(
     config.nodes.map(async (node) => {
-      let jwks: { keys: unknown[] };
-      try {
-        jwks = JSON.parse(fs.readFileSync(node.jwks, 'utf8')) as { keys: unknown[] };
-      } catch (cause) {
-        throw new BiospecError('INVALID_CONFIG', `cannot read keys of node ${node.id} from ${node.jwks}`, { cause });
-      }
+      const jwks = readJsonFile(node.jwks, `keys of node ${node.id}`) as { keys: unknown[] };
       const keys = await createKeyRing(jwks.keys as Parameters<typeof createKeyRing>[0]);
       const tls: ClientTlsFiles | undefined = node.tls ?? config.nodeTls;
       const client = new NodeServiceClient(node.endpoint, channelCredentials(tls), {

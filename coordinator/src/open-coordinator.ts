@@ -2,7 +2,7 @@ import { Metadata } from '@grpc/grpc-js';
 import fs from 'node:fs';
 import { pino, type Logger } from 'pino';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { BiospecError, SiteStatus, type DescribeResponse, type NodeInfo } from '@biospec/protocol';
+import { readJsonFile, SiteStatus, type DescribeResponse, type NodeInfo } from '@biospec/protocol';
 import { createRateLimiter } from '@biospec/privacy';
 import { createKeyRing, createResearcherVerifier, importSigningKey, type ResearcherIdentity, type SigningKey } from '@biospec/trust';
 import { fanOut } from '@biospec/federation';
@@ -28,18 +28,10 @@ export interface OpenCoordinator {
   close(): void;
 }
 
-function readJson(file: string, what: string): unknown {
-  try {
-    return JSON.parse(fs.readFileSync(file, 'utf8'));
-  } catch (cause) {
-    throw new BiospecError('INVALID_CONFIG', `cannot read ${what} ${file}: ${(cause as Error).message}`, { cause });
-  }
-}
-
 export async function openCoordinator(config: CoordinatorConfig, options: { logger?: Logger } = {}): Promise<OpenCoordinator> {
   const logger = options.logger ?? pino({ level: config.logLevel, base: { service: 'coordinator' } }, pino.destination(2));
-  const signingKey = await importSigningKey(readJson(config.signingKey, 'signing key') as Parameters<typeof importSigningKey>[0]);
-  const retired = config.retiredKeys ? ((readJson(config.retiredKeys, 'retired keys') as { keys: unknown[] }).keys ?? []) : [];
+  const signingKey = await importSigningKey(readJsonFile(config.signingKey, 'signing key') as Parameters<typeof importSigningKey>[0]);
+  const retired = config.retiredKeys ? ((readJsonFile(config.retiredKeys, 'retired keys') as { keys: unknown[] }).keys ?? []) : [];
   const pseudonymSecret = fs.readFileSync(config.pseudonymSecret);
   const members = await openMembers(config);
   const ownKeys = await createKeyRing([signingKey.publicJwk]);
@@ -52,7 +44,7 @@ export async function openCoordinator(config: CoordinatorConfig, options: { logg
             ? {
                 issuer: i.issuer,
                 audience: i.audience,
-                keys: await createKeyRing((readJson(i.jwks, 'issuer keys') as { keys: Parameters<typeof createKeyRing>[0] }).keys),
+                keys: await createKeyRing((readJsonFile(i.jwks, 'issuer keys') as { keys: Parameters<typeof createKeyRing>[0] }).keys),
               }
             : i,
         ),

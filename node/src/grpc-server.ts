@@ -1,6 +1,6 @@
 import { Server, type ServerUnaryCall, type sendUnaryData } from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
-import { NodeServiceService, serverCredentials, toGrpcError, type NodeServiceServer } from '@biospec/protocol';
+import { bindServer, NodeServiceService, serverCredentials, shutdownServer, toGrpcError, type NodeServiceServer } from '@biospec/protocol';
 import type { OpenNode } from './open-node.js';
 
 /** A running node server; `port` is the bound one (useful when the config said port 0). */
@@ -37,11 +37,7 @@ export async function startNodeServer(node: OpenNode): Promise<RunningNodeServer
   const health = new HealthImplementation({ '': 'SERVING', 'biospecimen.v1.NodeService': 'SERVING' });
   health.addToServer(server);
 
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(config.listen, serverCredentials(config.tls), (err, bound) => (err ? reject(err) : resolve(bound))),
-  );
-  const host = config.listen.slice(0, config.listen.lastIndexOf(':'));
-  const address = `${host}:${port}`;
+  const { port, address } = await bindServer(server, config.listen, serverCredentials(config.tls));
   node.logger.info({ address, tls: Boolean(config.tls), mutualTls: Boolean(config.tls?.requireClientCert) }, 'node serving');
 
   return {
@@ -49,16 +45,7 @@ export async function startNodeServer(node: OpenNode): Promise<RunningNodeServer
     address,
     async stop(graceMs = 2000) {
       health.setStatus('', 'NOT_SERVING');
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => {
-          server.forceShutdown();
-          resolve();
-        }, graceMs);
-        server.tryShutdown(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
+      await shutdownServer(server, graceMs);
       node.close();
     },
   };

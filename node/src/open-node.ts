@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { pino, type Logger } from 'pino';
-import { BiospecError, type DescribeResponse } from '@biospec/protocol';
+import { BiospecError, readJsonFile, type DescribeResponse } from '@biospec/protocol';
 import { openCatalogue, type Catalogue } from '@biospec/catalogue';
 import { createBudgetLedger, createHoldQueue, createRateLimiter, type HoldQueue } from '@biospec/privacy';
 import { createAuditLog, createReplayCache, importSigningKey, type AuditLog, type SigningKey } from '@biospec/trust';
@@ -22,14 +22,6 @@ export interface OpenNode {
   close(): void;
 }
 
-function readJson(file: string, what: string): unknown {
-  try {
-    return JSON.parse(fs.readFileSync(file, 'utf8'));
-  } catch (cause) {
-    throw new BiospecError('INVALID_CONFIG', `cannot read ${what} ${file}: ${(cause as Error).message}`, { cause });
-  }
-}
-
 /**
  * Describe needs no signed query, so it only gives the catalogue size to the
  * nearest hundred: enough to show a node's scale, too coarse to follow single withdrawals.
@@ -42,7 +34,7 @@ function coarseSize(size: number): number {
 export async function openNode(config: NodeConfig, options: { logger?: Logger } = {}): Promise<OpenNode> {
   const logger = options.logger ?? pino({ level: config.logLevel, base: { node: config.nodeId } }, pino.destination(2));
   fs.mkdirSync(config.stateDir, { recursive: true });
-  const signingKey = await importSigningKey(readJson(config.signingKey, 'signing key') as Parameters<typeof importSigningKey>[0]);
+  const signingKey = await importSigningKey(readJsonFile(config.signingKey, 'signing key') as Parameters<typeof importSigningKey>[0]);
   const coordinatorKeys = await loadPinnedKeys(config.coordinatorKeys, logger);
   const noiseSecret = fs.readFileSync(config.noiseSecret);
   if (noiseSecret.length < 32) throw new BiospecError('INVALID_CONFIG', `noise secret ${config.noiseSecret} must hold at least 32 bytes`);

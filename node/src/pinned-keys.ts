@@ -1,18 +1,13 @@
 import fs from 'node:fs';
 import type { Logger } from 'pino';
-import { BiospecError } from '@biospec/protocol';
+import { BiospecError, readJsonFile } from '@biospec/protocol';
 import { createKeyRing, type KeyRing } from '@biospec/trust';
 
 /** How often the pinned-keys file is looked at, at most. */
 const CHECK_EVERY_MS = 1000;
 
 async function readRing(file: string): Promise<KeyRing> {
-  let doc: { keys?: unknown };
-  try {
-    doc = JSON.parse(fs.readFileSync(file, 'utf8')) as { keys?: unknown };
-  } catch (cause) {
-    throw new BiospecError('INVALID_CONFIG', `cannot read coordinator keys ${file}: ${(cause as Error).message}`, { cause });
-  }
+  const doc = readJsonFile(file, 'coordinator keys') as { keys?: unknown };
   if (!doc || !Array.isArray(doc.keys)) throw new BiospecError('INVALID_CONFIG', `coordinator keys ${file} is not a JWKS ({"keys": [...]})`);
   return createKeyRing(doc.keys as Parameters<typeof createKeyRing>[0]);
 }

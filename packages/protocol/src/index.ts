@@ -1,5 +1,7 @@
 export * from './errors.js';
 export * from './grpc-credentials.js';
+export * from './grpc-server-lifecycle.js';
+export * from './read-json-file.js';
 export {
   BudgetStatus,
   Disclosure,
