@@ -61,6 +61,17 @@ describe('coordinator-issued researcher tokens', () => {
     expect(await reasonOf(at(60 + 31).verify(`Bearer ${token}`))).toEqual({ code: 'UNAUTHENTICATED', reason: 'token expired' });
   });
 
+  test('a token remembered as verified is refused once it expires', async () => {
+    const token = await issue({ lifetimeSeconds: 60 });
+    let offset = 0;
+    const clocked = createResearcherVerifier({ issuers: [{ issuer: ISSUER, audience: AUDIENCE, keys: ring }], now: () => Date.now() + offset });
+    await expect(clocked.verify(`Bearer ${token}`)).resolves.toMatchObject({ subject: 'alice' });
+    offset = 10_000;
+    await expect(clocked.verify(`Bearer ${token}`)).resolves.toMatchObject({ subject: 'alice' });
+    offset = 91_000;
+    expect(await reasonOf(clocked.verify(`Bearer ${token}`))).toEqual({ code: 'UNAUTHENTICATED', reason: 'token expired' });
+  });
+
   test('wrong audience', async () => {
     expect(await reasonOf(verifier.verify(`Bearer ${await issue({ audience: 'another-app' })}`))).toEqual({
       code: 'UNAUTHENTICATED',

@@ -132,9 +132,16 @@ export function createResearcherVerifier(options: ResearcherVerifierOptions): Re
     issuers.set(config.issuer, resolveIssuer(config, i));
   }
 
+  // A researcher sends the same token with every question; it is verified once, then
+  // served from here until it expires (the cache key is the whole signed token).
+  const verified = new Map<string, { identity: ResearcherIdentity; expiresAtMs: number }>();
+
   return {
     async verify(authorizationHeaderOrToken) {
       const token = bearerToken(authorizationHeaderOrToken);
+      const cached = verified.get(token);
+      if (cached && cached.expiresAtMs > now()) return cached.identity;
+      if (cached) verified.delete(token);
       if (Buffer.byteLength(token, 'utf8') > DEFAULT_MAX_TOKEN_BYTES) reject('UNAUTHENTICATED', 'token', 'token too large');
       let iss: unknown;
       let alg: unknown;
@@ -171,15 +178,21 @@ export function createResearcherVerifier(options: ResearcherVerifierOptions): Re
       const roles = claims.data.roles?.filter((role) => (RESEARCHER_ROLES as readonly string[]).includes(role)) ?? [
         'researcher',
       ];
-      return {
+      const identity: ResearcherIdentity = {
         subject: claims.data.sub,
         ...(claims.data.name === undefined ? {} : { name: claims.data.name }),
         roles,
         issuer: claims.data.iss,
       };
+      if (verified.size >= VERIFIED_CACHE_SIZE) verified.delete(verified.keys().next().value as string);
+      verified.set(token, { identity, expiresAtMs: (payload as { exp: number }).exp * 1000 });
+      return identity;
     },
   };
 }
+
+/** Distinct researcher tokens remembered as verified; the oldest is forgotten first. */
+const VERIFIED_CACHE_SIZE = 10_000;
 
 function resolveIssuer(config: LocalIssuer | RemoteIssuer, index: number): ResolvedIssuer {
   if ('keys' in config) {
