@@ -12,6 +12,7 @@ import { bumpEpoch, readEpoch } from './epoch.js';
 import { listEvents, recordEvent, type CatalogueEvent } from './events.js';
 import { importRows, type ImportOptions, type ImportReport } from './import.js';
 import { assertCurrentSchema, migrate } from './migrations.js';
+import { createCountIndex, type CountIndexMode } from './count-index/live-index.js';
 
 /** A true, unprotected count. Strata: non-empty only, sorted (see {@link Catalogue.count}); [] without stratify. */
 export interface TrueCount {
@@ -68,6 +69,12 @@ export interface Catalogue {
 export interface OpenOptions {
   /** Open without writing anything: no migration, no import, no withdrawal. */
   readonly?: boolean;
+  /**
+   * The in-memory count index (see COUNT-INDEX.md): `background` (default)
+   * builds it off the request path and counts with SQL until it is ready;
+   * `inline` builds it on the count that needs it; `off` counts with SQL only.
+   */
+  countIndex?: CountIndexMode;
 }
 
 /** Page cache per connection; negative means KiB. */
@@ -78,7 +85,9 @@ function configure(db: Database.Database): void {
   db.pragma('busy_timeout = 5000');
   db.pragma(`cache_size = ${CACHE_SIZE_KIB}`);
   db.pragma('temp_store = MEMORY');
-  db.pragma('mmap_size = 1073741824');
+  // No memory mapping: mapped pages count as the node's resident memory, and a count
+  // answered by SQL (while the count index rebuilds) would map the whole file.
+  db.pragma('mmap_size = 0');
 }
 
 function openWriter(path: string): Database.Database {
@@ -131,6 +140,7 @@ export function openCatalogue(path: string, options: OpenOptions = {}): Catalogu
     return statement;
   };
   const codes = createCodebook(db);
+  const countIndex = createCountIndex({ path, db, mode: options.countIndex ?? 'background' });
   let importing = false;
   const assertWritable = (what: string): void => {
     if (readonly) throw new BiospecError('FAILED_PRECONDITION', `catalogue ${path} is open read-only; cannot ${what}`);
@@ -143,6 +153,8 @@ export function openCatalogue(path: string, options: OpenOptions = {}): Catalogu
     epoch: () => readEpoch(db),
 
     count(query) {
+      const indexed = countIndex.count(query);
+      if (indexed !== undefined) return { total: indexed.total, strata: sortStrata(indexed.strata) };
       const compiled = compileCount(query, codes);
       const rows = prepared(compiled.sql).all(...compiled.params) as CountRow[];
       const strata: TrueCount['strata'] = [];
@@ -172,6 +184,7 @@ export function openCatalogue(path: string, options: OpenOptions = {}): Catalogu
         writer.close();
         importing = false;
         codes.reload();
+        countIndex.refresh();
       }
     },
 
@@ -215,7 +228,10 @@ export function openCatalogue(path: string, options: OpenOptions = {}): Catalogu
       return { ...totals, materialTypes, epoch: readEpoch(db) };
     },
 
-    close: () => db.close(),
+    close() {
+      countIndex.close();
+      db.close();
+    },
   };
 }
 

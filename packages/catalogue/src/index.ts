@@ -1,5 +1,6 @@
 export { openCatalogue } from './catalogue.js';
 export type { Catalogue, CatalogueSummary, OpenOptions, TrueCount } from './catalogue.js';
+export type { CountIndexMode } from './count-index/live-index.js';
 export type { ImportOptions, ImportReport } from './import.js';
 export { MAX_REPORTED_ISSUES } from './import.js';
 export type { CatalogueEvent } from './events.js';

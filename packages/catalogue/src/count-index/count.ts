@@ -6,23 +6,24 @@ import type { Dimension, Query } from '@biospec/query';
 import type { TrueCount } from '../catalogue.js';
 import { DIMENSION_COLUMNS } from '../compile.js';
 import { anyInRange, popcount } from './bits.js';
-import { compileWordTest, type UnionCache } from './evaluate.js';
+import { compileNarrow, createBitmapPool, type BitmapPool, type UnionCache } from './evaluate.js';
 import type { IndexData } from './index-data.js';
-import { countRuns, forEachMatchedRow } from './runs.js';
+import { countRuns, countRowsPerStratum, countRunsPerStratum, type StratumCodes } from './runs.js';
 
 /** Reusable bitmaps for one index, so a count allocates nothing proportional to the rows. */
 export interface Scratch {
   matched: Uint32Array;
   unshared: Uint32Array;
+  pool: BitmapPool;
 }
 
 export function createScratch(data: IndexData): Scratch {
-  return { matched: new Uint32Array(data.words), unshared: new Uint32Array(data.words) };
+  return { matched: new Uint32Array(data.words), unshared: new Uint32Array(data.words), pool: createBitmapPool(data.words) };
 }
 
 /** The true count of `query` over `data` (strata unsorted). */
 export function countWithIndex(query: Query, data: IndexData, unions: UnionCache, scratch: Scratch): TrueCount {
-  const matched = match(query, data, unions, scratch.matched);
+  const matched = match(query, data, unions, scratch);
   const dimensions = [...new Set(query.stratify ?? [])];
   const stratumOf = dimensions.length === 0 ? null : createStratumCoder(dimensions, data);
 
@@ -30,9 +31,7 @@ export function countWithIndex(query: Query, data: IndexData, unions: UnionCache
     const total = popcount(matched);
     if (stratumOf === null) return { total, strata: [] };
     const counts = new Float64Array(stratumOf.size);
-    forEachMatchedRow(matched, data.donorStarts, (row) => {
-      counts[stratumOf.code(row)]++;
-    });
+    countRowsPerStratum(matched, stratumOf.codes, counts);
     return { total, strata: stratumOf.strata(counts) };
   }
 
@@ -48,14 +47,7 @@ export function countWithIndex(query: Query, data: IndexData, unions: UnionCache
   if (stratumOf === null) return { total, strata: [] };
 
   const counts = new Float64Array(stratumOf.size);
-  const lastRun = new Float64Array(stratumOf.size).fill(-1);
-  forEachMatchedRow(runRows, starts, (row, run) => {
-    const code = stratumOf.code(row);
-    if (lastRun[code] !== run) {
-      lastRun[code] = run;
-      counts[code]++;
-    }
-  });
+  countRunsPerStratum(runRows, starts, stratumOf.codes, counts);
   if (shared !== null) {
     for (const ranges of shared.ranges) {
       const seen = new Set<number>();
@@ -64,23 +56,16 @@ export function countWithIndex(query: Query, data: IndexData, unions: UnionCache
           if (anyInRange(matched, row, row + 1)) seen.add(stratumOf.code(row));
         }
       }
-      for (const code of seen) counts[code]++;
+      for (const code of seen) counts[code] = (counts[code] as number) + 1;
     }
   }
   return { total, strata: stratumOf.strata(counts) };
 }
 
-function match(query: Query, data: IndexData, unions: UnionCache, matched: Uint32Array): Uint32Array {
-  const alive = data.alive;
-  if (query.where === undefined) {
-    matched.set(alive);
-    return matched;
-  }
-  const test = compileWordTest(query.where, data, unions);
-  for (let w = 0; w < matched.length; w++) {
-    const care = alive[w] as number;
-    matched[w] = care === 0 ? 0 : test(w, care);
-  }
+function match(query: Query, data: IndexData, unions: UnionCache, scratch: Scratch): Uint32Array {
+  const matched = scratch.matched;
+  matched.set(data.alive);
+  if (query.where !== undefined) compileNarrow(query.where, data, unions)(matched, scratch.pool);
   return matched;
 }
 
@@ -100,21 +85,25 @@ function createStratumCoder(dimensions: readonly Dimension[], data: IndexData) {
     strides.push(size);
     size *= s;
   }
-  const [c0, c1] = columns;
-  const [s1] = [strides[1] ?? 0];
-  const code =
-    columns.length === 1
-      ? (row: number) => (c0 as NonNullable<typeof c0>)[row] as number
-      : columns.length === 2
-        ? (row: number) => ((c0 as NonNullable<typeof c0>)[row] as number) + ((c1 as NonNullable<typeof c1>)[row] as number) * s1
-        : (row: number) => {
+  const tail = columns.slice(2);
+  const tailStrides = strides.slice(2);
+  const codes: StratumCodes = {
+    first: columns[0] as StratumCodes['first'],
+    second: columns[1] ?? null,
+    secondStride: strides[1] ?? 0,
+    rest:
+      tail.length === 0
+        ? null
+        : (row) => {
             let c = 0;
-            for (let i = 0; i < columns.length; i++) c += ((columns[i] as NonNullable<typeof c0>)[row] as number) * (strides[i] as number);
+            for (let i = 0; i < tail.length; i++) c += ((tail[i] as StratumCodes['first'])[row] as number) * (tailStrides[i] as number);
             return c;
-          };
+          },
+  };
   return {
     size,
-    code,
+    codes,
+    code: (row: number) => (codes.first[row] as number) + (codes.second === null ? 0 : (codes.second[row] as number) * codes.secondStride) + (codes.rest?.(row) ?? 0),
     strata(counts: Float64Array): TrueCount['strata'] {
       const strata: TrueCount['strata'] = [];
       counts.forEach((count, c) => {

@@ -1,8 +1,8 @@
 /**
- * Evaluates a query's where-expression over an {@link IndexData}, one 32-row
- * word at a time. Each node is a function of (word, care) returning the rows
- * of `care` it matches: AND narrows `care` child by child and stops at zero,
- * so per-row tests run only on rows every cheaper test already kept.
+ * Evaluates a query's where-expression over an {@link IndexData} as bitmap
+ * passes. Each node narrows a bitmap of candidate rows in place: AND narrows
+ * child by child, cheapest and most selective first, so per-row tests (ages,
+ * dates, quantities) run only on rows every bitmap test already kept.
  * Semantics are the SQL path's (compile.ts): every test is two-valued, so NOT
  * keeps exactly the rows its argument does not, unknown values included.
  */
@@ -14,18 +14,37 @@ import { dateBaseYear, dateKey, unknownAge, unknownDate } from './columns.js';
 import type { BitmapField, IndexData } from './index-data.js';
 import { orInto, rowSetSize, type RowSet } from './row-set.js';
 
-/** Matching rows of word `w` among `care`. */
-export type WordTest = (w: number, care: number) => number;
+/**
+ * Narrows `rows` (a bitmap) in place to the rows matching the node. `pool`
+ * lends scratch bitmaps of the same length for OR and NOT.
+ */
+export type Narrow = (rows: Uint32Array, pool: BitmapPool) => void;
+
+/** Scratch bitmaps, reused across counts. */
+export interface BitmapPool {
+  take(): Uint32Array;
+  give(bits: Uint32Array): void;
+}
+
+export function createBitmapPool(words: number): BitmapPool {
+  const free: Uint32Array[] = [];
+  return {
+    take: () => free.pop() ?? new Uint32Array(words),
+    give: (bits) => void free.push(bits),
+  };
+}
 
 interface Node {
-  test: WordTest;
+  narrow: Narrow;
+  /** Set when the node is one plain bitmap, so AND can fuse several into one pass. */
+  bits?: Uint32Array;
   /** Estimated share of rows matched, for ordering AND's children (per-row tests last). */
   cost: number;
 }
 
-const NONE: Node = { test: () => 0, cost: 0 };
-const ALL: Node = { test: (_w, care) => care, cost: 1 };
-/** Per-row tests cost more than any bitmap lookup, whatever their selectivity. */
+const NONE: Node = { narrow: (rows) => void rows.fill(0), cost: 0 };
+const ALL: Node = { narrow: () => undefined, cost: 1 };
+/** Per-row tests cost more than any bitmap pass, whatever their selectivity. */
 const ROW_TEST_COST = 2;
 
 const IN_FIELDS: Record<string, { kind: CodeKind; bitmap: BitmapField | null }> = {
@@ -40,48 +59,64 @@ const IN_FIELDS: Record<string, { kind: CodeKind; bitmap: BitmapField | null }> 
 export type UnionCache = Map<string, Uint32Array>;
 const UNION_CACHE_LIMIT = 32;
 
-/** Compiles `expr` into a word test over `data`. */
-export function compileWordTest(expr: Expr, data: IndexData, unions: UnionCache): WordTest {
-  return compileNode(expr, data, unions).test;
+/** Compiles `expr` into an in-place narrowing of a bitmap of candidate rows. */
+export function compileNarrow(expr: Expr, data: IndexData, unions: UnionCache): Narrow {
+  return compileNode(expr, data, unions).narrow;
 }
 
 function compileNode(expr: Expr, data: IndexData, unions: UnionCache): Node {
   switch (expr.op) {
     case 'and': {
       const children = expr.args.map((arg) => compileNode(arg, data, unions)).sort((a, b) => a.cost - b.cost);
-      if (children.length === 0) return ALL;
       if (children.some((c) => c === NONE)) return NONE;
-      const tests = children.map((c) => c.test);
-      const cost = Math.min(...children.map((c) => c.cost));
-      if (tests.length === 1) return children[0] as Node;
+      const maps = children.flatMap((c) => (c.bits === undefined ? [] : [c.bits]));
+      const narrows = children.filter((c) => c !== ALL && c.bits === undefined).map((c) => c.narrow);
+      if (maps.length > 0) narrows.unshift(fusedAnd(maps));
+      if (narrows.length === 0) return ALL;
       return {
-        cost,
-        test(w, care) {
-          let acc = care;
-          for (let i = 0; i < tests.length && acc !== 0; i++) acc = (tests[i] as WordTest)(w, acc);
-          return acc;
+        cost: Math.min(...children.map((c) => c.cost)),
+        narrow(rows, pool) {
+          for (const narrow of narrows) narrow(rows, pool);
         },
       };
     }
     case 'or': {
       const children = expr.args.map((arg) => compileNode(arg, data, unions)).filter((c) => c !== NONE);
       if (children.length === 0) return NONE;
+      if (children.some((c) => c === ALL)) return ALL;
       if (children.length === 1) return children[0] as Node;
-      const tests = children.map((c) => c.test);
+      const narrows = children.map((c) => c.narrow);
       return {
         cost: Math.max(...children.map((c) => c.cost)),
-        test(w, care) {
-          let acc = 0;
-          for (let i = 0; i < tests.length && acc !== care; i++) acc |= (tests[i] as WordTest)(w, care & ~acc);
-          return acc;
+        narrow(rows, pool) {
+          const matched = pool.take().fill(0);
+          const part = pool.take();
+          for (const narrow of narrows) {
+            for (let w = 0; w < rows.length; w++) part[w] = (rows[w] as number) & ~(matched[w] as number);
+            narrow(part, pool);
+            for (let w = 0; w < rows.length; w++) matched[w] = (matched[w] as number) | (part[w] as number);
+          }
+          rows.set(matched);
+          pool.give(part);
+          pool.give(matched);
         },
       };
     }
     case 'not': {
       const child = compileNode(expr.arg, data, unions);
       if (child === NONE) return ALL;
-      const test = child.test;
-      return { cost: child.cost >= ROW_TEST_COST ? ROW_TEST_COST : 1 - child.cost, test: (w, care) => care & ~test(w, care) };
+      if (child === ALL) return NONE;
+      const narrowChild = child.narrow;
+      return {
+        cost: child.cost >= ROW_TEST_COST ? ROW_TEST_COST : 1 - child.cost,
+        narrow(rows, pool) {
+          const inner = pool.take();
+          inner.set(rows);
+          narrowChild(inner, pool);
+          for (let w = 0; w < rows.length; w++) rows[w] = (rows[w] as number) & ~(inner[w] as number);
+          pool.give(inner);
+        },
+      };
     }
     case 'in':
       return inNode(expr.field, expr.values as readonly string[], data);
@@ -105,8 +140,31 @@ function compileNode(expr: Expr, data: IndexData, unions: UnionCache): Node {
   }
 }
 
+/** One pass ANDing up to four bitmaps at a time into the candidates. */
+function fusedAnd(maps: readonly Uint32Array[]): Narrow {
+  const passes: Narrow[] = [];
+  for (let i = 0; i < maps.length; i += 4) {
+    const [a, b = a, c = a, d = a] = maps.slice(i, i + 4) as [Uint32Array, Uint32Array?, Uint32Array?, Uint32Array?];
+    passes.push((rows) => {
+      for (let w = 0; w < rows.length; w++) {
+        rows[w] = (rows[w] as number) & (a[w] as number) & (b[w] as number) & (c[w] as number) & (d[w] as number);
+      }
+    });
+  }
+  return (rows, pool) => {
+    for (const pass of passes) pass(rows, pool);
+  };
+}
+
 function bitmapNode(bits: Uint32Array, share: number): Node {
-  return { cost: share, test: (w, care) => (bits[w] as number) & care };
+  return {
+    cost: share,
+    bits,
+    // Branch-free on purpose: matches scatter over words, so a zero test mispredicts more than it saves.
+    narrow(rows) {
+      for (let w = 0; w < rows.length; w++) rows[w] = (rows[w] as number) & (bits[w] as number);
+    },
+  };
 }
 
 function inNode(field: string, values: readonly string[], data: IndexData): Node {
@@ -121,39 +179,43 @@ function inNode(field: string, values: readonly string[], data: IndexData): Node
     const column = data.collection;
     return perRow((row) => wanted[column[row] as number] === 1);
   }
-  const field_ = target.bitmap;
-  const present = codes.filter((c) => data.valueBits[field_][c] !== undefined);
-  const maps = present.map((c) => data.valueBits[field_][c] as Uint32Array);
+  const bitmapField = target.bitmap;
+  const present = codes.filter((c) => data.valueBits[bitmapField][c] !== undefined);
+  const maps = present.map((c) => data.valueBits[bitmapField][c] as Uint32Array);
   if (maps.length === 0) return NONE;
-  const share = present.reduce((sum, c) => sum + (data.valueCounts[field_][c] ?? 0), 0) / Math.max(1, data.rows);
+  const share = present.reduce((sum, c) => sum + (data.valueCounts[bitmapField][c] ?? 0), 0) / Math.max(1, data.rows);
   if (maps.length === 1) return bitmapNode(maps[0] as Uint32Array, share);
-  if (maps.length === 2) {
-    const [a, b] = maps as [Uint32Array, Uint32Array];
-    return { cost: share, test: (w, care) => ((a[w] as number) | (b[w] as number)) & care };
-  }
   return {
     cost: share,
-    test(w, care) {
-      let any = 0;
-      for (let i = 0; i < maps.length; i++) any |= (maps[i] as Uint32Array)[w] as number;
-      return any & care;
+    narrow(rows) {
+      for (let w = 0; w < rows.length; w++) {
+        const x = rows[w] as number;
+        if (x === 0) continue;
+        let any = 0;
+        for (let i = 0; i < maps.length; i++) any |= (maps[i] as Uint32Array)[w] as number;
+        rows[w] = x & any;
+      }
     },
   };
 }
 
-/** A per-row test applied to the rows of `care` only. */
+/** A per-row test applied to the candidate rows only. */
 function perRow(matches: (row: number) => boolean): Node {
   return {
     cost: ROW_TEST_COST,
-    test(w, care) {
-      let out = 0;
-      const base = w << 5;
-      for (let left = care; left !== 0; ) {
-        const bit = left & -left;
-        left ^= bit;
-        if (matches(base + 31 - Math.clz32(bit))) out |= bit;
+    narrow(rows) {
+      for (let w = 0; w < rows.length; w++) {
+        const care = rows[w] as number;
+        if (care === 0) continue;
+        let out = 0;
+        const base = w << 5;
+        for (let left = care; left !== 0; ) {
+          const bit = left & -left;
+          left ^= bit;
+          if (matches(base + 31 - Math.clz32(bit))) out |= bit;
+        }
+        rows[w] = out;
       }
-      return out;
     },
   };
 }
@@ -161,10 +223,25 @@ function perRow(matches: (row: number) => boolean): Node {
 function ageNode(data: IndexData, min: number, max: number): Node {
   const ages = data.age;
   const unknown = unknownAge(ages);
-  return perRow((row) => {
-    const age = ages[row] as number;
-    return age !== unknown && age >= min && age <= max;
-  });
+  // Written out rather than through perRow: the commonest per-row test, kept monomorphic.
+  return {
+    cost: ROW_TEST_COST,
+    narrow(rows) {
+      for (let w = 0; w < rows.length; w++) {
+        const care = rows[w] as number;
+        if (care === 0) continue;
+        let out = 0;
+        const base = w << 5;
+        for (let left = care; left !== 0; ) {
+          const bit = left & -left;
+          left ^= bit;
+          const age = ages[base + 31 - Math.clz32(bit)] as number;
+          if (age !== unknown && age >= min && age <= max) out |= bit;
+        }
+        rows[w] = out;
+      }
+    },
+  };
 }
 
 function dateNode(data: IndexData, from: string | undefined, to: string | undefined): Node {

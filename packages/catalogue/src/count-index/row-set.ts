@@ -50,7 +50,3 @@ export function rowSetSize(set: RowSet): number {
   return set.kind === 'bitmap' ? set.size : set.rows.length;
 }
 
-/** Bytes a row set holds. */
-export function rowSetBytes(set: RowSet): number {
-  return set.kind === 'bitmap' ? set.bits.byteLength : set.rows.byteLength;
-}

@@ -36,27 +36,64 @@ export function countRuns(matched: Uint32Array, starts: Uint32Array): number {
 }
 
 /**
- * Calls `visit(row, run)` for every matched row in order, `run` being the
- * ordinal of the row's run (counting every run, matched or not).
+ * Per stratum, the runs holding a matched row of that stratum: `counts[code]`
+ * grows by one the first time a run shows a matched row with stratum `code`.
+ * A run is named by its start row, found per row with one count-leading-zeros.
  */
-export function forEachMatchedRow(
+export function countRunsPerStratum(
   matched: Uint32Array,
   starts: Uint32Array,
-  visit: (row: number, run: number) => void,
+  stratumOf: StratumCodes,
+  counts: Float64Array,
 ): void {
-  let runsBefore = -1;
+  const lastRun = new Int32Array(counts.length).fill(-1);
+  const { first, second, secondStride, rest } = stratumOf;
+  let openStart = 0;
   for (let w = 0; w < matched.length; w++) {
     const s = starts[w] as number;
     const x = matched[w] as number;
-    if (x !== 0) {
-      const base = w << 5;
-      for (let left = x; left !== 0; ) {
-        const bit = left & -left;
-        left ^= bit;
-        const b = 31 - Math.clz32(bit);
-        visit(base + b, runsBefore + popcount32(s & bitsUpTo(b)));
+    const base = w << 5;
+    for (let left = x; left !== 0; ) {
+      const bit = left & -left;
+      left ^= bit;
+      const b = 31 - Math.clz32(bit);
+      const row = base + b;
+      const below = s & bitsUpTo(b);
+      const run = below === 0 ? openStart : base + 31 - Math.clz32(below);
+      let code = first[row] as number;
+      if (second !== null) code += (second[row] as number) * secondStride;
+      if (rest !== null) code += rest(row);
+      if (lastRun[code] !== run) {
+        lastRun[code] = run;
+        counts[code] = (counts[code] as number) + 1;
       }
     }
-    if (s !== 0) runsBefore += popcount32(s);
+    if (s !== 0) openStart = base + 31 - Math.clz32(s);
   }
+}
+
+/** Matched rows per stratum. */
+export function countRowsPerStratum(matched: Uint32Array, stratumOf: StratumCodes, counts: Float64Array): void {
+  const { first, second, secondStride, rest } = stratumOf;
+  for (let w = 0; w < matched.length; w++) {
+    const base = w << 5;
+    for (let left = matched[w] as number; left !== 0; ) {
+      const bit = left & -left;
+      left ^= bit;
+      const row = base + 31 - Math.clz32(bit);
+      let code = first[row] as number;
+      if (second !== null) code += (second[row] as number) * secondStride;
+      if (rest !== null) code += rest(row);
+      counts[code] = (counts[code] as number) + 1;
+    }
+  }
+}
+
+/** A row's stratum number: first + second * secondStride + rest(row). */
+export interface StratumCodes {
+  first: Uint8Array | Uint32Array;
+  second: Uint8Array | Uint32Array | null;
+  secondStride: number;
+  /** The part from the third dimension on, when there is one. */
+  rest: ((row: number) => number) | null;
 }

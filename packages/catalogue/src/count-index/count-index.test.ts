@@ -1,0 +1,163 @@
+import Database from 'better-sqlite3';
+import fc from 'fast-check';
+import { referenceCount, type Expr, type Query, type SpecimenRecord } from '@biospec/query';
+import { openCatalogue } from '../catalogue.js';
+import { rowsOf, specimen, tempCataloguePath } from '../test-helpers.js';
+import { createCountIndex } from './live-index.js';
+
+const DONORS = ['d0', 'd1', 'd2', 'd3'];
+
+/** Up to 120 records over four donors, so donor and root runs cross 32-row words. */
+const recordsArb: fc.Arbitrary<SpecimenRecord[]> = fc
+  .array(
+    fc.record({
+      donor: fc.constantFrom(...DONORS),
+      material_type: fc.constantFrom('serum' as const, 'dna' as const, 'tissue-ffpe' as const),
+      collection_id: fc.constantFrom('col-a', 'col-b'),
+      collected_on: fc.option(fc.constantFrom('2019', '2019-05', '2019-05-14', '2020-02', '1850-03-01'), { nil: null }),
+      diagnosis: fc.subarray(['C50', 'C50.9', 'C50.12', 'C34.1', 'E11'], { maxLength: 2 }),
+      anatomical_site: fc.option(fc.constantFrom('C50', 'C50.4', 'C34.1'), { nil: null }),
+      sex: fc.constantFrom('female' as const, 'male' as const, 'unknown' as const),
+      age_at_collection: fc.option(fc.integer({ min: 0, max: 100 }), { nil: null }),
+      storage_temperature: fc.constantFrom('LN' as const, 'RT' as const),
+      consent: fc.subarray(['DUO:0000004', 'DUO:0000042', 'DUO:0000006', 'DUO:0000007', 'DUO:0000044']),
+      status: fc.constantFrom('available' as const, 'reserved' as const, 'depleted' as const, 'withdrawn' as const),
+      quantity: fc.oneof(fc.integer({ min: 0, max: 5 }), fc.constant(2.5)),
+      parent: fc.integer({ min: -6, max: 40 }),
+    }),
+    { maxLength: 120, size: 'max' },
+  )
+  .map((rows) =>
+    rows.map(({ donor, parent, ...rest }, i) =>
+      specimen({
+        ...rest,
+        sample_id: `s${i}`,
+        donor_id: donor,
+        // Earlier rows of any donor (roots shared across donors), a missing id two donors may share, or none.
+        parent_sample_id: parent < -3 ? `gone-${-parent}` : parent < 0 || parent >= i ? null : `s${parent}`,
+      }),
+    ),
+  );
+
+const leaf: fc.Arbitrary<Expr> = fc.oneof(
+  fc.subarray(['serum', 'dna', 'tissue-ffpe', 'csf'] as const).map((v): Expr => ({ op: 'in', field: 'material_type', values: [...v] })),
+  fc.subarray(['female', 'male', 'other'] as const).map((v): Expr => ({ op: 'in', field: 'sex', values: [...v] })),
+  fc.subarray(['available', 'reserved'] as const).map((v): Expr => ({ op: 'in', field: 'status', values: [...v] })),
+  fc.subarray(['col-a', 'col-b', 'col-z']).map((v): Expr => ({ op: 'in', field: 'collection_id', values: v })),
+  fc.subarray(['LN', 'RT'] as const).map((v): Expr => ({ op: 'in', field: 'storage_temperature', values: [...v] })),
+  fc.record({ op: fc.constant('age_range' as const), min: fc.integer({ min: 0, max: 100 }) }),
+  fc.record({ op: fc.constant('age_range' as const), min: fc.integer({ min: 0, max: 50 }), max: fc.integer({ min: 40, max: 100 }) }),
+  fc.record({ op: fc.constant('collected_between' as const), from: fc.constantFrom('1800-01-01', '2019-01-01', '2019-05-01', '2019-05-15') }),
+  fc.record({ op: fc.constant('collected_between' as const), to: fc.constantFrom('2019-05-14', '2019-05-31', '2019-12-31', '2020-02-29') }),
+  fc.record({ op: fc.constant('diagnosis' as const), codes: fc.subarray(['C50', 'C50.1', 'C50.9', 'C34', 'E11', 'I21'], { minLength: 1 }) }),
+  fc.record({ op: fc.constant('anatomical_site' as const), codes: fc.subarray(['C50', 'C50.4', 'C34', 'C18'], { minLength: 1 }) }),
+  fc.record({ op: fc.constant('consent_permits' as const), use: fc.constantFrom('DUO:0000042', 'DUO:0000006', 'DUO:0000007', 'DUO:0000011', 'DUO:0000016') }),
+  fc.record({ op: fc.constant('min_quantity' as const), value: fc.oneof(fc.integer({ min: 0, max: 6 }), fc.constant(2.5)) }),
+);
+const exprArb: fc.Arbitrary<Expr> = fc.letrec<{ e: Expr }>((tie) => ({
+  e: fc.oneof(
+    { depthSize: 'small', withCrossShrink: true },
+    leaf,
+    fc.record({ op: fc.constant('not' as const), arg: tie('e') }),
+    fc.record({ op: fc.constantFrom('and' as const, 'or' as const), args: fc.array(tie('e'), { maxLength: 3 }) }),
+  ),
+})).e;
+const queryArb: fc.Arbitrary<Query> = fc.record(
+  {
+    unit: fc.constantFrom('aliquots' as const, 'specimens' as const, 'donors' as const),
+    where: exprArb,
+    stratify: fc.subarray(['material_type', 'sex', 'age_band', 'diagnosis_chapter', 'storage_temperature'] as const, { maxLength: 3 }).map((d) => [...d]),
+  },
+  { requiredKeys: ['unit'] },
+);
+/** A count, or a withdrawal of a donor before the next counts. */
+const stepArb = fc.oneof(
+  { weight: 4, arbitrary: queryArb.map((query) => ({ query })) },
+  { weight: 1, arbitrary: fc.constantFrom(...DONORS).map((withdraw) => ({ withdraw })) },
+);
+
+/** The reference evaluator sorts strata by canonical JSON; the catalogue by JSON with sorted keys: compare as sets. */
+function normalised(result: { total: number; strata: { key: Record<string, string>; count: number }[] }) {
+  const strata = result.strata.map((s) => [JSON.stringify(Object.entries(s.key).sort()), s.count] as const);
+  return { total: result.total, strata: strata.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)) };
+}
+
+describe('the count index agrees with referenceCount', () => {
+  test('random catalogues, random queries, withdrawals between counts (applied without a rebuild)', async () => {
+    await fc.assert(
+      fc.asyncProperty(recordsArb, fc.array(stepArb, { minLength: 1, maxLength: 8 }), async (records, steps) => {
+        const path = tempCataloguePath();
+        const catalogue = openCatalogue(path, { countIndex: 'off' });
+        const db = new Database(path, { readonly: true });
+        const index = createCountIndex({ path, db, mode: 'inline' });
+        try {
+          await catalogue.importRows(rowsOf(records));
+          let current = records;
+          for (const step of steps) {
+            if ('withdraw' in step) {
+              if (current.some((r) => r.donor_id === step.withdraw)) catalogue.withdrawDonor(step.withdraw);
+              current = current.map((r) => (r.donor_id === step.withdraw ? { ...r, status: 'withdrawn' } : r));
+              continue;
+            }
+            const counted = index.count(step.query);
+            expect(counted).toBeDefined();
+            expect(normalised(counted as NonNullable<typeof counted>)).toEqual(normalised(referenceCount(step.query, current)));
+          }
+          expect(index.stats()?.builds ?? 1).toBe(1);
+        } finally {
+          index.close();
+          db.close();
+          catalogue.close();
+        }
+      }),
+      { numRuns: 120 },
+    );
+  });
+});
+
+describe('keeping up with the catalogue', () => {
+  const rows = [
+    specimen({ sample_id: 'A1', donor_id: 'D1' }),
+    specimen({ sample_id: 'A2', donor_id: 'D1', parent_sample_id: 'A1', material_type: 'dna' }),
+    specimen({ sample_id: 'B1', donor_id: 'D2', sex: 'male' }),
+  ];
+
+  test('an import is seen at once (inline rebuild), a withdrawal from another process too', async () => {
+    const path = tempCataloguePath();
+    const catalogue = openCatalogue(path, { countIndex: 'inline' });
+    await catalogue.importRows(rowsOf(rows));
+    expect(catalogue.count({ unit: 'specimens' }).total).toBe(2);
+    await catalogue.importRows(rowsOf([specimen({ sample_id: 'C1', donor_id: 'D3' })]));
+    expect(catalogue.count({ unit: 'donors' }).total).toBe(3);
+    const other = openCatalogue(path, { countIndex: 'off' });
+    other.withdrawDonor('D1');
+    other.close();
+    expect(catalogue.count({ unit: 'aliquots', stratify: ['sex'] })).toEqual({
+      total: 2,
+      strata: [
+        { key: { sex: 'female' }, count: 1 },
+        { key: { sex: 'male' }, count: 1 },
+      ],
+    });
+    catalogue.close();
+  });
+
+  test('background mode answers with SQL until the index is built, then from the index', async () => {
+    const path = tempCataloguePath();
+    const catalogue = openCatalogue(path, { countIndex: 'off' });
+    await catalogue.importRows(rowsOf(rows));
+    const db = new Database(path, { readonly: true });
+    const index = createCountIndex({ path, db, mode: 'background', sliceRows: 1 });
+    expect(index.count({ unit: 'donors' })).toBeUndefined();
+    await index.idle();
+    expect(index.count({ unit: 'donors' })).toEqual({ total: 2, strata: [] });
+    await catalogue.importRows(rowsOf([specimen({ sample_id: 'C1', donor_id: 'D3' })]));
+    expect(index.count({ unit: 'donors' })).toBeUndefined();
+    await index.idle();
+    expect(index.count({ unit: 'donors' })).toEqual({ total: 3, strata: [] });
+    expect(index.stats()).toMatchObject({ rows: 4, builds: 2 });
+    index.close();
+    db.close();
+    catalogue.close();
+  });
+});

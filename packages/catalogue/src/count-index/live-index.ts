@@ -1,0 +1,201 @@
+/**
+ * Keeps an {@link IndexData} in step with the catalogue file. Every count
+ * reads the data epoch (one indexed row); when it moved, the catalogue's
+ * event log says why: withdrawals are applied to the index at once (their
+ * donors' rows stop counting), anything else (an import) needs a rebuild.
+ * Changes from other processes are seen the same way.
+ */
+import Database from 'better-sqlite3';
+import type { Query } from '@biospec/query';
+import type { TrueCount } from '../catalogue.js';
+import { buildIndex } from './build.js';
+import { countWithIndex, createScratch, type Scratch } from './count.js';
+import type { UnionCache } from './evaluate.js';
+import type { IndexData } from './index-data.js';
+import { withdrawRows } from './withdraw.js';
+
+/**
+ * How the index is (re)built:
+ * - `background`: in slices between event-loop turns on a connection of its
+ *   own; until it is ready, counts return undefined (the caller uses SQL).
+ * - `inline`: synchronously, on the count that finds it missing or stale.
+ * - `off`: never; every count returns undefined.
+ */
+export type CountIndexMode = 'background' | 'inline' | 'off';
+
+export interface CountIndex {
+  /** The count from the index, or undefined when it is not (yet) current. */
+  count(query: Query): TrueCount | undefined;
+  /** Starts a build now (background mode), e.g. after an import. */
+  refresh(): void;
+  /** Resolves when no build is running. */
+  idle(): Promise<void>;
+  /** Rows and bytes of the built index, or null when none is built. */
+  stats(): { rows: number; bytes: number; epoch: number; buildMs: number; builds: number } | null;
+  close(): void;
+}
+
+export interface CountIndexOptions {
+  /** The catalogue file (builds open it read-only). */
+  path: string;
+  /** The catalogue's own connection, for the epoch, the event log and withdrawn rows. */
+  db: Database.Database;
+  mode: CountIndexMode;
+  /** Rows per background slice. */
+  sliceRows?: number;
+}
+
+/** About 20-40 ms of work per event-loop turn. */
+const BACKGROUND_SLICE_ROWS = 16384;
+
+interface Built {
+  data: IndexData;
+  unions: UnionCache;
+  scratch: Scratch;
+  buildMs: number;
+}
+
+export function createCountIndex(options: CountIndexOptions): CountIndex {
+  const { path, db, mode } = options;
+  const readEpoch = db.prepare("SELECT value FROM meta WHERE key = 'epoch'").pluck();
+  const changesSince = db.prepare('SELECT kind, donor_id, epoch FROM catalogue_events WHERE epoch > ? AND epoch <= ? ORDER BY id');
+  const rowsOfDonor = db.prepare('SELECT id FROM specimen WHERE donor_id = ?').pluck();
+  let built: Built | null = null;
+  let building: { cancel: () => void; done: Promise<void> } | null = null;
+  let closed = false;
+  let builds = 0;
+
+  const openReader = (): Database.Database => {
+    const reader = new Database(path, { readonly: true, fileMustExist: true });
+    reader.pragma('busy_timeout = 5000');
+    // Keep the file's pages out of this process's memory: the index is all it needs.
+    reader.pragma('mmap_size = 0');
+    reader.pragma('cache_size = -8192');
+    return reader;
+  };
+  const adopt = (data: IndexData, buildMs: number): void => {
+    built = { data, unions: new Map(), scratch: createScratch(data), buildMs };
+    builds++;
+  };
+
+  const buildInline = (): void => {
+    const started = performance.now();
+    const reader = openReader();
+    try {
+      const steps = buildIndex(reader);
+      let step = steps.next();
+      while (!step.done) step = steps.next();
+      adopt(step.value, performance.now() - started);
+    } finally {
+      reader.close();
+    }
+  };
+
+  const buildInBackground = (): void => {
+    if (building !== null || closed) return;
+    built = null;
+    const started = performance.now();
+    const reader = openReader();
+    const steps = buildIndex(reader, options.sliceRows ?? BACKGROUND_SLICE_ROWS);
+    let cancelled = false;
+    let finish: () => void = () => undefined;
+    const done = new Promise<void>((resolve) => (finish = resolve));
+    const end = (): void => {
+      reader.close();
+      building = null;
+      finish();
+    };
+    const slice = (): void => {
+      if (cancelled) return;
+      try {
+        const step = steps.next();
+        if (!step.done) {
+          setImmediate(slice);
+          return;
+        }
+        adopt(step.value, performance.now() - started);
+      } catch {
+        // A failed build leaves counts on SQL; the next stale count tries again.
+      }
+      end();
+    };
+    building = {
+      cancel: () => {
+        cancelled = true;
+        steps.return(undefined as never);
+        end();
+      },
+      done,
+    };
+    setImmediate(slice);
+  };
+
+  /** Brings the built index to `epoch` through withdrawals; false when only a rebuild can. */
+  const catchUp = (current: Built, epoch: number): boolean => {
+    return db.transaction(() => {
+      const events = changesSince.all(current.data.epoch, epoch) as { kind: string; donor_id: string | null; epoch: number }[];
+      const last = events[events.length - 1];
+      if (last === undefined || last.epoch !== epoch) return false;
+      if (events.some((e) => e.kind !== 'withdrawal' || e.donor_id === null)) return false;
+      for (const event of events) withdrawRows(current.data, rowsOfDonor.all(event.donor_id) as number[]);
+      current.data.epoch = epoch;
+      return true;
+    })();
+  };
+
+  const current = (): Built | null => {
+    if (mode === 'off' || closed) return null;
+    const epoch = readEpoch.get() as number;
+    if (built !== null && built.data.epoch !== epoch && !catchUp(built, epoch)) built = null;
+    if (built !== null) return built;
+    if (mode === 'inline') {
+      buildInline();
+      return built;
+    }
+    buildInBackground();
+    return null;
+  };
+
+  if (mode === 'background') buildInBackground();
+
+  return {
+    count(query) {
+      const ready = current();
+      if (ready === null) return undefined;
+      return countWithIndex(query, ready.data, ready.unions, ready.scratch);
+    },
+    refresh() {
+      if (mode === 'background') buildInBackground();
+    },
+    async idle() {
+      while (building !== null) await building.done;
+    },
+    stats() {
+      if (built === null) return null;
+      const { data, buildMs } = built;
+      return { rows: data.rows, bytes: bytesOf(data), epoch: data.epoch, buildMs, builds };
+    },
+    close() {
+      closed = true;
+      building?.cancel();
+      built = null;
+    },
+  };
+}
+
+function bytesOf(data: IndexData): number {
+  let bytes = 0;
+  const add = (a: ArrayBufferView | undefined): void => {
+    bytes += a?.byteLength ?? 0;
+  };
+  [data.alive, data.ids, data.donorStarts, data.rootStarts, data.collection, data.age, data.quantity, data.collectedStart, data.collectedEnd].forEach(add);
+  Object.values(data.valueBits).forEach((list) => list.forEach(add));
+  data.useBits.forEach(add);
+  Object.values(data.dimensions).forEach(add);
+  for (const sets of [data.diagnosis, data.anatomicalSite]) for (const set of sets.values()) add(set.kind === 'list' ? set.rows : set.bits);
+  if (data.sharedRoots !== null) {
+    add(data.sharedRoots.rows);
+    data.sharedRoots.ranges.forEach(add);
+  }
+  return bytes;
+}
