@@ -3,16 +3,31 @@
  * every row, upsert by sample_id, optionally remove what the import no longer
  * lists, resolve root ancestors, bump the epoch and record the event, all in
  * one transaction that is rolled back if anything at all is wrong.
+ *
+ * Sources hand over either {@link SourceRow}s or, faster, pre-validated
+ * {@link EncodedBatch}es (see {@link EncodedSource}); both end in the same
+ * specimen writer.
  */
 import type Database from 'better-sqlite3';
 import { BiospecError, type Issue } from '@biospec/protocol';
-import { ageBand, diagnosisChapter, permittedUseMask, type SourceRow, type SpecimenRecord } from '@biospec/query';
+import {
+  MATERIAL_TYPES,
+  SEXES,
+  STATUSES,
+  STORAGE_TEMPERATURES,
+  ageBand,
+  diagnosisChapter,
+  permittedUseMask,
+  type SourceRow,
+  type SpecimenRecord,
+} from '@biospec/query';
 import { bumpEpoch, readEpoch } from './epoch.js';
 import { recordEvent } from './events.js';
 import { partialDateSpan } from './partial-date.js';
-import { createCodebook, type Codebook } from './codebook.js';
-import { createSampleLines, type SampleLines } from './sample-lines.js';
+import { createCodebook, WITHDRAWN_CODE, type Codebook } from './codebook.js';
+import { NONE, SLOT, SLOTS, type EncodedBatch } from './encoded-batch.js';
 import { checkRecord, type FieldIssue } from './specimen-rules.js';
+import { createSpecimenWriter, type RowValues, type StoredValue } from './specimen-writer.js';
 
 export interface ImportOptions {
   /** Delete specimens whose sample_id this import does not list (a full replacement). */
@@ -41,66 +56,20 @@ export interface ImportReport {
 export const MAX_REPORTED_ISSUES = 1000;
 const PROGRESS_EVERY = 8192;
 
-/** The row's own fields, in the order {@link encode} produces them; what decides "changed". */
-const OWN_COLUMNS = [
-  'donor_id',
-  'collection',
-  'material_type',
-  'collected_start',
-  'collected_end',
-  'diagnosis',
-  'anatomical_site',
-  'sex',
-  'age_at_collection',
-  'storage_temperature',
-  'consent',
-  'status',
-  'quantity',
-  'parent_sample_id',
-] as const;
-/** Columns computed from the own fields. */
-const DERIVED_COLUMNS = ['permitted_uses', 'root_id', 'age_band', 'diagnosis_chapter'] as const;
-const WRITTEN_COLUMNS = [...OWN_COLUMNS, ...DERIVED_COLUMNS];
+/** Marks a source that can also hand over its rows as encoded batches (lines set, already validated). */
+export const ENCODED_BATCHES: unique symbol = Symbol('biospec.encodedBatches');
 
-type StoredValue = string | number | null;
-
-/** Record → stored own fields: coded categoricals, YYYYMMDD day interval, joined diagnosis. */
-function encode(r: SpecimenRecord, codes: Codebook): StoredValue[] {
-  let start: number | null = null;
-  let end: number | null = null;
-  if (r.collected_on !== null) {
-    const span = partialDateSpan(r.collected_on);
-    if (!('error' in span)) {
-      start = Number(span.first.replaceAll('-', ''));
-      end = Number(span.last.replaceAll('-', ''));
-    }
-  }
-  return [
-    r.donor_id,
-    codes.ensure('collection', r.collection_id),
-    codes.ensure('material_type', r.material_type),
-    start,
-    end,
-    r.diagnosis.length === 0 ? null : r.diagnosis.join(';'),
-    r.anatomical_site === null ? null : codes.ensure('anatomical_site', r.anatomical_site),
-    codes.ensure('sex', r.sex),
-    r.age_at_collection,
-    codes.ensure('storage_temperature', r.storage_temperature),
-    codes.ensure('consent', r.consent.join(';')),
-    codes.ensure('status', r.status),
-    r.quantity,
-    r.parent_sample_id,
-  ];
+/** Rows as {@link SourceRow}s for any consumer, and as encoded batches for the importer. */
+export interface EncodedSource extends AsyncIterable<SourceRow> {
+  [ENCODED_BATCHES](): AsyncIterable<EncodedBatch>;
 }
 
-function sameFields(existing: readonly StoredValue[], fields: readonly StoredValue[]): boolean {
-  // existing[0] is the row id.
-  for (let i = 0; i < fields.length; i++) if (existing[i + 1] !== fields[i]) return false;
-  return true;
+function isEncodedSource(rows: AsyncIterable<SourceRow>): rows is EncodedSource {
+  return typeof (rows as Partial<EncodedSource>)[ENCODED_BATCHES] === 'function';
 }
 
 /** Collects issues for the error, capped, while counting every rejected row. */
-function createIssueLog() {
+export function createIssueLog() {
   const issues: Issue[] = [];
   let rejectedRows = 0;
   return {
@@ -114,11 +83,13 @@ function createIssueLog() {
     issues,
   };
 }
+export type IssueLog = ReturnType<typeof createIssueLog>;
 
-function locate(row: SourceRow, ordinal: number, issues: readonly FieldIssue[]): Issue[] {
+/** Locates a row's issues: by line for files, by reference (or ordinal) otherwise. */
+export function locate(line: number | undefined, ref: string | undefined, ordinal: number, issues: readonly FieldIssue[]): Issue[] {
   return issues.map(({ field, message }) => {
-    if (row.line !== undefined) return field === undefined ? { line: row.line, message } : { line: row.line, field, message };
-    const where = row.ref ?? `row ${ordinal}`;
+    if (line !== undefined) return field === undefined ? { line, message } : { line, field, message };
+    const where = ref ?? `row ${ordinal}`;
     return { field: field === undefined ? where : `${where}.${field}`, message };
   });
 }
@@ -135,120 +106,24 @@ export async function importRows(
   const started = performance.now();
   db.exec('BEGIN IMMEDIATE');
   try {
-    const counts = { added: 0, changed: 0, unchanged: 0, removed: 0 };
-    const seen = createSampleLines();
-    const codes = createCodebook(db);
-    const withdrawnDonors = new Set(db.prepare('SELECT donor_id FROM withdrawn_donor').pluck().all() as string[]);
-    const deferredIndexes = deferIndexesIfEmpty(db);
-    // An empty catalogue has nothing to update: plain inserts, and duplicates are caught before writing.
-    const bulk = deferredIndexes.length > 0;
-    const selectExisting = db.prepare(`SELECT id, ${OWN_COLUMNS.join(', ')} FROM specimen WHERE sample_id = ?`).raw();
-    const selectRoot = db.prepare('SELECT coalesce(root_id, sample_id) FROM specimen WHERE sample_id = ?').pluck();
-    const insert = db.prepare(
-      `INSERT INTO specimen (${WRITTEN_COLUMNS.join(', ')}, sample_id) VALUES (${WRITTEN_COLUMNS.map(() => '?').join(', ')}, ?)`,
-    );
-    const update = db.prepare(
-      `UPDATE specimen SET (${WRITTEN_COLUMNS.join(', ')}) = (${WRITTEN_COLUMNS.map(() => '?').join(', ')}) WHERE id = ?`,
-    );
-    const insertCode = db.prepare('INSERT INTO specimen_diagnosis (specimen_id, code) VALUES (?, ?)');
-    const deleteCodes = db.prepare('DELETE FROM specimen_diagnosis WHERE specimen_id = ?');
-    const masks = new Map<number, number>();
-    const CONSENT = OWN_COLUMNS.indexOf('consent');
-    // Roots of this import's derived specimens, while the sample index is deferred.
-    const bulkRoots = new Map<string, string>();
-    // Parents referenced before their own row was read; their children's provisional roots may be wrong.
-    const forwardParents = new Set<string>();
-    let rootsProvisional = !bulk;
-
-    const rootOf = (r: SpecimenRecord): string | null => {
-      const parent = r.parent_sample_id;
-      if (parent === null) return null;
-      if (!bulk) return (selectRoot.get(parent) as string | undefined) ?? parent;
-      // Parents usually come first, so their root is known; resolveRoots fixes the rest.
-      const root = bulkRoots.get(parent) ?? parent;
-      if (!seen.has(parent)) forwardParents.add(parent);
-      bulkRoots.set(r.sample_id, root);
-      return root;
-    };
-    /** Appends the derived columns to a row's encoded own fields. */
-    const appendDerived = (row: StoredValue[], r: SpecimenRecord): StoredValue[] => {
-      const consentCode = row[CONSENT] as number;
-      let mask = masks.get(consentCode);
-      if (mask === undefined) {
-        mask = permittedUseMask(r.consent);
-        masks.set(consentCode, mask);
-      }
-      row.push(
-        mask,
-        rootOf(r),
-        codes.ensure('age_band', ageBand(r.age_at_collection)),
-        codes.ensure('diagnosis_chapter', diagnosisChapter(r.diagnosis)),
-      );
-      return row;
-    };
-    const writeCodes = (id: number | bigint, diagnosis: readonly string[]): void => {
-      for (const code of diagnosis.length > 1 ? new Set(diagnosis) : diagnosis) insertCode.run(id, codes.ensure('diagnosis', code));
-    };
-
-    const write = (r: SpecimenRecord): void => {
-      const row = encode(r, codes);
-      const existing = bulk ? undefined : (selectExisting.get(r.sample_id) as StoredValue[] | undefined);
-      if (existing === undefined) {
-        appendDerived(row, r).push(r.sample_id);
-        writeCodes(insert.run(row).lastInsertRowid, r.diagnosis);
-        counts.added++;
-      } else if (sameFields(existing, row)) {
-        counts.unchanged++;
-      } else {
-        const id = existing[0] as number;
-        appendDerived(row, r).push(id);
-        update.run(row);
-        deleteCodes.run(id);
-        writeCodes(id, r.diagnosis);
-        counts.changed++;
-      }
-    };
-
     const log = createIssueLog();
-    let read = 0;
-    for await (const row of rows) {
-      read++;
-      const where = row.line ?? read;
-      const record = row.record;
-      let issues: FieldIssue[] = row.issues ?? [];
-      if (issues.length === 0) issues = record === undefined ? [{ message: 'row carries no record' }] : checkRecord(record);
-      if (record !== undefined && typeof record.sample_id === 'string' && record.sample_id !== '') {
-        if (forwardParents.has(record.sample_id)) rootsProvisional = true;
-        const first = seen.add(record.sample_id, where);
-        if (first !== undefined) {
-          const at = row.line !== undefined ? `line ${first}` : `row ${first}`;
-          issues = [...issues, { field: 'sample_id', message: `duplicate sample_id '${record.sample_id}' (first on ${at})` }];
-        }
-      }
-      if (issues.length > 0) log.reject(locate(row, read, issues));
-      else if (log.rejected === 0 && record !== undefined) {
-        // Consent withdrawal is final: an import cannot make a withdrawn donor's specimens available again.
-        write(withdrawnDonors.has(record.donor_id) && record.status !== 'withdrawn' ? { ...record, status: 'withdrawn' } : record);
-      }
-      if (read % PROGRESS_EVERY === 0) options.onProgress?.(read);
-    }
+    const codes = createCodebook(db);
+    const writer = createSpecimenWriter(db, log);
+    const read = isEncodedSource(rows)
+      ? await importBatches(rows[ENCODED_BATCHES](), codes, writer, options)
+      : await importSourceRows(rows, codes, writer, options);
     options.onProgress?.(read);
+    writer.flush();
 
     if (log.rejected > 0) {
-      throw new BiospecError(
-        'INVALID_DATA',
-        `${log.rejected} of ${read} rows rejected; nothing was imported`,
-        { issues: log.issues },
-      );
+      throw new BiospecError('INVALID_DATA', `${log.rejected} of ${read} rows rejected; nothing was imported`, {
+        issues: log.issues,
+      });
     }
-    for (const sql of deferredIndexes) db.exec(sql);
-    if (options.removeMissing && !bulk) {
-      if (read === 0) {
-        throw new BiospecError('INVALID_DATA', 'refusing to remove every specimen: the import has no rows');
-      }
-      counts.removed = removeMissing(db, seen);
+    if (options.removeMissing && !writer.fresh && read === 0) {
+      throw new BiospecError('INVALID_DATA', 'refusing to remove every specimen: the import has no rows');
     }
-    if (rootsProvisional) resolveRoots(db, seen);
+    const counts = writer.finish({ removeMissing: options.removeMissing === true });
 
     const changedAnything = counts.added + counts.changed + counts.removed > 0;
     const epoch = changedAnything ? bumpEpoch(db) : readEpoch(db);
@@ -271,98 +146,200 @@ export async function importRows(
   }
 }
 
-/**
- * Loading into an empty catalogue is much faster with the secondary indexes
- * built once at the end than maintained row by row. Drops them and returns
- * their definitions (the schema's own, so this follows future migrations).
- */
-function deferIndexesIfEmpty(db: Database.Database): string[] {
-  if (db.prepare('SELECT 1 FROM specimen LIMIT 1').get() !== undefined) return [];
-  const indexes = db
-    .prepare(
-      `SELECT name, sql FROM sqlite_master
-       WHERE type = 'index' AND tbl_name IN ('specimen', 'specimen_diagnosis') AND sql IS NOT NULL`,
-    )
-    .all() as { name: string; sql: string }[];
-  for (const { name } of indexes) db.exec(`DROP INDEX "${name.replaceAll('"', '""')}"`);
-  return indexes.map(({ sql }) => sql);
+/** Lazily assigned catalogue codes of the derived and categorical values a row needs. */
+function createDerivedCodes(codes: Codebook) {
+  const enumCodes = (kind: 'material_type' | 'sex' | 'storage_temperature' | 'status', names: readonly string[]) => {
+    const known: (number | undefined)[] = names.map(() => undefined);
+    return (index: number): number => (known[index] ??= codes.ensure(kind, names[index] as string));
+  };
+  const ageBands = new Map<number | null, number>();
+  const masks = new Map<number, number>();
+  return {
+    material: enumCodes('material_type', MATERIAL_TYPES),
+    sex: enumCodes('sex', SEXES),
+    temperature: enumCodes('storage_temperature', STORAGE_TEMPERATURES),
+    status: enumCodes('status', STATUSES),
+    ageBand(age: number | null): number {
+      let code = ageBands.get(age);
+      if (code === undefined) {
+        code = codes.ensure('age_band', ageBand(age));
+        ageBands.set(age, code);
+      }
+      return code;
+    },
+    /** Permitted-use mask of a consent code, computed once per code. */
+    mask(consentCode: number, consent: readonly string[]): number {
+      let mask = masks.get(consentCode);
+      if (mask === undefined) {
+        mask = permittedUseMask(consent);
+        masks.set(consentCode, mask);
+      }
+      return mask;
+    },
+  };
 }
 
-function removeMissing(db: Database.Database, seen: SampleLines): number {
-  const gone: number[] = [];
-  for (const [id, sampleId] of db.prepare('SELECT id, sample_id FROM specimen').raw().iterate() as IterableIterator<
-    [number, string]
-  >) {
-    if (!seen.has(sampleId)) gone.push(id);
-  }
-  const deleteCodes = db.prepare('DELETE FROM specimen_diagnosis WHERE specimen_id = ?');
-  const deleteSpecimen = db.prepare('DELETE FROM specimen WHERE id = ?');
-  for (const id of gone) {
-    deleteCodes.run(id);
-    deleteSpecimen.run(id);
-  }
-  return gone.length;
+interface DiagnosisEntry {
+  joined: string | null;
+  codes: number[];
+  chapter: number;
 }
 
-/**
- * Sets every derived specimen's root_id to its topmost ancestor, following
- * parents through all records (withdrawn ones too); a parent id naming no
- * record is itself the root. A cycle rejects the import, naming its samples.
- */
-function resolveRoots(db: Database.Database, seen: SampleLines): void {
-  const rows = db
-    .prepare('SELECT sample_id, parent_sample_id, root_id FROM specimen WHERE parent_sample_id IS NOT NULL')
-    .raw()
-    .all() as [string, string, string][];
-  const parentOf = new Map<string, string>();
-  for (const [sampleId, parent] of rows) parentOf.set(sampleId, parent);
+function diagnosisEntry(codes: Codebook, diagnosis: readonly string[]): DiagnosisEntry {
+  return {
+    joined: diagnosis.length === 0 ? null : diagnosis.join(';'),
+    codes: [...new Set(diagnosis)].map((code) => codes.ensure('diagnosis', code)),
+    chapter: codes.ensure('diagnosis_chapter', diagnosisChapter(diagnosis)),
+  };
+}
 
-  const rootOf = new Map<string, string>();
-  const cycles: Issue[] = [];
-  const inCycle = new Set<string>();
-  for (const [start] of rows) {
-    if (rootOf.has(start) || inCycle.has(start)) continue;
-    const path: string[] = [];
-    const onPath = new Set<string>();
-    let current = start;
-    let root: string | undefined;
-    for (;;) {
-      const known = rootOf.get(current);
-      if (known !== undefined || inCycle.has(current)) {
-        root = known;
-        break;
-      }
-      if (onPath.has(current)) {
-        const loop = path.slice(path.indexOf(current));
-        for (const id of loop) inCycle.add(id);
-        const line = loop.map((id) => seen.lineOf(id)).find((l) => l !== undefined);
-        const message = `parent_sample_id cycle: ${[...loop, current].map((id) => `'${id}'`).join(' -> ')}`;
-        if (cycles.length < MAX_REPORTED_ISSUES) {
-          cycles.push(line === undefined ? { field: 'parent_sample_id', message } : { line, field: 'parent_sample_id', message });
-        }
-        break;
-      }
-      path.push(current);
-      onPath.add(current);
-      const parent = parentOf.get(current);
-      if (parent === undefined) {
-        root = current;
-        break;
-      }
-      current = parent;
+/** The catalogue's day interval of a partial date, as YYYYMMDD integers. */
+function daySpan(collectedOn: string | null): [number | null, number | null] {
+  if (collectedOn === null) return [null, null];
+  const span = partialDateSpan(collectedOn);
+  if ('error' in span) return [null, null];
+  return [Number(span.first.replaceAll('-', '')), Number(span.last.replaceAll('-', ''))];
+}
+
+type Writer = ReturnType<typeof createSpecimenWriter>;
+
+async function importBatches(
+  batches: AsyncIterable<EncodedBatch>,
+  codes: Codebook,
+  writer: Writer,
+  options: ImportOptions,
+): Promise<number> {
+  const derived = createDerivedCodes(codes);
+  const collectionCodes: number[] = [];
+  const siteCodes: number[] = [];
+  const consents: { code: number; mask: number }[] = [];
+  const diagnoses: DiagnosisEntry[] = [];
+  const own: StoredValue[] = new Array(14);
+  const values: RowValues = { own, mask: 0, ageBand: 0, chapter: 0, diagnosisCodes: [] };
+  let read = 0;
+  for await (const batch of batches) {
+    const grown = batch.grown;
+    for (const name of grown.collection) collectionCodes.push(codes.ensure('collection', name));
+    for (const site of grown.site) siteCodes.push(codes.ensure('anatomical_site', site));
+    for (const consent of grown.consent) {
+      const code = codes.ensure('consent', consent.join(';'));
+      consents.push({ code, mask: derived.mask(code, consent) });
     }
-    // Samples leading into a cycle have no root either; they stay unresolved and the import fails.
-    if (root === undefined) for (const id of path) inCycle.add(id);
-    else for (const id of path) rootOf.set(id, root);
+    for (const diagnosis of grown.diagnosis) diagnoses.push(diagnosisEntry(codes, diagnosis));
+
+    const { ints, quantity, sampleIds, donorIds, parentIds, rejected } = batch;
+    let nextRejected = 0;
+    for (let row = 0; row < batch.rows; row++) {
+      const base = row * SLOTS;
+      const line = ints[base + SLOT.line] as number;
+      read++;
+      if (read % PROGRESS_EVERY === 0) options.onProgress?.(read);
+      if (ints[base + SLOT.collection] === NONE) {
+        const bad = rejected[nextRejected++] as EncodedBatch['rejected'][number];
+        writer.reject(locate(line, undefined, read, bad.issues), undefined, line);
+        continue;
+      }
+      const donorId = donorIds[row] as string;
+      const start = ints[base + SLOT.start] as number;
+      const site = ints[base + SLOT.site] as number;
+      const age = ints[base + SLOT.age] as number;
+      const consent = consents[ints[base + SLOT.consent] as number] as { code: number; mask: number };
+      const diagnosis = diagnoses[ints[base + SLOT.diagnosis] as number] as DiagnosisEntry;
+      own[0] = donorId;
+      own[1] = collectionCodes[ints[base + SLOT.collection] as number] as number;
+      own[2] = derived.material(ints[base + SLOT.material] as number);
+      own[3] = start === NONE ? null : start;
+      own[4] = start === NONE ? null : (ints[base + SLOT.end] as number);
+      own[5] = diagnosis.joined;
+      own[6] = site === NONE ? null : (siteCodes[site] as number);
+      own[7] = derived.sex(ints[base + SLOT.sex] as number);
+      own[8] = age === NONE ? null : age;
+      own[9] = derived.temperature(ints[base + SLOT.temperature] as number);
+      own[10] = consent.code;
+      // Consent withdrawal is final: an import cannot make a withdrawn donor's specimens available again.
+      own[11] = writer.isWithdrawn(donorId) ? WITHDRAWN_CODE : derived.status(ints[base + SLOT.status] as number);
+      own[12] = quantity[row] as number;
+      own[13] = parentIds[row] as string | null;
+      values.mask = consent.mask;
+      values.ageBand = derived.ageBand(age === NONE ? null : age);
+      values.chapter = diagnosis.chapter;
+      values.diagnosisCodes = diagnosis.codes;
+      writer.add(sampleIds[row] as string, line, values);
+    }
   }
-  if (cycles.length > 0) {
-    throw new BiospecError('INVALID_DATA', `${cycles.length} parent_sample_id cycle(s); nothing was imported`, {
-      issues: cycles,
-    });
+  return read;
+}
+
+async function importSourceRows(
+  rows: AsyncIterable<SourceRow>,
+  codes: Codebook,
+  writer: Writer,
+  options: ImportOptions,
+): Promise<number> {
+  const derived = createDerivedCodes(codes);
+  const diagnoses = new Map<string, DiagnosisEntry>();
+  const own: StoredValue[] = new Array(14);
+  const values: RowValues = { own, mask: 0, ageBand: 0, chapter: 0, diagnosisCodes: [] };
+  let read = 0;
+  for await (const row of rows) {
+    read++;
+    const where = row.line ?? read;
+    const record = row.record;
+    let issues: FieldIssue[] = row.issues ?? [];
+    if (issues.length === 0) issues = record === undefined ? [{ message: 'row carries no record' }] : checkRecord(record);
+    const sampleId = record !== undefined && typeof record.sample_id === 'string' && record.sample_id !== '' ? record.sample_id : undefined;
+    if (issues.length > 0 || record === undefined) {
+      writer.reject(locate(row.line, row.ref, read, issues), sampleId, where, (first) => {
+        const at = row.line !== undefined ? `line ${first}` : `row ${first}`;
+        return locate(row.line, row.ref, read, [{ field: 'sample_id', message: `duplicate sample_id '${sampleId}' (first on ${at})` }]);
+      });
+    } else {
+      encodeRecord(record, codes, derived, diagnoses, writer, values);
+      writer.add(record.sample_id, where, values, (first) => {
+        const at = row.line !== undefined ? `line ${first}` : `row ${first}`;
+        return locate(row.line, row.ref, read, [{ field: 'sample_id', message: `duplicate sample_id '${record.sample_id}' (first on ${at})` }]);
+      });
+    }
+    if (read % PROGRESS_EVERY === 0) options.onProgress?.(read);
   }
-  const setRoot = db.prepare('UPDATE specimen SET root_id = ? WHERE sample_id = ?');
-  for (const [sampleId, , stored] of rows) {
-    const root = rootOf.get(sampleId) as string;
-    if (root !== stored) setRoot.run(root, sampleId);
+  return read;
+}
+
+/** Record → stored own fields (coded categoricals, YYYYMMDD day interval, joined diagnosis) and derived values. */
+function encodeRecord(
+  r: SpecimenRecord,
+  codes: Codebook,
+  derived: ReturnType<typeof createDerivedCodes>,
+  diagnoses: Map<string, DiagnosisEntry>,
+  writer: Writer,
+  values: RowValues,
+): void {
+  const [start, end] = daySpan(r.collected_on);
+  const key = r.diagnosis.join(';');
+  let diagnosis = diagnoses.get(key);
+  if (diagnosis === undefined) {
+    diagnosis = diagnosisEntry(codes, r.diagnosis);
+    diagnoses.set(key, diagnosis);
   }
+  const consentCode = codes.ensure('consent', r.consent.join(';'));
+  const own = values.own;
+  own[0] = r.donor_id;
+  own[1] = codes.ensure('collection', r.collection_id);
+  own[2] = codes.ensure('material_type', r.material_type);
+  own[3] = start;
+  own[4] = end;
+  own[5] = diagnosis.joined;
+  own[6] = r.anatomical_site === null ? null : codes.ensure('anatomical_site', r.anatomical_site);
+  own[7] = codes.ensure('sex', r.sex);
+  own[8] = r.age_at_collection;
+  own[9] = codes.ensure('storage_temperature', r.storage_temperature);
+  own[10] = consentCode;
+  // Consent withdrawal is final: an import cannot make a withdrawn donor's specimens available again.
+  own[11] = writer.isWithdrawn(r.donor_id) ? WITHDRAWN_CODE : codes.ensure('status', r.status);
+  own[12] = r.quantity;
+  own[13] = r.parent_sample_id;
+  values.mask = derived.mask(consentCode, r.consent);
+  values.ageBand = derived.ageBand(r.age_at_collection);
+  values.chapter = diagnosis.chapter;
+  values.diagnosisCodes = diagnosis.codes;
 }

@@ -1,0 +1,128 @@
+import { BiospecError } from '@biospec/protocol';
+import type { SourceRow, SpecimenRecord } from '@biospec/query';
+import { openCatalogue } from './catalogue.js';
+import { importCsv, readCsv } from './csv.js';
+import { CSV_HEADER, contentOf, csvLine, recordsOf, rowsOf, specimen, tempCataloguePath, writeCsv } from './test-helpers.js';
+
+async function rejection(promise: Promise<unknown>): Promise<BiospecError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof BiospecError) return error;
+    throw error;
+  }
+  throw new Error('expected a rejection');
+}
+
+/** Enough rows to span several write buffers: donors with a primary, a derivative and an aliquot of it. */
+function family(count: number): SpecimenRecord[] {
+  const records: SpecimenRecord[] = [];
+  for (let d = 0; d < count; d++) {
+    const primary = `P${d}`;
+    records.push(
+      specimen({ sample_id: primary, donor_id: `D${d}`, diagnosis: d % 3 === 0 ? [] : ['C50.9', 'E11'] }),
+      specimen({ sample_id: `${primary}-dna`, donor_id: `D${d}`, material_type: 'dna', parent_sample_id: primary }),
+      specimen({ sample_id: `${primary}-dna-1`, donor_id: `D${d}`, material_type: 'dna', parent_sample_id: `${primary}-dna`, quantity: d }),
+    );
+  }
+  return records;
+}
+
+describe('the encoded CSV path and the record path write the same catalogue', () => {
+  test('fresh import, re-import and a changed re-import', async () => {
+    const records = family(150);
+    const file = writeCsv([CSV_HEADER, ...records.map(csvLine)]);
+    const viaCsv = tempCataloguePath();
+    const viaRows = tempCataloguePath();
+    const a = openCatalogue(viaCsv, { countIndex: 'off' });
+    const b = openCatalogue(viaRows, { countIndex: 'off' });
+    expect(await importCsv(a, file)).toMatchObject({ added: 450, changed: 0 });
+    expect(await b.importRows(readCsv(file))).toMatchObject({ added: 450, changed: 0 });
+    const strip = (content: string) => content.replace(/"events":\[.*?\],"withdrawn"/, '');
+    expect(strip(contentOf(viaCsv))).toBe(strip(contentOf(viaRows)));
+    expect(recordsOf(viaCsv)['P7-dna-1']).toMatchObject({ root_id: 'P7' });
+
+    expect(await importCsv(a, file)).toMatchObject({ added: 0, changed: 0, unchanged: 450, epoch: 1 });
+    const changed = records.map((r) => (r.sample_id === 'P5-dna' ? { ...r, parent_sample_id: 'P6' } : r));
+    expect(await importCsv(a, writeCsv([CSV_HEADER, ...changed.map(csvLine)]))).toMatchObject({ changed: 1, unchanged: 449 });
+    expect(recordsOf(viaCsv)['P5-dna-1']).toMatchObject({ root_id: 'P6' });
+    a.close();
+    b.close();
+  });
+
+  test('children listed before their parents get their roots in a fresh import', async () => {
+    const path = tempCataloguePath();
+    const catalogue = openCatalogue(path, { countIndex: 'off' });
+    await importCsv(catalogue, writeCsv([CSV_HEADER, ...family(100).reverse().map(csvLine)]));
+    const records = recordsOf(path);
+    expect(records['P42-dna-1']).toMatchObject({ root_id: 'P42' });
+    expect(records['P42-dna']).toMatchObject({ root_id: 'P42' });
+    expect(records.P42).toMatchObject({ root_id: 'P42' });
+    catalogue.close();
+  });
+});
+
+describe('duplicates and cycles across write buffers', () => {
+  test('a duplicate far from its first line is found, in a fresh and in a filled catalogue', async () => {
+    const records = family(100);
+    const lines = [CSV_HEADER, ...records.map(csvLine), csvLine(records[10] as SpecimenRecord)];
+    for (const filled of [false, true]) {
+      const path = tempCataloguePath();
+      const catalogue = openCatalogue(path, { countIndex: 'off' });
+      if (filled) await catalogue.importRows(rowsOf([specimen({ sample_id: 'OTHER' })]));
+      const before = contentOf(path);
+      const error = await rejection(importCsv(catalogue, writeCsv(lines)));
+      expect(error.message).toBe('1 of 301 rows rejected; nothing was imported');
+      expect(error.issues).toEqual([{ line: 302, field: 'sample_id', message: `duplicate sample_id '${records[10]?.sample_id}' (first on line 12)` }]);
+      expect(contentOf(path)).toBe(before);
+      catalogue.close();
+    }
+  });
+
+  test('issues stay in row order when duplicates and bad rows mix', async () => {
+    const catalogue = openCatalogue(tempCataloguePath(), { countIndex: 'off' });
+    const records = family(40);
+    const lines = [CSV_HEADER, ...records.map(csvLine)];
+    lines.splice(100, 0, csvLine(records[0] as SpecimenRecord), 'B,D9,C,blood,,,,female,40,LN,,available,1,');
+    const error = await rejection(importCsv(catalogue, writeCsv(lines)));
+    expect(error.issues.map((i) => [i.line, i.field])).toEqual([
+      [101, 'sample_id'],
+      [102, 'material_type'],
+    ]);
+    catalogue.close();
+  });
+
+  test('a record rejected for its fields still counts when its sample id comes again', async () => {
+    const catalogue = openCatalogue(tempCataloguePath(), { countIndex: 'off' });
+    async function* rows(): AsyncGenerator<SourceRow> {
+      let line = 2;
+      for (const record of family(30)) yield { line: line++, record };
+      yield { line: line++, record: specimen({ sample_id: 'X', quantity: -1 }) };
+      for (const record of family(30)) yield { line: line++, record: { ...record, sample_id: `again-${record.sample_id}` } };
+      yield { line: line++, record: specimen({ sample_id: 'X' }) };
+    }
+    const error = await rejection(catalogue.importRows(rows()));
+    expect(error.message).toBe('2 of 182 rows rejected; nothing was imported');
+    expect(error.issues).toEqual([
+      { line: 92, field: 'quantity', message: 'quantity -1 is negative; it counts aliquots or amount left' },
+      { line: 183, field: 'sample_id', message: "duplicate sample_id 'X' (first on line 92)" },
+    ]);
+    expect(catalogue.size()).toBe(0);
+    catalogue.close();
+  });
+
+  test('a cycle in a fresh import is named with its line', async () => {
+    const path = tempCataloguePath();
+    const catalogue = openCatalogue(path, { countIndex: 'off' });
+    const lines = [
+      CSV_HEADER,
+      ...family(50).map(csvLine),
+      csvLine(specimen({ sample_id: 'C1', parent_sample_id: 'C2' })),
+      csvLine(specimen({ sample_id: 'C2', parent_sample_id: 'C1' })),
+    ];
+    const error = await rejection(importCsv(catalogue, writeCsv(lines)));
+    expect(error.issues).toEqual([{ line: 152, field: 'parent_sample_id', message: "parent_sample_id cycle: 'C1' -> 'C2' -> 'C1'" }]);
+    expect(catalogue.size()).toBe(0);
+    catalogue.close();
+  });
+});
