@@ -63,6 +63,11 @@ export interface Catalogue {
   /** The newest catalogue events (imports and withdrawals), newest first. */
   events(limit?: number): CatalogueEvent[];
   summary(): CatalogueSummary;
+  /**
+   * Resolves when no count-index build is running, with the index's size and
+   * build time, or null when counts are answered by SQL (index off or not built).
+   */
+  countIndexReady(): Promise<{ rows: number; bytes: number; buildMs: number } | null>;
   close(): void;
 }
 
@@ -151,6 +156,12 @@ export function openCatalogue(path: string, options: OpenOptions = {}): Catalogu
     path,
     size: () => prepared(`SELECT COUNT(*) FROM specimen s WHERE s.status <> ${WITHDRAWN_CODE}`).pluck().get() as number,
     epoch: () => readEpoch(db),
+
+    async countIndexReady() {
+      await countIndex.idle();
+      const stats = countIndex.stats();
+      return stats && { rows: stats.rows, bytes: stats.bytes, buildMs: stats.buildMs };
+    },
 
     count(query) {
       const indexed = countIndex.count(query);

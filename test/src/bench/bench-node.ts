@@ -28,19 +28,25 @@ export async function createBenchNode(dir: string, nodeId: string): Promise<{ co
 export interface NodeProcess {
   pid: number;
   address: string;
+  /** Seconds the node took to build its count index at start-up (NaN when it counts with SQL). */
+  indexBuildSeconds: number;
   count(signedQuery: string): Promise<CountResponse>;
   stop(): Promise<void>;
 }
 
+/** Starts `biospec node start` and resolves once it serves and its count index is built. */
 export async function startNodeProcess(dir: string): Promise<NodeProcess> {
   const child: ChildProcess = spawn(process.execPath, [BIN, 'node', 'start', '--dir', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let indexBuildSeconds = NaN;
   const address = await new Promise<string>((resolve, reject) => {
     let out = '';
     let err = '';
     child.stdout!.on('data', (chunk: Buffer) => {
       out += chunk.toString();
       const match = /serving on (\S+)/.exec(out);
-      if (match) resolve(match[1]!);
+      const built = /built in ([\d.]+) s/.exec(out);
+      if (built) indexBuildSeconds = Number(built[1]);
+      if (match && /count index ready|counting with SQL/.test(out)) resolve(match[1]!);
     });
     child.stderr!.on('data', (chunk: Buffer) => (err += chunk.toString()));
     child.on('exit', (code) => reject(new Error(`node exited with ${code}: ${err.slice(-2000)}`)));
@@ -50,6 +56,7 @@ export async function startNodeProcess(dir: string): Promise<NodeProcess> {
   return {
     pid: child.pid!,
     address,
+    indexBuildSeconds,
     count: (signedQuery) =>
       new Promise((resolve, reject) =>
         client.count({ signedQuery }, new Metadata(), { deadline: Date.now() + 60_000 }, (e, r) => (e ? reject(e) : resolve(r))),

@@ -78,8 +78,16 @@ export function registerNodeCommands(program: Command): void {
     .option('--listen <host:port>', 'override the configured address')
     .action(async (o: { dir: string; listen?: string }) => {
       const config = configOf(o.dir);
-      const running = await startNodeServer(await openNode(o.listen ? { ...config, listen: o.listen } : config));
+      const node = await openNode(o.listen ? { ...config, listen: o.listen } : config);
+      const running = await startNodeServer(node);
       console.log(`node ${config.nodeId} serving on ${running.address}`);
+      void node.catalogue.countIndexReady().then((index) =>
+        console.log(
+          index
+            ? `count index ready: ${index.rows} specimens, ${(index.bytes / 2 ** 20).toFixed(0)} MiB, built in ${(index.buildMs / 1000).toFixed(1)} s`
+            : 'counting with SQL (no count index)',
+        ),
+      );
       await waitForShutdown(() => running.stop());
     });
 
