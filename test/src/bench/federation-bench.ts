@@ -26,7 +26,7 @@ export interface FederationBenchResult {
 
 export interface FederationBench {
   /** Federated latency through REST with `nodes` members (signing and verification on). */
-  latency(nodes: number, runs: number): Promise<FederationBenchResult>;
+  latency(nodes: number, runs: number, warmup: number): Promise<FederationBenchResult>;
   /** Completed federated queries per second with `concurrency` requests in flight. */
   throughput(nodes: number, seconds: number, concurrency: number): Promise<number>;
   /** Latency with one member that accepts connections and never answers, at a given deadline. */
@@ -100,10 +100,10 @@ export async function startFederationBench(workDir: string, maxNodes: number, do
   };
 
   return {
-    latency: (count, runs) =>
+    latency: (count, runs, warmup) =>
       withCoordinator(count, [], async (url) => {
         const last = await ask(url);
-        const timing = await time(() => ask(url), { runs, warmup: 3 });
+        const timing = await time(() => ask(url), { runs, warmup });
         return { nodes: count, latency: timing, sitesOk: last.sites.filter((s) => s.status === 'SITE_STATUS_OK').length };
       }),
     throughput: (count, seconds, concurrency) =>
