@@ -1,5 +1,6 @@
 import { FederatedCountResponse, SiteStatus } from '@biospec/protocol';
 import { queryHash, referenceCount, type Query } from '@biospec/query';
+import { DEMO_QUESTIONS } from '@biospec/cli';
 import { startExactFederation, type ExactFederation } from './harness/exact-federation.js';
 
 let net: ExactFederation;
@@ -18,19 +19,8 @@ const QUESTIONS: Query[] = [
   { unit: 'donors' },
   { unit: 'aliquots' },
   { unit: 'specimens', where: { op: 'in', field: 'material_type', values: ['tissue-ffpe', 'tissue-frozen'] } },
-  {
-    unit: 'specimens',
-    where: {
-      op: 'and',
-      args: [
-        { op: 'in', field: 'material_type', values: ['tissue-ffpe'] },
-        { op: 'diagnosis', codes: ['C50'] },
-        { op: 'in', field: 'sex', values: ['female'] },
-        { op: 'age_range', min: 40, max: 60 },
-        { op: 'consent_permits', use: 'DUO:0000006' },
-      ],
-    },
-  },
+  // DESIGN.md's example: FFPE breast-cancer tissue, women 40-60, consent for health/medical research.
+  DEMO_QUESTIONS[0]!.request.query as Query,
   { unit: 'donors', where: { op: 'diagnosis', codes: ['I21', 'I25', 'E11'] } },
   { unit: 'aliquots', where: { op: 'and', args: [{ op: 'in', field: 'status', values: ['available'] }, { op: 'min_quantity', value: 2 }] } },
   { unit: 'specimens', where: { op: 'collected_between', from: '2015-01-01', to: '2019-12-31' } },
