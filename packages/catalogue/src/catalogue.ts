@@ -13,12 +13,8 @@ import { listEvents, recordEvent, type CatalogueEvent } from './events.js';
 import { importRows, type ImportOptions, type ImportReport } from './import.js';
 import { assertCurrentSchema, migrate } from './migrations.js';
 import { createCountIndex, type CountIndexMode } from './count-index/live-index.js';
+import type { TrueCount } from './true-count.js';
 
-/** A true, unprotected count. Strata: non-empty only, sorted (see {@link Catalogue.count}); [] without stratify. */
-export interface TrueCount {
-  total: number;
-  strata: { key: Record<string, string>; count: number }[];
-}
 
 /**
  * The coarse shape of a catalogue for the node's descriptor, over

@@ -11,7 +11,8 @@ import {
   type Query,
   type SpecimenRecord,
 } from '@biospec/query';
-import { openCatalogue, type Catalogue, type TrueCount } from './catalogue.js';
+import { openCatalogue, type Catalogue } from './catalogue.js';
+import type { TrueCount } from './true-count.js';
 import { createCodebook } from './codebook.js';
 import { compileCount, compileExpr, type SqlValue } from './compile.js';
 import { partialDateSpan } from './partial-date.js';

@@ -4,7 +4,7 @@ import { BiospecError } from '@biospec/protocol';
 import { openCatalogue, type Catalogue } from './catalogue.js';
 import { loadColumnMapping, parseColumnMapping } from './column-mapping.js';
 import { importCsv, readCsv } from './csv.js';
-import { MAX_REPORTED_ISSUES } from './import.js';
+import { MAX_REPORTED_ISSUES } from './issue-log.js';
 import { CSV_HEADER, contentOf, csvLine, recordsOf, specimen, tempCataloguePath, tempDir, writeCsv } from './test-helpers.js';
 
 async function rejection(promise: Promise<unknown>): Promise<BiospecError> {

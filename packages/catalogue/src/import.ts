@@ -9,7 +9,7 @@
  * specimen writer.
  */
 import type Database from 'better-sqlite3';
-import { BiospecError, type Issue } from '@biospec/protocol';
+import { BiospecError } from '@biospec/protocol';
 import {
   MATERIAL_TYPES,
   SEXES,
@@ -28,6 +28,7 @@ import { createCodebook, WITHDRAWN_CODE, type Codebook } from './codebook.js';
 import { NONE, SLOT, SLOTS, type EncodedBatch } from './encoded-batch.js';
 import { checkRecord, type FieldIssue } from './specimen-rules.js';
 import { createSpecimenWriter, type RowValues, type StoredValue } from './specimen-writer.js';
+import { createIssueLog, locate } from './issue-log.js';
 
 export interface ImportOptions {
   /** Delete specimens whose sample_id this import does not list (a full replacement). */
@@ -53,7 +54,6 @@ export interface ImportReport {
 }
 
 /** At most this many issues travel in an error; the message still counts them all. */
-export const MAX_REPORTED_ISSUES = 1000;
 const PROGRESS_EVERY = 8192;
 
 /** Marks a source that can also hand over its rows as encoded batches (lines set, already validated). */
@@ -68,31 +68,7 @@ function isEncodedSource(rows: AsyncIterable<SourceRow>): rows is EncodedSource 
   return typeof (rows as Partial<EncodedSource>)[ENCODED_BATCHES] === 'function';
 }
 
-/** Collects issues for the error, capped, while counting every rejected row. */
-export function createIssueLog() {
-  const issues: Issue[] = [];
-  let rejectedRows = 0;
-  return {
-    reject(located: Issue[]): void {
-      rejectedRows++;
-      for (const issue of located) if (issues.length < MAX_REPORTED_ISSUES) issues.push(issue);
-    },
-    get rejected(): number {
-      return rejectedRows;
-    },
-    issues,
-  };
-}
-export type IssueLog = ReturnType<typeof createIssueLog>;
 
-/** Locates a row's issues: by line for files, by reference (or ordinal) otherwise. */
-export function locate(line: number | undefined, ref: string | undefined, ordinal: number, issues: readonly FieldIssue[]): Issue[] {
-  return issues.map(({ field, message }) => {
-    if (line !== undefined) return field === undefined ? { line, message } : { line, field, message };
-    const where = ref ?? `row ${ordinal}`;
-    return { field: field === undefined ? where : `${where}.${field}`, message };
-  });
-}
 
 /**
  * Imports `rows` into `db`, which must be a connection used by nothing else

@@ -1,8 +1,9 @@
 export { openCatalogue } from './catalogue.js';
-export type { Catalogue, CatalogueSummary, OpenOptions, TrueCount } from './catalogue.js';
+export type { Catalogue, CatalogueSummary, OpenOptions } from './catalogue.js';
+export type { TrueCount } from './true-count.js';
 export type { CountIndexMode } from './count-index/live-index.js';
 export type { ImportOptions, ImportReport } from './import.js';
-export { MAX_REPORTED_ISSUES } from './import.js';
+export { MAX_REPORTED_ISSUES } from './issue-log.js';
 export type { CatalogueEvent } from './events.js';
 export { compileCount, compileExpr } from './compile.js';
 export type { CodeLookup, CompiledCount, CountRow, SqlValue } from './compile.js';

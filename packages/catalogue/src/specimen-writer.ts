@@ -9,8 +9,8 @@
  */
 import type Database from 'better-sqlite3';
 import { BiospecError, type Issue } from '@biospec/protocol';
-import type { IssueLog } from './import.js';
-import { MAX_REPORTED_ISSUES } from './import.js';
+import type { IssueLog } from './issue-log.js';
+import { MAX_REPORTED_ISSUES } from './issue-log.js';
 import { resolveRoots } from './root-resolution.js';
 import { createSampleLines } from './sample-lines.js';
 

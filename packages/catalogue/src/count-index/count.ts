@@ -3,7 +3,7 @@
  * into a bitmap of matched rows, then count its unit overall and per stratum.
  */
 import type { Dimension, Query } from '@biospec/query';
-import type { TrueCount } from '../catalogue.js';
+import type { TrueCount } from '../true-count.js';
 import { DIMENSION_COLUMNS } from '../compile.js';
 import { anyInRange, popcount } from './bits.js';
 import { compileNarrow, createBitmapPool, type BitmapPool, type UnionCache } from './evaluate.js';

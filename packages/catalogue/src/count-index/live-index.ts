@@ -7,7 +7,7 @@
  */
 import Database from 'better-sqlite3';
 import type { Query } from '@biospec/query';
-import type { TrueCount } from '../catalogue.js';
+import type { TrueCount } from '../true-count.js';
 import { buildIndex } from './build.js';
 import { countWithIndex, createScratch, type Scratch } from './count.js';
 import type { UnionCache } from './evaluate.js';
