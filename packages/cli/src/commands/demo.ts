@@ -36,7 +36,7 @@ export function registerDemoCommand(program: Command): void {
       const { response } = await client.count(last.request);
       fs.writeFileSync(bundleFile, JSON.stringify(toResultBundle(response, await client.nodeJwks()), null, 2) + '\n');
 
-      const cli = 'node packages/cli/dist/bin.js';
+      const cli = 'npx biospec';
       console.log(`
 The federation is up (files in ${federation.dir}):
   coordinator REST  ${url}   (POST /api/v1/count, GET /api/v1/nodes, GET /metrics)
