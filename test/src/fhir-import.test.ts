@@ -81,3 +81,25 @@ test('malformed FHIR JSON is one clear error with its position', async () => {
   expect(result.stderr).toMatch(/INVALID_DATA/);
   expect(result.stderr).toMatch(/line 1|column|offset/);
 });
+
+test('resources the importer does not map are reported with their ids, not silently dropped', async () => {
+  const file = path.join(work, 'mixed.ndjson');
+  const resources = [
+    { resourceType: 'Patient', id: 'p1', gender: 'female', birthDate: '1970-01-01' },
+    { resourceType: 'Observation', id: 'o1', status: 'final', code: { text: 'haemoglobin' } },
+    {
+      resourceType: 'Specimen',
+      id: 's1',
+      subject: { reference: 'Patient/p1' },
+      type: { coding: [{ system: 'https://fhir.bbmri.de/CodeSystem/SampleMaterialType', code: 'blood-serum' }] },
+      collection: { collectedDateTime: '2020-01-02' },
+    },
+  ];
+  fs.writeFileSync(file, resources.map((r) => JSON.stringify(r)).join('\n') + '\n');
+  const nodeDir = path.join(work, 'mixed');
+  await biospec(['node', 'init', '--dir', nodeDir, '--id', 'mixed', '--name', 'Mixed']);
+  const result = await biospec(['node', 'import', file, '--dir', nodeDir]);
+  expect(result.code).toBe(0);
+  expect(result.stdout).toContain('added 1,');
+  expect(result.stdout).toContain('not mapped: 1 Observation (e.g. Observation/o1)');
+});

@@ -3,12 +3,28 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { BiospecError } from '@biospec/protocol';
 import { importCsv, loadColumnMapping, openCatalogue } from '@biospec/catalogue';
-import { readFhir } from '@biospec/fhir';
+import { createFhirReader, type FhirImportStats } from '@biospec/fhir';
 import { createHoldQueue, describePolicy } from '@biospec/privacy';
 import { createAuditLog } from '@biospec/trust';
 import { initNodeDir, loadNodeConfig, NODE_FILES, openNode, startNodeServer } from '@biospec/node';
 import { createProgress } from '../progress.js';
 import { waitForShutdown } from '../shutdown.js';
+
+/** What a FHIR import read besides the specimens it imported, so nothing is dropped silently. */
+function describeFhirStats(stats: FhirImportStats): string {
+  const lines = [`FHIR resources read: ${Object.entries(stats.resources).map(([type, n]) => `${type} ${n}`).join(', ') || 'none'}`];
+  for (const [type, { count, examples }] of Object.entries(stats.unmapped)) {
+    lines.push(`  not mapped: ${count} ${type} (e.g. ${examples.join(', ')})`);
+  }
+  if (stats.specimens.enteredInError > 0) lines.push(`  skipped: ${stats.specimens.enteredInError} Specimen with status entered-in-error`);
+  if (stats.ignoredConsents.count > 0) {
+    const byStatus = Object.entries(stats.ignoredConsents.byStatus).map(([status, n]) => `${n} ${status}`).join(', ');
+    lines.push(`  ignored: ${stats.ignoredConsents.count} Consent that grant nothing (${byStatus}; e.g. ${stats.ignoredConsents.examples.join(', ')})`);
+  }
+  if (stats.ignoredConditions > 0) lines.push(`  ignored: ${stats.ignoredConditions} Condition refuted or entered in error`);
+  if (stats.entriesWithoutResource > 0) lines.push(`  ignored: ${stats.entriesWithoutResource} Bundle entries without a resource`);
+  return lines.join('\n');
+}
 
 const configOf = (dir: string) => loadNodeConfig(path.join(dir, NODE_FILES.config));
 const isFhir = (file: string) => /\.(nd)?json$/i.test(file);
@@ -49,10 +65,11 @@ export function registerNodeCommands(program: Command): void {
       const total = fs.statSync(file).size;
       const bar = createProgress(`importing ${path.basename(file)}`, Math.max(1, Math.round(total / 1024)), 'KiB');
       const onBytes = (read: number) => bar.update(Math.round(read / 1024));
+      const fhir = isFhir(file) ? createFhirReader(file, { onBytes }) : undefined;
       try {
         const options = { removeMissing: o.removeMissing, actor: 'cli', source: path.resolve(file) };
-        const report = isFhir(file)
-          ? await catalogue.importRows(readFhir(file, { onBytes }), options)
+        const report = fhir
+          ? await catalogue.importRows(fhir.rows(), options)
           : await importCsv(catalogue, file, {
               ...options,
               onBytes,
@@ -65,6 +82,7 @@ export function registerNodeCommands(program: Command): void {
           `added ${report.added}, changed ${report.changed}, unchanged ${report.unchanged}, removed ${report.removed}, rejected ${report.rejected}; ` +
             `data epoch ${report.epoch}; ${(report.durationMs / 1000).toFixed(1)} s (${rate} rows/s)`,
         );
+        if (fhir) console.log(describeFhirStats(fhir.stats()));
       } finally {
         bar.stop();
         catalogue.close();
