@@ -117,6 +117,7 @@ export async function openCoordinator(config: CoordinatorConfig, options: { logg
           lastStatus: status,
           catalogueSize: o.ok ? o.value.catalogueSize : 0,
           dataEpoch: o.ok ? o.value.dataEpoch : 0,
+          policyJson: o.ok ? o.value.policyJson : '',
         };
       });
     },

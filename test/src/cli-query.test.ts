@@ -50,3 +50,10 @@ test('biospec query explains a bad query and a missing token', async () => {
   expect(anonymous.code).toBe(1);
   expect(anonymous.stderr).toMatch(/no researcher token/);
 });
+
+test('biospec nodes lists every member with its status and its own policy', async () => {
+  const nodes = await biospec(['nodes', '--url', fed.url], { env: { BIOSPEC_TOKEN: fed.federation.token } });
+  expect(nodes.code).toBe(0);
+  for (const node of fed.federation.nodes) expect(nodes.stdout).toMatch(new RegExp(`${node.site.id}\\s+.*\\s+ok\\s+~\\d+ specimens`));
+  expect(nodes.stdout).toMatch(/policy: /);
+});

@@ -4,6 +4,7 @@ import { registerDemoCommand } from './commands/demo.js';
 import { registerGenerateCommand } from './commands/generate.js';
 import { registerKeysCommands } from './commands/keys.js';
 import { registerNodeCommands } from './commands/node.js';
+import { registerNodesCommand } from './commands/nodes.js';
 import { registerQueryCommand } from './commands/query.js';
 import { registerVerifyCommand } from './commands/verify.js';
 
@@ -16,6 +17,7 @@ export function createProgram(): Command {
   registerNodeCommands(program);
   registerCoordinatorCommands(program);
   registerQueryCommand(program);
+  registerNodesCommand(program);
   registerVerifyCommand(program);
   registerKeysCommands(program);
   registerGenerateCommand(program);

@@ -1,4 +1,4 @@
-import { BiospecError, FederatedCountResponse, type ErrorCode } from '@biospec/protocol';
+import { BiospecError, FederatedCountResponse, NodeInfo, type ErrorCode } from '@biospec/protocol';
 import type { ResultBundle } from '@biospec/trust';
 
 /** The body of `POST /api/v1/count`. */
@@ -40,6 +40,7 @@ export function createRestClient(url: string, token: string) {
       return { raw, response: FederatedCountResponse.fromJSON(raw) };
     },
     nodeJwks: async () => (await call('/api/v1/jwks')) as ResultBundle['jwks'],
+    nodes: async () => ((await call('/api/v1/nodes')) as { nodes: unknown[] }).nodes.map((n) => NodeInfo.fromJSON(n)),
   };
 }
 

@@ -184,6 +184,8 @@ export interface NodeInfo {
   lastStatus: SiteStatus;
   catalogueSize: number;
   dataEpoch: number;
+  /** The node's own disclosure policy, as it publishes it (JSON, docs/PRIVACY.md). */
+  policyJson: string;
 }
 
 export interface ListNodesResponse {
@@ -1149,6 +1151,7 @@ function createBaseNodeInfo(): NodeInfo {
     lastStatus: SiteStatus.SITE_STATUS_UNSPECIFIED,
     catalogueSize: 0,
     dataEpoch: 0,
+    policyJson: "",
   };
 }
 
@@ -1171,6 +1174,9 @@ export const NodeInfo: MessageFns<NodeInfo> = {
     }
     if (message.dataEpoch !== 0) {
       writer.uint32(48).int64(message.dataEpoch);
+    }
+    if (message.policyJson !== "") {
+      writer.uint32(58).string(message.policyJson);
     }
     return writer;
   },
@@ -1236,6 +1242,14 @@ export const NodeInfo: MessageFns<NodeInfo> = {
             message.dataEpoch = longToNumber(reader.int64());
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.policyJson = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1272,6 +1286,11 @@ export const NodeInfo: MessageFns<NodeInfo> = {
         : isSet(object.data_epoch)
         ? globalThis.Number(object.data_epoch)
         : 0,
+      policyJson: isSet(object.policyJson)
+        ? globalThis.String(object.policyJson)
+        : isSet(object.policy_json)
+        ? globalThis.String(object.policy_json)
+        : "",
     };
   },
 
@@ -1295,6 +1314,9 @@ export const NodeInfo: MessageFns<NodeInfo> = {
     if (message.dataEpoch !== 0) {
       obj.dataEpoch = Math.round(message.dataEpoch);
     }
+    if (message.policyJson !== "") {
+      obj.policyJson = message.policyJson;
+    }
     return obj;
   },
 
@@ -1309,6 +1331,7 @@ export const NodeInfo: MessageFns<NodeInfo> = {
     message.lastStatus = object.lastStatus ?? SiteStatus.SITE_STATUS_UNSPECIFIED;
     message.catalogueSize = object.catalogueSize ?? 0;
     message.dataEpoch = object.dataEpoch ?? 0;
+    message.policyJson = object.policyJson ?? "";
     return message;
   },
 };

@@ -1,0 +1,28 @@
+import type { Command } from 'commander';
+import { BiospecError, siteStatusToJSON } from '@biospec/protocol';
+import { describePolicy, parsePolicy } from '@biospec/privacy';
+import { createRestClient } from '../rest-client.js';
+
+/** `biospec nodes`: the network's member nodes as the coordinator sees them, with each node's own policy. */
+export function registerNodesCommand(program: Command): void {
+  program
+    .command('nodes')
+    .description("list the coordinator's member nodes: status, catalogue size, data epoch and disclosure policy")
+    .option('--url <url>', 'coordinator REST address (or BIOSPEC_URL)', process.env.BIOSPEC_URL ?? 'http://127.0.0.1:8080')
+    .option('--token <jwt>', 'researcher bearer token (or BIOSPEC_TOKEN)')
+    .option('--json', 'print the response as JSON', false)
+    .action(async (o: { url: string; token?: string; json: boolean }) => {
+      const token = o.token ?? process.env.BIOSPEC_TOKEN;
+      if (!token) throw new BiospecError('UNAUTHENTICATED', 'no researcher token: pass --token or set BIOSPEC_TOKEN');
+      const nodes = await createRestClient(o.url, token).nodes();
+      if (o.json) {
+        console.log(JSON.stringify(nodes, null, 2));
+        return;
+      }
+      for (const n of nodes) {
+        const status = siteStatusToJSON(n.lastStatus).replace('SITE_STATUS_', '').toLowerCase();
+        console.log(`${n.nodeId}  ${n.name}  ${n.endpoint}  ${status}  ~${n.catalogueSize} specimens  epoch ${n.dataEpoch}`);
+        if (n.policyJson) console.log(`  policy: ${describePolicy(parsePolicy(JSON.parse(n.policyJson)))}`);
+      }
+    });
+}
