@@ -17,6 +17,8 @@ const results = await runBenchmarks(quick ? QUICK : FULL, command, (line) => con
 const report = renderReport(results);
 if (out) {
   fs.writeFileSync(out, report);
+  // The raw figures beside the report, so a reader can check or re-render them.
+  fs.writeFileSync(out.replace(/\.md$/, '.json'), JSON.stringify(results, null, 2) + '\n');
   console.error(`[bench] report written to ${out}`);
 }
 console.log(report);

@@ -194,7 +194,11 @@ function targets(r: BenchResults): string[] {
   const hundred = r.federation.find((f) => f.nodes === 100);
   const rows: string[] = ['## Targets (issue: performance and scale)', '', '| target | measured | |', '|---|---|---|'];
   if (ten) {
-    for (const entry of ten.node) rows.push(`| node count over 10M, p50 ≤ 5 ms: ${entry.shape} | ${ms(entry.timing.p50)} ms | ${meets(entry.timing.p50 <= 5)} |`);
+    ten.catalogue.forEach((entry, i) => {
+      const rpc = ten.node[i]!.timing.p50;
+      rows.push(`| node count over 10M, p50 ≤ 5 ms, ${entry.shape}: the count itself | ${ms(entry.timing.p50)} ms | ${meets(entry.timing.p50 <= 5)} |`);
+      rows.push(`| the same through the signed node RPC | ${ms(rpc)} ms | ${meets(rpc <= 5)} |`);
+    });
     rows.push(`| node RSS ≤ 500 MB with 10M | ${ten.nodeRss.rss.toFixed(0)} MiB | ${meets(ten.nodeRss.rss <= 500)} |`);
   }
   const best = Math.max(...r.catalogues.map((c) => c.importRowsPerSecond));
