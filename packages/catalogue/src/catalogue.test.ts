@@ -1,18 +1,8 @@
-import { BiospecError } from '@biospec/protocol';
+import type { BiospecError } from '@biospec/protocol';
 import type { SourceRow, SpecimenRecord } from '@biospec/query';
 import { openCatalogue, type Catalogue } from './catalogue.js';
 import { importCsv } from './csv.js';
-import { CSV_HEADER, contentOf, csvLine, recordsOf, rowsOf, specimen, tempCataloguePath, writeCsv } from './test-helpers.js';
-
-async function rejection(promise: Promise<unknown>): Promise<BiospecError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof BiospecError) return error;
-    throw error;
-  }
-  throw new Error('expected a rejection');
-}
+import { CSV_HEADER, contentOf, csvLine, recordsOf, rowsOf, specimen, tempCataloguePath, writeCsv, rejection } from './test-helpers.js';
 
 const BASE: SpecimenRecord[] = [
   specimen({ sample_id: 'S1', donor_id: 'D1' }),

@@ -1,21 +1,11 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BiospecError } from '@biospec/protocol';
+import type { BiospecError } from '@biospec/protocol';
 import { openCatalogue, type Catalogue } from './catalogue.js';
 import { loadColumnMapping, parseColumnMapping } from './column-mapping.js';
 import { importCsv, readCsv } from './csv.js';
 import { MAX_REPORTED_ISSUES } from './issue-log.js';
-import { CSV_HEADER, contentOf, csvLine, recordsOf, specimen, tempCataloguePath, tempDir, writeCsv } from './test-helpers.js';
-
-async function rejection(promise: Promise<unknown>): Promise<BiospecError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof BiospecError) return error;
-    throw error;
-  }
-  throw new Error('expected a rejection');
-}
+import { CSV_HEADER, contentOf, csvLine, recordsOf, specimen, tempCataloguePath, tempDir, writeCsv, rejection } from './test-helpers.js';
 
 const GOOD = [
   csvLine(specimen({ sample_id: 'S1', donor_id: 'D1' })),

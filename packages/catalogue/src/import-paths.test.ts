@@ -1,18 +1,7 @@
-import { BiospecError } from '@biospec/protocol';
 import type { SourceRow, SpecimenRecord } from '@biospec/query';
 import { openCatalogue } from './catalogue.js';
 import { importCsv, readCsv } from './csv.js';
-import { CSV_HEADER, contentOf, csvLine, recordsOf, rowsOf, specimen, tempCataloguePath, writeCsv } from './test-helpers.js';
-
-async function rejection(promise: Promise<unknown>): Promise<BiospecError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof BiospecError) return error;
-    throw error;
-  }
-  throw new Error('expected a rejection');
-}
+import { CSV_HEADER, contentOf, csvLine, recordsOf, rowsOf, specimen, tempCataloguePath, writeCsv, rejection } from './test-helpers.js';
 
 /** Enough rows to span several write buffers: donors with a primary, a derivative and an aliquot of it. */
 function family(count: number): SpecimenRecord[] {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { SourceRow, SpecimenRecord } from '@biospec/query';
+import { BiospecError } from '@biospec/protocol';
 
 export const CSV_HEADER =
   'sample_id,donor_id,collection_id,material_type,collected_on,diagnosis,anatomical_site,sex,age_at_collection,storage_temperature,consent,status,quantity,parent_sample_id';
@@ -98,4 +99,15 @@ export function recordsOf(path: string): Record<string, Record<string, unknown>>
   } finally {
     db.close();
   }
+}
+
+/** The BiospecError a promise rejects with; fails the test if it resolves or throws anything else. */
+export async function rejection(promise: Promise<unknown>): Promise<BiospecError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof BiospecError) return error;
+    throw error;
+  }
+  throw new Error('expected a rejection');
 }
