@@ -4,9 +4,16 @@
  */
 import type Database from 'better-sqlite3';
 
+// Nodes read the epoch on every answer; preparing the statement each time cost more than running it.
+const epochStatements = new WeakMap<Database.Database, Database.Statement<[], number>>();
+
 export function readEpoch(db: Database.Database): number {
-  const row = db.prepare("SELECT value FROM meta WHERE key = 'epoch'").get() as { value: number };
-  return row.value;
+  let statement = epochStatements.get(db);
+  if (statement === undefined) {
+    statement = db.prepare<[], number>("SELECT value FROM meta WHERE key = 'epoch'").pluck();
+    epochStatements.set(db, statement);
+  }
+  return statement.get() as number;
 }
 
 /** Increments the epoch (call inside the transaction making the change); returns the new value. */

@@ -34,24 +34,28 @@ export interface NodeProcess {
   stop(): Promise<void>;
 }
 
-/** Starts `biospec node start` and resolves once it serves and its count index is built. */
+/**
+ * Starts `biospec node start` and resolves once it serves and its count index is built.
+ * The node logs to a file in its folder, as a deployed node does: a pipe read by this
+ * (busy) benchmark process fills up and stalls the node's synchronous log writes.
+ */
 export async function startNodeProcess(dir: string): Promise<NodeProcess> {
-  const child: ChildProcess = spawn(process.execPath, [BIN, 'node', 'start', '--dir', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const logFile = path.join(dir, 'node.log');
+  const log = fs.openSync(logFile, 'w');
+  const child: ChildProcess = spawn(process.execPath, [BIN, 'node', 'start', '--dir', dir], { stdio: ['ignore', log, log] });
+  fs.closeSync(log);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
   let indexBuildSeconds = NaN;
-  const address = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    let err = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const match = /serving on (\S+)/.exec(out);
-      const built = /built in ([\d.]+) s/.exec(out);
-      if (built) indexBuildSeconds = Number(built[1]);
-      if (match && /count index ready|counting with SQL/.test(out)) resolve(match[1]!);
-    });
-    child.stderr!.on('data', (chunk: Buffer) => (err += chunk.toString()));
-    child.on('exit', (code) => reject(new Error(`node exited with ${code}: ${err.slice(-2000)}`)));
-  });
-  child.stderr!.resume();
+  let address: string | undefined;
+  for (let exitCode: number | null | undefined; address === undefined; ) {
+    exitCode = await Promise.race([exited, new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 50))]);
+    const out = fs.readFileSync(logFile, 'utf8');
+    if (exitCode !== undefined) throw new Error(`node exited with ${exitCode}: ${out.slice(-2000)}`);
+    const serving = /serving on (\S+)/.exec(out);
+    const built = /built in ([\d.]+) s/.exec(out);
+    if (built) indexBuildSeconds = Number(built[1]);
+    if (serving && /count index ready|counting with SQL/.test(out)) address = serving[1]!;
+  }
   const client = new NodeServiceClient(address, credentials.createInsecure(), { 'grpc.max_receive_message_length': 4 * 1024 * 1024 });
   return {
     pid: child.pid!,
@@ -63,7 +67,46 @@ export async function startNodeProcess(dir: string): Promise<NodeProcess> {
       ),
     async stop() {
       client.close();
-      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+const HOST = path.resolve(here, 'node-host.js');
+
+/** Several nodes served by one process (see node-host.ts). */
+export interface NodeHost {
+  pid: number;
+  /** Per node folder, in the order given, the address it serves on. */
+  addresses: string[];
+  stop(): Promise<void>;
+}
+
+/** Starts a node-host process for `dirs` and resolves once every node serves with its count index built. */
+export async function startNodeHost(dirs: readonly string[]): Promise<NodeHost> {
+  const child: ChildProcess = spawn(process.execPath, [HOST, ...dirs], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  let err = '';
+  child.stderr!.on('data', (chunk: Buffer) => (err = (err + chunk.toString()).slice(-2000)));
+  const byDir = new Map<string, string>();
+  await new Promise<void>((resolve, reject) => {
+    let pending = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      pending += chunk.toString();
+      for (let nl = pending.indexOf('\n'); nl >= 0; nl = pending.indexOf('\n')) {
+        const { dir, address } = JSON.parse(pending.slice(0, nl)) as { dir: string; address: string };
+        pending = pending.slice(nl + 1);
+        byDir.set(dir, address);
+      }
+      if (byDir.size === dirs.length) resolve();
+    });
+    void exited.then((code) => reject(new Error(`node host exited with ${code}: ${err}`)));
+  });
+  return {
+    pid: child.pid!,
+    addresses: dirs.map((d) => byDir.get(d)!),
+    async stop() {
       child.kill('SIGTERM');
       await exited;
     },

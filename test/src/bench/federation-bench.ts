@@ -15,7 +15,7 @@ import {
   startCoordinatorHttp,
 } from '@biospec/coordinator';
 import { QUERY_SHAPES } from './shapes.js';
-import { BENCH_POLICY, startNodeProcess, type NodeProcess } from './bench-node.js';
+import { BENCH_POLICY, startNodeHost, type NodeHost } from './bench-node.js';
 import { summarise, time, type Timing } from './stats.js';
 
 export interface FederationBenchResult {
@@ -27,20 +27,35 @@ export interface FederationBenchResult {
 export interface FederationBench {
   /** Federated latency through REST with `nodes` members (signing and verification on). */
   latency(nodes: number, runs: number, warmup: number): Promise<FederationBenchResult>;
-  /** Completed federated queries per second with `concurrency` requests in flight. */
-  throughput(nodes: number, seconds: number, concurrency: number): Promise<number>;
+  /** Completed federated queries per second with `concurrency` requests in flight, and the CPU each took. */
+  throughput(nodes: number, seconds: number, concurrency: number): Promise<ThroughputResult>;
   /** Latency with one member that accepts connections and never answers, at a given deadline. */
   slowNode(nodes: number, runs: number, deadlineMs: number): Promise<{ without: Timing; withSlow: Timing }>;
   stop(): Promise<void>;
 }
 
+export interface ThroughputResult {
+  perSecond: number;
+  /** CPU time per federated query of this process: coordinator plus the benchmark's own HTTP client. */
+  coordinatorCpuMs: number;
+  /** CPU time per federated query of all node processes together (NaN where /proc is missing). */
+  nodesCpuMs: number;
+}
+
 const GENEROUS = [{ limit: 1_000_000_000, windowSeconds: 1 }];
 
 /**
- * Starts up to `maxNodes` node processes, each with its own copy of one small
- * synthetic catalogue, and builds coordinators over the first N of them on demand.
+ * Starts `maxNodes` nodes, each its own gRPC server with its own keys and its own
+ * copy of one small synthetic catalogue, served by `processes` processes, and
+ * builds coordinators over the first N of them on demand.
  */
-export async function startFederationBench(workDir: string, maxNodes: number, donorsPerNode: number, log: (line: string) => void): Promise<FederationBench> {
+export async function startFederationBench(
+  workDir: string,
+  maxNodes: number,
+  donorsPerNode: number,
+  processes: number,
+  log: (line: string) => void,
+): Promise<FederationBench> {
   const dir = path.join(workDir, 'federation');
   fs.mkdirSync(dir, { recursive: true });
   const template = path.join(dir, 'template.db');
@@ -54,25 +69,31 @@ export async function startFederationBench(workDir: string, maxNodes: number, do
   const { publicKeys: coordinatorJwks } = await initCoordinatorDir(coordinatorDir, { httpListen: '127.0.0.1:0', rateLimits: GENEROUS });
   const token = await issueResearcher(coordinatorDir, { subject: 'bench@example.org' });
 
-  log(`starting ${maxNodes} node processes`);
-  const nodes: { id: string; process: NodeProcess; jwks: string }[] = [];
-  const starting: Promise<void>[] = [];
+  const hosts = Math.min(maxNodes, processes);
+  log(`starting ${maxNodes} nodes in ${hosts} processes`);
+  const nodes: { id: string; dir: string; address: string; jwks: string }[] = [];
   for (let i = 0; i < maxNodes; i++) {
     const id = `node-${String(i).padStart(3, '0')}`;
     const nodeDir = path.join(dir, id);
     const { publicKeys } = await initNodeDir(nodeDir, { nodeId: id, name: id, listen: '127.0.0.1:0', coordinatorJwks, policy: BENCH_POLICY });
     fs.copyFileSync(template, path.join(nodeDir, 'catalogue.db'));
-    starting.push(startNodeProcess(nodeDir).then((process) => void nodes.push({ id, process, jwks: publicKeys })));
-    // A few at a time: starting a hundred Node processes at once only thrashes two cores.
-    if (starting.length % 8 === 0) await Promise.all(starting);
+    nodes.push({ id, dir: nodeDir, address: '', jwks: publicKeys });
   }
-  await Promise.all(starting);
-  nodes.sort((a, b) => a.id.localeCompare(b.id));
+  // Round robin, so the first N nodes of any size asked for are spread over every process.
+  const groups = Array.from({ length: hosts }, (_, h) => nodes.filter((_, i) => i % hosts === h));
+  const running: NodeHost[] = [];
+  // A few at a time: starting a hundred Node processes at once only thrashes two cores.
+  for (let g = 0; g < groups.length; g += 8) {
+    const batch = groups.slice(g, g + 8);
+    const started = await Promise.all(batch.map((group) => startNodeHost(group.map((n) => n.dir))));
+    started.forEach((host, b) => batch[b]!.forEach((n, i) => (n.address = host.addresses[i]!)));
+    running.push(...started);
+  }
   const silent = pino({ level: 'silent' });
 
   async function withCoordinator<T>(count: number, extra: { id: string; endpoint: string; jwks: string }[], run: (url: string) => Promise<T>): Promise<T> {
     const config = loadCoordinatorConfig(path.join(coordinatorDir, COORDINATOR_FILES.config));
-    const members = [...nodes.slice(0, count).map((n) => ({ id: n.id, endpoint: n.process.address, jwks: n.jwks })), ...extra];
+    const members = [...nodes.slice(0, count).map((n) => ({ id: n.id, endpoint: n.address, jwks: n.jwks })), ...extra];
     for (const m of members) addMember(coordinatorDir, { id: m.id, name: m.id, endpoint: m.endpoint, jwksFile: m.jwks });
     const selected = loadCoordinatorConfig(path.join(coordinatorDir, COORDINATOR_FILES.config));
     const coordinator = await openCoordinator({ ...config, nodes: selected.nodes.filter((n) => members.some((m) => m.id === n.id)) }, { logger: silent });
@@ -109,6 +130,8 @@ export async function startFederationBench(workDir: string, maxNodes: number, do
     throughput: (count, seconds, concurrency) =>
       withCoordinator(count, [], async (url) => {
         await ask(url);
+        const coordinatorBefore = process.cpuUsage();
+        const nodesBefore = cpuMsOf(running.map((h) => h.pid));
         const end = performance.now() + seconds * 1000;
         let done = 0;
         await Promise.all(
@@ -119,7 +142,12 @@ export async function startFederationBench(workDir: string, maxNodes: number, do
             }
           }),
         );
-        return done / seconds;
+        const coordinator = process.cpuUsage(coordinatorBefore);
+        return {
+          perSecond: done / seconds,
+          coordinatorCpuMs: (coordinator.user + coordinator.system) / 1000 / done,
+          nodesCpuMs: (cpuMsOf(running.map((h) => h.pid)) - nodesBefore) / done,
+        };
       }),
     async slowNode(count, runs, deadlineMs) {
       const without = await withCoordinator(count, [], (url) => time(() => ask(url, deadlineMs), { runs, warmup: 3 }));
@@ -143,7 +171,22 @@ export async function startFederationBench(workDir: string, maxNodes: number, do
       }
     },
     async stop() {
-      await Promise.all(nodes.map((n) => n.process.stop()));
+      await Promise.all(running.map((h) => h.stop()));
     },
   };
+}
+
+/** User plus system CPU milliseconds of processes so far, from /proc (Linux); NaN elsewhere. */
+function cpuMsOf(pids: readonly number[]): number {
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      // Fields after the command name: utime and stime are the 12th and 13th, in clock ticks of 10 ms.
+      const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      return NaN;
+    }
+  }
+  return ticks * 10;
 }

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { benchCatalogue, type CatalogueBenchResult } from './catalogue-bench.js';
 import { benchSignatures } from './crypto-bench.js';
-import { startFederationBench, type FederationBenchResult } from './federation-bench.js';
+import { startFederationBench, type FederationBenchResult, type ThroughputResult } from './federation-bench.js';
 import { describeMachine } from './machine.js';
 import { ms, type Timing } from './stats.js';
 
@@ -17,6 +17,10 @@ export interface BenchPlan {
   /** Questions asked before timing, so long-running nodes are measured warm, as in service. */
   federationWarmup: number;
   donorsPerNode: number;
+  /** Processes serving the federation's nodes (round robin): one per core, as each node would have its own machine. */
+  nodeProcesses: number;
+  /** Nodes of the comparison run with one process per node. */
+  isolatedNodes: number;
   throughputNodes: number;
   throughputSeconds: number;
   concurrency: number;
@@ -32,6 +36,8 @@ export const QUICK: BenchPlan = {
   federationRuns: 10,
   federationWarmup: 3,
   donorsPerNode: 300,
+  nodeProcesses: 2,
+  isolatedNodes: 3,
   throughputNodes: 5,
   throughputSeconds: 1,
   concurrency: 8,
@@ -47,6 +53,8 @@ export const FULL: BenchPlan = {
   federationRuns: 100,
   federationWarmup: 30,
   donorsPerNode: 2_000,
+  nodeProcesses: 2,
+  isolatedNodes: 50,
   throughputNodes: 10,
   throughputSeconds: 10,
   concurrency: 16,
@@ -61,7 +69,9 @@ export interface BenchResults {
   startedAt: string;
   catalogues: CatalogueBenchResult[];
   federation: FederationBenchResult[];
-  throughput: { nodes: number; concurrency: number; perSecond: number };
+  /** The same latency with every node in a process of its own. */
+  isolated: FederationBenchResult;
+  throughput: ThroughputResult & { nodes: number; concurrency: number };
   slowNode: { nodes: number; deadlineMs: number; without: Timing; withSlow: Timing };
   signatures: { operation: string; perSecond: number }[];
 }
@@ -74,8 +84,17 @@ export async function runBenchmarks(plan: BenchPlan, command: string, log: (line
     const catalogues: CatalogueBenchResult[] = [];
     for (const rows of plan.catalogueRows) catalogues.push(await benchCatalogue(work, rows, plan.countRuns, log));
 
+    log(`federated latency over ${plan.isolatedNodes} nodes, one process each`);
+    const isolatedBench = await startFederationBench(path.join(work, 'isolated'), plan.isolatedNodes, plan.donorsPerNode, plan.isolatedNodes, log);
+    let isolated: FederationBenchResult;
+    try {
+      isolated = await isolatedBench.latency(plan.isolatedNodes, plan.federationRuns, plan.federationWarmup);
+    } finally {
+      await isolatedBench.stop();
+    }
+
     const maxNodes = Math.max(...plan.federationNodes, plan.throughputNodes);
-    const federation = await startFederationBench(work, maxNodes, plan.donorsPerNode, log);
+    const federation = await startFederationBench(work, maxNodes, plan.donorsPerNode, plan.nodeProcesses, log);
     try {
       const latencies: FederationBenchResult[] = [];
       for (const n of plan.federationNodes) {
@@ -83,7 +102,7 @@ export async function runBenchmarks(plan: BenchPlan, command: string, log: (line
         latencies.push(await federation.latency(n, plan.federationRuns, plan.federationWarmup));
       }
       log(`throughput over ${plan.throughputNodes} nodes`);
-      const perSecond = await federation.throughput(plan.throughputNodes, plan.throughputSeconds, plan.concurrency);
+      const throughput = await federation.throughput(plan.throughputNodes, plan.throughputSeconds, plan.concurrency);
       log('one silent node');
       const slow = await federation.slowNode(plan.throughputNodes, Math.min(20, plan.federationRuns), plan.slowNodeDeadlineMs);
       log('signatures');
@@ -95,7 +114,8 @@ export async function runBenchmarks(plan: BenchPlan, command: string, log: (line
         startedAt,
         catalogues,
         federation: latencies,
-        throughput: { nodes: plan.throughputNodes, concurrency: plan.concurrency, perSecond },
+        isolated,
+        throughput: { nodes: plan.throughputNodes, concurrency: plan.concurrency, ...throughput },
         slowNode: { nodes: plan.throughputNodes, deadlineMs: plan.slowNodeDeadlineMs, ...slow },
         signatures,
       };
@@ -143,15 +163,20 @@ export function renderReport(r: BenchResults): string {
     '',
     '## Federation through the coordinator',
     '',
-    `Each node is its own process on 127.0.0.1 with its own SQLite copy of a ${r.plan.donorsPerNode.toLocaleString('en-US')}-donor catalogue.`,
-    'Latency is the REST call `POST /api/v1/count` end to end: authenticate, sign one query per node, fan out,',
-    `verify every signed answer, merge, after ${r.plan.federationWarmup} warm-up questions. Each question differs, so nothing is answered from a cache.`,
+    `Each node is its own gRPC server on 127.0.0.1 with its own port, keys, log and SQLite copy of a ${r.plan.donorsPerNode.toLocaleString('en-US')}-donor`,
+    `catalogue. The nodes are served by ${r.plan.nodeProcesses} processes (round robin), one per core, because a deployed node has a machine of`,
+    'its own; the last row puts every node in a process of its own instead, which adds the cost of scheduling that many',
+    'processes on two cores. Latency is the REST call `POST /api/v1/count` end to end: authenticate, sign one query per',
+    `node, fan out, verify every signed answer, merge, after ${r.plan.federationWarmup} warm-up questions. Each question differs, so nothing is answered from a cache.`,
     '',
-    '| nodes | p50 ms | p99 ms | sites ok |',
-    '|---:|---:|---:|---:|',
-    ...r.federation.map((f) => `| ${f.nodes} | ${ms(f.latency.p50)} | ${ms(f.latency.p99)} | ${f.sitesOk}/${f.nodes} |`),
+    '| nodes | node processes | p50 ms | p99 ms | sites ok |',
+    '|---:|---:|---:|---:|---:|',
+    ...r.federation.map((f) => `| ${f.nodes} | ${Math.min(f.nodes, r.plan.nodeProcesses)} | ${ms(f.latency.p50)} | ${ms(f.latency.p99)} | ${f.sitesOk}/${f.nodes} |`),
+    `| ${r.isolated.nodes} | ${r.isolated.nodes} | ${ms(r.isolated.latency.p50)} | ${ms(r.isolated.latency.p99)} | ${r.isolated.sitesOk}/${r.isolated.nodes} |`,
     '',
     `Throughput over ${r.throughput.nodes} nodes with ${r.throughput.concurrency} requests in flight: **${r.throughput.perSecond.toFixed(0)} federated queries/s**.`,
+    `CPU per federated query: ${ms(r.throughput.coordinatorCpuMs)} ms in the coordinator's process (which also runs the benchmark's HTTP client)`,
+    `and ${ms(r.throughput.nodesCpuMs)} ms in the node processes together, ${ms(r.throughput.nodesCpuMs / r.throughput.nodes)} ms per node answer.`,
     '',
     `One silent node (accepts TCP, never answers) added to ${r.slowNode.nodes} nodes, deadline ${r.slowNode.deadlineMs} ms:`,
     `p50 ${ms(r.slowNode.without.p50)} ms without it, ${ms(r.slowNode.withSlow.p50)} ms with it (p99 ${ms(r.slowNode.withSlow.p99)} ms): bounded by the deadline.`,
@@ -201,8 +226,8 @@ function targets(r: BenchResults): string[] {
     });
     rows.push(`| node RSS ≤ 500 MB with 10M | ${ten.nodeRss.rss.toFixed(0)} MiB | ${meets(ten.nodeRss.rss <= 500)} |`);
   }
-  const best = Math.max(...r.catalogues.map((c) => c.importRowsPerSecond));
-  rows.push(`| CSV import ≥ 200,000 specimens/s | ${Math.round(best).toLocaleString('en-US')} | ${meets(best >= 200_000)} |`);
+  const slowest = Math.min(...r.catalogues.map((c) => c.importRowsPerSecond));
+  rows.push(`| CSV import ≥ 200,000 specimens/s (the slower size) | ${Math.round(slowest).toLocaleString('en-US')} | ${meets(slowest >= 200_000)} |`);
   if (fifty) rows.push(`| 50 nodes p50 ≤ 100 ms | ${ms(fifty.latency.p50)} ms | ${meets(fifty.latency.p50 <= 100)} |`);
   if (hundred) rows.push(`| 100 nodes p50 ≤ 250 ms | ${ms(hundred.latency.p50)} ms | ${meets(hundred.latency.p50 <= 250)} |`);
   rows.push(`| ≥ 200 federated queries/s over 10 nodes | ${r.throughput.perSecond.toFixed(0)} | ${meets(r.throughput.perSecond >= 200)} |`);
