@@ -73,7 +73,8 @@ export async function startNodeProcess(dir: string): Promise<NodeProcess> {
   };
 }
 
-const HOST = path.resolve(here, 'node-host.js');
+// The compiled program, also when this module runs from source under jest (`npm test` builds first).
+const HOST = path.resolve(here, '../../dist/bench/node-host.js');
 
 /** Several nodes served by one process (see node-host.ts). */
 export interface NodeHost {
