@@ -1,9 +1,10 @@
 /**
  * Reads the non-withdrawn specimens of one snapshot into an {@link IndexData}.
  * Rows come in donor order (the donor index), each donor's rows sorted by
- * root, so donors and roots are runs of rows and no string map of all donors
- * or roots is ever held. A generator: it yields every `chunkRows` rows so a
- * caller can spread the build over event-loop turns.
+ * root (then material and temperature), so donors and roots are runs of rows
+ * and no string map of all donors or roots is ever held. A generator: it
+ * yields every `chunkRows` rows so a caller can spread the build over
+ * event-loop turns.
  */
 import type Database from 'better-sqlite3';
 import { DIMENSIONS, type Dimension } from '@biospec/query';
@@ -133,7 +134,7 @@ export function* buildIndex(db: Database.Database, chunkRows = 65536): Generator
       dimensionWriters.diagnosis_chapter.set(p, r[16]);
     };
     const emitDonor = (group: Raw[]): void => {
-      if (group.length > 1) group.sort((a, b) => (a[2] < b[2] ? -1 : a[2] > b[2] ? 1 : 0));
+      if (group.length > 1) group.sort(byRootThenCell);
       setBit(donorStarts, row);
       let runStart = row;
       group.forEach((r, i) => {
@@ -164,6 +165,18 @@ export function* buildIndex(db: Database.Database, chunkRows = 65536): Generator
     }
     if (group.length > 0) emitDonor(group);
 
+    const dimensions = Object.fromEntries(DIMENSIONS.map((d) => [d, dimensionWriters[d].column])) as IndexData['dimensions'];
+    const changes = {} as IndexData['changes'];
+    const constantWithin = { donors: new Set<Dimension>(), roots: new Set<Dimension>() };
+    for (const d of DIMENSIONS) {
+      const bits = changesOf(dimensions[d], rows, words);
+      if (within(bits, rootStarts)) constantWithin.roots.add(d);
+      const constantInDonors = within(bits, donorStarts);
+      if (constantInDonors) constantWithin.donors.add(d);
+      changes[d] = constantInDonors ? null : bits;
+      yield;
+    }
+
     const alive = new Uint32Array(words);
     alive.fill(0xffffffff);
     if ((rows & 31) !== 0) alive[words - 1] = (1 << (rows & 31)) - 1;
@@ -187,7 +200,10 @@ export function* buildIndex(db: Database.Database, chunkRows = 65536): Generator
       valueBits,
       valueCounts,
       useBits,
-      dimensions: Object.fromEntries(DIMENSIONS.map((d) => [d, dimensionWriters[d].column])) as IndexData['dimensions'],
+      dimensions,
+      changes,
+      constantWithin,
+      rootOrder: ROOT_ORDER,
       collection: collection.column,
       age: age.column,
       quantity: quantity.column,
@@ -201,6 +217,36 @@ export function* buildIndex(db: Database.Database, chunkRows = 65536): Generator
   } finally {
     if (db.inTransaction) db.exec('COMMIT');
   }
+}
+
+/**
+ * Within a donor, rows by root (so each root is a run), then by material and
+ * storage temperature ({@link ROOT_ORDER}), so the rows of one root with one
+ * material (and temperature) are consecutive too: stratified counts then see
+ * one group of rows per (root, stratum), not one row at a time (strata.ts).
+ */
+function byRootThenCell(a: Raw, b: Raw): number {
+  if (a[2] !== b[2]) return a[2] < b[2] ? -1 : 1;
+  return a[3] - b[3] || a[5] - b[5];
+}
+const ROOT_ORDER: readonly Dimension[] = ['material_type', 'storage_temperature'];
+
+/** Rows whose code differs from the previous row's (row 0 included). */
+function changesOf(column: CodeColumn, rows: number, words: number): Uint32Array {
+  const bits = new Uint32Array(words);
+  if (rows > 0) setBit(bits, 0);
+  for (let row = 1, previous = column[0] as number; row < rows; row++) {
+    const code = column[row] as number;
+    if (code !== previous) setBit(bits, row);
+    previous = code;
+  }
+  return bits;
+}
+
+/** True when every bit of `bits` is also set in `of`. */
+function within(bits: Uint32Array, of: Uint32Array): boolean {
+  for (let w = 0; w < bits.length; w++) if (((bits[w] as number) & ~(of[w] as number)) !== 0) return false;
+  return true;
 }
 
 function readCodes(db: Database.Database): Pick<IndexData, 'codes' | 'names'> {

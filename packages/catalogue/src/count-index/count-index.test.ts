@@ -5,32 +5,41 @@ import { openCatalogue } from '../catalogue.js';
 import { rowsOf, specimen, tempCataloguePath } from '../test-helpers.js';
 import { createCountIndex } from './live-index.js';
 
-const DONORS = ['d0', 'd1', 'd2', 'd3'];
+/** Sex fixed per donor, as in real catalogues, so the index may treat it as constant within runs. */
+const SEX_OF_DONOR = { d0: 'female', d1: 'male', d2: 'female', d3: 'unknown' } as const;
+const DONORS = Object.keys(SEX_OF_DONOR) as (keyof typeof SEX_OF_DONOR)[];
 
-/** Up to 120 records over four donors, so donor and root runs cross 32-row words. */
+/**
+ * Up to 120 records over four donors, so donor and root runs cross 32-row
+ * words; sex either random per record or fixed per donor.
+ */
 const recordsArb: fc.Arbitrary<SpecimenRecord[]> = fc
-  .array(
-    fc.record({
-      donor: fc.constantFrom(...DONORS),
-      material_type: fc.constantFrom('serum' as const, 'dna' as const, 'tissue-ffpe' as const),
-      collection_id: fc.constantFrom('col-a', 'col-b'),
-      collected_on: fc.option(fc.constantFrom('2019', '2019-05', '2019-05-14', '2020-02', '1850-03-01'), { nil: null }),
-      diagnosis: fc.subarray(['C50', 'C50.9', 'C50.12', 'C34.1', 'E11'], { maxLength: 2 }),
-      anatomical_site: fc.option(fc.constantFrom('C50', 'C50.4', 'C34.1'), { nil: null }),
-      sex: fc.constantFrom('female' as const, 'male' as const, 'unknown' as const),
-      age_at_collection: fc.option(fc.integer({ min: 0, max: 100 }), { nil: null }),
-      storage_temperature: fc.constantFrom('LN' as const, 'RT' as const),
-      consent: fc.subarray(['DUO:0000004', 'DUO:0000042', 'DUO:0000006', 'DUO:0000007', 'DUO:0000044']),
-      status: fc.constantFrom('available' as const, 'reserved' as const, 'depleted' as const, 'withdrawn' as const),
-      quantity: fc.oneof(fc.integer({ min: 0, max: 5 }), fc.constant(2.5)),
-      parent: fc.integer({ min: -6, max: 40 }),
-    }),
-    { maxLength: 120, size: 'max' },
+  .tuple(
+    fc.boolean(),
+    fc.array(
+      fc.record({
+        donor: fc.constantFrom(...DONORS),
+        material_type: fc.constantFrom('serum' as const, 'dna' as const, 'tissue-ffpe' as const),
+        collection_id: fc.constantFrom('col-a', 'col-b'),
+        collected_on: fc.option(fc.constantFrom('2019', '2019-05', '2019-05-14', '2020-02', '1850-03-01'), { nil: null }),
+        diagnosis: fc.subarray(['C50', 'C50.9', 'C50.12', 'C34.1', 'E11'], { maxLength: 2 }),
+        anatomical_site: fc.option(fc.constantFrom('C50', 'C50.4', 'C34.1'), { nil: null }),
+        sex: fc.constantFrom('female' as const, 'male' as const, 'unknown' as const),
+        age_at_collection: fc.option(fc.integer({ min: 0, max: 100 }), { nil: null }),
+        storage_temperature: fc.constantFrom('LN' as const, 'RT' as const),
+        consent: fc.subarray(['DUO:0000004', 'DUO:0000042', 'DUO:0000006', 'DUO:0000007', 'DUO:0000044']),
+        status: fc.constantFrom('available' as const, 'reserved' as const, 'depleted' as const, 'withdrawn' as const),
+        quantity: fc.oneof(fc.integer({ min: 0, max: 5 }), fc.constant(2.5)),
+        parent: fc.integer({ min: -6, max: 40 }),
+      }),
+      { maxLength: 120, size: 'max' },
+    ),
   )
-  .map((rows) =>
+  .map(([sexPerDonor, rows]) =>
     rows.map(({ donor, parent, ...rest }, i) =>
       specimen({
         ...rest,
+        sex: sexPerDonor ? SEX_OF_DONOR[donor] : rest.sex,
         sample_id: `s${i}`,
         donor_id: donor,
         // Earlier rows of any donor (roots shared across donors), a missing id two donors may share, or none.
@@ -66,7 +75,7 @@ const queryArb: fc.Arbitrary<Query> = fc.record(
   {
     unit: fc.constantFrom('aliquots' as const, 'specimens' as const, 'donors' as const),
     where: exprArb,
-    stratify: fc.subarray(['material_type', 'sex', 'age_band', 'diagnosis_chapter', 'storage_temperature'] as const, { maxLength: 3 }).map((d) => [...d]),
+    stratify: fc.shuffledSubarray(['material_type', 'sex', 'age_band', 'diagnosis_chapter', 'storage_temperature'] as const, { maxLength: 3 }).map((d) => [...d]),
   },
   { requiredKeys: ['unit'] },
 );

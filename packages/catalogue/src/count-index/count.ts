@@ -7,18 +7,21 @@ import type { TrueCount } from '../true-count.js';
 import { DIMENSION_COLUMNS } from '../compile.js';
 import { anyInRange, popcount } from './bits.js';
 import { compileNarrow, createBitmapPool, type BitmapPool, type UnionCache } from './evaluate.js';
-import type { IndexData } from './index-data.js';
-import { countRuns, countRowsPerStratum, countRunsPerStratum, type StratumCodes } from './runs.js';
+import type { IndexData, SharedRoots } from './index-data.js';
+import { countRuns } from './runs.js';
+import { countGroupsPerStratum, countGroupsPerStratumOnce, countRowsByGroups, groupBreaksOf, type StratumCodes } from './strata.js';
 
 /** Reusable bitmaps for one index, so a count allocates nothing proportional to the rows. */
 export interface Scratch {
   matched: Uint32Array;
   unshared: Uint32Array;
+  breaks: Uint32Array;
   pool: BitmapPool;
 }
 
 export function createScratch(data: IndexData): Scratch {
-  return { matched: new Uint32Array(data.words), unshared: new Uint32Array(data.words), pool: createBitmapPool(data.words) };
+  const words = data.words;
+  return { matched: new Uint32Array(words), unshared: new Uint32Array(words), breaks: new Uint32Array(words), pool: createBitmapPool(words) };
 }
 
 /** The true count of `query` over `data` (strata unsorted). */
@@ -31,7 +34,9 @@ export function countWithIndex(query: Query, data: IndexData, unions: UnionCache
     const total = popcount(matched);
     if (stratumOf === null) return { total, strata: [] };
     const counts = new Float64Array(stratumOf.size);
-    countRowsPerStratum(matched, stratumOf.codes, counts);
+    // Codes constant within donors change only at donor starts.
+    const changes = dimensions.map((d) => data.changes[d] ?? data.donorStarts);
+    countRowsByGroups(matched, groupBreaksOf(data.donorStarts, changes, scratch.breaks), data.rows, stratumOf.codes, counts);
     return { total, strata: stratumOf.strata(counts) };
   }
 
@@ -42,12 +47,15 @@ export function countWithIndex(query: Query, data: IndexData, unions: UnionCache
     runRows = scratch.unshared;
     for (let w = 0; w < runRows.length; w++) runRows[w] = (matched[w] as number) & ~(shared.rows[w] as number);
   }
-  let total = countRuns(runRows, starts);
-  if (shared !== null) for (const ranges of shared.ranges) if (anyMatched(matched, ranges)) total++;
-  if (stratumOf === null) return { total, strata: [] };
+  if (stratumOf === null) return { total: countRuns(runRows, starts) + sharedMatched(matched, shared), strata: [] };
 
+  // Groups: stretches of one run with one stratum; see strata.ts.
   const counts = new Float64Array(stratumOf.size);
-  countRunsPerStratum(runRows, starts, stratumOf.codes, counts);
+  const constant = query.unit === 'donors' ? data.constantWithin.donors : data.constantWithin.roots;
+  const varying = dimensions.filter((d) => !constant.has(d));
+  const breaks = groupBreaksOf(starts, varying.flatMap((d) => data.changes[d] ?? []), scratch.breaks);
+  const countGroups = oneGroupPerStratum(query.unit, varying, constant, data) ? countGroupsPerStratum : countGroupsPerStratumOnce;
+  const total = countGroups(runRows, starts, breaks, data.rows, stratumOf.codes, counts) + sharedMatched(matched, shared);
   if (shared !== null) {
     for (const ranges of shared.ranges) {
       const seen = new Set<number>();
@@ -62,11 +70,31 @@ export function countWithIndex(query: Query, data: IndexData, unions: UnionCache
   return { total, strata: stratumOf.strata(counts) };
 }
 
+/**
+ * True when every run holds its rows of one stratum consecutively: the
+ * dimensions that vary inside runs are, for roots, a prefix of the order
+ * of each root's rows (less the dimensions constant inside roots); donors'
+ * rows are ordered by root first, so for donors none may vary.
+ */
+function oneGroupPerStratum(unit: 'specimens' | 'donors', varying: readonly Dimension[], constant: ReadonlySet<Dimension>, data: IndexData): boolean {
+  if (varying.length === 0) return true;
+  if (unit === 'donors') return false;
+  const order = data.rootOrder.filter((d) => !constant.has(d)).slice(0, varying.length);
+  return varying.every((d) => order.includes(d));
+}
+
 function match(query: Query, data: IndexData, unions: UnionCache, scratch: Scratch): Uint32Array {
   const matched = scratch.matched;
   matched.set(data.alive);
   if (query.where !== undefined) compileNarrow(query.where, data, unions)(matched, scratch.pool);
   return matched;
+}
+
+/** Shared roots holding a match (each counted once, whatever its donors). */
+function sharedMatched(matched: Uint32Array, shared: SharedRoots | null): number {
+  let n = 0;
+  if (shared !== null) for (const ranges of shared.ranges) if (anyMatched(matched, ranges)) n++;
+  return n;
 }
 
 function anyMatched(matched: Uint32Array, ranges: Uint32Array): boolean {
@@ -85,12 +113,14 @@ function createStratumCoder(dimensions: readonly Dimension[], data: IndexData) {
     strides.push(size);
     size *= s;
   }
-  const tail = columns.slice(2);
-  const tailStrides = strides.slice(2);
+  const tail = columns.slice(3);
+  const tailStrides = strides.slice(3);
   const codes: StratumCodes = {
     first: columns[0] as StratumCodes['first'],
     second: columns[1] ?? null,
     secondStride: strides[1] ?? 0,
+    third: columns[2] ?? null,
+    thirdStride: strides[2] ?? 0,
     rest:
       tail.length === 0
         ? null
@@ -103,7 +133,11 @@ function createStratumCoder(dimensions: readonly Dimension[], data: IndexData) {
   return {
     size,
     codes,
-    code: (row: number) => (codes.first[row] as number) + (codes.second === null ? 0 : (codes.second[row] as number) * codes.secondStride) + (codes.rest?.(row) ?? 0),
+    code: (row: number) => {
+      let c = 0;
+      for (let i = 0; i < columns.length; i++) c += ((columns[i] as StratumCodes['first'])[row] as number) * (strides[i] as number);
+      return c;
+    },
     strata(counts: Float64Array): TrueCount['strata'] {
       const strata: TrueCount['strata'] = [];
       counts.forEach((count, c) => {

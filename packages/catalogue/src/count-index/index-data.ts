@@ -45,6 +45,19 @@ export interface IndexData {
   useBits: (Uint32Array | undefined)[];
   /** Stratify dimension codes per row. */
   dimensions: Record<Dimension, CodeColumn>;
+  /**
+   * Per stratify dimension, the rows whose code differs from the previous
+   * row's; null when the code never changes inside a donor (then its changes
+   * are donor starts, which are root starts too).
+   */
+  changes: Record<Dimension, Uint32Array | null>;
+  /** Stratify dimensions whose code never changes inside a donor's run, and inside a root's run. */
+  constantWithin: { donors: ReadonlySet<Dimension>; roots: ReadonlySet<Dimension> };
+  /**
+   * The dimensions each root's rows are sorted by (after the root): the rows
+   * of one root and one stratum of a prefix of these are consecutive.
+   */
+  rootOrder: readonly Dimension[];
   collection: CodeColumn;
   age: AgeColumn;
   quantity: QuantityColumn;

@@ -192,6 +192,7 @@ function bytesOf(data: IndexData): number {
   Object.values(data.valueBits).forEach((list) => list.forEach(add));
   data.useBits.forEach(add);
   Object.values(data.dimensions).forEach(add);
+  Object.values(data.changes).forEach((bits) => add(bits ?? undefined));
   for (const sets of [data.diagnosis, data.anatomicalSite]) for (const set of sets.values()) add(set.kind === 'list' ? set.rows : set.bits);
   if (data.sharedRoots !== null) {
     add(data.sharedRoots.rows);

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
-import { countRuns, countRowsPerStratum, countRunsPerStratum } from './runs.js';
+import { countRuns } from './runs.js';
+import { countGroupsPerStratum, countGroupsPerStratumOnce, countRowsByGroups, groupBreaksOf } from './strata.js';
 import { setBit, wordsFor } from './bits.js';
 
 /** Random rows: run lengths (long ones cross words), a match flag and a stratum per row. */
@@ -39,21 +40,40 @@ test('countRuns counts the runs holding a match, runs crossing words once', () =
   );
 });
 
-test('per stratum: distinct runs and rows', () => {
+/** Group starts where the stratum changes, as the index keeps them per dimension. */
+function changes(strata: number[]): Uint32Array {
+  const bits = new Uint32Array(wordsFor(strata.length));
+  strata.forEach((s, i) => (i === 0 || s !== strata[i - 1]) && setBit(bits, i));
+  return bits;
+}
+
+/** Each run's strata sorted, so a run holds its rows of one stratum consecutively. */
+function sortedWithinRuns(l: { lengths: number[]; strata: number[] }): number[] {
+  let row = 0;
+  return l.lengths.flatMap((length) => l.strata.slice(row, (row += length)).sort((a, b) => a - b));
+}
+
+test('per stratum: distinct runs (by groups, for any order and for sorted runs) and rows (by group parts)', () => {
   fc.assert(
-    fc.property(layout, (l) => {
+    fc.property(layout, fc.boolean(), (l, sorted) => {
       const { starts, bits, runOf } = bitmaps(l);
-      const codes = { first: Uint8Array.from(l.strata), second: null, secondStride: 0, rest: null };
-      const runs = new Float64Array(3);
-      countRunsPerStratum(bits, starts, codes, runs);
+      const strata = sorted ? sortedWithinRuns(l) : l.strata;
+      const codes = { first: Uint8Array.from(strata), second: null, secondStride: 0, third: null, thirdStride: 0, rest: null };
+      const breaks = groupBreaksOf(starts, [changes(strata)], new Uint32Array(starts.length));
+      const runs = new Set(l.matched.flatMap((m, i) => (m ? [runOf[i]] : []))).size;
+      const once = new Float64Array(3);
+      expect(countGroupsPerStratumOnce(bits, starts, breaks, strata.length, codes, once)).toBe(runs);
+      const grouped = new Float64Array(3);
+      expect(countGroupsPerStratum(bits, starts, breaks, strata.length, codes, grouped)).toBe(runs);
       const rows = new Float64Array(3);
-      countRowsPerStratum(bits, codes, rows);
+      countRowsByGroups(bits, changes(strata), strata.length, codes, rows);
       for (let s = 0; s < 3; s++) {
-        const hits = l.matched.flatMap((m, i) => (m && l.strata[i] === s ? [runOf[i]] : []));
-        expect(runs[s]).toBe(new Set(hits).size);
+        const hits = l.matched.flatMap((m, i) => (m && strata[i] === s ? [runOf[i]] : []));
+        expect(once[s]).toBe(new Set(hits).size);
+        if (sorted) expect(grouped[s]).toBe(new Set(hits).size);
         expect(rows[s]).toBe(hits.length);
       }
     }),
-    { numRuns: 300 },
+    { numRuns: 500 },
   );
 });

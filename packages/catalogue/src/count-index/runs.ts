@@ -11,89 +11,25 @@
  * marks every field holding a match. A run crossing a word boundary is counted
  * once by remembering whether its part in the previous word was counted.
  */
-import { bitsUpTo, popcount32 } from './bits.js';
-
-/** Runs (marked by `starts`) holding at least one bit of `matched`. */
-export function countRuns(matched: Uint32Array, starts: Uint32Array): number {
-  let count = 0;
-  let openCounted = false;
-  for (let w = 0; w < matched.length; w++) {
-    const x = matched[w] as number;
-    const s = starts[w] as number;
-    if (x === 0) {
-      if (s !== 0) openCounted = false;
-      continue;
-    }
-    const high = ((s >>> 1) | 0x80000000) >>> 0;
-    const low = (s | 1) >>> 0;
-    const any = ((((x | high) >>> 0) - low) | x) & high;
-    count += popcount32(any);
-    if ((s & 1) === 0 && openCounted && (any & high & -high) !== 0) count--;
-    const top = any < 0;
-    openCounted = s === 0 ? openCounted || top : top;
-  }
-  return count;
-}
+import { popcount32 } from './bits.js';
 
 /**
- * Per stratum, the runs holding a matched row of that stratum: `counts[code]`
- * grows by one the first time a run shows a matched row with stratum `code`.
- * A run is named by its start row, found per row with one count-leading-zeros.
+ * Runs (marked by `starts`) holding at least one bit of `matched`. Without
+ * branches on the data: an empty word marks nothing, and half-empty words
+ * would make a branch on them mispredicted half the time.
  */
-export function countRunsPerStratum(
-  matched: Uint32Array,
-  starts: Uint32Array,
-  stratumOf: StratumCodes,
-  counts: Float64Array,
-): void {
-  const lastRun = new Int32Array(counts.length).fill(-1);
-  const { first, second, secondStride, rest } = stratumOf;
-  let openStart = 0;
+export function countRuns(matched: Uint32Array, starts: Uint32Array): number {
+  let count = 0;
+  // -1 while the run open across the word boundary has already been counted.
+  let open = 0;
   for (let w = 0; w < matched.length; w++) {
-    const s = starts[w] as number;
     const x = matched[w] as number;
-    const base = w << 5;
-    for (let left = x; left !== 0; ) {
-      const bit = left & -left;
-      left ^= bit;
-      const b = 31 - Math.clz32(bit);
-      const row = base + b;
-      const below = s & bitsUpTo(b);
-      const run = below === 0 ? openStart : base + 31 - Math.clz32(below);
-      let code = first[row] as number;
-      if (second !== null) code += (second[row] as number) * secondStride;
-      if (rest !== null) code += rest(row);
-      if (lastRun[code] !== run) {
-        lastRun[code] = run;
-        counts[code] = (counts[code] as number) + 1;
-      }
-    }
-    if (s !== 0) openStart = base + 31 - Math.clz32(s);
+    const s = starts[w] as number;
+    const high = ((s >>> 1) | 0x80000000) >>> 0;
+    const any = ((((x | high) >>> 0) - ((s | 1) >>> 0)) | x) & high;
+    // The first field continues the open run unless a run starts at bit 0.
+    count += popcount32(any & ~(open & high & -high & ((s & 1) - 1)));
+    open = (s === 0 ? open : 0) | (any >> 31);
   }
-}
-
-/** Matched rows per stratum. */
-export function countRowsPerStratum(matched: Uint32Array, stratumOf: StratumCodes, counts: Float64Array): void {
-  const { first, second, secondStride, rest } = stratumOf;
-  for (let w = 0; w < matched.length; w++) {
-    const base = w << 5;
-    for (let left = matched[w] as number; left !== 0; ) {
-      const bit = left & -left;
-      left ^= bit;
-      const row = base + 31 - Math.clz32(bit);
-      let code = first[row] as number;
-      if (second !== null) code += (second[row] as number) * secondStride;
-      if (rest !== null) code += rest(row);
-      counts[code] = (counts[code] as number) + 1;
-    }
-  }
-}
-
-/** A row's stratum number: first + second * secondStride + rest(row). */
-export interface StratumCodes {
-  first: Uint8Array | Uint32Array;
-  second: Uint8Array | Uint32Array | null;
-  secondStride: number;
-  /** The part from the third dimension on, when there is one. */
-  rest: ((row: number) => number) | null;
+  return count;
 }
