@@ -71,10 +71,33 @@ const exprArb: fc.Arbitrary<Expr> = fc.letrec<{ e: Expr }>((tie) => ({
     fc.record({ op: fc.constantFrom('and' as const, 'or' as const), args: fc.array(tie('e'), { maxLength: 3 }) }),
   ),
 })).e;
+/**
+ * The selective shape: an AND of a diagnosis set, bitmap tests, per-row tests
+ * and a nested expression (OR, NOT, AND), in any order, so the per-row tests
+ * and the count run on the words the bitmap pass listed.
+ */
+const rowTest = fc.oneof(
+  fc.record({ op: fc.constant('age_range' as const), min: fc.integer({ min: 0, max: 50 }), max: fc.integer({ min: 40, max: 100 }) }),
+  fc.record({ op: fc.constant('collected_between' as const), from: fc.constantFrom('2019-01-01', '2019-05-01') }),
+  fc.record({ op: fc.constant('min_quantity' as const), value: fc.integer({ min: 0, max: 4 }) }),
+  fc.subarray(['col-a', 'col-z']).map((v): Expr => ({ op: 'in', field: 'collection_id', values: v })),
+);
+const selectiveArb: fc.Arbitrary<Expr> = fc
+  .tuple(
+    fc.record({ op: fc.constant('diagnosis' as const), codes: fc.subarray(['C50', 'C50.9', 'C34', 'E11'], { minLength: 1, maxLength: 2 }) }),
+    fc.array(leaf, { maxLength: 3 }),
+    fc.array(rowTest, { minLength: 1, maxLength: 2 }),
+    fc.option(exprArb, { nil: undefined }),
+  )
+  .chain(([diagnosis, others, tests, nested]) => {
+    const args = [diagnosis, ...others, ...tests, ...(nested === undefined ? [] : [nested])];
+    return fc.shuffledSubarray(args, { minLength: args.length });
+  })
+  .map((args): Expr => ({ op: 'and', args }));
 const queryArb: fc.Arbitrary<Query> = fc.record(
   {
     unit: fc.constantFrom('aliquots' as const, 'specimens' as const, 'donors' as const),
-    where: exprArb,
+    where: fc.oneof(exprArb, selectiveArb, fc.record({ op: fc.constant('not' as const), arg: selectiveArb }), fc.record({ op: fc.constant('or' as const), args: fc.array(selectiveArb, { minLength: 1, maxLength: 2 }) })),
     stratify: fc.shuffledSubarray(['material_type', 'sex', 'age_band', 'diagnosis_chapter', 'storage_temperature'] as const, { maxLength: 3 }).map((d) => [...d]),
   },
   { requiredKeys: ['unit'] },

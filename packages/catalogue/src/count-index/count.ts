@@ -8,7 +8,8 @@ import { DIMENSION_COLUMNS } from '../compile.js';
 import { anyInRange, popcount } from './bits.js';
 import { compileNarrow, createBitmapPool, type BitmapPool, type UnionCache } from './evaluate.js';
 import type { IndexData, SharedRoots } from './index-data.js';
-import { countRuns } from './runs.js';
+import { countRuns, countRunsListed } from './runs.js';
+import { createWordList, popcountListed, type WordList } from './word-list.js';
 import { countGroupsPerStratum, countGroupsPerStratumOnce, countRowsByGroups, groupBreaksOf, type StratumCodes } from './strata.js';
 
 /** Reusable bitmaps for one index, so a count allocates nothing proportional to the rows. */
@@ -16,22 +17,25 @@ export interface Scratch {
   matched: Uint32Array;
   unshared: Uint32Array;
   breaks: Uint32Array;
+  /** The words of `matched` that may be non-zero, when the evaluation listed them. */
+  words: WordList;
   pool: BitmapPool;
 }
 
 export function createScratch(data: IndexData): Scratch {
   const words = data.words;
-  return { matched: new Uint32Array(words), unshared: new Uint32Array(words), breaks: new Uint32Array(words), pool: createBitmapPool(words) };
+  return { matched: new Uint32Array(words), unshared: new Uint32Array(words), breaks: new Uint32Array(words), words: createWordList(words), pool: createBitmapPool(words) };
 }
 
 /** The true count of `query` over `data` (strata unsorted). */
 export function countWithIndex(query: Query, data: IndexData, unions: UnionCache, scratch: Scratch): TrueCount {
   const matched = match(query, data, unions, scratch);
+  const words = scratch.words.known ? scratch.words : null;
   const dimensions = [...new Set(query.stratify ?? [])];
   const stratumOf = dimensions.length === 0 ? null : createStratumCoder(dimensions, data);
 
   if (query.unit === 'aliquots') {
-    const total = popcount(matched);
+    const total = words === null ? popcount(matched) : popcountListed(matched, words);
     if (stratumOf === null) return { total, strata: [] };
     const counts = new Float64Array(stratumOf.size);
     // Codes constant within donors change only at donor starts.
@@ -42,6 +46,18 @@ export function countWithIndex(query: Query, data: IndexData, unions: UnionCache
 
   const starts = query.unit === 'donors' ? data.donorStarts : data.rootStarts;
   const shared = query.unit === 'specimens' ? data.sharedRoots : null;
+  if (stratumOf === null && words !== null) {
+    // Only the listed words of `unshared` are written, and only they are read.
+    let runRows = matched;
+    if (shared !== null) {
+      runRows = scratch.unshared;
+      for (let i = 0; i < words.length; i++) {
+        const w = words.at[i] as number;
+        runRows[w] = (matched[w] as number) & ~(shared.rows[w] as number);
+      }
+    }
+    return { total: countRunsListed(runRows, starts, words) + sharedMatched(matched, shared), strata: [] };
+  }
   let runRows = matched;
   if (shared !== null) {
     runRows = scratch.unshared;
@@ -86,7 +102,8 @@ function oneGroupPerStratum(unit: 'specimens' | 'donors', varying: readonly Dime
 function match(query: Query, data: IndexData, unions: UnionCache, scratch: Scratch): Uint32Array {
   const matched = scratch.matched;
   matched.set(data.alive);
-  if (query.where !== undefined) compileNarrow(query.where, data, unions)(matched, scratch.pool);
+  scratch.words.known = false;
+  if (query.where !== undefined) compileNarrow(query.where, data, unions)(matched, scratch.pool, scratch.words);
   return matched;
 }
 

@@ -5,6 +5,8 @@
  * dates, quantities) run only on rows every bitmap test already kept.
  * Semantics are the SQL path's (compile.ts): every test is two-valued, so NOT
  * keeps exactly the rows its argument does not, unknown values included.
+ * An AND with per-row tests lists the words its bitmap pass left non-zero
+ * (word-list.ts), so the per-row tests and the final count visit only those.
  */
 import { BiospecError } from '@biospec/protocol';
 import { icd10IsUnder, isUseCategory, useBit, type Expr } from '@biospec/query';
@@ -13,24 +15,37 @@ import type { CodeKind } from '../codebook.js';
 import { dateBaseYear, dateKey, unknownAge, unknownDate } from './columns.js';
 import type { BitmapField, IndexData } from './index-data.js';
 import { orInto, rowSetSize, type RowSet } from './row-set.js';
+import { createWordList, listNonZero, nonZero, type WordList } from './word-list.js';
 
 /**
  * Narrows `rows` (a bitmap) in place to the rows matching the node. `pool`
- * lends scratch bitmaps of the same length for OR and NOT.
+ * lends scratch bitmaps of the same length for OR and NOT. `words` lists the
+ * words of `rows` that may be non-zero once `known`; a node may list them
+ * (then later nodes and the count use the list) and keeps the list valid.
  */
-export type Narrow = (rows: Uint32Array, pool: BitmapPool) => void;
+export type Narrow = (rows: Uint32Array, pool: BitmapPool, words: WordList) => void;
 
-/** Scratch bitmaps, reused across counts. */
+/** Scratch bitmaps and word lists, reused across counts. */
 export interface BitmapPool {
   take(): Uint32Array;
   give(bits: Uint32Array): void;
+  /** A word list with nothing listed yet. */
+  takeList(): WordList;
+  giveList(list: WordList): void;
 }
 
 export function createBitmapPool(words: number): BitmapPool {
   const free: Uint32Array[] = [];
+  const freeLists: WordList[] = [];
   return {
     take: () => free.pop() ?? new Uint32Array(words),
     give: (bits) => void free.push(bits),
+    takeList() {
+      const list = freeLists.pop() ?? createWordList(words);
+      list.known = false;
+      return list;
+    },
+    giveList: (list) => void freeLists.push(list),
   };
 }
 
@@ -40,6 +55,8 @@ interface Node {
   bits?: Uint32Array;
   /** Estimated share of rows matched, for ordering AND's children (per-row tests last). */
   cost: number;
+  /** Set when the node visits only the listed words once they are known (per-row tests). */
+  usesList?: boolean;
 }
 
 const NONE: Node = { narrow: (rows) => void rows.fill(0), cost: 0 };
@@ -70,13 +87,20 @@ function compileNode(expr: Expr, data: IndexData, unions: UnionCache): Node {
       const children = expr.args.map((arg) => compileNode(arg, data, unions)).sort((a, b) => a.cost - b.cost);
       if (children.some((c) => c === NONE)) return NONE;
       const maps = children.flatMap((c) => (c.bits === undefined ? [] : [c.bits]));
-      const narrows = children.filter((c) => c !== ALL && c.bits === undefined).map((c) => c.narrow);
-      if (maps.length > 0) narrows.unshift(fusedAnd(maps));
-      if (narrows.length === 0) return ALL;
+      const rest = children.filter((c) => c !== ALL && c.bits === undefined);
+      if (maps.length === 0 && rest.length === 0) return ALL;
+      const narrows = rest.map((c) => c.narrow);
+      const bitmapPass = maps.length > 0 ? fusedAnd(maps) : null;
+      // Listing costs a little in the bitmap pass and saves the per-row tests' skips over empty words.
+      const usesList = rest.some((c) => c.usesList === true);
       return {
         cost: Math.min(...children.map((c) => c.cost)),
-        narrow(rows, pool) {
-          for (const narrow of narrows) narrow(rows, pool);
+        usesList,
+        narrow(rows, pool, words) {
+          const list = usesList && !words.known ? words : null;
+          if (bitmapPass !== null) bitmapPass(rows, list);
+          else if (list !== null) listNonZero(rows, list);
+          for (const narrow of narrows) narrow(rows, pool, words);
         },
       };
     }
@@ -91,12 +115,15 @@ function compileNode(expr: Expr, data: IndexData, unions: UnionCache): Node {
         narrow(rows, pool) {
           const matched = pool.take().fill(0);
           const part = pool.take();
+          const partWords = pool.takeList();
           for (const narrow of narrows) {
             for (let w = 0; w < rows.length; w++) part[w] = (rows[w] as number) & ~(matched[w] as number);
-            narrow(part, pool);
+            partWords.known = false;
+            narrow(part, pool, partWords);
             for (let w = 0; w < rows.length; w++) matched[w] = (matched[w] as number) | (part[w] as number);
           }
           rows.set(matched);
+          pool.giveList(partWords);
           pool.give(part);
           pool.give(matched);
         },
@@ -112,8 +139,11 @@ function compileNode(expr: Expr, data: IndexData, unions: UnionCache): Node {
         narrow(rows, pool) {
           const inner = pool.take();
           inner.set(rows);
-          narrowChild(inner, pool);
+          // A fresh list: the child lists the words of `inner` as it narrows them, not those of `rows`.
+          const innerWords = pool.takeList();
+          narrowChild(inner, pool, innerWords);
           for (let w = 0; w < rows.length; w++) rows[w] = (rows[w] as number) & ~(inner[w] as number);
+          pool.giveList(innerWords);
           pool.give(inner);
         },
       };
@@ -140,19 +170,36 @@ function compileNode(expr: Expr, data: IndexData, unions: UnionCache): Node {
   }
 }
 
-/** One pass ANDing up to four bitmaps at a time into the candidates. */
-function fusedAnd(maps: readonly Uint32Array[]): Narrow {
-  const passes: Narrow[] = [];
+/**
+ * One pass ANDing up to four bitmaps at a time into the candidates; the last
+ * pass lists the words left non-zero into `list` when one is given.
+ */
+function fusedAnd(maps: readonly Uint32Array[]): (rows: Uint32Array, list: WordList | null) => void {
+  const passes: ((rows: Uint32Array, list: WordList | null) => void)[] = [];
   for (let i = 0; i < maps.length; i += 4) {
     const [a, b = a, c = a, d = a] = maps.slice(i, i + 4) as [Uint32Array, Uint32Array?, Uint32Array?, Uint32Array?];
-    passes.push((rows) => {
-      for (let w = 0; w < rows.length; w++) {
-        rows[w] = (rows[w] as number) & (a[w] as number) & (b[w] as number) & (c[w] as number) & (d[w] as number);
+    passes.push((rows, list) => {
+      if (list === null) {
+        for (let w = 0; w < rows.length; w++) {
+          rows[w] = (rows[w] as number) & (a[w] as number) & (b[w] as number) & (c[w] as number) & (d[w] as number);
+        }
+        return;
       }
+      const at = list.at;
+      let n = 0;
+      for (let w = 0; w < rows.length; w++) {
+        const x = (rows[w] as number) & (a[w] as number) & (b[w] as number) & (c[w] as number) & (d[w] as number);
+        rows[w] = x;
+        at[n] = w;
+        n += nonZero(x);
+      }
+      list.length = n;
+      list.known = true;
     });
   }
-  return (rows, pool) => {
-    for (const pass of passes) pass(rows, pool);
+  const last = passes.length - 1;
+  return (rows, list) => {
+    for (let i = 0; i < passes.length; i++) (passes[i] as (typeof passes)[number])(rows, i === last ? list : null);
   };
 }
 
@@ -199,22 +246,40 @@ function inNode(field: string, values: readonly string[], data: IndexData): Node
   };
 }
 
-/** A per-row test applied to the candidate rows only. */
+/**
+ * A per-row test applied to the candidate rows only: the listed words when
+ * known (dropping those it empties), else every non-zero word.
+ */
 function perRow(matches: (row: number) => boolean): Node {
+  const testWord = (care: number, base: number): number => {
+    let out = 0;
+    for (let left = care; left !== 0; ) {
+      const bit = left & -left;
+      left ^= bit;
+      if (matches(base + 31 - Math.clz32(bit))) out |= bit;
+    }
+    return out;
+  };
   return {
     cost: ROW_TEST_COST,
-    narrow(rows) {
+    usesList: true,
+    narrow(rows, _pool, words) {
+      if (words.known) {
+        const at = words.at;
+        let n = 0;
+        for (let i = 0; i < words.length; i++) {
+          const w = at[i] as number;
+          const out = testWord(rows[w] as number, w << 5);
+          rows[w] = out;
+          at[n] = w;
+          n += nonZero(out);
+        }
+        words.length = n;
+        return;
+      }
       for (let w = 0; w < rows.length; w++) {
         const care = rows[w] as number;
-        if (care === 0) continue;
-        let out = 0;
-        const base = w << 5;
-        for (let left = care; left !== 0; ) {
-          const bit = left & -left;
-          left ^= bit;
-          if (matches(base + 31 - Math.clz32(bit))) out |= bit;
-        }
-        rows[w] = out;
+        if (care !== 0) rows[w] = testWord(care, w << 5);
       }
     },
   };
@@ -223,22 +288,52 @@ function perRow(matches: (row: number) => boolean): Node {
 function ageNode(data: IndexData, min: number, max: number): Node {
   const ages = data.age;
   const unknown = unknownAge(ages);
+  if (!(ages instanceof Uint8Array)) return perRow((row) => {
+    const age = ages[row] as number;
+    return age !== unknown && age >= min && age <= max;
+  });
+  // Whole ages below the unknown marker: the test is two integer subtractions' signs, no branch.
+  const low = Math.max(0, Math.ceil(min));
+  const high = Math.min(unknown - 1, Math.floor(max));
+  if (!(low <= high)) return NONE;
+  const outside = (age: number) => ((age - low) | (high - age)) >> 31;
+  // The two lowest rows are tested unconditionally (an absent bit tests the word's row 0, which
+  // exists, and keeps nothing): most candidate words hold one or two rows, so the loop for the
+  // rest is rarely entered and its exit rarely mispredicted.
+  const testWord = (care: number, base: number): number => {
+    const first = care & -care;
+    const second = (care ^ first) & -(care ^ first);
+    const firstAge = ages[base + 31 - Math.clz32(first | 1)] as number;
+    const secondAge = ages[base + 31 - Math.clz32(second | 1)] as number;
+    let out = (first & ~outside(firstAge)) | (second & ~outside(secondAge));
+    for (let left = care ^ first ^ second; left !== 0; ) {
+      const bit = left & -left;
+      left ^= bit;
+      out |= bit & ~outside(ages[base + 31 - Math.clz32(bit)] as number);
+    }
+    return out;
+  };
   // Written out rather than through perRow: the commonest per-row test, kept monomorphic.
   return {
     cost: ROW_TEST_COST,
-    narrow(rows) {
+    usesList: true,
+    narrow(rows, _pool, words) {
+      if (words.known) {
+        const at = words.at;
+        let n = 0;
+        for (let i = 0; i < words.length; i++) {
+          const w = at[i] as number;
+          const out = testWord(rows[w] as number, w << 5);
+          rows[w] = out;
+          at[n] = w;
+          n += nonZero(out);
+        }
+        words.length = n;
+        return;
+      }
       for (let w = 0; w < rows.length; w++) {
         const care = rows[w] as number;
-        if (care === 0) continue;
-        let out = 0;
-        const base = w << 5;
-        for (let left = care; left !== 0; ) {
-          const bit = left & -left;
-          left ^= bit;
-          const age = ages[base + 31 - Math.clz32(bit)] as number;
-          if (age !== unknown && age >= min && age <= max) out |= bit;
-        }
-        rows[w] = out;
+        if (care !== 0) rows[w] = testWord(care, w << 5);
       }
     },
   };

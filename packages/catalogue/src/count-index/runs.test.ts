@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { countRuns } from './runs.js';
+import { countRuns, countRunsListed } from './runs.js';
 import { countGroupsPerStratum, countGroupsPerStratumOnce, countRowsByGroups, groupBreaksOf } from './strata.js';
 import { setBit, wordsFor } from './bits.js';
 
@@ -37,6 +37,22 @@ test('countRuns counts the runs holding a match, runs crossing words once', () =
       expect(countRuns(bits, starts)).toBe(expected);
     }),
     { numRuns: 500 },
+  );
+});
+
+test('countRunsListed, given every non-zero word and some zero ones, counts as countRuns', () => {
+  const flags = fc.array(fc.boolean(), { minLength: 8, maxLength: 8 });
+  fc.assert(
+    // Whole words emptied, so runs cross unlisted words and some start in them.
+    fc.property(layout, flags, flags, (l, keepWord, listZero) => {
+      const { starts, bits } = bitmaps(l);
+      for (let w = 0; w < bits.length; w++) if (!keepWord[w % 8]) bits[w] = 0;
+      const at = new Int32Array(bits.length);
+      let length = 0;
+      for (let w = 0; w < bits.length; w++) if (bits[w] !== 0 || listZero[w % 8]) at[length++] = w;
+      expect(countRunsListed(bits, starts, { at, length, known: true })).toBe(countRuns(bits, starts));
+    }),
+    { numRuns: 1000 },
   );
 });
 

@@ -12,6 +12,7 @@
  * once by remembering whether its part in the previous word was counted.
  */
 import { popcount32 } from './bits.js';
+import type { WordList } from './word-list.js';
 
 /**
  * Runs (marked by `starts`) holding at least one bit of `matched`. Without
@@ -30,6 +31,39 @@ export function countRuns(matched: Uint32Array, starts: Uint32Array): number {
     // The first field continues the open run unless a run starts at bit 0.
     count += popcount32(any & ~(open & high & -high & ((s & 1) - 1)));
     open = (s === 0 ? open : 0) | (any >> 31);
+  }
+  return count;
+}
+
+/**
+ * {@link countRuns} visiting only listed words (every non-zero word of
+ * `matched` is listed). A word left out holds no match: it counts nothing and
+ * only closes the open run if a run starts in it, which is checked on the
+ * starts between two listed words, stopping at the first start (roots and
+ * donors are short, so it is usually the first word looked at).
+ */
+export function countRunsListed(matched: Uint32Array, starts: Uint32Array, list: WordList): number {
+  const at = list.at;
+  let count = 0;
+  let open = 0;
+  let next = 0;
+  for (let i = 0; i < list.length; i++) {
+    const w = at[i] as number;
+    if (open !== 0) {
+      for (let k = next; k < w; k++) {
+        if (starts[k] !== 0) {
+          open = 0;
+          break;
+        }
+      }
+    }
+    const x = matched[w] as number;
+    const s = starts[w] as number;
+    const high = ((s >>> 1) | 0x80000000) >>> 0;
+    const any = ((((x | high) >>> 0) - ((s | 1) >>> 0)) | x) & high;
+    count += popcount32(any & ~(open & high & -high & ((s & 1) - 1)));
+    open = (s === 0 ? open : 0) | (any >> 31);
+    next = w + 1;
   }
   return count;
 }
