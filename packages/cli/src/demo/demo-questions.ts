@@ -41,7 +41,7 @@ export const DEMO_QUESTIONS: readonly { title: string; request: CountRequestBody
     },
   },
   {
-    title: 'Available DNA aliquots, any diagnosis, by material and storage temperature',
+    title: 'Available DNA aliquots, any diagnosis, by storage temperature',
     request: {
       query: {
         unit: 'aliquots',
