@@ -14,6 +14,16 @@
 import { popcount32 } from './bits.js';
 import type { WordList } from './word-list.js';
 
+/** H of a word whose runs start at the bits of `starts`: each field's last bit (the bit below each start, and bit 31). */
+export function fieldEnds(starts: number): number {
+  return ((starts >>> 1) | 0x80000000) >>> 0;
+}
+
+/** The H bit of every field of `starts` that holds a bit of `x`; `ends` is {@link fieldEnds}(starts). */
+export function fieldsHolding(x: number, starts: number, ends: number): number {
+  return ((((x | ends) >>> 0) - ((starts | 1) >>> 0)) | x) & ends;
+}
+
 /**
  * Runs (marked by `starts`) holding at least one bit of `matched`. Without
  * branches on the data: an empty word marks nothing, and half-empty words
@@ -26,8 +36,8 @@ export function countRuns(matched: Uint32Array, starts: Uint32Array): number {
   for (let w = 0; w < matched.length; w++) {
     const x = matched[w] as number;
     const s = starts[w] as number;
-    const high = ((s >>> 1) | 0x80000000) >>> 0;
-    const any = ((((x | high) >>> 0) - ((s | 1) >>> 0)) | x) & high;
+    const high = fieldEnds(s);
+    const any = fieldsHolding(x, s, high);
     // The first field continues the open run unless a run starts at bit 0.
     count += popcount32(any & ~(open & high & -high & ((s & 1) - 1)));
     open = (s === 0 ? open : 0) | (any >> 31);
@@ -59,8 +69,8 @@ export function countRunsListed(matched: Uint32Array, starts: Uint32Array, list:
     }
     const x = matched[w] as number;
     const s = starts[w] as number;
-    const high = ((s >>> 1) | 0x80000000) >>> 0;
-    const any = ((((x | high) >>> 0) - ((s | 1) >>> 0)) | x) & high;
+    const high = fieldEnds(s);
+    const any = fieldsHolding(x, s, high);
     count += popcount32(any & ~(open & high & -high & ((s & 1) - 1)));
     open = (s === 0 ? open : 0) | (any >> 31);
     next = w + 1;

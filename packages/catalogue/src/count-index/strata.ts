@@ -13,6 +13,7 @@
  * group part instead of one step per row.
  */
 import { bitsUpTo, popcount32 } from './bits.js';
+import { fieldEnds, fieldsHolding } from './runs.js';
 
 /**
  * A row's stratum number: the sum of its code times the stride over the
@@ -65,14 +66,14 @@ export function countGroupsPerStratum(
   for (let w = 0; w < matched.length; w++) {
     const x = matched[w] as number;
     const r = runStarts[w] as number;
-    const runHigh = ((r >>> 1) | 0x80000000) >>> 0;
-    const runAny = ((((x | runHigh) >>> 0) - ((r | 1) >>> 0)) | x) & runHigh;
+    const runHigh = fieldEnds(r);
+    const runAny = fieldsHolding(x, r, runHigh);
     runs += popcount32(runAny & ~(openRun & runHigh & -runHigh & ((r & 1) - 1)));
     openRun = (r === 0 ? openRun : 0) | (runAny >> 31);
 
     const s = r | (breaks[w] as number) | (w === lastWord ? end : 0);
-    const high = ((s >>> 1) | 0x80000000) >>> 0;
-    const any = ((((x | high) >>> 0) - ((s | 1) >>> 0)) | x) & high;
+    const high = fieldEnds(s);
+    const any = fieldsHolding(x, s, high);
     let marks = any & ~(open & high & -high & ((s & 1) - 1));
     open = (s === 0 ? open : 0) | (any >> 31);
     const base = w << 5;
@@ -112,14 +113,14 @@ export function countGroupsPerStratumOnce(
     const x = matched[w] as number;
     const r = runStarts[w] as number;
     const base = w << 5;
-    const runHigh = ((r >>> 1) | 0x80000000) >>> 0;
-    const runAny = ((((x | runHigh) >>> 0) - ((r | 1) >>> 0)) | x) & runHigh;
+    const runHigh = fieldEnds(r);
+    const runAny = fieldsHolding(x, r, runHigh);
     runs += popcount32(runAny & ~(openRun & runHigh & -runHigh & ((r & 1) - 1)));
     openRun = (r === 0 ? openRun : 0) | (runAny >> 31);
 
     const s = r | (breaks[w] as number) | (w === lastWord ? end : 0);
-    const high = ((s >>> 1) | 0x80000000) >>> 0;
-    let marks = ((((x | high) >>> 0) - ((s | 1) >>> 0)) | x) & high;
+    const high = fieldEnds(s);
+    let marks = fieldsHolding(x, s, high);
     // Lowest first: a run's groups are seen in row order, so `lastRun` names the latest run.
     while (marks !== 0) {
       const bit = marks & -marks;
@@ -155,8 +156,8 @@ export function countRowsByGroups(matched: Uint32Array, breaks: Uint32Array, row
     const x = matched[w] as number;
     if (x === 0) continue;
     const s = (breaks[w] as number) | (w === lastWord ? end : 0);
-    const high = ((s >>> 1) | 0x80000000) >>> 0;
-    let marks = ((((x | high) >>> 0) - ((s | 1) >>> 0)) | x) & high;
+    const high = fieldEnds(s);
+    let marks = fieldsHolding(x, s, high);
     const base = w << 5;
     while (marks !== 0) {
       const b = 31 - Math.clz32(marks & -marks);
