@@ -122,7 +122,7 @@ export function createCountPipeline(c: CountPipelineComponents): CountPipeline {
           budget: budgetStatus(claims),
         };
         const signedResult = await signResult(result, c.signingKey);
-        c.audit.append({
+        await c.audit.record({
           kind: 'query',
           actor: claims.researcher,
           subject: claims.query_hash,
@@ -133,7 +133,7 @@ export function createCountPipeline(c: CountPipelineComponents): CountPipeline {
         return { signedResult, result };
       } catch (reason) {
         const err = BiospecError.from(reason);
-        c.audit.append({
+        await c.audit.record({
           kind: 'query',
           actor: claims?.researcher ?? 'unknown',
           subject: claims?.query_hash ?? 'unverified',

@@ -92,4 +92,53 @@ describe('createAuditLog', () => {
     expect(() => log.append({ kind: '', outcome: 'x' })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
     log.close();
   });
+
+  test('records the entries of one event-loop turn in one transaction, in order, and resolves once committed', async () => {
+    const log = createAuditLog(file);
+    log.append({ kind: 'policy', actor: 'steward', outcome: 'changed' });
+    const reader = new Database(file, { readonly: true });
+    const count = () => (reader.prepare('SELECT count(*) AS n FROM audit_log').get() as { n: number }).n;
+    const pending = [1, 2, 3].map((i) => log.record({ kind: 'query', subject: `q-${i}`, outcome: 'answered', detail: { i } }));
+    // Nothing is written before the turn ends: the three wait for one commit.
+    expect(count()).toBe(1);
+    const entries = await Promise.all(pending);
+    expect(count()).toBe(4);
+    expect(entries.map((e) => [e.seq, e.subject])).toEqual([
+      [2, 'q-1'],
+      [3, 'q-2'],
+      [4, 'q-3'],
+    ]);
+    expect(entries[1]?.prev_hash).toBe(entries[0]?.hash);
+    expect(log.list().map((e) => e.hash)).toEqual([log.list()[0]?.hash, ...entries.map((e) => e.hash)]);
+    expect(log.verifyChain()).toEqual({ ok: true, entries: 4 });
+    reader.close();
+    log.close();
+  });
+
+  test('a recorded entry still queued when the log closes is written, not lost', async () => {
+    const log = createAuditLog(file);
+    const pending = log.record({ kind: 'query', subject: 'q-last', outcome: 'answered' });
+    log.close();
+    await expect(pending).resolves.toMatchObject({ seq: 1, subject: 'q-last' });
+    const reopened = createAuditLog(file);
+    expect(reopened.list().map((e) => e.subject)).toEqual(['q-last']);
+    reopened.close();
+  });
+
+  test('a batch that cannot be written rejects every entry in it and writes none', async () => {
+    const log = createAuditLog(file);
+    // A BigInt cannot be stored as JSON: the second entry fails inside the shared transaction.
+    const pending = [log.record({ kind: 'query', outcome: 'a' }), log.record({ kind: 'query', outcome: 'b', detail: { n: 1n } })];
+    const results = await Promise.allSettled(pending);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    expect(log.list()).toEqual([]);
+    await expect(log.record({ kind: 'query', outcome: 'c' })).resolves.toMatchObject({ seq: 1 });
+    log.close();
+  });
+
+  test('refuses a recorded entry without kind or outcome at once', () => {
+    const log = createAuditLog(file);
+    expect(() => log.record({ kind: 'query', outcome: '' })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+    log.close();
+  });
 });
