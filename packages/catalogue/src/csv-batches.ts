@@ -4,7 +4,8 @@
  * batch. Every failure is a BiospecError naming the file (and line).
  */
 import { isAscii } from 'node:buffer';
-import { createReadStream, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
 import { StringDecoder } from 'node:string_decoder';
 import { BiospecError } from '@biospec/protocol';
 import type { ColumnMapping } from './column-mapping.js';
@@ -32,7 +33,6 @@ export function csvFileSize(path: string): number {
 export async function* readCsvBatches(path: string, options: BatchReadOptions = {}): AsyncGenerator<EncodedBatch> {
   const mapping = options.mapping;
   const total = csvFileSize(path);
-  const input = createReadStream(path, { highWaterMark: CHUNK_BYTES });
   const decode = createDecoder(mapping?.encoding === 'latin1');
   let encoder: RowEncoder | undefined;
   const onRecord = (cells: string[], line: number): void => {
@@ -41,10 +41,18 @@ export async function* readCsvBatches(path: string, options: BatchReadOptions = 
     else encoder.add(cells, line);
   };
   const tokenizer = createCsvTokenizer(mapping?.delimiter ?? ',', onRecord);
+  // One buffer for the whole file: decoding copies the bytes out, and fresh chunk buffers cost page faults.
+  const chunk = Buffer.allocUnsafeSlow(CHUNK_BYTES);
+  let input: FileHandle | undefined;
   try {
-    for await (const chunk of input) {
-      tokenizer.push(decode(chunk as Buffer));
-      options.onBytes?.(input.bytesRead, total);
+    input = await open(path, 'r');
+    let read = 0;
+    for (;;) {
+      const { bytesRead } = await input.read(chunk, 0, CHUNK_BYTES, null);
+      if (bytesRead === 0) break;
+      read += bytesRead;
+      tokenizer.push(decode(chunk.subarray(0, bytesRead)));
+      options.onBytes?.(read, total);
       if (encoder !== undefined && encoder.pending > 0) yield encoder.take();
     }
     const tail = decode();
@@ -61,7 +69,7 @@ export async function* readCsvBatches(path: string, options: BatchReadOptions = 
     if (error instanceof BiospecError) throw error;
     throw new BiospecError('INVALID_DATA', `cannot read CSV file ${path}: ${(error as Error).message}`, { cause: error });
   } finally {
-    input.destroy();
+    await input?.close();
   }
   if (encoder === undefined) {
     throw new BiospecError('INVALID_DATA', `CSV file ${path} is empty; expected a header line`, {

@@ -30,6 +30,33 @@ describe('CSV tokenizer', () => {
     expect(tokenize(text.split(''), ';')).toEqual(whole);
   });
 
+  test('plain records (no quotes) split the same whatever the line ends and chunk cuts', () => {
+    const text = 'h1,h2,h3\r\n1,,x\r\n\r\n2,b,\n3,c,z';
+    const whole = tokenize([text]);
+    expect(whole).toEqual([
+      [['h1', 'h2', 'h3'], 1],
+      [['1', '', 'x'], 2],
+      [[''], 3],
+      [['2', 'b', ''], 4],
+      [['3', 'c', 'z'], 5],
+    ]);
+    for (let cut = 1; cut < text.length; cut++) {
+      expect(tokenize([text.slice(0, cut), text.slice(cut)])).toEqual(whole);
+    }
+  });
+
+  test('records ended by a lone CR come out before the input ends', () => {
+    const records: string[][] = [];
+    const tokenizer = createCsvTokenizer(',', (cells) => records.push(cells));
+    tokenizer.push('a,b\rc,d\re');
+    expect(records).toEqual([
+      ['a', 'b'],
+      ['c', 'd'],
+    ]);
+    tokenizer.end();
+    expect(records.at(-1)).toEqual(['e']);
+  });
+
   test('a record without a final line end still counts', () => {
     expect(tokenize(['a,b\nc,d'])).toEqual([
       [['a', 'b'], 1],

@@ -142,6 +142,21 @@ describe('CSV import: every bad input is its own located error and changes nothi
     expect(error.issues.map((i) => i.line)).toEqual([5]);
   });
 
+  test('lines stay exact across file read chunks, with CRLF line ends and quoted newlines', async () => {
+    // About 1.2 MB: records straddle the 512 KiB reads.
+    const rows = Array.from({ length: 12_000 }, (_, i) =>
+      i === 6_000
+        ? `Q${i},D9,"COLL\r\nSPLIT",serum,,,,female,40,LN,,available,1,`
+        : csvLine(specimen({ sample_id: `Q${i}`, donor_id: `D${i >> 2}`, collection_id: `C-${'x'.repeat(60)}` })),
+    );
+    rows[11_000] = 'Q11000,D9,C,blood,,,,female,40,LN,,available,1,';
+    const file = writeCsv([CSV_HEADER, ...rows].map((row) => `${row}\r`));
+    const error = await rejection(importCsv(catalogue, file));
+    // Header on line 1, row i on line i + 2, plus one for the quoted newline before row 11000.
+    expect(error.issues).toEqual([expect.objectContaining({ line: 11_003, field: 'material_type' })]);
+    expect(contentOf(path)).toBe(before);
+  });
+
   test('a CSV syntax error is INVALID_DATA with its line', async () => {
     const file = writeCsv([CSV_HEADER, GOOD[0] as string, 'Q1,D9,"unterminated,serum,,,,female,40,LN,,available,1,']);
     const error = await rejection(importCsv(catalogue, file));
