@@ -18,6 +18,7 @@ import {
   type CodeColumn,
   type ColumnWriter,
 } from './columns.js';
+import { createProfileBuilder } from './profiles.js';
 import { BITMAP_FIELDS, type BitmapField, type IndexData, type SharedRoots } from './index-data.js';
 import { createRowSetBuilder, type RowSet, type RowSetBuilder } from './row-set.js';
 
@@ -84,6 +85,7 @@ export function* buildIndex(db: Database.Database, chunkRows = 65536): Generator
     const diagnosisOfText = new Map<string, RowSetBuilder[]>();
     const siteBuilders = new Map<number, RowSetBuilder>();
     const rootRanges = new Map<string, number[]>();
+    const profiles = createProfileBuilder(rows);
 
     const bitmapOf = (field: BitmapField, code: number): Uint32Array => {
       const list = valueBits[field];
@@ -132,6 +134,8 @@ export function* buildIndex(db: Database.Database, chunkRows = 65536): Generator
       dimensionWriters.storage_temperature.set(p, r[5]);
       dimensionWriters.age_band.set(p, r[15]);
       dimensionWriters.diagnosis_chapter.set(p, r[16]);
+      // Uses as the use bitmaps hold them (32 bits), so withdrawals can read a row's key back.
+      profiles.row(r[13] >>> 0, r[3], r[4], r[5], r[6], r[7]);
     };
     const emitDonor = (group: Raw[]): void => {
       if (group.length > 1) group.sort(byRootThenCell);
@@ -145,12 +149,14 @@ export function* buildIndex(db: Database.Database, chunkRows = 65536): Generator
         }
         emit(r);
         const last = i === group.length - 1 || (group[i + 1] as Raw)[2] !== root;
+        if (last) profiles.endRoot(root, foreign.has(root));
         if (last && foreign.has(root)) {
           let ranges = rootRanges.get(root);
           if (ranges === undefined) rootRanges.set(root, (ranges = []));
           ranges.push(runStart, row);
         }
       });
+      profiles.endDonor();
     };
 
     let group: Raw[] = [];
@@ -211,6 +217,7 @@ export function* buildIndex(db: Database.Database, chunkRows = 65536): Generator
       collectedEnd: collectedEnd.column,
       diagnosis: finish(diagnosisBuilders),
       anatomicalSite: finish(siteByName),
+      profiles: profiles.finish(),
       codes,
       names,
     };

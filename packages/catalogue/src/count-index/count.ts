@@ -8,6 +8,7 @@ import { DIMENSION_COLUMNS } from '../compile.js';
 import { anyInRange, popcount } from './bits.js';
 import { compileNarrow, createBitmapPool, type BitmapPool, type UnionCache } from './evaluate.js';
 import type { IndexData, SharedRoots } from './index-data.js';
+import { answersFromProfiles, countFromProfiles } from './profile-count.js';
 import { countRuns, countRunsListed } from './runs.js';
 import { createWordList, popcountListed, type WordList } from './word-list.js';
 import { countGroupsPerStratum, countGroupsPerStratumOnce, countRowsByGroups, groupBreaksOf, type StratumCodes } from './strata.js';
@@ -29,6 +30,12 @@ export function createScratch(data: IndexData): Scratch {
 
 /** The true count of `query` over `data` (strata unsorted). */
 export function countWithIndex(query: Query, data: IndexData, unions: UnionCache, scratch: Scratch): TrueCount {
+  if (answersFromProfiles(query, data)) {
+    const dimensions = [...new Set(query.stratify ?? [])];
+    const stratumOf = dimensions.length === 0 ? null : createStratumCoder(dimensions, data);
+    const { total, counts } = countFromProfiles(query, data, stratumOf === null ? null : { dimensions, strides: stratumOf.strides, size: stratumOf.size });
+    return { total, strata: stratumOf === null || counts === null ? [] : stratumOf.strata(counts) };
+  }
   const matched = match(query, data, unions, scratch);
   const words = scratch.words.known ? scratch.words : null;
   const dimensions = [...new Set(query.stratify ?? [])];
@@ -149,6 +156,7 @@ function createStratumCoder(dimensions: readonly Dimension[], data: IndexData) {
   };
   return {
     size,
+    strides,
     codes,
     code: (row: number) => {
       let c = 0;

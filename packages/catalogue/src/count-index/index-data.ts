@@ -5,6 +5,7 @@
 import type { Dimension } from '@biospec/query';
 import type { CodeKind } from '../codebook.js';
 import type { AgeColumn, CodeColumn, DateColumn, QuantityColumn } from './columns.js';
+import type { Profiles } from './profiles.js';
 import type { RowSet } from './row-set.js';
 
 /** Categorical fields with one bitmap per code. */
@@ -66,6 +67,8 @@ export interface IndexData {
   /** Rows per stored ICD-10 diagnosis code and per anatomical site code, by name. */
   diagnosis: Map<string, RowSet>;
   anatomicalSite: Map<string, RowSet>;
+  /** Keys and profiles answering categorical-only queries (profiles.ts); null when too varied to pay off. */
+  profiles: Profiles | null;
   /** The code table as read with the rows. */
   codes: Map<CodeKind, Map<string, number>>;
   names: Map<CodeKind, string[]>;

@@ -12,6 +12,7 @@ import { buildIndex } from './build.js';
 import { countWithIndex, createScratch, type Scratch } from './count.js';
 import type { UnionCache } from './evaluate.js';
 import type { IndexData } from './index-data.js';
+import { answersFromProfiles } from './profile-count.js';
 import { withdrawRows } from './withdraw.js';
 
 /**
@@ -26,6 +27,8 @@ export type CountIndexMode = 'background' | 'inline' | 'off';
 export interface CountIndex {
   /** The count from the index, or undefined when it is not (yet) current. */
   count(query: Query): TrueCount | undefined;
+  /** Whether the current index answers `query` from its profile tables (else from its rows); undefined when not current. */
+  answersFromProfiles(query: Query): boolean | undefined;
   /** Starts a build now (background mode), e.g. after an import. */
   refresh(): void;
   /** Resolves when no build is running. */
@@ -164,6 +167,10 @@ export function createCountIndex(options: CountIndexOptions): CountIndex {
       if (ready === null) return undefined;
       return countWithIndex(query, ready.data, ready.unions, ready.scratch);
     },
+    answersFromProfiles(query) {
+      const ready = current();
+      return ready === null ? undefined : answersFromProfiles(query, ready.data);
+    },
     refresh() {
       if (mode === 'background') buildInBackground();
     },
@@ -194,6 +201,12 @@ function bytesOf(data: IndexData): number {
   Object.values(data.dimensions).forEach(add);
   Object.values(data.changes).forEach((bits) => add(bits ?? undefined));
   for (const sets of [data.diagnosis, data.anatomicalSite]) for (const set of sets.values()) add(set.kind === 'list' ? set.rows : set.bits);
+  if (data.profiles !== null) {
+    // Plain arrays of small integers: about 8 bytes an element.
+    const { keys, specimens, donors } = data.profiles;
+    bytes += 8 * keys.rows.length * 14;
+    for (const table of [specimens, donors]) if (table !== null) bytes += 8 * (table.profiles.values.length + 3 * table.runs.length);
+  }
   if (data.sharedRoots !== null) {
     add(data.sharedRoots.rows);
     data.sharedRoots.ranges.forEach(add);

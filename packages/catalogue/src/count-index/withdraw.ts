@@ -1,6 +1,7 @@
 /** Applies a consent withdrawal to a built index without rebuilding it. */
 import { clearBit } from './bits.js';
 import type { IndexData } from './index-data.js';
+import { withdrawFromProfiles } from './profiles.js';
 
 /** Stops counting the rows with these specimen row ids; returns how many rows it cleared. */
 export function withdrawRows(data: IndexData, rowIds: readonly number[]): number {
@@ -13,14 +14,14 @@ export function withdrawRows(data: IndexData, rowIds: readonly number[]): number
     if (id > max) max = id;
   }
   const ids = data.ids;
-  let cleared = 0;
+  const rows: number[] = [];
   // A scan of one typed array: rare (one per withdrawal) and cheaper than a row-id map held for ever.
   for (let row = 0; row < ids.length; row++) {
     const id = ids[row] as number;
-    if (id >= min && id <= max && wanted.has(id)) {
-      clearBit(data.alive, row);
-      cleared++;
-    }
+    if (id >= min && id <= max && wanted.has(id)) rows.push(row);
   }
-  return cleared;
+  withdrawFromProfiles(data, rows, () => {
+    for (const row of rows) clearBit(data.alive, row);
+  });
+  return rows.length;
 }

@@ -1,0 +1,256 @@
+/**
+ * Pre-aggregated profiles (see COUNT-INDEX.md, "Profiles"): a query whose
+ * where-expression and strata use only a row's categorical codes (its *key*:
+ * permitted uses, material, sex, storage temperature, status, collection) is
+ * answered from small tables instead of the rows.
+ *
+ * - keys: every distinct row key, with its alive rows (aliquots);
+ * - per run unit (specimens: roots, donors): a run's *profile* is the set of
+ *   distinct keys of its alive rows; the table holds each distinct profile
+ *   and how many runs have it.
+ *
+ * Built in the build's row pass (no per-row array is kept) and kept exact
+ * through withdrawals: the runs a withdrawal touches trade their old profile
+ * for the new one, read back from the columns.
+ */
+import { hasBit } from './bits.js';
+import type { IndexData } from './index-data.js';
+import { createTupleTable, internTuple, type TupleTable } from './tuple-table.js';
+
+/** The categorical codes a row key is made of, in the order of its tuple. */
+export const KEY_FIELDS = ['uses', 'material_type', 'sex', 'storage_temperature', 'status', 'collection'] as const;
+export type KeyField = (typeof KEY_FIELDS)[number];
+
+export interface RowKeys {
+  /** Per field, each key's code (`uses`: the permitted-uses bit set). */
+  codes: Record<KeyField, number[]>;
+  /** Alive rows per key. */
+  rows: number[];
+  /** The keys as tuples of their codes in {@link KEY_FIELDS} order. */
+  tuples: TupleTable;
+}
+
+export interface ProfileTable {
+  /** Each profile's keys, ascending. */
+  profiles: TupleTable;
+  /** Runs having each profile now (0 once withdrawals emptied or changed them all). */
+  runs: number[];
+}
+
+export interface Profiles {
+  keys: RowKeys;
+  /** Null when the unit's runs are too varied for a table to pay off. */
+  specimens: ProfileTable | null;
+  donors: ProfileTable | null;
+}
+
+export type RunUnit = 'specimens' | 'donors';
+
+/**
+ * A table is kept while its size (the keys listed over all its profiles; for
+ * the key table, its keys) is at most the bitmaps' words: visiting it then
+ * costs at most about one bitmap pass,
+ * about what an unstratified count costs (COUNT-INDEX.md). Donors' profiles
+ * are too varied for that in the synthetic catalogues (1.06 M entries for
+ * 0.3 M words at 10 M rows); roots' are not (60 k).
+ */
+function sizeLimit(rows: number): number {
+  // Small catalogues keep their tables whatever their size (both ways take microseconds).
+  return Math.max(4096, rows / 32);
+}
+
+function createRowKeys(): RowKeys {
+  const codes = Object.fromEntries(KEY_FIELDS.map((f) => [f, []])) as unknown as RowKeys['codes'];
+  return { codes, rows: [], tuples: createTupleTable() };
+}
+
+/** The id of the key with these codes ({@link KEY_FIELDS} order), added when new. */
+function keyIdOf(keys: RowKeys, codes: ArrayLike<number>): number {
+  const id = internTuple(keys.tuples, codes, KEY_FIELDS.length);
+  if (id === keys.rows.length) {
+    keys.rows.push(0);
+    KEY_FIELDS.forEach((field, i) => keys.codes[field].push(codes[i] as number));
+  }
+  return id;
+}
+
+function createProfileTable(): ProfileTable {
+  return { profiles: createTupleTable(), runs: [] };
+}
+
+/**
+ * The distinct keys of a run, ascending. A typed array reused run after run:
+ * a JS array emptied per run reallocated its storage each time, and that
+ * garbage doubled the young generation during the build (+16 MB RSS).
+ */
+interface KeySet {
+  at: Int32Array;
+  length: number;
+}
+
+function createKeySet(): KeySet {
+  return { at: new Int32Array(16), length: 0 };
+}
+
+function addKey(set: KeySet, key: number): void {
+  let i = set.length;
+  while (i > 0 && (set.at[i - 1] as number) > key) i--;
+  if (i > 0 && set.at[i - 1] === key) return;
+  if (set.length === set.at.length) {
+    const wider = new Int32Array(set.at.length * 2);
+    wider.set(set.at);
+    set.at = wider;
+  }
+  set.at.copyWithin(i + 1, i, set.length);
+  set.at[i] = key;
+  set.length++;
+}
+
+/** Adds `delta` runs to the profile with these keys; none when there are no keys. */
+function addRun(table: ProfileTable, keys: KeySet, delta: number): void {
+  if (keys.length === 0) return;
+  const id = internTuple(table.profiles, keys.at, keys.length);
+  if (id === table.runs.length) table.runs.push(0);
+  table.runs[id] = (table.runs[id] as number) + delta;
+}
+
+/**
+ * Collects keys and profiles during the build's row pass: one `row` per row,
+ * `endRoot` after each root's rows within a donor, `endDonor` after each donor's.
+ */
+export interface ProfileBuilder {
+  row(uses: number, material: number, sex: number, temperature: number, status: number, collection: number): void;
+  /** `shared`: the root may have rows under other donors too (then its profile is the union, taken at the end). */
+  endRoot(root: string, shared: boolean): void;
+  endDonor(): void;
+  finish(): Profiles | null;
+}
+
+/** For a build of `rows` rows. */
+export function createProfileBuilder(rows: number): ProfileBuilder {
+  const limit = sizeLimit(rows);
+  const keys = createRowKeys();
+  // Dropped (null) as soon as they outgrow the limit, so the rest of the build skips them.
+  let specimens: ProfileTable | null = createProfileTable();
+  let donors: ProfileTable | null = createProfileTable();
+  const kept = (table: ProfileTable | null): ProfileTable | null => (table === null || table.profiles.values.length > limit ? null : table);
+  const sharedRoots = new Map<string, KeySet>();
+  const rootKeys = createKeySet();
+  const donorKeys = createKeySet();
+  // Consecutive rows mostly share their key (rows are sorted by root, material, temperature).
+  const codes = [-1, -1, -1, -1, -1, -1];
+  let last = -1;
+  // False after a run ends: the next row's key, even if the same as the last one, is new to the run.
+  let inRun = false;
+  return {
+    row(uses, material, sex, temperature, status, collection) {
+      if (uses !== codes[0] || material !== codes[1] || sex !== codes[2] || temperature !== codes[3] || status !== codes[4] || collection !== codes[5]) {
+        codes[0] = uses;
+        codes[1] = material;
+        codes[2] = sex;
+        codes[3] = temperature;
+        codes[4] = status;
+        codes[5] = collection;
+        last = keyIdOf(keys, codes);
+        inRun = false;
+      }
+      keys.rows[last] = (keys.rows[last] as number) + 1;
+      if (inRun) return;
+      addKey(rootKeys, last);
+      addKey(donorKeys, last);
+      inRun = true;
+    },
+    endRoot(root, shared) {
+      if (shared) {
+        let union = sharedRoots.get(root);
+        if (union === undefined) sharedRoots.set(root, (union = createKeySet()));
+        for (let i = 0; i < rootKeys.length; i++) addKey(union, rootKeys.at[i] as number);
+      } else if (specimens !== null) {
+        addRun(specimens, rootKeys, 1);
+        specimens = kept(specimens);
+      }
+      rootKeys.length = 0;
+      inRun = false;
+    },
+    endDonor() {
+      if (donors !== null) {
+        addRun(donors, donorKeys, 1);
+        donors = kept(donors);
+      }
+      donorKeys.length = 0;
+    },
+    finish() {
+      if (keys.rows.length > limit) return null;
+      if (specimens !== null) for (const union of sharedRoots.values()) addRun(specimens, union, 1);
+      return { keys, specimens: kept(specimens), donors: kept(donors) };
+    },
+  };
+}
+
+/** A row's key id, read back from the index's columns and bitmaps. */
+function keyOfRow(data: IndexData, profiles: Profiles, row: number): number {
+  let uses = 0;
+  data.useBits.forEach((bits, bit) => {
+    if (bits !== undefined && hasBit(bits, row)) uses |= 1 << bit;
+  });
+  const status = data.valueBits.status.findIndex((bits) => bits !== undefined && hasBit(bits, row));
+  const d = data.dimensions;
+  return keyIdOf(profiles.keys, [uses >>> 0, d.material_type[row] as number, d.sex[row] as number, d.storage_temperature[row] as number, status, data.collection[row] as number]);
+}
+
+/** The rows of the run holding `row`: [from, to) ranges (a shared root has several). */
+function runRanges(data: IndexData, unit: RunUnit, row: number): Uint32Array | [number, number] {
+  const shared = data.sharedRoots;
+  if (unit === 'specimens' && shared !== null && hasBit(shared.rows, row)) {
+    for (const ranges of shared.ranges) {
+      for (let i = 0; i < ranges.length; i += 2) if (row >= (ranges[i] as number) && row < (ranges[i + 1] as number)) return ranges;
+    }
+  }
+  const starts = unit === 'donors' ? data.donorStarts : data.rootStarts;
+  let from = row;
+  while (from > 0 && !hasBit(starts, from)) from--;
+  let to = row + 1;
+  while (to < data.rows && !hasBit(starts, to)) to++;
+  return [from, to];
+}
+
+function aliveKeys(data: IndexData, profiles: Profiles, ranges: Uint32Array | readonly number[]): KeySet {
+  const keys = createKeySet();
+  for (let i = 0; i < ranges.length; i += 2) {
+    for (let row = ranges[i] as number; row < (ranges[i + 1] as number); row++) {
+      if (hasBit(data.alive, row)) addKey(keys, keyOfRow(data, profiles, row));
+    }
+  }
+  return keys;
+}
+
+/**
+ * Keeps `data.profiles` exact while `clear` stops counting `rows`: the runs
+ * holding them drop their profile before and take the one left after.
+ */
+export function withdrawFromProfiles(data: IndexData, rows: readonly number[], clear: () => void): void {
+  const profiles = data.profiles;
+  if (profiles === null) return clear();
+  const touched: { table: ProfileTable; ranges: Uint32Array | readonly number[]; before: KeySet }[] = [];
+  for (const unit of ['specimens', 'donors'] as const) {
+    const table = profiles[unit];
+    if (table === null) continue;
+    const seen = new Set<number>();
+    for (const row of rows) {
+      const ranges = runRanges(data, unit, row);
+      if (seen.has(ranges[0] as number)) continue;
+      seen.add(ranges[0] as number);
+      touched.push({ table, ranges, before: aliveKeys(data, profiles, ranges) });
+    }
+  }
+  for (const row of rows) {
+    if (!hasBit(data.alive, row)) continue;
+    const key = keyOfRow(data, profiles, row);
+    profiles.keys.rows[key] = (profiles.keys.rows[key] as number) - 1;
+  }
+  clear();
+  for (const { table, ranges, before } of touched) {
+    addRun(table, before, -1);
+    addRun(table, aliveKeys(data, profiles, ranges), 1);
+  }
+}
