@@ -26,7 +26,13 @@ export interface CatalogueBenchResult {
 }
 
 /** Imports a synthetic catalogue of about `rows` specimens and measures import and count latency. */
-export async function benchCatalogue(workDir: string, rows: number, runs: number, log: (line: string) => void): Promise<CatalogueBenchResult> {
+export async function benchCatalogue(
+  workDir: string,
+  rows: number,
+  runs: number,
+  nodeWarmup: number,
+  log: (line: string) => void,
+): Promise<CatalogueBenchResult> {
   const dir = path.join(workDir, `catalogue-${rows}`);
   const nodeDir = path.join(dir, 'node');
   const { coordinatorKey, configFile } = await createBenchNode(nodeDir, 'bench-node');
@@ -55,17 +61,17 @@ export async function benchCatalogue(workDir: string, rows: number, runs: number
   log('starting the node in its own process');
   const node = await startNodeProcess(nodeDir);
   const nodeResults: CatalogueBenchResult['node'] = [];
+  const sign = (query: (typeof QUERY_SHAPES)[number]['query']) =>
+    signQuery(
+      { query, purpose: 'DUO:0000006', researcher: 'r-bench', project: 'bench', audience: 'bench-node', issuer: 'bench', lifetimeSeconds: 300 },
+      coordinatorKey,
+    );
   try {
+    log(`warming the node with ${nodeWarmup} questions`);
+    for (let i = 0; i < nodeWarmup; i++) await node.count(await sign(QUERY_SHAPES[i % QUERY_SHAPES.length]!.query));
     for (const shape of QUERY_SHAPES) {
       const tokens: string[] = [];
-      for (let i = 0; i < runs + 5; i++) {
-        tokens.push(
-          await signQuery(
-            { query: shape.query, purpose: 'DUO:0000006', researcher: 'r-bench', project: 'bench', audience: 'bench-node', issuer: 'bench', lifetimeSeconds: 300 },
-            coordinatorKey,
-          ),
-        );
-      }
+      for (let i = 0; i < runs + 5; i++) tokens.push(await sign(shape.query));
       log(`node Count RPC: ${shape.name}`);
       let next = 0;
       nodeResults.push({ shape: shape.name, timing: await time(() => node.count(tokens[next++]!), { runs, warmup: 5 }) });
