@@ -5,7 +5,7 @@
 import type { Dimension } from '@biospec/query';
 import type { CodeKind } from '../codebook.js';
 import type { AgeColumn, CodeColumn, DateColumn, QuantityColumn } from './columns.js';
-import type { Profiles } from './profiles.js';
+import type { Profiles } from './profile-tables.js';
 import type { RowSet } from './row-set.js';
 
 /** Categorical fields with one bitmap per code. */

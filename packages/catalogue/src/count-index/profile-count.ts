@@ -9,7 +9,7 @@
 import { isUseCategory, useBit, type Dimension, type Expr, type Query } from '@biospec/query';
 import type { CodeKind } from '../codebook.js';
 import type { IndexData } from './index-data.js';
-import type { KeyField, Profiles, RowKeys } from './profiles.js';
+import type { KeyField, Profiles, RowKeys } from './profile-tables.js';
 
 /** Stratify dimensions that are key fields. */
 const KEY_DIMENSIONS: Partial<Record<Dimension, KeyField>> = {
