@@ -9,6 +9,7 @@
 import type Database from 'better-sqlite3';
 import { DIMENSIONS, type Dimension } from '@biospec/query';
 import { CODE_KINDS, WITHDRAWN_CODE, type CodeKind } from '../codebook.js';
+import { ageSlicesOf } from './age-slices.js';
 import { popcount, setBit, wordsFor } from './bits.js';
 import {
   createAgeWriter,
@@ -183,6 +184,9 @@ export function* buildIndex(db: Database.Database, chunkRows = 65536): Generator
       yield;
     }
 
+    const ages = age.column instanceof Uint8Array ? ageSlicesOf(age.column, words) : age.column;
+    yield;
+
     const alive = new Uint32Array(words);
     alive.fill(0xffffffff);
     if ((rows & 31) !== 0) alive[words - 1] = (1 << (rows & 31)) - 1;
@@ -211,7 +215,7 @@ export function* buildIndex(db: Database.Database, chunkRows = 65536): Generator
       constantWithin,
       rootOrder: ROOT_ORDER,
       collection: collection.column,
-      age: age.column,
+      age: ages,
       quantity: quantity.column,
       collectedStart: collectedStart.column,
       collectedEnd: collectedEnd.column,

@@ -4,7 +4,7 @@
  * value it cannot hold, so an ordinary catalogue pays one byte per age, two per date.
  */
 
-/** Ages: Uint8 with 255 for unknown, or Float64 with NaN for unknown. */
+/** Ages: Uint8 with 255 for unknown (stored as bit slices, age-slices.ts), or Float64 with NaN for unknown. */
 export type AgeColumn = Uint8Array | Float64Array;
 /** Quantities: Uint32 while every quantity is a whole number below 2^32 - 1, else Float64. */
 export type QuantityColumn = Uint32Array | Float64Array;
@@ -17,9 +17,6 @@ export const DATE_BASE_YEAR = 1900;
 const KEYS_PER_YEAR = 14 * 33;
 
 /** The value that means "unknown" in a column of this type. */
-export function unknownAge(column: AgeColumn): number {
-  return column instanceof Uint8Array ? 255 : Number.NaN;
-}
 export function unknownDate(column: DateColumn): number {
   return column instanceof Uint16Array ? 0xffff : 0xffffffff;
 }

@@ -25,7 +25,7 @@ const recordsArb: fc.Arbitrary<SpecimenRecord[]> = fc
         diagnosis: fc.subarray(['C50', 'C50.9', 'C50.12', 'C34.1', 'E11'], { maxLength: 2 }),
         anatomical_site: fc.option(fc.constantFrom('C50', 'C50.4', 'C34.1'), { nil: null }),
         sex: fc.constantFrom('female' as const, 'male' as const, 'unknown' as const),
-        age_at_collection: fc.option(fc.integer({ min: 0, max: 100 }), { nil: null }),
+        age_at_collection: fc.option(fc.oneof(fc.integer({ min: 0, max: 100 }), fc.constantFrom(0, 150)), { nil: null }),
         storage_temperature: fc.constantFrom('LN' as const, 'RT' as const),
         consent: fc.subarray(['DUO:0000004', 'DUO:0000042', 'DUO:0000006', 'DUO:0000007', 'DUO:0000044']),
         status: fc.constantFrom('available' as const, 'reserved' as const, 'depleted' as const, 'withdrawn' as const),
@@ -48,6 +48,12 @@ const recordsArb: fc.Arbitrary<SpecimenRecord[]> = fc
     ),
   );
 
+/**
+ * Age bounds as the evaluator may be handed them (the schema would reject some): edges of the
+ * stored range, past it, fractional, negative; with either or both bounds, min > max included.
+ */
+const ageBound = fc.oneof(fc.integer({ min: -2, max: 152 }), fc.constantFrom(0, 150, 151, 254, 255, 256, 1e9, -0.5, 39.5, 150.5, 254.5));
+
 const leaf: fc.Arbitrary<Expr> = fc.oneof(
   fc.subarray(['serum', 'dna', 'tissue-ffpe', 'csf'] as const).map((v): Expr => ({ op: 'in', field: 'material_type', values: [...v] })),
   fc.subarray(['female', 'male', 'other'] as const).map((v): Expr => ({ op: 'in', field: 'sex', values: [...v] })),
@@ -56,6 +62,7 @@ const leaf: fc.Arbitrary<Expr> = fc.oneof(
   fc.subarray(['LN', 'RT'] as const).map((v): Expr => ({ op: 'in', field: 'storage_temperature', values: [...v] })),
   fc.record({ op: fc.constant('age_range' as const), min: fc.integer({ min: 0, max: 100 }) }),
   fc.record({ op: fc.constant('age_range' as const), min: fc.integer({ min: 0, max: 50 }), max: fc.integer({ min: 40, max: 100 }) }),
+  fc.record({ op: fc.constant('age_range' as const), min: ageBound, max: ageBound }, { requiredKeys: ['op'] }),
   fc.record({ op: fc.constant('collected_between' as const), from: fc.constantFrom('1800-01-01', '2019-01-01', '2019-05-01', '2019-05-15') }),
   fc.record({ op: fc.constant('collected_between' as const), to: fc.constantFrom('2019-05-14', '2019-05-31', '2019-12-31', '2020-02-29') }),
   fc.record({ op: fc.constant('diagnosis' as const), codes: fc.subarray(['C50', 'C50.1', 'C50.9', 'C34', 'E11', 'I21'], { minLength: 1 }) }),
@@ -181,6 +188,43 @@ describe('the count index agrees with referenceCount', () => {
       }),
       { numRuns: 120 },
     );
+  });
+});
+
+describe('ages the index cannot slice', () => {
+  test('an age past the Uint8 codes (written outside the importer) keeps every age range exact, per row', async () => {
+    const records = [45, 40, 60, 61, null, 0, 150].map((age, i) => specimen({ sample_id: `a${i}`, donor_id: `d${i % 3}`, age_at_collection: age }));
+    const path = tempCataloguePath();
+    const catalogue = openCatalogue(path, { countIndex: 'off' });
+    await catalogue.importRows(rowsOf(records));
+    const writer = new Database(path);
+    writer.prepare("UPDATE specimen SET age_at_collection = 300 WHERE sample_id = 'a0'").run();
+    writer.close();
+    const stored = records.map((r) => (r.sample_id === 'a0' ? { ...r, age_at_collection: 300 } : r));
+    const db = new Database(path, { readonly: true });
+    const index = createCountIndex({ path, db, mode: 'inline' });
+    try {
+      const ranges: Expr[] = [
+        { op: 'age_range', min: 40, max: 60 },
+        { op: 'age_range', min: 300, max: 300 },
+        { op: 'age_range', min: 254.5 },
+        { op: 'age_range', min: 41 },
+        { op: 'age_range', max: 40 },
+        { op: 'not', arg: { op: 'age_range', min: 0, max: 150 } },
+        { op: 'and', args: [{ op: 'in', field: 'sex', values: ['female'] }, { op: 'age_range', min: 40.25, max: 150 }] },
+      ];
+      for (const where of ranges) {
+        for (const unit of ['aliquots', 'specimens', 'donors'] as const) {
+          const query: Query = { unit, where };
+          expect(index.count(query)).toEqual(referenceCount(query, stored));
+        }
+      }
+      expect(index.count({ unit: 'aliquots', where: { op: 'age_range', min: 300, max: 300 } })?.total).toBe(1);
+    } finally {
+      index.close();
+      db.close();
+      catalogue.close();
+    }
   });
 });
 

@@ -12,7 +12,8 @@ import { BiospecError } from '@biospec/protocol';
 import { icd10IsUnder, isUseCategory, useBit, type Expr } from '@biospec/query';
 import { dayNumber } from '../compile.js';
 import type { CodeKind } from '../codebook.js';
-import { dateBaseYear, dateKey, unknownAge, unknownDate } from './columns.js';
+import { narrowAgeRange, UNKNOWN_AGE_CODE } from './age-slices.js';
+import { dateBaseYear, dateKey, unknownDate } from './columns.js';
 import type { BitmapField, IndexData } from './index-data.js';
 import { orInto, rowSetSize, type RowSet } from './row-set.js';
 import { createWordList, listNonZero, nonZero, type WordList } from './word-list.js';
@@ -286,56 +287,19 @@ function perRow(matches: (row: number) => boolean): Node {
 }
 
 function ageNode(data: IndexData, min: number, max: number): Node {
-  const ages = data.age;
-  const unknown = unknownAge(ages);
-  if (!(ages instanceof Uint8Array)) return perRow((row) => {
-    const age = ages[row] as number;
-    return age !== unknown && age >= min && age <= max;
-  });
-  // Whole ages below the unknown marker: the test is two integer subtractions' signs, no branch.
+  const age = data.age;
+  if (age instanceof Float64Array) {
+    // An unknown age (NaN) fails both comparisons.
+    return perRow((row) => (age[row] as number) >= min && (age[row] as number) <= max);
+  }
+  // Whole ages below the unknown code: the same rows as the bounds themselves.
   const low = Math.max(0, Math.ceil(min));
-  const high = Math.min(unknown - 1, Math.floor(max));
+  const high = Math.min(UNKNOWN_AGE_CODE - 1, Math.floor(max));
   if (!(low <= high)) return NONE;
-  const outside = (age: number) => ((age - low) | (high - age)) >> 31;
-  // The two lowest rows are tested unconditionally (an absent bit tests the word's row 0, which
-  // exists, and keeps nothing): most candidate words hold one or two rows, so the loop for the
-  // rest is rarely entered and its exit rarely mispredicted.
-  const testWord = (care: number, base: number): number => {
-    const first = care & -care;
-    const second = (care ^ first) & -(care ^ first);
-    const firstAge = ages[base + 31 - Math.clz32(first | 1)] as number;
-    const secondAge = ages[base + 31 - Math.clz32(second | 1)] as number;
-    let out = (first & ~outside(firstAge)) | (second & ~outside(secondAge));
-    for (let left = care ^ first ^ second; left !== 0; ) {
-      const bit = left & -left;
-      left ^= bit;
-      out |= bit & ~outside(ages[base + 31 - Math.clz32(bit)] as number);
-    }
-    return out;
-  };
-  // Written out rather than through perRow: the commonest per-row test, kept monomorphic.
   return {
     cost: ROW_TEST_COST,
     usesList: true,
-    narrow(rows, _pool, words) {
-      if (words.known) {
-        const at = words.at;
-        let n = 0;
-        for (let i = 0; i < words.length; i++) {
-          const w = at[i] as number;
-          const out = testWord(rows[w] as number, w << 5);
-          rows[w] = out;
-          at[n] = w;
-          n += nonZero(out);
-        }
-        words.length = n;
-        return;
-      }
-      for (let w = 0; w < rows.length; w++) {
-        const care = rows[w] as number;
-        if (care !== 0) rows[w] = testWord(care, w << 5);
-      }
-    },
+    narrow: (rows, _pool, words) => narrowAgeRange(rows, words, age, low, high),
   };
 }
 

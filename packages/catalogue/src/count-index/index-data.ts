@@ -4,7 +4,8 @@
  */
 import type { Dimension } from '@biospec/query';
 import type { CodeKind } from '../codebook.js';
-import type { AgeColumn, CodeColumn, DateColumn, QuantityColumn } from './columns.js';
+import type { AgeSlices } from './age-slices.js';
+import type { CodeColumn, DateColumn, QuantityColumn } from './columns.js';
 import type { Profiles } from './profile-tables.js';
 import type { RowSet } from './row-set.js';
 
@@ -60,7 +61,8 @@ export interface IndexData {
    */
   rootOrder: readonly Dimension[];
   collection: CodeColumn;
-  age: AgeColumn;
+  /** Ages as bit slices; a Float64 column (NaN = unknown) once an age is not a whole number below 255. */
+  age: AgeSlices | Float64Array;
   quantity: QuantityColumn;
   collectedStart: DateColumn;
   collectedEnd: DateColumn;

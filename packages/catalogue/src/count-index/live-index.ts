@@ -195,7 +195,9 @@ function bytesOf(data: IndexData): number {
   const add = (a: ArrayBufferView | undefined): void => {
     bytes += a?.byteLength ?? 0;
   };
-  [data.alive, data.ids, data.donorStarts, data.rootStarts, data.collection, data.age, data.quantity, data.collectedStart, data.collectedEnd].forEach(add);
+  [data.alive, data.ids, data.donorStarts, data.rootStarts, data.collection, data.quantity, data.collectedStart, data.collectedEnd].forEach(add);
+  if (data.age instanceof Float64Array) add(data.age);
+  else data.age.slices.forEach(add);
   Object.values(data.valueBits).forEach((list) => list.forEach(add));
   data.useBits.forEach(add);
   Object.values(data.dimensions).forEach(add);
