@@ -25,6 +25,23 @@ export function fieldsHolding(x: number, starts: number, ends: number): number {
 }
 
 /**
+ * Of the fields `marked` ({@link fieldsHolding}), those not counted before: the
+ * first field continues the run left open by the previous word (`open` = -1)
+ * unless a run starts at bit 0.
+ */
+export function uncounted(marked: number, starts: number, ends: number, open: number): number {
+  return marked & ~(open & ends & -ends & ((starts & 1) - 1));
+}
+
+/**
+ * -1 when the next word begins inside a counted run: the word's last field is
+ * marked, or no run starts in the word and the run open into it was counted.
+ */
+export function openAfter(open: number, starts: number, marked: number): number {
+  return (starts === 0 ? open : 0) | (marked >> 31);
+}
+
+/**
  * Runs (marked by `starts`) holding at least one bit of `matched`. Without
  * branches on the data: an empty word marks nothing, and half-empty words
  * would make a branch on them mispredicted half the time.
@@ -39,8 +56,8 @@ export function countRuns(matched: Uint32Array, starts: Uint32Array): number {
     const high = fieldEnds(s);
     const any = fieldsHolding(x, s, high);
     // The first field continues the open run unless a run starts at bit 0.
-    count += popcount32(any & ~(open & high & -high & ((s & 1) - 1)));
-    open = (s === 0 ? open : 0) | (any >> 31);
+    count += popcount32(uncounted(any, s, high, open));
+    open = openAfter(open, s, any);
   }
   return count;
 }
@@ -71,8 +88,8 @@ export function countRunsListed(matched: Uint32Array, starts: Uint32Array, list:
     const s = starts[w] as number;
     const high = fieldEnds(s);
     const any = fieldsHolding(x, s, high);
-    count += popcount32(any & ~(open & high & -high & ((s & 1) - 1)));
-    open = (s === 0 ? open : 0) | (any >> 31);
+    count += popcount32(uncounted(any, s, high, open));
+    open = openAfter(open, s, any);
     next = w + 1;
   }
   return count;

@@ -13,7 +13,7 @@
  * group part instead of one step per row.
  */
 import { bitsUpTo, popcount32 } from './bits.js';
-import { fieldEnds, fieldsHolding } from './runs.js';
+import { fieldEnds, fieldsHolding, openAfter, uncounted } from './runs.js';
 
 /**
  * A row's stratum number: the sum of its code times the stride over the
@@ -68,14 +68,14 @@ export function countGroupsPerStratum(
     const r = runStarts[w] as number;
     const runHigh = fieldEnds(r);
     const runAny = fieldsHolding(x, r, runHigh);
-    runs += popcount32(runAny & ~(openRun & runHigh & -runHigh & ((r & 1) - 1)));
-    openRun = (r === 0 ? openRun : 0) | (runAny >> 31);
+    runs += popcount32(uncounted(runAny, r, runHigh, openRun));
+    openRun = openAfter(openRun, r, runAny);
 
     const s = r | (breaks[w] as number) | (w === lastWord ? end : 0);
     const high = fieldEnds(s);
     const any = fieldsHolding(x, s, high);
-    let marks = any & ~(open & high & -high & ((s & 1) - 1));
-    open = (s === 0 ? open : 0) | (any >> 31);
+    let marks = uncounted(any, s, high, open);
+    open = openAfter(open, s, any);
     const base = w << 5;
     while (marks !== 0) {
       const row = base + 31 - Math.clz32(marks & -marks);
@@ -115,8 +115,8 @@ export function countGroupsPerStratumOnce(
     const base = w << 5;
     const runHigh = fieldEnds(r);
     const runAny = fieldsHolding(x, r, runHigh);
-    runs += popcount32(runAny & ~(openRun & runHigh & -runHigh & ((r & 1) - 1)));
-    openRun = (r === 0 ? openRun : 0) | (runAny >> 31);
+    runs += popcount32(uncounted(runAny, r, runHigh, openRun));
+    openRun = openAfter(openRun, r, runAny);
 
     const s = r | (breaks[w] as number) | (w === lastWord ? end : 0);
     const high = fieldEnds(s);
