@@ -65,7 +65,7 @@ const ALL: Node = { narrow: () => undefined, cost: 1 };
 /** Per-row tests cost more than any bitmap pass, whatever their selectivity. */
 const ROW_TEST_COST = 2;
 
-const IN_FIELDS: Record<string, { kind: CodeKind; bitmap: BitmapField | null }> = {
+export const IN_FIELDS: Record<string, { kind: CodeKind; bitmap: BitmapField | null }> = {
   material_type: { kind: 'material_type', bitmap: 'material_type' },
   sex: { kind: 'sex', bitmap: 'sex' },
   storage_temperature: { kind: 'storage_temperature', bitmap: 'storage_temperature' },

@@ -7,7 +7,7 @@
  * are its rows whose key matches, and their strata are those keys' strata.
  */
 import { isUseCategory, useBit, type Dimension, type Expr, type Query } from '@biospec/query';
-import type { CodeKind } from '../codebook.js';
+import { IN_FIELDS } from './evaluate.js';
 import type { IndexData } from './index-data.js';
 import type { KeyField, Profiles, RowKeys } from './profile-tables.js';
 
@@ -18,14 +18,13 @@ const KEY_DIMENSIONS: Partial<Record<Dimension, KeyField>> = {
   storage_temperature: 'storage_temperature',
 };
 
-/** `in` fields that are key fields (all of them: see evaluate.ts IN_FIELDS). */
-const IN_KEY_FIELDS: Record<string, { kind: CodeKind; field: KeyField }> = {
-  material_type: { kind: 'material_type', field: 'material_type' },
-  sex: { kind: 'sex', field: 'sex' },
-  storage_temperature: { kind: 'storage_temperature', field: 'storage_temperature' },
-  status: { kind: 'status', field: 'status' },
-  collection_id: { kind: 'collection', field: 'collection' },
-};
+/**
+ * The key field an `in` test on `field` reads: every `in` field of the bitmap
+ * path (evaluate.ts) is a key field named as its code kind.
+ */
+function keyFieldOf(field: string): KeyField | undefined {
+  return IN_FIELDS[field]?.kind as KeyField | undefined;
+}
 
 /** True when `query` is answered from the profile tables of `data`, not from its rows. */
 export function answersFromProfiles(query: Query, data: IndexData): boolean {
@@ -44,7 +43,7 @@ function onKeysOnly(expr: Expr): boolean {
     case 'not':
       return onKeysOnly(expr.arg);
     case 'in':
-      return IN_KEY_FIELDS[expr.field] !== undefined;
+      return keyFieldOf(expr.field) !== undefined;
     case 'consent_permits':
       return true;
     default:
@@ -147,8 +146,8 @@ function keysMatching(expr: Expr, data: IndexData, keys: RowKeys): Uint8Array {
       return out;
     }
     case 'in': {
-      const { kind, field } = IN_KEY_FIELDS[expr.field] as (typeof IN_KEY_FIELDS)[string];
-      const known = data.codes.get(kind) as Map<string, number>;
+      const field = keyFieldOf(expr.field) as KeyField;
+      const known = data.codes.get(IN_FIELDS[expr.field]!.kind) as Map<string, number>;
       const wanted = new Set((expr.values as readonly string[]).map((v) => known.get(v)));
       const codes = keys.codes[field];
       const out = new Uint8Array(n);
