@@ -1,4 +1,3 @@
-import { Metadata } from '@grpc/grpc-js';
 import { createHmac } from 'node:crypto';
 import type { Logger } from 'pino';
 import {
@@ -6,7 +5,6 @@ import {
   DisclosureKind,
   FederatedCountResponse,
   SiteStatus,
-  type CountResponse,
   type NodeResult,
   type SiteResult,
 } from '@biospec/protocol';
@@ -53,17 +51,15 @@ export function createFederatedCount(c: FederatedCountComponents) {
     'r-' + createHmac('sha256', c.pseudonymSecret).update(`${identity.issuer}\n${identity.subject}`).digest('hex').slice(0, 24);
 
   async function askSite(member: Member, deadline: Date, signed: SignedQuery & { hash: string }): Promise<{ result: NodeResult; signedResult: string }> {
-    const response = await new Promise<CountResponse>((resolve, reject) =>
-      member.client.count({ signedQuery: signed.token }, new Metadata(), { deadline }, (err, res) => (err ? reject(err) : resolve(res))),
-    );
+    const signedResult = await member.counts.count(signed.token, deadline);
     try {
-      const result = await verifyResult(response.signedResult, member.keys, {
+      const result = await verifyResult(signedResult, member.keys, {
         expectedNodeId: member.id,
         expectedQueryHash: signed.hash,
         maxTokenBytes: MAX_ANSWER_BYTES,
       });
       if (result.queryId !== signed.jti) throw new Error(`answers query ${result.queryId}, not ${signed.jti}`);
-      return { result, signedResult: response.signedResult };
+      return { result, signedResult };
     } catch (cause) {
       throw Object.assign(new Error(`answer does not verify: ${(cause as Error).message}`), { cause });
     }

@@ -1,5 +1,6 @@
 import { NodeServiceClient, readJsonFile, channelCredentials, type ClientTlsFiles } from '@biospec/protocol';
 import { createKeyRing, type KeyRing } from '@biospec/trust';
+import { createNodeCountClient, type NodeCountClient } from '@biospec/federation';
 import type { CoordinatorConfig } from './config.js';
 
 /** A member node as the coordinator knows it: where it is, its pinned keys, a client. */
@@ -11,6 +12,8 @@ export interface Member {
   /** The node's public JWKS document, republished to researchers for offline verification. */
   jwks: { keys: unknown[] };
   client: NodeServiceClient;
+  /** Signed queries to this node, over one long-lived stream. */
+  counts: NodeCountClient;
 }
 
 /** Largest answer a node may send; results are small, strata included. */
@@ -28,7 +31,8 @@ export async function openMembers(config: CoordinatorConfig): Promise<Member[]> 
         'grpc.initial_reconnect_backoff_ms': 200,
         'grpc.max_reconnect_backoff_ms': 2000,
       });
-      return { id: node.id, name: node.name, endpoint: node.endpoint, keys, jwks: { keys: keys.jwks().keys }, client };
+      const counts = createNodeCountClient(client);
+      return { id: node.id, name: node.name, endpoint: node.endpoint, keys, jwks: { keys: keys.jwks().keys }, client, counts };
     }),
   );
 }

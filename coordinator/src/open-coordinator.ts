@@ -124,7 +124,10 @@ export async function openCoordinator(config: CoordinatorConfig, options: { logg
     jwks: () => ({ keys: [signingKey.publicJwk, ...retired] }),
     nodeJwks: () => Object.fromEntries(members.map((m) => [m.id, m.jwks])),
     close() {
-      for (const m of members) m.client.close();
+      for (const m of members) {
+        m.counts.close();
+        m.client.close();
+      }
     },
   };
 }

@@ -1,6 +1,7 @@
 import { Server, type ServerUnaryCall, type sendUnaryData } from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import { bindServer, NodeServiceService, serverCredentials, shutdownServer, toGrpcError, type NodeServiceServer } from '@biospec/protocol';
+import { createCountStreams } from './count-stream.js';
 import type { OpenNode } from './open-node.js';
 
 /** A running node server; `port` is the bound one (useful when the config said port 0). */
@@ -29,8 +30,10 @@ export async function startNodeServer(node: OpenNode): Promise<RunningNodeServer
     'grpc.max_receive_message_length': config.maxMessageBytes,
     'grpc.max_send_message_length': 4 * 1024 * 1024,
   });
+  const streams = createCountStreams({ answer: (signedQuery) => node.pipeline.answer(signedQuery), logger: node.logger });
   const implementation: NodeServiceServer = {
     count: unary((request) => node.pipeline.answer(request.signedQuery)),
+    countStream: (call) => streams.serve(call),
     describe: unary(() => node.describe()),
   };
   server.addService(NodeServiceService, implementation);
@@ -45,6 +48,8 @@ export async function startNodeServer(node: OpenNode): Promise<RunningNodeServer
     address,
     async stop(graceMs = 2000) {
       health.setStatus('', 'NOT_SERVING');
+      // A coordinator's stream stays open between queries: end it, or shutdown waits out the grace period.
+      streams.close();
       await shutdownServer(server, graceMs);
       node.close();
     },

@@ -14,6 +14,9 @@ export {
 export {
   CountRequest,
   CountResponse,
+  CountStreamError,
+  CountStreamRequest,
+  CountStreamResponse,
   DescribeRequest,
   DescribeResponse,
   NodeResult,

@@ -10,8 +10,10 @@ import {
   type CallOptions,
   type ChannelCredentials,
   Client,
+  type ClientDuplexStream,
   type ClientOptions,
   type ClientUnaryCall,
+  type handleBidiStreamingCall,
   type handleUnaryCall,
   makeGenericClientConstructor,
   type Metadata,
@@ -36,6 +38,32 @@ export interface CountResponse {
    */
   signedResult: string;
   result?: NodeResult | undefined;
+}
+
+export interface CountStreamRequest {
+  /** Chosen by the caller, unique among its queries in flight on this stream; echoed in the answer. */
+  id: number;
+  /** As CountRequest.signed_query. */
+  signedQuery: string;
+}
+
+export interface CountStreamResponse {
+  /** The id of the request this answers. */
+  id: number;
+  /** As CountResponse.signed_result. */
+  signedResult?:
+    | string
+    | undefined;
+  /** Why the node refused this query; the stream itself goes on. */
+  error?: CountStreamError | undefined;
+}
+
+/** A refused query on a stream: what the unary Count would have ended with. */
+export interface CountStreamError {
+  /** The gRPC status code (google.rpc.Code) Count would have returned. */
+  code: number;
+  /** The status details Count would have returned. */
+  message: string;
 }
 
 /** What a node released for one query. This is the payload of `signed_result`. */
@@ -232,6 +260,287 @@ export const CountResponse: MessageFns<CountResponse> = {
     message.result = (object.result !== undefined && object.result !== null)
       ? NodeResult.fromPartial(object.result)
       : undefined;
+    return message;
+  },
+};
+
+function createBaseCountStreamRequest(): CountStreamRequest {
+  return { id: 0, signedQuery: "" };
+}
+
+export const CountStreamRequest: MessageFns<CountStreamRequest> = {
+  encode(message: CountStreamRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== 0) {
+      writer.uint32(8).uint64(message.id);
+    }
+    if (message.signedQuery !== "") {
+      writer.uint32(18).string(message.signedQuery);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CountStreamRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCountStreamRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.id = longToNumber(reader.uint64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.signedQuery = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CountStreamRequest {
+    return {
+      id: isSet(object.id) ? globalThis.Number(object.id) : 0,
+      signedQuery: isSet(object.signedQuery)
+        ? globalThis.String(object.signedQuery)
+        : isSet(object.signed_query)
+        ? globalThis.String(object.signed_query)
+        : "",
+    };
+  },
+
+  toJSON(message: CountStreamRequest): unknown {
+    const obj: any = {};
+    if (message.id !== 0) {
+      obj.id = Math.round(message.id);
+    }
+    if (message.signedQuery !== "") {
+      obj.signedQuery = message.signedQuery;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CountStreamRequest>, I>>(base?: I): CountStreamRequest {
+    return CountStreamRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CountStreamRequest>, I>>(object: I): CountStreamRequest {
+    const message = createBaseCountStreamRequest();
+    message.id = object.id ?? 0;
+    message.signedQuery = object.signedQuery ?? "";
+    return message;
+  },
+};
+
+function createBaseCountStreamResponse(): CountStreamResponse {
+  return { id: 0, signedResult: undefined, error: undefined };
+}
+
+export const CountStreamResponse: MessageFns<CountStreamResponse> = {
+  encode(message: CountStreamResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== 0) {
+      writer.uint32(8).uint64(message.id);
+    }
+    if (message.signedResult !== undefined) {
+      writer.uint32(18).string(message.signedResult);
+    }
+    if (message.error !== undefined) {
+      CountStreamError.encode(message.error, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CountStreamResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCountStreamResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.id = longToNumber(reader.uint64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.signedResult = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.error = CountStreamError.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CountStreamResponse {
+    return {
+      id: isSet(object.id) ? globalThis.Number(object.id) : 0,
+      signedResult: isSet(object.signedResult)
+        ? globalThis.String(object.signedResult)
+        : isSet(object.signed_result)
+        ? globalThis.String(object.signed_result)
+        : undefined,
+      error: isSet(object.error) ? CountStreamError.fromJSON(object.error) : undefined,
+    };
+  },
+
+  toJSON(message: CountStreamResponse): unknown {
+    const obj: any = {};
+    if (message.id !== 0) {
+      obj.id = Math.round(message.id);
+    }
+    if (message.signedResult !== undefined) {
+      obj.signedResult = message.signedResult;
+    }
+    if (message.error !== undefined) {
+      obj.error = CountStreamError.toJSON(message.error);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CountStreamResponse>, I>>(base?: I): CountStreamResponse {
+    return CountStreamResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CountStreamResponse>, I>>(object: I): CountStreamResponse {
+    const message = createBaseCountStreamResponse();
+    message.id = object.id ?? 0;
+    message.signedResult = object.signedResult ?? undefined;
+    message.error = (object.error !== undefined && object.error !== null)
+      ? CountStreamError.fromPartial(object.error)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseCountStreamError(): CountStreamError {
+  return { code: 0, message: "" };
+}
+
+export const CountStreamError: MessageFns<CountStreamError> = {
+  encode(message: CountStreamError, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.code !== 0) {
+      writer.uint32(8).uint32(message.code);
+    }
+    if (message.message !== "") {
+      writer.uint32(18).string(message.message);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CountStreamError {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCountStreamError();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.code = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.message = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CountStreamError {
+    return {
+      code: isSet(object.code) ? globalThis.Number(object.code) : 0,
+      message: isSet(object.message) ? globalThis.String(object.message) : "",
+    };
+  },
+
+  toJSON(message: CountStreamError): unknown {
+    const obj: any = {};
+    if (message.code !== 0) {
+      obj.code = Math.round(message.code);
+    }
+    if (message.message !== "") {
+      obj.message = message.message;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CountStreamError>, I>>(base?: I): CountStreamError {
+    return CountStreamError.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CountStreamError>, I>>(object: I): CountStreamError {
+    const message = createBaseCountStreamError();
+    message.code = object.code ?? 0;
+    message.message = object.message ?? "";
     return message;
   },
 };
@@ -704,6 +1013,20 @@ export const NodeServiceService = {
     responseSerialize: (value: CountResponse): Buffer => Buffer.from(CountResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): CountResponse => CountResponse.decode(value),
   },
+  /**
+   * The same signed queries and answers as Count, many at a time over one
+   * long-lived stream: a coordinator keeps one open per node and saves the cost
+   * of a call per query. Answers come back in any order, each with its request's id.
+   */
+  countStream: {
+    path: "/biospecimen.v1.NodeService/CountStream" as const,
+    requestStream: true as const,
+    responseStream: true as const,
+    requestSerialize: (value: CountStreamRequest): Buffer => Buffer.from(CountStreamRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CountStreamRequest => CountStreamRequest.decode(value),
+    responseSerialize: (value: CountStreamResponse): Buffer => Buffer.from(CountStreamResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CountStreamResponse => CountStreamResponse.decode(value),
+  },
   /** Public facts about the node: identity, catalogue size, data epoch, policy, keys. */
   describe: {
     path: "/biospecimen.v1.NodeService/Describe" as const,
@@ -719,6 +1042,12 @@ export const NodeServiceService = {
 export interface NodeServiceServer extends UntypedServiceImplementation {
   /** Answers one signed feasibility query with a signed, disclosure-controlled count. */
   count: handleUnaryCall<CountRequest, CountResponse>;
+  /**
+   * The same signed queries and answers as Count, many at a time over one
+   * long-lived stream: a coordinator keeps one open per node and saves the cost
+   * of a call per query. Answers come back in any order, each with its request's id.
+   */
+  countStream: handleBidiStreamingCall<CountStreamRequest, CountStreamResponse>;
   /** Public facts about the node: identity, catalogue size, data epoch, policy, keys. */
   describe: handleUnaryCall<DescribeRequest, DescribeResponse>;
 }
@@ -740,6 +1069,17 @@ export interface NodeServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: CountResponse) => void,
   ): ClientUnaryCall;
+  /**
+   * The same signed queries and answers as Count, many at a time over one
+   * long-lived stream: a coordinator keeps one open per node and saves the cost
+   * of a call per query. Answers come back in any order, each with its request's id.
+   */
+  countStream(): ClientDuplexStream<CountStreamRequest, CountStreamResponse>;
+  countStream(options: Partial<CallOptions>): ClientDuplexStream<CountStreamRequest, CountStreamResponse>;
+  countStream(
+    metadata: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientDuplexStream<CountStreamRequest, CountStreamResponse>;
   /** Public facts about the node: identity, catalogue size, data epoch, policy, keys. */
   describe(
     request: DescribeRequest,

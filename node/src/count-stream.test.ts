@@ -1,0 +1,120 @@
+import { EventEmitter } from 'node:events';
+import { status as GrpcStatus, type ServerDuplexStream } from '@grpc/grpc-js';
+import { pino } from 'pino';
+import { BiospecError, type CountResponse, type CountStreamRequest, type CountStreamResponse } from '@biospec/protocol';
+import { createCountStreams } from './count-stream.js';
+
+/** The server side of one stream as grpc-js hands it over: requests come in as 'data', answers go out through write. */
+class FakeCall extends EventEmitter {
+  written: CountStreamResponse[] = [];
+  ended = false;
+  write(message: CountStreamResponse) {
+    if (this.ended) throw new Error('write after end');
+    this.written.push(message);
+    return true;
+  }
+  end() {
+    this.ended = true;
+  }
+  send(id: number, signedQuery: string) {
+    this.emit('data', { id, signedQuery });
+  }
+}
+
+/** An answer path the test settles by hand, to hold queries in flight. */
+function heldAnswers() {
+  const waiting = new Map<string, { resolve: (r: CountResponse) => void; reject: (e: unknown) => void }>();
+  const answer = (signedQuery: string) =>
+    new Promise<CountResponse>((resolve, reject) => {
+      waiting.set(signedQuery, { resolve, reject });
+    });
+  const release = (signedQuery: string) => waiting.get(signedQuery)!.resolve({ signedResult: `signed:${signedQuery}` });
+  const refuse = (signedQuery: string, err: unknown) => waiting.get(signedQuery)!.reject(err);
+  return { answer, release, refuse };
+}
+
+const logger = pino({ level: 'silent' });
+const flush = () => new Promise((resolve) => setImmediate(resolve));
+const serve = (streams: ReturnType<typeof createCountStreams>, call: FakeCall) =>
+  streams.serve(call as unknown as ServerDuplexStream<CountStreamRequest, CountStreamResponse>);
+
+test('each query is answered with its id, refusals carry the status and details of the unary call', async () => {
+  const held = heldAnswers();
+  const streams = createCountStreams({ answer: held.answer, logger });
+  const call = new FakeCall();
+  serve(streams, call);
+  call.send(7, 'a');
+  call.send(8, 'b');
+  held.refuse('a', new BiospecError('PERMISSION_DENIED', 'replayed token', { issues: [{ field: 'jti', message: 'replayed token' }] }));
+  held.release('b');
+  await flush();
+  expect(call.written).toEqual([
+    { id: 7, error: { code: GrpcStatus.PERMISSION_DENIED, message: 'PERMISSION_DENIED: replayed token: field jti: replayed token' } },
+    { id: 8, signedResult: 'signed:b' },
+  ]);
+  expect(call.ended).toBe(false);
+});
+
+test('queries over the in-flight limit are refused at once, not queued', async () => {
+  const held = heldAnswers();
+  const streams = createCountStreams({ answer: held.answer, logger, maxInFlight: 2 });
+  const call = new FakeCall();
+  serve(streams, call);
+  call.send(1, 'a');
+  call.send(2, 'b');
+  call.send(3, 'c');
+  expect(call.written).toEqual([
+    { id: 3, error: { code: GrpcStatus.RESOURCE_EXHAUSTED, message: 'RATE_LIMITED: more than 2 queries in flight on one stream' } },
+  ]);
+  held.release('a');
+  await flush();
+  call.send(4, 'd');
+  held.release('d');
+  await flush();
+  expect(call.written.map((m) => m.id)).toEqual([3, 1, 4]);
+});
+
+test('a caller that stops sending gets its answers before the stream ends', async () => {
+  const held = heldAnswers();
+  const streams = createCountStreams({ answer: held.answer, logger });
+  const call = new FakeCall();
+  serve(streams, call);
+  call.send(1, 'a');
+  call.emit('end');
+  expect(call.ended).toBe(false);
+  held.release('a');
+  await flush();
+  expect(call.written).toEqual([{ id: 1, signedResult: 'signed:a' }]);
+  expect(call.ended).toBe(true);
+});
+
+test('closing ends idle streams at once and busy ones after their answers, refusing new queries meanwhile', async () => {
+  const held = heldAnswers();
+  const streams = createCountStreams({ answer: held.answer, logger });
+  const idle = new FakeCall();
+  const busy = new FakeCall();
+  serve(streams, idle);
+  serve(streams, busy);
+  busy.send(1, 'a');
+  streams.close();
+  expect(idle.ended).toBe(true);
+  expect(busy.ended).toBe(false);
+  busy.send(2, 'late');
+  expect(busy.written).toEqual([{ id: 2, error: { code: GrpcStatus.UNAVAILABLE, message: 'UNAVAILABLE: node is shutting down' } }]);
+  held.release('a');
+  await flush();
+  expect(busy.written[1]).toEqual({ id: 1, signedResult: 'signed:a' });
+  expect(busy.ended).toBe(true);
+});
+
+test('answers to a caller that went away are dropped', async () => {
+  const held = heldAnswers();
+  const streams = createCountStreams({ answer: held.answer, logger });
+  const call = new FakeCall();
+  serve(streams, call);
+  call.send(1, 'a');
+  call.emit('cancelled');
+  held.release('a');
+  await flush();
+  expect(call.written).toEqual([]);
+});
