@@ -5,7 +5,7 @@ import { QUICK, renderReport, runBenchmarks } from './bench/run.js';
 test('the benchmark suite runs end to end at quick sizes', async () => {
   const results = await runBenchmarks(QUICK, 'jest bench-quick');
   const figures = [
-    ...results.catalogues.flatMap((c) => [c.importRowsPerSecond, c.nodeRss.rss, ...c.catalogue.map((e) => e.timing.p50), ...c.node.map((e) => e.timing.p99)]),
+    ...results.catalogues.flatMap((c) => [c.importRowsPerSecond, c.nodeRss.rss, ...c.catalogue.map((e) => e.timing.p50), ...c.node.flatMap((e) => [e.timing.p99, e.unary.p99])]),
     ...results.federation.map((f) => f.latency.p50),
     results.throughput.perSecond,
     results.slowNode.withSlow.p50,

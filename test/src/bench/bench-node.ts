@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Metadata, credentials } from '@grpc/grpc-js';
 import { NodeServiceClient, type CountResponse } from '@biospec/protocol';
+import { createNodeCountClient } from '@biospec/federation';
 import { DEFAULT_POLICY } from '@biospec/privacy';
 import { generateSigningKey, importSigningKey, type SigningKey } from '@biospec/trust';
 import { initNodeDir } from '@biospec/node';
@@ -30,7 +31,10 @@ export interface NodeProcess {
   address: string;
   /** Seconds the node took to build its count index at start-up (NaN when it counts with SQL). */
   indexBuildSeconds: number;
+  /** The unary Count call. */
   count(signedQuery: string): Promise<CountResponse>;
+  /** The same over one CountStream kept open, as the coordinator asks; resolves with the signed result. */
+  countOnStream(signedQuery: string): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -57,6 +61,7 @@ export async function startNodeProcess(dir: string): Promise<NodeProcess> {
     if (serving && /count index ready|counting with SQL/.test(out)) address = serving[1]!;
   }
   const client = new NodeServiceClient(address, credentials.createInsecure(), { 'grpc.max_receive_message_length': 4 * 1024 * 1024 });
+  const streamed = createNodeCountClient(client);
   return {
     pid: child.pid!,
     address,
@@ -65,7 +70,9 @@ export async function startNodeProcess(dir: string): Promise<NodeProcess> {
       new Promise((resolve, reject) =>
         client.count({ signedQuery }, new Metadata(), { deadline: Date.now() + 60_000 }, (e, r) => (e ? reject(e) : resolve(r))),
       ),
+    countOnStream: (signedQuery) => streamed.count(signedQuery, new Date(Date.now() + 60_000)),
     async stop() {
+      streamed.close();
       client.close();
       child.kill('SIGTERM');
       await exited;
