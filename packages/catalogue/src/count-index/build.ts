@@ -12,6 +12,7 @@ import { CODE_KINDS, WITHDRAWN_CODE, type CodeKind } from '../codebook.js';
 import { ageSlicesOf } from './age-slices.js';
 import { popcount, setBit, wordsFor } from './bits.js';
 import {
+  ageCodeOf,
   createAgeWriter,
   createCodeWriter,
   createDateWriter,
@@ -136,7 +137,7 @@ export function* buildIndex(db: Database.Database, chunkRows = 65536): Generator
       dimensionWriters.age_band.set(p, r[15]);
       dimensionWriters.diagnosis_chapter.set(p, r[16]);
       // Uses as the use bitmaps hold them (32 bits), so withdrawals can read a row's key back.
-      profiles.row(r[13] >>> 0, r[3], r[4], r[5], r[6], r[7]);
+      profiles.row(r[13] >>> 0, r[3], r[4], r[5], r[6], r[7], ageCodeOf(r[8]));
     };
     const emitDonor = (group: Raw[]): void => {
       if (group.length > 1) group.sort(byRootThenCell);

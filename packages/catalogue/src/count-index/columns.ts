@@ -43,13 +43,19 @@ export interface ColumnWriter<T> {
   readonly column: T;
 }
 
+/** An age's code in the Uint8 column: whole years 0–254, 255 unknown; -1 when it has none (the column turns Float64). */
+export function ageCodeOf(value: number | null): number {
+  if (value === null) return 255;
+  return Number.isInteger(value) && value >= 0 && value < 255 ? value : -1;
+}
+
 export function createAgeWriter(rows: number): ColumnWriter<AgeColumn> {
   let column: AgeColumn = new Uint8Array(rows);
   return {
     set(row, value) {
       if (column instanceof Uint8Array) {
-        if (value === null) return void (column[row] = 255);
-        if (Number.isInteger(value) && value >= 0 && value < 255) return void (column[row] = value);
+        const code = ageCodeOf(value);
+        if (code >= 0) return void (column[row] = code);
         const wide = new Float64Array(rows);
         for (let i = 0; i < row; i++) wide[i] = column[i] === 255 ? Number.NaN : (column[i] as number);
         column = wide;

@@ -6,7 +6,8 @@ import type { Dimension, Query } from '@biospec/query';
 import type { TrueCount } from '../true-count.js';
 import { DIMENSION_COLUMNS } from '../compile.js';
 import { anyInRange, popcount } from './bits.js';
-import { compileNarrow, createBitmapPool, type BitmapPool, type UnionCache } from './evaluate.js';
+import type { BitmapCache } from './bitmap-cache.js';
+import { compileNarrow, createBitmapPool, type BitmapPool } from './evaluate.js';
 import type { IndexData, SharedRoots } from './index-data.js';
 import { answersFromProfiles, countFromProfiles } from './profile-count.js';
 import { countRuns, countRunsListed } from './runs.js';
@@ -29,14 +30,14 @@ export function createScratch(data: IndexData): Scratch {
 }
 
 /** The true count of `query` over `data` (strata unsorted). */
-export function countWithIndex(query: Query, data: IndexData, unions: UnionCache, scratch: Scratch): TrueCount {
+export function countWithIndex(query: Query, data: IndexData, cache: BitmapCache, scratch: Scratch): TrueCount {
   if (answersFromProfiles(query, data)) {
     const dimensions = [...new Set(query.stratify ?? [])];
     const stratumOf = dimensions.length === 0 ? null : createStratumCoder(dimensions, data);
     const { total, counts } = countFromProfiles(query, data, stratumOf === null ? null : { dimensions, strides: stratumOf.strides, size: stratumOf.size });
     return { total, strata: stratumOf === null || counts === null ? [] : stratumOf.strata(counts) };
   }
-  const matched = match(query, data, unions, scratch);
+  const matched = match(query, data, cache, scratch);
   const words = scratch.words.known ? scratch.words : null;
   const dimensions = [...new Set(query.stratify ?? [])];
   const stratumOf = dimensions.length === 0 ? null : createStratumCoder(dimensions, data);
@@ -106,11 +107,11 @@ function oneGroupPerStratum(unit: 'specimens' | 'donors', varying: readonly Dime
   return varying.every((d) => order.includes(d));
 }
 
-function match(query: Query, data: IndexData, unions: UnionCache, scratch: Scratch): Uint32Array {
+function match(query: Query, data: IndexData, cache: BitmapCache, scratch: Scratch): Uint32Array {
   const matched = scratch.matched;
   matched.set(data.alive);
   scratch.words.known = false;
-  if (query.where !== undefined) compileNarrow(query.where, data, unions)(matched, scratch.pool, scratch.words);
+  if (query.where !== undefined) compileNarrow(query.where, data, cache)(matched, scratch.pool, scratch.words);
   return matched;
 }
 

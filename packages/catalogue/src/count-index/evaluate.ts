@@ -1,18 +1,21 @@
 /**
  * Evaluates a query's where-expression over an {@link IndexData} as bitmap
  * passes. Each node narrows a bitmap of candidate rows in place: AND narrows
- * child by child, cheapest and most selective first, so per-row tests (ages,
- * dates, quantities) run only on rows every bitmap test already kept.
- * Semantics are the SQL path's (compile.ts): every test is two-valued, so NOT
- * keeps exactly the rows its argument does not, unknown values included.
- * An AND with per-row tests lists the words its bitmap pass left non-zero
+ * child by child, cheapest and most selective first, so per-row tests (dates,
+ * quantities, collections) run only on rows every bitmap test already kept.
+ * Age ranges and ICD-10 code sets become bitmaps of their own, cached while
+ * the index lives (bitmap-cache.ts). Semantics are the SQL path's
+ * (compile.ts): every test is two-valued, so NOT keeps exactly the rows its
+ * argument does not, unknown values included. An AND with per-row tests, or
+ * expected to keep few rows, lists the words its bitmap pass left non-zero
  * (word-list.ts), so the per-row tests and the final count visit only those.
  */
 import { BiospecError } from '@biospec/protocol';
 import { icd10IsUnder, isUseCategory, useBit, type Expr } from '@biospec/query';
 import { dayNumber } from '../compile.js';
 import type { CodeKind } from '../codebook.js';
-import { narrowAgeRange, UNKNOWN_AGE_CODE } from './age-slices.js';
+import { ageRangeBitmap, UNKNOWN_AGE_CODE } from './age-slices.js';
+import type { BitmapCache } from './bitmap-cache.js';
 import { dateBaseYear, dateKey, unknownDate } from './columns.js';
 import type { BitmapField, IndexData } from './index-data.js';
 import { orInto, rowSetSize, type RowSet } from './row-set.js';
@@ -64,6 +67,12 @@ const NONE: Node = { narrow: (rows) => void rows.fill(0), cost: 0 };
 const ALL: Node = { narrow: () => undefined, cost: 1 };
 /** Per-row tests cost more than any bitmap pass, whatever their selectivity. */
 const ROW_TEST_COST = 2;
+/**
+ * An AND expected (its children's shares multiplied, as if independent) to
+ * keep at most this share of rows lists its words: about one row in 32 or
+ * fewer leaves most words empty.
+ */
+const SPARSE_SHARE = 1 / 32;
 
 export const IN_FIELDS: Record<string, { kind: CodeKind; bitmap: BitmapField | null }> = {
   material_type: { kind: 'material_type', bitmap: 'material_type' },
@@ -73,19 +82,15 @@ export const IN_FIELDS: Record<string, { kind: CodeKind; bitmap: BitmapField | n
   collection_id: { kind: 'collection', bitmap: null },
 };
 
-/** Bitmaps built for a query (unions of code row sets), reused while the index lives. */
-export type UnionCache = Map<string, Uint32Array>;
-const UNION_CACHE_LIMIT = 32;
-
 /** Compiles `expr` into an in-place narrowing of a bitmap of candidate rows. */
-export function compileNarrow(expr: Expr, data: IndexData, unions: UnionCache): Narrow {
-  return compileNode(expr, data, unions).narrow;
+export function compileNarrow(expr: Expr, data: IndexData, cache: BitmapCache): Narrow {
+  return compileNode(expr, data, cache).narrow;
 }
 
-function compileNode(expr: Expr, data: IndexData, unions: UnionCache): Node {
+function compileNode(expr: Expr, data: IndexData, cache: BitmapCache): Node {
   switch (expr.op) {
     case 'and': {
-      const children = expr.args.map((arg) => compileNode(arg, data, unions)).sort((a, b) => a.cost - b.cost);
+      const children = expr.args.map((arg) => compileNode(arg, data, cache)).sort((a, b) => a.cost - b.cost);
       if (children.some((c) => c === NONE)) return NONE;
       const maps = children.flatMap((c) => (c.bits === undefined ? [] : [c.bits]));
       const rest = children.filter((c) => c !== ALL && c.bits === undefined);
@@ -94,11 +99,14 @@ function compileNode(expr: Expr, data: IndexData, unions: UnionCache): Node {
       const bitmapPass = maps.length > 0 ? fusedAnd(maps) : null;
       // Listing costs a little in the bitmap pass and saves the per-row tests' skips over empty words.
       const usesList = rest.some((c) => c.usesList === true);
+      // A sparse result is listed for the count as well, which then skips the empty words (the selective query).
+      const share = maps.length === 0 ? 1 : children.reduce((product, c) => product * Math.min(1, c.cost), 1);
+      const lists = usesList || share <= SPARSE_SHARE;
       return {
         cost: Math.min(...children.map((c) => c.cost)),
         usesList,
         narrow(rows, pool, words) {
-          const list = usesList && !words.known ? words : null;
+          const list = lists && !words.known ? words : null;
           if (bitmapPass !== null) bitmapPass(rows, list);
           else if (list !== null) listNonZero(rows, list);
           for (const narrow of narrows) narrow(rows, pool, words);
@@ -106,7 +114,7 @@ function compileNode(expr: Expr, data: IndexData, unions: UnionCache): Node {
       };
     }
     case 'or': {
-      const children = expr.args.map((arg) => compileNode(arg, data, unions)).filter((c) => c !== NONE);
+      const children = expr.args.map((arg) => compileNode(arg, data, cache)).filter((c) => c !== NONE);
       if (children.length === 0) return NONE;
       if (children.some((c) => c === ALL)) return ALL;
       if (children.length === 1) return children[0] as Node;
@@ -131,7 +139,7 @@ function compileNode(expr: Expr, data: IndexData, unions: UnionCache): Node {
       };
     }
     case 'not': {
-      const child = compileNode(expr.arg, data, unions);
+      const child = compileNode(expr.arg, data, cache);
       if (child === NONE) return ALL;
       if (child === ALL) return NONE;
       const narrowChild = child.narrow;
@@ -152,13 +160,13 @@ function compileNode(expr: Expr, data: IndexData, unions: UnionCache): Node {
     case 'in':
       return inNode(expr.field, expr.values as readonly string[], data);
     case 'age_range':
-      return ageNode(data, expr.min ?? -Infinity, expr.max ?? Infinity);
+      return ageNode(data, cache, expr.min ?? -Infinity, expr.max ?? Infinity);
     case 'collected_between':
       return dateNode(data, expr.from, expr.to);
     case 'diagnosis':
-      return codeSetNode(data, unions, 'diagnosis', data.diagnosis, expr.codes);
+      return codeSetNode(data, cache, 'diagnosis', data.diagnosis, expr.codes);
     case 'anatomical_site':
-      return codeSetNode(data, unions, 'anatomical_site', data.anatomicalSite, expr.codes);
+      return codeSetNode(data, cache, 'anatomical_site', data.anatomicalSite, expr.codes);
     case 'consent_permits': {
       if (!isUseCategory(expr.use)) return NONE;
       const bits = data.useBits[31 - Math.clz32(useBit(expr.use))];
@@ -286,7 +294,7 @@ function perRow(matches: (row: number) => boolean): Node {
   };
 }
 
-function ageNode(data: IndexData, min: number, max: number): Node {
+function ageNode(data: IndexData, cache: BitmapCache, min: number, max: number): Node {
   const age = data.age;
   if (age instanceof Float64Array) {
     // An unknown age (NaN) fails both comparisons.
@@ -296,11 +304,9 @@ function ageNode(data: IndexData, min: number, max: number): Node {
   const low = Math.max(0, Math.ceil(min));
   const high = Math.min(UNKNOWN_AGE_CODE - 1, Math.floor(max));
   if (!(low <= high)) return NONE;
-  return {
-    cost: ROW_TEST_COST,
-    usesList: true,
-    narrow: (rows, _pool, words) => narrowAgeRange(rows, words, age, low, high),
-  };
+  // A range recurs from count to count: its rows, once sliced out, are one more bitmap to fuse.
+  const { bits, size } = cache.get('age-range', `${low}-${high}`, () => ageRangeBitmap(age, data.rows, low, high));
+  return bitmapNode(bits, size / Math.max(1, data.rows));
 }
 
 function dateNode(data: IndexData, from: string | undefined, to: string | undefined): Node {
@@ -324,7 +330,7 @@ function quantityNode(data: IndexData, value: number): Node {
 /** Rows carrying any stored code that is one of `ancestors` or a descendant of one. */
 function codeSetNode(
   data: IndexData,
-  unions: UnionCache,
+  cache: BitmapCache,
   kind: string,
   sets: Map<string, RowSet>,
   ancestors: readonly string[],
@@ -335,12 +341,10 @@ function codeSetNode(
   const only = matching.length === 1 ? (sets.get(matching[0] as string) as RowSet) : undefined;
   if (only?.kind === 'bitmap') return bitmapNode(only.bits, size / Math.max(1, data.rows));
   const key = `${kind}\u0000${matching.join('\u0000')}`;
-  let bits = unions.get(key);
-  if (bits === undefined) {
-    bits = new Uint32Array(data.words);
-    for (const name of matching) orInto(bits, sets.get(name) as RowSet);
-    if (unions.size >= UNION_CACHE_LIMIT) unions.delete(unions.keys().next().value as string);
-    unions.set(key, bits);
-  }
+  const { bits } = cache.get('union', key, () => {
+    const union = new Uint32Array(data.words);
+    for (const name of matching) orInto(union, sets.get(name) as RowSet);
+    return { bits: union, size };
+  });
   return bitmapNode(bits, size / Math.max(1, data.rows));
 }

@@ -8,9 +8,9 @@
 import Database from 'better-sqlite3';
 import type { Query } from '@biospec/query';
 import type { TrueCount } from '../true-count.js';
+import { createBitmapCache, type BitmapCache } from './bitmap-cache.js';
 import { buildIndex } from './build.js';
 import { countWithIndex, createScratch, type Scratch } from './count.js';
-import type { UnionCache } from './evaluate.js';
 import type { IndexData } from './index-data.js';
 import { answersFromProfiles } from './profile-count.js';
 import { withdrawRows } from './withdraw.js';
@@ -53,7 +53,7 @@ const BACKGROUND_SLICE_ROWS = 16384;
 
 interface Built {
   data: IndexData;
-  unions: UnionCache;
+  cache: BitmapCache;
   scratch: Scratch;
   buildMs: number;
 }
@@ -77,7 +77,7 @@ export function createCountIndex(options: CountIndexOptions): CountIndex {
     return reader;
   };
   const adopt = (data: IndexData, buildMs: number): void => {
-    built = { data, unions: new Map(), scratch: createScratch(data), buildMs };
+    built = { data, cache: createBitmapCache(), scratch: createScratch(data), buildMs };
     builds++;
   };
 
@@ -165,7 +165,7 @@ export function createCountIndex(options: CountIndexOptions): CountIndex {
     count(query) {
       const ready = current();
       if (ready === null) return undefined;
-      return countWithIndex(query, ready.data, ready.unions, ready.scratch);
+      return countWithIndex(query, ready.data, ready.cache, ready.scratch);
     },
     answersFromProfiles(query) {
       const ready = current();
@@ -208,6 +208,12 @@ function bytesOf(data: IndexData): number {
     const { keys, specimens, donors } = data.profiles;
     bytes += 8 * keys.rows.length * 14;
     for (const table of [specimens, donors]) if (table !== null) bytes += 8 * (table.profiles.values.length + 3 * table.runs.length);
+    const byAge = data.profiles.specimensByAge;
+    if (byAge !== null) {
+      const { uniform, mixed } = byAge;
+      [uniform.profile, uniform.age, uniform.runs, uniform.slots].forEach(add);
+      bytes += 8 * (mixed.profiles.values.length + 3 * mixed.runs.length);
+    }
   }
   if (data.sharedRoots !== null) {
     add(data.sharedRoots.rows);

@@ -5,11 +5,20 @@
  * and to each stratum a matching key of it falls in (once per stratum). The
  * same answer as counting the runs holding matched rows: a run's matched rows
  * are its rows whose key matches, and their strata are those keys' strata.
+ *
+ * Specimens: a where-expression that is an AND of such tests and age ranges
+ * is answered the same way from the table split by age (age-profiles.ts):
+ * a root of one age counts with its profile when its age is in every range;
+ * a root of several ages has, in place of keys, its (key, age) pairs, of which
+ * those in range count as their key does.
  */
 import { isUseCategory, useBit, type Dimension, type Expr, type Query } from '@biospec/query';
+import { runsInAgeRange } from './age-profiles.js';
+import { UNKNOWN_AGE_CODE } from './age-slices.js';
 import { IN_FIELDS } from './evaluate.js';
 import type { IndexData } from './index-data.js';
-import type { KeyField, Profiles, RowKeys } from './profile-tables.js';
+import type { AgeProfiles, KeyField, ProfileTable, Profiles, RowKeys } from './profile-tables.js';
+import type { TupleTable } from './tuple-table.js';
 
 /** Stratify dimensions that are key fields. */
 const KEY_DIMENSIONS: Partial<Record<Dimension, KeyField>> = {
@@ -32,7 +41,32 @@ export function answersFromProfiles(query: Query, data: IndexData): boolean {
   if (profiles === null) return false;
   if (query.unit !== 'aliquots' && profiles[query.unit] === null) return false;
   if (!(query.stratify ?? []).every((d) => KEY_DIMENSIONS[d] !== undefined)) return false;
-  return query.where === undefined || onKeysOnly(query.where);
+  if (query.where === undefined || onKeysOnly(query.where)) return true;
+  return query.unit === 'specimens' && profiles.specimensByAge !== null && ageConjunction(query.where) !== null;
+}
+
+/**
+ * An AND (nested ANDs flattened) of key tests and at least one age range:
+ * the key tests as one expression, and the whole-year codes every range
+ * admits (clamped as evaluate.ts does; low > high when none). Else null.
+ */
+function ageConjunction(expr: Expr): { keys: Expr; low: number; high: number } | null {
+  const conjuncts: Expr[] = [];
+  const flatten = (e: Expr): void => {
+    if (e.op === 'and') e.args.forEach(flatten);
+    else conjuncts.push(e);
+  };
+  flatten(expr);
+  const keys = conjuncts.filter(onKeysOnly);
+  const ranges = conjuncts.filter((e) => e.op === 'age_range');
+  if (ranges.length === 0 || keys.length + ranges.length !== conjuncts.length) return null;
+  let low = 0;
+  let high = UNKNOWN_AGE_CODE - 1;
+  for (const range of ranges) {
+    low = Math.max(low, Math.ceil(range.min ?? -Infinity));
+    high = Math.min(high, Math.floor(range.max ?? Infinity));
+  }
+  return { keys: { op: 'and', args: keys }, low, high };
 }
 
 function onKeysOnly(expr: Expr): boolean {
@@ -65,7 +99,9 @@ export interface StratumNumbering {
 export function countFromProfiles(query: Query, data: IndexData, strata: StratumNumbering | null): { total: number; counts: Float64Array | null } {
   const profiles = data.profiles as Profiles;
   const keys = profiles.keys;
-  const hits = query.where === undefined ? new Uint8Array(keys.rows.length).fill(1) : keysMatching(query.where, data, keys);
+  const byAge = query.where === undefined || onKeysOnly(query.where) ? null : ageConjunction(query.where);
+  const where = byAge === null ? query.where : byAge.keys;
+  const hits = where === undefined ? new Uint8Array(keys.rows.length).fill(1) : keysMatching(where, data, keys);
   // Per key: its stratum number when it matches, else -1.
   const stratumOf = new Int32Array(keys.rows.length);
   strata?.dimensions.forEach((d, i) => {
@@ -88,28 +124,34 @@ export function countFromProfiles(query: Query, data: IndexData, strata: Stratum
     return { total, counts };
   }
 
-  const { profiles: table, runs } = profiles[query.unit] as NonNullable<Profiles['specimens']>;
-  const { values: entries, offsets } = table;
-  if (counts === null) {
-    for (let p = 0; p < runs.length; p++) {
-      for (let e = offsets[p] as number, end = offsets[p + 1] as number; e < end; e++) {
-        if ((stratumOf[entries[e] as number] as number) >= 0) {
-          total += runs[p] as number;
-          break;
-        }
-      }
-    }
-    return { total, counts };
-  }
-  // The profile that last counted each stratum: a profile's keys may share one.
-  const lastProfile = new Int32Array(counts.length).fill(-1);
+  const table = profiles[query.unit] as ProfileTable;
+  if (byAge === null) return { total: countProfiles(table.profiles, table.runs, (key) => stratumOf[key] as number, counts), counts };
+  const { low, high } = byAge;
+  const { uniform, mixed } = profiles.specimensByAge as AgeProfiles;
+  // Roots of one age: their profile's entries in range. Roots of several: their (key, age) pairs in range.
+  const inRange = low <= high ? runsInAgeRange(uniform, table.runs.length, low, high) : new Int32Array(table.runs.length);
+  total = countProfiles(table.profiles, inRange, (key) => stratumOf[key] as number, counts);
+  total += countProfiles(mixed.profiles, mixed.runs, (pair) => ((pair & 255) >= low && (pair & 255) <= high ? (stratumOf[pair >>> 8] as number) : -1), counts);
+  return { total, counts };
+}
+
+/**
+ * Adds each profile's runs to the total when one of its entries has a
+ * stratum (≥ 0: it matches), and to `counts` of each distinct such stratum.
+ */
+function countProfiles(table: TupleTable, runs: ArrayLike<number>, stratumOf: (entry: number) => number, counts: Float64Array | null): number {
+  const { values, offsets } = table;
+  // The profile that last counted each stratum: a profile's entries may share one.
+  const lastProfile = counts === null ? null : new Int32Array(counts.length).fill(-1);
+  let total = 0;
   for (let p = 0; p < runs.length; p++) {
     const n = runs[p] as number;
     let any = false;
     for (let e = offsets[p] as number, end = offsets[p + 1] as number; e < end; e++) {
-      const s = stratumOf[entries[e] as number] as number;
+      const s = stratumOf(values[e] as number);
       if (s < 0) continue;
       any = true;
+      if (counts === null || lastProfile === null) break;
       if (lastProfile[s] !== p) {
         lastProfile[s] = p;
         counts[s] = (counts[s] as number) + n;
@@ -117,7 +159,7 @@ export function countFromProfiles(query: Query, data: IndexData, strata: Stratum
     }
     if (any) total += n;
   }
-  return { total, counts };
+  return total;
 }
 
 /** 1 for each key the expression matches, with the bitmap path's semantics (evaluate.ts). */
