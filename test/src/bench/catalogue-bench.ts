@@ -3,6 +3,7 @@ import path from 'node:path';
 import { importCsv, openCatalogue } from '@biospec/catalogue';
 import { generateCatalogue, writeCsv } from '@biospec/synthetic';
 import { signQuery } from '@biospec/trust';
+import type { Query } from '@biospec/query';
 import { loadNodeConfig } from '@biospec/node';
 import { QUERY_SHAPES } from './shapes.js';
 import { createBenchNode, startNodeProcess } from './bench-node.js';
@@ -56,7 +57,8 @@ export async function benchCatalogue(
   const results: CatalogueBenchResult['catalogue'] = [];
   for (const shape of QUERY_SHAPES) {
     log(`in-process count: ${shape.name}`);
-    results.push({ shape: shape.name, timing: await time(() => catalogue.count(shape.query), { runs }) });
+    let run = 0;
+    results.push({ shape: shape.name, timing: await time(() => catalogue.count(shape.query(run++)), { runs }) });
   }
   catalogue.close();
   fs.rmSync(csv, { force: true });
@@ -68,18 +70,19 @@ export async function benchCatalogue(
   log('starting the node in its own process');
   const node = await startNodeProcess(nodeDir);
   const nodeResults: CatalogueBenchResult['node'] = [];
-  const sign = (query: (typeof QUERY_SHAPES)[number]['query']) =>
+  const sign = (query: Query) =>
     signQuery(
       { query, purpose: 'DUO:0000006', researcher: 'r-bench', project: 'bench', audience: 'bench-node', issuer: 'bench', lifetimeSeconds: 300 },
       coordinatorKey,
     );
   try {
     log(`warming the node with ${nodeWarmup} questions`);
-    for (let i = 0; i < nodeWarmup; i++) await node.count(await sign(QUERY_SHAPES[i % QUERY_SHAPES.length]!.query));
+    for (let i = 0; i < nodeWarmup; i++) await node.count(await sign(QUERY_SHAPES[i % QUERY_SHAPES.length]!.query(i)));
     for (const shape of QUERY_SHAPES) {
-      // Every call needs a token of its own: the node refuses a replayed one.
-      const tokens = async () => Promise.all(Array.from({ length: runs + 5 }, () => sign(shape.query)));
-      const [streamTokens, unaryTokens] = [await tokens(), await tokens()];
+      // Every call needs a token of its own (the node refuses a replayed one), and runs numbered
+      // apart from the warm-up's, so a shape that varies asks what the node has not just seen.
+      const tokens = async (from: number) => Promise.all(Array.from({ length: runs + 5 }, (_, i) => sign(shape.query(from + i))));
+      const [streamTokens, unaryTokens] = [await tokens(1000), await tokens(2000)];
       log(`node, one question at a time: ${shape.name}`);
       const timing = await time(() => node.countOnStream(streamTokens.pop()!), { runs, warmup: 5 });
       const unary = await time(() => node.count(unaryTokens.pop()!), { runs, warmup: 5 });

@@ -7,7 +7,7 @@ import { rate } from './stats.js';
 export async function benchSignatures(seconds: number): Promise<{ operation: string; perSecond: number }[]> {
   const key = await importSigningKey((await generateSigningKey()).privateJwk);
   const ring = await createKeyRing([key.publicJwk]);
-  const input = { query: QUERY_SHAPES[0]!.query, purpose: 'DUO:0000006', researcher: 'r-bench', project: 'bench', audience: 'n', issuer: 'c' };
+  const input = { query: QUERY_SHAPES[0]!.query(0), purpose: 'DUO:0000006', researcher: 'r-bench', project: 'bench', audience: 'n', issuer: 'c' };
   const tokens: string[] = [];
   const signRate = await rate(async () => tokens.push(await signQuery(input, key)), seconds);
   let i = 0;

@@ -129,7 +129,7 @@ export async function startFederationBench(
   let question = 0;
   const ask = async (url: string, deadlineMs?: number) => {
     // Each question differs (another age bound), so no layer can answer from a cache.
-    const shape = QUERY_SHAPES[0]!.query;
+    const shape = QUERY_SHAPES[0]!.query(0);
     const query = { ...shape, where: { op: 'and', args: [shape.where, { op: 'age_range', min: 18 + (question++ % 60) }] } };
     const response = await post(url, JSON.stringify({ query, purpose: 'DUO:0000006', project: 'bench', ...(deadlineMs ? { deadlineMs } : {}) }));
     if (response.status !== 200) throw new Error(`coordinator answered ${response.status}: ${response.text}`);
