@@ -1,7 +1,17 @@
+import Database from 'better-sqlite3';
 import type { SourceRow, SpecimenRecord } from '@biospec/query';
 import { openCatalogue } from './catalogue.js';
 import { importCsv, readCsv } from './csv.js';
 import { CSV_HEADER, contentOf, csvLine, recordsOf, rowsOf, specimen, tempCataloguePath, writeCsv, rejection } from './test-helpers.js';
+
+function indexesOf(path: string): unknown[] {
+  const db = new Database(path, { readonly: true });
+  try {
+    return db.prepare("SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'index' ORDER BY name").all();
+  } finally {
+    db.close();
+  }
+}
 
 /** Enough rows to span several write buffers: donors with a primary, a derivative and an aliquot of it. */
 function family(count: number): SpecimenRecord[] {
@@ -35,6 +45,29 @@ describe('the encoded CSV path and the record path write the same catalogue', ()
     const changed = records.map((r) => (r.sample_id === 'P5-dna' ? { ...r, parent_sample_id: 'P6' } : r));
     expect(await importCsv(a, writeCsv([CSV_HEADER, ...changed.map(csvLine)]))).toMatchObject({ changed: 1, unchanged: 449 });
     expect(recordsOf(viaCsv)['P5-dna-1']).toMatchObject({ root_id: 'P6' });
+    a.close();
+    b.close();
+  });
+
+  test('parents several write buffers before their children give them their roots in a fresh import', async () => {
+    // Aliquots after every primary and derivative: their parents' roots are found only by the full resolution.
+    const aliquot = (r: SpecimenRecord) => r.sample_id.endsWith('-dna-1');
+    const listed = family(300);
+    const file = writeCsv([CSV_HEADER, ...[...listed.filter((r) => !aliquot(r)), ...listed.filter(aliquot)].map(csvLine)]);
+    const viaCsv = tempCataloguePath();
+    const viaRows = tempCataloguePath();
+    const a = openCatalogue(viaCsv, { countIndex: 'off' });
+    const b = openCatalogue(viaRows, { countIndex: 'off' });
+    expect(await importCsv(a, file)).toMatchObject({ added: 900 });
+    expect(await b.importRows(readCsv(file))).toMatchObject({ added: 900 });
+    const records = recordsOf(viaCsv);
+    expect(records['P3-dna-1']).toMatchObject({ root_id: 'P3' });
+    expect(records['P299-dna']).toMatchObject({ root_id: 'P299' });
+    const strip = (content: string) => content.replace(/"events":\[.*?\],"withdrawn"/, '');
+    expect(strip(contentOf(viaCsv))).toBe(strip(contentOf(viaRows)));
+    const empty = tempCataloguePath();
+    openCatalogue(empty, { countIndex: 'off' }).close();
+    expect(indexesOf(viaCsv)).toEqual(indexesOf(empty));
     a.close();
     b.close();
   });
@@ -78,6 +111,44 @@ describe('duplicates and cycles across write buffers', () => {
       [101, 'sample_id'],
       [102, 'material_type'],
     ]);
+    catalogue.close();
+  });
+
+  test('every repeat of a sample id names the first line, across buffers, in a fresh import', async () => {
+    const path = tempCataloguePath();
+    const catalogue = openCatalogue(path, { countIndex: 'off' });
+    const records = family(100);
+    const lines = [CSV_HEADER, ...records.map(csvLine)];
+    lines.splice(250, 0, csvLine(records[5] as SpecimenRecord));
+    lines.push(csvLine(records[280] as SpecimenRecord), csvLine(records[5] as SpecimenRecord));
+    const before = contentOf(path);
+    const error = await rejection(importCsv(catalogue, writeCsv(lines)));
+    expect(error.message).toBe('3 of 303 rows rejected; nothing was imported');
+    expect(error.issues).toEqual([
+      { line: 251, field: 'sample_id', message: `duplicate sample_id '${records[5]?.sample_id}' (first on line 7)` },
+      { line: 303, field: 'sample_id', message: `duplicate sample_id '${records[280]?.sample_id}' (first on line 283)` },
+      { line: 304, field: 'sample_id', message: `duplicate sample_id '${records[5]?.sample_id}' (first on line 7)` },
+    ]);
+    expect(contentOf(path)).toBe(before);
+    catalogue.close();
+  });
+
+  test('repeats written before a bad row in a later buffer are reported before it, and repeats after it too', async () => {
+    const catalogue = openCatalogue(tempCataloguePath(), { countIndex: 'off' });
+    const records = family(150);
+    const lines = [CSV_HEADER, ...records.map(csvLine)];
+    lines.splice(300, 0, 'B,D9,C,blood,,,,female,40,LN,,available,1,');
+    lines.splice(50, 0, csvLine(records[1] as SpecimenRecord));
+    lines.push(csvLine(records[1] as SpecimenRecord), csvLine(records[400] as SpecimenRecord));
+    const error = await rejection(importCsv(catalogue, writeCsv(lines)));
+    expect(error.message).toBe('4 of 454 rows rejected; nothing was imported');
+    expect(error.issues).toEqual([
+      { line: 51, field: 'sample_id', message: `duplicate sample_id '${records[1]?.sample_id}' (first on line 3)` },
+      { line: 302, field: 'material_type', message: expect.any(String) },
+      { line: 454, field: 'sample_id', message: `duplicate sample_id '${records[1]?.sample_id}' (first on line 3)` },
+      { line: 455, field: 'sample_id', message: `duplicate sample_id '${records[400]?.sample_id}' (first on line 404)` },
+    ]);
+    expect(catalogue.size()).toBe(0);
     catalogue.close();
   });
 

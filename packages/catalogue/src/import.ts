@@ -89,7 +89,7 @@ export async function importRows(
       ? await importBatches(rows[ENCODED_BATCHES](), codes, writer, options)
       : await importSourceRows(rows, codes, writer, options);
     options.onProgress?.(read);
-    writer.flush();
+    writer.end();
 
     if (log.rejected > 0) {
       throw new BiospecError('INVALID_DATA', `${log.rejected} of ${read} rows rejected; nothing was imported`, {

@@ -3,15 +3,17 @@
  * import's transaction, in buffers of {@link BUFFER_ROWS}: into an empty
  * catalogue as multi-row INSERTs with the secondary indexes built once at
  * the end; into a filled one as upserts, looking a buffer's existing rows up
- * with one query. Duplicate sample ids are found by the unique sample index
- * (kept throughout), not an in-memory set, and reported in row order with
- * every other issue.
+ * with one query. Duplicate sample ids are found by the unique sample index,
+ * not an in-memory set, and reported in row order with every other issue. A
+ * fresh import builds that index too once its rows are in (or at its first
+ * rejected row, from where issues must be found as they come).
  */
 import type Database from 'better-sqlite3';
 import { BiospecError, type Issue } from '@biospec/protocol';
 import type { IssueLog } from './issue-log.js';
 import { MAX_REPORTED_ISSUES } from './issue-log.js';
 import { resolveRoots } from './root-resolution.js';
+import { buildSampleIndex } from './sample-index.js';
 import { createSampleLines } from './sample-lines.js';
 
 export type StoredValue = string | number | null;
@@ -66,7 +68,9 @@ type Duplicate = (firstLine: number) => Issue[];
 
 export function createSpecimenWriter(db: Database.Database, log: IssueLog) {
   const fresh = db.prepare('SELECT 1 FROM specimen LIMIT 1').get() === undefined;
-  const deferred = fresh ? deferIndexes(db) : [];
+  const deferred = fresh ? deferIndexes(db) : { sampleIndex: undefined, others: [] };
+  // While set, the unique sample index is away: nothing may look a sample id up in SQL.
+  let sampleIndex = deferred.sampleIndex;
   const withdrawn = new Set(db.prepare('SELECT donor_id FROM withdrawn_donor').pluck().all() as string[]);
   const seen = createSampleLines();
   const counts: ImportCounts = { added: 0, changed: 0, unchanged: 0, removed: 0 };
@@ -92,10 +96,13 @@ export function createSpecimenWriter(db: Database.Database, log: IssueLog) {
     prepared(`codes${pairs}`, () => `INSERT INTO specimen_diagnosis (specimen_id, code) VALUES ${new Array(pairs).fill('(?,?)').join(',')}`);
   const selectExisting = (rows: number) =>
     prepared(`existing${rows}`, () => `SELECT id, ${OWN_COLUMNS.join(', ')}, sample_id FROM specimen WHERE sample_id IN (${new Array(rows).fill('?').join(',')})`).raw();
-  const insertOne = db.prepare(
-    `INSERT INTO specimen (${WRITTEN_COLUMNS.join(', ')}, sample_id, id) VALUES (${new Array(BULK_WIDTH).fill('?').join(', ')})
+  // Prepared when first needed: its conflict target needs the sample index.
+  const insertOne = () =>
+    prepared(
+      'one',
+      () => `INSERT INTO specimen (${WRITTEN_COLUMNS.join(', ')}, sample_id, id) VALUES (${new Array(BULK_WIDTH).fill('?').join(', ')})
      ON CONFLICT (sample_id) DO NOTHING`,
-  );
+    );
   const update = db.prepare(
     `UPDATE specimen SET (${WRITTEN_COLUMNS.join(', ')}) = (${WRITTEN_COLUMNS.map(() => '?').join(', ')}) WHERE id = ?`,
   );
@@ -124,6 +131,12 @@ export function createSpecimenWriter(db: Database.Database, log: IssueLog) {
     for (let j = upTo - 1; j >= 0; j--) {
       if (sampleIds[j] === parent && rejected[j] === undefined) return roots[j] ?? parent;
     }
+    if (sampleIndex !== undefined) {
+      // No rejected rows so far, and no index to look further back than the previous buffer.
+      for (let j = previousIds.length - 1; j >= 0; j--) if (previousIds[j] === parent) return previousRoots[j] ?? parent;
+      rootsUnsure = true;
+      return parent;
+    }
     const stored = selectRoot.get(parent) as string | undefined;
     if (stored !== undefined) return stored;
     // Not written (yet): a parent outside the catalogue, or one listed later.
@@ -133,8 +146,11 @@ export function createSpecimenWriter(db: Database.Database, log: IssueLog) {
 
   // The buffer: rows in arrival order, rejected ones included so issues stay in row order.
   const own: StoredValue[] = new Array(BUFFER_ROWS * OWN);
-  const sampleIds: (string | undefined)[] = [];
-  const roots: (string | null)[] = [];
+  let sampleIds: (string | undefined)[] = [];
+  let roots: (string | null)[] = [];
+  // The previous buffer's rows, all written, while the sample index is away (swapped with the buffer's arrays).
+  let previousIds: (string | undefined)[] = [];
+  let previousRoots: (string | null)[] = [];
   const lines: number[] = [];
   const masks: number[] = [];
   const ageBands: number[] = [];
@@ -143,6 +159,7 @@ export function createSpecimenWriter(db: Database.Database, log: IssueLog) {
   const rejected: (Issue[] | undefined)[] = [];
   const duplicates: (Duplicate | undefined)[] = [];
   let pending = 0;
+  let pendingRejected = 0;
   let pendingRejectedIds = 0;
   const bulkParams: StoredValue[] = new Array(BUFFER_ROWS * BULK_WIDTH);
   const codePairs: number[] = [];
@@ -276,7 +293,7 @@ export function createSpecimenWriter(db: Database.Database, log: IssueLog) {
       }
       const parent = own[i * OWN + PARENT] as string | null;
       const root = rootOf(parent);
-      if (insertOne.run(writtenRow(i, root, sampleId, nextId)).changes === 0) {
+      if (insertOne().run(writtenRow(i, root, sampleId, nextId)).changes === 0) {
         log.reject(duplicateOf(i));
         continue;
       }
@@ -296,11 +313,27 @@ export function createSpecimenWriter(db: Database.Database, log: IssueLog) {
     return true;
   };
 
+  /** Brings the sample index back, reporting (and dropping) the rows written so far that repeat a sample id. */
+  const restoreSampleIndex = (): void => {
+    if (sampleIndex === undefined) return;
+    buildSampleIndex(db, sampleIndex, ({ id, sampleId, firstId }) => {
+      log.reject(defaultDuplicate(sampleId, seen.lineOf(id) as number)(seen.lineOf(firstId) as number));
+    });
+    sampleIndex = undefined;
+  };
+
   const flush = (): void => {
     if (pending === 0) return;
+    // From a rejected row on, issues are reported as they come, which needs the index.
+    if (pendingRejected > 0) restoreSampleIndex();
     if (!fresh || pendingRejectedIds > 0 || rejectedIds !== undefined || !flushBulk()) flushRows();
     pending = 0;
+    pendingRejected = 0;
     pendingRejectedIds = 0;
+    if (sampleIndex !== undefined) {
+      [previousIds, sampleIds] = [sampleIds, previousIds];
+      [previousRoots, roots] = [roots, previousRoots];
+    }
     sampleIds.length = 0;
     lines.length = 0;
     rejected.length = 0;
@@ -314,6 +347,8 @@ export function createSpecimenWriter(db: Database.Database, log: IssueLog) {
     isWithdrawn: (donorId: string): boolean => withdrawn.size > 0 && withdrawn.has(donorId),
     /** Buffers a valid row; `duplicate` words the issue if its sample id was listed before. */
     add(sampleId: string, line: number, values: RowValues, duplicate?: Duplicate): void {
+      // Repeats found when the index is built are worded by line; a row with its own wording needs the index now.
+      if (duplicate !== undefined) restoreSampleIndex();
       const i = pending++;
       const base = i * OWN;
       for (let f = 0; f < OWN; f++) own[base + f] = values.own[f] as StoredValue;
@@ -330,6 +365,7 @@ export function createSpecimenWriter(db: Database.Database, log: IssueLog) {
     /** Buffers a rejected row with its located issues; its sample id (if any) still counts for duplicates. */
     reject(issues: Issue[], sampleId: string | undefined, line: number, duplicate?: Duplicate): void {
       const i = pending++;
+      pendingRejected++;
       sampleIds[i] = sampleId;
       lines[i] = line;
       rejected[i] = issues;
@@ -338,11 +374,15 @@ export function createSpecimenWriter(db: Database.Database, log: IssueLog) {
       if (sampleId !== undefined) pendingRejectedIds++;
       if (pending === BUFFER_ROWS) flush();
     },
-    flush,
-    /** After a clean run: indexes, removals, roots. Returns the counts. */
-    finish(options: { removeMissing: boolean }): ImportCounts {
+    /** After the last row: writes the buffer and brings the sample index back; repeated sample ids are in the log afterwards. */
+    end(): void {
       flush();
-      for (const sql of deferred) db.exec(sql);
+      restoreSampleIndex();
+    },
+    /** After {@link end} left the log clean: indexes, removals, roots. Returns the counts. */
+    finish(options: { removeMissing: boolean }): ImportCounts {
+      if (pending > 0 || sampleIndex !== undefined) throw new BiospecError('INTERNAL', 'the specimen writer was finished before its end');
+      for (const sql of deferred.others) db.exec(sql);
       if (options.removeMissing && !fresh) {
         counts.removed = removeUnlisted(db, (id) => seen.has(id));
         if (counts.removed > 0) rootsUnsure = true;
@@ -355,12 +395,12 @@ export function createSpecimenWriter(db: Database.Database, log: IssueLog) {
 }
 
 /**
- * Loading into an empty catalogue is much faster with the secondary indexes
- * built once at the end than maintained row by row. Drops them (all but the
- * unique sample index, which finds duplicates) and returns their definitions
- * (the schema's own, so this follows future migrations).
+ * Loading into an empty catalogue is much faster with the indexes built once
+ * at the end than maintained row by row. Drops them and returns their
+ * definitions (the schema's own, so this follows future migrations): the
+ * unique sample index apart, as the writer brings it back first.
  */
-function deferIndexes(db: Database.Database): string[] {
+function deferIndexes(db: Database.Database): { sampleIndex: string; others: string[] } {
   const indexes = db
     .prepare(
       `SELECT name, sql FROM sqlite_master
@@ -370,9 +410,11 @@ function deferIndexes(db: Database.Database): string[] {
   if (!indexes.some(({ name }) => name === SAMPLE_INDEX)) {
     throw new BiospecError('INTERNAL', `the catalogue has no unique index ${SAMPLE_INDEX} on specimen (sample_id)`);
   }
-  const deferred = indexes.filter(({ name }) => name !== SAMPLE_INDEX);
-  for (const { name } of deferred) db.exec(`DROP INDEX "${name.replaceAll('"', '""')}"`);
-  return deferred.map(({ sql }) => sql);
+  for (const { name } of indexes) db.exec(`DROP INDEX "${name.replaceAll('"', '""')}"`);
+  return {
+    sampleIndex: indexes.find(({ name }) => name === SAMPLE_INDEX)?.sql as string,
+    others: indexes.filter(({ name }) => name !== SAMPLE_INDEX).map(({ sql }) => sql),
+  };
 }
 
 /** Deletes the specimens `listed` says this import did not list; returns how many. */
