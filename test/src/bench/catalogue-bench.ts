@@ -50,8 +50,11 @@ export async function benchCatalogue(
   log(`importing ${written.rows} rows`);
   const config = loadNodeConfig(configFile);
   const catalogue = openCatalogue(config.catalogue);
-  const report = await importCsv(catalogue, csv, { actor: 'bench' });
-  const importSeconds = report.durationMs / 1000;
+  // The whole call, as its caller waits for it: the import's own duration stops before its COMMIT,
+  // and the commit with its WAL checkpoint takes seconds at 10M.
+  const importStarted = performance.now();
+  await importCsv(catalogue, csv, { actor: 'bench' });
+  const importSeconds = (performance.now() - importStarted) / 1000;
   // Counts go to SQL while the index builds after an import; measure the steady state.
   await catalogue.countIndexReady();
   const results: CatalogueBenchResult['catalogue'] = [];
