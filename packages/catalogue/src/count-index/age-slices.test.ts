@@ -1,4 +1,5 @@
 import { ageRangeBitmap, ageSlicesOf, narrowAgeRange, UNKNOWN_AGE_CODE } from './age-slices.js';
+import { createWordList } from './word-list.js';
 import { hasBit, popcount, setBit, wordsFor } from './bits.js';
 
 /** Every age code (0–254 and unknown) twice, in two orders, plus a partial last word. */
@@ -48,6 +49,35 @@ describe('age slices', () => {
       narrowAgeRange(rows, sliced, low, high);
       expect([...rows]).toEqual([...expected(candidates, low, high)]);
     }
+  });
+
+  test('on listed words it tests only the candidates there and drops the words it empties', () => {
+    const candidates = new Uint32Array(words);
+    // A few candidates in six listed words: ages 3, 40, 41, unknown, 211, 0, 0 and 17.
+    for (const row of [3, 40, 41, 255, 300, 511, 512, 515]) setBit(candidates, row);
+    for (const [low, high] of [[0, 254], [3, 41], [40, 40], [254, 254], [0, 0], [200, 254]] as const) {
+      const rows = candidates.slice();
+      const list = createWordList(words);
+      list.at.set([0, 1, 7, 9, 15, 16]);
+      list.length = 6;
+      list.known = true;
+      narrowAgeRange(rows, sliced, low, high, list);
+      const want = expected(candidates, low, high);
+      expect([...rows]).toEqual([...want]);
+      expect([...list.at.subarray(0, list.length)]).toEqual([0, 1, 7, 9, 15, 16].filter((w) => want[w] !== 0));
+    }
+  });
+
+  test('with a list not yet known it tests every word and lists those left non-zero', () => {
+    const all = new Uint32Array(words);
+    ages.forEach((_, row) => setBit(all, row));
+    const rows = all.slice();
+    const list = createWordList(words);
+    narrowAgeRange(rows, sliced, 40, 41, list);
+    const want = expected(all, 40, 41);
+    expect([...rows]).toEqual([...want]);
+    expect(list.known).toBe(true);
+    expect([...list.at.subarray(0, list.length)]).toEqual([...want.keys()].filter((w) => want[w] !== 0));
   });
 
   test('a range as a bitmap of its own holds exactly its rows (none past the last row), with their number', () => {

@@ -5,6 +5,7 @@
  * or two per slice (O'Neil & Quass), instead of looking up each candidate row's age.
  */
 import { popcount } from './bits.js';
+import { nonZero, type WordList } from './word-list.js';
 
 export const AGE_SLICES = 8;
 /** The code of an unknown age: above every bound a range can have. */
@@ -48,7 +49,9 @@ export function ageSlicesOf(ages: Uint8Array, words: number): AgeSlices {
 
 /**
  * Narrows `rows` to the rows whose age code is in [low, high] (whole codes,
- * 0 ≤ low ≤ high ≤ 254, so an unknown age never matches), every word.
+ * 0 ≤ low ≤ high ≤ 254, so an unknown age never matches). With `words`, only
+ * the words it lists when known (else every word), and it is left listing the
+ * words still non-zero; without, every word.
  *
  * Per word, lowest slice first: "age ≥ low on bits 0..b" is `s & r` where low
  * has bit b, `s | r` where it has not (r starts true: equal is ≥); "age ≤ high"
@@ -56,13 +59,18 @@ export function ageSlicesOf(ages: Uint8Array, words: number): AgeSlices {
  * query, and each slice has its own branch site (unrolled), so every branch is
  * predicted; a loop over the slices would share one site and mispredict.
  */
-export function narrowAgeRange(rows: Uint32Array, age: AgeSlices, low: number, high: number): void {
+export function narrowAgeRange(rows: Uint32Array, age: AgeSlices, low: number, high: number, words?: WordList): void {
   const [s0, s1, s2, s3, s4, s5, s6, s7] = age.slices as [Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array, Uint32Array];
   const g0 = (low & 1) !== 0, g1 = (low & 2) !== 0, g2 = (low & 4) !== 0, g3 = (low & 8) !== 0;
   const g4 = (low & 16) !== 0, g5 = (low & 32) !== 0, g6 = (low & 64) !== 0, g7 = (low & 128) !== 0;
   const e0 = (high & 1) !== 0, e1 = (high & 2) !== 0, e2 = (high & 4) !== 0, e3 = (high & 8) !== 0;
   const e4 = (high & 16) !== 0, e5 = (high & 32) !== 0, e6 = (high & 64) !== 0, e7 = (high & 128) !== 0;
-  for (let w = 0; w < rows.length; w++) {
+  const listed = words !== undefined && words.known;
+  const count = listed ? words.length : rows.length;
+  const at = words?.at;
+  let n = 0;
+  for (let i = 0; i < count; i++) {
+    const w = listed ? (at![i] as number) : i;
     let x = s0[w] as number;
     let ge = g0 ? x : -1;
     let le = e0 ? -1 : ~x;
@@ -87,14 +95,23 @@ export function narrowAgeRange(rows: Uint32Array, age: AgeSlices, low: number, h
     x = s7[w] as number;
     ge = g7 ? x & ge : x | ge;
     le = e7 ? ~x | le : ~x & le;
-    rows[w] = (rows[w] as number) & ge & le;
+    const out = (rows[w] as number) & ge & le;
+    rows[w] = out;
+    if (at !== undefined) {
+      at[n] = w;
+      n += nonZero(out);
+    }
+  }
+  if (words !== undefined) {
+    words.length = n;
+    words.known = true;
   }
 }
 
 /**
  * The rows (of `rows` rows) whose age code is in [low, high], as a bitmap of
- * its own (one pass of the slices), with its size: evaluate.ts caches it per
- * range, so a range that recurs is one more bitmap for AND to fuse.
+ * its own (one pass of the slices), with its size: evaluate.ts caches it for a
+ * range that recurs, which is then one more bitmap for AND to fuse.
  */
 export function ageRangeBitmap(age: AgeSlices, rows: number, low: number, high: number): { bits: Uint32Array; size: number } {
   const words = (age.slices[0] as Uint32Array).length;

@@ -215,13 +215,17 @@ describe('the count index agrees with referenceCount', () => {
               current = current.map((r) => (r.donor_id === step.withdraw ? { ...r, status: 'withdrawn' } : r));
               continue;
             }
-            const counted = index.count(step.query);
-            expect(counted).toBeDefined();
             // Small catalogues keep every profile table, so the route depends on the query alone.
             const byAge = onKeysAndAges(step.query);
             expect(index.answersFromProfiles(step.query)).toBe(onRowKeysOnly(step.query) || byAge);
             if (byAge) byAgeTable++;
-            expect(normalised(counted as NonNullable<typeof counted>)).toEqual(normalised(referenceCount(step.query, current)));
+            const want = normalised(referenceCount(step.query, current));
+            // Asked three times: an age range is first tested on the rows its AND kept, then sliced out and cached, then read from the cache.
+            for (let ask = 0; ask < 3; ask++) {
+              const counted = index.count(step.query);
+              expect(counted).toBeDefined();
+              expect(normalised(counted as NonNullable<typeof counted>)).toEqual(want);
+            }
           }
           expect(index.stats()?.builds ?? 1).toBe(1);
         } finally {

@@ -3,9 +3,10 @@
  * passes. Each node narrows a bitmap of candidate rows in place: AND narrows
  * child by child, cheapest and most selective first, so per-row tests (dates,
  * quantities, collections) run only on rows every bitmap test already kept.
- * Age ranges and ICD-10 code sets become bitmaps of their own, cached while
- * the index lives (bitmap-cache.ts). Semantics are the SQL path's
- * (compile.ts): every test is two-valued, so NOT keeps exactly the rows its
+ * ICD-10 code sets, and age ranges asked more than once, become bitmaps of
+ * their own, cached while the index lives (bitmap-cache.ts); an age range
+ * asked for the first time is tested 32 rows at a time on the listed words.
+ * Semantics are the SQL path's (compile.ts): every test is two-valued, so NOT keeps exactly the rows its
  * argument does not, unknown values included. An AND with per-row tests, or
  * expected to keep few rows, lists the words its bitmap pass left non-zero
  * (word-list.ts), so the per-row tests and the final count visit only those.
@@ -14,7 +15,7 @@ import { BiospecError } from '@biospec/protocol';
 import { icd10IsUnder, isUseCategory, useBit, type Expr } from '@biospec/query';
 import { dayNumber } from '../compile.js';
 import type { CodeKind } from '../codebook.js';
-import { ageRangeBitmap, UNKNOWN_AGE_CODE } from './age-slices.js';
+import { ageRangeBitmap, narrowAgeRange, UNKNOWN_AGE_CODE } from './age-slices.js';
 import type { BitmapCache } from './bitmap-cache.js';
 import { dateBaseYear, dateKey, unknownDate } from './columns.js';
 import type { BitmapField, IndexData } from './index-data.js';
@@ -304,9 +305,11 @@ function ageNode(data: IndexData, cache: BitmapCache, min: number, max: number):
   const low = Math.max(0, Math.ceil(min));
   const high = Math.min(UNKNOWN_AGE_CODE - 1, Math.floor(max));
   if (!(low <= high)) return NONE;
-  // A range recurs from count to count: its rows, once sliced out, are one more bitmap to fuse.
-  const { bits, size } = cache.get('age-range', `${low}-${high}`, () => ageRangeBitmap(age, data.rows, low, high));
-  return bitmapNode(bits, size / Math.max(1, data.rows));
+  // A range that recurs is sliced out once and fused as a bitmap; one asked for the first time
+  // is tested on the words the AND's bitmaps left, which a selective question keeps few.
+  const cached = cache.recurring('age-range', `${low}-${high}`, () => ageRangeBitmap(age, data.rows, low, high));
+  if (cached !== undefined) return bitmapNode(cached.bits, cached.size / Math.max(1, data.rows));
+  return { cost: ROW_TEST_COST, usesList: true, narrow: (rows, _pool, words) => narrowAgeRange(rows, age, low, high, words) };
 }
 
 function dateNode(data: IndexData, from: string | undefined, to: string | undefined): Node {
