@@ -243,6 +243,10 @@ const READING = [
   '  asked recently (8 ranges, 32 code sets); a range not among them costs one pass over the ages first (the',
   '  "another age range each time" question measures that). A stratified question on the rows visits one bit per',
   '  stretch of rows of one specimen (or donor) in one stratum that holds a match.',
+  '- **Node memory.** "After the counts" is the node serving, with its count index (about 310 MiB of typed arrays at',
+  '  10M) and its caches. The peak (VmHWM) is reached in its first minutes: right after the index build at start, RSS',
+  '  is already close to it, and it falls once the build\'s temporary memory is returned. The code before this round',
+  '  peaked the same way (measured separately: 495 MiB right after the build).',
   '- **Import.** CSV is tokenised and validated on a worker thread while the main thread writes to SQLite; the',
   '  SQLite writes (rows, index rebuild, commit) set the pace (`packages/catalogue/IMPORT.md`).',
   '',
@@ -259,7 +263,11 @@ function targets(r: BenchResults): string[] {
       rows.push(`| node count over 10M, p50 ≤ 5 ms, ${entry.shape}: the count itself | ${ms(entry.timing.p50)} ms | ${meets(entry.timing.p50 <= 5)} |`);
       rows.push(`| the same through the signed node RPC (CountStream, as the coordinator asks) | ${ms(rpc)} ms | ${meets(rpc <= 5)} |`);
     });
-    rows.push(`| node RSS ≤ 500 MB with 10M | ${ten.nodeRss.rss.toFixed(0)} MiB | ${meets(ten.nodeRss.rss <= 500)} |`);
+    // The target is in MB (10^6 bytes); /proc reports KiB, shown here as MiB.
+    const megabytes = (mebibytes: number) => (mebibytes * 2 ** 20) / 1e6;
+    const { rss, peak } = ten.nodeRss;
+    rows.push(`| node RSS ≤ 500 MB with 10M, serving (after the counts) | ${megabytes(rss).toFixed(0)} MB (${rss.toFixed(0)} MiB) | ${meets(megabytes(rss) <= 500)} |`);
+    rows.push(`| the same at its peak since start (VmHWM) | ${megabytes(peak).toFixed(0)} MB (${peak.toFixed(0)} MiB) | ${meets(megabytes(peak) <= 500)} |`);
   }
   const slowest = Math.min(...r.catalogues.map((c) => c.importRowsPerSecond));
   rows.push(`| CSV import ≥ 200,000 specimens/s (the slower size) | ${Math.round(slowest).toLocaleString('en-US')} | ${meets(slowest >= 200_000)} |`);
