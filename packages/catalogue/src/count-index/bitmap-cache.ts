@@ -3,9 +3,10 @@
  * age ranges), kept while the index lives so a query that recurs finds them
  * ready: each is then one more bitmap for AND to fuse. An age range is only
  * built once asked a second time: building it is a pass over every row, which
- * costs a range asked once more than testing it on the rows its AND kept. They never include
- * `alive`, so withdrawals leave them valid; a rebuild starts an empty cache
- * (one cache per built index), so they always belong to the index's epoch.
+ * costs a range asked once more than testing it on the rows its AND kept.
+ * They never include `alive`, so withdrawals leave them valid; a rebuild
+ * starts an empty cache (one cache per built index), so they always belong to
+ * the index's epoch.
  */
 export interface CachedBitmap {
   bits: Uint32Array;

@@ -6,10 +6,11 @@
  * ICD-10 code sets, and age ranges asked more than once, become bitmaps of
  * their own, cached while the index lives (bitmap-cache.ts); an age range
  * asked for the first time is tested 32 rows at a time on the listed words.
- * Semantics are the SQL path's (compile.ts): every test is two-valued, so NOT keeps exactly the rows its
- * argument does not, unknown values included. An AND with per-row tests, or
- * expected to keep few rows, lists the words its bitmap pass left non-zero
- * (word-list.ts), so the per-row tests and the final count visit only those.
+ * Semantics are the SQL path's (compile.ts): every test is two-valued, so NOT
+ * keeps exactly the rows its argument does not, unknown values included. An
+ * AND with per-row tests, or expected to keep few rows, lists the words its
+ * bitmap pass left non-zero (word-list.ts), so the per-row tests and the final
+ * count visit only those.
  */
 import { BiospecError } from '@biospec/protocol';
 import { icd10IsUnder, isUseCategory, useBit, type Expr } from '@biospec/query';
