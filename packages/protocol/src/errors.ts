@@ -18,6 +18,7 @@ export const ERROR_CODES = [
   'RATE_LIMITED',
   'TOO_LARGE',
   'UNAVAILABLE',
+  'WARMING_UP',
   'DEADLINE_EXCEEDED',
   'INTERNAL',
 ] as const;
@@ -71,6 +72,8 @@ const GRPC: Record<ErrorCode, GrpcStatus> = {
   RATE_LIMITED: GrpcStatus.RESOURCE_EXHAUSTED,
   TOO_LARGE: GrpcStatus.RESOURCE_EXHAUSTED,
   UNAVAILABLE: GrpcStatus.UNAVAILABLE,
+  // The node is up but cannot answer counts yet (its count index is loading); the coordinator shows it apart from "unreachable".
+  WARMING_UP: GrpcStatus.UNAVAILABLE,
   DEADLINE_EXCEEDED: GrpcStatus.DEADLINE_EXCEEDED,
   INTERNAL: GrpcStatus.INTERNAL,
 };
@@ -89,6 +92,7 @@ const HTTP: Record<ErrorCode, number> = {
   RATE_LIMITED: 429,
   TOO_LARGE: 413,
   UNAVAILABLE: 503,
+  WARMING_UP: 503,
   DEADLINE_EXCEEDED: 504,
   INTERNAL: 500,
 };
