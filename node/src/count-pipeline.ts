@@ -39,9 +39,19 @@ export interface CountPipelineComponents {
   now?: () => Date;
 }
 
+/** What the server knows about the call a signed query came in. */
+export interface AnswerContext {
+  /** The caller's deadline: a question still waiting when it passes is dropped before it is counted. */
+  deadline?: Date;
+  /** Aborted when the caller cancels (its stream or call ended); the question is then dropped if not yet counted. */
+  signal?: AbortSignal;
+  /** The caller's address, for refusals that come before the token is verified. */
+  peer?: string;
+}
+
 export interface CountPipeline {
   /** Answers one signed query; throws a BiospecError (mapped to a gRPC status by the server) when it refuses. */
-  answer(signedQuery: string): Promise<CountResponse>;
+  answer(signedQuery: string, context?: AnswerContext): Promise<CountResponse>;
 }
 
 /**
