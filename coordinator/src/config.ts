@@ -20,9 +20,18 @@ const MemberSchema = z
   })
   .strict();
 
+/**
+ * How identities of an issuer nobody has linked yet are treated (see
+ * `resolvePerson`): by default only linked ones (or, if enabled, ones whose
+ * verified e-mail matches a researcher record) may ask.
+ */
+const registration = {
+  unknownIdentities: z.enum(['link', 'auto']).default('link'),
+  linkByVerifiedEmail: z.boolean().default(false),
+};
 const IssuerSchema = z.union([
-  z.object({ issuer: z.string().min(1), audience: z.string().min(1), jwks: z.string().min(1) }).strict(),
-  z.object({ issuer: z.string().min(1), audience: z.string().min(1), jwksUri: z.url() }).strict(),
+  z.object({ issuer: z.string().min(1), audience: z.string().min(1), jwks: z.string().min(1), ...registration }).strict(),
+  z.object({ issuer: z.string().min(1), audience: z.string().min(1), jwksUri: z.url(), ...registration }).strict(),
 ]);
 
 /** The coordinator's config file (`coordinator.json`). Paths are relative to the file. */
@@ -36,8 +45,10 @@ export const CoordinatorConfigSchema = z
     signingKey: z.string().default('coordinator-key.jwk.json'),
     /** Earlier public keys still published while nodes move to a new key (rotation). */
     retiredKeys: z.string().optional(),
-    /** Secret that turns researcher identities into the pseudonyms nodes see. */
+    /** Secret that turns researcher records into the pseudonyms nodes see. */
     pseudonymSecret: z.string().default('pseudonym-secret'),
+    /** Folder of the coordinator's own databases (researcher records and their identities). */
+    stateDir: z.string().default('state'),
     nodes: z.array(MemberSchema).default([]),
     /** Who may sign researcher tokens. The coordinator itself always may (issuer = coordinatorId). */
     researcherIssuers: z.array(IssuerSchema).default([]),
@@ -85,6 +96,7 @@ export function parseCoordinatorConfig(input: unknown, baseDir: string): Coordin
     signingKey: at(c.signingKey),
     retiredKeys: c.retiredKeys && at(c.retiredKeys),
     pseudonymSecret: at(c.pseudonymSecret),
+    stateDir: at(c.stateDir),
     nodes: c.nodes.map((n) => ({ ...n, jwks: at(n.jwks), tls: tlsAt(n.tls) })),
     researcherIssuers: c.researcherIssuers.map((i) => ('jwks' in i ? { ...i, jwks: at(i.jwks) } : i)),
     nodeTls: tlsAt(c.nodeTls),

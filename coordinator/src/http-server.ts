@@ -34,7 +34,7 @@ export async function startCoordinatorHttp(coordinator: OpenCoordinator): Promis
   const authenticate = (request: FastifyRequest) => coordinator.authenticate(request.headers.authorization);
 
   app.post('/api/v1/count', async (request) => {
-    const identity = await authenticate(request);
+    const { person } = await authenticate(request);
     const body = CountBodySchema.safeParse(request.body);
     if (!body.success) {
       throw new BiospecError('INVALID_ARGUMENT', 'request body is invalid', {
@@ -42,7 +42,7 @@ export async function startCoordinatorHttp(coordinator: OpenCoordinator): Promis
       });
     }
     const { deadlineMs, ...rest } = body.data;
-    const response = await coordinator.federatedCount(identity, deadlineMs === undefined ? rest : { ...rest, deadlineMs });
+    const response = await coordinator.federatedCount(person, deadlineMs === undefined ? rest : { ...rest, deadlineMs });
     return FederatedCountResponse.toJSON(response);
   });
 

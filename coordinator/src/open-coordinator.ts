@@ -1,14 +1,22 @@
 import { Metadata } from '@grpc/grpc-js';
 import fs from 'node:fs';
+import path from 'node:path';
 import { pino, type Logger } from 'pino';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { readJsonFile, SiteStatus, type DescribeResponse, type NodeInfo } from '@biospec/protocol';
-import { createRateLimiter } from '@biospec/privacy';
+import { createRateLimiter, describeGuarantee, parsePolicy } from '@biospec/privacy';
+import { createSqlitePeople, resolvePerson, type IssuerRegistration, type PeopleRepository, type Person } from '@biospec/registry';
 import { createKeyRing, createResearcherVerifier, importSigningKey, type ResearcherIdentity, type SigningKey } from '@biospec/trust';
 import { fanOut } from '@biospec/federation';
 import type { CoordinatorConfig } from './config.js';
 import { createFederatedCount, type FederatedCount } from './federated-count.js';
 import { openMembers, type Member } from './members.js';
+
+/** Who is asking: the researcher record behind the verified token, and the token's identity. */
+export interface Caller {
+  person: Person;
+  identity: ResearcherIdentity;
+}
 
 /** A coordinator's parts, opened from its config: what its gRPC and HTTP servers expose. */
 export interface OpenCoordinator {
@@ -17,8 +25,14 @@ export interface OpenCoordinator {
   signingKey: SigningKey;
   members: readonly Member[];
   metrics: Registry;
-  /** Turns an `authorization` header into a researcher, or throws UNAUTHENTICATED. */
-  authenticate(authorization: string | undefined): Promise<ResearcherIdentity>;
+  /** Researcher records and the identities linked to them. */
+  people: PeopleRepository;
+  /**
+   * Turns an `authorization` header into the person asking: UNAUTHENTICATED for
+   * a token that does not verify, PERMISSION_DENIED for an identity no
+   * researcher record has (see docs/SECURITY.md, "Who is asking").
+   */
+  authenticate(authorization: string | undefined): Promise<Caller>;
   federatedCount: FederatedCount;
   listNodes(): Promise<NodeInfo[]>;
   /** The coordinator's public keys (current and retired), for nodes to pin. */
@@ -34,6 +48,16 @@ export async function openCoordinator(config: CoordinatorConfig, options: { logg
   const retired = config.retiredKeys ? ((readJsonFile(config.retiredKeys, 'retired keys') as { keys: unknown[] }).keys ?? []) : [];
   const pseudonymSecret = fs.readFileSync(config.pseudonymSecret);
   const members = await openMembers(config);
+  fs.mkdirSync(config.stateDir, { recursive: true, mode: 0o700 });
+  const people = createSqlitePeople(path.join(config.stateDir, 'people.db'));
+  // Tokens the coordinator signs itself are issued by its staff (`researcher add`), so an unseen one gets a record.
+  const registrations = new Map<string, IssuerRegistration>([
+    [config.coordinatorId, { issuer: config.coordinatorId, unknownIdentities: 'auto', linkByVerifiedEmail: false }],
+    ...config.researcherIssuers.map((i): [string, IssuerRegistration] => [
+      i.issuer,
+      { issuer: i.issuer, unknownIdentities: i.unknownIdentities, linkByVerifiedEmail: i.linkByVerifiedEmail },
+    ]),
+  ]);
   const ownKeys = await createKeyRing([signingKey.publicJwk]);
   const verifier = createResearcherVerifier({
     issuers: [
@@ -92,9 +116,14 @@ export async function openCoordinator(config: CoordinatorConfig, options: { logg
     signingKey,
     members,
     metrics,
-    authenticate: (authorization) => verifier.verify(authorization ?? ''),
-    async federatedCount(identity, input) {
-      const response = await federatedCount(identity, input);
+    people,
+    async authenticate(authorization) {
+      const identity = await verifier.verify(authorization ?? '');
+      const registration = registrations.get(identity.issuer) as IssuerRegistration;
+      return { identity, person: resolvePerson(people, identity, registration) };
+    },
+    async federatedCount(person, input) {
+      const response = await federatedCount(person, input);
       queries.inc();
       return response;
     },
@@ -115,19 +144,30 @@ export async function openCoordinator(config: CoordinatorConfig, options: { logg
           name: o.site.name,
           endpoint: o.site.endpoint,
           lastStatus: status,
-          catalogueSize: o.ok ? o.value.catalogueSize : 0,
+          ...(o.ok && o.value.catalogueDonors ? { catalogueDonors: o.value.catalogueDonors } : {}),
           dataEpoch: o.ok ? o.value.dataEpoch : 0,
           policyJson: o.ok ? o.value.policyJson : '',
+          guarantee: o.ok ? guaranteeOf(o.value.policyJson) : '',
         };
       });
     },
     jwks: () => ({ keys: [signingKey.publicJwk, ...retired] }),
     nodeJwks: () => Object.fromEntries(members.map((m) => [m.id, m.jwks])),
     close() {
+      people.close();
       for (const m of members) {
         m.counts.close();
         m.client.close();
       }
     },
   };
+}
+
+/** What a node's published policy guarantees, in its own words, or why that cannot be said. */
+function guaranteeOf(policyJson: string): string {
+  try {
+    return describeGuarantee(parsePolicy(JSON.parse(policyJson)));
+  } catch {
+    return 'unknown: the node published a policy this coordinator cannot read';
+  }
 }

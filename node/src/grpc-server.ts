@@ -51,7 +51,7 @@ export async function startNodeServer(node: OpenNode): Promise<RunningNodeServer
       // A coordinator's stream stays open between queries: end it, or shutdown waits out the grace period.
       streams.close();
       await shutdownServer(server, graceMs);
-      node.close();
+      await node.close();
     },
   };
 }

@@ -3,10 +3,18 @@ import path from 'node:path';
 import { pino, type Logger } from 'pino';
 import { BiospecError, readJsonFile, type DescribeResponse } from '@biospec/protocol';
 import { openCatalogue, type Catalogue } from '@biospec/catalogue';
-import { createBudgetLedger, createHoldQueue, createRateLimiter, type HoldQueue } from '@biospec/privacy';
+import {
+  createBudgetLedger,
+  createHoldQueue,
+  createRateLimiter,
+  protectCatalogueSummary,
+  type CatalogueSummaryRelease,
+  type HoldQueue,
+} from '@biospec/privacy';
 import { createAuditLog, createReplayCache, importSigningKey, type AuditLog, type SigningKey } from '@biospec/trust';
 import type { NodeConfig } from './config.js';
-import { createCountPipeline, type CountPipeline } from './count-pipeline.js';
+import { createCountPipeline, type CountPipeline, type CountSource } from './count-pipeline.js';
+import { createPreAuthRefusals, type PreAuthRefusals } from './pre-auth-refusals.js';
 import { loadPinnedKeys } from './pinned-keys.js';
 
 /** A node's parts, opened from its config: what the gRPC server and the CLI work with. */
@@ -18,16 +26,21 @@ export interface OpenNode {
   signingKey: SigningKey;
   pipeline: CountPipeline;
   logger: Logger;
-  describe(): DescribeResponse;
-  close(): void;
+  /** Public facts about the node; the catalogue summary is noisy (docs/PRIVACY.md, "Outside the count path"). */
+  describe(): Promise<DescribeResponse>;
+  /** Refusals that came before a token verified, counted per peer (written to the audit log once a minute). */
+  preAuthRefusals: PreAuthRefusals;
+  /** The noisy catalogue summary of the current epoch (for Describe and the directory descriptor). */
+  summary(): Promise<CatalogueSummaryRelease & { epoch: number }>;
+  close(): Promise<void>;
 }
 
-/**
- * Describe needs no signed query, so it only gives the catalogue size to the
- * nearest hundred: enough to show a node's scale, too coarse to follow single withdrawals.
- */
-function coarseSize(size: number): number {
-  return Math.round(size / 100) * 100;
+/** The catalogue as the pipeline counts on it. */
+function countSourceOf(catalogue: Catalogue): CountSource {
+  return {
+    servingEpoch: () => catalogue.epoch(),
+    count: async (query) => ({ epoch: catalogue.epoch(), ...catalogue.count(query) }),
+  };
 }
 
 /** Opens every store and key a node needs; `logger` defaults to JSON logs on stderr. */
@@ -45,9 +58,12 @@ export async function openNode(config: NodeConfig, options: { logger?: Logger } 
   const budget = createBudgetLedger(state('budget.db'));
   const holds = createHoldQueue(state('holds.db'));
   const audit = createAuditLog(state('audit.db'));
+  const preAuthRefusals = createPreAuthRefusals({ audit });
+  const counts = countSourceOf(catalogue);
   const pipeline = createCountPipeline({
     nodeId: config.nodeId,
-    catalogue,
+    counts,
+    preAuthRefusals,
     signingKey,
     coordinatorKeys,
     replay,
@@ -63,6 +79,22 @@ export async function openNode(config: NodeConfig, options: { logger?: Logger } 
   // Expired jtis can never be replayed (their tokens are rejected as expired), so they need not be kept.
   const pruneTimer = setInterval(() => replay.prune(Math.floor(Date.now() / 1000)), 60_000);
   pruneTimer.unref();
+  const refusalTimer = setInterval(() => {
+    preAuthRefusals.flush().catch((reason: unknown) => logger.error({ err: reason }, 'cannot write refusal counts to the audit log'));
+  }, 60_000);
+  refusalTimer.unref();
+
+  let summaryCache: (CatalogueSummaryRelease & { epoch: number }) | undefined;
+  const summary = async () => {
+    const epoch = counts.servingEpoch();
+    if (summaryCache?.epoch === epoch) return summaryCache;
+    const [all, byMaterial] = await Promise.all([
+      counts.count({ unit: 'donors' }),
+      counts.count({ unit: 'donors', stratify: ['material_type'] }),
+    ]);
+    summaryCache = { ...protectCatalogueSummary({ donors: all.total, byMaterial: byMaterial.strata }, { secret: noiseSecret, epoch: all.epoch }), epoch: all.epoch };
+    return summaryCache;
+  };
 
   return {
     config,
@@ -72,16 +104,23 @@ export async function openNode(config: NodeConfig, options: { logger?: Logger } 
     signingKey,
     pipeline,
     logger,
-    describe: () => ({
-      nodeId: config.nodeId,
-      name: config.name,
-      catalogueSize: coarseSize(catalogue.size()),
-      dataEpoch: catalogue.epoch(),
-      policyJson: JSON.stringify(config.policy),
-      jwksJson: JSON.stringify({ keys: [signingKey.publicJwk] }),
-    }),
-    close() {
+    summary,
+    preAuthRefusals,
+    async describe() {
+      const released = await summary();
+      return {
+        nodeId: config.nodeId,
+        name: config.name,
+        catalogueDonors: released.donors,
+        dataEpoch: released.epoch,
+        policyJson: JSON.stringify(config.policy),
+        jwksJson: JSON.stringify({ keys: [signingKey.publicJwk] }),
+      };
+    },
+    async close() {
       clearInterval(pruneTimer);
+      clearInterval(refusalTimer);
+      await preAuthRefusals.flush(true);
       catalogue.close();
       replay.close();
       budget.close();

@@ -4,12 +4,16 @@ import path from 'node:path';
 import { BiospecError } from '@biospec/protocol';
 import { createHoldQueue, type HoldQueue, type HoldRequest } from './hold-queue.js';
 import { DEFAULT_POLICY } from './policy.js';
-import { protectResult } from './protect.js';
+import { planQuestion } from './accounting.js';
+import { protectAnswer } from './protect.js';
 
-const released = protectResult(
+const stratified = { unit: 'specimens', stratify: ['material_type'] } as const;
+const released = protectAnswer(
   { total: 130, strata: [{ key: { material_type: 'serum' }, count: 4 }, { key: { material_type: 'plasma' }, count: 126 }] },
+  { ...stratified, stratify: [...stratified.stratify] },
+  planQuestion({ ...stratified, stratify: [...stratified.stratify] }, DEFAULT_POLICY),
   DEFAULT_POLICY,
-  { secret: 's', queryHash: 'q1', epoch: 1 },
+  { secret: 's', queryHash: 'q1', epoch: 1, generation: 'g1' },
 );
 const request = (overrides: Partial<HoldRequest> = {}): HoldRequest => ({
   queryHash: 'q1',

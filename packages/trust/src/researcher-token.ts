@@ -30,6 +30,9 @@ export interface ResearcherIdentity {
   name?: string;
   roles: string[];
   issuer: string;
+  /** The `email` claim, with whether the provider says it verified it (`email_verified`). */
+  email?: string;
+  emailVerified?: boolean;
 }
 
 /** A token to issue for a researcher or staff member signing in to the coordinator. */
@@ -105,6 +108,8 @@ const ClaimsSchema = z.object({
   sub: z.string().min(1).max(256),
   name: z.string().max(256).optional(),
   roles: z.array(z.string()).optional(),
+  email: z.string().max(320).optional(),
+  email_verified: z.boolean().optional(),
 });
 
 interface ResolvedIssuer {
@@ -183,6 +188,8 @@ export function createResearcherVerifier(options: ResearcherVerifierOptions): Re
         ...(claims.data.name === undefined ? {} : { name: claims.data.name }),
         roles,
         issuer: claims.data.iss,
+        ...(claims.data.email === undefined ? {} : { email: claims.data.email }),
+        ...(claims.data.email_verified === undefined ? {} : { emailVerified: claims.data.email_verified }),
       };
       if (verified.size >= VERIFIED_CACHE_SIZE) verified.delete(verified.keys().next().value as string);
       verified.set(token, { identity, expiresAtMs: (payload as { exp: number }).exp * 1000 });

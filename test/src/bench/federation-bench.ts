@@ -68,7 +68,7 @@ export async function startFederationBench(
 
   const coordinatorDir = path.join(dir, 'coordinator');
   const { publicKeys: coordinatorJwks } = await initCoordinatorDir(coordinatorDir, { httpListen: '127.0.0.1:0', rateLimits: GENEROUS });
-  const token = await issueResearcher(coordinatorDir, { subject: 'bench@example.org' });
+  const { token } = await issueResearcher(coordinatorDir, { subject: 'bench@example.org' });
 
   const hosts = Math.min(maxNodes, processes);
   log(`starting ${maxNodes} nodes in ${hosts} processes`);

@@ -27,7 +27,7 @@ const DEMO_RATE_LIMITS = [
 
 const DEMO_POLICY: DisclosurePolicy = {
   ...DEFAULT_POLICY,
-  budget: { epsilon: 50, periodDays: 30, scope: 'researcher' },
+  budget: { epsilon: 50, windowDays: 30 },
   rateLimits: DEMO_RATE_LIMITS,
 };
 
@@ -130,7 +130,7 @@ export async function startDemoFederation(options: DemoOptions = {}): Promise<De
   const coordinator = await openCoordinator(loadCoordinatorConfig(path.join(coordinatorDir, COORDINATOR_FILES.config)), { logger });
   const grpc = await startCoordinatorGrpc(coordinator);
   const http = await startCoordinatorHttp(coordinator);
-  const token = await issueResearcher(coordinatorDir, { subject: 'demo.researcher@example.org', name: 'Demo Researcher' });
+  const { token } = await issueResearcher(coordinatorDir, { subject: 'demo.researcher@example.org', name: 'Demo Researcher' });
   fs.writeFileSync(path.join(dir, 'researcher.token'), token + '\n', { mode: 0o600 });
 
   return {

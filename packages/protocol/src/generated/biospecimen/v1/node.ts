@@ -81,8 +81,14 @@ export interface NodeResult {
   answeredAt: string;
   /** The `jti` of the query this answers. */
   queryId: string;
-  /** The asking researcher's remaining privacy budget at this node; absent when the node keeps none. */
-  budget?: BudgetStatus | undefined;
+  /** The asking person's privacy budget at this node after this question; absent when the node keeps none. */
+  budget?:
+    | BudgetStatus
+    | undefined;
+  /** Epsilon this question costs under the node's policy, computed from the question alone. */
+  cost: number;
+  /** Epsilon charged for it now: `cost`, or 0 for a repeat of the same question in the same data epoch. */
+  charged: number;
 }
 
 export interface DescribeRequest {
@@ -91,13 +97,13 @@ export interface DescribeRequest {
 export interface DescribeResponse {
   nodeId: string;
   name: string;
-  /** Number of specimens held (withdrawn ones excluded), to the nearest hundred. */
-  catalogueSize: number;
   dataEpoch: number;
   /** The node's disclosure policy, as JSON (docs/PRIVACY.md). */
   policyJson: string;
   /** The node's public signing keys, as a JWKS JSON document. */
   jwksJson: string;
+  /** Donors held (withdrawn ones excluded), noisy like any count (docs/PRIVACY.md, "Outside the count path"). */
+  catalogueDonors?: ReleasedFigure | undefined;
 }
 
 function createBaseCountRequest(): CountRequest {
@@ -556,6 +562,8 @@ function createBaseNodeResult(): NodeResult {
     answeredAt: "",
     queryId: "",
     budget: undefined,
+    cost: 0,
+    charged: 0,
   };
 }
 
@@ -587,6 +595,12 @@ export const NodeResult: MessageFns<NodeResult> = {
     }
     if (message.budget !== undefined) {
       BudgetStatus.encode(message.budget, writer.uint32(74).fork()).join();
+    }
+    if (message.cost !== 0) {
+      writer.uint32(81).double(message.cost);
+    }
+    if (message.charged !== 0) {
+      writer.uint32(89).double(message.charged);
     }
     return writer;
   },
@@ -676,6 +690,22 @@ export const NodeResult: MessageFns<NodeResult> = {
             message.budget = BudgetStatus.decode(reader, reader.uint32());
             continue;
           }
+          case 10: {
+            if (tag !== 81) {
+              break;
+            }
+
+            message.cost = reader.double();
+            continue;
+          }
+          case 11: {
+            if (tag !== 89) {
+              break;
+            }
+
+            message.charged = reader.double();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -719,6 +749,8 @@ export const NodeResult: MessageFns<NodeResult> = {
         ? globalThis.String(object.query_id)
         : "",
       budget: isSet(object.budget) ? BudgetStatus.fromJSON(object.budget) : undefined,
+      cost: isSet(object.cost) ? globalThis.Number(object.cost) : 0,
+      charged: isSet(object.charged) ? globalThis.Number(object.charged) : 0,
     };
   },
 
@@ -751,6 +783,12 @@ export const NodeResult: MessageFns<NodeResult> = {
     if (message.budget !== undefined) {
       obj.budget = BudgetStatus.toJSON(message.budget);
     }
+    if (message.cost !== 0) {
+      obj.cost = floatToJson(message.cost);
+    }
+    if (message.charged !== 0) {
+      obj.charged = floatToJson(message.charged);
+    }
     return obj;
   },
 
@@ -772,6 +810,8 @@ export const NodeResult: MessageFns<NodeResult> = {
     message.budget = (object.budget !== undefined && object.budget !== null)
       ? BudgetStatus.fromPartial(object.budget)
       : undefined;
+    message.cost = object.cost ?? 0;
+    message.charged = object.charged ?? 0;
     return message;
   },
 };
@@ -829,7 +869,7 @@ export const DescribeRequest: MessageFns<DescribeRequest> = {
 };
 
 function createBaseDescribeResponse(): DescribeResponse {
-  return { nodeId: "", name: "", catalogueSize: 0, dataEpoch: 0, policyJson: "", jwksJson: "" };
+  return { nodeId: "", name: "", dataEpoch: 0, policyJson: "", jwksJson: "", catalogueDonors: undefined };
 }
 
 export const DescribeResponse: MessageFns<DescribeResponse> = {
@@ -840,9 +880,6 @@ export const DescribeResponse: MessageFns<DescribeResponse> = {
     if (message.name !== "") {
       writer.uint32(18).string(message.name);
     }
-    if (message.catalogueSize !== 0) {
-      writer.uint32(24).int64(message.catalogueSize);
-    }
     if (message.dataEpoch !== 0) {
       writer.uint32(32).int64(message.dataEpoch);
     }
@@ -851,6 +888,9 @@ export const DescribeResponse: MessageFns<DescribeResponse> = {
     }
     if (message.jwksJson !== "") {
       writer.uint32(50).string(message.jwksJson);
+    }
+    if (message.catalogueDonors !== undefined) {
+      ReleasedFigure.encode(message.catalogueDonors, writer.uint32(58).fork()).join();
     }
     return writer;
   },
@@ -884,14 +924,6 @@ export const DescribeResponse: MessageFns<DescribeResponse> = {
             message.name = reader.string();
             continue;
           }
-          case 3: {
-            if (tag !== 24) {
-              break;
-            }
-
-            message.catalogueSize = longToNumber(reader.int64());
-            continue;
-          }
           case 4: {
             if (tag !== 32) {
               break;
@@ -916,6 +948,14 @@ export const DescribeResponse: MessageFns<DescribeResponse> = {
             message.jwksJson = reader.string();
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.catalogueDonors = ReleasedFigure.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -936,11 +976,6 @@ export const DescribeResponse: MessageFns<DescribeResponse> = {
         ? globalThis.String(object.node_id)
         : "",
       name: isSet(object.name) ? globalThis.String(object.name) : "",
-      catalogueSize: isSet(object.catalogueSize)
-        ? globalThis.Number(object.catalogueSize)
-        : isSet(object.catalogue_size)
-        ? globalThis.Number(object.catalogue_size)
-        : 0,
       dataEpoch: isSet(object.dataEpoch)
         ? globalThis.Number(object.dataEpoch)
         : isSet(object.data_epoch)
@@ -956,6 +991,11 @@ export const DescribeResponse: MessageFns<DescribeResponse> = {
         : isSet(object.jwks_json)
         ? globalThis.String(object.jwks_json)
         : "",
+      catalogueDonors: isSet(object.catalogueDonors)
+        ? ReleasedFigure.fromJSON(object.catalogueDonors)
+        : isSet(object.catalogue_donors)
+        ? ReleasedFigure.fromJSON(object.catalogue_donors)
+        : undefined,
     };
   },
 
@@ -967,9 +1007,6 @@ export const DescribeResponse: MessageFns<DescribeResponse> = {
     if (message.name !== "") {
       obj.name = message.name;
     }
-    if (message.catalogueSize !== 0) {
-      obj.catalogueSize = Math.round(message.catalogueSize);
-    }
     if (message.dataEpoch !== 0) {
       obj.dataEpoch = Math.round(message.dataEpoch);
     }
@@ -978,6 +1015,9 @@ export const DescribeResponse: MessageFns<DescribeResponse> = {
     }
     if (message.jwksJson !== "") {
       obj.jwksJson = message.jwksJson;
+    }
+    if (message.catalogueDonors !== undefined) {
+      obj.catalogueDonors = ReleasedFigure.toJSON(message.catalogueDonors);
     }
     return obj;
   },
@@ -989,10 +1029,12 @@ export const DescribeResponse: MessageFns<DescribeResponse> = {
     const message = createBaseDescribeResponse();
     message.nodeId = object.nodeId ?? "";
     message.name = object.name ?? "";
-    message.catalogueSize = object.catalogueSize ?? 0;
     message.dataEpoch = object.dataEpoch ?? 0;
     message.policyJson = object.policyJson ?? "";
     message.jwksJson = object.jwksJson ?? "";
+    message.catalogueDonors = (object.catalogueDonors !== undefined && object.catalogueDonors !== null)
+      ? ReleasedFigure.fromPartial(object.catalogueDonors)
+      : undefined;
     return message;
   },
 };
@@ -1106,6 +1148,10 @@ export const NodeServiceClient = makeGenericClientConstructor(
   service: typeof NodeServiceService;
   serviceName: string;
 };
+
+function floatToJson(value: number | null | undefined): number | string | null | undefined {
+  return typeof value === "number" && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;
+}
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
 
