@@ -64,6 +64,18 @@ export const CoordinatorConfigSchema = z
       ]),
     /** TLS for connections to nodes; mutual when cert and key are set. */
     nodeTls: ClientTlsSchema.optional(),
+    /**
+     * HTTP/2 keepalive on every connection to a node: a ping every `timeMs`, and a connection whose
+     * ping is not answered within `timeoutMs` is closed, failing its queries as `unreachable` at once
+     * instead of at their deadline. Nodes accept pings this often (`keepalive.minPingIntervalMs`, 5000 by default).
+     */
+    nodeKeepalive: z
+      .object({
+        timeMs: z.number().int().min(1000).max(3_600_000).default(5000),
+        timeoutMs: z.number().int().min(100).max(600_000).default(5000),
+      })
+      .strict()
+      .prefault({}),
     /** TLS for the researcher-facing gRPC server. */
     tls: z.object({ cert: z.string(), key: z.string(), ca: z.string().optional(), requireClientCert: z.boolean().default(false) }).strict().optional(),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

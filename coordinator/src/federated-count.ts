@@ -100,7 +100,8 @@ export function createFederatedCount(c: FederatedCountComponents) {
       const base = { nodeId: o.site.id, nodeName: o.site.name, latencyMs: Math.round(o.latencyMs) };
       if (!o.ok) {
         c.onSiteAnswered?.(o.site.id, o.failure.status, o.latencyMs);
-        return { ...base, status: o.failure.status, message: o.failure.message, strata: [], signedResult: '', dataEpoch: 0, cost: 0, charged: 0 };
+        const { status, message, retryAfterMs = 0 } = o.failure;
+        return { ...base, status, message, strata: [], signedResult: '', dataEpoch: 0, retryAfterMs, cost: 0, charged: 0 };
       }
       const { result, signedResult } = o.value;
       const held = result.total?.disclosure?.kind === DisclosureKind.DISCLOSURE_KIND_HELD;
@@ -117,6 +118,7 @@ export function createFederatedCount(c: FederatedCountComponents) {
         ...(result.budget ? { budget: result.budget } : {}),
         cost: result.cost,
         charged: result.charged,
+        retryAfterMs: 0,
       };
     });
 

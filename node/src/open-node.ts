@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { pino, type Logger } from 'pino';
-import { BiospecError, readJsonFile, type DescribeResponse } from '@biospec/protocol';
+import { BiospecError, readJsonFile, storageError, storageFaultOf, type DescribeResponse } from '@biospec/protocol';
 import { openCatalogue, type Catalogue } from '@biospec/catalogue';
 import {
   createBudgetLedger,
@@ -14,8 +14,10 @@ import {
 import { createAuditLog, createReplayCache, importSigningKey, type AuditLog, type SigningKey } from '@biospec/trust';
 import type { NodeConfig } from './config.js';
 import { createCountPipeline, type CountPipeline, type CountSource } from './count-pipeline.js';
+import { assertCatalogueNotLost } from './catalogue-guard.js';
 import { createPreAuthRefusals, type PreAuthRefusals } from './pre-auth-refusals.js';
 import { loadPinnedKeys } from './pinned-keys.js';
+import { reconcileWithdrawals } from './withdrawal.js';
 
 /** A node's parts, opened from its config: what the gRPC server and the CLI work with. */
 export interface OpenNode {
@@ -52,12 +54,29 @@ export async function openNode(config: NodeConfig, options: { logger?: Logger } 
   const noiseSecret = fs.readFileSync(config.noiseSecret);
   if (noiseSecret.length < 32) throw new BiospecError('INVALID_CONFIG', `noise secret ${config.noiseSecret} must hold at least 32 bytes`);
 
-  const catalogue = openCatalogue(config.catalogue);
+  /** Opens one store; a storage fault is logged with its file before anything else is attempted. */
+  const opening = <T>(file: string, open: () => T): T => {
+    try {
+      return open();
+    } catch (error) {
+      const fault = storageFaultOf(error, file);
+      if (!fault) throw error;
+      logger.error({ file, code: fault.code, err: error }, 'storage error');
+      throw storageError(fault, 'the node cannot start', error);
+    }
+  };
+  assertCatalogueNotLost(config.catalogue, config.stateDir);
+  const catalogue = opening(config.catalogue, () => openCatalogue(config.catalogue));
   const state = (name: string) => path.join(config.stateDir, name);
-  const replay = createReplayCache(state('replay.db'));
-  const budget = createBudgetLedger(state('budget.db'));
-  const holds = createHoldQueue(state('holds.db'));
-  const audit = createAuditLog(state('audit.db'));
+  const replay = opening(state('replay.db'), () => createReplayCache(state('replay.db')));
+  const budget = opening(state('budget.db'), () => createBudgetLedger(state('budget.db')));
+  const holds = opening(state('holds.db'), () => createHoldQueue(state('holds.db')));
+  const audit = opening(state('audit.db'), () => createAuditLog(state('audit.db')));
+  const reconciled = reconcileWithdrawals(
+    { catalogue, audit, auditFile: state('audit.db') },
+    { onStorageFault: (fault) => logger.error({ file: fault.file, code: fault.code }, 'storage error') },
+  );
+  if (reconciled > 0) logger.warn({ reconciled }, 'withdrawals without their audit entry (a crash came between the two writes): entries written');
   const preAuthRefusals = createPreAuthRefusals({ audit });
   const counts = countSourceOf(catalogue);
   const pipeline = createCountPipeline({

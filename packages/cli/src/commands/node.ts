@@ -1,12 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { BiospecError } from '@biospec/protocol';
+import { BiospecError, type StorageFault } from '@biospec/protocol';
 import { importCsv, loadColumnMapping, openCatalogue } from '@biospec/catalogue';
 import { createFhirReader, type FhirImportStats } from '@biospec/fhir';
 import { createHoldQueue, describePolicy } from '@biospec/privacy';
 import { createAuditLog } from '@biospec/trust';
-import { initNodeDir, loadNodeConfig, NODE_FILES, openNode, startNodeServer } from '@biospec/node';
+import { initNodeDir, loadNodeConfig, NODE_FILES, openNode, startNodeServer, withdrawDonor } from '@biospec/node';
 import { createProgress } from '../progress.js';
 import { waitForShutdown } from '../shutdown.js';
 
@@ -67,7 +67,13 @@ export function registerNodeCommands(program: Command): void {
       const onBytes = (read: number) => bar.update(Math.round(read / 1024));
       const fhir = isFhir(file) ? createFhirReader(file, { onBytes }) : undefined;
       try {
-        const options = { removeMissing: o.removeMissing, actor: 'cli', source: path.resolve(file) };
+        const options = {
+          removeMissing: o.removeMissing,
+          actor: 'cli',
+          source: path.resolve(file),
+          // Said at once, before the rollback: if that fails too, the first fault is already on record.
+          onStorageFault: (fault: StorageFault) => console.error(`storage error on ${fault.file}: ${fault.code} ${fault.message}`),
+        };
         const report = fhir
           ? await catalogue.importRows(fhir.rows(), options)
           : await importCsv(catalogue, file, {
@@ -119,10 +125,14 @@ export function registerNodeCommands(program: Command): void {
       const config = configOf(o.dir);
       const catalogue = openCatalogue(config.catalogue);
       fs.mkdirSync(config.stateDir, { recursive: true });
-      const audit = createAuditLog(path.join(config.stateDir, 'audit.db'));
+      const auditFile = path.join(config.stateDir, 'audit.db');
+      const audit = createAuditLog(auditFile);
       try {
-        const { specimens, epoch } = catalogue.withdrawDonor(o.donor, { actor: 'cli', reason: o.reason });
-        audit.append({ kind: 'withdrawal', actor: 'cli', subject: o.donor, outcome: 'withdrawn', detail: { specimens, epoch, reason: o.reason } });
+        const { specimens, epoch } = withdrawDonor({ catalogue, audit, auditFile }, o.donor, {
+          actor: 'cli',
+          reason: o.reason,
+          onStorageFault: (fault) => console.error(`storage error on ${fault.file}: ${fault.code} ${fault.message}`),
+        });
         console.log(`donor ${o.donor}: ${specimens} specimens withdrawn; data epoch ${epoch}`);
       } finally {
         catalogue.close();

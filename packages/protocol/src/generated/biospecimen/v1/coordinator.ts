@@ -37,6 +37,13 @@ export enum SiteStatus {
   SITE_STATUS_REJECTED = "SITE_STATUS_REJECTED",
   /** SITE_STATUS_HELD - The node holds the answer for its steward. */
   SITE_STATUS_HELD = "SITE_STATUS_HELD",
+  /**
+   * SITE_STATUS_BUSY - The node refused the query for load (more questions than it can answer in time);
+   * `retry_after_ms` says when to ask again.
+   */
+  SITE_STATUS_BUSY = "SITE_STATUS_BUSY",
+  /** SITE_STATUS_WARMING_UP - The node is up but cannot count yet (its count index is loading). */
+  SITE_STATUS_WARMING_UP = "SITE_STATUS_WARMING_UP",
   UNRECOGNIZED = "UNRECOGNIZED",
 }
 
@@ -63,6 +70,12 @@ export function siteStatusFromJSON(object: any): SiteStatus {
     case 6:
     case "SITE_STATUS_HELD":
       return SiteStatus.SITE_STATUS_HELD;
+    case 7:
+    case "SITE_STATUS_BUSY":
+      return SiteStatus.SITE_STATUS_BUSY;
+    case 8:
+    case "SITE_STATUS_WARMING_UP":
+      return SiteStatus.SITE_STATUS_WARMING_UP;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -86,6 +99,10 @@ export function siteStatusToJSON(object: SiteStatus): string {
       return "SITE_STATUS_REJECTED";
     case SiteStatus.SITE_STATUS_HELD:
       return "SITE_STATUS_HELD";
+    case SiteStatus.SITE_STATUS_BUSY:
+      return "SITE_STATUS_BUSY";
+    case SiteStatus.SITE_STATUS_WARMING_UP:
+      return "SITE_STATUS_WARMING_UP";
     case SiteStatus.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -108,6 +125,10 @@ export function siteStatusToNumber(object: SiteStatus): number {
       return 5;
     case SiteStatus.SITE_STATUS_HELD:
       return 6;
+    case SiteStatus.SITE_STATUS_BUSY:
+      return 7;
+    case SiteStatus.SITE_STATUS_WARMING_UP:
+      return 8;
     case SiteStatus.UNRECOGNIZED:
     default:
       return -1;
@@ -139,6 +160,8 @@ export interface SiteResult {
   budget?:
     | BudgetStatus
     | undefined;
+  /** For a busy or warming-up site: the node's hint of when to ask again, in milliseconds; 0 when none. */
+  retryAfterMs: number;
   /** Epsilon the question costs at this site, and what was charged (0 for a repeat), as the node reported them. */
   cost: number;
   charged: number;
@@ -339,6 +362,7 @@ function createBaseSiteResult(): SiteResult {
     signedResult: "",
     dataEpoch: 0,
     budget: undefined,
+    retryAfterMs: 0,
     cost: 0,
     charged: 0,
   };
@@ -376,11 +400,14 @@ export const SiteResult: MessageFns<SiteResult> = {
     if (message.budget !== undefined) {
       BudgetStatus.encode(message.budget, writer.uint32(82).fork()).join();
     }
+    if (message.retryAfterMs !== 0) {
+      writer.uint32(88).uint32(message.retryAfterMs);
+    }
     if (message.cost !== 0) {
-      writer.uint32(89).double(message.cost);
+      writer.uint32(97).double(message.cost);
     }
     if (message.charged !== 0) {
-      writer.uint32(97).double(message.charged);
+      writer.uint32(105).double(message.charged);
     }
     return writer;
   },
@@ -479,15 +506,23 @@ export const SiteResult: MessageFns<SiteResult> = {
             continue;
           }
           case 11: {
-            if (tag !== 89) {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.retryAfterMs = reader.uint32();
+            continue;
+          }
+          case 12: {
+            if (tag !== 97) {
               break;
             }
 
             message.cost = reader.double();
             continue;
           }
-          case 12: {
-            if (tag !== 97) {
+          case 13: {
+            if (tag !== 105) {
               break;
             }
 
@@ -538,6 +573,11 @@ export const SiteResult: MessageFns<SiteResult> = {
         ? globalThis.Number(object.data_epoch)
         : 0,
       budget: isSet(object.budget) ? BudgetStatus.fromJSON(object.budget) : undefined,
+      retryAfterMs: isSet(object.retryAfterMs)
+        ? globalThis.Number(object.retryAfterMs)
+        : isSet(object.retry_after_ms)
+        ? globalThis.Number(object.retry_after_ms)
+        : 0,
       cost: isSet(object.cost) ? globalThis.Number(object.cost) : 0,
       charged: isSet(object.charged) ? globalThis.Number(object.charged) : 0,
     };
@@ -575,6 +615,9 @@ export const SiteResult: MessageFns<SiteResult> = {
     if (message.budget !== undefined) {
       obj.budget = BudgetStatus.toJSON(message.budget);
     }
+    if (message.retryAfterMs !== 0) {
+      obj.retryAfterMs = Math.round(message.retryAfterMs);
+    }
     if (message.cost !== 0) {
       obj.cost = floatToJson(message.cost);
     }
@@ -603,6 +646,7 @@ export const SiteResult: MessageFns<SiteResult> = {
     message.budget = (object.budget !== undefined && object.budget !== null)
       ? BudgetStatus.fromPartial(object.budget)
       : undefined;
+    message.retryAfterMs = object.retryAfterMs ?? 0;
     message.cost = object.cost ?? 0;
     message.charged = object.charged ?? 0;
     return message;

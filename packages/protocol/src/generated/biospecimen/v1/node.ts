@@ -45,6 +45,12 @@ export interface CountStreamRequest {
   id: number;
   /** As CountRequest.signed_query. */
   signedQuery: string;
+  /**
+   * How long the caller waits for this answer, in milliseconds from when the node
+   * reads this message (relative, because the two machines' clocks differ); 0 means
+   * no deadline. The node drops a question still waiting when it passes.
+   */
+  timeoutMs: number;
 }
 
 export interface CountStreamResponse {
@@ -64,6 +70,16 @@ export interface CountStreamError {
   code: number;
   /** The status details Count would have returned. */
   message: string;
+  /**
+   * The node's reason (an error code such as BUSY, WARMING_UP, RATE_LIMITED or
+   * BUDGET_EXHAUSTED), as Count sends it in the `biospec-error-code` trailer.
+   */
+  reason: string;
+  /**
+   * When the node refused for load (BUSY), how long to wait before asking again,
+   * in milliseconds, as Count sends it in the `retry-after-ms` trailer; 0 when none.
+   */
+  retryAfterMs: number;
 }
 
 /** What a node released for one query. This is the payload of `signed_result`. */
@@ -271,7 +287,7 @@ export const CountResponse: MessageFns<CountResponse> = {
 };
 
 function createBaseCountStreamRequest(): CountStreamRequest {
-  return { id: 0, signedQuery: "" };
+  return { id: 0, signedQuery: "", timeoutMs: 0 };
 }
 
 export const CountStreamRequest: MessageFns<CountStreamRequest> = {
@@ -281,6 +297,9 @@ export const CountStreamRequest: MessageFns<CountStreamRequest> = {
     }
     if (message.signedQuery !== "") {
       writer.uint32(18).string(message.signedQuery);
+    }
+    if (message.timeoutMs !== 0) {
+      writer.uint32(24).uint32(message.timeoutMs);
     }
     return writer;
   },
@@ -314,6 +333,14 @@ export const CountStreamRequest: MessageFns<CountStreamRequest> = {
             message.signedQuery = reader.string();
             continue;
           }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.timeoutMs = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -334,6 +361,11 @@ export const CountStreamRequest: MessageFns<CountStreamRequest> = {
         : isSet(object.signed_query)
         ? globalThis.String(object.signed_query)
         : "",
+      timeoutMs: isSet(object.timeoutMs)
+        ? globalThis.Number(object.timeoutMs)
+        : isSet(object.timeout_ms)
+        ? globalThis.Number(object.timeout_ms)
+        : 0,
     };
   },
 
@@ -345,6 +377,9 @@ export const CountStreamRequest: MessageFns<CountStreamRequest> = {
     if (message.signedQuery !== "") {
       obj.signedQuery = message.signedQuery;
     }
+    if (message.timeoutMs !== 0) {
+      obj.timeoutMs = Math.round(message.timeoutMs);
+    }
     return obj;
   },
 
@@ -355,6 +390,7 @@ export const CountStreamRequest: MessageFns<CountStreamRequest> = {
     const message = createBaseCountStreamRequest();
     message.id = object.id ?? 0;
     message.signedQuery = object.signedQuery ?? "";
+    message.timeoutMs = object.timeoutMs ?? 0;
     return message;
   },
 };
@@ -467,7 +503,7 @@ export const CountStreamResponse: MessageFns<CountStreamResponse> = {
 };
 
 function createBaseCountStreamError(): CountStreamError {
-  return { code: 0, message: "" };
+  return { code: 0, message: "", reason: "", retryAfterMs: 0 };
 }
 
 export const CountStreamError: MessageFns<CountStreamError> = {
@@ -477,6 +513,12 @@ export const CountStreamError: MessageFns<CountStreamError> = {
     }
     if (message.message !== "") {
       writer.uint32(18).string(message.message);
+    }
+    if (message.reason !== "") {
+      writer.uint32(26).string(message.reason);
+    }
+    if (message.retryAfterMs !== 0) {
+      writer.uint32(32).uint32(message.retryAfterMs);
     }
     return writer;
   },
@@ -510,6 +552,22 @@ export const CountStreamError: MessageFns<CountStreamError> = {
             message.message = reader.string();
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.retryAfterMs = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -526,6 +584,12 @@ export const CountStreamError: MessageFns<CountStreamError> = {
     return {
       code: isSet(object.code) ? globalThis.Number(object.code) : 0,
       message: isSet(object.message) ? globalThis.String(object.message) : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      retryAfterMs: isSet(object.retryAfterMs)
+        ? globalThis.Number(object.retryAfterMs)
+        : isSet(object.retry_after_ms)
+        ? globalThis.Number(object.retry_after_ms)
+        : 0,
     };
   },
 
@@ -537,6 +601,12 @@ export const CountStreamError: MessageFns<CountStreamError> = {
     if (message.message !== "") {
       obj.message = message.message;
     }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    if (message.retryAfterMs !== 0) {
+      obj.retryAfterMs = Math.round(message.retryAfterMs);
+    }
     return obj;
   },
 
@@ -547,6 +617,8 @@ export const CountStreamError: MessageFns<CountStreamError> = {
     const message = createBaseCountStreamError();
     message.code = object.code ?? 0;
     message.message = object.message ?? "";
+    message.reason = object.reason ?? "";
+    message.retryAfterMs = object.retryAfterMs ?? 0;
     return message;
   },
 };
