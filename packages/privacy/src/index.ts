@@ -35,6 +35,7 @@ export {
 } from './budget-ledger.js';
 export { createRateLimiter, type RateLimiter, type RateLimiterInit } from './rate-limiter.js';
 export {
+  HOLD_QUEUE_MIGRATIONS,
   createHoldQueue,
   type HeldQuestion,
   type HoldQueue,
