@@ -27,6 +27,11 @@ export const NodeConfigSchema = z
     noiseSecret: z.string().default('noise-secret'),
     /** JWKS of the coordinator keys this node accepts queries from (pinned). */
     coordinatorKeys: z.string().default('coordinator.jwks.json'),
+    /**
+     * The `iss` a query token must carry: the coordinator ids (their `coordinatorId`) this
+     * node answers. The pinned keys decide who signed; this decides as whom.
+     */
+    coordinatorIds: z.array(z.string().min(1).max(512)).min(1).default(['coordinator']),
     /** Folder for the replay cache, budget ledger, hold queue and audit log. */
     stateDir: z.string().default('state'),
     policy: z.unknown().optional(),

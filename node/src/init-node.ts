@@ -11,6 +11,8 @@ export interface InitNodeOptions {
   listen?: string;
   /** JWKS file of the coordinator keys to pin; without it the node accepts no query until one is added. */
   coordinatorJwks?: string;
+  /** The coordinator ids (`iss`) the node answers; default the coordinator's default id, `coordinator`. */
+  coordinatorIds?: string[];
   policy?: DisclosurePolicy;
 }
 
@@ -45,6 +47,7 @@ export async function initNodeDir(dir: string, options: InitNodeOptions): Promis
     nodeId: options.nodeId,
     name: options.name,
     listen: options.listen ?? '127.0.0.1:50051',
+    coordinatorIds: options.coordinatorIds ?? ['coordinator'],
     policy: options.policy ?? DEFAULT_POLICY,
   };
   fs.writeFileSync(config, JSON.stringify(body, null, 2) + '\n');

@@ -35,7 +35,7 @@ export async function openNode(config: NodeConfig, options: { logger?: Logger } 
   const logger = options.logger ?? pino({ level: config.logLevel, base: { node: config.nodeId } }, pino.destination(2));
   fs.mkdirSync(config.stateDir, { recursive: true });
   const signingKey = await importSigningKey(readJsonFile(config.signingKey, 'signing key') as Parameters<typeof importSigningKey>[0]);
-  const coordinatorKeys = await loadPinnedKeys(config.coordinatorKeys, logger);
+  const coordinatorKeys = await loadPinnedKeys(config.coordinatorKeys, config.coordinatorIds, logger);
   const noiseSecret = fs.readFileSync(config.noiseSecret);
   if (noiseSecret.length < 32) throw new BiospecError('INVALID_CONFIG', `noise secret ${config.noiseSecret} must hold at least 32 bytes`);
 

@@ -4,6 +4,7 @@ export {
   generateSigningKey,
   importSigningKey,
   type KeyRing,
+  type KeyRingOptions,
   type RingKey,
   type SigningKey,
 } from './keys.js';

@@ -41,11 +41,13 @@ export function registerNodeCommands(program: Command): void {
     .requiredOption('--name <name>', 'institution name shown to researchers')
     .option('--listen <host:port>', 'gRPC address to serve on', '127.0.0.1:50051')
     .option('--coordinator-jwks <file>', "the coordinator's public keys (JWKS) to pin")
-    .action(async (o: { dir: string; id: string; name: string; listen: string; coordinatorJwks?: string }) => {
+    .option('--coordinator-id <id>', "the coordinator's id (its coordinatorId): the issuer whose queries this node answers", 'coordinator')
+    .action(async (o: { dir: string; id: string; name: string; listen: string; coordinatorJwks?: string; coordinatorId: string }) => {
       const { config, publicKeys } = await initNodeDir(o.dir, {
         nodeId: o.id,
         name: o.name,
         listen: o.listen,
+        coordinatorIds: [o.coordinatorId],
         ...(o.coordinatorJwks ? { coordinatorJwks: o.coordinatorJwks } : {}),
       });
       console.log(`node ${o.id} created: ${config}`);
