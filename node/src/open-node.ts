@@ -4,7 +4,15 @@ import { pino, type Logger } from 'pino';
 import { BiospecError, readJsonFile, type DescribeResponse } from '@biospec/protocol';
 import { openCatalogue, type Catalogue } from '@biospec/catalogue';
 import { createBudgetLedger, createHoldQueue, createRateLimiter, type HoldQueue } from '@biospec/privacy';
-import { createAuditLog, createReplayCache, importSigningKey, type AuditLog, type SigningKey } from '@biospec/trust';
+import {
+  createAuditLog,
+  createKeyRing,
+  createReplayCache,
+  importSigningKey,
+  type AuditLog,
+  type KeyRing,
+  type SigningKey,
+} from '@biospec/trust';
 import type { NodeConfig } from './config.js';
 import { createCountPipeline, type CountPipeline } from './count-pipeline.js';
 import { loadPinnedKeys } from './pinned-keys.js';
@@ -30,21 +38,53 @@ function coarseSize(size: number): number {
   return Math.round(size / 100) * 100;
 }
 
+/** The files under a node's state folder. */
+export function nodeStateFiles(config: NodeConfig) {
+  const state = (name: string) => path.join(config.stateDir, name);
+  return { replay: state('replay.db'), budget: state('budget.db'), holds: state('holds.db'), audit: state('audit.db') };
+}
+
+/** The node's private signing key, from the file `signingKey` names. */
+export async function loadNodeSigningKey(config: NodeConfig): Promise<SigningKey> {
+  return importSigningKey(readJsonFile(config.signingKey, 'signing key') as Parameters<typeof importSigningKey>[0]);
+}
+
+/**
+ * Opens the node's audit log as its owner: checkpoints are signed with the node key, and
+ * a log that no longer matches its signed head is refused rather than appended to.
+ */
+export function openNodeAudit(config: NodeConfig, signingKey: SigningKey, options: { checkpointEveryMs?: number } = {}): AuditLog {
+  return createAuditLog(nodeStateFiles(config).audit, { signer: { key: signingKey, logId: config.nodeId }, ...options });
+}
+
+/**
+ * The keys the node's audit checkpoints may be signed with: its current key and every key
+ * in its published `node.jwks.json` (which keeps older keys after a rotation).
+ */
+export async function nodeAuditKeys(config: NodeConfig, signingKey: SigningKey): Promise<KeyRing> {
+  const published = path.join(config.baseDir, 'node.jwks.json');
+  const keys = fs.existsSync(published) ? ((readJsonFile(published, 'node public keys') as { keys?: unknown[] }).keys ?? []) : [];
+  const byKid = new Map<string, Parameters<typeof createKeyRing>[0][number]>([[signingKey.kid, signingKey.publicJwk]]);
+  for (const key of keys as Parameters<typeof createKeyRing>[0]) if (typeof key.kid === 'string' && !byKid.has(key.kid)) byKid.set(key.kid, key);
+  return createKeyRing([...byKid.values()]);
+}
+
 /** Opens every store and key a node needs; `logger` defaults to JSON logs on stderr. */
 export async function openNode(config: NodeConfig, options: { logger?: Logger } = {}): Promise<OpenNode> {
   const logger = options.logger ?? pino({ level: config.logLevel, base: { node: config.nodeId } }, pino.destination(2));
   fs.mkdirSync(config.stateDir, { recursive: true });
-  const signingKey = await importSigningKey(readJsonFile(config.signingKey, 'signing key') as Parameters<typeof importSigningKey>[0]);
+  const signingKey = await loadNodeSigningKey(config);
   const coordinatorKeys = await loadPinnedKeys(config.coordinatorKeys, config.coordinatorIds, logger);
   const noiseSecret = fs.readFileSync(config.noiseSecret);
   if (noiseSecret.length < 32) throw new BiospecError('INVALID_CONFIG', `noise secret ${config.noiseSecret} must hold at least 32 bytes`);
 
+  // First: a node whose audit log no longer matches its signed head stops here, before anything else is opened.
+  const audit = openNodeAudit(config, signingKey);
   const catalogue = openCatalogue(config.catalogue);
-  const state = (name: string) => path.join(config.stateDir, name);
-  const replay = createReplayCache(state('replay.db'));
-  const budget = createBudgetLedger(state('budget.db'));
-  const holds = createHoldQueue(state('holds.db'));
-  const audit = createAuditLog(state('audit.db'));
+  const files = nodeStateFiles(config);
+  const replay = createReplayCache(files.replay);
+  const budget = createBudgetLedger(files.budget);
+  const holds = createHoldQueue(files.holds);
   const pipeline = createCountPipeline({
     nodeId: config.nodeId,
     catalogue,

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { assertKnownSchema, BiospecError, migrateSchema, type SchemaMigration } from '@biospec/protocol';
 import Database from 'better-sqlite3';
 import { checkChain, GENESIS_HASH, hashOf, type AuditRow, type ChainVerification } from './audit-chain.js';
@@ -135,6 +136,7 @@ const DEFAULT_CHECKPOINT_EVERY_MS = 1000;
 /** Opens (or creates) the audit log in SQLite at `path`. */
 export function createAuditLog(path: string, options: AuditLogOptions = {}): AuditLog {
   const headFile = options.headFile ?? defaultHeadFile(path);
+  if (options.readonly && !fs.existsSync(path)) throw new BiospecError('NOT_FOUND', `no audit log at ${path}`);
   const db = options.readonly ? new Database(path, { readonly: true, fileMustExist: true }) : new Database(path);
   db.pragma('busy_timeout = 5000');
   if (options.readonly) {

@@ -6,7 +6,18 @@ import { importCsv, loadColumnMapping, openCatalogue } from '@biospec/catalogue'
 import { createFhirReader, type FhirImportStats } from '@biospec/fhir';
 import { createHoldQueue, describePolicy } from '@biospec/privacy';
 import { createAuditLog } from '@biospec/trust';
-import { initNodeDir, loadNodeConfig, NODE_FILES, openNode, startNodeServer } from '@biospec/node';
+import {
+  initNodeDir,
+  loadNodeConfig,
+  loadNodeSigningKey,
+  NODE_FILES,
+  nodeAuditKeys,
+  nodeStateFiles,
+  openNode,
+  openNodeAudit,
+  startNodeServer,
+} from '@biospec/node';
+import { auditPageLines, verificationLines } from '../audit-report.js';
 import { createProgress } from '../progress.js';
 import { waitForShutdown } from '../shutdown.js';
 
@@ -117,11 +128,12 @@ export function registerNodeCommands(program: Command): void {
     .requiredOption('--dir <dir>', 'node folder')
     .requiredOption('--donor <id>', 'donor id')
     .option('--reason <text>', 'why, for the audit log', 'consent withdrawn')
-    .action((o: { dir: string; donor: string; reason: string }) => {
+    .action(async (o: { dir: string; donor: string; reason: string }) => {
       const config = configOf(o.dir);
-      const catalogue = openCatalogue(config.catalogue);
       fs.mkdirSync(config.stateDir, { recursive: true });
-      const audit = createAuditLog(path.join(config.stateDir, 'audit.db'));
+      // Opened first and as the node: a tampered log is refused before the catalogue changes.
+      const audit = openNodeAudit(config, await loadNodeSigningKey(config), { checkpointEveryMs: 0 });
+      const catalogue = openCatalogue(config.catalogue);
       try {
         const { specimens, epoch } = catalogue.withdrawDonor(o.donor, { actor: 'cli', reason: o.reason });
         audit.append({ kind: 'withdrawal', actor: 'cli', subject: o.donor, outcome: 'withdrawn', detail: { specimens, epoch, reason: o.reason } });
@@ -192,20 +204,19 @@ export function registerNodeCommands(program: Command): void {
 
   node
     .command('audit')
-    .description('show the tamper-evident audit log and check its hash chain')
+    .description('show the audit log, newest first, and check its hash chain against the signed checkpoints of its head')
     .requiredOption('--dir <dir>', 'node folder')
     .option('--limit <n>', 'entries to show', '20')
-    .action((o: { dir: string; limit: string }) => {
+    .option('--before <seq>', 'show entries older than this one (the next page)')
+    .action(async (o: { dir: string; limit: string; before?: string }) => {
       const config = configOf(o.dir);
-      fs.mkdirSync(config.stateDir, { recursive: true });
-      const audit = createAuditLog(path.join(config.stateDir, 'audit.db'));
+      const signingKey = await loadNodeSigningKey(config);
+      const audit = createAuditLog(nodeStateFiles(config).audit, { readonly: true });
       try {
-        for (const e of audit.list({ limit: Number(o.limit) })) {
-          console.log(`${e.seq}  ${e.time}  ${e.kind}  ${e.outcome}  ${e.actor ?? ''}  ${e.subject ?? ''}  ${JSON.stringify(e.detail ?? {})}`);
-        }
-        const chain = audit.verifyChain();
-        console.log(chain.ok ? `hash chain intact (${chain.entries} entries)` : `HASH CHAIN BROKEN at entry ${chain.brokenAt}`);
-        if (!chain.ok) process.exitCode = 1;
+        for (const line of auditPageLines(audit, o)) console.log(line);
+        const report = await audit.verify(await nodeAuditKeys(config, signingKey), { logId: config.nodeId });
+        for (const line of verificationLines(report)) console.log(line);
+        if (!report.ok) process.exitCode = 1;
       } finally {
         audit.close();
       }
