@@ -38,6 +38,8 @@ export const CoordinatorConfigSchema = z
     retiredKeys: z.string().optional(),
     /** Secret that turns researcher identities into the pseudonyms nodes see. */
     pseudonymSecret: z.string().default('pseudonym-secret'),
+    /** Folder of the coordinator's audit log (`audit.db` and its signed head `audit.db.head`). */
+    stateDir: z.string().default('state'),
     nodes: z.array(MemberSchema).default([]),
     /** Who may sign researcher tokens. The coordinator itself always may (issuer = coordinatorId). */
     researcherIssuers: z.array(IssuerSchema).default([]),
@@ -85,6 +87,7 @@ export function parseCoordinatorConfig(input: unknown, baseDir: string): Coordin
     signingKey: at(c.signingKey),
     retiredKeys: c.retiredKeys && at(c.retiredKeys),
     pseudonymSecret: at(c.pseudonymSecret),
+    stateDir: at(c.stateDir),
     nodes: c.nodes.map((n) => ({ ...n, jwks: at(n.jwks), tls: tlsAt(n.tls) })),
     researcherIssuers: c.researcherIssuers.map((i) => ('jwks' in i ? { ...i, jwks: at(i.jwks) } : i)),
     nodeTls: tlsAt(c.nodeTls),

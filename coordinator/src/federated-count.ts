@@ -1,4 +1,3 @@
-import { createHmac } from 'node:crypto';
 import type { Logger } from 'pino';
 import {
   BiospecError,
@@ -13,6 +12,7 @@ import type { RateLimiter } from '@biospec/privacy';
 import { signQueryForEach, verifyResult, type ResearcherIdentity, type SignedQuery, type SigningKey } from '@biospec/trust';
 import { fanOut, mergeFigures, mergeStrata } from '@biospec/federation';
 import type { Member } from './members.js';
+import { researcherPseudonym } from './pseudonym.js';
 
 /** A researcher's federated question, as it arrives over gRPC or REST. */
 export interface FederatedCountInput {
@@ -47,8 +47,7 @@ const MAX_ANSWER_BYTES = 1024 * 1024;
  */
 export function createFederatedCount(c: FederatedCountComponents) {
   /** Nodes see a stable pseudonym, never the researcher's login. */
-  const pseudonymOf = (identity: ResearcherIdentity) =>
-    'r-' + createHmac('sha256', c.pseudonymSecret).update(`${identity.issuer}\n${identity.subject}`).digest('hex').slice(0, 24);
+  const pseudonymOf = (identity: ResearcherIdentity) => researcherPseudonym(c.pseudonymSecret, identity);
 
   async function askSite(member: Member, deadline: Date, signed: SignedQuery & { hash: string }): Promise<{ result: NodeResult; signedResult: string }> {
     const signedResult = await member.counts.count(signed.token, deadline);

@@ -2,11 +2,13 @@ import { Metadata } from '@grpc/grpc-js';
 import fs from 'node:fs';
 import { pino, type Logger } from 'pino';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { readJsonFile, SiteStatus, type DescribeResponse, type NodeInfo } from '@biospec/protocol';
+import { readJsonFile, SiteStatus, type DescribeResponse, type FederatedCountResponse, type NodeInfo } from '@biospec/protocol';
 import { createRateLimiter } from '@biospec/privacy';
 import { createKeyRing, createResearcherVerifier, importSigningKey, type ResearcherIdentity, type SigningKey } from '@biospec/trust';
 import { fanOut } from '@biospec/federation';
 import type { CoordinatorConfig } from './config.js';
+import { createCoordinatorAudit, openCoordinatorAuditLog, type CoordinatorAudit } from './coordinator-audit.js';
+import { researcherPseudonym } from './pseudonym.js';
 import { createFederatedCount, type FederatedCount } from './federated-count.js';
 import { openMembers, type Member } from './members.js';
 
@@ -20,6 +22,8 @@ export interface OpenCoordinator {
   /** Turns an `authorization` header into a researcher, or throws UNAUTHENTICATED. */
   authenticate(authorization: string | undefined): Promise<ResearcherIdentity>;
   federatedCount: FederatedCount;
+  /** The coordinator's signed audit log; the access workflow records its actions with `recordAccess`. */
+  audit: CoordinatorAudit;
   listNodes(): Promise<NodeInfo[]>;
   /** The coordinator's public keys (current and retired), for nodes to pin. */
   jwks(): { keys: unknown[] };
@@ -33,6 +37,8 @@ export async function openCoordinator(config: CoordinatorConfig, options: { logg
   const signingKey = await importSigningKey(readJsonFile(config.signingKey, 'signing key') as Parameters<typeof importSigningKey>[0]);
   const retired = config.retiredKeys ? ((readJsonFile(config.retiredKeys, 'retired keys') as { keys: unknown[] }).keys ?? []) : [];
   const pseudonymSecret = fs.readFileSync(config.pseudonymSecret);
+  fs.mkdirSync(config.stateDir, { recursive: true, mode: 0o700 });
+  const audit = createCoordinatorAudit(openCoordinatorAuditLog(config, signingKey));
   const members = await openMembers(config);
   const ownKeys = await createKeyRing([signingKey.publicJwk]);
   const verifier = createResearcherVerifier({
@@ -93,8 +99,18 @@ export async function openCoordinator(config: CoordinatorConfig, options: { logg
     members,
     metrics,
     authenticate: (authorization) => verifier.verify(authorization ?? ''),
+    audit,
     async federatedCount(identity, input) {
-      const response = await federatedCount(identity, input);
+      const question = { researcher: researcherPseudonym(pseudonymSecret, identity), query: input.query, purpose: input.purpose, project: input.project };
+      let response: FederatedCountResponse;
+      try {
+        response = await federatedCount(identity, input);
+      } catch (reason) {
+        await audit.recordRejectedQuery(question, reason);
+        throw reason;
+      }
+      // Recorded before the researcher sees the answer, like a node's answers.
+      await audit.recordQuery(question, response);
       queries.inc();
       return response;
     },
@@ -128,6 +144,7 @@ export async function openCoordinator(config: CoordinatorConfig, options: { logg
         m.counts.close();
         m.client.close();
       }
+      audit.log.close();
     },
   };
 }
