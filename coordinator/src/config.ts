@@ -55,12 +55,20 @@ export const CoordinatorConfigSchema = z
       ]),
     /** TLS for connections to nodes; mutual when cert and key are set. */
     nodeTls: ClientTlsSchema.optional(),
-    /** TLS for the researcher-facing gRPC server. */
-    tls: z.object({ cert: z.string(), key: z.string(), ca: z.string().optional(), requireClientCert: z.boolean().default(false) }).strict().optional(),
+    /** TLS for the researcher-facing servers, gRPC and REST alike. */
+    tls: z
+      .object({ cert: z.string().min(1), key: z.string().min(1), ca: z.string().min(1).optional(), requireClientCert: z.boolean().default(false) })
+      .strict()
+      .optional(),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** At start, a folder, database or secret that other users can read stops the coordinator (`refuse`) or is only logged (`warn`). */
+    filePermissions: z.enum(['refuse', 'warn']).default('refuse'),
   })
   .strict()
   .superRefine((c, ctx) => {
+    if (c.tls?.requireClientCert && c.tls.ca === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['tls', 'ca'], message: 'requireClientCert needs ca: the CA whose client certificates are accepted' });
+    }
     const seen = new Set<string>();
     c.nodes.forEach((n, i) => {
       if (seen.has(n.id)) ctx.addIssue({ code: 'custom', path: ['nodes', i, 'id'], message: `duplicate node id ${n.id}` });

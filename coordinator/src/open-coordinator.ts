@@ -2,12 +2,12 @@ import { Metadata } from '@grpc/grpc-js';
 import fs from 'node:fs';
 import { pino, type Logger } from 'pino';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { readJsonFile, SiteStatus, type DescribeResponse, type FederatedCountResponse, type NodeInfo } from '@biospec/protocol';
+import { checkPrivatePermissions, createPrivateFile, makePrivateDir, readJsonFile, SiteStatus, type DescribeResponse, type FederatedCountResponse, type NodeInfo } from '@biospec/protocol';
 import { createRateLimiter } from '@biospec/privacy';
-import { createKeyRing, createResearcherVerifier, importSigningKey, type ResearcherIdentity, type SigningKey } from '@biospec/trust';
+import { createKeyRing, createResearcherVerifier, defaultHeadFile, importSigningKey, type ResearcherIdentity, type SigningKey } from '@biospec/trust';
 import { fanOut } from '@biospec/federation';
 import type { CoordinatorConfig } from './config.js';
-import { createCoordinatorAudit, openCoordinatorAuditLog, type CoordinatorAudit } from './coordinator-audit.js';
+import { coordinatorAuditFile, createCoordinatorAudit, openCoordinatorAuditLog, type CoordinatorAudit } from './coordinator-audit.js';
 import { researcherPseudonym } from './pseudonym.js';
 import { createFederatedCount, type FederatedCount } from './federated-count.js';
 import { openMembers, type Member } from './members.js';
@@ -32,12 +32,33 @@ export interface OpenCoordinator {
   close(): void;
 }
 
+/**
+ * Makes the state folder 0700 and the audit database 0600 where they do not exist yet, then
+ * checks the coordinator's folders, audit database (with -wal and -shm) and secrets: one that
+ * other users can read stops the start, or is logged under `filePermissions: "warn"`.
+ */
+export function secureCoordinatorFiles(config: CoordinatorConfig, logger: Logger): void {
+  makePrivateDir(config.stateDir);
+  const auditFile = coordinatorAuditFile(config);
+  createPrivateFile(auditFile);
+  const wide = checkPrivatePermissions(
+    {
+      dirs: [config.baseDir, config.stateDir],
+      files: [config.signingKey, config.pseudonymSecret, defaultHeadFile(auditFile)],
+      databases: [auditFile],
+    },
+    config.filePermissions,
+    `coordinator ${config.coordinatorId}`,
+  );
+  for (const w of wide) logger.warn({ path: w.path, mode: w.mode.toString(8), fix: w.chmod }, 'file readable by other users');
+}
+
 export async function openCoordinator(config: CoordinatorConfig, options: { logger?: Logger } = {}): Promise<OpenCoordinator> {
   const logger = options.logger ?? pino({ level: config.logLevel, base: { service: 'coordinator' } }, pino.destination(2));
   const signingKey = await importSigningKey(readJsonFile(config.signingKey, 'signing key') as Parameters<typeof importSigningKey>[0]);
   const retired = config.retiredKeys ? ((readJsonFile(config.retiredKeys, 'retired keys') as { keys: unknown[] }).keys ?? []) : [];
   const pseudonymSecret = fs.readFileSync(config.pseudonymSecret);
-  fs.mkdirSync(config.stateDir, { recursive: true, mode: 0o700 });
+  secureCoordinatorFiles(config, logger);
   const audit = createCoordinatorAudit(openCoordinatorAuditLog(config, signingKey));
   const members = await openMembers(config);
   const ownKeys = await createKeyRing([signingKey.publicJwk]);

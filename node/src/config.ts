@@ -39,8 +39,15 @@ export const NodeConfigSchema = z
     /** Largest gRPC message accepted, in bytes; queries are small, so this stays small. */
     maxMessageBytes: z.number().int().min(1024).max(4 * 1024 * 1024).default(64 * 1024),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** At start, a folder, database or secret that other users can read stops the node (`refuse`) or is only logged (`warn`). */
+    filePermissions: z.enum(['refuse', 'warn']).default('refuse'),
   })
-  .strict();
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.tls?.requireClientCert && c.tls.ca === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['tls', 'ca'], message: 'requireClientCert needs ca: the CA whose client certificates are accepted' });
+    }
+  });
 
 /** A node config with every path resolved and the policy parsed. */
 export type NodeConfig = Omit<z.infer<typeof NodeConfigSchema>, 'policy'> & {

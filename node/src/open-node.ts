@@ -1,13 +1,21 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { pino, type Logger } from 'pino';
-import { BiospecError, readJsonFile, type DescribeResponse } from '@biospec/protocol';
+import {
+  BiospecError,
+  checkPrivatePermissions,
+  createPrivateFile,
+  makePrivateDir,
+  readJsonFile,
+  type DescribeResponse,
+} from '@biospec/protocol';
 import { openCatalogue, type Catalogue } from '@biospec/catalogue';
 import { createBudgetLedger, createHoldQueue, createRateLimiter, type HoldQueue } from '@biospec/privacy';
 import {
   createAuditLog,
   createKeyRing,
   createReplayCache,
+  defaultHeadFile,
   importSigningKey,
   type AuditLog,
   type KeyRing,
@@ -69,10 +77,31 @@ export async function nodeAuditKeys(config: NodeConfig, signingKey: SigningKey):
   return createKeyRing([...byKid.values()]);
 }
 
+/**
+ * Makes the node's state folder 0700 and its databases 0600 where they do not exist yet,
+ * then checks every folder, database (with -wal and -shm) and secret of the node: one that
+ * other users can read stops the start, or is logged under `filePermissions: "warn"`.
+ */
+export function secureNodeFiles(config: NodeConfig, logger: Logger): void {
+  makePrivateDir(config.stateDir);
+  const databases = [config.catalogue, ...Object.values(nodeStateFiles(config))];
+  for (const database of databases) createPrivateFile(database);
+  const wide = checkPrivatePermissions(
+    {
+      dirs: [config.baseDir, config.stateDir],
+      files: [config.signingKey, config.noiseSecret, defaultHeadFile(nodeStateFiles(config).audit)],
+      databases,
+    },
+    config.filePermissions,
+    `node ${config.nodeId}`,
+  );
+  for (const w of wide) logger.warn({ path: w.path, mode: w.mode.toString(8), fix: w.chmod }, 'file readable by other users');
+}
+
 /** Opens every store and key a node needs; `logger` defaults to JSON logs on stderr. */
 export async function openNode(config: NodeConfig, options: { logger?: Logger } = {}): Promise<OpenNode> {
   const logger = options.logger ?? pino({ level: config.logLevel, base: { node: config.nodeId } }, pino.destination(2));
-  fs.mkdirSync(config.stateDir, { recursive: true });
+  secureNodeFiles(config, logger);
   const signingKey = await loadNodeSigningKey(config);
   const coordinatorKeys = await loadPinnedKeys(config.coordinatorKeys, config.coordinatorIds, logger);
   const noiseSecret = fs.readFileSync(config.noiseSecret);
