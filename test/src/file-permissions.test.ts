@@ -69,7 +69,12 @@ test('a node refuses to start when its files are readable by others, naming each
   });
 
   const lines: string[] = [];
-  const capture = pino({ level: 'warn' }, new Writable({ write: (chunk, _encoding, done) => done(null, void lines.push(String(chunk))) }));
+  const capture = pino({ level: 'warn' }, new Writable({
+      write: (chunk, _encoding, done) => {
+        lines.push(String(chunk));
+        done();
+      },
+    }));
   const node = await openNode({ ...config, filePermissions: 'warn' }, { logger: capture });
   node.close();
   expect(lines.map((l) => (JSON.parse(l) as { path: string }).path)).toEqual([dir, path.join(dir, 'noise-secret'), path.join(dir, 'catalogue.db')]);

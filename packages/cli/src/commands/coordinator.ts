@@ -75,7 +75,7 @@ export function registerCoordinatorCommands(program: Command): void {
       const opened = await openCoordinator(config);
       const grpc = await startCoordinatorGrpc(opened);
       const http = await startCoordinatorHttp(opened);
-      console.log(`coordinator serving gRPC on ${grpc.address}, REST on http://${http.address} (${opened.members.length} member nodes)`);
+      console.log(`coordinator serving gRPC on ${grpc.address}, REST on ${http.url} (${opened.members.length} member nodes)`);
       await waitForShutdown(async () => {
         await Promise.all([grpc.stop(), http.stop()]);
         opened.close();
