@@ -254,7 +254,13 @@ export function createAuditLog(path: string, options: AuditLogOptions = {}): Aud
     const everyMs = options.checkpointEveryMs ?? DEFAULT_CHECKPOINT_EVERY_MS;
     const tick = () => {
       if (writing) return;
-      const token = signIfGrown.immediate();
+      let token: string;
+      try {
+        token = signIfGrown.immediate();
+      } catch {
+        // A database busy beyond its timeout must not bring the service down: the next tick tries again.
+        return;
+      }
       if (token === written) return;
       writing = true;
       // Written off the main thread; a failed write is retried on the next tick, and close() writes the last head itself.
@@ -343,6 +349,7 @@ export function createAuditLog(path: string, options: AuditLogOptions = {}): Aud
       );
     },
     close() {
+      if (!db.open) return;
       flush();
       checkpointing?.stop();
       checkpointing?.now();

@@ -183,6 +183,14 @@ describe('signed checkpoints of the audit log', () => {
     expect(report).toMatchObject({ ok: true, lastSeq: 1, head: { seq: 1 } });
   });
 
+  test('closing a signed log twice is harmless (a service and its owner may both close it)', () => {
+    const log = open();
+    log.append({ kind: 'query', outcome: 'answered' });
+    log.close();
+    expect(() => log.close()).not.toThrow();
+    expect(headSeqIs(1)).toBe(true);
+  });
+
   test('the newest entries come first, a page at a time', () => {
     fill();
     const log = readOnly();
