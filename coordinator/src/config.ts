@@ -47,7 +47,7 @@ export const CoordinatorConfigSchema = z
     retiredKeys: z.string().optional(),
     /** Secret that turns researcher records into the pseudonyms nodes see. */
     pseudonymSecret: z.string().default('pseudonym-secret'),
-    /** Folder of the coordinator's own databases (researcher records and their identities). */
+    /** Folder of the coordinator's own databases: researcher records (`people.db`) and its audit log (`audit.db` and its signed head `audit.db.head`). */
     stateDir: z.string().default('state'),
     nodes: z.array(MemberSchema).default([]),
     /** Who may sign researcher tokens. The coordinator itself always may (issuer = coordinatorId). */
@@ -76,12 +76,20 @@ export const CoordinatorConfigSchema = z
       })
       .strict()
       .prefault({}),
-    /** TLS for the researcher-facing gRPC server. */
-    tls: z.object({ cert: z.string(), key: z.string(), ca: z.string().optional(), requireClientCert: z.boolean().default(false) }).strict().optional(),
+    /** TLS for the researcher-facing servers, gRPC and REST alike. */
+    tls: z
+      .object({ cert: z.string().min(1), key: z.string().min(1), ca: z.string().min(1).optional(), requireClientCert: z.boolean().default(false) })
+      .strict()
+      .optional(),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** At start, a folder, database or secret that other users can read stops the coordinator (`refuse`) or is only logged (`warn`). */
+    filePermissions: z.enum(['refuse', 'warn']).default('refuse'),
   })
   .strict()
   .superRefine((c, ctx) => {
+    if (c.tls?.requireClientCert && c.tls.ca === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['tls', 'ca'], message: 'requireClientCert needs ca: the CA whose client certificates are accepted' });
+    }
     const seen = new Set<string>();
     c.nodes.forEach((n, i) => {
       if (seen.has(n.id)) ctx.addIssue({ code: 'custom', path: ['nodes', i, 'id'], message: `duplicate node id ${n.id}` });

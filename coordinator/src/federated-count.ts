@@ -1,4 +1,3 @@
-import { createHmac } from 'node:crypto';
 import type { Logger } from 'pino';
 import {
   BiospecError,
@@ -14,6 +13,7 @@ import type { Person } from '@biospec/registry';
 import { signQueryForEach, verifyResult, type SignedQuery, type SigningKey } from '@biospec/trust';
 import { fanOut, mergeFigures, mergeStrata } from '@biospec/federation';
 import type { Member } from './members.js';
+import { researcherPseudonym } from './pseudonym.js';
 
 /** A researcher's federated question, as it arrives over gRPC or REST. */
 export interface FederatedCountInput {
@@ -52,8 +52,7 @@ export function createFederatedCount(c: FederatedCountComponents) {
    * researcher record, whatever identity provider or project the question
    * comes with, so every node keeps one budget per person.
    */
-  const pseudonymOf = (person: Person) =>
-    'r-' + createHmac('sha256', c.pseudonymSecret).update(`person\n${person.id}`).digest('hex').slice(0, 24);
+  const pseudonymOf = (person: Person) => researcherPseudonym(c.pseudonymSecret, person);
 
   async function askSite(member: Member, deadline: Date, signed: SignedQuery & { hash: string }): Promise<{ result: NodeResult; signedResult: string }> {
     const signedResult = await member.counts.count(signed.token, deadline);

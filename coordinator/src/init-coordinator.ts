@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { BiospecError } from '@biospec/protocol';
+import { BiospecError, createPrivateFile, makePrivateDir } from '@biospec/protocol';
 import { createSqlitePeople, type PeopleRepository, type Person, type Role } from '@biospec/registry';
 import { generateSigningKey, importSigningKey, issueResearcherToken } from '@biospec/trust';
 import { loadCoordinatorConfig } from './config.js';
@@ -13,6 +13,7 @@ export const COORDINATOR_FILES = {
   publicKeys: 'coordinator.jwks.json',
   pseudonymSecret: 'pseudonym-secret',
   nodesDir: 'nodes',
+  stateDir: 'state',
 } as const;
 
 export interface InitCoordinatorOptions {
@@ -27,7 +28,11 @@ export interface InitCoordinatorOptions {
 export async function initCoordinatorDir(dir: string, options: InitCoordinatorOptions = {}): Promise<{ config: string; publicKeys: string }> {
   const config = path.join(dir, COORDINATOR_FILES.config);
   if (fs.existsSync(config)) throw new BiospecError('ALREADY_EXISTS', `${config} already exists; refusing to overwrite a coordinator`);
-  fs.mkdirSync(path.join(dir, COORDINATOR_FILES.nodesDir), { recursive: true });
+  // Only the coordinator's user may enter: its key, pseudonym secret and audit log live here.
+  makePrivateDir(dir);
+  makePrivateDir(path.join(dir, COORDINATOR_FILES.nodesDir));
+  makePrivateDir(path.join(dir, COORDINATOR_FILES.stateDir));
+  createPrivateFile(path.join(dir, COORDINATOR_FILES.stateDir, 'audit.db'));
   const { privateJwk, publicJwk } = await generateSigningKey();
   fs.writeFileSync(path.join(dir, COORDINATOR_FILES.signingKey), JSON.stringify(privateJwk, null, 2), { mode: 0o600 });
   fs.writeFileSync(path.join(dir, COORDINATOR_FILES.publicKeys), JSON.stringify({ keys: [publicJwk] }, null, 2));
@@ -70,8 +75,10 @@ export function addMember(dir: string, member: AddMemberOptions): void {
 /** Opens the coordinator's researcher records (its `state/people.db`), for commands run beside or instead of the service. */
 export function openPeople(dir: string): PeopleRepository {
   const config = loadCoordinatorConfig(path.join(dir, COORDINATOR_FILES.config));
-  fs.mkdirSync(config.stateDir, { recursive: true, mode: 0o700 });
-  return createSqlitePeople(path.join(config.stateDir, 'people.db'));
+  makePrivateDir(config.stateDir);
+  const file = path.join(config.stateDir, 'people.db');
+  createPrivateFile(file);
+  return createSqlitePeople(file);
 }
 
 /**

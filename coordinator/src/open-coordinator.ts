@@ -3,12 +3,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pino, type Logger } from 'pino';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { readJsonFile, SiteStatus, type DescribeResponse, type NodeInfo } from '@biospec/protocol';
+import { checkPrivatePermissions, createPrivateFile, makePrivateDir, readJsonFile, SiteStatus, type DescribeResponse, type FederatedCountResponse, type NodeInfo } from '@biospec/protocol';
 import { createRateLimiter, describeGuarantee, parsePolicy } from '@biospec/privacy';
 import { createSqlitePeople, resolvePerson, type IssuerRegistration, type PeopleRepository, type Person } from '@biospec/registry';
-import { createKeyRing, createResearcherVerifier, importSigningKey, type ResearcherIdentity, type SigningKey } from '@biospec/trust';
+import { createKeyRing, createResearcherVerifier, defaultHeadFile, importSigningKey, type ResearcherIdentity, type SigningKey } from '@biospec/trust';
 import { fanOut } from '@biospec/federation';
 import type { CoordinatorConfig } from './config.js';
+import { coordinatorAuditFile, createCoordinatorAudit, openCoordinatorAuditLog, type CoordinatorAudit } from './coordinator-audit.js';
+import { researcherPseudonym } from './pseudonym.js';
 import { createFederatedCount, type FederatedCount } from './federated-count.js';
 import { openMembers, type Member } from './members.js';
 
@@ -34,6 +36,8 @@ export interface OpenCoordinator {
    */
   authenticate(authorization: string | undefined): Promise<Caller>;
   federatedCount: FederatedCount;
+  /** The coordinator's signed audit log; the access workflow records its actions with `recordAccess`. */
+  audit: CoordinatorAudit;
   listNodes(): Promise<NodeInfo[]>;
   /** The coordinator's public keys (current and retired), for nodes to pin. */
   jwks(): { keys: unknown[] };
@@ -42,14 +46,42 @@ export interface OpenCoordinator {
   close(): void;
 }
 
+/**
+ * Makes the state folder 0700 and the audit database 0600 where they do not exist yet, then
+ * checks the coordinator's folders, audit database (with -wal and -shm) and secrets: one that
+ * other users can read stops the start, or is logged under `filePermissions: "warn"`.
+ */
+/** The researcher records' database. */
+export function peopleFile(config: CoordinatorConfig): string {
+  return path.join(config.stateDir, 'people.db');
+}
+
+export function secureCoordinatorFiles(config: CoordinatorConfig, logger: Logger): void {
+  makePrivateDir(config.stateDir);
+  const auditFile = coordinatorAuditFile(config);
+  createPrivateFile(auditFile);
+  createPrivateFile(peopleFile(config));
+  const wide = checkPrivatePermissions(
+    {
+      dirs: [config.baseDir, config.stateDir],
+      files: [config.signingKey, config.pseudonymSecret, defaultHeadFile(auditFile)],
+      databases: [auditFile, peopleFile(config)],
+    },
+    config.filePermissions,
+    `coordinator ${config.coordinatorId}`,
+  );
+  for (const w of wide) logger.warn({ path: w.path, mode: w.mode.toString(8), fix: w.chmod }, 'file readable by other users');
+}
+
 export async function openCoordinator(config: CoordinatorConfig, options: { logger?: Logger } = {}): Promise<OpenCoordinator> {
   const logger = options.logger ?? pino({ level: config.logLevel, base: { service: 'coordinator' } }, pino.destination(2));
   const signingKey = await importSigningKey(readJsonFile(config.signingKey, 'signing key') as Parameters<typeof importSigningKey>[0]);
   const retired = config.retiredKeys ? ((readJsonFile(config.retiredKeys, 'retired keys') as { keys: unknown[] }).keys ?? []) : [];
   const pseudonymSecret = fs.readFileSync(config.pseudonymSecret);
+  secureCoordinatorFiles(config, logger);
+  const audit = createCoordinatorAudit(openCoordinatorAuditLog(config, signingKey));
   const members = await openMembers(config);
-  fs.mkdirSync(config.stateDir, { recursive: true, mode: 0o700 });
-  const people = createSqlitePeople(path.join(config.stateDir, 'people.db'));
+  const people = createSqlitePeople(peopleFile(config));
   // Tokens the coordinator signs itself are issued by its staff (`researcher add`), so an unseen one gets a record.
   const registrations = new Map<string, IssuerRegistration>([
     [config.coordinatorId, { issuer: config.coordinatorId, unknownIdentities: 'auto', linkByVerifiedEmail: false }],
@@ -122,8 +154,18 @@ export async function openCoordinator(config: CoordinatorConfig, options: { logg
       const registration = registrations.get(identity.issuer) as IssuerRegistration;
       return { identity, person: resolvePerson(people, identity, registration) };
     },
+    audit,
     async federatedCount(person, input) {
-      const response = await federatedCount(person, input);
+      const question = { researcher: researcherPseudonym(pseudonymSecret, person), query: input.query, purpose: input.purpose, project: input.project };
+      let response: FederatedCountResponse;
+      try {
+        response = await federatedCount(person, input);
+      } catch (reason) {
+        await audit.recordRejectedQuery(question, reason);
+        throw reason;
+      }
+      // Recorded before the researcher sees the answer, like a node's answers.
+      await audit.recordQuery(question, response);
       queries.inc();
       return response;
     },
@@ -159,6 +201,7 @@ export async function openCoordinator(config: CoordinatorConfig, options: { logg
         m.counts.close();
         m.client.close();
       }
+      audit.log.close();
     },
   };
 }

@@ -54,6 +54,11 @@ export const NodeConfigSchema = z
     noiseSecret: z.string().default('noise-secret'),
     /** JWKS of the coordinator keys this node accepts queries from (pinned). */
     coordinatorKeys: z.string().default('coordinator.jwks.json'),
+    /**
+     * The `iss` a query token must carry: the coordinator ids (their `coordinatorId`) this
+     * node answers. The pinned keys decide who signed; this decides as whom.
+     */
+    coordinatorIds: z.array(z.string().min(1).max(512)).min(1).default(['coordinator']),
     /** Folder for the replay cache, budget ledger, hold queue and audit log. */
     stateDir: z.string().default('state'),
     policy: z.unknown().optional(),
@@ -63,8 +68,15 @@ export const NodeConfigSchema = z
     admission: AdmissionSchema.prefault({}),
     keepalive: KeepaliveSchema.prefault({}),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** At start, a folder, database or secret that other users can read stops the node (`refuse`) or is only logged (`warn`). */
+    filePermissions: z.enum(['refuse', 'warn']).default('refuse'),
   })
-  .strict();
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.tls?.requireClientCert && c.tls.ca === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['tls', 'ca'], message: 'requireClientCert needs ca: the CA whose client certificates are accepted' });
+    }
+  });
 
 /** A node config with every path resolved and the policy parsed. */
 export type NodeConfig = Omit<z.infer<typeof NodeConfigSchema>, 'policy'> & {

@@ -1,7 +1,16 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { pino, type Logger } from 'pino';
-import { BiospecError, readJsonFile, storageError, storageFaultOf, type DescribeResponse } from '@biospec/protocol';
+import {
+  BiospecError,
+  checkPrivatePermissions,
+  createPrivateFile,
+  makePrivateDir,
+  readJsonFile,
+  storageError,
+  storageFaultOf,
+  type DescribeResponse,
+} from '@biospec/protocol';
 import { openCatalogue, type Catalogue } from '@biospec/catalogue';
 import {
   createBudgetLedger,
@@ -11,7 +20,16 @@ import {
   type CatalogueSummaryRelease,
   type HoldQueue,
 } from '@biospec/privacy';
-import { createAuditLog, createReplayCache, importSigningKey, type AuditLog, type SigningKey } from '@biospec/trust';
+import {
+  createAuditLog,
+  createKeyRing,
+  createReplayCache,
+  defaultHeadFile,
+  importSigningKey,
+  type AuditLog,
+  type KeyRing,
+  type SigningKey,
+} from '@biospec/trust';
 import type { NodeConfig } from './config.js';
 import { createCountPipeline, type CountPipeline, type CountSource } from './count-pipeline.js';
 import { assertCatalogueNotLost } from './catalogue-guard.js';
@@ -45,12 +63,64 @@ function countSourceOf(catalogue: Catalogue): CountSource {
   };
 }
 
+/** The files under a node's state folder. */
+export function nodeStateFiles(config: NodeConfig) {
+  const state = (name: string) => path.join(config.stateDir, name);
+  return { replay: state('replay.db'), budget: state('budget.db'), holds: state('holds.db'), audit: state('audit.db') };
+}
+
+/** The node's private signing key, from the file `signingKey` names. */
+export async function loadNodeSigningKey(config: NodeConfig): Promise<SigningKey> {
+  return importSigningKey(readJsonFile(config.signingKey, 'signing key') as Parameters<typeof importSigningKey>[0]);
+}
+
+/**
+ * Opens the node's audit log as its owner: checkpoints are signed with the node key, and
+ * a log that no longer matches its signed head is refused rather than appended to.
+ */
+export function openNodeAudit(config: NodeConfig, signingKey: SigningKey, options: { checkpointEveryMs?: number } = {}): AuditLog {
+  return createAuditLog(nodeStateFiles(config).audit, { signer: { key: signingKey, logId: config.nodeId }, ...options });
+}
+
+/**
+ * The keys the node's audit checkpoints may be signed with: its current key and every key
+ * in its published `node.jwks.json` (which keeps older keys after a rotation).
+ */
+export async function nodeAuditKeys(config: NodeConfig, signingKey: SigningKey): Promise<KeyRing> {
+  const published = path.join(config.baseDir, 'node.jwks.json');
+  const keys = fs.existsSync(published) ? ((readJsonFile(published, 'node public keys') as { keys?: unknown[] }).keys ?? []) : [];
+  const byKid = new Map<string, Parameters<typeof createKeyRing>[0][number]>([[signingKey.kid, signingKey.publicJwk]]);
+  for (const key of keys as Parameters<typeof createKeyRing>[0]) if (typeof key.kid === 'string' && !byKid.has(key.kid)) byKid.set(key.kid, key);
+  return createKeyRing([...byKid.values()]);
+}
+
+/**
+ * Makes the node's state folder 0700 and its databases 0600 where they do not exist yet,
+ * then checks every folder, database (with -wal and -shm) and secret of the node: one that
+ * other users can read stops the start, or is logged under `filePermissions: "warn"`.
+ */
+export function secureNodeFiles(config: NodeConfig, logger: Logger): void {
+  makePrivateDir(config.stateDir);
+  const databases = [config.catalogue, ...Object.values(nodeStateFiles(config))];
+  for (const database of databases) createPrivateFile(database);
+  const wide = checkPrivatePermissions(
+    {
+      dirs: [config.baseDir, config.stateDir],
+      files: [config.signingKey, config.noiseSecret, defaultHeadFile(nodeStateFiles(config).audit)],
+      databases,
+    },
+    config.filePermissions,
+    `node ${config.nodeId}`,
+  );
+  for (const w of wide) logger.warn({ path: w.path, mode: w.mode.toString(8), fix: w.chmod }, 'file readable by other users');
+}
+
 /** Opens every store and key a node needs; `logger` defaults to JSON logs on stderr. */
 export async function openNode(config: NodeConfig, options: { logger?: Logger } = {}): Promise<OpenNode> {
   const logger = options.logger ?? pino({ level: config.logLevel, base: { node: config.nodeId } }, pino.destination(2));
-  fs.mkdirSync(config.stateDir, { recursive: true });
-  const signingKey = await importSigningKey(readJsonFile(config.signingKey, 'signing key') as Parameters<typeof importSigningKey>[0]);
-  const coordinatorKeys = await loadPinnedKeys(config.coordinatorKeys, logger);
+  secureNodeFiles(config, logger);
+  const signingKey = await loadNodeSigningKey(config);
+  const coordinatorKeys = await loadPinnedKeys(config.coordinatorKeys, config.coordinatorIds, logger);
   const noiseSecret = fs.readFileSync(config.noiseSecret);
   if (noiseSecret.length < 32) throw new BiospecError('INVALID_CONFIG', `noise secret ${config.noiseSecret} must hold at least 32 bytes`);
 
@@ -65,15 +135,16 @@ export async function openNode(config: NodeConfig, options: { logger?: Logger } 
       throw storageError(fault, 'the node cannot start', error);
     }
   };
+  const files = nodeStateFiles(config);
+  // First: a node whose audit log no longer matches its signed head stops here, before anything else is opened.
+  const audit = opening(files.audit, () => openNodeAudit(config, signingKey));
   assertCatalogueNotLost(config.catalogue, config.stateDir);
   const catalogue = opening(config.catalogue, () => openCatalogue(config.catalogue));
-  const state = (name: string) => path.join(config.stateDir, name);
-  const replay = opening(state('replay.db'), () => createReplayCache(state('replay.db')));
-  const budget = opening(state('budget.db'), () => createBudgetLedger(state('budget.db')));
-  const holds = opening(state('holds.db'), () => createHoldQueue(state('holds.db')));
-  const audit = opening(state('audit.db'), () => createAuditLog(state('audit.db')));
+  const replay = opening(files.replay, () => createReplayCache(files.replay));
+  const budget = opening(files.budget, () => createBudgetLedger(files.budget));
+  const holds = opening(files.holds, () => createHoldQueue(files.holds));
   const reconciled = reconcileWithdrawals(
-    { catalogue, audit, auditFile: state('audit.db') },
+    { catalogue, audit, auditFile: files.audit },
     { onStorageFault: (fault) => logger.error({ file: fault.file, code: fault.code }, 'storage error') },
   );
   if (reconciled > 0) logger.warn({ reconciled }, 'withdrawals without their audit entry (a crash came between the two writes): entries written');

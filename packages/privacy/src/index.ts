@@ -31,6 +31,7 @@ export { heldFigure, protectAnswer, type ProtectedResult, type ProtectionContext
 export { createBudgetLedger, type BudgetCharge, type BudgetLedger, type BudgetStatus, type ChargeResult } from './budget-ledger.js';
 export { createRateLimiter, type RateLimiter, type RateLimiterInit } from './rate-limiter.js';
 export {
+  HOLD_QUEUE_MIGRATIONS,
   createHoldQueue,
   type HeldQuestion,
   type HoldQueue,

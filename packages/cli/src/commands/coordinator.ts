@@ -1,7 +1,11 @@
 import path from 'node:path';
 import type { Command } from 'commander';
+import { importSigningKey, createAuditLog } from '@biospec/trust';
+import { readJsonFile } from '@biospec/protocol';
 import {
   addMember,
+  coordinatorAuditFile,
+  coordinatorAuditKeys,
   COORDINATOR_FILES,
   initCoordinatorDir,
   issueResearcher,
@@ -11,6 +15,7 @@ import {
   startCoordinatorGrpc,
   startCoordinatorHttp,
 } from '@biospec/coordinator';
+import { auditPageLines, verificationLines } from '../audit-report.js';
 import { waitForShutdown } from '../shutdown.js';
 
 /** `biospec coordinator …`: what coordinator staff run. */
@@ -108,10 +113,30 @@ export function registerCoordinatorCommands(program: Command): void {
       const opened = await openCoordinator(config);
       const grpc = await startCoordinatorGrpc(opened);
       const http = await startCoordinatorHttp(opened);
-      console.log(`coordinator serving gRPC on ${grpc.address}, REST on http://${http.address} (${opened.members.length} member nodes)`);
+      console.log(`coordinator serving gRPC on ${grpc.address}, REST on ${http.url} (${opened.members.length} member nodes)`);
       await waitForShutdown(async () => {
         await Promise.all([grpc.stop(), http.stop()]);
         opened.close();
       });
+    });
+
+  coordinator
+    .command('audit')
+    .description("show the coordinator's audit log (federated questions, access actions), newest first, and check it against its signed head")
+    .requiredOption('--dir <dir>', 'coordinator folder')
+    .option('--limit <n>', 'entries to show', '20')
+    .option('--before <seq>', 'show entries older than this one (the next page)')
+    .action(async (o: { dir: string; limit: string; before?: string }) => {
+      const config = loadCoordinatorConfig(path.join(o.dir, COORDINATOR_FILES.config));
+      const signingKey = await importSigningKey(readJsonFile(config.signingKey, 'signing key') as Parameters<typeof importSigningKey>[0]);
+      const audit = createAuditLog(coordinatorAuditFile(config), { readonly: true });
+      try {
+        for (const line of auditPageLines(audit, o)) console.log(line);
+        const report = await audit.verify(await coordinatorAuditKeys(config, signingKey), { logId: config.coordinatorId });
+        for (const line of verificationLines(report)) console.log(line);
+        if (!report.ok) process.exitCode = 1;
+      } finally {
+        audit.close();
+      }
     });
 }
