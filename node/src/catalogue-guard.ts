@@ -3,7 +3,11 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { BiospecError, storageError, storageFaultOf } from '@biospec/protocol';
 
-/** Written in the state folder by a serving node only (not by the CLI's admin commands): the node has had a catalogue. */
+/**
+ * Written in the state folder by a serving node only (not by the CLI's admin commands): the node has had a
+ * catalogue. The node pre-creates its databases empty (to give them private modes), so only a file with
+ * content counts.
+ */
 const SERVED_MARKER = 'replay.db';
 
 /** Schema version of a SQLite file, 0 for a file with no schema yet. */
@@ -27,7 +31,8 @@ function schemaVersionOf(file: string): number {
  * would go on answering as a site with no specimens. A new node (no state yet) may start empty.
  */
 export function assertCatalogueNotLost(catalogueFile: string, stateDir: string): void {
-  if (!fs.existsSync(path.join(stateDir, SERVED_MARKER))) return;
+  const marker = path.join(stateDir, SERVED_MARKER);
+  if (!fs.existsSync(marker) || fs.statSync(marker).size === 0) return;
   const problem = !fs.existsSync(catalogueFile)
     ? 'is missing'
     : fs.statSync(catalogueFile).size === 0

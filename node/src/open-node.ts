@@ -118,6 +118,8 @@ export function secureNodeFiles(config: NodeConfig, logger: Logger): void {
 /** Opens every store and key a node needs; `logger` defaults to JSON logs on stderr. */
 export async function openNode(config: NodeConfig, options: { logger?: Logger } = {}): Promise<OpenNode> {
   const logger = options.logger ?? pino({ level: config.logLevel, base: { node: config.nodeId } }, pino.destination(2));
+  // Before anything is created: a lost catalogue must not be replaced by an empty one.
+  assertCatalogueNotLost(config.catalogue, config.stateDir);
   secureNodeFiles(config, logger);
   const signingKey = await loadNodeSigningKey(config);
   const coordinatorKeys = await loadPinnedKeys(config.coordinatorKeys, config.coordinatorIds, logger);
@@ -138,7 +140,6 @@ export async function openNode(config: NodeConfig, options: { logger?: Logger } 
   const files = nodeStateFiles(config);
   // First: a node whose audit log no longer matches its signed head stops here, before anything else is opened.
   const audit = opening(files.audit, () => openNodeAudit(config, signingKey));
-  assertCatalogueNotLost(config.catalogue, config.stateDir);
   const catalogue = opening(config.catalogue, () => openCatalogue(config.catalogue));
   const replay = opening(files.replay, () => createReplayCache(files.replay));
   const budget = opening(files.budget, () => createBudgetLedger(files.budget));
