@@ -105,7 +105,8 @@ export function createDirectoryState(settings: DirectoryStateSettings): Director
     if (signedAt > now + settings.maxClockSkewMs) {
       return drop('ignore', 'future', `signed ${signedAt - now} ms ahead of this clock`, nodeId, source);
     }
-    if (descriptor.iat * 1000 < now - settings.maxAgeMs) {
+    // `iat` has whole seconds: a descriptor is expired only when even the end of its second is too old.
+    if (descriptor.iat * 1000 + 999 < now - settings.maxAgeMs) {
       return drop('reject', 'expired', `signed ${Math.round(now / 1000 - descriptor.iat)} s ago`, nodeId, source);
     }
 
