@@ -38,3 +38,12 @@ export type { Verdict } from './directory-state.js';
 export { createMemoryBus, createMemoryDirectory, type MemoryBus } from './memory-directory.js';
 export { createLibp2pDirectory, generatePeerKey, type Libp2pDirectory, type Libp2pDirectoryOptions } from './libp2p-directory.js';
 export { DIRECTORY_SCORE_THRESHOLDS, DIRECTORY_TOPIC_SCORE, directoryScoreParams } from './scoring.js';
+export {
+  DirectorySnapshotSchema,
+  readDirectorySnapshot,
+  restoredEntries,
+  startSnapshotWriter,
+  type DirectorySnapshot,
+  type SnapshotWriterOptions,
+} from './snapshot.js';
+export { DirectoryConfigSchema, resolveDirectoryConfig, startServiceDirectory, type DirectoryConfig, type ServiceDirectory } from './service-directory.js';

@@ -102,9 +102,17 @@ export async function createLibp2pDirectory(options: Libp2pDirectoryOptions = {}
   };
 }
 
+function peerKeyOf(encoded: Uint8Array) {
+  try {
+    return privateKeyFromProtobuf(encoded);
+  } catch (cause) {
+    throw new BiospecError('INVALID_CONFIG', 'invalid directory peer key', { issues: [{ field: 'peerKey', message: (cause as Error).message }], cause });
+  }
+}
+
 async function startNode(options: Libp2pDirectoryOptions, listen: Multiaddr[], announce: Multiaddr[]) {
   return createLibp2p({
-    ...(options.peerKey ? { privateKey: privateKeyFromProtobuf(options.peerKey) } : {}),
+    ...(options.peerKey ? { privateKey: peerKeyOf(options.peerKey) } : {}),
     addresses: { listen: listen.map(String), ...(announce.length > 0 ? { announce: announce.map(String) } : {}) },
     transports: [tcp()],
     connectionEncrypters: [noise()],
