@@ -36,7 +36,8 @@ export {
 } from './directory.js';
 export type { Verdict } from './directory-state.js';
 export { createMemoryBus, createMemoryDirectory, type MemoryBus } from './memory-directory.js';
-export { createLibp2pDirectory, generatePeerKey, type Libp2pDirectory, type Libp2pDirectoryOptions } from './libp2p-directory.js';
+export { createLibp2pDirectory, generatePeerKey } from './libp2p-loader.js';
+export type { Libp2pDirectory, Libp2pDirectoryOptions } from './libp2p-directory.js';
 export { DIRECTORY_SCORE_THRESHOLDS, DIRECTORY_TOPIC_SCORE, directoryScoreParams } from './scoring.js';
 export {
   DirectorySnapshotSchema,

@@ -8,7 +8,8 @@ import { createLibp2p } from 'libp2p';
 import { DIRECTORY_TOPIC } from './descriptor.js';
 import { directoryComplianceSuite, TEST_TIMINGS, type DirectoryNetwork } from './directory-compliance.js';
 import type { DirectoryOptions } from './directory.js';
-import { createLibp2pDirectory, generatePeerKey, type Libp2pDirectory } from './libp2p-directory.js';
+import type { Libp2pDirectory } from './libp2p-directory.js';
+import { createLibp2pDirectory, generatePeerKey } from './libp2p-loader.js';
 import { DIRECTORY_SCORE_THRESHOLDS } from './scoring.js';
 import { b64, descriptorFor, newKey, payloadOf, waitFor } from './test-support.js';
 

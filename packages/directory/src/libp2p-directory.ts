@@ -54,8 +54,8 @@ const VALIDATOR_RESULT: Record<Verdict['action'], TopicValidatorResult> = {
   reject: TopicValidatorResult.Reject,
 };
 
-/** Starts a libp2p peer (TCP, Noise, Yamux, identify, gossipsub) carrying the directory topic. */
-export async function createLibp2pDirectory(options: Libp2pDirectoryOptions = {}): Promise<Libp2pDirectory> {
+/** Starts a libp2p peer (TCP, Noise, Yamux, identify, gossipsub) carrying the directory topic. Loaded through `libp2p-loader.ts`. */
+export async function startLibp2pDirectory(options: Libp2pDirectoryOptions = {}): Promise<Libp2pDirectory> {
   const listen = parseAddrs(options.listen ?? ['/ip4/127.0.0.1/tcp/0'], 'listen');
   const announce = parseAddrs(options.announce ?? [], 'announce');
   const bootstrap = parseAddrs(options.bootstrap ?? [], 'bootstrap');

@@ -3,7 +3,8 @@ import path from 'node:path';
 import { z } from 'zod';
 import { BiospecError } from '@biospec/protocol';
 import type { DirectoryEntry, DirectoryOptions } from './directory.js';
-import { createLibp2pDirectory, generatePeerKey, type Libp2pDirectory } from './libp2p-directory.js';
+import type { Libp2pDirectory } from './libp2p-directory.js';
+import { createLibp2pDirectory, generatePeerKey } from './libp2p-loader.js';
 import { restoredEntries, startSnapshotWriter } from './snapshot.js';
 
 /**
