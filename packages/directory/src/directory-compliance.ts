@@ -8,6 +8,8 @@ export interface DirectoryNetwork {
   directories: Directory[];
   /** Sends raw bytes on the directory topic as an outside peer named `from` would. Resolves once sent. */
   inject(data: Uint8Array | string, from?: string): Promise<void>;
+  /** Starts one more directory on the same network (stopped with the others). */
+  join(options: DirectoryOptions): Promise<Directory>;
   stop(): Promise<void>;
 }
 
@@ -62,6 +64,17 @@ export function directoryComplianceSuite(name: string, factory: NetworkFactory):
         expect(d.current().map((e) => [e.nodeId, e.trust, e.stale])).toEqual(directories.map((_, i) => [nodeId(i), 'first-use', false]));
         expect(d.get('node-2')?.descriptor).toMatchObject({ name: 'Biobank node-2', endpoint: 'node-2.example.org:50051', dataEpoch: 3 });
       }
+    });
+
+    test('a directory that joins later learns every node at once, not at the next refresh', async () => {
+      const slow = { refreshIntervalMs: 120_000, staleAfterMs: 360_000 };
+      const directories = await startAll(() => slow);
+      await publishAll(directories);
+      await converged(directories);
+      const started = Date.now();
+      const late = await network!.join({ ...TEST_TIMINGS, ...slow });
+      await waitFor('the newcomer to know every node', () => late.current().length === SIZE, 30_000);
+      expect(Date.now() - started).toBeLessThan(slow.refreshIntervalMs);
     });
 
     test('a descriptor change reaches every directory and fires change there', async () => {

@@ -26,6 +26,22 @@ export interface DirectoryTransport {
 /** Hands each received descriptor to the directory; the verdict says how the transport treats its sender. */
 export type Receive = (data: Uint8Array | string, source: string) => Promise<Verdict>;
 
+/** What a transport may ask of the core. */
+export interface CoreHooks {
+  /**
+   * Re-announce this node's descriptor shortly (once for several calls close together): a peer
+   * just joined and would otherwise not hear of this node until the next refresh interval.
+   */
+  announceSoon(): void;
+}
+
+/**
+ * Calls to {@link CoreHooks.announceSoon} this close together make one announcement, and none
+ * comes sooner than this after the previous announcement: while a network forms, every new
+ * connection asks every peer to announce, and each announcement costs every peer a signature check.
+ */
+const ANNOUNCE_SOON_MS = 1000;
+
 /** Every option with its default applied. */
 export function resolveSettings(options: DirectoryOptions): DirectoryStateSettings & { refreshIntervalMs: number } {
   const refreshIntervalMs = options.refreshIntervalMs ?? DEFAULT_REFRESH_INTERVAL_MS;
@@ -54,21 +70,35 @@ export function resolveSettings(options: DirectoryOptions): DirectoryStateSettin
  */
 export async function createDirectoryCore<T extends DirectoryTransport>(
   options: DirectoryOptions,
-  startTransport: (receive: Receive, state: DirectoryState) => Promise<T>,
+  startTransport: (receive: Receive, state: DirectoryState, hooks: CoreHooks) => Promise<T>,
 ): Promise<Directory & { transport: T }> {
   const settings = resolveSettings(options);
   const state = createDirectoryState(settings);
   await state.restore(options.restore ?? []);
-  const transport = await startTransport((data, source) => state.offer(data, source), state);
-
-  // Often enough that a node shows as stale within a quarter of `staleAfterMs` of crossing it.
-  const sweepTimer = setInterval(() => state.sweep(), Math.max(50, Math.min(1000, settings.staleAfterMs / 4)));
-  sweepTimer.unref();
   let refreshTimer: NodeJS.Timeout | undefined;
   let source: DescriptorSource | undefined;
   let signingKey: SigningKey | undefined;
   let lastSeq = 0;
   let stopped = false;
+  let soonTimer: NodeJS.Timeout | undefined;
+  let lastAnnounced = 0;
+  const reportError = (error: unknown) => state.emit('error', error instanceof Error ? error : new Error(String(error)));
+  const hooks: CoreHooks = {
+    announceSoon() {
+      if (soonTimer !== undefined || source === undefined || stopped) return;
+      const wait = Math.max(ANNOUNCE_SOON_MS / 4, lastAnnounced + ANNOUNCE_SOON_MS - performance.now());
+      soonTimer = setTimeout(() => {
+        soonTimer = undefined;
+        if (!stopped) announce().catch(reportError);
+      }, wait);
+      soonTimer.unref();
+    },
+  };
+  const transport = await startTransport((data, from) => state.offer(data, from), state, hooks);
+
+  // Often enough that a node shows as stale within a quarter of `staleAfterMs` of crossing it.
+  const sweepTimer = setInterval(() => state.sweep(), Math.max(50, Math.min(1000, settings.staleAfterMs / 4)));
+  sweepTimer.unref();
 
   async function announce(): Promise<DirectoryEntry> {
     if (source === undefined || signingKey === undefined) throw new BiospecError('FAILED_PRECONDITION', 'nothing to publish: no descriptor or signing key');
@@ -77,6 +107,7 @@ export async function createDirectoryCore<T extends DirectoryTransport>(
     // After a restart the restored entry holds this node's last sequence; never go below it.
     const own = state.get(input.nodeId)?.descriptor.seq ?? 0;
     lastSeq = Math.max(now, lastSeq + 1, own + 1);
+    lastAnnounced = performance.now();
     const contact = transport.contact();
     const token = signDescriptor(input, signingKey, { seq: lastSeq, iat: Math.floor(now / 1000), ...(contact ? { p2p: contact } : {}) });
     const verdict = await state.offer(token, transport.peerId);
@@ -97,7 +128,7 @@ export async function createDirectoryCore<T extends DirectoryTransport>(
       const entry = await announce();
       if (refreshTimer === undefined) {
         refreshTimer = setInterval(() => {
-          announce().catch((error: unknown) => state.emit('error', error instanceof Error ? error : new Error(String(error))));
+          announce().catch(reportError);
         }, settings.refreshIntervalMs);
         refreshTimer.unref();
       }
@@ -112,6 +143,7 @@ export async function createDirectoryCore<T extends DirectoryTransport>(
       stopped = true;
       clearInterval(sweepTimer);
       if (refreshTimer !== undefined) clearInterval(refreshTimer);
+      if (soonTimer !== undefined) clearTimeout(soonTimer);
       await transport.stop();
     },
   };

@@ -60,6 +60,11 @@ async function startNetwork(size: number, optionsFor: (i: number) => DirectoryOp
   return {
     directories,
     rawPeer,
+    async join(options) {
+      const directory = await createLibp2pDirectory({ ...options, bootstrap: [firstAddr!], dialIntervalMs: 200 });
+      directories.push(directory);
+      return directory;
+    },
     async inject(data, from = 'attacker') {
       const peer = await rawPeer(from);
       await peer.services.pubsub.publish(DIRECTORY_TOPIC, typeof data === 'string' ? new TextEncoder().encode(data) : data);

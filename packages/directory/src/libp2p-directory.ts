@@ -1,7 +1,7 @@
 import { noise } from '@chainsafe/libp2p-noise';
 import { yamux } from '@chainsafe/libp2p-yamux';
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys';
-import { gossipsub, TopicValidatorResult } from '@libp2p/gossipsub';
+import { gossipsub, TopicValidatorResult, type SubscriptionChangeData } from '@libp2p/gossipsub';
 import { identify } from '@libp2p/identify';
 import { tcp } from '@libp2p/tcp';
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr';
@@ -65,11 +65,19 @@ export async function startLibp2pDirectory(options: Libp2pDirectoryOptions = {})
   const dialIntervalMs = options.dialIntervalMs ?? 10_000;
 
   let node: Awaited<ReturnType<typeof startNode>> | undefined;
-  const directory = await createDirectoryCore(options, async (receive, state) => {
+  const directory = await createDirectoryCore(options, async (receive, state, hooks) => {
     node = await startNode(options, listen.addrs, announce.addrs);
     const pubsub = node.services.pubsub;
     pubsub.topicValidators.set(DIRECTORY_TOPIC, async (peer, message) => VALIDATOR_RESULT[(await receive(message.data, peer.toString())).action]);
     pubsub.subscribe(DIRECTORY_TOPIC);
+    // A peer that joins the topic may not have this node's descriptor (a newcomer knows nobody): announce
+    // now rather than at the next refresh, unless that peer was among those the latest announcement was sent to.
+    let lastRecipients = new Set<string>();
+    const onSubscription = (event: CustomEvent<SubscriptionChangeData>) => {
+      const { peerId, subscriptions } = event.detail;
+      if (subscriptions.some((s) => s.subscribe && s.topic === DIRECTORY_TOPIC) && !lastRecipients.has(peerId.toString())) hooks.announceSoon();
+    };
+    pubsub.addEventListener('subscription-change', onSubscription);
     const started = node;
     const dialer = createDialer(started, state, bootstrap.addrs, targetPeers);
     const dialTimer = setInterval(() => dialer.run(), dialIntervalMs);
@@ -83,11 +91,13 @@ export async function startLibp2pDirectory(options: Libp2pDirectoryOptions = {})
       peerId: started.peerId.toString(),
       contact: () => ({ peerId: started.peerId.toString(), addrs: started.getMultiaddrs().slice(0, 8).map(String) }),
       async broadcast(token) {
-        await pubsub.publish(DIRECTORY_TOPIC, new TextEncoder().encode(token));
+        const { recipients } = await pubsub.publish(DIRECTORY_TOPIC, new TextEncoder().encode(token));
+        lastRecipients = new Set(recipients.map(String));
       },
       async stop() {
         clearInterval(dialTimer);
         offChange();
+        pubsub.removeEventListener('subscription-change', onSubscription);
         await started.stop();
       },
     };
@@ -114,6 +124,10 @@ async function startNode(options: Libp2pDirectoryOptions, listen: Multiaddr[], a
   return createLibp2p({
     ...(options.peerKey ? { privateKey: peerKeyOf(options.peerKey) } : {}),
     addresses: { listen: listen.map(String), ...(announce.length > 0 ? { announce: announce.map(String) } : {}) },
+    // libp2p limits inbound connections per remote host (5 a second, 10 pending). Peers on loopback
+    // are several nodes on one machine (a demo, a test), not one host flooding: they are exempt, as
+    // they are from gossipsub's IP-colocation penalty (scoring.ts).
+    connectionManager: { allow: ['/ip4/127.0.0.0/ipcidr/8', '/ip6/::1'] },
     transports: [tcp()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],

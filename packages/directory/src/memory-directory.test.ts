@@ -7,6 +7,11 @@ directoryComplianceSuite('in-memory bus', async (size, optionsFor) => {
   const directories = await Promise.all(Array.from({ length: size }, (_, i) => createMemoryDirectory({ bus, ...optionsFor(i) })));
   return {
     directories,
+    async join(options) {
+      const directory = await createMemoryDirectory({ bus, ...options });
+      directories.push(directory);
+      return directory;
+    },
     async inject(data, from = 'attacker') {
       await bus.inject(data, from);
     },

@@ -1,5 +1,5 @@
 import { BiospecError } from '@biospec/protocol';
-import { createDirectoryCore, type Receive } from './directory-core.js';
+import { createDirectoryCore, type CoreHooks, type Receive } from './directory-core.js';
 import type { Directory, DirectoryOptions } from './directory.js';
 import type { Verdict } from './directory-state.js';
 
@@ -16,16 +16,18 @@ export interface MemoryBus {
 }
 
 interface BusInternals extends MemoryBus {
-  attach(id: string, receive: Receive): () => void;
+  /** Joins the bus; every member already there is asked to announce itself to the newcomer, as on libp2p. */
+  attach(id: string, receive: Receive, hooks: CoreHooks): () => void;
 }
 
 export function createMemoryBus(): MemoryBus {
-  const members = new Map<string, Receive>();
+  const members = new Map<string, { receive: Receive; hooks: CoreHooks }>();
   const verdicts = new Map<string, Verdict[]>();
   const bus: BusInternals = {
-    attach(id, receive) {
+    attach(id, receive, hooks) {
       if (members.has(id)) throw new BiospecError('ALREADY_EXISTS', `bus member ${id} is already attached`);
-      members.set(id, receive);
+      for (const member of members.values()) member.hooks.announceSoon();
+      members.set(id, { receive, hooks });
       return () => {
         members.delete(id);
       };
@@ -34,7 +36,7 @@ export function createMemoryBus(): MemoryBus {
       const receivers = [...members].filter(([id]) => id !== from);
       // The next macrotask, like a message from the network: never inside the sender's own call.
       await new Promise((resolve) => setImmediate(resolve));
-      const results = await Promise.all(receivers.map(([, receive]) => receive(data, from)));
+      const results = await Promise.all(receivers.map(([, member]) => member.receive(data, from)));
       const list = verdicts.get(from) ?? [];
       list.push(...results);
       verdicts.set(from, list);
@@ -52,8 +54,8 @@ let nextMember = 0;
 export async function createMemoryDirectory(options: DirectoryOptions & { bus: MemoryBus; peerId?: string }): Promise<Directory> {
   const bus = options.bus as BusInternals;
   const peerId = options.peerId ?? `memory-${++nextMember}`;
-  return createDirectoryCore(options, async (receive) => {
-    const detach = bus.attach(peerId, receive);
+  return createDirectoryCore(options, async (receive, _state, hooks) => {
+    const detach = bus.attach(peerId, receive, hooks);
     return {
       peerId,
       contact: () => undefined,
