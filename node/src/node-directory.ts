@@ -1,12 +1,33 @@
+import fs from 'node:fs';
 import { createRequire } from 'node:module';
+import path from 'node:path';
+import { z } from 'zod';
 import type { Logger } from 'pino';
 import { describePolicy } from '@biospec/privacy';
 import type { SigningKey } from '@biospec/trust';
 import type { Catalogue } from '@biospec/catalogue';
-import { startServiceDirectory, type DescriptorInput, type PublicJwk, type ServiceDirectory } from '@biospec/directory';
+import { PublicJwkSchema, startServiceDirectory, type DescriptorInput, type PublicJwk, type ServiceDirectory } from '@biospec/directory';
 import type { NodeConfig } from './config.js';
+import { NODE_FILES } from './init-node.js';
 
 const SOFTWARE_VERSION = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
+
+/**
+ * The keys this node announces: its public JWKS file (`node.jwks.json`, the one sent to the coordinator)
+ * when that file lists the current signing key, else the signing key alone. Read at every announcement,
+ * so a key rotation is announced by editing that file (docs/SECURITY.md, rotating a node key).
+ */
+function announcedKeys(config: NodeConfig, signingKey: SigningKey): PublicJwk[] {
+  const own = signingKey.publicJwk as PublicJwk;
+  try {
+    const parsed = JwksFileSchema.safeParse(JSON.parse(fs.readFileSync(path.join(config.baseDir, NODE_FILES.publicKeys), 'utf8')));
+    return parsed.success && parsed.data.keys.some((k) => k.x === own.x) ? parsed.data.keys : [own];
+  } catch {
+    return [own];
+  }
+}
+
+const JwksFileSchema = z.object({ keys: z.array(PublicJwkSchema).min(1).max(8) });
 
 /**
  * What this node announces. No catalogue summary yet: only one protected by the node's
@@ -19,7 +40,7 @@ function nodeDescriptor(config: NodeConfig, signingKey: SigningKey, catalogue: C
     name: config.name,
     institution: config.directory?.institution ?? config.name,
     endpoint: config.directory?.endpoint ?? config.listen,
-    jwks: { keys: [signingKey.publicJwk as PublicJwk] },
+    jwks: { keys: announcedKeys(config, signingKey) },
     software: { name: 'biospec', version: SOFTWARE_VERSION },
     policy: { text: describePolicy(policy), threshold: policy.threshold, rounding: policy.rounding, noise: policy.noise.mechanism, release: policy.release },
     dataEpoch: catalogue.epoch(),
@@ -28,14 +49,13 @@ function nodeDescriptor(config: NodeConfig, signingKey: SigningKey, catalogue: C
 
 /**
  * Joins the directory and announces this node, again every refresh interval with the current
- * data epoch. The node trusts only its own key for its own id, whatever it heard first.
+ * data epoch and keys. The node trusts only its own keys for its own id, whatever it heard first.
  */
 export async function startNodeDirectory(config: NodeConfig, parts: { signingKey: SigningKey; catalogue: Catalogue; logger: Logger }): Promise<ServiceDirectory> {
-  const ownKeys = [parts.signingKey.publicJwk as PublicJwk];
   const service = await startServiceDirectory(config.directory!, {
     role: 'node',
     id: config.nodeId,
-    pinnedKeys: (id) => (id === config.nodeId ? ownKeys : undefined),
+    pinnedKeys: (id) => (id === config.nodeId ? announcedKeys(config, parts.signingKey) : undefined),
     onError: (err) => parts.logger.warn({ err }, 'directory: background task failed'),
   });
   try {

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { pino } from 'pino';
 import { addMember, COORDINATOR_FILES, initCoordinatorDir, loadCoordinatorConfig, openCoordinator, type OpenCoordinator } from '@biospec/coordinator';
 import { initNodeDir, loadNodeConfig, NODE_FILES, openNode, type OpenNode } from '@biospec/node';
+import { generateSigningKey } from '@biospec/trust';
 import { biospec } from './harness/cli.js';
 
 // A coordinator and two nodes with the directory enabled, on loopback, wired from their config
@@ -80,6 +81,16 @@ test('a coordinator and its nodes find each other through the directory; biospec
   const fromNode = await biospec(['directory', '--dir', dirOf('stranger-b'), '--json']);
   expect(fromNode.code).toBe(0);
   expect(JSON.parse(fromNode.stdout).entries.map((e: { nodeId: string }) => e.nodeId)).toEqual(['member-a', 'stranger-b']);
+
+  // Rotation, first step: member-a lists a new key beside the current one in node.jwks.json; its next
+  // announcement carries both, and the coordinator notes the key its membership does not have yet.
+  const { publicJwk: newKey } = await generateSigningKey();
+  const jwksFile = path.join(dirOf('member-a'), NODE_FILES.publicKeys);
+  editJson(jwksFile, (raw) => ({ keys: [...(raw.keys as unknown[]), newKey] }));
+  await waitFor('both keys announced to the coordinator', () => seen.get('member-a')?.descriptor.jwks.keys.length === 2);
+  expect(seen.get('member-a')?.signedBy).not.toBe(newKey.kid);
+  const rotated = await biospec(['directory', '--dir', coordinatorDir]);
+  expect(rotated.stdout).toContain(`note: announces keys not in membership: ${newKey.kid}`);
 
   // The stranger leaves: the coordinator marks it stale within its configured time.
   const stranger = nodes.pop()!;
