@@ -3,9 +3,8 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { z } from 'zod';
 import type { Logger } from 'pino';
-import { describePolicy } from '@biospec/privacy';
+import { describePolicy, type CatalogueSummaryRelease } from '@biospec/privacy';
 import type { SigningKey } from '@biospec/trust';
-import type { Catalogue } from '@biospec/catalogue';
 import { PublicJwkSchema, startServiceDirectory, type DescriptorInput, type PublicJwk, type ServiceDirectory } from '@biospec/directory';
 import type { NodeConfig } from './config.js';
 import { NODE_FILES } from './init-node.js';
@@ -29,12 +28,16 @@ function announcedKeys(config: NodeConfig, signingKey: SigningKey): PublicJwk[] 
 
 const JwksFileSchema = z.object({ keys: z.array(PublicJwkSchema).min(1).max(8) });
 
+/** The noisy catalogue summary of the current epoch, as `OpenNode.summary` releases it. */
+type SummarySource = () => Promise<CatalogueSummaryRelease & { epoch: number }>;
+
 /**
- * What this node announces. No catalogue summary yet: only one protected by the node's
- * disclosure control may be published, and none is produced yet (never true counts, not even rounded).
+ * What this node announces. The catalogue summary is the one the node's disclosure control
+ * released for Describe (noisy, docs/PRIVACY.md), never anything computed from true counts here.
  */
-function nodeDescriptor(config: NodeConfig, signingKey: SigningKey, catalogue: Catalogue): DescriptorInput {
+async function nodeDescriptor(config: NodeConfig, signingKey: SigningKey, summary: SummarySource): Promise<DescriptorInput> {
   const { policy } = config;
+  const released = await summary();
   return {
     nodeId: config.nodeId,
     name: config.name,
@@ -43,7 +46,12 @@ function nodeDescriptor(config: NodeConfig, signingKey: SigningKey, catalogue: C
     jwks: { keys: announcedKeys(config, signingKey) },
     software: { name: 'biospec', version: SOFTWARE_VERSION },
     policy: { text: describePolicy(policy), threshold: policy.threshold, rounding: policy.rounding, noise: policy.noise.mechanism, release: policy.release },
-    dataEpoch: catalogue.epoch(),
+    catalogue: {
+      donors: { ...(released.donors.value === undefined ? {} : { value: released.donors.value }), display: released.donors.display },
+      materialTypes: released.materialTypes,
+      epoch: released.epoch,
+    },
+    dataEpoch: released.epoch,
   };
 }
 
@@ -51,7 +59,7 @@ function nodeDescriptor(config: NodeConfig, signingKey: SigningKey, catalogue: C
  * Joins the directory and announces this node, again every refresh interval with the current
  * data epoch and keys. The node trusts only its own keys for its own id, whatever it heard first.
  */
-export async function startNodeDirectory(config: NodeConfig, parts: { signingKey: SigningKey; catalogue: Catalogue; logger: Logger }): Promise<ServiceDirectory> {
+export async function startNodeDirectory(config: NodeConfig, parts: { signingKey: SigningKey; summary: SummarySource; logger: Logger }): Promise<ServiceDirectory> {
   const service = await startServiceDirectory(config.directory!, {
     role: 'node',
     id: config.nodeId,
@@ -59,7 +67,7 @@ export async function startNodeDirectory(config: NodeConfig, parts: { signingKey
     onError: (err) => parts.logger.warn({ err }, 'directory: background task failed'),
   });
   try {
-    await service.directory.publish(() => nodeDescriptor(config, parts.signingKey, parts.catalogue), parts.signingKey);
+    await service.directory.publish(() => nodeDescriptor(config, parts.signingKey, parts.summary), parts.signingKey);
   } catch (error) {
     await service.stop();
     throw error;

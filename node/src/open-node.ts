@@ -191,7 +191,7 @@ export async function openNode(config: NodeConfig, options: { logger?: Logger } 
     summaryCache = { ...protectCatalogueSummary({ donors: all.total, byMaterial: byMaterial.strata }, { secret: noiseSecret, epoch: all.epoch }), epoch: all.epoch };
     return summaryCache;
   };
-  const directory = config.directory?.enabled ? await startNodeDirectory(config, { signingKey, catalogue, logger }) : undefined;
+  const directory = config.directory?.enabled ? await startNodeDirectory(config, { signingKey, summary, logger }) : undefined;
 
   return {
     config,

@@ -5,6 +5,7 @@ import { pino } from 'pino';
 import { addMember, COORDINATOR_FILES, initCoordinatorDir, loadCoordinatorConfig, openCoordinator, type OpenCoordinator } from '@biospec/coordinator';
 import { initNodeDir, loadNodeConfig, NODE_FILES, openNode, type OpenNode } from '@biospec/node';
 import { generateSigningKey } from '@biospec/trust';
+import { openCatalogue } from '@biospec/catalogue';
 import { biospec } from './harness/cli.js';
 
 // A coordinator and two nodes with the directory enabled, on loopback, wired from their config
@@ -56,15 +57,18 @@ test('a coordinator and its nodes find each other through the directory; biospec
   for (const id of ['member-a', 'stranger-b']) {
     const configFile = path.join(dirOf(id), NODE_FILES.config);
     editJson(configFile, (raw) => ({ ...raw, directory: { ...DIRECTORY, bootstrap, endpoint: `${id}.example.org:50051`, institution: 'University Hospital' } }));
-    nodes.push(await openNode(loadNodeConfig(configFile), { logger: silent }));
+    const config = loadNodeConfig(configFile);
+    // An empty catalogue with its schema, as `biospec node import` of an empty export leaves it.
+    openCatalogue(config.catalogue).close();
+    nodes.push(await openNode(config, { logger: silent }));
   }
 
   const seen = coordinator.directory!;
   await waitFor('both nodes at the coordinator', () => seen.current().filter((e) => !e.stale).length === 2);
   expect(seen.get('member-a')).toMatchObject({ trust: 'pinned', descriptor: { endpoint: 'member-a.example.org:50051', institution: 'University Hospital', dataEpoch: 0 } });
   expect(seen.get('stranger-b')?.trust).toBe('first-use');
-  // Nothing derived from the catalogue's true counts is announced.
-  expect(seen.get('member-a')?.descriptor.catalogue).toBeUndefined();
+  // The catalogue summary is the node's noisy release (an empty catalogue here), never a true count.
+  expect(seen.get('member-a')?.descriptor.catalogue).toMatchObject({ epoch: 0, donors: { display: expect.stringMatching(/noisy/) } });
   await waitFor('each node sees the other', () => nodes.every((n) => n.directory!.current().length === 2));
 
   await waitFor('the coordinator snapshot with both nodes', () => fs.existsSync(snapshotFile) && JSON.parse(fs.readFileSync(snapshotFile, 'utf8')).entries.length === 2);

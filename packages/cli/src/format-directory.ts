@@ -24,7 +24,7 @@ export function formatDirectory(snapshot: DirectorySnapshot, now: number): strin
       `${e.nodeId}  ${d.name} (${d.institution})  ${d.endpoint}  ${state}, seen ${ago(now - e.lastSeenAt)} ago  epoch ${d.dataEpoch}  ${d.software.name} ${d.software.version}`,
     );
     lines.push(`  keys: ${d.jwks.keys.map((k) => k.kid).join(', ')} (signed by ${e.signedBy}, trusted ${e.trust === 'pinned' ? 'by pin' : 'on first use'})`);
-    if (d.catalogue) lines.push(`  catalogue: ${d.catalogue.specimens.display} specimens; ${d.catalogue.materialTypes.join(', ') || 'no material types'}`);
+    if (d.catalogue) lines.push(`  catalogue: ${d.catalogue.donors.display}; material: ${d.catalogue.materialTypes.join(', ') || 'none reported'}`);
     lines.push(`  policy: ${d.policy.text}`);
     for (const note of e.notes) lines.push(`  note: ${note}`);
   }

@@ -33,20 +33,20 @@ export type PublicJwk = z.infer<typeof PublicJwkSchema>;
 
 /**
  * The coarse catalogue summary, exactly as the caller hands it over. It must already be
- * protected (noised by the node's disclosure control): this package carries and validates
- * its shape, it never computes one from true counts.
+ * protected (noised by the node's disclosure control, `protectCatalogueSummary` in the privacy
+ * package): this package carries and validates its shape, it never computes one from true counts.
  */
 export const CatalogueSummarySchema = z
   .object({
-    specimens: z
+    donors: z
       .object({
         /** The protected figure, absent when withheld. */
         value: z.number().int().min(0).optional(),
-        /** How a person should read it, e.g. "about 12,000 (noisy, rounded to 1,000)". */
+        /** How a person should read it, e.g. "about 1200 donors (noisy, Laplace ε=0.01, rounded to 100)". */
         display: z.string().min(1).max(120),
       })
       .strict(),
-    /** Material types the protected summary reports as present. */
+    /** Material types the protected summary reports as present (decided on noisy counts). */
     materialTypes: z.array(z.string().min(1).max(40)).max(32),
     /** The data epoch the summary was protected for. */
     epoch: z.number().int().min(0),

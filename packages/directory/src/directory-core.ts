@@ -29,17 +29,15 @@ export type Receive = (data: Uint8Array | string, source: string) => Promise<Ver
 /** What a transport may ask of the core. */
 export interface CoreHooks {
   /**
-   * Re-announce this node's descriptor shortly (once for several calls close together): a peer
-   * just joined and would otherwise not hear of this node until the next refresh interval.
+   * Re-announce this node's descriptor shortly (once for several calls close together): its last
+   * announcement reached nobody, and a peer has just appeared.
    */
   announceSoon(): void;
+  /** The signed descriptors of every live node this directory holds, for a peer that asks (sync). */
+  tokens(): string[];
 }
 
-/**
- * Calls to {@link CoreHooks.announceSoon} this close together make one announcement, and none
- * comes sooner than this after the previous announcement: while a network forms, every new
- * connection asks every peer to announce, and each announcement costs every peer a signature check.
- */
+/** Calls to {@link CoreHooks.announceSoon} this close together make one announcement, and none comes sooner than this after the previous one. */
 const ANNOUNCE_SOON_MS = 1000;
 
 /** Every option with its default applied. */
@@ -93,6 +91,7 @@ export async function createDirectoryCore<T extends DirectoryTransport>(
       }, wait);
       soonTimer.unref();
     },
+    tokens: () => state.current().flatMap((e) => (e.stale ? [] : [e.token])),
   };
   const transport = await startTransport((data, from) => state.offer(data, from), state, hooks);
 
@@ -100,16 +99,26 @@ export async function createDirectoryCore<T extends DirectoryTransport>(
   const sweepTimer = setInterval(() => state.sweep(), Math.max(50, Math.min(1000, settings.staleAfterMs / 4)));
   sweepTimer.unref();
 
-  async function announce(): Promise<DirectoryEntry> {
+  // One announcement at a time, each reading the source and key when it starts: a re-announcement
+  // still waiting for an (async) source must not sign old content after a newer publish.
+  let queue: Promise<unknown> = Promise.resolve();
+  function announce(): Promise<DirectoryEntry> {
+    const next = queue.then(announceNow);
+    queue = next.catch(() => undefined);
+    return next;
+  }
+
+  async function announceNow(): Promise<DirectoryEntry> {
     if (source === undefined || signingKey === undefined) throw new BiospecError('FAILED_PRECONDITION', 'nothing to publish: no descriptor or signing key');
-    const input = typeof source === 'function' ? source() : source;
+    const key = signingKey;
+    const input = typeof source === 'function' ? await source() : source;
     const now = settings.now();
     // After a restart the restored entry holds this node's last sequence; never go below it.
     const own = state.get(input.nodeId)?.descriptor.seq ?? 0;
     lastSeq = Math.max(now, lastSeq + 1, own + 1);
     lastAnnounced = performance.now();
     const contact = transport.contact();
-    const token = signDescriptor(input, signingKey, { seq: lastSeq, iat: Math.floor(now / 1000), ...(contact ? { p2p: contact } : {}) });
+    const token = signDescriptor(input, key, { seq: lastSeq, iat: Math.floor(now / 1000), ...(contact ? { p2p: contact } : {}) });
     const verdict = await state.offer(token, transport.peerId);
     if (verdict.action !== 'accept') {
       throw new BiospecError('FAILED_PRECONDITION', `own descriptor would be dropped (${verdict.reason}): ${verdict.detail}`);

@@ -54,7 +54,7 @@ export interface DirectoryEvents {
 }
 
 /** A descriptor, or a function the directory calls for the current one at every announcement. */
-export type DescriptorSource = DescriptorInput | (() => DescriptorInput);
+export type DescriptorSource = DescriptorInput | (() => DescriptorInput | Promise<DescriptorInput>);
 
 /**
  * The network directory of signed node descriptors. Services use only this interface;

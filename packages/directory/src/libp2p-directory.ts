@@ -3,14 +3,16 @@ import { yamux } from '@chainsafe/libp2p-yamux';
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys';
 import { gossipsub, TopicValidatorResult, type SubscriptionChangeData } from '@libp2p/gossipsub';
 import { identify } from '@libp2p/identify';
+import type { PeerId, Stream } from '@libp2p/interface';
 import { tcp } from '@libp2p/tcp';
+import { lpStream } from '@libp2p/utils';
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr';
 import { createLibp2p } from 'libp2p';
 import { BiospecError, type Issue } from '@biospec/protocol';
 import { DIRECTORY_TOPIC } from './descriptor.js';
-import { createDirectoryCore } from './directory-core.js';
+import { createDirectoryCore, resolveSettings, type Receive } from './directory-core.js';
 import type { Directory, DirectoryOptions } from './directory.js';
-import type { DirectoryState, Verdict } from './directory-state.js';
+import type { DirectoryState, DirectoryStateSettings, Verdict } from './directory-state.js';
 import { DIRECTORY_SCORE_THRESHOLDS, directoryScoreParams } from './scoring.js';
 
 /** Options of the libp2p directory, on top of {@link DirectoryOptions}. */
@@ -62,6 +64,7 @@ export async function startLibp2pDirectory(options: Libp2pDirectoryOptions = {})
   const issues = [listen, announce, bootstrap].flatMap((r) => r.issues);
   if (issues.length > 0) throw new BiospecError('INVALID_CONFIG', `invalid directory address: ${issues[0]?.message ?? ''}`, { issues });
   const targetPeers = options.targetPeers ?? 8;
+  const settings = resolveSettings(options);
   const dialIntervalMs = options.dialIntervalMs ?? 10_000;
 
   let node: Awaited<ReturnType<typeof startNode>> | undefined;
@@ -70,15 +73,26 @@ export async function startLibp2pDirectory(options: Libp2pDirectoryOptions = {})
     const pubsub = node.services.pubsub;
     pubsub.topicValidators.set(DIRECTORY_TOPIC, async (peer, message) => VALIDATOR_RESULT[(await receive(message.data, peer.toString())).action]);
     pubsub.subscribe(DIRECTORY_TOPIC);
-    // A peer that joins the topic may not have this node's descriptor (a newcomer knows nobody): announce
-    // now rather than at the next refresh, unless that peer was among those the latest announcement was sent to.
-    let lastRecipients = new Set<string>();
+    const started = node;
+    // A peer that joins the topic is asked for everything its directory holds (sync), so a newcomer,
+    // or a node back from a restart, knows the network at once instead of after a refresh interval.
+    // Announcements are not repeated for it: that would be every peer announcing to everyone.
+    // Only an announcement that reached nobody (this node was alone) is repeated when a peer appears.
+    let lastReachedNobody = false;
+    const synced = new Set<string>();
     const onSubscription = (event: CustomEvent<SubscriptionChangeData>) => {
       const { peerId, subscriptions } = event.detail;
-      if (subscriptions.some((s) => s.subscribe && s.topic === DIRECTORY_TOPIC) && !lastRecipients.has(peerId.toString())) hooks.announceSoon();
+      if (!subscriptions.some((s) => s.subscribe && s.topic === DIRECTORY_TOPIC)) return;
+      if (lastReachedNobody) hooks.announceSoon();
+      const peer = peerId.toString();
+      if (synced.has(peer)) return;
+      synced.add(peer);
+      pullFrom(started, peerId, receive, settings).catch((error: unknown) => state.emit('error', error instanceof Error ? error : new Error(String(error))));
     };
+    const onDisconnect = (event: CustomEvent<PeerId>) => synced.delete(event.detail.toString());
     pubsub.addEventListener('subscription-change', onSubscription);
-    const started = node;
+    started.addEventListener('peer:disconnect', onDisconnect);
+    await started.handle(SYNC_PROTOCOL, (stream) => serveSync(stream, hooks.tokens(), settings), { maxInboundStreams: 2 });
     const dialer = createDialer(started, state, bootstrap.addrs, targetPeers);
     const dialTimer = setInterval(() => dialer.run(), dialIntervalMs);
     dialTimer.unref();
@@ -92,12 +106,13 @@ export async function startLibp2pDirectory(options: Libp2pDirectoryOptions = {})
       contact: () => ({ peerId: started.peerId.toString(), addrs: started.getMultiaddrs().slice(0, 8).map(String) }),
       async broadcast(token) {
         const { recipients } = await pubsub.publish(DIRECTORY_TOPIC, new TextEncoder().encode(token));
-        lastRecipients = new Set(recipients.map(String));
+        lastReachedNobody = recipients.length === 0;
       },
       async stop() {
         clearInterval(dialTimer);
         offChange();
         pubsub.removeEventListener('subscription-change', onSubscription);
+        started.removeEventListener('peer:disconnect', onDisconnect);
         await started.stop();
       },
     };
@@ -211,6 +226,48 @@ function createDialer(node: Node, state: DirectoryState, bootstrap: Multiaddr[],
         });
     },
   };
+}
+
+/** The directory sync protocol: the responder writes its live descriptors, length-prefixed, and closes. */
+const SYNC_PROTOCOL = '/biospec/directory/sync/1';
+const SYNC_TIMEOUT_MS = 10_000;
+
+async function serveSync(stream: Stream, tokens: string[], settings: DirectoryStateSettings): Promise<void> {
+  const signal = AbortSignal.timeout(SYNC_TIMEOUT_MS);
+  try {
+    const framed = lpStream(stream, { maxDataLength: settings.maxDescriptorBytes });
+    for (const token of tokens.slice(0, settings.maxNodes)) await framed.write(new TextEncoder().encode(token), { signal });
+    await stream.close({ signal });
+  } catch (error) {
+    stream.abort(error instanceof Error ? error : new Error(String(error)));
+  }
+}
+
+/**
+ * Asks one peer for its live descriptors and offers each to this directory, exactly as if gossip had
+ * brought it (same checks, same counters). At most `maxNodes` are read, each at most `maxDescriptorBytes`;
+ * a peer that does not speak the protocol, or breaks off, simply contributes nothing.
+ */
+async function pullFrom(node: Node, peer: PeerId, receive: Receive, settings: DirectoryStateSettings): Promise<void> {
+  const signal = AbortSignal.timeout(SYNC_TIMEOUT_MS);
+  let stream: Stream;
+  try {
+    stream = await node.dialProtocol(peer, SYNC_PROTOCOL, { signal });
+  } catch {
+    return;
+  }
+  const framed = lpStream(stream, { maxDataLength: settings.maxDescriptorBytes });
+  const source = peer.toString();
+  try {
+    for (let i = 0; i < settings.maxNodes; i++) {
+      const token = await framed.read({ signal });
+      await receive(token.subarray(), source);
+    }
+  } catch {
+    // The end of the responder's list, or a broken stream: either way, done with this peer.
+  } finally {
+    await stream.close({ signal }).catch(() => stream.abort(new Error('directory sync closed')));
+  }
 }
 
 function shuffle<T>(items: T[]): T[] {

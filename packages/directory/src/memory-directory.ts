@@ -16,18 +16,22 @@ export interface MemoryBus {
 }
 
 interface BusInternals extends MemoryBus {
-  /** Joins the bus; every member already there is asked to announce itself to the newcomer, as on libp2p. */
-  attach(id: string, receive: Receive, hooks: CoreHooks): () => void;
+  /** Joins the bus; the newcomer and every member already there hand each other what they hold, as libp2p peers sync. */
+  attach(id: string, receive: Receive, hooks: CoreHooks): Promise<() => void>;
 }
 
 export function createMemoryBus(): MemoryBus {
   const members = new Map<string, { receive: Receive; hooks: CoreHooks }>();
   const verdicts = new Map<string, Verdict[]>();
   const bus: BusInternals = {
-    attach(id, receive, hooks) {
+    async attach(id, receive, hooks) {
       if (members.has(id)) throw new BiospecError('ALREADY_EXISTS', `bus member ${id} is already attached`);
-      for (const member of members.values()) member.hooks.announceSoon();
+      const others = [...members];
       members.set(id, { receive, hooks });
+      for (const [otherId, other] of others) {
+        for (const token of other.hooks.tokens()) await receive(token, otherId);
+        for (const token of hooks.tokens()) await other.receive(token, id);
+      }
       return () => {
         members.delete(id);
       };
@@ -55,7 +59,7 @@ export async function createMemoryDirectory(options: DirectoryOptions & { bus: M
   const bus = options.bus as BusInternals;
   const peerId = options.peerId ?? `memory-${++nextMember}`;
   return createDirectoryCore(options, async (receive, _state, hooks) => {
-    const detach = bus.attach(peerId, receive, hooks);
+    const detach = await bus.attach(peerId, receive, hooks);
     return {
       peerId,
       contact: () => undefined,

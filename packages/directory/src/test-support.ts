@@ -24,7 +24,7 @@ export function descriptorFor(nodeId: string, keys: SigningKey[], overrides: Par
     jwks: { keys: keys.map(publicJwk) },
     software: { name: 'biospec', version: '0.1.0' },
     policy: { text: 'counts under 10 shown as <10; rounded to 10', threshold: 10, rounding: 10, noise: 'laplace', release: 'auto' },
-    catalogue: { specimens: { value: 12_000, display: 'about 12,000 (noisy, rounded to 1,000)' }, materialTypes: ['serum', 'tissue-ffpe'], epoch: 3 },
+    catalogue: { donors: { value: 1200, display: 'about 1200 donors (noisy, Laplace ε=0.01, rounded to 100)' }, materialTypes: ['serum', 'tissue-ffpe'], epoch: 3 },
     dataEpoch: 3,
     ...overrides,
   };

@@ -40,7 +40,7 @@ function descriptorOf(index: number, key: SigningKey, dataEpoch: number): Descri
     jwks: { keys: [key.publicJwk as PublicJwk] },
     software: { name: 'biospec', version: 'bench' },
     policy: { text: 'counts under 10 shown as <10; Laplace noise ε=0.5; rounded to 10', threshold: 10, rounding: 10, noise: 'laplace', release: 'auto' },
-    catalogue: { specimens: { display: 'about 10,000 (noisy, rounded to 1,000)' }, materialTypes: ['serum', 'tissue-ffpe'], epoch: dataEpoch },
+    catalogue: { donors: { value: 1000, display: 'about 1000 donors (noisy, Laplace ε=0.01, rounded to 100)' }, materialTypes: ['serum', 'tissue-ffpe'], epoch: dataEpoch },
     dataEpoch,
   };
 }
