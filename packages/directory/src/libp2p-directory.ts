@@ -70,6 +70,12 @@ export async function startLibp2pDirectory(options: Libp2pDirectoryOptions = {})
   let node: Awaited<ReturnType<typeof startNode>> | undefined;
   const directory = await createDirectoryCore(options, async (receive, state, hooks) => {
     node = await startNode(options, listen.addrs, announce.addrs);
+    try {
+      await node.handle(SYNC_PROTOCOL, (stream) => serveSync(stream, hooks.tokens(), settings), { maxInboundStreams: 2 });
+    } catch (error) {
+      await node.stop();
+      throw error;
+    }
     const pubsub = node.services.pubsub;
     pubsub.topicValidators.set(DIRECTORY_TOPIC, async (peer, message) => VALIDATOR_RESULT[(await receive(message.data, peer.toString())).action]);
     pubsub.subscribe(DIRECTORY_TOPIC);
@@ -78,21 +84,22 @@ export async function startLibp2pDirectory(options: Libp2pDirectoryOptions = {})
     // or a node back from a restart, knows the network at once instead of after a refresh interval.
     // Announcements are not repeated for it: that would be every peer announcing to everyone.
     // Only an announcement that reached nobody (this node was alone) is repeated when a peer appears.
+    // A peer is pulled from at most once a minute, so one that reconnects over and over cannot make
+    // this directory check its whole list each time.
     let lastReachedNobody = false;
-    const synced = new Set<string>();
+    const pulledAt = new Map<string, number>();
     const onSubscription = (event: CustomEvent<SubscriptionChangeData>) => {
       const { peerId, subscriptions } = event.detail;
       if (!subscriptions.some((s) => s.subscribe && s.topic === DIRECTORY_TOPIC)) return;
       if (lastReachedNobody) hooks.announceSoon();
       const peer = peerId.toString();
-      if (synced.has(peer)) return;
-      synced.add(peer);
+      const now = Date.now();
+      if (now - (pulledAt.get(peer) ?? -Infinity) < SYNC_MIN_INTERVAL_MS) return;
+      for (const [known, at] of pulledAt) if (now - at >= SYNC_MIN_INTERVAL_MS) pulledAt.delete(known);
+      pulledAt.set(peer, now);
       pullFrom(started, peerId, receive, settings).catch((error: unknown) => state.emit('error', error instanceof Error ? error : new Error(String(error))));
     };
-    const onDisconnect = (event: CustomEvent<PeerId>) => synced.delete(event.detail.toString());
     pubsub.addEventListener('subscription-change', onSubscription);
-    started.addEventListener('peer:disconnect', onDisconnect);
-    await started.handle(SYNC_PROTOCOL, (stream) => serveSync(stream, hooks.tokens(), settings), { maxInboundStreams: 2 });
     const dialer = createDialer(started, state, bootstrap.addrs, targetPeers);
     const dialTimer = setInterval(() => dialer.run(), dialIntervalMs);
     dialTimer.unref();
@@ -112,7 +119,6 @@ export async function startLibp2pDirectory(options: Libp2pDirectoryOptions = {})
         clearInterval(dialTimer);
         offChange();
         pubsub.removeEventListener('subscription-change', onSubscription);
-        started.removeEventListener('peer:disconnect', onDisconnect);
         await started.stop();
       },
     };
@@ -231,6 +237,7 @@ function createDialer(node: Node, state: DirectoryState, bootstrap: Multiaddr[],
 /** The directory sync protocol: the responder writes its live descriptors, length-prefixed, and closes. */
 const SYNC_PROTOCOL = '/biospec/directory/sync/1';
 const SYNC_TIMEOUT_MS = 10_000;
+const SYNC_MIN_INTERVAL_MS = 60_000;
 
 async function serveSync(stream: Stream, tokens: string[], settings: DirectoryStateSettings): Promise<void> {
   const signal = AbortSignal.timeout(SYNC_TIMEOUT_MS);
