@@ -5,7 +5,6 @@ import { pino } from 'pino';
 import { addMember, COORDINATOR_FILES, initCoordinatorDir, loadCoordinatorConfig, openCoordinator, type OpenCoordinator } from '@biospec/coordinator';
 import { initNodeDir, loadNodeConfig, NODE_FILES, openNode, type OpenNode } from '@biospec/node';
 import { generateSigningKey } from '@biospec/trust';
-import { openCatalogue } from '@biospec/catalogue';
 import { biospec } from './harness/cli.js';
 
 // A coordinator and two nodes with the directory enabled, on loopback, wired from their config
@@ -57,10 +56,7 @@ test('a coordinator and its nodes find each other through the directory; biospec
   for (const id of ['member-a', 'stranger-b']) {
     const configFile = path.join(dirOf(id), NODE_FILES.config);
     editJson(configFile, (raw) => ({ ...raw, directory: { ...DIRECTORY, bootstrap, endpoint: `${id}.example.org:50051`, institution: 'University Hospital' } }));
-    const config = loadNodeConfig(configFile);
-    // An empty catalogue with its schema, as `biospec node import` of an empty export leaves it.
-    openCatalogue(config.catalogue).close();
-    nodes.push(await openNode(config, { logger: silent }));
+    nodes.push(await openNode(loadNodeConfig(configFile), { logger: silent }));
   }
 
   const seen = coordinator.directory!;
