@@ -42,21 +42,21 @@ test('accepts a first descriptor, then only newer ones; the same one again is a 
   expect(state.stats()).toMatchObject({ accepted: 2, duplicates: 1 });
 });
 
-test('an older descriptor is dropped as replayed: ignored within the grace period, rejected beyond it', async () => {
+test('an older descriptor is dropped: superseded (ignored, not an error) within the grace period, rejected as replayed beyond it', async () => {
   const state = stateWith({ replayGraceMs: 2000, maxAgeMs: 60_000 });
   const old = sign(descriptorFor('node-a', [keyA]), keyA, clock);
   const recent = sign(descriptorFor('node-a', [keyA]), keyA, clock + 4000);
   const latest = sign(descriptorFor('node-a', [keyA]), keyA, clock + 5000);
   clock += 5000;
   await state.offer(latest);
-  expect(await state.offer(recent)).toMatchObject({ action: 'ignore', reason: 'replayed' });
+  expect(await state.offer(recent)).toMatchObject({ action: 'ignore', reason: 'superseded' });
   expect(await state.offer(old)).toMatchObject({ action: 'reject', reason: 'replayed' });
-  expect(state.stats().dropped.replayed).toBe(2);
+  expect(state.stats()).toMatchObject({ superseded: 1, dropped: { replayed: 1 } });
   expect(state.get('node-a')?.descriptor.seq).toBe(clock);
 });
 
 test('a second descriptor with the same sequence but other content is a replay, not a duplicate', async () => {
-  const state = stateWith({ replayGraceMs: 0 });
+  const state = stateWith({ replayGraceMs: 60_000 });
   await state.offer(sign(descriptorFor('node-a', [keyA]), keyA));
   expect(await state.offer(sign(descriptorFor('node-a', [keyA], { name: 'Other' }), keyA))).toMatchObject({ action: 'reject', reason: 'replayed' });
 });

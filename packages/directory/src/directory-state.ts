@@ -22,7 +22,7 @@ export interface DirectoryStateSettings {
  */
 export type Verdict =
   | { action: 'accept'; entry: DirectoryEntry }
-  | { action: 'ignore'; reason: DropReason | 'duplicate'; detail: string }
+  | { action: 'ignore'; reason: DropReason | 'duplicate' | 'superseded'; detail: string }
   | { action: 'reject'; reason: DropReason; detail: string };
 
 /** The directory's bookkeeping, without any network: trust, ordering, staleness, counters, events. */
@@ -49,6 +49,7 @@ export function createDirectoryState(settings: DirectoryStateSettings): Director
   const stats: DirectoryStats = {
     accepted: 0,
     duplicates: 0,
+    superseded: 0,
     dropped: Object.fromEntries(DROP_REASONS.map((r) => [r, 0])) as Record<DropReason, number>,
   };
   const listeners: { [E in keyof DirectoryEvents]: Set<DirectoryEvents[E]> } = {
@@ -123,8 +124,13 @@ export function createDirectoryState(settings: DirectoryStateSettings): Director
         stats.duplicates += 1;
         return { action: 'ignore', reason: 'duplicate', detail: 'already have this descriptor' };
       }
-      const behind = previous.descriptor.seq - descriptor.seq;
-      return drop(behind < settings.replayGraceMs ? 'ignore' : 'reject', 'replayed', `sequence ${descriptor.seq}, latest ${previous.descriptor.seq}`, nodeId, source);
+      const detail = `sequence ${descriptor.seq}, latest ${previous.descriptor.seq}`;
+      // Equal sequence, other content: the signer said two things at once; never an accident of gossip.
+      if (descriptor.seq < previous.descriptor.seq && previous.descriptor.seq - descriptor.seq < settings.replayGraceMs) {
+        stats.superseded += 1;
+        return { action: 'ignore', reason: 'superseded', detail };
+      }
+      return drop('reject', 'replayed', detail, nodeId, source);
     }
     if (record === undefined && !makeRoom()) {
       return drop('ignore', 'capacity', `already tracking ${settings.maxNodes} live nodes`, nodeId, source);

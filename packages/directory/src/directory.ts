@@ -28,8 +28,13 @@ export interface DirectoryEntry {
 /** Descriptors accepted and dropped since the directory started, dropped ones per reason. */
 export interface DirectoryStats {
   accepted: number;
-  /** The same signed descriptor again (not an error: gossip and re-announcements repeat). */
+  /** The same signed descriptor again (not an error: gossip and sync repeat). */
   duplicates: number;
+  /**
+   * An older descriptor arriving within `replayGraceMs` of the latest one: gossip delivered two
+   * announcements out of order. Dropped, not an error; an older one than that counts as `replayed`.
+   */
+  superseded: number;
   dropped: Record<DropReason, number>;
 }
 

@@ -21,6 +21,7 @@ export const DirectorySnapshotSchema = z.object({
   stats: z.object({
     accepted: z.number().int().min(0),
     duplicates: z.number().int().min(0),
+    superseded: z.number().int().min(0).default(0),
     dropped: z.object(Object.fromEntries(DROP_REASONS.map((r) => [r, z.number().int().min(0)])) as Record<(typeof DROP_REASONS)[number], z.ZodNumber>),
   }),
   entries: z.array(

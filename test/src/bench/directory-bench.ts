@@ -99,8 +99,8 @@ async function benchNetwork(size: number, changes: number, log: (line: string) =
     // nothing (gossipsub heartbeats, keep-alives).
     const activity = () =>
       directories.reduce((sum, d) => {
-        const { accepted, duplicates, dropped } = d.stats();
-        return sum + accepted + duplicates + Object.values(dropped).reduce((a, b) => a + b, 0) + d.connectedPeers().length;
+        const { accepted, duplicates, superseded, dropped } = d.stats();
+        return sum + accepted + duplicates + superseded + Object.values(dropped).reduce((a, b) => a + b, 0) + d.connectedPeers().length;
       }, 0);
     let idleCpuMs = 0;
     for (let before = -1; before !== activity(); ) {
