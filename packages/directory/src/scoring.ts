@@ -6,14 +6,15 @@ import { DIRECTORY_TOPIC } from './descriptor.js';
  * refresh interval), so the delivery-rate terms gossipsub uses for busy topics (P3, P3b) are
  * off: a quiet topic would otherwise count against every honest mesh peer. What counts is
  * P4, invalid messages: each descriptor the directory rejects (see `Verdict`) adds one to the
- * sender's counter, which decays by 10% a second, and costs `-10 × counter²`. One bad
- * descriptor (-10) stops gossip to and from that peer for a few seconds; four in a row (-160)
- * go below the graylist threshold (-80), after which everything the peer sends is ignored
- * until the counter has decayed.
+ * sender's counter, which decays by 10% a second, and costs `-10 × counter²`. A peer earns at
+ * most 10 points of credit (P1, P2, capped by `topicScoreCap`), so one bad descriptor cancels it
+ * and a second stops gossip with that peer (below -10); four in a row (about -160) go below the
+ * graylist threshold (-80), after which everything the peer sends is ignored until the counter
+ * has decayed.
  */
 export const DIRECTORY_TOPIC_SCORE: Partial<TopicScoreParams> = {
   topicWeight: 1,
-  // P1: a little credit for staying in the mesh, capped at 10 s worth of it by topicScoreCap below.
+  // P1: a little credit for staying in the mesh (0.01 a second), within the cap of topicScoreCap below.
   timeInMeshWeight: 0.01,
   timeInMeshQuantum: 1000,
   timeInMeshCap: 3600,
