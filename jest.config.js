@@ -13,6 +13,7 @@ const workspaces = {
   synthetic: 'packages/synthetic',
   federation: 'packages/federation',
   registry: 'packages/registry',
+  directory: 'packages/directory',
   cli: 'packages/cli',
   node: 'node',
   coordinator: 'coordinator',
@@ -20,6 +21,8 @@ const workspaces = {
 
 export default {
   testEnvironment: 'node',
+  // libp2p needs Promise.withResolvers, which Node 20 lacks: the one polyfill module, loaded before every test file.
+  setupFiles: ['<rootDir>/packages/directory/src/polyfills.ts'],
   extensionsToTreatAsEsm: ['.ts'],
   transform: { '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: '<rootDir>/tsconfig.jest.json' }] },
   moduleNameMapper: {

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { BiospecError } from '@biospec/protocol';
+import { DirectoryConfigSchema, resolveDirectoryConfig } from '@biospec/directory';
 
 const ClientTlsSchema = z
   .object({ ca: z.string().min(1).optional(), cert: z.string().min(1).optional(), key: z.string().min(1).optional() })
@@ -84,6 +85,8 @@ export const CoordinatorConfigSchema = z
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** At start, a folder, database or secret that other users can read stops the coordinator (`refuse`) or is only logged (`warn`). */
     filePermissions: z.enum(['refuse', 'warn']).default('refuse'),
+    /** The libp2p directory (signed descriptor gossip); off unless `directory.enabled`. */
+    directory: DirectoryConfigSchema.optional(),
   })
   .strict()
   .superRefine((c, ctx) => {
@@ -121,6 +124,7 @@ export function parseCoordinatorConfig(input: unknown, baseDir: string): Coordin
     researcherIssuers: c.researcherIssuers.map((i) => ('jwks' in i ? { ...i, jwks: at(i.jwks) } : i)),
     nodeTls: tlsAt(c.nodeTls),
     tls: c.tls && { ...c.tls, cert: at(c.tls.cert), key: at(c.tls.key), ca: c.tls.ca && at(c.tls.ca) },
+    directory: c.directory && resolveDirectoryConfig(c.directory, baseDir),
   };
 }
 

@@ -3,6 +3,7 @@ export * from './init-coordinator.js';
 export * from './members.js';
 export * from './federated-count.js';
 export * from './open-coordinator.js';
+export * from './coordinator-directory.js';
 export * from './grpc-server.js';
 export * from './http-server.js';
 export * from './coordinator-audit.js';

@@ -13,6 +13,8 @@ import { coordinatorAuditFile, createCoordinatorAudit, openCoordinatorAuditLog, 
 import { researcherPseudonym } from './pseudonym.js';
 import { createFederatedCount, type FederatedCount } from './federated-count.js';
 import { openMembers, type Member } from './members.js';
+import { startCoordinatorDirectory } from './coordinator-directory.js';
+import type { Directory } from '@biospec/directory';
 
 /** Who is asking: the researcher record behind the verified token, and the token's identity. */
 export interface Caller {
@@ -43,6 +45,10 @@ export interface OpenCoordinator {
   jwks(): { keys: unknown[] };
   /** Every member's public keys, for researchers to verify saved results offline. */
   nodeJwks(): Record<string, { keys: unknown[] }>;
+  /** The network directory (liveness, announced endpoints and keys); undefined unless `directory.enabled`. */
+  directory: Directory | undefined;
+  /** Leaves the directory (if it joined one); call before {@link close}. */
+  stopDirectory(): Promise<void>;
   close(): void;
 }
 
@@ -125,6 +131,7 @@ export async function openCoordinator(config: CoordinatorConfig, options: { logg
     registers: [metrics],
   });
   const lastStatus = new Map<string, SiteStatus>();
+  const directory = config.directory?.enabled ? await startCoordinatorDirectory(config, members, { logger, metrics }) : undefined;
 
   const federatedCount = createFederatedCount({
     coordinatorId: config.coordinatorId,
@@ -195,6 +202,8 @@ export async function openCoordinator(config: CoordinatorConfig, options: { logg
     },
     jwks: () => ({ keys: [signingKey.publicJwk, ...retired] }),
     nodeJwks: () => Object.fromEntries(members.map((m) => [m.id, m.jwks])),
+    directory: directory?.directory,
+    stopDirectory: async () => directory?.stop(),
     close() {
       people.close();
       for (const m of members) {

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { BiospecError } from '@biospec/protocol';
 import { parsePolicy, type DisclosurePolicy } from '@biospec/privacy';
+import { DirectoryConfigSchema, resolveDirectoryConfig } from '@biospec/directory';
 
 const TlsSchema = z
   .object({
@@ -70,6 +71,8 @@ export const NodeConfigSchema = z
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** At start, a folder, database or secret that other users can read stops the node (`refuse`) or is only logged (`warn`). */
     filePermissions: z.enum(['refuse', 'warn']).default('refuse'),
+    /** The libp2p directory (signed descriptor gossip); off unless `directory.enabled`. */
+    directory: DirectoryConfigSchema.optional(),
   })
   .strict()
   .superRefine((c, ctx) => {
@@ -105,6 +108,7 @@ export function parseNodeConfig(input: unknown, baseDir: string): NodeConfig {
     stateDir: at(c.stateDir),
     policy: parsePolicy(c.policy ?? {}),
     tls: c.tls && { ...c.tls, cert: at(c.tls.cert), key: at(c.tls.key), ca: c.tls.ca && at(c.tls.ca) },
+    directory: c.directory && resolveDirectoryConfig(c.directory, baseDir),
   };
 }
 

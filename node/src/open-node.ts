@@ -30,10 +30,12 @@ import {
   type KeyRing,
   type SigningKey,
 } from '@biospec/trust';
+import type { Directory } from '@biospec/directory';
 import type { NodeConfig } from './config.js';
 import { createCountPipeline, type CountPipeline, type CountSource } from './count-pipeline.js';
 import { assertCatalogueNotLost } from './catalogue-guard.js';
 import { createPreAuthRefusals, type PreAuthRefusals } from './pre-auth-refusals.js';
+import { startNodeDirectory } from './node-directory.js';
 import { loadPinnedKeys } from './pinned-keys.js';
 import { reconcileWithdrawals } from './withdrawal.js';
 
@@ -52,6 +54,9 @@ export interface OpenNode {
   preAuthRefusals: PreAuthRefusals;
   /** The noisy catalogue summary of the current epoch (for Describe and the directory descriptor). */
   summary(): Promise<CatalogueSummaryRelease & { epoch: number }>;
+  /** The network directory this node announces itself on; undefined unless `directory.enabled`. */
+  directory: Directory | undefined;
+  /** Leaves the directory (if it joined one), then closes every store. */
   close(): Promise<void>;
 }
 
@@ -186,6 +191,7 @@ export async function openNode(config: NodeConfig, options: { logger?: Logger } 
     summaryCache = { ...protectCatalogueSummary({ donors: all.total, byMaterial: byMaterial.strata }, { secret: noiseSecret, epoch: all.epoch }), epoch: all.epoch };
     return summaryCache;
   };
+  const directory = config.directory?.enabled ? await startNodeDirectory(config, { signingKey, summary, logger }) : undefined;
 
   return {
     config,
@@ -197,6 +203,7 @@ export async function openNode(config: NodeConfig, options: { logger?: Logger } 
     logger,
     summary,
     preAuthRefusals,
+    directory: directory?.directory,
     async describe() {
       const released = await summary();
       return {
@@ -209,6 +216,7 @@ export async function openNode(config: NodeConfig, options: { logger?: Logger } 
       };
     },
     async close() {
+      await directory?.stop();
       clearInterval(pruneTimer);
       clearInterval(refusalTimer);
       await preAuthRefusals.flush(true);

@@ -1,3 +1,4 @@
+import { benchDirectory, DIRECTORY_QUICK, renderDirectorySection, spliceDirectorySection } from './bench/directory-bench.js';
 import { QUICK, renderReport, runBenchmarks } from './bench/run.js';
 
 // Runs the benchmark suite at its quick sizes so it cannot rot. It asserts that every
@@ -20,3 +21,21 @@ test('the benchmark suite runs end to end at quick sizes', async () => {
   expect(report).toContain('| specimens | query |');
   expect(report).toContain(results.machine);
 }, 180_000);
+
+test('the directory benchmark runs end to end at quick sizes', async () => {
+  const results = await benchDirectory(DIRECTORY_QUICK);
+  expect(results.map((r) => r.peers)).toEqual(DIRECTORY_QUICK.peers);
+  for (const r of results) {
+    expect(r.propagation.runs).toBe(DIRECTORY_QUICK.changes);
+    expect([r.convergeMs, r.propagation.p50].every((x) => Number.isFinite(x) && x > 0)).toBe(true);
+    // CPU beyond the idle rate: measured, but a quiet machine may leave nothing to see in three changes.
+    expect([r.cpuMsPerPeerPerChange, r.idleCpuMsPerPeerPerSecond].every((x) => Number.isFinite(x) && x >= 0)).toBe(true);
+  }
+  const section = renderDirectorySection(results, { command: 'jest bench-quick', machine: 'test machine', startedAt: 'now' });
+  expect(section).toContain('| peers | changes | propagation median ms |');
+  // Only its own section is replaced; the rest of a report stays as it was.
+  const report = '# Benchmarks\n\n## Node\n\ntext\n\n## Reading these figures\n\nnotes\n';
+  const once = spliceDirectorySection(report, section);
+  expect(spliceDirectorySection(once, section)).toBe(once);
+  expect(once.replace(section + '\n', '')).toBe(report);
+}, 120_000);

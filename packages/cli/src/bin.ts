@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+// First, before anything loads libp2p: Node 20 lacks Promise.withResolvers (see the module).
+import '@biospec/directory/polyfills';
 import { createProgram } from './program.js';
 import { reportError } from './report-error.js';
 

@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { registerAuditCommands } from './commands/audit.js';
 import { registerCoordinatorCommands } from './commands/coordinator.js';
 import { registerDemoCommand } from './commands/demo.js';
+import { registerDirectoryCommand } from './commands/directory.js';
 import { registerGenerateCommand } from './commands/generate.js';
 import { registerKeysCommands } from './commands/keys.js';
 import { registerNodeCommands } from './commands/node.js';
@@ -19,6 +20,7 @@ export function createProgram(): Command {
   registerCoordinatorCommands(program);
   registerQueryCommand(program);
   registerNodesCommand(program);
+  registerDirectoryCommand(program);
   registerVerifyCommand(program);
   registerAuditCommands(program);
   registerKeysCommands(program);

@@ -9,7 +9,7 @@ export {
   type SigningKey,
 } from './keys.js';
 export { REPLAY_CACHE_MIGRATIONS, createReplayCache, type ReplayCache } from './replay-cache.js';
-export { DEFAULT_MAX_TOKEN_BYTES } from './compact-jws.js';
+export { DEFAULT_MAX_TOKEN_BYTES, signCompactJws, verifyCompactJws, type VerifiedJws } from './compact-jws.js';
 export {
   DEFAULT_CLOCK_SKEW_SECONDS,
   DEFAULT_QUERY_LIFETIME_SECONDS,

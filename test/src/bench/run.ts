@@ -144,7 +144,7 @@ export function renderReport(r: BenchResults): string {
     '# Benchmarks',
     '',
     `Measured ${r.startedAt} with \`${r.command}\` (${r.plan.name} sizes) on ${r.machine}.`,
-    'Every figure below comes from that one run; ratios compare figures of the same run.',
+    'Every figure below comes from that one run, except a section that names its own; ratios compare figures of the same run.',
     '',
     '## Node: import and count latency',
     '',

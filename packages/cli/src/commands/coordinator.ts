@@ -116,6 +116,7 @@ export function registerCoordinatorCommands(program: Command): void {
       console.log(`coordinator serving gRPC on ${grpc.address}, REST on ${http.url} (${opened.members.length} member nodes)`);
       await waitForShutdown(async () => {
         await Promise.all([grpc.stop(), http.stop()]);
+        await opened.stopDirectory();
         opened.close();
       });
     });

@@ -1,0 +1,61 @@
+import type { Logger } from 'pino';
+import { Gauge, type Registry } from 'prom-client';
+import { startServiceDirectory, type DirectoryEntry, type PublicJwk, type ServiceDirectory } from '@biospec/directory';
+import type { CoordinatorConfig } from './config.js';
+import type { Member } from './members.js';
+
+/**
+ * What the directory says about a node that membership does not: the coordinator keeps asking
+ * members at the endpoint and with the keys staff approved; a difference is shown to staff
+ * (`biospec directory`, the log), never acted on by itself.
+ */
+export function membershipNotes(entry: DirectoryEntry, member: Member | undefined): string[] {
+  if (member === undefined) return ['not a member: not asked until staff admit it (biospec coordinator add-node)'];
+  const notes: string[] = [];
+  if (entry.descriptor.endpoint !== member.endpoint) {
+    notes.push(`announces endpoint ${entry.descriptor.endpoint}; membership has ${member.endpoint}, where it is still asked`);
+  }
+  const pinned = new Set(member.keys.kids().map((kid) => member.keys.get(kid)?.publicJwk.x));
+  const unknown = entry.descriptor.jwks.keys.filter((k) => !pinned.has(k.x)).map((k) => k.kid);
+  if (unknown.length > 0) notes.push(`announces keys not in membership: ${unknown.join(', ')} (update its JWKS to accept answers signed with them)`);
+  return notes;
+}
+
+/**
+ * The coordinator's directory: it listens only (a coordinator has no descriptor), pins every
+ * member's keys from membership, logs members going stale and coming back, and exports how
+ * many members are live.
+ */
+export async function startCoordinatorDirectory(
+  config: CoordinatorConfig,
+  members: readonly Member[],
+  parts: { logger: Logger; metrics: Registry },
+): Promise<ServiceDirectory> {
+  const byId = new Map(members.map((m) => [m.id, m]));
+  const service = await startServiceDirectory(config.directory!, {
+    role: 'coordinator',
+    id: config.coordinatorId,
+    pinnedKeys: (id) => {
+      const member = byId.get(id);
+      return member && (member.keys.jwks().keys as PublicJwk[]);
+    },
+    annotate: (entry) => membershipNotes(entry, byId.get(entry.nodeId)),
+    onError: (err) => parts.logger.warn({ err }, 'directory: background task failed'),
+  });
+  const { directory } = service;
+  directory.on('stale', (entry) => byId.has(entry.nodeId) && parts.logger.warn({ node: entry.nodeId }, 'member silent in the directory'));
+  directory.on('change', (entry) => {
+    const notes = membershipNotes(entry, byId.get(entry.nodeId));
+    parts.logger.info({ node: entry.nodeId, endpoint: entry.descriptor.endpoint, ...(notes.length > 0 ? { notes } : {}) }, 'directory: node announced');
+  });
+  new Gauge({
+    name: 'biospec_directory_members_live',
+    help: 'Member nodes with a fresh descriptor in the directory',
+    registers: [parts.metrics],
+    collect() {
+      this.set(directory.current().filter((e) => !e.stale && byId.has(e.nodeId)).length);
+    },
+  });
+  parts.logger.info({ peerId: directory.peerId, addresses: directory.addresses() }, 'directory joined');
+  return service;
+}
