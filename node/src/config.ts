@@ -34,6 +34,8 @@ export const NodeConfigSchema = z
     /** Largest gRPC message accepted, in bytes; queries are small, so this stays small. */
     maxMessageBytes: z.number().int().min(1024).max(4 * 1024 * 1024).default(64 * 1024),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** `biospec node import` of FHIR: import what maps and quarantine the rest (true), or all-or-nothing (false). */
+    fhirLenient: z.boolean().default(false),
   })
   .strict();
 

@@ -1,3 +1,4 @@
+import { loadConsentTable } from './mapping-tables.js';
 import { mapCondition, mapConsent, mapPatient } from './map-donor.js';
 import { SYSTEMS } from './systems.js';
 
@@ -56,6 +57,7 @@ describe('mapCondition', () => {
 });
 
 describe('mapConsent', () => {
+  const options = { table: loadConsentTable(), today: '2026-06-01' };
   const duo = (code: string) => ({ coding: [{ system: SYSTEMS.duo, code }] });
 
   test('DUO codes from code and purpose of nested provisions', () => {
@@ -68,25 +70,27 @@ describe('mapConsent', () => {
         code: [duo('DUO:0000042')],
         provision: [{ type: 'permit', purpose: [{ code: 'DUO_0000019' }], code: [{ coding: [{ system: 'urn:oid:1.2.3', code: 'x' }] }] }],
       },
-    });
-    expect(result).toEqual({ facts: { patientKey: 'Patient/p', codes: ['DUO:0000042', 'DUO:0000019'] }, ignoredStatus: null, issues: [] });
+    }, options);
+    expect(result).toEqual({ facts: { patientKey: 'Patient/p', codes: ['DUO:0000042', 'DUO:0000019'] }, ignoredStatus: null, unmapped: null, issues: [] });
   });
 
   test('a consent that is not active is ignored and its status returned', () => {
-    expect(mapConsent({ resourceType: 'Consent', status: 'inactive', provision: { code: [duo('DUO:0000042')] } }).ignoredStatus).toBe('inactive');
+    expect(mapConsent({ resourceType: 'Consent', status: 'inactive', provision: { code: [duo('DUO:0000042')] } }, options).ignoredStatus).toBe('inactive');
   });
 
-  test('unknown DUO codes, denied DUO codes and consents without DUO are reported', () => {
-    const unknown = mapConsent({ resourceType: 'Consent', status: 'active', patient: { reference: 'Patient/p' }, provision: { code: [duo('DUO:0009999')] } });
+  test('unknown DUO codes and denied DUO codes are issues; a consent without any DUO use is reported as unmapped', () => {
+    const unknown = mapConsent({ resourceType: 'Consent', status: 'active', patient: { reference: 'Patient/p' }, provision: { code: [duo('DUO:0009999')] } }, options);
     expect(unknown.issues).toEqual([{ field: 'Consent.provision.code[0].coding[0].code', message: `'DUO:0009999' (${SYSTEMS.duo}) is not a known DUO code` }]);
     const denied = mapConsent({
       resourceType: 'Consent',
       status: 'active',
       patient: { reference: 'Patient/p' },
       provision: { provision: [{ type: 'deny', code: [duo('DUO:0000042')] }] },
-    });
+    }, options);
     expect(denied.issues[0]?.field).toBe('Consent.provision.provision[0].code[0].coding[0].code');
-    const none = mapConsent({ resourceType: 'Consent', status: 'active', patient: { reference: 'Patient/p' } });
-    expect(none.issues).toEqual([{ field: 'Consent.provision', message: 'no DUO code found in the provisions' }]);
+    const none = mapConsent({ resourceType: 'Consent', status: 'active', patient: { reference: 'Patient/p' } }, options);
+    expect(none.issues).toEqual([]);
+    expect(none.facts).toEqual({ patientKey: 'Patient/p', codes: [] });
+    expect(none.unmapped?.reason).toBe('no DUO code or Broad Consent policy code in its provisions');
   });
 });

@@ -18,6 +18,11 @@ async function collect(rows: AsyncIterable<SourceRow>): Promise<SourceRow[]> {
   return all;
 }
 
+/** The specimen and problem rows, without the donor updates that come first. */
+async function specimenRows(rows: AsyncIterable<SourceRow>): Promise<SourceRow[]> {
+  return (await collect(rows)).filter((row) => row.donor === undefined);
+}
+
 const specimen = (id: string, subject: string, extra: Record<string, unknown> = {}) => ({
   resourceType: 'Specimen',
   id,
@@ -41,6 +46,7 @@ describe('readFhir', () => {
     ];
     const reader = createFhirReader(tempFile('mixed.ndjson', lines.map((l) => JSON.stringify(l)).join('\n') + '\n'));
     expect(await collect(reader.rows())).toEqual([
+      { ref: 'Patient/p1', donor: { donor_id: 'p1', sex: 'female', birth_date: '1960', conditions: ['C34.1'], consent: ['DUO:0000006'] } },
       {
         ref: 'Specimen/s1',
         record: {
@@ -59,9 +65,14 @@ describe('readFhir', () => {
           quantity: 1,
           parent_sample_id: 's0',
         },
+        linked: { own_diagnosis: [], age_stated: false },
       },
     ]);
     expect(reader.stats()).toEqual({
+      files: 1,
+      donors: { updated: 1 },
+      warnings: {},
+      unmappedConsents: { count: 0, examples: [] },
       resources: { Specimen: 1, Observation: 2, Consent: 2, Condition: 1, Patient: 1, Encounter: 1 },
       unmapped: { Observation: { count: 2, examples: ['Observation/o1', 'Observation/o2'] }, Encounter: { count: 1, examples: ['Encounter/e1'] } },
       bundles: {},
@@ -73,7 +84,7 @@ describe('readFhir', () => {
     });
   });
 
-  test('a transaction Bundle with urn:uuid references, a Custodian and a Condition naming the specimen', async () => {
+  test("a transaction Bundle with urn:uuid references, a Custodian, and a Condition naming one specimen (every specimen of the donor counts under it)", async () => {
     const bundle = {
       resourceType: 'Bundle',
       type: 'transaction',
@@ -90,15 +101,15 @@ describe('readFhir', () => {
       ],
     };
     const reader = createFhirReader(tempFile('tx.json', JSON.stringify(bundle)));
-    const rows = await collect(reader.rows());
+    const rows = await specimenRows(reader.rows());
     expect(rows.map((r) => r.record && [r.record.sample_id, r.record.donor_id, r.record.collection_id, r.record.parent_sample_id, r.record.diagnosis, r.record.age_at_collection])).toEqual([
       ['s2', 'p9', 'bbmri-eric:ID:DE_Z:collection:lung', 's1', ['C34.9'], 69],
-      ['s1', 'p9', 'default', null, [], 69],
+      ['s1', 'p9', 'default', null, ['C34.9'], 69],
     ]);
     expect(reader.stats()).toMatchObject({ bundles: { transaction: 1 }, entriesWithoutResource: 1 });
   });
 
-  test('entered-in-error specimens are skipped and counted; a bad resource is a row with its location', async () => {
+  test('entered-in-error specimens are skipped and counted; a bad specimen is a row with its location; what no specimen needs only warns', async () => {
     const bundle = {
       resourceType: 'Bundle',
       type: 'collection',
@@ -110,19 +121,25 @@ describe('readFhir', () => {
       ],
     };
     const reader = createFhirReader(tempFile('bad.json', JSON.stringify(bundle)));
-    expect(await collect(reader.rows())).toEqual([
-      { ref: 'entry[1]', issues: [{ field: 'resourceType', message: 'not a FHIR resource: no resourceType' }] },
-      { ref: 'Condition/orphan', issues: [{ field: 'Condition.subject', message: "'urn:uuid:nobody' does not resolve to a Patient in the file" }] },
-      { ref: 'Specimen/bad', issues: [{ field: 'Specimen.collection.collectedDateTime', message: expect.stringMatching(/string/) }] },
+    expect(await specimenRows(reader.rows())).toEqual([
+      { ref: 'Specimen/bad', issues: [{ field: 'Specimen.collection.collectedDateTime', message: expect.stringMatching(/string.*\(entry\[2\]\)$/) }] },
     ]);
-    expect(reader.stats().specimens).toEqual({ mapped: 0, withIssues: 1, enteredInError: 1 });
+    const stats = reader.stats();
+    expect(stats.specimens).toEqual({ mapped: 0, withIssues: 1, enteredInError: 1 });
+    expect(stats.warnings['not imported, no imported specimen depends on it']).toEqual({
+      count: 2,
+      examples: [
+        'bad.json entry[1]: not a FHIR resource: no resourceType',
+        "Condition/orphan Condition.subject: 'urn:uuid:nobody' does not resolve to a Patient in the import (Condition/orphan)",
+      ],
+    });
   });
 
   test('a List has an entry array too, and a Bundle may name its type after its entries', async () => {
     const list = { resourceType: 'List', id: 'l1', status: 'current', mode: 'working', entry: [{ item: { reference: 'Specimen/s1' } }] };
     const late = { entry: [{ resource: specimen('s1', 'Patient/p') }], type: 'collection', resourceType: 'Bundle' };
     const reader = createFhirReader(tempFile('late.ndjson', `${JSON.stringify(list)}\n${JSON.stringify(late)}\n`));
-    const rows = await collect(reader.rows());
+    const rows = await specimenRows(reader.rows());
     expect(rows.map((r) => r.record?.sample_id)).toEqual(['s1']);
     expect(reader.stats()).toMatchObject({ resources: { List: 1, Specimen: 1 }, unmapped: { List: { count: 1 } }, bundles: { collection: 1 } });
   });
@@ -135,7 +152,7 @@ describe('readFhir', () => {
     );
     expect(error).toBeInstanceOf(BiospecError);
     expect(error).toMatchObject({ code: 'INVALID_DATA', issues: [{ line: 6, field: 'column 47', message: "expected ','" }] });
-    expect((error as BiospecError).message).toBe("malformed JSON at line 6, column 47 (byte 175): expected ','");
+    expect((error as BiospecError).message).toBe(`malformed JSON in ${file} at line 6, column 47 (byte 175): expected ','`);
   });
 
   test('a Bundle type that is not for import, an empty file and a missing file are refused', async () => {
