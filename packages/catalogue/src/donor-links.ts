@@ -54,10 +54,16 @@ export function createDonorLinks(db: Database.Database) {
   const saveLink = db.prepare('INSERT INTO specimen_link (sample_id, own_diagnosis, age_stated) VALUES (?, ?, ?) ON CONFLICT (sample_id) DO UPDATE SET own_diagnosis = excluded.own_diagnosis, age_stated = excluded.age_stated');
   const dropLink = db.prepare('DELETE FROM specimen_link WHERE sample_id = ?');
   const touched = new Set<string>();
+  // Specimens come grouped by donor: the last donor read answers most lookups.
+  let last: { donorId: string; row: DonorRow | undefined } | null = null;
+  const donorRow = (donorId: string): DonorRow | undefined => {
+    if (last?.donorId !== donorId) last = { donorId, row: selectDonor.get(donorId) };
+    return last.row;
+  };
 
   /** A linked specimen's donor-level fields from its donor's stored facts; what the donor never stated stays as the source gave it. */
   const apply = (record: SpecimenRecord, link: DonorLink): SpecimenRecord => {
-    const donor = selectDonor.get(record.donor_id);
+    const donor = donorRow(record.donor_id);
     if (donor === undefined) return { ...record, diagnosis: linkedDiagnosis(link.own_diagnosis, record.diagnosis) };
     const conditions = donor.conditions === null ? record.diagnosis : split(donor.conditions);
     let age = record.age_at_collection;
@@ -87,6 +93,7 @@ export function createDonorLinks(db: Database.Database) {
         consent: facts.consent === undefined ? null : facts.consent.join(';'),
       });
       touched.add(facts.donor_id);
+      if (last?.donorId === facts.donor_id) last = null;
     },
     apply,
     /** Remembers what a linked specimen states itself. */

@@ -307,6 +307,8 @@ async function importSourceRows(
     if (read % PROGRESS_EVERY === 0) options.onProgress?.(read);
   }
   // Donors updated without all their specimens listed: recompute the stored ones in this transaction.
+  // (An import into an empty catalogue has none stored, and its donor index is not built yet.)
+  if (writer.fresh) return read;
   writer.flushBuffered();
   let position = read;
   for (const { record } of links.stale((id) => writer.listed(id))) {

@@ -1,4 +1,5 @@
-export { createFhirReader, readFhir, type FhirReader, type FhirReaderOptions } from './read-fhir.js';
+export { createFhirReaderInThread, type FhirReader, type FhirReaderOptions } from './read-fhir.js';
+export { createFhirReader, readFhir } from './fhir-parallel.js';
 export type { FhirImportStats, FhirWarning } from './import-stats.js';
 export {
   loadConsentTable,

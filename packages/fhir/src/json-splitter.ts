@@ -8,10 +8,74 @@
  * top-level object without its entries, whatever the order of its keys.
  */
 
+/** The bytes of one entry: decoded only when asked, so entries a pass skips cost no string. */
+export class EntryBytes {
+  constructor(
+    private readonly buf: Buffer,
+    private readonly start: number,
+    private readonly end: number,
+  ) {}
+
+  get length(): number {
+    return this.end - this.start;
+  }
+
+  /** The JSON text. */
+  text(): string {
+    return this.buf.toString('utf8', this.start, this.end);
+  }
+
+  /**
+   * The resourceType of the entry's resource, read from the bytes: the first
+   * `"resourceType"` member, or null when a `"contained"` array comes first
+   * (then only parsing can tell) or there is none.
+   */
+  peekType(): string | null {
+    const at = this.find(RESOURCE_TYPE);
+    if (at < 0) return null;
+    if (this.find(CONTAINED, at) >= 0) return null;
+    const value = this.stringAfter(at + RESOURCE_TYPE.length);
+    return value !== null && /^[A-Za-z]+$/.test(value) ? value : null;
+  }
+
+  /** The entry's `fullUrl` (first `"fullUrl"` member), undefined when it has none. */
+  fullUrl(): string | undefined {
+    const at = this.find(FULL_URL);
+    if (at < 0) return undefined;
+    const value = this.stringAfter(at + FULL_URL.length);
+    return value === null ? undefined : value;
+  }
+
+  /** Position of `needle` within the entry (before `until`), or -1. */
+  private find(needle: Buffer, until = this.end): number {
+    // Bounded to the entry: an unbounded search would scan the rest of the buffer each time.
+    const at = this.buf.subarray(this.start, until).indexOf(needle);
+    return at < 0 ? -1 : this.start + at;
+  }
+
+  /** The string value after a member name: `  : "value"` → `value` (unescaped); null when it is not a string. */
+  private stringAfter(from: number): string | null {
+    let i = from;
+    while (i < this.end && (isSpace(this.buf[i] as number) || this.buf[i] === COLON)) i++;
+    if (this.buf[i] !== QUOTE) return null;
+    let j = i + 1;
+    let escapes = false;
+    while (j < this.end && this.buf[j] !== QUOTE) {
+      if (this.buf[j] === BACKSLASH) {
+        escapes = true;
+        j++;
+      }
+      j++;
+    }
+    const raw = this.buf.toString('utf8', i, j + 1);
+    return escapes ? (JSON.parse(raw) as string) : raw.slice(1, -1);
+  }
+}
+
 /** One piece of the file, in file order. */
 export type Piece =
-  /** An element of a top-level `entry` array, as JSON text. */
-  | { kind: 'entry'; index: number; json: string; offset: number }
+  /** An element of a top-level `entry` array. */
+  | { kind: 'entry'; index: number; bytes: EntryBytes; offset: number }
   /**
    * The top-level value's members before its `entry` array, as a JSON object
    * (sent when the array starts, so a Bundle's type is known before its
@@ -19,7 +83,7 @@ export type Piece =
    */
   | { kind: 'header'; topIndex: number; json: string }
   /** A whole top-level value, without its `entry` array when it had one. */
-  | { kind: 'top'; topIndex: number; json: string; offset: number; hadEntries: boolean };
+  | { kind: 'top'; topIndex: number; json: string; offset: number; length: number; hadEntries: boolean };
 
 /** A structural error the scanner itself found, at a byte offset. */
 export class SplitError extends Error {
@@ -45,6 +109,16 @@ function isSpace(byte: number): boolean {
 }
 
 const ENTRY = Buffer.from('entry');
+const RESOURCE_TYPE = Buffer.from('"resourceType"');
+const CONTAINED = Buffer.from('"contained"');
+const FULL_URL = Buffer.from('"fullUrl"');
+
+/** How many backslashes stand right before `end` in `buf`. */
+function trailingBackslashes(buf: Buffer, end: number): number {
+  let n = 0;
+  while (end - n - 1 >= 0 && buf[end - n - 1] === BACKSLASH) n++;
+  return n;
+}
 
 /**
  * A push scanner: feed it the file's chunks in order with {@link push}, then
@@ -109,16 +183,26 @@ export class JsonSplitter {
     let inString = this.inString;
     let escaped = this.escaped;
     for (; i < length; i++) {
-      const byte = buf[i] as number;
       if (inString) {
-        if (escaped) escaped = false;
-        else if (byte === BACKSLASH) escaped = true;
-        else if (byte === QUOTE) {
-          inString = false;
-          if (depth === 1 && !this.inEntries) this.lastString = [this.stringStart, i];
+        // Most of a FHIR file is inside strings: jump to the next quote natively, then look back for escapes.
+        if (escaped) {
+          escaped = false;
+          continue;
         }
+        const quote = buf.indexOf(QUOTE, i);
+        if (quote < 0) {
+          // The string goes on in the next chunk; a backslash ending this one escapes its first byte.
+          escaped = trailingBackslashes(buf, length) % 2 === 1;
+          i = length;
+          break;
+        }
+        i = quote;
+        if (trailingBackslashes(buf, quote) % 2 === 1) continue;
+        inString = false;
+        if (depth === 1 && !this.inEntries) this.lastString = [this.stringStart, i];
         continue;
       }
+      const byte = buf[i] as number;
       if (byte === QUOTE) {
         inString = true;
         if (depth === 1) this.stringStart = i + 1;
@@ -193,7 +277,7 @@ export class JsonSplitter {
   }
 
   private finishEntry(pieces: Piece[], end: number): void {
-    pieces.push({ kind: 'entry', index: this.entryIndex, json: this.buffer.toString('utf8', this.entryStart, end), offset: this.base + this.entryStart });
+    pieces.push({ kind: 'entry', index: this.entryIndex, bytes: new EntryBytes(this.buffer, this.entryStart, end), offset: this.base + this.entryStart });
     this.entryIndex++;
     this.entryStart = -1;
   }
@@ -201,13 +285,14 @@ export class JsonSplitter {
   private finishTop(pieces: Piece[], end: number): void {
     let json = this.buffer.toString('utf8', this.topStart, end);
     const offset = this.base + this.topStart;
+    const length = end - this.topStart;
     if (this.head !== null) {
       // The members after the entry array follow the head; a leading comma joins them.
       const rest = json.replace(/^\s*,?/, '');
       const head = this.head.replace(/\s*$/, '');
       json = head.endsWith('{') || rest.startsWith('}') ? `${head}${rest}` : `${head},${rest}`;
     }
-    pieces.push({ kind: 'top', topIndex: this.topIndex, json, offset, hadEntries: this.hadEntries });
+    pieces.push({ kind: 'top', topIndex: this.topIndex, json, offset, length, hadEntries: this.hadEntries });
     this.topIndex++;
     this.topStart = -1;
     this.head = null;

@@ -5,7 +5,7 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import type { MaterialType } from '@biospec/query';
 import { generatedRecords } from './fixtures/sample-records.js';
-import { createFhirReader } from './read-fhir.js';
+import { createFhirReader } from './fhir-parallel.js';
 import { writeFhirBundle } from './write-fhir.js';
 
 const SPECIMENS = 100_000;

@@ -7,7 +7,7 @@ import { createDonorIndex } from './donor-index.js';
 import { patientSchema, specimenSchema } from './fhir-model.js';
 import { mapPatient } from './map-donor.js';
 import { mapSpecimen } from './map-specimen.js';
-import { createFhirReader } from './read-fhir.js';
+import { createFhirReader } from './fhir-parallel.js';
 import { SYSTEMS } from './systems.js';
 
 // The FHIR R4 (4.0.1) examples, as published with the specification: see fixtures/README.md.

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { BiospecError } from '@biospec/protocol';
 import type { SourceRow } from '@biospec/query';
-import { createFhirReader, readFhir } from './read-fhir.js';
+import { createFhirReader, readFhir } from './fhir-parallel.js';
 import { EXTENSIONS, SYSTEMS } from './systems.js';
 
 const tempFile = (name: string, text: string): string => {

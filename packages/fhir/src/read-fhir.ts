@@ -16,7 +16,9 @@ import { mapCondition, mapConsent, mapPatient } from './map-donor.js';
 import { mapSpecimen } from './map-specimen.js';
 import { loadConsentTable, type ConsentTable } from './mapping-tables.js';
 import { identifierKey, referenceKey, resourceKeys, uuidOf } from './references.js';
-import { fileSize, streamResources, type FoundResource } from './resource-stream.js';
+import { fileSize, readSpecimens, streamResources, type FoundResource } from './resource-stream.js';
+import { fastSpecimen } from './fast-specimen.js';
+import { SpecimenPlaces } from './specimen-places.js';
 import { SYSTEMS } from './systems.js';
 
 /** Options of {@link createFhirReader} and {@link readFhir}. */
@@ -44,6 +46,8 @@ export interface FhirReader {
    * row of issues; may be iterated once per call.
    */
   rows(): AsyncIterable<SourceRow>;
+  /** The same rows in batches (cheaper to hand on, e.g. between threads). */
+  batches(): AsyncIterable<SourceRow[]>;
   /** A snapshot of what the reading has seen so far; complete once {@link rows} is exhausted. */
   stats(): FhirImportStats;
 }
@@ -53,11 +57,15 @@ interface Resource {
   id?: unknown;
 }
 
+/** Rows per batch handed out by `batches()`. */
+const BATCH_ROWS = 1024;
+
 /** Specimen, Patient, Condition, Consent and Organization are mapped; any other type is only counted. */
 const MAPPED_TYPES = new Set(['Specimen', 'Patient', 'Condition', 'Consent', 'Organization']);
 
 /**
- * Reads one FHIR export, in one file or split over several (Patients,
+ * Reads one FHIR export in this thread (see `createFhirReader` for the
+ * version that reads on a worker thread), in one file or split over several (Patients,
  * Conditions, Consents, Specimens and Organizations in any order and split
  * any way): JSON Bundles (transaction, batch, collection, searchset), NDJSON,
  * or bare resources, told apart by content. Two streaming passes over all
@@ -65,13 +73,17 @@ const MAPPED_TYPES = new Set(['Specimen', 'Patient', 'Condition', 'Consent', 'Or
  * Condition ICD-10 codes, Consent DUO uses, collections), the second maps each
  * Specimen into a record. Memory grows with donors, not specimens or file size.
  */
-export function createFhirReader(paths: string | readonly string[], options: FhirReaderOptions = {}): FhirReader {
+export function createFhirReaderInThread(paths: string | readonly string[], options: FhirReaderOptions = {}): FhirReader {
   const files = typeof paths === 'string' ? [paths] : [...paths];
   let stats = emptyStats();
   const consentTable = options.consentTable ?? loadConsentTable();
   const today = options.today ?? new Date().toISOString().slice(0, 10);
-  return {
+  const reader: FhirReader = {
     async *rows() {
+      for await (const batch of reader.batches()) yield* batch;
+    },
+    async *batches() {
+      let out: SourceRow[] = [];
       if (files.length === 0) throw new BiospecError('INVALID_ARGUMENT', 'no FHIR file to import');
       stats = emptyStats();
       stats.files = files.length;
@@ -92,12 +104,14 @@ export function createFhirReader(paths: string | readonly string[], options: Fhi
       });
 
       let seen = 0;
+      const places = files.map(() => new SpecimenPlaces());
       for (const [i, file] of files.entries()) {
         const offset = done;
         const onBundle = (type: string): void => increment(stats.bundles, type);
-        const select = (type: string | undefined, fullUrl: string | undefined) => type !== 'Specimen' || (fullUrl?.startsWith('urn:') ?? false);
+        // Specimens wait for the second pass, except those a `urn:` full URL names (a parent reference may use it).
+        const select = (type: string | undefined, fullUrl: () => string | undefined) => type !== 'Specimen' || (fullUrl()?.startsWith('urn:') ?? false);
         let before = seen;
-        for await (const found of streamResources(file, { onBytes: (read) => options.onBytes?.(offset + read, total), onBundle, select })) {
+        for await (const found of streamResources(file, { onBytes: (read) => options.onBytes?.(offset + read, total), onBundle, select, places: places[i] as SpecimenPlaces })) {
           seen += 1;
           indexResource(file, found, index, stats, placeOf, { table: consentTable, today }, warn);
         }
@@ -111,52 +125,64 @@ export function createFhirReader(paths: string | readonly string[], options: Fhi
       }
       for (const update of index.donorUpdates()) {
         stats.donors.updated += 1;
-        yield { ref: `Patient/${update.donor_id}`, donor: update };
+        out.push({ ref: `Patient/${update.donor_id}`, donor: update });
+        if (out.length === BATCH_ROWS) {
+          yield out;
+          out = [];
+        }
       }
 
       const context = index.context(options.defaultCollection ?? 'default');
       const donorsWithSpecimens = new Set<string>();
       for (const [i, file] of files.entries()) {
         const offset = done;
-        for await (const found of streamResources(file, { onBytes: (read) => options.onBytes?.(offset + read, total), select: (type) => type === 'Specimen' })) {
-          if (found.type !== 'Specimen' || found.resource === undefined) continue;
-          const resource = found.resource as Resource;
-          const ref = refOf(resource, found, file);
-          const place = placeOf(file, found, ref);
-          const located = (issues: LocatedIssue[]): LocatedIssue[] => issues.map((issue) => ({ ...issue, message: `${issue.message} (${place.where})` }));
-          const parsed = parseResource(specimenSchema, 'Specimen', resource);
-          if (!parsed.ok) {
-            stats.specimens.withIssues += 1;
-            yield { ref, issues: located(parsed.issues) };
-            continue;
+        for await (const batch of readSpecimens(file, places[i] as SpecimenPlaces, (read) => options.onBytes?.(offset + read, total))) {
+          if (out.length >= BATCH_ROWS) {
+            yield out;
+            out = [];
           }
-          const mapping = mapSpecimen(parsed.resource, context, resourceKeys('Specimen', parsed.resource.id, found.fullUrl), uuidOf(found.fullUrl));
-          for (const warning of mapping.warnings) warn({ kind: warningKind(warning), ref, ...(warning.field ? { field: warning.field } : {}), message: `${warning.message} (${place.where})` });
-          if (mapping.skipped) stats.specimens.enteredInError += 1;
-          else if (mapping.issues.length > 0 || mapping.record === null) {
-            stats.specimens.withIssues += 1;
-            yield { ref, issues: located(mapping.issues) };
-          } else {
-            stats.specimens.mapped += 1;
-            const donorId = mapping.record.donor_id;
-            if (!donorsWithSpecimens.has(donorId)) {
-              donorsWithSpecimens.add(donorId);
-              const update = index.specimenOnlyDonor(donorId);
-              if (update !== null) {
-                stats.donors.updated += 1;
-                yield { ref: `Patient/${donorId}`, donor: update };
-              }
+          for (const found of batch) {
+            if (found.resource === undefined) continue;
+            const resource = found.resource as Resource;
+            const ref = refOf(resource, found, file);
+            const place = placeOf(file, found, ref);
+            const located = (issues: LocatedIssue[]): LocatedIssue[] => issues.map((issue) => ({ ...issue, message: `${issue.message} (${place.where})` }));
+            const fast = fastSpecimen(resource);
+            const parsed = fast !== null ? { ok: true as const, resource: fast } : parseResource(specimenSchema, 'Specimen', resource);
+            if (!parsed.ok) {
+              stats.specimens.withIssues += 1;
+              out.push({ ref, issues: located(parsed.issues) });
+              continue;
             }
-            yield { ref, record: mapping.record, ...(mapping.linked ? { linked: mapping.linked } : {}) };
+            const mapping = mapSpecimen(parsed.resource, context, resourceKeys('Specimen', parsed.resource.id, found.fullUrl), uuidOf(found.fullUrl));
+            for (const warning of mapping.warnings) warn({ kind: warningKind(warning), ref, ...(warning.field ? { field: warning.field } : {}), message: `${warning.message} (${place.where})` });
+            if (mapping.skipped) stats.specimens.enteredInError += 1;
+            else if (mapping.issues.length > 0 || mapping.record === null) {
+              stats.specimens.withIssues += 1;
+              out.push({ ref, issues: located(mapping.issues) });
+            } else {
+              stats.specimens.mapped += 1;
+              const donorId = mapping.record.donor_id;
+              if (!donorsWithSpecimens.has(donorId)) {
+                donorsWithSpecimens.add(donorId);
+                const update = index.specimenOnlyDonor(donorId);
+                if (update !== null) {
+                  stats.donors.updated += 1;
+                  out.push({ ref: `Patient/${donorId}`, donor: update });
+                }
+              }
+              out.push({ ref, record: mapping.record, ...(mapping.linked ? { linked: mapping.linked } : {}) });
+            }
           }
         }
         done += sizes[i] as number;
+        options.onBytes?.(done, total);
       }
 
       const anySpecimen = stats.specimens.mapped + stats.specimens.withIssues > 0;
       for (const row of index.blockingProblems(donorsWithSpecimens, anySpecimen)) {
         stats.otherResourcesWithIssues += 1;
-        yield row;
+        out.push(row);
       }
       for (const problem of index.unrelatedProblems(donorsWithSpecimens, anySpecimen)) {
         for (const issue of problem.issues) {
@@ -168,15 +194,13 @@ export function createFhirReader(paths: string | readonly string[], options: Fhi
           });
         }
       }
+      if (out.length > 0) yield out;
     },
     stats: () => structuredClone(stats),
   };
+  return reader;
 }
 
-/** The simple form: the rows of {@link createFhirReader}. */
-export function readFhir(paths: string | readonly string[], options: FhirReaderOptions = {}): AsyncIterable<SourceRow> {
-  return createFhirReader(paths, options).rows();
-}
 
 /** Groups warnings by what they are, for the summary. */
 function warningKind(warning: LocatedIssue): string {

@@ -3,7 +3,9 @@ import { stat } from 'node:fs/promises';
 import { Writable, pipeline } from 'node:stream';
 import { BiospecError } from '@biospec/protocol';
 import Verifier from 'stream-json/utils/Verifier.js';
+import { open } from 'node:fs/promises';
 import { JsonSplitter, SplitError } from './json-splitter.js';
+import { SpecimenPlaces } from './specimen-places.js';
 
 /** One resource found in a file, with where it came from. */
 export interface FoundResource {
@@ -30,16 +32,13 @@ export interface StreamResourcesOptions {
    * Whether to parse a resource of this type (with the entry's fullUrl):
    * others arrive unparsed, with only their type. Default: all.
    */
-  select?: (resourceType: string | undefined, fullUrl: string | undefined) => boolean;
+  select?: (resourceType: string | undefined, fullUrl: () => string | undefined) => boolean;
+  /** Where to record the byte range of every Specimen met, for {@link readSpecimens}. */
+  places?: SpecimenPlaces;
 }
 
-/**
- * The resourceType of a resource's JSON text without parsing it: the first
- * `"resourceType"` member, unless a `"contained"` array comes first (then the
- * text must be parsed to tell).
- */
+/** The resourceType of a top-level resource's JSON text (an NDJSON line), before parsing it; null when unsure. */
 const TYPE = /"resourceType"\s*:\s*"([A-Za-z]+)"/;
-const FULL_URL = /"fullUrl"\s*:\s*"((?:[^"\\]|\\.)*)"/;
 
 function peekType(json: string): string | null {
   const match = TYPE.exec(json);
@@ -81,23 +80,25 @@ export async function* streamResources(path: string, options: StreamResourcesOpt
           continue;
         }
         if (piece.kind === 'entry') {
-          const fullUrl = FULL_URL.exec(piece.json)?.[1];
-          const peeked = peekType(piece.json);
           const location = `entry[${piece.index}]`;
-          if (peeked !== null && !select(peeked, fullUrl)) {
-            yield { resource: undefined, type: peeked, location, ...(fullUrl !== undefined ? { fullUrl: JSON.parse(`"${fullUrl}"`) as string } : {}) };
+          const peeked = piece.bytes.peekType();
+          if (peeked === 'Specimen') options.places?.add(piece.offset, piece.bytes.length, piece.index, true);
+          if (peeked !== null && !select(peeked, () => piece.bytes.fullUrl())) {
+            yield { resource: undefined, type: peeked, location };
             continue;
           }
-          const entry = parse(piece.json) as { resource?: unknown; fullUrl?: unknown };
+          const entry = parse(piece.bytes.text()) as { resource?: unknown; fullUrl?: unknown };
           const resource = entry.resource;
           const type = (resource as { resourceType?: unknown } | undefined)?.resourceType;
+          if (peeked === null && type === 'Specimen') options.places?.add(piece.offset, piece.bytes.length, piece.index, true);
           yield { resource, type: typeof type === 'string' ? type : undefined, location, ...(typeof entry.fullUrl === 'string' ? { fullUrl: entry.fullUrl } : {}) };
           continue;
         }
         const location = `resource[${piece.topIndex}]`;
         if (!piece.hadEntries) {
           const peeked = peekType(piece.json);
-          if (peeked !== null && peeked !== 'Bundle' && !select(peeked, undefined)) {
+          if (peeked === 'Specimen') options.places?.add(piece.offset, piece.length, piece.topIndex, false);
+          if (peeked !== null && peeked !== 'Bundle' && !select(peeked, () => undefined)) {
             yield { resource: undefined, type: peeked, location };
             continue;
           }
@@ -110,7 +111,8 @@ export async function* streamResources(path: string, options: StreamResourcesOpt
           continue;
         }
         const type = typeof value.resourceType === 'string' ? value.resourceType : undefined;
-        if (type !== undefined && !select(type, undefined)) yield { resource: undefined, type, location };
+        if (type === 'Specimen' && (piece.hadEntries || peekType(piece.json) !== 'Specimen')) options.places?.add(piece.offset, piece.length, piece.topIndex, false);
+        if (type !== undefined && !select(type, () => undefined)) yield { resource: undefined, type, location };
         else yield { resource: value, type, location };
       }
     }
@@ -127,6 +129,48 @@ export async function* streamResources(path: string, options: StreamResourcesOpt
     throw await malformedJson(path, error);
   } finally {
     source.destroy();
+  }
+}
+
+/**
+ * The second pass: the Specimens the first pass recorded in `places`, read
+ * from their byte ranges (in file order, in large reads) and parsed; handed
+ * out in batches, one per read.
+ */
+export async function* readSpecimens(path: string, places: SpecimenPlaces, onBytes?: (read: number) => void): AsyncGenerator<FoundResource[]> {
+  const READ = 1 << 20;
+  const file = await open(path, 'r');
+  let buffer = Buffer.alloc(0);
+  let bufferStart = 0;
+  let batch: FoundResource[] = [];
+  try {
+    for (let i = 0; i < places.size; i++) {
+      const { offset, length, index, entry } = places.get(i);
+      if (offset < bufferStart || offset + length > bufferStart + buffer.length) {
+        if (batch.length > 0) yield batch;
+        batch = [];
+        const size = Math.max(READ, length);
+        buffer = Buffer.allocUnsafe(size);
+        const { bytesRead } = await file.read(buffer, 0, size, offset);
+        buffer = buffer.subarray(0, bytesRead);
+        bufferStart = offset;
+        onBytes?.(offset + bytesRead);
+        if (bytesRead < length) throw new BiospecError('INVALID_DATA', `${path} changed while it was being imported`);
+      }
+      let value: unknown;
+      try {
+        value = JSON.parse(buffer.toString('utf8', offset - bufferStart, offset - bufferStart + length));
+      } catch (error) {
+        throw await malformedJson(path, error);
+      }
+      if (entry) {
+        const { resource, fullUrl } = value as { resource?: unknown; fullUrl?: unknown };
+        batch.push({ resource, type: 'Specimen', location: `entry[${index}]`, ...(typeof fullUrl === 'string' ? { fullUrl } : {}) });
+      } else batch.push({ resource: value, type: 'Specimen', location: `resource[${index}]` });
+    }
+    if (batch.length > 0) yield batch;
+  } finally {
+    await file.close();
   }
 }
 

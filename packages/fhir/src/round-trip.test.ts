@@ -4,7 +4,7 @@ import path from 'node:path';
 import { BiospecError } from '@biospec/protocol';
 import type { SourceRow, SpecimenRecord } from '@biospec/query';
 import { SAMPLE_RECORDS, generatedRecords } from './fixtures/sample-records.js';
-import { createFhirReader, readFhir } from './read-fhir.js';
+import { createFhirReader, readFhir } from './fhir-parallel.js';
 import { toFhirBundle, writeFhirBundle, writeFhirNdjson } from './write-fhir.js';
 
 const tempFile = (name: string): string => path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'fhir-rt-')), name);

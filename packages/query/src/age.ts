@@ -27,8 +27,25 @@ export interface DateParts {
 
 const FHIR_DATE = /^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2}))?$/;
 
+const digit = (value: string, i: number): number => value.charCodeAt(i) - 48;
+const DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+const daysIn = (year: number, month: number): number =>
+  month === 2 && (year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0)) ? 29 : (DAYS[month - 1] as number);
+
 /** The year, month and day a FHIR `date` or `dateTime` names; null when it is not one. */
 export function dateParts(value: string): DateParts | null {
+  // A plain `YYYY-MM-DD` (most dates an import meets) without the regular expression.
+  if (value.length === 10 && value[4] === '-' && value[7] === '-') {
+    const year = digit(value, 0) * 1000 + digit(value, 1) * 100 + digit(value, 2) * 10 + digit(value, 3);
+    const month = digit(value, 5) * 10 + digit(value, 6);
+    const day = digit(value, 8) * 10 + digit(value, 9);
+    let plain = true;
+    for (const i of [0, 1, 2, 3, 5, 6, 8, 9]) if (digit(value, i) < 0 || digit(value, i) > 9) plain = false;
+    if (plain) {
+      if (month < 1 || month > 12 || day < 1 || day > daysIn(year, month)) return null;
+      return { year, month, day };
+    }
+  }
   const match = FHIR_DATE.exec(value);
   if (!match) return null;
   const year = Number(match[1]);
@@ -37,6 +54,6 @@ export function dateParts(value: string): DateParts | null {
   if (month < 1 || month > 12) return null;
   if (match[3] === undefined) return { year, month };
   const day = Number(match[3]);
-  if (day < 1 || day > new Date(Date.UTC(year, month, 0)).getUTCDate()) return null;
+  if (day < 1 || day > daysIn(year, month)) return null;
   return { year, month, day };
 }
