@@ -41,13 +41,15 @@ describe('mapCondition', () => {
     expect(facts?.specimenKeys).toEqual(['Specimen/s1']);
   });
 
-  test('a SNOMED-only code is reported as not ICD-10, with its path', () => {
-    expect(mapCondition({ resourceType: 'Condition', code: icd('39065001', SYSTEMS.snomed), subject: { reference: 'Patient/p' } }).issues).toEqual([
-      {
-        field: 'Condition.code.coding[0].code',
-        message: `'39065001' (${SYSTEMS.snomed}) is not an ICD-10 code; expected a coding in ${SYSTEMS.icd10}, ${SYSTEMS.icd10GmBfarm}, ${SYSTEMS.icd10GmDimdi}`,
-      },
-    ]);
+  test('a SNOMED-only code is dropped with a warning naming its path (no diagnosis question could match it); a malformed ICD-10 code is an issue', () => {
+    const snomed = mapCondition({ resourceType: 'Condition', code: icd('39065001', SYSTEMS.snomed), subject: { reference: 'Patient/p' } });
+    expect(snomed.issues).toEqual([]);
+    expect(snomed.facts?.codes).toEqual([]);
+    expect(snomed.warning).toEqual({
+      field: 'Condition.code.coding[0].code',
+      message: `'39065001' (${SYSTEMS.snomed}) is not an ICD-10 code (expected a coding in ${SYSTEMS.icd10}, ${SYSTEMS.icd10GmBfarm}, ${SYSTEMS.icd10GmDimdi}): dropped`,
+    });
+    expect(mapCondition({ resourceType: 'Condition', code: icd('X99.99.9'), subject: { reference: 'Patient/p' } }).issues[0]?.field).toBe('Condition.code.coding[0].code');
   });
 
   test('refuted conditions are ignored', () => {

@@ -57,11 +57,12 @@ const DISCARDED_VERIFICATION = new Set(['refuted', 'entered-in-error']);
  * and dates. A refuted or entered-in-error Condition is ignored (the caller
  * counts it); evidence naming a Specimen also makes the codes that specimen's own.
  */
-export function mapCondition(condition: FhirCondition): { facts: ConditionFacts | null; ignored: boolean; issues: LocatedIssue[] } {
+export function mapCondition(condition: FhirCondition): { facts: ConditionFacts | null; ignored: boolean; issues: LocatedIssue[]; warning?: LocatedIssue } {
   const verification = condition.verificationStatus?.coding?.map((c) => c.code) ?? [];
   if (verification.some((code) => code !== undefined && DISCARDED_VERIFICATION.has(code))) {
     return { facts: null, ignored: true, issues: [] };
   }
+  let warning: LocatedIssue | undefined;
   const issues: LocatedIssue[] = [];
   const subject = condition.subject?.reference;
   const subjectKey = subjectKeyOf(condition.subject);
@@ -75,6 +76,7 @@ export function mapCondition(condition: FhirCondition): { facts: ConditionFacts 
     const mapped = icd10Codes(condition.code, 'Condition.code');
     codes = mapped.codes;
     issues.push(...mapped.issues);
+    warning = mapped.warning;
   }
   const specimenKeys: string[] = [];
   for (const evidence of condition.evidence ?? []) {
@@ -84,7 +86,7 @@ export function mapCondition(condition: FhirCondition): { facts: ConditionFacts 
     }
   }
   if (issues.length > 0 || subjectKey === null) return { facts: null, ignored: false, issues };
-  return { facts: { subjectKey, codes, specimenKeys }, ignored: false, issues };
+  return { facts: { subjectKey, codes, specimenKeys }, ignored: false, issues, ...(warning ? { warning } : {}) };
 }
 
 /** What an active Consent contributes: the DUO codes its patient agreed to. */

@@ -211,7 +211,7 @@ describe('mapSpecimen', () => {
       resourceType: 'Specimen',
       type: { coding: [{ system: SYSTEMS.snomed, code: '1234' }] },
       subject: { reference: 'Group/g1' },
-      extension: [{ url: EXTENSIONS.sampleDiagnosis, valueCodeableConcept: { coding: [{ system: SYSTEMS.snomed, code: '254837009' }] } }],
+      extension: [{ url: EXTENSIONS.sampleDiagnosis, valueCodeableConcept: { coding: [{ system: SYSTEMS.icd10, code: 'breast' }] } }],
       collection: { collectedDateTime: 'yesterday' },
       container: [{ specimenQuantity: { value: -1 } }],
       parent: [{ reference: 'Specimen/a' }, { reference: 'Specimen/b' }],

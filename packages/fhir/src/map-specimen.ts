@@ -428,6 +428,7 @@ function ownDiagnosis(
       if (concept === undefined || isDataAbsent(concept)) return;
       const mapped = icd10Codes(concept, `Specimen.extension[${i}].valueCodeableConcept`);
       issues.push(...mapped.issues);
+      if (mapped.warning) warnings.push(mapped.warning);
       codes.push(...mapped.codes);
       return;
     }
@@ -439,6 +440,7 @@ function ownDiagnosis(
       const concept = contained.code as CodeableConcept | undefined;
       const mapped = concept === undefined ? { codes: [], issues: [{ field: `Specimen.contained(${reference}).code`, message: 'a Condition needs a code' }] } : icd10Codes(concept, `Specimen.contained(${reference}).code`);
       issues.push(...mapped.issues);
+      if ('warning' in mapped && mapped.warning) warnings.push(mapped.warning);
       codes.push(...mapped.codes);
       return;
     }

@@ -208,6 +208,7 @@ function warningKind(warning: LocatedIssue): string {
   if (warning.message.startsWith('specimen type')) return 'specimen type not in the mapping table, imported as other';
   if (warning.message.startsWith('storage temperature')) return 'storage temperature range not in one class, imported as other';
   if (warning.message.startsWith('Diagnose')) return 'MII Diagnose referencing a Condition outside the import';
+  if (warning.message.includes('not an ICD-10 code') || warning.message.startsWith('no ICD-10 coding')) return 'diagnosis not coded in ICD-10, dropped';
   return 'other';
 }
 
@@ -275,6 +276,7 @@ function indexResource(
       const parsed = parseResource(conditionSchema, type, resource);
       if (!parsed.ok) return defer(parsed.issues, null);
       const mapped = mapCondition(parsed.resource);
+      if (mapped.warning) warn({ kind: 'diagnosis not coded in ICD-10, dropped', ref, ...(mapped.warning.field ? { field: mapped.warning.field } : {}), message: `${mapped.warning.message} (${place.where})` });
       if (mapped.ignored) stats.ignoredConditions += 1;
       else if (mapped.facts === null) {
         const subject = parsed.resource.subject?.reference;

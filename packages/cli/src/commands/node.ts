@@ -26,9 +26,6 @@ function describeFhirStats(stats: FhirImportStats): string {
     const byStatus = Object.entries(stats.ignoredConsents.byStatus).map(([status, n]) => `${n} ${status}`).join(', ');
     lines.push(`  ignored: ${stats.ignoredConsents.count} Consent that grant nothing (${byStatus}; e.g. ${stats.ignoredConsents.examples.join(', ')})`);
   }
-  if (stats.unmappedConsents.count > 0) {
-    lines.push(`  consents mapped to no DUO use: ${stats.unmappedConsents.count} (e.g. ${stats.unmappedConsents.examples.slice(0, 3).join('; ')})`);
-  }
   if (stats.ignoredConditions > 0) lines.push(`  ignored: ${stats.ignoredConditions} Condition refuted or entered in error`);
   if (stats.entriesWithoutResource > 0) lines.push(`  ignored: ${stats.entriesWithoutResource} Bundle entries without a resource`);
   for (const [kind, { count, examples }] of Object.entries(stats.warnings)) {
