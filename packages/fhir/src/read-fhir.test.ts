@@ -171,4 +171,76 @@ describe('readFhir', () => {
     expect(seen.at(-1)).toEqual([2 * size, 2 * size]);
     expect(seen.some(([read]) => read === size)).toBe(true);
   });
+
+  test('a transaction without resource ids: the urn:uuid full URLs name the donor, the specimens and their parents', async () => {
+    const post = (uuid: string, resource: Record<string, unknown>) => ({ fullUrl: `urn:uuid:${uuid}`, resource, request: { method: 'POST', url: String(resource.resourceType) } });
+    const noId = (id: string, subject: string, extra: Record<string, unknown> = {}) => {
+      const { id: _drop, ...rest } = specimen(id, subject, extra);
+      return rest;
+    };
+    const bundle = {
+      resourceType: 'Bundle',
+      type: 'transaction',
+      entry: [
+        post('0a1b2c3d-0000-4000-8000-000000000001', { resourceType: 'Patient', gender: 'female', birthDate: '1970' }),
+        post('0a1b2c3d-0000-4000-8000-000000000002', noId('x', 'urn:uuid:0a1b2c3d-0000-4000-8000-000000000001')),
+        post('0a1b2c3d-0000-4000-8000-000000000003', noId('y', 'urn:uuid:0a1b2c3d-0000-4000-8000-000000000001', { parent: [{ reference: 'urn:uuid:0a1b2c3d-0000-4000-8000-000000000002' }] })),
+      ],
+    };
+    const rows = await specimenRows(readFhir(tempFile('post.json', JSON.stringify(bundle))));
+    expect(rows.map((r) => [r.ref, r.record?.sample_id, r.record?.donor_id, r.record?.sex, r.record?.parent_sample_id])).toEqual([
+      ['Specimen/0a1b2c3d-0000-4000-8000-000000000002', '0a1b2c3d-0000-4000-8000-000000000002', '0a1b2c3d-0000-4000-8000-000000000001', 'female', null],
+      ['Specimen/0a1b2c3d-0000-4000-8000-000000000003', '0a1b2c3d-0000-4000-8000-000000000003', '0a1b2c3d-0000-4000-8000-000000000001', 'female', '0a1b2c3d-0000-4000-8000-000000000002'],
+    ]);
+  });
+
+  test('logical references by identifier, contained resources and absolute URLs resolve', async () => {
+    const lines = [
+      { resourceType: 'Patient', id: 'p1', gender: 'male', identifier: [{ system: 'https://hospital.example.org/pid', value: '42' }] },
+      specimen('s1', 'unused', {
+        subject: { identifier: { system: 'https://hospital.example.org/pid', value: '42' } },
+        extension: [{ url: EXTENSIONS.custodian, valueReference: { identifier: { system: SYSTEMS.bbmriEric, value: 'bbmri-eric:ID:DE_X:collection:A' } } }],
+      }),
+      specimen('s2', 'https://fhir.example.org/fhir/Patient/p1', {
+        contained: [
+          { resourceType: 'Organization', id: 'org', identifier: [{ system: SYSTEMS.bbmriEric, value: 'bbmri-eric:ID:DE_X:collection:B' }] },
+          { resourceType: 'Condition', id: 'dx', code: { coding: [{ system: SYSTEMS.icd10, code: 'C20' }] } },
+        ],
+        extension: [
+          { url: EXTENSIONS.miiCustodian, valueReference: { reference: '#org' } },
+          { url: EXTENSIONS.miiDiagnosis, valueReference: { reference: '#dx' } },
+        ],
+      }),
+    ];
+    const rows = await specimenRows(readFhir(tempFile('refs.ndjson', lines.map((l) => JSON.stringify(l)).join('\n'))));
+    expect(rows.map((r) => [r.record?.sample_id, r.record?.donor_id, r.record?.sex, r.record?.collection_id, r.record?.diagnosis])).toEqual([
+      ['s1', 'p1', 'male', 'bbmri-eric:ID:DE_X:collection:A', []],
+      ['s2', 'p1', 'male', 'bbmri-eric:ID:DE_X:collection:B', ['C20']],
+    ]);
+  });
+
+  test('one export in several files, in any order; a Patient given twice is reported with both places', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fhir-split-'));
+    const write = (name: string, resources: object[]) => {
+      fs.writeFileSync(path.join(dir, name), resources.map((r) => JSON.stringify(r)).join('\n'));
+      return path.join(dir, name);
+    };
+    const specimens = write('specimens.ndjson', [specimen('s1', 'Patient/p1')]);
+    const patients = write('patients.ndjson', [{ resourceType: 'Patient', id: 'p1', gender: 'female' }]);
+    const conditions = write('conditions.ndjson', [{ resourceType: 'Condition', id: 'c1', code: { coding: [{ system: SYSTEMS.icd10, code: 'C50.1' }] }, subject: { reference: 'Patient/p1' } }]);
+    const again = write('more-patients.ndjson', [{ resourceType: 'Patient', id: 'p1', gender: 'female' }]);
+    const reader = createFhirReader([specimens, conditions, patients, again]);
+    const rows = await specimenRows(reader.rows());
+    expect(rows.map((r) => [r.record?.sex, r.record?.diagnosis])).toEqual([['female', ['C50.1']]]);
+    expect(reader.stats().warnings['duplicate id']).toEqual({ count: 1, examples: ['Patient/p1: appears twice: at patients.ndjson resource[0] and at more-patients.ndjson resource[0]'] });
+
+    const disagrees = write('other-patients.ndjson', [{ resourceType: 'Patient', id: 'p1', gender: 'male' }]);
+    const blocked = await specimenRows(readFhir([specimens, patients, disagrees]));
+    expect(blocked.filter((r) => r.issues)).toEqual([
+      {
+        ref: 'Patient/p1',
+        issues: [{ field: 'Patient', message: 'Patient/p1 appears twice with different gender or birthDate: at patients.ndjson resource[0] and at other-patients.ndjson resource[0] (other-patients.ndjson resource[0])' }],
+      },
+    ]);
+  });
 });
