@@ -25,7 +25,7 @@ afterEach(() => catalogue?.close());
 
 async function seed(): Promise<void> {
   catalogue = openCatalogue(tempCataloguePath(), { countIndex: 'off' });
-  const base = { donor_id: 'D1', diagnosis: [], sex: 'unknown', age_at_collection: null, consent: [] } as const;
+  const base: Partial<SpecimenRecord> = { donor_id: 'D1', diagnosis: [], sex: 'unknown', age_at_collection: null, consent: [] };
   await catalogue.importRows(
     rows(
       linked(specimen({ ...base, sample_id: 'S1', collected_on: '2020-06-01' })),
