@@ -1,4 +1,4 @@
-import type { DonorFacts, SourceRow, SpecimenRecord } from '@biospec/query';
+import type { DonorFacts, Query, SourceRow, SpecimenRecord } from '@biospec/query';
 import { openCatalogue, type Catalogue } from './catalogue.js';
 import { importCsv } from './csv.js';
 import { csvLine, CSV_HEADER, specimen, tempCataloguePath, writeCsv } from './test-helpers.js';
@@ -15,10 +15,10 @@ const donor = (facts: DonorFacts): SourceRow => ({ ref: `Patient/${facts.donor_i
 /** A specimen as a FHIR reader gives it: its own diagnoses and whether it stated its age. */
 const linked = (record: SpecimenRecord, own: string[] = [], ageStated = false): SourceRow => ({ ref: `Specimen/${record.sample_id}`, record, linked: { own_diagnosis: own, age_stated: ageStated } });
 
-const c50 = { unit: 'aliquots', where: { op: 'diagnosis', codes: ['C50'] } } as const;
-const females = { unit: 'aliquots', where: { op: 'in', field: 'sex', values: ['female'] } } as const;
-const hmb = { unit: 'aliquots', where: { op: 'consent_permits', use: 'DUO:0000006' } } as const;
-const aged = (min: number, max: number) => ({ unit: 'aliquots', where: { op: 'age_range', min, max } }) as const;
+const c50: Query = { unit: 'aliquots', where: { op: 'diagnosis', codes: ['C50'] } };
+const females: Query = { unit: 'aliquots', where: { op: 'in', field: 'sex', values: ['female'] } };
+const hmb: Query = { unit: 'aliquots', where: { op: 'consent_permits', use: 'DUO:0000006' } };
+const aged = (min: number, max: number): Query => ({ unit: 'aliquots', where: { op: 'age_range', min, max } });
 
 let catalogue: Catalogue;
 afterEach(() => catalogue?.close());
