@@ -3,6 +3,8 @@
  * their rows to the importer in batches, at most a few ahead of what it has
  * consumed (so a slow import never piles the export up in memory).
  */
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { parentPort, workerData } from 'node:worker_threads';
 import { BiospecError } from '@biospec/protocol';
 import type { FhirWorkerReply, FhirWorkerRequest } from './fhir-worker-protocol.js';
@@ -22,6 +24,23 @@ port.on('message', (message: { credit: number }) => {
 });
 const post = (reply: FhirWorkerReply): void => port.postMessage(reply);
 
+/**
+ * V8 lets a heap grow to several times what is live before it collects fully,
+ * and in a long import that slack (garbage of specimens long written) made the
+ * import's memory grow with the specimens. This worker owns its heap, so it
+ * collects in full whenever the heap holds more than twice what the first pass
+ * kept (the donor index) plus a margin: memory then follows the donors.
+ */
+v8.setFlagsFromString('--expose-gc');
+const collect = vm.runInNewContext('gc') as () => void;
+const MARGIN = 96 * 2 ** 20;
+let ceiling = Infinity;
+const keepHeapBounded = (): void => {
+  if (v8.getHeapStatistics().used_heap_size <= ceiling) return;
+  collect();
+  ceiling = 2 * v8.getHeapStatistics().used_heap_size + MARGIN;
+};
+
 try {
   let bytes = 0;
   let total = 0;
@@ -36,7 +55,12 @@ try {
     ...(request.consentTable !== undefined ? { consentTable: request.consentTable } : {}),
     ...(request.today !== undefined ? { today: request.today } : {}),
   });
+  let first = true;
   for await (const rows of reader.batches()) {
+    // The first batch comes once the first pass is done: what is live then is what the import keeps.
+    if (first) ceiling = 0;
+    first = false;
+    keepHeapBounded();
     while (credit === 0) await new Promise<void>((resolve) => (wake = resolve));
     credit--;
     post({ type: 'rows', rows, warnings, bytes, total });

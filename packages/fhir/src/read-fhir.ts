@@ -16,7 +16,7 @@ import { mapCondition, mapConsent, mapPatient } from './map-donor.js';
 import { mapSpecimen } from './map-specimen.js';
 import { loadConsentTable, type ConsentTable } from './mapping-tables.js';
 import { identifierKey, referenceKey, resourceKeys, uuidOf } from './references.js';
-import { fileSize, readSpecimens, streamResources, type FoundResource } from './resource-stream.js';
+import { fileSize, parseSpecimen, readSpecimens, streamResources, type FoundResource } from './resource-stream.js';
 import { fastSpecimen } from './fast-specimen.js';
 import { SpecimenPlaces } from './specimen-places.js';
 import { SYSTEMS } from './systems.js';
@@ -58,7 +58,7 @@ interface Resource {
 }
 
 /** Rows per batch handed out by `batches()`. */
-const BATCH_ROWS = 1024;
+const BATCH_ROWS = 256;
 
 /** Specimen, Patient, Condition, Consent and Organization are mapped; any other type is only counted. */
 const MAPPED_TYPES = new Set(['Specimen', 'Patient', 'Condition', 'Consent', 'Organization']);
@@ -141,7 +141,9 @@ export function createFhirReaderInThread(paths: string | readonly string[], opti
             yield out;
             out = [];
           }
-          for (const found of batch) {
+          for (const text of batch) {
+            const parsed0 = parseSpecimenText(file, text);
+            const found = parsed0 instanceof Promise ? await parsed0 : parsed0;
             if (found.resource === undefined) continue;
             const resource = found.resource as Resource;
             const ref = refOf(resource, found, file);
@@ -201,6 +203,17 @@ export function createFhirReaderInThread(paths: string | readonly string[], opti
   return reader;
 }
 
+
+/** JSON.parse cannot fail on text the first pass split, except for malformed JSON inside it: parse without an await in the common case. */
+function parseSpecimenText(file: string, text: { json: string; location: string; entry: boolean }): FoundResource | Promise<FoundResource> {
+  try {
+    const value = JSON.parse(text.json) as { resource?: unknown; fullUrl?: unknown };
+    if (!text.entry) return { resource: value, type: 'Specimen', location: text.location };
+    return { resource: value.resource, type: 'Specimen', location: text.location, ...(typeof value.fullUrl === 'string' ? { fullUrl: value.fullUrl } : {}) };
+  } catch {
+    return parseSpecimen(file, text);
+  }
+}
 
 /** Groups warnings by what they are, for the summary. */
 function warningKind(warning: LocatedIssue): string {

@@ -134,15 +134,15 @@ export async function* streamResources(path: string, options: StreamResourcesOpt
 
 /**
  * The second pass: the Specimens the first pass recorded in `places`, read
- * from their byte ranges (in file order, in large reads) and parsed; handed
- * out in batches, one per read.
+ * from their byte ranges (in file order, in large reads), as JSON text in
+ * batches, one per read.
  */
-export async function* readSpecimens(path: string, places: SpecimenPlaces, onBytes?: (read: number) => void): AsyncGenerator<FoundResource[]> {
+export async function* readSpecimens(path: string, places: SpecimenPlaces, onBytes?: (read: number) => void): AsyncGenerator<SpecimenText[]> {
   const READ = 1 << 20;
   const file = await open(path, 'r');
   let buffer = Buffer.alloc(0);
   let bufferStart = 0;
-  let batch: FoundResource[] = [];
+  let batch: SpecimenText[] = [];
   try {
     for (let i = 0; i < places.size; i++) {
       const { offset, length, index, entry } = places.get(i);
@@ -157,21 +157,33 @@ export async function* readSpecimens(path: string, places: SpecimenPlaces, onByt
         onBytes?.(offset + bytesRead);
         if (bytesRead < length) throw new BiospecError('INVALID_DATA', `${path} changed while it was being imported`);
       }
-      let value: unknown;
-      try {
-        value = JSON.parse(buffer.toString('utf8', offset - bufferStart, offset - bufferStart + length));
-      } catch (error) {
-        throw await malformedJson(path, error);
-      }
-      if (entry) {
-        const { resource, fullUrl } = value as { resource?: unknown; fullUrl?: unknown };
-        batch.push({ resource, type: 'Specimen', location: `entry[${index}]`, ...(typeof fullUrl === 'string' ? { fullUrl } : {}) });
-      } else batch.push({ resource: value, type: 'Specimen', location: `resource[${index}]` });
+      batch.push({ json: buffer.toString('utf8', offset - bufferStart, offset - bufferStart + length), location: entry ? `entry[${index}]` : `resource[${index}]`, entry });
     }
     if (batch.length > 0) yield batch;
   } finally {
     await file.close();
   }
+}
+
+/** One Specimen's JSON as the second pass reads it: parsed one at a time by {@link parseSpecimen}, so it is garbage before the next. */
+export interface SpecimenText {
+  json: string;
+  location: string;
+  /** A Bundle entry (`{"fullUrl", "resource"}`) rather than a bare resource. */
+  entry: boolean;
+}
+
+/** Parses one Specimen read by {@link readSpecimens}; malformed JSON fails as {@link streamResources} does. */
+export async function parseSpecimen(path: string, text: SpecimenText): Promise<FoundResource> {
+  let value: unknown;
+  try {
+    value = JSON.parse(text.json);
+  } catch (error) {
+    throw await malformedJson(path, error);
+  }
+  if (!text.entry) return { resource: value, type: 'Specimen', location: text.location };
+  const { resource, fullUrl } = value as { resource?: unknown; fullUrl?: unknown };
+  return { resource, type: 'Specimen', location: text.location, ...(typeof fullUrl === 'string' ? { fullUrl } : {}) };
 }
 
 /** Locates a syntax error the parser met (it reports none) by verifying the file, which does. */
