@@ -149,7 +149,22 @@ export class JsonSplitter {
   private expectEntryArray = false;
 
   push(chunk: Buffer): Piece[] {
-    this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
+    return this.feed(this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]));
+  }
+
+  /** The bytes a piece in progress still needs: what {@link feed} must find at the start of its buffer. */
+  remainder(): Buffer {
+    return this.buffer;
+  }
+
+  /**
+   * Scans `buffer`, which starts with a copy of {@link remainder} followed by
+   * the next bytes of the file: lets the caller read into buffers it reuses
+   * instead of allocating one per chunk. The pieces returned refer to
+   * `buffer`, so consume them before reusing it.
+   */
+  feed(buffer: Buffer): Piece[] {
+    this.buffer = buffer;
     const pieces: Piece[] = [];
     this.scan(pieces);
     this.compact();

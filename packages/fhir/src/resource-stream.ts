@@ -3,7 +3,7 @@ import { stat } from 'node:fs/promises';
 import { Writable, pipeline } from 'node:stream';
 import { BiospecError } from '@biospec/protocol';
 import Verifier from 'stream-json/utils/Verifier.js';
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { JsonSplitter, SplitError } from './json-splitter.js';
 import { SpecimenPlaces } from './specimen-places.js';
 
@@ -18,6 +18,9 @@ export interface FoundResource {
   /** `entry[12]` in a Bundle, `resource[3]` for the 4th top-level resource (the 4th NDJSON line). */
   location: string;
 }
+
+/** Bytes read from the file at a time. */
+const READ_BYTES = 1 << 20;
 
 /** Bundle types whose entries are resources to import. */
 const IMPORTABLE_BUNDLES = new Set(['transaction', 'batch', 'collection', 'searchset']);
@@ -68,12 +71,27 @@ export async function* streamResources(path: string, options: StreamResourcesOpt
     options.onBundle?.(header.type);
   };
   const parse = (json: string): unknown => JSON.parse(json);
-  const source = createReadStream(path, { highWaterMark: 1 << 20 });
+  // Two buffers used in turn: each read lands after the bytes a piece in progress still needs (copied
+  // from the other buffer), so reading allocates no memory per chunk.
+  const buffers: Buffer[] = [Buffer.allocUnsafe(2 * READ_BYTES), Buffer.allocUnsafe(2 * READ_BYTES)];
+  let turn = 0;
+  let handle: FileHandle | undefined;
   try {
-    for await (const chunk of source as AsyncIterable<Buffer>) {
-      read += chunk.length;
+    handle = await open(path, 'r');
+    for (;;) {
+      const kept = splitter.remainder();
+      let target: Buffer = buffers[turn] as Buffer;
+      if (target.length < kept.length + READ_BYTES) {
+        target = Buffer.allocUnsafe(2 * (kept.length + READ_BYTES));
+        buffers[turn] = target;
+      }
+      turn ^= 1;
+      kept.copy(target, 0);
+      const { bytesRead } = await handle.read(target, kept.length, READ_BYTES, read);
+      if (bytesRead === 0) break;
+      read += bytesRead;
       options.onBytes?.(read);
-      for (const piece of splitter.push(chunk)) {
+      for (const piece of splitter.feed(target.subarray(0, kept.length + bytesRead))) {
         if (piece.kind === 'header') {
           bundleChecked = false;
           checkBundle(parse(piece.json) as { resourceType?: unknown; type?: unknown });
@@ -128,7 +146,7 @@ export async function* streamResources(path: string, options: StreamResourcesOpt
     }
     throw await malformedJson(path, error);
   } finally {
-    source.destroy();
+    await handle?.close();
   }
 }
 
@@ -138,9 +156,10 @@ export async function* streamResources(path: string, options: StreamResourcesOpt
  * batches, one per read.
  */
 export async function* readSpecimens(path: string, places: SpecimenPlaces, onBytes?: (read: number) => void): AsyncGenerator<SpecimenText[]> {
-  const READ = 1 << 20;
   const file = await open(path, 'r');
-  let buffer = Buffer.alloc(0);
+  // One buffer for every read: a batch is made of strings, copies, before the next read.
+  let reusable: Buffer = Buffer.allocUnsafe(READ_BYTES);
+  let buffer: Buffer = Buffer.alloc(0);
   let bufferStart = 0;
   let batch: SpecimenText[] = [];
   try {
@@ -149,10 +168,9 @@ export async function* readSpecimens(path: string, places: SpecimenPlaces, onByt
       if (offset < bufferStart || offset + length > bufferStart + buffer.length) {
         if (batch.length > 0) yield batch;
         batch = [];
-        const size = Math.max(READ, length);
-        buffer = Buffer.allocUnsafe(size);
-        const { bytesRead } = await file.read(buffer, 0, size, offset);
-        buffer = buffer.subarray(0, bytesRead);
+        if (reusable.length < length) reusable = Buffer.allocUnsafe(length);
+        const { bytesRead } = await file.read(reusable, 0, reusable.length, offset);
+        buffer = reusable.subarray(0, bytesRead);
         bufferStart = offset;
         onBytes?.(offset + bytesRead);
         if (bytesRead < length) throw new BiospecError('INVALID_DATA', `${path} changed while it was being imported`);
