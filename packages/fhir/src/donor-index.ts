@@ -49,6 +49,8 @@ export interface DonorIndex {
   /** A donor update for a donor only a Specimen names, when the import carries Conditions or Consents; else null. */
   specimenOnlyDonor(donorId: string): DonorUpdate | null;
   context(defaultCollection: string): SpecimenContext;
+  /** Whether any Condition's evidence names a specimen (else specimens need not be looked up by their keys). */
+  namesSpecimens(): boolean;
   /** Problems that block: those of donors with a specimen in the import (or all, for an import without specimens). */
   blockingProblems(donorsWithSpecimens: ReadonlySet<string>, anySpecimen: boolean): SourceRow[];
   /** Problems of resources no imported specimen depends on: reported, never blocking. */
@@ -252,6 +254,7 @@ export function createDonorIndex(): DonorIndex {
         defaultCollection,
       };
     },
+    namesSpecimens: () => specimenConditions.size > 0,
     blockingProblems(donorsWithSpecimens, anySpecimen) {
       return deferred
         .filter((problem) => blocks(problem, donorsWithSpecimens, anySpecimen))

@@ -363,7 +363,10 @@ export function mapSpecimen(specimen: FhirSpecimen, context: SpecimenContext, ke
 }
 
 /** The specimen's contained resources by `#id`. */
+const NONE_CONTAINED: ReadonlyMap<string, Record<string, unknown>> = new Map();
+
 function containedIndex(specimen: FhirSpecimen): ReadonlyMap<string, Record<string, unknown>> {
+  if (specimen.contained === undefined || specimen.contained.length === 0) return NONE_CONTAINED;
   const index = new Map<string, Record<string, unknown>>();
   for (const resource of specimen.contained ?? []) if (resource.id !== undefined) index.set(`#${resource.id}`, resource as Record<string, unknown>);
   return index;

@@ -57,6 +57,9 @@ interface Resource {
   id?: unknown;
 }
 
+/** The keys of a specimen no Condition's evidence names: none needed. */
+const NO_KEYS: readonly string[] = [];
+
 /** Rows per batch handed out by `batches()`. */
 const BATCH_ROWS = 256;
 
@@ -147,8 +150,9 @@ export function createFhirReaderInThread(paths: string | readonly string[], opti
             if (found.resource === undefined) continue;
             const resource = found.resource as Resource;
             const ref = refOf(resource, found, file);
-            const place = placeOf(file, found, ref);
-            const located = (issues: LocatedIssue[]): LocatedIssue[] => issues.map((issue) => ({ ...issue, message: `${issue.message} (${place.where})` }));
+            // Where the specimen is, worded only for the few that have something to report.
+            const where = (): string => placeOf(file, found, ref).where;
+            const located = (issues: LocatedIssue[]): LocatedIssue[] => issues.map((issue) => ({ ...issue, message: `${issue.message} (${where()})` }));
             const fast = fastSpecimen(resource);
             const parsed = fast !== null ? { ok: true as const, resource: fast } : parseResource(specimenSchema, 'Specimen', resource);
             if (!parsed.ok) {
@@ -156,8 +160,9 @@ export function createFhirReaderInThread(paths: string | readonly string[], opti
               out.push({ ref, issues: located(parsed.issues) });
               continue;
             }
-            const mapping = mapSpecimen(parsed.resource, context, resourceKeys('Specimen', parsed.resource.id, found.fullUrl), uuidOf(found.fullUrl));
-            for (const warning of mapping.warnings) warn({ kind: warningKind(warning), ref, ...(warning.field ? { field: warning.field } : {}), message: `${warning.message} (${place.where})` });
+            const keys = index.namesSpecimens() ? resourceKeys('Specimen', parsed.resource.id, found.fullUrl) : NO_KEYS;
+            const mapping = mapSpecimen(parsed.resource, context, keys, parsed.resource.id === undefined ? uuidOf(found.fullUrl) : undefined);
+            for (const warning of mapping.warnings) warn({ kind: warningKind(warning), ref, ...(warning.field ? { field: warning.field } : {}), message: `${warning.message} (${where()})` });
             if (mapping.skipped) stats.specimens.enteredInError += 1;
             else if (mapping.issues.length > 0 || mapping.record === null) {
               stats.specimens.withIssues += 1;
