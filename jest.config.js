@@ -12,6 +12,7 @@ const workspaces = {
   fhir: 'packages/fhir',
   synthetic: 'packages/synthetic',
   federation: 'packages/federation',
+  registry: 'packages/registry',
   cli: 'packages/cli',
   node: 'node',
   coordinator: 'coordinator',

@@ -20,9 +20,18 @@ const MemberSchema = z
   })
   .strict();
 
+/**
+ * How identities of an issuer nobody has linked yet are treated (see
+ * `resolvePerson`): by default only linked ones (or, if enabled, ones whose
+ * verified e-mail matches a researcher record) may ask.
+ */
+const registration = {
+  unknownIdentities: z.enum(['link', 'auto']).default('link'),
+  linkByVerifiedEmail: z.boolean().default(false),
+};
 const IssuerSchema = z.union([
-  z.object({ issuer: z.string().min(1), audience: z.string().min(1), jwks: z.string().min(1) }).strict(),
-  z.object({ issuer: z.string().min(1), audience: z.string().min(1), jwksUri: z.url() }).strict(),
+  z.object({ issuer: z.string().min(1), audience: z.string().min(1), jwks: z.string().min(1), ...registration }).strict(),
+  z.object({ issuer: z.string().min(1), audience: z.string().min(1), jwksUri: z.url(), ...registration }).strict(),
 ]);
 
 /** The coordinator's config file (`coordinator.json`). Paths are relative to the file. */
@@ -36,8 +45,10 @@ export const CoordinatorConfigSchema = z
     signingKey: z.string().default('coordinator-key.jwk.json'),
     /** Earlier public keys still published while nodes move to a new key (rotation). */
     retiredKeys: z.string().optional(),
-    /** Secret that turns researcher identities into the pseudonyms nodes see. */
+    /** Secret that turns researcher records into the pseudonyms nodes see. */
     pseudonymSecret: z.string().default('pseudonym-secret'),
+    /** Folder of the coordinator's own databases: researcher records (`people.db`) and its audit log (`audit.db` and its signed head `audit.db.head`). */
+    stateDir: z.string().default('state'),
     nodes: z.array(MemberSchema).default([]),
     /** Who may sign researcher tokens. The coordinator itself always may (issuer = coordinatorId). */
     researcherIssuers: z.array(IssuerSchema).default([]),
@@ -53,12 +64,32 @@ export const CoordinatorConfigSchema = z
       ]),
     /** TLS for connections to nodes; mutual when cert and key are set. */
     nodeTls: ClientTlsSchema.optional(),
-    /** TLS for the researcher-facing gRPC server. */
-    tls: z.object({ cert: z.string(), key: z.string(), ca: z.string().optional(), requireClientCert: z.boolean().default(false) }).strict().optional(),
+    /**
+     * HTTP/2 keepalive on every connection to a node: a ping every `timeMs`, and a connection whose
+     * ping is not answered within `timeoutMs` is closed, failing its queries as `unreachable` at once
+     * instead of at their deadline. Nodes accept pings this often (`keepalive.minPingIntervalMs`, 5000 by default).
+     */
+    nodeKeepalive: z
+      .object({
+        timeMs: z.number().int().min(1000).max(3_600_000).default(5000),
+        timeoutMs: z.number().int().min(100).max(600_000).default(5000),
+      })
+      .strict()
+      .prefault({}),
+    /** TLS for the researcher-facing servers, gRPC and REST alike. */
+    tls: z
+      .object({ cert: z.string().min(1), key: z.string().min(1), ca: z.string().min(1).optional(), requireClientCert: z.boolean().default(false) })
+      .strict()
+      .optional(),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** At start, a folder, database or secret that other users can read stops the coordinator (`refuse`) or is only logged (`warn`). */
+    filePermissions: z.enum(['refuse', 'warn']).default('refuse'),
   })
   .strict()
   .superRefine((c, ctx) => {
+    if (c.tls?.requireClientCert && c.tls.ca === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['tls', 'ca'], message: 'requireClientCert needs ca: the CA whose client certificates are accepted' });
+    }
     const seen = new Set<string>();
     c.nodes.forEach((n, i) => {
       if (seen.has(n.id)) ctx.addIssue({ code: 'custom', path: ['nodes', i, 'id'], message: `duplicate node id ${n.id}` });
@@ -85,6 +116,7 @@ export function parseCoordinatorConfig(input: unknown, baseDir: string): Coordin
     signingKey: at(c.signingKey),
     retiredKeys: c.retiredKeys && at(c.retiredKeys),
     pseudonymSecret: at(c.pseudonymSecret),
+    stateDir: at(c.stateDir),
     nodes: c.nodes.map((n) => ({ ...n, jwks: at(n.jwks), tls: tlsAt(n.tls) })),
     researcherIssuers: c.researcherIssuers.map((i) => ('jwks' in i ? { ...i, jwks: at(i.jwks) } : i)),
     nodeTls: tlsAt(c.nodeTls),

@@ -1,4 +1,3 @@
-import { createHmac } from 'node:crypto';
 import type { Logger } from 'pino';
 import {
   BiospecError,
@@ -8,11 +7,13 @@ import {
   type NodeResult,
   type SiteResult,
 } from '@biospec/protocol';
-import { canonicalJson, canonicalise, isUseCategory, parseQuery, queryHash, USE_CATEGORIES, type Query } from '@biospec/query';
+import { canonicalJson, canonicalise, isUseCategory, parseQuery, queryHash, strataCells, USE_CATEGORIES, type Query } from '@biospec/query';
 import type { RateLimiter } from '@biospec/privacy';
-import { signQueryForEach, verifyResult, type ResearcherIdentity, type SignedQuery, type SigningKey } from '@biospec/trust';
+import type { Person } from '@biospec/registry';
+import { signQueryForEach, verifyResult, type SignedQuery, type SigningKey } from '@biospec/trust';
 import { fanOut, mergeFigures, mergeStrata } from '@biospec/federation';
 import type { Member } from './members.js';
+import { researcherPseudonym } from './pseudonym.js';
 
 /** A researcher's federated question, as it arrives over gRPC or REST. */
 export interface FederatedCountInput {
@@ -46,9 +47,12 @@ const MAX_ANSWER_BYTES = 1024 * 1024;
  * a deadline, verify every signed answer, merge. No specimen row ever passes here.
  */
 export function createFederatedCount(c: FederatedCountComponents) {
-  /** Nodes see a stable pseudonym, never the researcher's login. */
-  const pseudonymOf = (identity: ResearcherIdentity) =>
-    'r-' + createHmac('sha256', c.pseudonymSecret).update(`${identity.issuer}\n${identity.subject}`).digest('hex').slice(0, 24);
+  /**
+   * Nodes see a stable pseudonym of the person, never a login: one per
+   * researcher record, whatever identity provider or project the question
+   * comes with, so every node keeps one budget per person.
+   */
+  const pseudonymOf = (person: Person) => researcherPseudonym(c.pseudonymSecret, person);
 
   async function askSite(member: Member, deadline: Date, signed: SignedQuery & { hash: string }): Promise<{ result: NodeResult; signedResult: string }> {
     const signedResult = await member.counts.count(signed.token, deadline);
@@ -65,7 +69,7 @@ export function createFederatedCount(c: FederatedCountComponents) {
     }
   }
 
-  return async function federatedCount(identity: ResearcherIdentity, input: FederatedCountInput): Promise<FederatedCountResponse> {
+  return async function federatedCount(person: Person, input: FederatedCountInput): Promise<FederatedCountResponse> {
     const started = Date.now();
     const query: Query = canonicalise(parseQuery(input.query));
     if (!isUseCategory(input.purpose)) {
@@ -76,9 +80,9 @@ export function createFederatedCount(c: FederatedCountComponents) {
     if (!input.project.trim()) {
       throw new BiospecError('INVALID_ARGUMENT', 'project is required', { issues: [{ field: 'project', message: 'empty' }] });
     }
-    c.rateLimiter.take(identity.subject);
+    const researcher = pseudonymOf(person);
+    c.rateLimiter.take(researcher);
     const hash = queryHash(query);
-    const researcher = pseudonymOf(identity);
     const deadlineMs = Math.min(input.deadlineMs && input.deadlineMs > 0 ? input.deadlineMs : c.defaultDeadlineMs, MAX_DEADLINE_MS);
     const deadline = new Date(started + deadlineMs);
     const members = c.members();
@@ -95,7 +99,8 @@ export function createFederatedCount(c: FederatedCountComponents) {
       const base = { nodeId: o.site.id, nodeName: o.site.name, latencyMs: Math.round(o.latencyMs) };
       if (!o.ok) {
         c.onSiteAnswered?.(o.site.id, o.failure.status, o.latencyMs);
-        return { ...base, status: o.failure.status, message: o.failure.message, strata: [], signedResult: '', dataEpoch: 0 };
+        const { status, message, retryAfterMs = 0 } = o.failure;
+        return { ...base, status, message, strata: [], signedResult: '', dataEpoch: 0, retryAfterMs, cost: 0, charged: 0 };
       }
       const { result, signedResult } = o.value;
       const held = result.total?.disclosure?.kind === DisclosureKind.DISCLOSURE_KIND_HELD;
@@ -110,6 +115,9 @@ export function createFederatedCount(c: FederatedCountComponents) {
         signedResult,
         dataEpoch: result.dataEpoch,
         ...(result.budget ? { budget: result.budget } : {}),
+        cost: result.cost,
+        charged: result.charged,
+        retryAfterMs: 0,
       };
     });
 
@@ -120,7 +128,7 @@ export function createFederatedCount(c: FederatedCountComponents) {
       unit: query.unit,
       total: mergeFigures(answered.flatMap((s) => (s.total ? [s.total] : []))),
       sites,
-      strata: mergeStrata(answered.map((s) => s.strata)),
+      strata: mergeStrata(strataCells(query.stratify ?? []), answered.map((s) => s.strata)),
       elapsedMs: Date.now() - started,
     };
     c.logger.info(

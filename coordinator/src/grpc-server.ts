@@ -9,8 +9,7 @@ import {
   toGrpcError,
   type CoordinatorServiceServer,
 } from '@biospec/protocol';
-import type { ResearcherIdentity } from '@biospec/trust';
-import type { OpenCoordinator } from './open-coordinator.js';
+import type { Caller, OpenCoordinator } from './open-coordinator.js';
 
 export interface RunningServer {
   port: number;
@@ -21,13 +20,13 @@ export interface RunningServer {
 /** Every researcher-facing call is authenticated before its handler runs. */
 function authenticated<Req, Res>(
   coordinator: OpenCoordinator,
-  handler: (identity: ResearcherIdentity, request: Req) => Promise<Res>,
+  handler: (caller: Caller, request: Req) => Promise<Res>,
 ) {
   return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
     const header = call.metadata.get('authorization')[0];
     coordinator
       .authenticate(typeof header === 'string' ? header : undefined)
-      .then((identity) => handler(identity, call.request))
+      .then((caller) => handler(caller, call.request))
       .then(
         (response) => callback(null, response),
         (reason: unknown) => callback(toGrpcError(reason)),
@@ -39,8 +38,8 @@ export async function startCoordinatorGrpc(coordinator: OpenCoordinator): Promis
   const { config } = coordinator;
   const server = new Server({ 'grpc.max_receive_message_length': 64 * 1024 });
   const implementation: CoordinatorServiceServer = {
-    federatedCount: authenticated(coordinator, (identity, request) => {
-      return coordinator.federatedCount(identity, {
+    federatedCount: authenticated(coordinator, (caller, request) => {
+      return coordinator.federatedCount(caller.person, {
         query: parseQueryJson(request.queryJson),
         purpose: request.purpose,
         project: request.project,

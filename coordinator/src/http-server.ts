@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { BiospecError, FederatedCountResponse, NodeInfo, httpStatusOf } from '@biospec/protocol';
@@ -13,9 +14,28 @@ const CountBodySchema = z
   })
   .strict();
 
-/** REST/JSON beside gRPC, for scripts and the web UI. Errors are `{ error: { code, message, issues } }`. */
-export async function startCoordinatorHttp(coordinator: OpenCoordinator): Promise<RunningServer> {
-  const app = Fastify({ logger: false, bodyLimit: 64 * 1024 });
+/**
+ * HTTPS options from the coordinator's `tls` block, the one its gRPC server uses: the same
+ * certificate, and with `requireClientCert` only clients with a certificate signed by `ca`.
+ */
+function httpsOptions(tls: NonNullable<OpenCoordinator['config']['tls']>) {
+  return {
+    cert: fs.readFileSync(tls.cert),
+    key: fs.readFileSync(tls.key),
+    ...(tls.ca === undefined ? {} : { ca: fs.readFileSync(tls.ca) }),
+    requestCert: tls.requireClientCert,
+    rejectUnauthorized: tls.requireClientCert,
+  };
+}
+
+/**
+ * REST/JSON beside gRPC, for scripts and the web UI, over HTTPS when the config has `tls`.
+ * Errors are `{ error: { code, message, issues } }`.
+ */
+export async function startCoordinatorHttp(coordinator: OpenCoordinator): Promise<RunningServer & { url: string }> {
+  const { tls } = coordinator.config;
+  // `https: null` serves plain HTTP (fastify creates an HTTPS server only for an options object).
+  const app = Fastify({ logger: false, bodyLimit: 64 * 1024, https: tls ? httpsOptions(tls) : null });
 
   app.setErrorHandler((reason: unknown, _request: FastifyRequest, reply: FastifyReply) => {
     const fastifyError = reason as { statusCode?: number; code?: string; message?: string };
@@ -34,7 +54,7 @@ export async function startCoordinatorHttp(coordinator: OpenCoordinator): Promis
   const authenticate = (request: FastifyRequest) => coordinator.authenticate(request.headers.authorization);
 
   app.post('/api/v1/count', async (request) => {
-    const identity = await authenticate(request);
+    const { person } = await authenticate(request);
     const body = CountBodySchema.safeParse(request.body);
     if (!body.success) {
       throw new BiospecError('INVALID_ARGUMENT', 'request body is invalid', {
@@ -42,7 +62,7 @@ export async function startCoordinatorHttp(coordinator: OpenCoordinator): Promis
       });
     }
     const { deadlineMs, ...rest } = body.data;
-    const response = await coordinator.federatedCount(identity, deadlineMs === undefined ? rest : { ...rest, deadlineMs });
+    const response = await coordinator.federatedCount(person, deadlineMs === undefined ? rest : { ...rest, deadlineMs });
     return FederatedCountResponse.toJSON(response);
   });
 
@@ -65,5 +85,10 @@ export async function startCoordinatorHttp(coordinator: OpenCoordinator): Promis
   await app.listen({ host, port: Number(config.httpListen.slice(separator + 1)) });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
-  return { port, address: `${host}:${port}`, stop: async () => void (await app.close()) };
+  return {
+    port,
+    address: `${host}:${port}`,
+    url: `${tls ? 'https' : 'http'}://${host}:${port}`,
+    stop: async () => void (await app.close()),
+  };
 }

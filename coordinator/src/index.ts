@@ -5,3 +5,5 @@ export * from './federated-count.js';
 export * from './open-coordinator.js';
 export * from './grpc-server.js';
 export * from './http-server.js';
+export * from './coordinator-audit.js';
+export * from './pseudonym.js';

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { BiospecError } from '@biospec/protocol';
+import { BiospecError, createPrivateFile, makePrivateDir } from '@biospec/protocol';
+import { createSqlitePeople, type PeopleRepository, type Person, type Role } from '@biospec/registry';
 import { generateSigningKey, importSigningKey, issueResearcherToken } from '@biospec/trust';
 import { loadCoordinatorConfig } from './config.js';
 
@@ -12,6 +13,7 @@ export const COORDINATOR_FILES = {
   publicKeys: 'coordinator.jwks.json',
   pseudonymSecret: 'pseudonym-secret',
   nodesDir: 'nodes',
+  stateDir: 'state',
 } as const;
 
 export interface InitCoordinatorOptions {
@@ -26,7 +28,11 @@ export interface InitCoordinatorOptions {
 export async function initCoordinatorDir(dir: string, options: InitCoordinatorOptions = {}): Promise<{ config: string; publicKeys: string }> {
   const config = path.join(dir, COORDINATOR_FILES.config);
   if (fs.existsSync(config)) throw new BiospecError('ALREADY_EXISTS', `${config} already exists; refusing to overwrite a coordinator`);
-  fs.mkdirSync(path.join(dir, COORDINATOR_FILES.nodesDir), { recursive: true });
+  // Only the coordinator's user may enter: its key, pseudonym secret and audit log live here.
+  makePrivateDir(dir);
+  makePrivateDir(path.join(dir, COORDINATOR_FILES.nodesDir));
+  makePrivateDir(path.join(dir, COORDINATOR_FILES.stateDir));
+  createPrivateFile(path.join(dir, COORDINATOR_FILES.stateDir, 'audit.db'));
   const { privateJwk, publicJwk } = await generateSigningKey();
   fs.writeFileSync(path.join(dir, COORDINATOR_FILES.signingKey), JSON.stringify(privateJwk, null, 2), { mode: 0o600 });
   fs.writeFileSync(path.join(dir, COORDINATOR_FILES.publicKeys), JSON.stringify({ keys: [publicJwk] }, null, 2));
@@ -66,19 +72,46 @@ export function addMember(dir: string, member: AddMemberOptions): void {
   loadCoordinatorConfig(configFile);
 }
 
-/** Issues a bearer token for a researcher, signed with the coordinator's key. */
-export async function issueResearcher(dir: string, input: { subject: string; name?: string; days?: number; roles?: ('researcher' | 'staff')[] }): Promise<string> {
+/** Opens the coordinator's researcher records (its `state/people.db`), for commands run beside or instead of the service. */
+export function openPeople(dir: string): PeopleRepository {
+  const config = loadCoordinatorConfig(path.join(dir, COORDINATOR_FILES.config));
+  makePrivateDir(config.stateDir);
+  const file = path.join(config.stateDir, 'people.db');
+  createPrivateFile(file);
+  return createSqlitePeople(file);
+}
+
+/**
+ * Registers a researcher (a new record, or the one this subject is already
+ * linked to, or the one with this e-mail) and issues a bearer token for
+ * them, signed with the coordinator's key. The record's roles become the token's.
+ */
+export async function issueResearcher(
+  dir: string,
+  input: { subject: string; name?: string; email?: string; days?: number; roles?: Role[] },
+): Promise<{ token: string; person: Person }> {
   const config = loadCoordinatorConfig(path.join(dir, COORDINATOR_FILES.config));
   const key = await importSigningKey(JSON.parse(fs.readFileSync(config.signingKey, 'utf8')));
-  return issueResearcherToken(
-    {
-      subject: input.subject,
-      ...(input.name ? { name: input.name } : {}),
-      roles: input.roles ?? ['researcher'],
-      issuer: config.coordinatorId,
-      audience: config.researcherAudience,
-      lifetimeSeconds: Math.round((input.days ?? 30) * 86400),
-    },
-    key,
-  );
+  const people = openPeople(dir);
+  try {
+    const identity = { issuer: config.coordinatorId, subject: input.subject };
+    let person = people.findByIdentity(identity) ?? (input.email ? people.findByEmail(input.email) : undefined);
+    person ??= people.create({ ...(input.name ? { name: input.name } : {}), ...(input.email ? { email: input.email } : {}) });
+    people.link(person.id, identity, 'researcher add');
+    if (input.roles) person = people.setRoles(person.id, input.roles);
+    const token = await issueResearcherToken(
+      {
+        subject: input.subject,
+        ...(input.name ? { name: input.name } : {}),
+        roles: person.roles,
+        issuer: config.coordinatorId,
+        audience: config.researcherAudience,
+        lifetimeSeconds: Math.round((input.days ?? 30) * 86400),
+      },
+      key,
+    );
+    return { token, person };
+  } finally {
+    people.close();
+  }
 }

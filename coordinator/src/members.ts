@@ -30,6 +30,11 @@ export async function openMembers(config: CoordinatorConfig): Promise<Member[]> 
         // Fail fast on a dead node instead of queueing until the deadline.
         'grpc.initial_reconnect_backoff_ms': 200,
         'grpc.max_reconnect_backoff_ms': 2000,
+        // A connection dropped without a FIN or RST (a NAT or firewall forgetting it, a cable) is noticed by
+        // its unanswered ping within timeMs + timeoutMs, also between queries, not at some query's deadline.
+        'grpc.keepalive_time_ms': config.nodeKeepalive.timeMs,
+        'grpc.keepalive_timeout_ms': config.nodeKeepalive.timeoutMs,
+        'grpc.keepalive_permit_without_calls': 1,
       });
       const counts = createNodeCountClient(client);
       return { id: node.id, name: node.name, endpoint: node.endpoint, keys, jwks: { keys: keys.jwks().keys }, client, counts };

@@ -1,14 +1,24 @@
 import { Metadata } from '@grpc/grpc-js';
 import fs from 'node:fs';
+import path from 'node:path';
 import { pino, type Logger } from 'pino';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { readJsonFile, SiteStatus, type DescribeResponse, type NodeInfo } from '@biospec/protocol';
-import { createRateLimiter } from '@biospec/privacy';
-import { createKeyRing, createResearcherVerifier, importSigningKey, type ResearcherIdentity, type SigningKey } from '@biospec/trust';
+import { checkPrivatePermissions, createPrivateFile, makePrivateDir, readJsonFile, SiteStatus, type DescribeResponse, type FederatedCountResponse, type NodeInfo } from '@biospec/protocol';
+import { createRateLimiter, describeGuarantee, parsePolicy } from '@biospec/privacy';
+import { createSqlitePeople, resolvePerson, type IssuerRegistration, type PeopleRepository, type Person } from '@biospec/registry';
+import { createKeyRing, createResearcherVerifier, defaultHeadFile, importSigningKey, type ResearcherIdentity, type SigningKey } from '@biospec/trust';
 import { fanOut } from '@biospec/federation';
 import type { CoordinatorConfig } from './config.js';
+import { coordinatorAuditFile, createCoordinatorAudit, openCoordinatorAuditLog, type CoordinatorAudit } from './coordinator-audit.js';
+import { researcherPseudonym } from './pseudonym.js';
 import { createFederatedCount, type FederatedCount } from './federated-count.js';
 import { openMembers, type Member } from './members.js';
+
+/** Who is asking: the researcher record behind the verified token, and the token's identity. */
+export interface Caller {
+  person: Person;
+  identity: ResearcherIdentity;
+}
 
 /** A coordinator's parts, opened from its config: what its gRPC and HTTP servers expose. */
 export interface OpenCoordinator {
@@ -17,9 +27,17 @@ export interface OpenCoordinator {
   signingKey: SigningKey;
   members: readonly Member[];
   metrics: Registry;
-  /** Turns an `authorization` header into a researcher, or throws UNAUTHENTICATED. */
-  authenticate(authorization: string | undefined): Promise<ResearcherIdentity>;
+  /** Researcher records and the identities linked to them. */
+  people: PeopleRepository;
+  /**
+   * Turns an `authorization` header into the person asking: UNAUTHENTICATED for
+   * a token that does not verify, PERMISSION_DENIED for an identity no
+   * researcher record has (see docs/SECURITY.md, "Who is asking").
+   */
+  authenticate(authorization: string | undefined): Promise<Caller>;
   federatedCount: FederatedCount;
+  /** The coordinator's signed audit log; the access workflow records its actions with `recordAccess`. */
+  audit: CoordinatorAudit;
   listNodes(): Promise<NodeInfo[]>;
   /** The coordinator's public keys (current and retired), for nodes to pin. */
   jwks(): { keys: unknown[] };
@@ -28,12 +46,50 @@ export interface OpenCoordinator {
   close(): void;
 }
 
+/**
+ * Makes the state folder 0700 and the audit database 0600 where they do not exist yet, then
+ * checks the coordinator's folders, audit database (with -wal and -shm) and secrets: one that
+ * other users can read stops the start, or is logged under `filePermissions: "warn"`.
+ */
+/** The researcher records' database. */
+export function peopleFile(config: CoordinatorConfig): string {
+  return path.join(config.stateDir, 'people.db');
+}
+
+export function secureCoordinatorFiles(config: CoordinatorConfig, logger: Logger): void {
+  makePrivateDir(config.stateDir);
+  const auditFile = coordinatorAuditFile(config);
+  createPrivateFile(auditFile);
+  createPrivateFile(peopleFile(config));
+  const wide = checkPrivatePermissions(
+    {
+      dirs: [config.baseDir, config.stateDir],
+      files: [config.signingKey, config.pseudonymSecret, defaultHeadFile(auditFile)],
+      databases: [auditFile, peopleFile(config)],
+    },
+    config.filePermissions,
+    `coordinator ${config.coordinatorId}`,
+  );
+  for (const w of wide) logger.warn({ path: w.path, mode: w.mode.toString(8), fix: w.chmod }, 'file readable by other users');
+}
+
 export async function openCoordinator(config: CoordinatorConfig, options: { logger?: Logger } = {}): Promise<OpenCoordinator> {
   const logger = options.logger ?? pino({ level: config.logLevel, base: { service: 'coordinator' } }, pino.destination(2));
   const signingKey = await importSigningKey(readJsonFile(config.signingKey, 'signing key') as Parameters<typeof importSigningKey>[0]);
   const retired = config.retiredKeys ? ((readJsonFile(config.retiredKeys, 'retired keys') as { keys: unknown[] }).keys ?? []) : [];
   const pseudonymSecret = fs.readFileSync(config.pseudonymSecret);
+  secureCoordinatorFiles(config, logger);
+  const audit = createCoordinatorAudit(openCoordinatorAuditLog(config, signingKey));
   const members = await openMembers(config);
+  const people = createSqlitePeople(peopleFile(config));
+  // Tokens the coordinator signs itself are issued by its staff (`researcher add`), so an unseen one gets a record.
+  const registrations = new Map<string, IssuerRegistration>([
+    [config.coordinatorId, { issuer: config.coordinatorId, unknownIdentities: 'auto', linkByVerifiedEmail: false }],
+    ...config.researcherIssuers.map((i): [string, IssuerRegistration] => [
+      i.issuer,
+      { issuer: i.issuer, unknownIdentities: i.unknownIdentities, linkByVerifiedEmail: i.linkByVerifiedEmail },
+    ]),
+  ]);
   const ownKeys = await createKeyRing([signingKey.publicJwk]);
   const verifier = createResearcherVerifier({
     issuers: [
@@ -92,9 +148,24 @@ export async function openCoordinator(config: CoordinatorConfig, options: { logg
     signingKey,
     members,
     metrics,
-    authenticate: (authorization) => verifier.verify(authorization ?? ''),
-    async federatedCount(identity, input) {
-      const response = await federatedCount(identity, input);
+    people,
+    async authenticate(authorization) {
+      const identity = await verifier.verify(authorization ?? '');
+      const registration = registrations.get(identity.issuer) as IssuerRegistration;
+      return { identity, person: resolvePerson(people, identity, registration) };
+    },
+    audit,
+    async federatedCount(person, input) {
+      const question = { researcher: researcherPseudonym(pseudonymSecret, person), query: input.query, purpose: input.purpose, project: input.project };
+      let response: FederatedCountResponse;
+      try {
+        response = await federatedCount(person, input);
+      } catch (reason) {
+        await audit.recordRejectedQuery(question, reason);
+        throw reason;
+      }
+      // Recorded before the researcher sees the answer, like a node's answers.
+      await audit.recordQuery(question, response);
       queries.inc();
       return response;
     },
@@ -115,19 +186,31 @@ export async function openCoordinator(config: CoordinatorConfig, options: { logg
           name: o.site.name,
           endpoint: o.site.endpoint,
           lastStatus: status,
-          catalogueSize: o.ok ? o.value.catalogueSize : 0,
+          ...(o.ok && o.value.catalogueDonors ? { catalogueDonors: o.value.catalogueDonors } : {}),
           dataEpoch: o.ok ? o.value.dataEpoch : 0,
           policyJson: o.ok ? o.value.policyJson : '',
+          guarantee: o.ok ? guaranteeOf(o.value.policyJson) : '',
         };
       });
     },
     jwks: () => ({ keys: [signingKey.publicJwk, ...retired] }),
     nodeJwks: () => Object.fromEntries(members.map((m) => [m.id, m.jwks])),
     close() {
+      people.close();
       for (const m of members) {
         m.counts.close();
         m.client.close();
       }
+      audit.log.close();
     },
   };
+}
+
+/** What a node's published policy guarantees, in its own words, or why that cannot be said. */
+function guaranteeOf(policyJson: string): string {
+  try {
+    return describeGuarantee(parsePolicy(JSON.parse(policyJson)));
+  } catch {
+    return 'unknown: the node published a policy this coordinator cannot read';
+  }
 }

@@ -13,6 +13,33 @@ const TlsSchema = z
   })
   .strict();
 
+/**
+ * How much work the node takes on (docs/PROTOCOL.md, "Load"): questions computed at once,
+ * questions waiting for them, and questions in flight on one coordinator stream.
+ */
+const AdmissionSchema = z
+  .object({
+    /** Questions computed at once, node-wide. */
+    concurrent: z.number().int().min(1).max(4096).default(64),
+    /** Questions waiting for a free slot, node-wide; a question that would wait past its deadline is refused at once anyway. */
+    queued: z.number().int().min(0).max(100_000).default(1024),
+    /** Questions in flight on one CountStream; more are refused at once (BUSY). */
+    perStream: z.number().int().min(1).max(100_000).default(256),
+  })
+  .strict();
+
+/** HTTP/2 keepalive: the coordinator pings each node's connection to notice a dropped one in seconds. */
+const KeepaliveSchema = z
+  .object({
+    /**
+     * The shortest interval between a client's pings the node accepts, in milliseconds; keep it at or below
+     * the coordinators' `nodeKeepalive.timeMs`. grpc-js does not police pings itself; C-core servers and
+     * proxies in front of the node read the same setting.
+     */
+    minPingIntervalMs: z.number().int().min(1000).max(3_600_000).default(5000),
+  })
+  .strict();
+
 /** The node's config file (`node.json`), as written by `biospec node init`. Paths are relative to the file. */
 export const NodeConfigSchema = z
   .object({
@@ -27,17 +54,31 @@ export const NodeConfigSchema = z
     noiseSecret: z.string().default('noise-secret'),
     /** JWKS of the coordinator keys this node accepts queries from (pinned). */
     coordinatorKeys: z.string().default('coordinator.jwks.json'),
+    /**
+     * The `iss` a query token must carry: the coordinator ids (their `coordinatorId`) this
+     * node answers. The pinned keys decide who signed; this decides as whom.
+     */
+    coordinatorIds: z.array(z.string().min(1).max(512)).min(1).default(['coordinator']),
     /** Folder for the replay cache, budget ledger, hold queue and audit log. */
     stateDir: z.string().default('state'),
     policy: z.unknown().optional(),
     tls: TlsSchema.optional(),
     /** Largest gRPC message accepted, in bytes; queries are small, so this stays small. */
     maxMessageBytes: z.number().int().min(1024).max(4 * 1024 * 1024).default(64 * 1024),
+    admission: AdmissionSchema.prefault({}),
+    keepalive: KeepaliveSchema.prefault({}),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** At start, a folder, database or secret that other users can read stops the node (`refuse`) or is only logged (`warn`). */
+    filePermissions: z.enum(['refuse', 'warn']).default('refuse'),
     /** `biospec node import` of FHIR: import what maps and quarantine the rest (true), or all-or-nothing (false). */
     fhirLenient: z.boolean().default(false),
   })
-  .strict();
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.tls?.requireClientCert && c.tls.ca === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['tls', 'ca'], message: 'requireClientCert needs ca: the CA whose client certificates are accepted' });
+    }
+  });
 
 /** A node config with every path resolved and the policy parsed. */
 export type NodeConfig = Omit<z.infer<typeof NodeConfigSchema>, 'policy'> & {

@@ -1,14 +1,16 @@
 import type { Logger } from 'pino';
 import { BiospecError, type BudgetStatus, type CountResponse, type NodeResult, type ReleasedFigure, type Stratum } from '@biospec/protocol';
-import type { Catalogue } from '@biospec/catalogue';
 import {
-  epsilonPerQuery,
   heldFigure,
-  protectResult,
+  noiseGeneration,
+  planQuestion,
+  protectAnswer,
   type BudgetLedger,
   type DisclosurePolicy,
   type HoldQueue,
+  type QuestionPlan,
   type RateLimiter,
+  type TrueCount,
 } from '@biospec/privacy';
 import {
   signResult,
@@ -19,12 +21,24 @@ import {
   type ReplayCache,
   type SigningKey,
 } from '@biospec/trust';
-import { canonicalJson } from '@biospec/query';
+import { canonicalJson, type Query } from '@biospec/query';
+import type { PreAuthRefusals } from './pre-auth-refusals.js';
+
+/** What the pipeline counts on: the epoch answers are given at, and true counts with the epoch they are true for. */
+export interface CountSource {
+  /**
+   * The data epoch a count asked now would be answered at.
+   * @throws BiospecError WARMING_UP when nothing can answer quickly yet.
+   */
+  servingEpoch(): number;
+  /** True counts of a canonical query, with the epoch they are true for, read together. */
+  count(query: Query): Promise<TrueCount & { epoch: number }>;
+}
 
 /** What the count pipeline is built from; every part is injected so tests can use real stores in temp folders. */
 export interface CountPipelineComponents {
   nodeId: string;
-  catalogue: Catalogue;
+  counts: CountSource;
   signingKey: SigningKey;
   /** The coordinator keys this node accepts (pinned in its config), as currently in force. */
   coordinatorKeys: () => Promise<KeyRing>;
@@ -35,111 +49,163 @@ export interface CountPipelineComponents {
   rateLimiter: RateLimiter;
   holds: HoldQueue;
   audit: AuditLog;
+  /** Where refusals that come before the token verifies are counted instead of audited one by one. */
+  preAuthRefusals: PreAuthRefusals;
   logger: Logger;
   now?: () => Date;
 }
 
+/** What the server knows about the call a signed query came in. */
+export interface AnswerContext {
+  /** The caller's deadline: a question still waiting when it passes is dropped before it is charged or counted. */
+  deadline?: Date;
+  /** Aborted when the caller cancels (its stream or call ended); the question is then dropped if not yet charged. */
+  signal?: AbortSignal;
+  /** The caller's address, for refusals that come before the token is verified. */
+  peer?: string;
+}
+
 export interface CountPipeline {
   /** Answers one signed query; throws a BiospecError (mapped to a gRPC status by the server) when it refuses. */
-  answer(signedQuery: string): Promise<CountResponse>;
+  answer(signedQuery: string, context?: AnswerContext): Promise<CountResponse>;
+}
+
+interface Release {
+  total: ReleasedFigure;
+  strata: Stratum[];
+  outcome: 'answered' | 'held' | 'released-by-steward';
 }
 
 /**
- * The node's path for one query: verify, rate-limit, execute, spend budget,
- * protect, (hold), sign, audit. Nothing is executed before the token verifies,
- * and every outcome, refused ones included, is written to the audit log.
+ * The node's path for one query: verify, rate-limit, plan (cost and noise
+ * from the question alone), charge the person's budget, count, protect,
+ * (hold), sign, audit.
+ *
+ * Everything a researcher sees depends on the data only through noised
+ * figures: the cost is known before counting and charged before counting
+ * (atomically with the repeat check), every cell of a stratification is
+ * released, and no refusal can come after the count. A HELD reply carries
+ * the same budget movement a released one would.
  */
 export function createCountPipeline(c: CountPipelineComponents): CountPipeline {
   const now = c.now ?? (() => new Date());
+  const generation = noiseGeneration(c.policy, c.noiseSecret);
 
-  function budgetStatus(claims: QueryClaims): BudgetStatus | undefined {
+  function budgetStatus(person: string, at: Date): BudgetStatus | undefined {
     const { budget } = c.policy;
     if (!budget) return undefined;
-    const status = c.budget.remaining({ researcher: claims.researcher, project: claims.project }, budget, now());
-    return { spent: status.spent, remaining: status.remaining, total: budget.epsilon, periodEndsAt: status.periodEndsAt };
+    const status = c.budget.status(person, budget, at);
+    return { spent: status.spent, remaining: status.remaining, total: budget.epsilon, renewsAt: status.renewsAt ?? '', windowDays: budget.windowDays };
   }
 
-  async function release(claims: QueryClaims, epoch: number): Promise<{ total: ReleasedFigure; strata: Stratum[]; outcome: string }> {
+  function charge(claims: QueryClaims, plan: QuestionPlan, epoch: number, at: Date): number {
+    if (!c.policy.budget) return 0;
+    return c.budget.charge(
+      { person: claims.researcher, queryHash: claims.query_hash, epoch, generation, epsilon: plan.cost, now: at, project: claims.project },
+      c.policy.budget,
+    ).charged;
+  }
+
+  async function release(claims: QueryClaims, plan: QuestionPlan, epoch: number): Promise<{ release: Release; epoch: number; charged: number }> {
     const { policy } = c;
-    const existingHold = policy.release === 'hold' ? c.holds.find(claims.query_hash, epoch, claims.researcher) : undefined;
-    if (existingHold) {
-      if (existingHold.status === 'released') return { ...existingHold.released, outcome: 'released-by-steward' };
-      if (existingHold.status === 'declined') {
-        throw new BiospecError('PERMISSION_DENIED', `the steward declined this question: ${existingHold.reason ?? 'no reason given'}`);
+    let charged = charge(claims, plan, epoch, now());
+    const existing = policy.release === 'hold' ? c.holds.find(claims.query_hash, epoch, claims.researcher) : undefined;
+    if (existing) {
+      if (existing.status === 'released') return { release: { ...existing.released, outcome: 'released-by-steward' }, epoch, charged };
+      if (existing.status === 'declined') {
+        throw new BiospecError('PERMISSION_DENIED', `the steward declined this question: ${existing.reason ?? 'no reason given'}`);
       }
-      return { total: heldFigure(policy), strata: [], outcome: 'held' };
+      return { release: { total: heldFigure(policy, plan.total), strata: [], outcome: 'held' }, epoch, charged };
     }
 
-    const raw = c.catalogue.count(claims.query);
-    if (policy.budget) {
-      const cost = epsilonPerQuery(policy, raw.strata.length);
-      if (cost > 0) {
-        c.budget.charge(
-          { researcher: claims.researcher, project: claims.project, queryHash: claims.query_hash, epoch, epsilon: cost, now: now() },
-          policy.budget,
-        );
-      }
-    }
-    const released = protectResult(raw, policy, { secret: c.noiseSecret, queryHash: claims.query_hash, epoch });
+    const raw = await c.counts.count(claims.query);
+    // A withdrawal between the charge and the count moved the epoch: these figures are the new epoch's, so that is what is charged.
+    if (raw.epoch !== epoch) charged += charge(claims, plan, raw.epoch, now());
+    const released = protectAnswer(raw, claims.query, plan, policy, {
+      secret: c.noiseSecret,
+      queryHash: claims.query_hash,
+      epoch: raw.epoch,
+      generation,
+    });
     if (policy.release === 'hold') {
       c.holds.hold({
         queryHash: claims.query_hash,
-        epoch,
+        epoch: raw.epoch,
         researcher: claims.researcher,
         project: claims.project,
         purpose: claims.purpose,
         canonicalQuery: canonicalJson(claims.query),
         released,
       });
-      return { total: heldFigure(policy), strata: [], outcome: 'held' };
+      return { release: { total: heldFigure(policy, plan.total), strata: [], outcome: 'held' }, epoch: raw.epoch, charged };
     }
-    return { ...released, outcome: 'answered' };
+    return { release: { ...released, outcome: 'answered' }, epoch: raw.epoch, charged };
+  }
+
+  /** Refuses a question the caller no longer waits for, before it costs anything. */
+  function assertStillWanted(context: AnswerContext, at: Date): void {
+    if (context.signal?.aborted) throw new BiospecError('DEADLINE_EXCEEDED', 'the caller cancelled the question before it was counted');
+    if (context.deadline && context.deadline.getTime() <= at.getTime()) {
+      throw new BiospecError('DEADLINE_EXCEEDED', 'the question reached its deadline before it was counted');
+    }
   }
 
   return {
-    async answer(signedQuery) {
+    async answer(signedQuery, context = {}) {
       let claims: QueryClaims | undefined;
       try {
         const at = now();
-        claims = await verifyQuery(signedQuery, {
-          keys: await c.coordinatorKeys(),
-          audience: c.nodeId,
-          replay: c.replay,
-          now: () => at.getTime(),
-        });
+        try {
+          claims = await verifyQuery(signedQuery, {
+            keys: await c.coordinatorKeys(),
+            audience: c.nodeId,
+            replay: c.replay,
+            now: () => at.getTime(),
+          });
+        } catch (reason) {
+          const err = BiospecError.from(reason);
+          await c.preAuthRefusals.record(context.peer ?? 'unknown', err);
+          throw err;
+        }
         c.rateLimiter.take(claims.researcher, at.getTime());
-        const epoch = c.catalogue.epoch();
-        const { total, strata, outcome } = await release(claims, epoch);
+        const plan = planQuestion(claims.query, c.policy);
+        const servingEpoch = c.counts.servingEpoch();
+        assertStillWanted(context, now());
+        const { release: released, epoch, charged } = await release(claims, plan, servingEpoch);
         const result: NodeResult = {
           nodeId: c.nodeId,
           queryHash: claims.query_hash,
           unit: claims.query.unit,
-          total,
-          strata,
+          total: released.total,
+          strata: released.strata,
           dataEpoch: epoch,
           answeredAt: now().toISOString(),
           queryId: claims.jti,
-          budget: budgetStatus(claims),
+          budget: budgetStatus(claims.researcher, now()),
+          cost: plan.cost,
+          charged,
         };
         const signedResult = await signResult(result, c.signingKey);
         await c.audit.record({
           kind: 'query',
           actor: claims.researcher,
           subject: claims.query_hash,
-          outcome,
-          detail: { jti: claims.jti, project: claims.project, purpose: claims.purpose, released: total.display, epoch },
+          outcome: released.outcome,
+          detail: { jti: claims.jti, project: claims.project, purpose: claims.purpose, released: released.total.display, epoch, charged },
         });
-        c.logger.info({ queryHash: claims.query_hash, outcome, released: total.display }, 'query answered');
+        c.logger.info({ queryHash: claims.query_hash, outcome: released.outcome, released: released.total.display }, 'query answered');
         return { signedResult, result };
       } catch (reason) {
         const err = BiospecError.from(reason);
-        await c.audit.record({
-          kind: 'query',
-          actor: claims?.researcher ?? 'unknown',
-          subject: claims?.query_hash ?? 'unverified',
-          outcome: 'rejected',
-          detail: { code: err.code, reason: err.message, issues: err.issues.map((i) => i.message) },
-        });
+        if (claims !== undefined) {
+          await c.audit.record({
+            kind: 'query',
+            actor: claims.researcher,
+            subject: claims.query_hash,
+            outcome: 'rejected',
+            detail: { code: err.code, reason: err.message, issues: err.issues.map((i) => i.message) },
+          });
+        }
         c.logger.warn({ code: err.code, reason: err.message }, 'query rejected');
         throw err;
       }

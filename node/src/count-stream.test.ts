@@ -3,6 +3,7 @@ import { status as GrpcStatus, type ServerDuplexStream } from '@grpc/grpc-js';
 import { pino } from 'pino';
 import { BiospecError, type CountResponse, type CountStreamRequest, type CountStreamResponse } from '@biospec/protocol';
 import { createCountStreams } from './count-stream.js';
+import type { AnswerContext } from './count-pipeline.js';
 
 /** The server side of one stream as grpc-js hands it over: requests come in as 'data', answers go out through write. */
 class FakeCall extends EventEmitter {
@@ -16,21 +17,23 @@ class FakeCall extends EventEmitter {
   end() {
     this.ended = true;
   }
-  send(id: number, signedQuery: string) {
-    this.emit('data', { id, signedQuery });
+  send(id: number, signedQuery: string, timeoutMs = 0) {
+    this.emit('data', { id, signedQuery, timeoutMs });
   }
 }
 
 /** An answer path the test settles by hand, to hold queries in flight. */
 function heldAnswers() {
   const waiting = new Map<string, { resolve: (r: CountResponse) => void; reject: (e: unknown) => void }>();
-  const answer = (signedQuery: string) =>
+  const contexts = new Map<string, AnswerContext>();
+  const answer = (signedQuery: string, context: AnswerContext) =>
     new Promise<CountResponse>((resolve, reject) => {
       waiting.set(signedQuery, { resolve, reject });
+      contexts.set(signedQuery, context);
     });
   const release = (signedQuery: string) => waiting.get(signedQuery)!.resolve({ signedResult: `signed:${signedQuery}` });
   const refuse = (signedQuery: string, err: unknown) => waiting.get(signedQuery)!.reject(err);
-  return { answer, release, refuse };
+  return { answer, release, refuse, contexts };
 }
 
 const logger = pino({ level: 'silent' });
@@ -49,22 +52,25 @@ test('each query is answered with its id, refusals carry the status and details 
   held.release('b');
   await flush();
   expect(call.written).toEqual([
-    { id: 7, error: { code: GrpcStatus.PERMISSION_DENIED, message: 'PERMISSION_DENIED: replayed token: field jti: replayed token' } },
+    { id: 7, error: { code: GrpcStatus.PERMISSION_DENIED, message: 'PERMISSION_DENIED: replayed token: field jti: replayed token', reason: 'PERMISSION_DENIED', retryAfterMs: 0 } },
     { id: 8, signedResult: 'signed:b' },
   ]);
   expect(call.ended).toBe(false);
 });
 
-test('queries over the in-flight limit are refused at once, not queued', async () => {
+test('queries over the in-flight limit are refused at once as busy, with a retry hint, not queued', async () => {
   const held = heldAnswers();
-  const streams = createCountStreams({ answer: held.answer, logger, maxInFlight: 2 });
+  const streams = createCountStreams({ answer: held.answer, logger, maxInFlight: 2, retryAfterMs: () => 40 });
   const call = new FakeCall();
   serve(streams, call);
   call.send(1, 'a');
   call.send(2, 'b');
   call.send(3, 'c');
   expect(call.written).toEqual([
-    { id: 3, error: { code: GrpcStatus.RESOURCE_EXHAUSTED, message: 'RATE_LIMITED: more than 2 queries in flight on one stream' } },
+    {
+      id: 3,
+      error: { code: GrpcStatus.RESOURCE_EXHAUSTED, message: 'BUSY: node busy: more than 2 queries in flight on one stream', reason: 'BUSY', retryAfterMs: 40 },
+    },
   ]);
   held.release('a');
   await flush();
@@ -100,7 +106,9 @@ test('closing ends idle streams at once and busy ones after their answers, refus
   expect(idle.ended).toBe(true);
   expect(busy.ended).toBe(false);
   busy.send(2, 'late');
-  expect(busy.written).toEqual([{ id: 2, error: { code: GrpcStatus.UNAVAILABLE, message: 'UNAVAILABLE: node is shutting down' } }]);
+  expect(busy.written).toEqual([
+    { id: 2, error: { code: GrpcStatus.UNAVAILABLE, message: 'UNAVAILABLE: node is shutting down', reason: 'UNAVAILABLE', retryAfterMs: 0 } },
+  ]);
   held.release('a');
   await flush();
   expect(busy.written[1]).toEqual({ id: 1, signedResult: 'signed:a' });
@@ -117,4 +125,29 @@ test('answers to a caller that went away are dropped', async () => {
   held.release('a');
   await flush();
   expect(call.written).toEqual([]);
+});
+
+test('each query is answered with its deadline, counted from when the node read it', () => {
+  const held = heldAnswers();
+  let clock = 1_000_000;
+  const streams = createCountStreams({ answer: held.answer, logger, now: () => clock });
+  const call = new FakeCall();
+  serve(streams, call);
+  call.send(1, 'timed', 1500);
+  clock += 40;
+  call.send(2, 'untimed', 0);
+  expect(held.contexts.get('timed')!.deadline).toEqual(new Date(1_000_000 + 1500));
+  expect(held.contexts.get('untimed')!.deadline).toBeUndefined();
+});
+
+test("a cancelled stream aborts its queries' signal, so work not yet started is dropped", () => {
+  const held = heldAnswers();
+  const streams = createCountStreams({ answer: held.answer, logger });
+  const call = new FakeCall();
+  serve(streams, call);
+  call.send(1, 'a', 1000);
+  const { signal } = held.contexts.get('a')!;
+  expect(signal?.aborted).toBe(false);
+  call.emit('cancelled');
+  expect(signal?.aborted).toBe(true);
 });

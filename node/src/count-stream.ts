@@ -1,19 +1,26 @@
 import type { ServerDuplexStream } from '@grpc/grpc-js';
 import { BiospecError, toGrpcError, type CountResponse, type CountStreamRequest, type CountStreamResponse } from '@biospec/protocol';
 import type { Logger } from 'pino';
+import type { AnswerContext } from './count-pipeline.js';
 
 /**
- * Queries of one stream answered at once; more are refused at once, not queued,
- * so one caller cannot pile up unbounded work behind a single call.
+ * Queries of one stream answered at once, unless `node.json` says otherwise; more are
+ * refused at once (BUSY), not queued, so one caller cannot pile up unbounded work behind a single call.
  */
 export const DEFAULT_STREAM_QUERIES_IN_FLIGHT = 256;
 
 export interface CountStreamsInit {
-  /** The node's whole answer path for one signed query (verify, count, protect, sign, audit). */
-  answer: (signedQuery: string) => Promise<CountResponse>;
+  /**
+   * The node's whole answer path for one signed query (admission, verify, count, protect, sign,
+   * audit), told the query's deadline and a signal aborted when its stream goes away.
+   */
+  answer: (signedQuery: string, context: AnswerContext) => Promise<CountResponse>;
   logger: Logger;
   /** Default {@link DEFAULT_STREAM_QUERIES_IN_FLIGHT}. */
   maxInFlight?: number;
+  /** The retry hint sent when a stream is over its limit. */
+  retryAfterMs?: () => number;
+  now?: () => number;
 }
 
 /** The node's side of NodeService.CountStream. */
@@ -24,14 +31,15 @@ export interface CountStreams {
   close(): void;
 }
 
-/** What a unary Count would have ended with, as the answer to request `id`. */
+/** What a unary Count would have ended with (status, details, and the trailers' reason and retry hint), as the answer to request `id`. */
 function refusal(id: number, reason: unknown): CountStreamResponse {
-  const { code, details } = toGrpcError(reason);
-  return { id, error: { code, message: details } };
+  const refused = toGrpcError(reason);
+  return { id, error: { code: refused.code, message: refused.details, reason: refused.reason, retryAfterMs: refused.retryAfterMs ?? 0 } };
 }
 
 export function createCountStreams(init: CountStreamsInit): CountStreams {
   const maxInFlight = init.maxInFlight ?? DEFAULT_STREAM_QUERIES_IN_FLIGHT;
+  const now = init.now ?? Date.now;
   const open = new Set<() => void>();
   let closing = false;
 
@@ -40,6 +48,9 @@ export function createCountStreams(init: CountStreamsInit): CountStreams {
       let inFlight = 0;
       let halfClosed = false;
       let gone = false;
+      // Aborted when the caller goes away: its queries still waiting are dropped, not counted.
+      const callerGone = new AbortController();
+      const peer = typeof call.getPeer === 'function' ? call.getPeer() : undefined;
       const send = (message: CountStreamResponse) => {
         if (!gone) call.write(message);
       };
@@ -53,6 +64,7 @@ export function createCountStreams(init: CountStreamsInit): CountStreams {
       const abandon = () => {
         gone = true;
         open.delete(endWhenIdle);
+        callerGone.abort();
       };
       call.on('cancelled', abandon);
       call.on('error', abandon);
@@ -63,18 +75,22 @@ export function createCountStreams(init: CountStreamsInit): CountStreams {
 
       call.on('data', (request: CountStreamRequest) => {
         const { id } = request;
+        // Relative, so the two machines' clocks need not agree; counted from when this message is read.
+        const deadline = request.timeoutMs > 0 ? new Date(now() + request.timeoutMs) : undefined;
         if (closing) {
           send(refusal(id, new BiospecError('UNAVAILABLE', 'node is shutting down')));
           return;
         }
         if (inFlight >= maxInFlight) {
           init.logger.warn({ inFlight }, 'stream query refused: too many in flight');
-          send(refusal(id, new BiospecError('RATE_LIMITED', `more than ${maxInFlight} queries in flight on one stream`)));
+          const retryAfterMs = init.retryAfterMs?.();
+          send(refusal(id, new BiospecError('BUSY', `node busy: more than ${maxInFlight} queries in flight on one stream`, retryAfterMs === undefined ? {} : { retryAfterMs })));
           return;
         }
         inFlight += 1;
+        const context: AnswerContext = { signal: callerGone.signal, ...(deadline ? { deadline } : {}), ...(peer ? { peer } : {}) };
         init
-          .answer(request.signedQuery)
+          .answer(request.signedQuery, context)
           .then(
             (response): CountStreamResponse => ({ id, signedResult: response.signedResult }),
             (reason: unknown) => refusal(id, reason),

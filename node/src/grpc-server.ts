@@ -1,6 +1,8 @@
 import { Server, type ServerUnaryCall, type sendUnaryData } from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
-import { bindServer, NodeServiceService, serverCredentials, shutdownServer, toGrpcError, type NodeServiceServer } from '@biospec/protocol';
+import { BiospecError, bindServer, NodeServiceService, serverCredentials, shutdownServer, toGrpcError, type CountRequest, type CountResponse, type NodeServiceServer } from '@biospec/protocol';
+import { createAdmission, type AdmissionStats, type DropReason } from './admission.js';
+import type { AnswerContext } from './count-pipeline.js';
 import { createCountStreams } from './count-stream.js';
 import type { OpenNode } from './open-node.js';
 
@@ -8,6 +10,8 @@ import type { OpenNode } from './open-node.js';
 export interface RunningNodeServer {
   port: number;
   address: string;
+  /** What the node's admission limit has done since start: questions started, refused busy, dropped. */
+  load(): AdmissionStats;
   /** Stops accepting calls, lets running ones finish for `graceMs`, then closes the stores. */
   stop(graceMs?: number): Promise<void>;
 }
@@ -23,16 +27,61 @@ function unary<Req, Res>(handler: (request: Req) => Promise<Res> | Res) {
   };
 }
 
+/** A unary call's deadline and cancellation, as the count pipeline takes them. */
+function contextOf(call: ServerUnaryCall<CountRequest, CountResponse>): AnswerContext {
+  const cancelled = new AbortController();
+  call.on('cancelled', () => cancelled.abort());
+  const deadline = call.getDeadline();
+  const at = deadline instanceof Date ? deadline.getTime() : deadline;
+  return {
+    signal: cancelled.signal,
+    ...(Number.isFinite(at) ? { deadline: new Date(at) } : {}),
+    peer: call.getPeer(),
+  };
+}
+
 /** Serves NodeService and the standard gRPC health service on the configured address. */
 export async function startNodeServer(node: OpenNode): Promise<RunningNodeServer> {
   const { config } = node;
   const server = new Server({
     'grpc.max_receive_message_length': config.maxMessageBytes,
     'grpc.max_send_message_length': 4 * 1024 * 1024,
+    // Coordinators ping every connection to notice a dropped one (docs/PROTOCOL.md, "Keepalive"):
+    // accept those pings, also between queries, rather than answering them with GOAWAY.
+    'grpc.http2.min_ping_interval_without_data_ms': config.keepalive.minPingIntervalMs,
+    'grpc.keepalive_permit_without_calls': 1,
   });
-  const streams = createCountStreams({ answer: (signedQuery) => node.pipeline.answer(signedQuery), logger: node.logger });
+  const dropped = (reason: DropReason) => {
+    // The token was never verified, so who asked is unknown; the record says a question was not counted, and why.
+    node.audit
+      .record({ kind: 'query', actor: 'unknown', subject: 'unverified', outcome: 'dropped', detail: { reason } })
+      .catch((err: unknown) => node.logger.error({ err }, 'cannot audit a dropped question'));
+  };
+  const admission = createAdmission({ limits: config.admission, onDropped: dropped });
+  // Under a flood, one log line a second says how many were refused, rather than one per question.
+  let busySince = 0;
+  let lastBusyLog = 0;
+  const logBusy = () => {
+    busySince += 1;
+    const at = Date.now();
+    if (at - lastBusyLog < 1000) return;
+    node.logger.warn({ refused: busySince, load: admission.stats() }, 'questions refused: node busy');
+    lastBusyLog = at;
+    busySince = 0;
+  };
+  const answer = (signedQuery: string, context: AnswerContext) =>
+    admission.run(() => node.pipeline.answer(signedQuery, context), context).catch((reason: unknown) => {
+      if (reason instanceof BiospecError && reason.code === 'BUSY') logBusy();
+      throw reason;
+    });
+  const streams = createCountStreams({
+    answer,
+    logger: node.logger,
+    maxInFlight: config.admission.perStream,
+    retryAfterMs: () => admission.retryAfterMs(),
+  });
   const implementation: NodeServiceServer = {
-    count: unary((request) => node.pipeline.answer(request.signedQuery)),
+    count: (call, callback) => unary((request: CountRequest) => answer(request.signedQuery, contextOf(call)))(call, callback),
     countStream: (call) => streams.serve(call),
     describe: unary(() => node.describe()),
   };
@@ -41,17 +90,18 @@ export async function startNodeServer(node: OpenNode): Promise<RunningNodeServer
   health.addToServer(server);
 
   const { port, address } = await bindServer(server, config.listen, serverCredentials(config.tls));
-  node.logger.info({ address, tls: Boolean(config.tls), mutualTls: Boolean(config.tls?.requireClientCert) }, 'node serving');
+  node.logger.info({ address, tls: Boolean(config.tls), mutualTls: Boolean(config.tls?.requireClientCert), admission: config.admission }, 'node serving');
 
   return {
     port,
     address,
+    load: () => admission.stats(),
     async stop(graceMs = 2000) {
       health.setStatus('', 'NOT_SERVING');
       // A coordinator's stream stays open between queries: end it, or shutdown waits out the grace period.
       streams.close();
       await shutdownServer(server, graceMs);
-      node.close();
+      await node.close();
     },
   };
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { BiospecError } from '@biospec/protocol';
+import { BiospecError, createPrivateFile, makePrivateDir } from '@biospec/protocol';
 import { DEFAULT_POLICY, type DisclosurePolicy } from '@biospec/privacy';
 import { generateSigningKey } from '@biospec/trust';
 
@@ -11,6 +11,8 @@ export interface InitNodeOptions {
   listen?: string;
   /** JWKS file of the coordinator keys to pin; without it the node accepts no query until one is added. */
   coordinatorJwks?: string;
+  /** The coordinator ids (`iss`) the node answers; default the coordinator's default id, `coordinator`. */
+  coordinatorIds?: string[];
   policy?: DisclosurePolicy;
 }
 
@@ -34,7 +36,10 @@ function writeSecret(file: string, data: string | Buffer): void {
 export async function initNodeDir(dir: string, options: InitNodeOptions): Promise<{ config: string; publicKeys: string }> {
   const config = path.join(dir, NODE_FILES.config);
   if (fs.existsSync(config)) throw new BiospecError('ALREADY_EXISTS', `${config} already exists; refusing to overwrite a node`);
-  fs.mkdirSync(dir, { recursive: true });
+  // Only the node's user may enter: the catalogue, the state databases and the secrets live here.
+  makePrivateDir(dir);
+  makePrivateDir(path.join(dir, 'state'));
+  createPrivateFile(path.join(dir, 'catalogue.db'));
   const { privateJwk, publicJwk } = await generateSigningKey();
   writeSecret(path.join(dir, NODE_FILES.signingKey), JSON.stringify(privateJwk, null, 2));
   fs.writeFileSync(path.join(dir, NODE_FILES.publicKeys), JSON.stringify({ keys: [publicJwk] }, null, 2));
@@ -45,6 +50,7 @@ export async function initNodeDir(dir: string, options: InitNodeOptions): Promis
     nodeId: options.nodeId,
     name: options.name,
     listen: options.listen ?? '127.0.0.1:50051',
+    coordinatorIds: options.coordinatorIds ?? ['coordinator'],
     policy: options.policy ?? DEFAULT_POLICY,
   };
   fs.writeFileSync(config, JSON.stringify(body, null, 2) + '\n');

@@ -1,13 +1,41 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { pino, type Logger } from 'pino';
-import { BiospecError, readJsonFile, type DescribeResponse } from '@biospec/protocol';
+import {
+  BiospecError,
+  checkPrivatePermissions,
+  createPrivateFile,
+  makePrivateDir,
+  readJsonFile,
+  storageError,
+  storageFaultOf,
+  type DescribeResponse,
+} from '@biospec/protocol';
 import { openCatalogue, type Catalogue } from '@biospec/catalogue';
-import { createBudgetLedger, createHoldQueue, createRateLimiter, type HoldQueue } from '@biospec/privacy';
-import { createAuditLog, createReplayCache, importSigningKey, type AuditLog, type SigningKey } from '@biospec/trust';
+import {
+  createBudgetLedger,
+  createHoldQueue,
+  createRateLimiter,
+  protectCatalogueSummary,
+  type CatalogueSummaryRelease,
+  type HoldQueue,
+} from '@biospec/privacy';
+import {
+  createAuditLog,
+  createKeyRing,
+  createReplayCache,
+  defaultHeadFile,
+  importSigningKey,
+  type AuditLog,
+  type KeyRing,
+  type SigningKey,
+} from '@biospec/trust';
 import type { NodeConfig } from './config.js';
-import { createCountPipeline, type CountPipeline } from './count-pipeline.js';
+import { createCountPipeline, type CountPipeline, type CountSource } from './count-pipeline.js';
+import { assertCatalogueNotLost } from './catalogue-guard.js';
+import { createPreAuthRefusals, type PreAuthRefusals } from './pre-auth-refusals.js';
 import { loadPinnedKeys } from './pinned-keys.js';
+import { reconcileWithdrawals } from './withdrawal.js';
 
 /** A node's parts, opened from its config: what the gRPC server and the CLI work with. */
 export interface OpenNode {
@@ -18,36 +46,115 @@ export interface OpenNode {
   signingKey: SigningKey;
   pipeline: CountPipeline;
   logger: Logger;
-  describe(): DescribeResponse;
-  close(): void;
+  /** Public facts about the node; the catalogue summary is noisy (docs/PRIVACY.md, "Outside the count path"). */
+  describe(): Promise<DescribeResponse>;
+  /** Refusals that came before a token verified, counted per peer (written to the audit log once a minute). */
+  preAuthRefusals: PreAuthRefusals;
+  /** The noisy catalogue summary of the current epoch (for Describe and the directory descriptor). */
+  summary(): Promise<CatalogueSummaryRelease & { epoch: number }>;
+  close(): Promise<void>;
+}
+
+/** The catalogue as the pipeline counts on it. */
+function countSourceOf(catalogue: Catalogue): CountSource {
+  return {
+    servingEpoch: () => catalogue.epoch(),
+    count: async (query) => ({ epoch: catalogue.epoch(), ...catalogue.count(query) }),
+  };
+}
+
+/** The files under a node's state folder. */
+export function nodeStateFiles(config: NodeConfig) {
+  const state = (name: string) => path.join(config.stateDir, name);
+  return { replay: state('replay.db'), budget: state('budget.db'), holds: state('holds.db'), audit: state('audit.db') };
+}
+
+/** The node's private signing key, from the file `signingKey` names. */
+export async function loadNodeSigningKey(config: NodeConfig): Promise<SigningKey> {
+  return importSigningKey(readJsonFile(config.signingKey, 'signing key') as Parameters<typeof importSigningKey>[0]);
 }
 
 /**
- * Describe needs no signed query, so it only gives the catalogue size to the
- * nearest hundred: enough to show a node's scale, too coarse to follow single withdrawals.
+ * Opens the node's audit log as its owner: checkpoints are signed with the node key, and
+ * a log that no longer matches its signed head is refused rather than appended to.
  */
-function coarseSize(size: number): number {
-  return Math.round(size / 100) * 100;
+export function openNodeAudit(config: NodeConfig, signingKey: SigningKey, options: { checkpointEveryMs?: number } = {}): AuditLog {
+  return createAuditLog(nodeStateFiles(config).audit, { signer: { key: signingKey, logId: config.nodeId }, ...options });
+}
+
+/**
+ * The keys the node's audit checkpoints may be signed with: its current key and every key
+ * in its published `node.jwks.json` (which keeps older keys after a rotation).
+ */
+export async function nodeAuditKeys(config: NodeConfig, signingKey: SigningKey): Promise<KeyRing> {
+  const published = path.join(config.baseDir, 'node.jwks.json');
+  const keys = fs.existsSync(published) ? ((readJsonFile(published, 'node public keys') as { keys?: unknown[] }).keys ?? []) : [];
+  const byKid = new Map<string, Parameters<typeof createKeyRing>[0][number]>([[signingKey.kid, signingKey.publicJwk]]);
+  for (const key of keys as Parameters<typeof createKeyRing>[0]) if (typeof key.kid === 'string' && !byKid.has(key.kid)) byKid.set(key.kid, key);
+  return createKeyRing([...byKid.values()]);
+}
+
+/**
+ * Makes the node's state folder 0700 and its databases 0600 where they do not exist yet,
+ * then checks every folder, database (with -wal and -shm) and secret of the node: one that
+ * other users can read stops the start, or is logged under `filePermissions: "warn"`.
+ */
+export function secureNodeFiles(config: NodeConfig, logger: Logger): void {
+  makePrivateDir(config.stateDir);
+  const databases = [config.catalogue, ...Object.values(nodeStateFiles(config))];
+  for (const database of databases) createPrivateFile(database);
+  const wide = checkPrivatePermissions(
+    {
+      dirs: [config.baseDir, config.stateDir],
+      files: [config.signingKey, config.noiseSecret, defaultHeadFile(nodeStateFiles(config).audit)],
+      databases,
+    },
+    config.filePermissions,
+    `node ${config.nodeId}`,
+  );
+  for (const w of wide) logger.warn({ path: w.path, mode: w.mode.toString(8), fix: w.chmod }, 'file readable by other users');
 }
 
 /** Opens every store and key a node needs; `logger` defaults to JSON logs on stderr. */
 export async function openNode(config: NodeConfig, options: { logger?: Logger } = {}): Promise<OpenNode> {
   const logger = options.logger ?? pino({ level: config.logLevel, base: { node: config.nodeId } }, pino.destination(2));
-  fs.mkdirSync(config.stateDir, { recursive: true });
-  const signingKey = await importSigningKey(readJsonFile(config.signingKey, 'signing key') as Parameters<typeof importSigningKey>[0]);
-  const coordinatorKeys = await loadPinnedKeys(config.coordinatorKeys, logger);
+  // Before anything is created: a lost catalogue must not be replaced by an empty one.
+  assertCatalogueNotLost(config.catalogue, config.stateDir);
+  secureNodeFiles(config, logger);
+  const signingKey = await loadNodeSigningKey(config);
+  const coordinatorKeys = await loadPinnedKeys(config.coordinatorKeys, config.coordinatorIds, logger);
   const noiseSecret = fs.readFileSync(config.noiseSecret);
   if (noiseSecret.length < 32) throw new BiospecError('INVALID_CONFIG', `noise secret ${config.noiseSecret} must hold at least 32 bytes`);
 
-  const catalogue = openCatalogue(config.catalogue);
-  const state = (name: string) => path.join(config.stateDir, name);
-  const replay = createReplayCache(state('replay.db'));
-  const budget = createBudgetLedger(state('budget.db'));
-  const holds = createHoldQueue(state('holds.db'));
-  const audit = createAuditLog(state('audit.db'));
+  /** Opens one store; a storage fault is logged with its file before anything else is attempted. */
+  const opening = <T>(file: string, open: () => T): T => {
+    try {
+      return open();
+    } catch (error) {
+      const fault = storageFaultOf(error, file);
+      if (!fault) throw error;
+      logger.error({ file, code: fault.code, err: error }, 'storage error');
+      throw storageError(fault, 'the node cannot start', error);
+    }
+  };
+  const files = nodeStateFiles(config);
+  // First: a node whose audit log no longer matches its signed head stops here, before anything else is opened.
+  const audit = opening(files.audit, () => openNodeAudit(config, signingKey));
+  const catalogue = opening(config.catalogue, () => openCatalogue(config.catalogue));
+  const replay = opening(files.replay, () => createReplayCache(files.replay));
+  const budget = opening(files.budget, () => createBudgetLedger(files.budget));
+  const holds = opening(files.holds, () => createHoldQueue(files.holds));
+  const reconciled = reconcileWithdrawals(
+    { catalogue, audit, auditFile: files.audit },
+    { onStorageFault: (fault) => logger.error({ file: fault.file, code: fault.code }, 'storage error') },
+  );
+  if (reconciled > 0) logger.warn({ reconciled }, 'withdrawals without their audit entry (a crash came between the two writes): entries written');
+  const preAuthRefusals = createPreAuthRefusals({ audit });
+  const counts = countSourceOf(catalogue);
   const pipeline = createCountPipeline({
     nodeId: config.nodeId,
-    catalogue,
+    counts,
+    preAuthRefusals,
     signingKey,
     coordinatorKeys,
     replay,
@@ -63,6 +170,22 @@ export async function openNode(config: NodeConfig, options: { logger?: Logger } 
   // Expired jtis can never be replayed (their tokens are rejected as expired), so they need not be kept.
   const pruneTimer = setInterval(() => replay.prune(Math.floor(Date.now() / 1000)), 60_000);
   pruneTimer.unref();
+  const refusalTimer = setInterval(() => {
+    preAuthRefusals.flush().catch((reason: unknown) => logger.error({ err: reason }, 'cannot write refusal counts to the audit log'));
+  }, 60_000);
+  refusalTimer.unref();
+
+  let summaryCache: (CatalogueSummaryRelease & { epoch: number }) | undefined;
+  const summary = async () => {
+    const epoch = counts.servingEpoch();
+    if (summaryCache?.epoch === epoch) return summaryCache;
+    const [all, byMaterial] = await Promise.all([
+      counts.count({ unit: 'donors' }),
+      counts.count({ unit: 'donors', stratify: ['material_type'] }),
+    ]);
+    summaryCache = { ...protectCatalogueSummary({ donors: all.total, byMaterial: byMaterial.strata }, { secret: noiseSecret, epoch: all.epoch }), epoch: all.epoch };
+    return summaryCache;
+  };
 
   return {
     config,
@@ -72,16 +195,23 @@ export async function openNode(config: NodeConfig, options: { logger?: Logger } 
     signingKey,
     pipeline,
     logger,
-    describe: () => ({
-      nodeId: config.nodeId,
-      name: config.name,
-      catalogueSize: coarseSize(catalogue.size()),
-      dataEpoch: catalogue.epoch(),
-      policyJson: JSON.stringify(config.policy),
-      jwksJson: JSON.stringify({ keys: [signingKey.publicJwk] }),
-    }),
-    close() {
+    summary,
+    preAuthRefusals,
+    async describe() {
+      const released = await summary();
+      return {
+        nodeId: config.nodeId,
+        name: config.name,
+        catalogueDonors: released.donors,
+        dataEpoch: released.epoch,
+        policyJson: JSON.stringify(config.policy),
+        jwksJson: JSON.stringify({ keys: [signingKey.publicJwk] }),
+      };
+    },
+    async close() {
       clearInterval(pruneTimer);
+      clearInterval(refusalTimer);
+      await preAuthRefusals.flush(true);
       catalogue.close();
       replay.close();
       budget.close();

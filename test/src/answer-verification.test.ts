@@ -24,8 +24,8 @@ test('an answer that does not verify against the pinned node key marks that site
     { logger: pino({ level: 'silent' }) },
   );
   try {
-    const identity = { subject: 'verify@example.org', roles: ['researcher' as const], issuer: config.coordinatorId };
-    const response = await coordinator.federatedCount(identity, { query: { unit: 'aliquots' }, purpose: 'DUO:0000006', project: 'verify' });
+    const person = coordinator.people.create({ name: 'verify' });
+    const response = await coordinator.federatedCount(person, { query: { unit: 'aliquots' }, purpose: 'DUO:0000006', project: 'verify' });
     const impostor = response.sites.find((s) => s.nodeId === first.id)!;
     expect(impostor.status).toBe(SiteStatus.SITE_STATUS_ERROR);
     expect(impostor.message).toMatch(/answer does not verify: unknown key id/);

@@ -27,7 +27,27 @@ test('biospec query prints one row per site and the total, saves a bundle that b
 
   const verified = await biospec(['verify', bundle]);
   expect(verified.code).toBe(0);
-  expect(verified.stdout).toContain('3 of 3 answers verify');
+  // Without trusted keys it says what was checked: the keys the bundle carries, not who signed.
+  expect(verified.stdout).toMatch(/: signature matches the bundle's own key \(kid \S+\) /);
+  expect(verified.stdout).toContain("3 of 3 answers: signatures match the keys inside the bundle; pass --jwks to check who signed\n");
+  const unvouched = await biospec(['verify', bundle, '--require-trusted']);
+  expect(unvouched.code).toBe(1);
+  expect(unvouched.stdout).toMatch(/^NOT TRUSTED: --require-trusted needs the nodes' keys obtained out of band \(--jwks FILE\)/m);
+
+  // Keys obtained out of band: here the coordinator's published node keys.
+  const published = (await (await fetch(`${fed.url}/api/v1/jwks`)).json()) as Record<string, unknown>;
+  const trustedFile = path.join(fed.federation.dir, 'trusted.json');
+  fs.writeFileSync(trustedFile, JSON.stringify(published));
+  const trusted = await biospec(['verify', bundle, '--jwks', trustedFile, '--require-trusted']);
+  expect(trusted.code).toBe(0);
+  expect(trusted.stdout).toMatch(/: signature matches a trusted key \(kid \S+\) /);
+  expect(trusted.stdout).toContain(`3 of 3 answers verify against the trusted keys in ${trustedFile}`);
+  const [missing] = Object.keys(published);
+  const partialFile = path.join(fed.federation.dir, 'partial.json');
+  fs.writeFileSync(partialFile, JSON.stringify(Object.fromEntries(Object.entries(published).filter(([id]) => id !== missing))));
+  const partial = await biospec(['verify', bundle, '--jwks', partialFile, '--require-trusted']);
+  expect(partial.code).toBe(1);
+  expect(partial.stdout).toContain(`${missing}: NOT VERIFIED  no trusted keys for this node`);
 
   const saved = JSON.parse(fs.readFileSync(bundle, 'utf8'));
   const [h, p, s] = saved.sites[0].signed_result.split('.');
@@ -38,7 +58,7 @@ test('biospec query prints one row per site and the total, saves a bundle that b
   const tampered = await biospec(['verify', bundle]);
   expect(tampered.code).toBe(1);
   expect(tampered.stdout).toMatch(/NOT VERIFIED\s+signature does not verify/);
-  expect(tampered.stdout).toContain('2 of 3 answers verify');
+  expect(tampered.stdout).toContain('2 of 3 answers: signatures match the keys inside the bundle');
 }, 60_000);
 
 test('biospec query explains a bad query and a missing token', async () => {
@@ -54,6 +74,6 @@ test('biospec query explains a bad query and a missing token', async () => {
 test('biospec nodes lists every member with its status and its own policy', async () => {
   const nodes = await biospec(['nodes', '--url', fed.url], { env: { BIOSPEC_TOKEN: fed.federation.token } });
   expect(nodes.code).toBe(0);
-  for (const node of fed.federation.nodes) expect(nodes.stdout).toMatch(new RegExp(`${node.site.id}\\s+.*\\s+ok\\s+~\\d+ specimens`));
+  for (const node of fed.federation.nodes) expect(nodes.stdout).toMatch(new RegExp(`${node.site.id}\\s+.*\\s+ok\\s+about \\d+ donors \\(noisy`));
   expect(nodes.stdout).toMatch(/policy: /);
 });

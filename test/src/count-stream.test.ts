@@ -69,8 +69,10 @@ test('answers, replays and forged tokens share one stream, each ending as the un
   expect(after.total?.value).toBe(referenceCount(female(50), node.records).total);
   expect(opened()).toBe(1);
 
-  const audited = node.node.audit.list({ kind: 'query', limit: 10_000 });
-  expect(audited.filter((e) => e.outcome === 'rejected').length).toBeGreaterThanOrEqual(3);
+  await node.node.preAuthRefusals.flush(true);
+  const refusals = node.node.audit.list({ limit: 10_000 }).filter((e) => e.kind === 'refusal' || e.kind === 'refusals');
+  const refused = refusals.reduce((n, e) => n + (e.kind === 'refusal' ? 1 : (e.detail as { count: number }).count), 0);
+  expect(refused).toBeGreaterThanOrEqual(3);
   expect(node.node.audit.verifyChain().ok).toBe(true);
   client.close();
 });

@@ -34,7 +34,7 @@ beforeAll(async () => {
   addMember(coordinatorDir, { id: NODE_ID, name: 'Test Node', endpoint: `127.0.0.1:${node.server.port}`, jwksFile: path.join(node.dir, 'node.jwks.json') });
   const config = loadCoordinatorConfig(path.join(coordinatorDir, COORDINATOR_FILES.config));
   const coordinator = await openCoordinator(
-    { ...config, researcherIssuers: [{ issuer, audience: 'biospec', jwksUri: `${issuer}/jwks` }] },
+    { ...config, researcherIssuers: [{ issuer, audience: 'biospec', jwksUri: `${issuer}/jwks`, unknownIdentities: 'auto', linkByVerifiedEmail: false }] },
     { logger: pino({ level: 'silent' }) },
   );
   coordinatorHttp = await startCoordinatorHttp(coordinator);

@@ -1,5 +1,5 @@
 import { FederatedCountResponse, SiteStatus } from '@biospec/protocol';
-import { queryHash, referenceCount, type Query } from '@biospec/query';
+import { canonicalJson, queryHash, referenceCount, strataCells, type Query } from '@biospec/query';
 import { DEMO_QUESTIONS } from '@biospec/cli';
 import { startExactFederation, type ExactFederation } from './harness/exact-federation.js';
 
@@ -55,8 +55,11 @@ test.each(QUESTIONS.map((q, i) => [i, q] as const))('REST question %i matches gr
     const answered = response.sites.find((s) => s.nodeId === site.site);
     expect(answered?.status).toBe(SiteStatus.SITE_STATUS_OK);
     expect(answered?.total?.value ?? 0).toBe(site.total);
-    const strata = (answered?.strata ?? []).map((s) => ({ key: s.key, count: s.figure?.value ?? 0 }));
-    expect(sortByKey(strata)).toEqual(sortByKey(site.strata));
+    // Every cell of the stratification is released, true zeros included.
+    const strata = (answered?.strata ?? []).map((s) => ({ key: s.key, count: s.figure?.value ?? -1 }));
+    const countOf = new Map(site.strata.map((s) => [canonicalJson(s.key), s.count]));
+    const everyCell = strataCells(query.stratify ?? []).map((key) => ({ key, count: countOf.get(canonicalJson(key)) ?? 0 }));
+    expect(sortByKey(strata)).toEqual(sortByKey(everyCell));
   }
   const sum = expected.reduce((n, s) => n + s.total, 0);
   expect(response.total?.releasedSum).toBe(sum);

@@ -17,7 +17,7 @@ beforeAll(async () => {
       { ...EXACT_SITES[0]!, policy: { ...EXACT_POLICY, release: 'hold' } },
       {
         ...EXACT_SITES[1]!,
-        policy: { ...DEFAULT_POLICY, budget: { epsilon: 1, periodDays: 30, scope: 'researcher' }, rateLimits: [{ limit: 1000, windowSeconds: 60 }] },
+        policy: { ...DEFAULT_POLICY, budget: { epsilon: 0.2, windowDays: 30 }, rateLimits: [{ limit: 1000, windowSeconds: 60 }] },
       },
       EXACT_SITES[2]!,
     ],
@@ -68,11 +68,13 @@ test('hold mode: a declined question is refused with the steward\'s reason', asy
 
 test('privacy budget: new questions spend it, a repeat is free, a spent budget is RESOURCE_EXHAUSTED at that site only', async () => {
   // A researcher of their own, so the questions of the other tests have not spent this budget.
-  const token = await issueResearcher(path.join(fed.federation.dir, 'coordinator'), { subject: 'budget@example.org' });
+  const { token } = await issueResearcher(path.join(fed.federation.dir, 'coordinator'), { subject: 'budget@example.org' });
   const a = await ask({ op: 'age_range', min: 50 }, token);
   const b = await ask({ op: 'age_range', min: 50 }, token);
-  expect(site(a.response, budgeted)?.budget?.remaining).toBeCloseTo(0.5);
-  expect(site(b.response, budgeted)?.budget?.remaining).toBeCloseTo(0.5);
+  expect(site(a.response, budgeted)?.budget?.remaining).toBeCloseTo(0.1);
+  expect(site(a.response, budgeted)).toMatchObject({ cost: 0.1, charged: 0.1 });
+  expect(site(b.response, budgeted)?.budget?.remaining).toBeCloseTo(0.1);
+  expect(site(b.response, budgeted)).toMatchObject({ cost: 0.1, charged: 0 });
   expect(site(b.response, budgeted)?.total).toEqual(site(a.response, budgeted)?.total);
   expect(site(a.response, budgeted)?.total?.disclosure?.kind).toBe(DisclosureKind.DISCLOSURE_KIND_NOISY);
 
@@ -81,7 +83,7 @@ test('privacy budget: new questions spend it, a repeat is free, a spent budget i
   const refused = site(spent.response, budgeted);
   expect(refused?.status).toBe(SiteStatus.SITE_STATUS_REJECTED);
   expect(refused?.message).toMatch(/privacy budget exhausted/);
-  expect(refused?.message).toMatch(/renews at/);
+  expect(refused?.message).toMatch(/this question costs ε=0.1; some comes back at/);
   expect(site(spent.response, plain)?.status).toBe(SiteStatus.SITE_STATUS_OK);
 });
 

@@ -9,7 +9,7 @@
  * specimen writer.
  */
 import type Database from 'better-sqlite3';
-import { BiospecError } from '@biospec/protocol';
+import { BiospecError, storageError, storageFaultOf, type Issue, type StorageFault } from '@biospec/protocol';
 import {
   MATERIAL_TYPES,
   SEXES,
@@ -30,7 +30,6 @@ import { checkRecord, type FieldIssue } from './specimen-rules.js';
 import { createSpecimenWriter, type RowValues, type StoredValue } from './specimen-writer.js';
 import { createIssueLog, locate } from './issue-log.js';
 import { createDonorLinks, type DonorLinks } from './donor-links.js';
-import type { Issue } from '@biospec/protocol';
 
 export interface ImportOptions {
   /** Delete specimens whose sample_id this import does not list (a full replacement). */
@@ -47,6 +46,11 @@ export interface ImportOptions {
    * rejected row rejects the whole import.
    */
   onRejected?: (issues: Issue[]) => void;
+  /**
+   * Called with a storage fault (disk full, I/O error) and the file it concerns as soon as it
+   * happens, before the rollback or anything else is attempted: the caller logs it there.
+   */
+  onStorageFault?: (fault: StorageFault) => void;
 }
 
 export interface ImportReport {
@@ -92,6 +96,9 @@ export async function importRows(
   options: ImportOptions = {},
 ): Promise<ImportReport> {
   const started = performance.now();
+  // With the WAL emptied first, a failed import leaves only its own (rolled back) frames there,
+  // which the truncation after the rollback can drop without needing disk space for anything else.
+  truncateWal(db, options);
   db.exec('BEGIN IMMEDIATE');
   try {
     const log = createIssueLog(options.onRejected);
@@ -132,8 +139,39 @@ export async function importRows(
     db.exec('COMMIT');
     return { ...counts, rejected: log.rejected, donorsUpdated: links.touched.size, removalSkipped, epoch, durationMs };
   } catch (error) {
-    if (db.inTransaction) db.exec('ROLLBACK');
-    throw error;
+    const fault = storageFaultOf(error, db.name);
+    if (fault) options.onStorageFault?.(fault);
+    rollback(db, options);
+    // A big import that failed leaves a WAL file as big as what it wrote; on a full disk that
+    // space is what the node needs to go on answering (its replay cache and audit log).
+    truncateWal(db, options);
+    throw fault ? storageError(fault, 'nothing was imported', error) : error;
+  }
+}
+
+function rollback(db: Database.Database, options: ImportOptions): void {
+  if (!db.inTransaction) return;
+  try {
+    db.exec('ROLLBACK');
+  } catch (error) {
+    const fault = storageFaultOf(error, db.name);
+    if (!fault) throw error;
+    options.onStorageFault?.(fault);
+  }
+}
+
+/**
+ * Copies committed WAL frames into the database and truncates the WAL to zero bytes, as far as
+ * readers allow (they are short; the busy timeout waits for them). Best effort: a storage fault
+ * here is reported, not thrown, since the import's own outcome is what the caller must hear.
+ */
+function truncateWal(db: Database.Database, options: ImportOptions): void {
+  try {
+    db.pragma('wal_checkpoint(TRUNCATE)');
+  } catch (error) {
+    const fault = storageFaultOf(error, `${db.name}-wal`);
+    if (!fault) throw error;
+    options.onStorageFault?.(fault);
   }
 }
 

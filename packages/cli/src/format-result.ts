@@ -8,6 +8,8 @@ const STATUS_TEXT: Record<SiteStatus, string> = {
   [SiteStatus.SITE_STATUS_ERROR]: 'error',
   [SiteStatus.SITE_STATUS_REJECTED]: 'rejected',
   [SiteStatus.SITE_STATUS_HELD]: 'held',
+  [SiteStatus.SITE_STATUS_BUSY]: 'busy',
+  [SiteStatus.SITE_STATUS_WARMING_UP]: 'warming up',
   [SiteStatus.UNRECOGNIZED]: '?',
 };
 
@@ -16,8 +18,17 @@ function table(rows: string[][]): string {
   return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
 }
 
+/** "retry in 250 ms" / "retry in 1.5 s": the node's own hint, for a busy or warming-up site. */
+function retryHint(ms: number): string {
+  return ms < 1000 ? `retry in ${ms} ms` : `retry in ${(ms / 1000).toFixed(1)} s`;
+}
+
 function siteFigure(site: SiteResult): string {
   if (site.status === SiteStatus.SITE_STATUS_OK) return site.total?.display ?? '';
+  if (site.status === SiteStatus.SITE_STATUS_BUSY) {
+    return site.retryAfterMs > 0 ? `node busy; ${retryHint(site.retryAfterMs)}` : 'node busy';
+  }
+  if (site.status === SiteStatus.SITE_STATUS_WARMING_UP && site.retryAfterMs > 0) return `${site.message}; ${retryHint(site.retryAfterMs)}`;
   return site.message;
 }
 

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { registerAuditCommands } from './commands/audit.js';
 import { registerCoordinatorCommands } from './commands/coordinator.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerGenerateCommand } from './commands/generate.js';
@@ -19,6 +20,7 @@ export function createProgram(): Command {
   registerQueryCommand(program);
   registerNodesCommand(program);
   registerVerifyCommand(program);
+  registerAuditCommands(program);
   registerKeysCommands(program);
   registerGenerateCommand(program);
   registerDemoCommand(program);

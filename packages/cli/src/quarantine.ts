@@ -34,8 +34,9 @@ export function createQuarantine(file: string) {
   const counts = { rejected: 0, warning: 0, rejectedRows: 0 };
   const write = (line: QuarantineLine): void => {
     if (fd === null) {
-      fs.mkdirSync(path.dirname(file), { recursive: true });
-      fd = fs.openSync(file, 'w');
+      // It names donors' and specimens' ids: readable by the node's user only, as its other state.
+      fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+      fd = fs.openSync(file, 'w', 0o600);
     }
     counts[line.kind] += 1;
     fs.writeSync(fd, `${JSON.stringify(line)}\n`);

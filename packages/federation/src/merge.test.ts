@@ -3,7 +3,7 @@ import { mergeFigures, mergeStrata } from './merge.js';
 
 const figure = (kind: DisclosureKind, value?: number, threshold = 10): ReleasedFigure => ({
   ...(value === undefined ? {} : { value }),
-  disclosure: { kind, threshold, rounding: 10, mechanism: 'none', epsilon: 0, sigma: 0, clamp: 0 },
+  disclosure: { kind, threshold, rounding: 10, mechanism: 'none', epsilon: 0, sigma: 0, clamp: 0, sensitivity: 1, noiseScale: 0 },
   display: '',
 });
 
@@ -32,15 +32,22 @@ test('no answers says so', () => {
 });
 
 test('strata merge cell by cell whatever the key order', () => {
-  const merged = mergeStrata([
+  const cells = [
+    { material_type: 'serum', sex: 'female' },
+    { material_type: 'dna', sex: 'male' },
+    { material_type: 'rna', sex: 'male' },
+  ];
+  const merged = mergeStrata(cells, [
     [{ key: { sex: 'female', material_type: 'serum' }, figure: figure(DisclosureKind.DISCLOSURE_KIND_EXACT, 5) }],
     [
       { key: { material_type: 'serum', sex: 'female' }, figure: figure(DisclosureKind.DISCLOSURE_KIND_EXACT, 7) },
       { key: { material_type: 'dna', sex: 'male' }, figure: figure(DisclosureKind.DISCLOSURE_KIND_EXACT, 3) },
     ],
   ]);
-  expect(merged.map((m) => [m.key, m.total?.releasedSum])).toEqual([
-    [{ material_type: 'dna', sex: 'male' }, 3],
-    [{ sex: 'female', material_type: 'serum' }, 12],
+  // Every cell of the question, in its order, whatever the sites released.
+  expect(merged.map((m) => [m.key, m.total?.releasedSum, m.total?.display])).toEqual([
+    [{ material_type: 'serum', sex: 'female' }, 12, '12'],
+    [{ material_type: 'dna', sex: 'male' }, 3, '3'],
+    [{ material_type: 'rna', sex: 'male' }, 0, 'no site answered'],
   ]);
 });

@@ -33,19 +33,19 @@ function displayOf(answered: number, sum: number, below: number, withheldMax: nu
   return `about ${number.format(sum)} + up to ${number.format(withheldMax)} more at ${sites} below threshold`;
 }
 
-/** Merges strata cell by cell across sites; a cell missing at a site contributes nothing there. */
-export function mergeStrata(perSite: readonly (readonly Stratum[])[]): MergedStratum[] {
-  const cells = new Map<string, { key: Record<string, string>; figures: ReleasedFigure[] }>();
+/**
+ * Merges strata cell by cell across sites, for every cell of the question's
+ * stratification (`cells`, in its fixed order), so the merged answer has the
+ * same shape whatever the sites released: a cell no answering site released
+ * is "no site answered", like the total when every site failed.
+ */
+export function mergeStrata(cells: readonly Record<string, string>[], perSite: readonly (readonly Stratum[])[]): MergedStratum[] {
+  const idOf = (key: Record<string, string>) => JSON.stringify(Object.entries(key).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  const figures = new Map<string, ReleasedFigure[]>(cells.map((key) => [idOf(key), []]));
   for (const strata of perSite) {
     for (const stratum of strata) {
-      if (!stratum.figure) continue;
-      const id = JSON.stringify(Object.entries(stratum.key).sort(([a], [b]) => a.localeCompare(b)));
-      const cell = cells.get(id) ?? { key: stratum.key, figures: [] };
-      cell.figures.push(stratum.figure);
-      cells.set(id, cell);
+      if (stratum.figure) figures.get(idOf(stratum.key))?.push(stratum.figure);
     }
   }
-  return [...cells.entries()]
-    .sort(([a], [b]) => a.localeCompare(b))
-    .map(([, cell]) => ({ key: cell.key, total: mergeFigures(cell.figures) }));
+  return cells.map((key) => ({ key: { ...key }, total: mergeFigures(figures.get(idOf(key)) ?? []) }));
 }

@@ -78,7 +78,7 @@ test("a refused query fails alone, with the node's status, as a unary call would
   const refused = client.count('replayed', soon());
   const answered = client.count('fresh', soon());
   const [r, f] = streams[0]!.written;
-  streams[0]!.answer({ id: r!.id, error: { code: GrpcStatus.PERMISSION_DENIED, message: 'PERMISSION_DENIED: replayed token' } });
+  streams[0]!.answer({ id: r!.id, error: { code: GrpcStatus.PERMISSION_DENIED, message: 'PERMISSION_DENIED: replayed token', reason: 'PERMISSION_DENIED', retryAfterMs: 0 } });
   streams[0]!.answer({ id: f!.id, signedResult: 'ok' });
 
   const failure = await failureOf(refused);
@@ -134,21 +134,87 @@ test('a query without an answer by its deadline times out; a silent stream is re
   expect(siteFailureOf(timedOut).status).toBe(SiteStatus.SITE_STATUS_TIMEOUT);
   expect(streams[0]!.cancelled).toBe(false);
 
-  // Nothing arrives at all: the stream is cancelled and its other queries fail as unreachable.
+  // Nothing arrives at all (a stalled node): new queries go to a fresh stream, while the
+  // queries already sent keep waiting for their own answers or deadlines.
   const silent = client.count('silent', new Date(Date.now() + 30));
-  const bystander = client.count('bystander', soon());
+  const bystander = client.count('bystander', new Date(Date.now() + 120));
   expect(siteFailureOf(await failureOf(silent)).status).toBe(SiteStatus.SITE_STATUS_TIMEOUT);
-  expect(streams[0]!.cancelled).toBe(true);
-  expect(siteFailureOf(await failureOf(bystander))).toEqual({
-    status: SiteStatus.SITE_STATUS_UNREACHABLE,
-    message: 'the node stopped answering on its stream',
-  });
-
+  expect(streams[0]!.cancelled).toBe(false);
   const fresh = client.count('fresh', soon());
   expect(streams).toHaveLength(2);
   streams[1]!.answer({ id: streams[1]!.written[0]!.id, signedResult: 'fresh' });
   await expect(fresh).resolves.toBe('fresh');
+
+  // The stalled node's bystander times out as a timeout too, and only then is the old stream cancelled.
+  expect(siteFailureOf(await failureOf(bystander))).toEqual({ status: SiteStatus.SITE_STATUS_TIMEOUT, message: 'no answer within the deadline' });
+  expect(streams[0]!.cancelled).toBe(true);
+  expect(streams[1]!.cancelled).toBe(false);
   client.close();
+});
+
+test('a retired stream that answers late still settles its queries, then is cancelled', async () => {
+  const { calls, streams } = fakeCalls();
+  const client = createNodeCountClient(calls);
+  const silent = client.count('silent', new Date(Date.now() + 30));
+  const late = client.count('late', soon());
+  await failureOf(silent);
+  client.count('next', soon()).catch(() => undefined);
+  expect(streams).toHaveLength(2);
+  streams[0]!.answer({ id: streams[0]!.written[1]!.id, signedResult: 'late answer' });
+  await expect(late).resolves.toBe('late answer');
+  expect(streams[0]!.cancelled).toBe(true);
+  client.close();
+});
+
+test('each streamed query tells the node how long it waits, in milliseconds from now', () => {
+  const { calls, streams } = fakeCalls();
+  const client = createNodeCountClient(calls);
+  client.count('a', new Date(Date.now() + 4000)).catch(() => undefined);
+  client.count('b', new Date(Date.now() - 50)).catch(() => undefined);
+  const [a, b] = streams[0]!.written;
+  expect(a!.timeoutMs).toBeGreaterThan(3900);
+  expect(a!.timeoutMs).toBeLessThanOrEqual(4000);
+  // Already past: 1 ms, never 0, which would mean "no deadline".
+  expect(b!.timeoutMs).toBe(1);
+  client.close();
+});
+
+test("a node's reason decides the site status: busy and warming up apart from rate limits and unreachable", async () => {
+  const { calls, streams } = fakeCalls();
+  const client = createNodeCountClient(calls);
+  const queries = ['busy', 'warming', 'limited', 'budget', 'old-busy'].map((q) => client.count(q, soon()));
+  const ids = streams[0]!.written.map((w) => w.id);
+  const answer = (i: number, error: CountStreamResponse['error']) => streams[0]!.answer({ id: ids[i]!, error });
+  answer(0, { code: GrpcStatus.RESOURCE_EXHAUSTED, message: 'BUSY: node busy', reason: 'BUSY', retryAfterMs: 120 });
+  answer(1, { code: GrpcStatus.UNAVAILABLE, message: 'WARMING_UP: index loading', reason: 'WARMING_UP', retryAfterMs: 0 });
+  answer(2, { code: GrpcStatus.RESOURCE_EXHAUSTED, message: 'RATE_LIMITED: too many', reason: 'RATE_LIMITED', retryAfterMs: 0 });
+  answer(3, { code: GrpcStatus.RESOURCE_EXHAUSTED, message: 'BUDGET_EXHAUSTED: spent', reason: 'BUDGET_EXHAUSTED', retryAfterMs: 0 });
+  // A node release without the reason field: the details prefix still tells.
+  answer(4, { code: GrpcStatus.RESOURCE_EXHAUSTED, message: 'BUSY: node busy', reason: '', retryAfterMs: 0 });
+  const failures = await Promise.all(queries.map((q) => failureOf(q).then(siteFailureOf)));
+  expect(failures).toEqual([
+    { status: SiteStatus.SITE_STATUS_BUSY, message: 'BUSY: node busy', retryAfterMs: 120 },
+    { status: SiteStatus.SITE_STATUS_WARMING_UP, message: 'count index warming up' },
+    { status: SiteStatus.SITE_STATUS_REJECTED, message: 'RATE_LIMITED: too many' },
+    { status: SiteStatus.SITE_STATUS_REJECTED, message: 'BUDGET_EXHAUSTED: spent' },
+    { status: SiteStatus.SITE_STATUS_BUSY, message: 'BUSY: node busy' },
+  ]);
+  client.close();
+});
+
+test('a reason that disagrees with the status code is ignored: a crash is not "busy"', () => {
+  const metadata = new Metadata();
+  metadata.set('biospec-error-code', 'BUSY');
+  metadata.set('retry-after-ms', '50');
+  expect(siteFailureOf({ code: GrpcStatus.INTERNAL, details: 'INTERNAL: internal error', metadata }).status).toBe(SiteStatus.SITE_STATUS_ERROR);
+  expect(siteFailureOf({ code: GrpcStatus.UNAVAILABLE, details: 'Connection dropped', metadata: new Metadata() }).status).toBe(
+    SiteStatus.SITE_STATUS_UNREACHABLE,
+  );
+  expect(siteFailureOf({ code: GrpcStatus.RESOURCE_EXHAUSTED, details: 'BUSY: node busy', metadata })).toEqual({
+    status: SiteStatus.SITE_STATUS_BUSY,
+    message: 'BUSY: node busy',
+    retryAfterMs: 50,
+  });
 });
 
 test('closing fails the queries in flight and refuses new ones', async () => {

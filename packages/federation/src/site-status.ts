@@ -1,20 +1,32 @@
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { SiteStatus } from '@biospec/protocol';
+import { nodeRefusalOf } from './node-refusal.js';
 
 /** How one site's call ended, as the researcher is told it. */
 export interface SiteFailure {
   status: SiteStatus;
   message: string;
+  /** For a busy or warming-up site, the node's hint of when to ask again, in milliseconds. */
+  retryAfterMs?: number;
 }
 
+/** What the researcher reads for a node whose count index is not ready yet, whatever the node's own wording. */
+export const WARMING_UP_MESSAGE = 'count index warming up';
+
 /**
- * Maps what a node call threw to the site's status. A node that is down or
- * slow only changes its own row: it never fails the federated query.
+ * Maps what a node call threw to the site's status: the one place this mapping lives.
+ * A node that is down, slow or busy only changes its own row: it never fails the federated query.
+ * RESOURCE_EXHAUSTED is `busy` when the node says BUSY (its load), `rejected` when it is the
+ * researcher's rate limit or budget; UNAVAILABLE is `warming_up` when the node says WARMING_UP
+ * (up, but not able to count yet), `unreachable` otherwise.
  */
 export function siteFailureOf(reason: unknown): SiteFailure {
-  const err = reason as { code?: unknown; details?: unknown; message?: unknown };
-  const message = typeof err?.details === 'string' && err.details ? err.details : String(err?.message ?? reason);
-  switch (err?.code) {
+  const refusal = nodeRefusalOf(reason);
+  const retry = refusal.retryAfterMs === undefined ? {} : { retryAfterMs: refusal.retryAfterMs };
+  if (refusal.reason === 'BUSY') return { status: SiteStatus.SITE_STATUS_BUSY, message: refusal.details, ...retry };
+  if (refusal.reason === 'WARMING_UP') return { status: SiteStatus.SITE_STATUS_WARMING_UP, message: WARMING_UP_MESSAGE, ...retry };
+  const message = refusal.details;
+  switch (refusal.code) {
     case GrpcStatus.DEADLINE_EXCEEDED:
       return { status: SiteStatus.SITE_STATUS_TIMEOUT, message: 'no answer within the deadline' };
     case GrpcStatus.UNAVAILABLE:

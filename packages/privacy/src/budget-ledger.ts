@@ -2,131 +2,173 @@ import Database from 'better-sqlite3';
 import { BiospecError } from '@biospec/protocol';
 import type { PrivacyBudget } from './policy.js';
 
-/** Who a question is asked for; the budget's scope decides which of the two pays. */
-export interface BudgetKey {
-  researcher: string;
-  project: string;
-}
-
-/** One question to charge to a budget. */
-export interface BudgetCharge extends BudgetKey {
+/** One question to charge: who asks, what, on which data, under which noise generation. */
+export interface BudgetCharge {
+  /** The person asking (the coordinator's pseudonym of its researcher record). */
+  person: string;
   queryHash: string;
   epoch: number;
-  /** Epsilon this question spends (see `epsilonPerQuery`). */
+  /** The node's noise generation (`noiseGeneration`): a repeat is free only under the same one. */
+  generation: string;
+  /** ε the question costs, from the question alone (`planQuestion`). */
   epsilon: number;
   now: Date;
+  /** Recorded for the steward; never part of whose budget it is. */
+  project?: string;
 }
 
-/** Where a budget stands in the current period. */
+/** Where one person's budget stands at `now`. */
 export interface BudgetStatus {
-  /** Epsilon spent in the current period. */
+  /** ε charged over the last `windowDays` days. */
   spent: number;
-  /** Epsilon left in the current period, never negative. */
+  /** ε left, never negative. */
   remaining: number;
-  /** ISO time the current period ends and the budget renews. */
-  periodEndsAt: string;
+  /** When the oldest charge in the window expires and gives its ε back; null when nothing is spent. */
+  renewsAt: string | null;
 }
 
 /** The outcome of a charge: what this question cost and where the budget stands after it. */
 export interface ChargeResult extends BudgetStatus {
-  /** Epsilon this question spent: 0 for a repeat. */
+  /** ε charged now: the question's cost, or 0 for a repeat. */
   charged: number;
 }
 
-/** A node's persistent record of privacy budget spent per researcher or project. */
+/** A node's persistent record of privacy budget spent per person. */
 export interface BudgetLedger {
   /**
-   * Charges a question's epsilon to the budget of its scope (researcher or project).
+   * Charges a question to its person's budget, before anything is counted.
    *
-   * Asking the same question (same scope, query hash and data epoch) again costs
-   * nothing, in this period or any later one: the noise is deterministic, so the
-   * repeat gets the same figures and learns nothing new. Check and record happen in
-   * one immediate transaction, so concurrent charges (threads or processes) cannot
-   * both pass on the last of a budget.
+   * The same question (person, query hash, data epoch, noise generation) asked
+   * again costs nothing, whenever: the noise is deterministic, so the repeat
+   * gets the same figures and learns nothing new. The repeat check, the sum
+   * over the window and the record happen in one immediate transaction, so
+   * concurrent charges (threads or processes) cannot both pass on the last of a budget.
+   * A charge is never taken back, even when the count then fails: a refund
+   * would let a concurrent repeat of the same question, answered as free,
+   * keep its figures at no cost.
    * @throws BiospecError BUDGET_EXHAUSTED when the question does not fit; nothing is recorded.
    */
   charge(input: BudgetCharge, budget: PrivacyBudget): ChargeResult;
-  /** What the budget of `key`'s scope has left at `now`. */
-  remaining(key: BudgetKey, budget: PrivacyBudget, now: Date): BudgetStatus;
+  /** Where `person`'s budget stands at `now`. */
+  status(person: string, budget: PrivacyBudget, now: Date): BudgetStatus;
   close(): void;
 }
 
 const DAY_MS = 86_400_000;
-// Floating sums such as ten charges of 0.1 must still fit a budget of 1.
+// Floating sums such as twenty charges of 0.1 must still fit a budget of 2.
 const TOLERANCE = 1e-9;
 
 /**
- * Opens (creating if needed) a budget ledger in a SQLite file, or in memory.
+ * Schema history of the ledger file (`PRAGMA user_version`). Version 1 was the
+ * fixed-period ledger keyed by researcher or project; version 2 keys charges
+ * by person and noise generation and sums them over a sliding window. Old
+ * charges are kept under generation "v1", which no current question has, so
+ * none of them makes a new question free.
+ */
+const MIGRATIONS: readonly ((db: Database.Database) => void)[] = [
+  (db) =>
+    db.exec(`
+      CREATE TABLE IF NOT EXISTS budget_charges (
+        scope_key    TEXT    NOT NULL,
+        query_hash   TEXT    NOT NULL,
+        epoch        INTEGER NOT NULL,
+        period_start TEXT    NOT NULL,
+        epsilon      REAL    NOT NULL,
+        researcher   TEXT    NOT NULL,
+        project      TEXT    NOT NULL,
+        charged_at   TEXT    NOT NULL,
+        PRIMARY KEY (scope_key, query_hash, epoch)
+      );`),
+  (db) =>
+    db.exec(`
+      CREATE TABLE charges (
+        person        TEXT    NOT NULL,
+        query_hash    TEXT    NOT NULL,
+        epoch         INTEGER NOT NULL,
+        generation    TEXT    NOT NULL,
+        epsilon       REAL    NOT NULL,
+        charged_at_ms INTEGER NOT NULL,
+        project       TEXT,
+        PRIMARY KEY (person, query_hash, epoch, generation)
+      ) STRICT;
+      CREATE INDEX charges_window ON charges (person, charged_at_ms);
+      INSERT OR IGNORE INTO charges (person, query_hash, epoch, generation, epsilon, charged_at_ms, project)
+        SELECT researcher, query_hash, epoch, 'v1', epsilon, CAST(strftime('%s', charged_at) AS INTEGER) * 1000, project
+        FROM budget_charges WHERE scope_key LIKE 'researcher:%';
+      DROP TABLE budget_charges;`),
+];
+
+function migrate(db: Database.Database, path: string): void {
+  const version = db.pragma('user_version', { simple: true }) as number;
+  if (version > MIGRATIONS.length) {
+    throw new BiospecError('FAILED_PRECONDITION', `budget ledger ${path} has schema version ${version}, newer than this software knows (${MIGRATIONS.length})`);
+  }
+  for (let v = version; v < MIGRATIONS.length; v++) {
+    db.transaction(() => {
+      (MIGRATIONS[v] as (db: Database.Database) => void)(db);
+      db.pragma(`user_version = ${v + 1}`);
+    }).immediate();
+  }
+}
+
+/**
+ * Opens (creating and migrating if needed) a budget ledger in a SQLite file, or in memory.
  *
- * Periods are fixed windows of `periodDays` counted from the Unix epoch (UTC),
- * the same for everyone. Unlike a sliding window, a fixed window has one renewal
- * time a researcher can be told, and the whole budget comes back at once. The
- * cost: spending all at the end of one period and all at the start of the next
- * allows up to twice the budget within `periodDays`; size the budget with that in mind.
+ * The window slides: what a person spent more than `windowDays` days ago
+ * is theirs again, charge by charge, so over any `windowDays` days one person
+ * spends at most the budget (a fixed calendar period would allow twice that
+ * across its boundary).
  */
 export function createBudgetLedger(path: string | ':memory:'): BudgetLedger {
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
   db.pragma('busy_timeout = 5000');
-  db.exec(`
-    CREATE TABLE IF NOT EXISTS budget_charges (
-      scope_key    TEXT    NOT NULL,
-      query_hash   TEXT    NOT NULL,
-      epoch        INTEGER NOT NULL,
-      period_start TEXT    NOT NULL,
-      epsilon      REAL    NOT NULL,
-      researcher   TEXT    NOT NULL,
-      project      TEXT    NOT NULL,
-      charged_at   TEXT    NOT NULL,
-      PRIMARY KEY (scope_key, query_hash, epoch)
-    );
-    CREATE INDEX IF NOT EXISTS budget_charges_period ON budget_charges (scope_key, period_start);
-  `);
+  migrate(db, path);
 
-  const findRepeat = db.prepare<[string, string, number], { found: number }>(
-    'SELECT 1 AS found FROM budget_charges WHERE scope_key = ? AND query_hash = ? AND epoch = ?',
+  const findRepeat = db.prepare<[string, string, number, string], { found: number }>(
+    'SELECT 1 AS found FROM charges WHERE person = ? AND query_hash = ? AND epoch = ? AND generation = ?',
   );
-  const sumPeriod = db.prepare<[string, string], { spent: number }>(
-    'SELECT COALESCE(SUM(epsilon), 0) AS spent FROM budget_charges WHERE scope_key = ? AND period_start = ?',
+  const inWindow = db.prepare<[string, number], { spent: number; oldest: number | null }>(
+    'SELECT COALESCE(SUM(epsilon), 0) AS spent, MIN(charged_at_ms) AS oldest FROM charges WHERE person = ? AND charged_at_ms > ?',
   );
   const insert = db.prepare(
-    `INSERT INTO budget_charges (scope_key, query_hash, epoch, period_start, epsilon, researcher, project, charged_at)
-     VALUES (@scopeKey, @queryHash, @epoch, @periodStart, @epsilon, @researcher, @project, @chargedAt)`,
+    `INSERT INTO charges (person, query_hash, epoch, generation, epsilon, charged_at_ms, project)
+     VALUES (@person, @queryHash, @epoch, @generation, @epsilon, @chargedAtMs, @project)`,
   );
 
-  const status = (scopeKey: string, budget: PrivacyBudget, now: Date) => {
-    const period = periodOf(now, budget.periodDays);
-    const spent = sumPeriod.get(scopeKey, period.start)?.spent ?? 0;
-    return { period, spent, remaining: Math.max(0, budget.epsilon - spent) };
+  const status = (person: string, budget: PrivacyBudget, now: Date): BudgetStatus => {
+    const windowMs = budget.windowDays * DAY_MS;
+    const row = inWindow.get(person, now.getTime() - windowMs) ?? { spent: 0, oldest: null };
+    return {
+      spent: row.spent,
+      remaining: Math.max(0, budget.epsilon - row.spent),
+      renewsAt: row.oldest === null ? null : new Date(row.oldest + windowMs).toISOString(),
+    };
   };
 
   const chargeTx = db.transaction((input: BudgetCharge, budget: PrivacyBudget): ChargeResult => {
-    const scopeKey = scopeKeyOf(input, budget);
-    const before = status(scopeKey, budget, input.now);
-    const periodEndsAt = before.period.end;
-    if (findRepeat.get(scopeKey, input.queryHash, input.epoch) !== undefined) {
-      return { charged: 0, spent: before.spent, remaining: before.remaining, periodEndsAt };
+    const before = status(input.person, budget, input.now);
+    if (findRepeat.get(input.person, input.queryHash, input.epoch, input.generation) !== undefined) {
+      return { charged: 0, ...before };
     }
     if (before.spent + input.epsilon > budget.epsilon + TOLERANCE) {
-      const who = budget.scope === 'researcher' ? `researcher ${input.researcher}` : `project ${input.project}`;
+      const renews = before.renewsAt === null ? '' : `; some comes back at ${before.renewsAt}`;
       throw new BiospecError(
         'BUDGET_EXHAUSTED',
-        `privacy budget exhausted for ${who}: spent ${formatEpsilon(before.spent)} of ${formatEpsilon(budget.epsilon)} this period, renews at ${periodEndsAt}`,
-        { issues: [{ field: 'epsilon', message: `this question needs ε=${formatEpsilon(input.epsilon)}` }] },
+        `privacy budget exhausted at this node: spent ε=${formatEpsilon(before.spent)} of ${formatEpsilon(budget.epsilon)} over the last ${budget.windowDays} days, this question costs ε=${formatEpsilon(input.epsilon)}${renews}`,
       );
     }
+    if (input.epsilon === 0) return { charged: 0, ...before };
     insert.run({
-      scopeKey,
+      person: input.person,
       queryHash: input.queryHash,
       epoch: input.epoch,
-      periodStart: before.period.start,
+      generation: input.generation,
       epsilon: input.epsilon,
-      researcher: input.researcher,
-      project: input.project,
-      chargedAt: input.now.toISOString(),
+      chargedAtMs: input.now.getTime(),
+      project: input.project ?? null,
     });
-    const spent = before.spent + input.epsilon;
-    return { charged: input.epsilon, spent, remaining: Math.max(0, budget.epsilon - spent), periodEndsAt };
+    return { charged: input.epsilon, ...status(input.person, budget, input.now) };
   });
 
   return {
@@ -136,27 +178,14 @@ export function createBudgetLedger(path: string | ':memory:'): BudgetLedger {
       }
       return chargeTx.immediate(input, budget);
     },
-    remaining(key, budget, now) {
-      const { period, spent, remaining } = status(scopeKeyOf(key, budget), budget, now);
-      return { spent, remaining, periodEndsAt: period.end };
-    },
+    status,
     close() {
       db.close();
     },
   };
 }
 
-function scopeKeyOf(key: BudgetKey, budget: PrivacyBudget): string {
-  return budget.scope === 'researcher' ? `researcher:${key.researcher}` : `project:${key.project}`;
-}
-
-function periodOf(now: Date, periodDays: number): { start: string; end: string } {
-  const length = periodDays * DAY_MS;
-  const index = Math.floor(now.getTime() / length);
-  return { start: new Date(index * length).toISOString(), end: new Date((index + 1) * length).toISOString() };
-}
-
-/** "10.0", "0.5", "0.25": whole numbers keep one decimal, others up to three. */
+/** "2.0", "0.5", "0.25": whole numbers keep one decimal, others up to three. */
 function formatEpsilon(value: number): string {
   const rounded = Math.round(value * 1000) / 1000;
   return Number.isInteger(rounded) ? rounded.toFixed(1) : String(rounded);

@@ -1,15 +1,20 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { BiospecError } from '@biospec/protocol';
 import { createHoldQueue, type HoldQueue, type HoldRequest } from './hold-queue.js';
 import { DEFAULT_POLICY } from './policy.js';
-import { protectResult } from './protect.js';
+import { planQuestion } from './accounting.js';
+import { protectAnswer } from './protect.js';
 
-const released = protectResult(
+const stratified = { unit: 'specimens', stratify: ['material_type'] } as const;
+const released = protectAnswer(
   { total: 130, strata: [{ key: { material_type: 'serum' }, count: 4 }, { key: { material_type: 'plasma' }, count: 126 }] },
+  { ...stratified, stratify: [...stratified.stratify] },
+  planQuestion({ ...stratified, stratify: [...stratified.stratify] }, DEFAULT_POLICY),
   DEFAULT_POLICY,
-  { secret: 's', queryHash: 'q1', epoch: 1 },
+  { secret: 's', queryHash: 'q1', epoch: 1, generation: 'g1' },
 );
 const request = (overrides: Partial<HoldRequest> = {}): HoldRequest => ({
   queryHash: 'q1',
@@ -97,5 +102,24 @@ describe('hold queue', () => {
     expect(queue.list().map((q) => q.id)).toEqual([a.id, b.id]);
     expect(queue.list('held').map((q) => q.id)).toEqual([b.id]);
     expect(queue.list('declined')[0]?.reason).toBe('no');
+  });
+
+  test('keeps a schema version: adopts a file made before versions were kept, refuses a newer one', () => {
+    const held = queue.hold(request());
+    queue.close();
+    const file = path.join(dir, 'hold.db');
+    // A file from before versions were kept: the same table, user_version 0.
+    const raw = new Database(file);
+    raw.pragma('user_version = 0');
+    raw.close();
+    queue = open();
+    expect(queue.find('q1', 1, 'alice')?.id).toBe(held.id);
+    queue.close();
+    const again = new Database(file);
+    expect(again.pragma('user_version', { simple: true })).toBe(1);
+    again.pragma('user_version = 2');
+    again.close();
+    expect(() => open()).toThrow(/hold queue schema version 2 is newer than this software knows \(1\)/);
+    queue = createHoldQueue(':memory:');
   });
 });

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
-import { BiospecError, ReleasedFigure, Stratum } from '@biospec/protocol';
+import { BiospecError, migrateSchema, ReleasedFigure, Stratum, type SchemaMigration } from '@biospec/protocol';
 import type { ProtectedResult } from './protect.js';
 
 /** Where a held question stands. */
@@ -67,31 +67,44 @@ interface Row {
   reason: string | null;
 }
 
+/**
+ * The hold queue's schema history. Version 1 is the table as it was before versions
+ * were kept (IF NOT EXISTS, so a file made then is adopted as version 1 unchanged).
+ */
+export const HOLD_QUEUE_MIGRATIONS: readonly SchemaMigration<Database.Database>[] = [
+  {
+    version: 1,
+    description: "held questions with their protected answers and the steward's decision",
+    up: (db) =>
+      db.exec(`
+      CREATE TABLE IF NOT EXISTS held_questions (
+        id              TEXT    PRIMARY KEY,
+        query_hash      TEXT    NOT NULL,
+        epoch           INTEGER NOT NULL,
+        researcher      TEXT    NOT NULL,
+        project         TEXT    NOT NULL,
+        purpose         TEXT    NOT NULL,
+        canonical_query TEXT    NOT NULL,
+        released_json   TEXT    NOT NULL,
+        status          TEXT    NOT NULL CHECK (status IN ('held', 'released', 'declined')),
+        held_at         TEXT    NOT NULL,
+        decided_at      TEXT,
+        steward         TEXT,
+        reason          TEXT,
+        UNIQUE (query_hash, epoch, researcher)
+      );
+      CREATE INDEX IF NOT EXISTS held_questions_status ON held_questions (status, held_at);
+      `),
+  },
+];
+
 /** Opens (creating if needed) a hold queue in a SQLite file, or in memory. */
 export function createHoldQueue(path: string | ':memory:', init: HoldQueueInit = {}): HoldQueue {
   const now = init.now ?? (() => new Date());
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
   db.pragma('busy_timeout = 5000');
-  db.exec(`
-    CREATE TABLE IF NOT EXISTS held_questions (
-      id              TEXT    PRIMARY KEY,
-      query_hash      TEXT    NOT NULL,
-      epoch           INTEGER NOT NULL,
-      researcher      TEXT    NOT NULL,
-      project         TEXT    NOT NULL,
-      purpose         TEXT    NOT NULL,
-      canonical_query TEXT    NOT NULL,
-      released_json   TEXT    NOT NULL,
-      status          TEXT    NOT NULL CHECK (status IN ('held', 'released', 'declined')),
-      held_at         TEXT    NOT NULL,
-      decided_at      TEXT,
-      steward         TEXT,
-      reason          TEXT,
-      UNIQUE (query_hash, epoch, researcher)
-    );
-    CREATE INDEX IF NOT EXISTS held_questions_status ON held_questions (status, held_at);
-  `);
+  migrateSchema(db, HOLD_QUEUE_MIGRATIONS, 'hold queue');
 
   const insert = db.prepare(
     `INSERT INTO held_questions (id, query_hash, epoch, researcher, project, purpose, canonical_query, released_json, status, held_at)

@@ -1,40 +1,37 @@
 export {
+  DEFAULT_CONTRIBUTION_CAPS,
   DEFAULT_POLICY,
   DisclosurePolicySchema,
   EXACT_POLICY,
+  POLICY_PRESETS,
+  describeGuarantee,
   describePolicy,
-  epsilonPerQuery,
+  hasFormalGuarantee,
   parsePolicy,
   type DisclosurePolicy,
   type DisclosurePolicyInput,
   type LaplaceNoise,
   type NoNoise,
   type NoiseMechanism,
+  type PolicyPresetName,
   type PrivacyBudget,
   type RateLimit,
   type ShrineNoise,
 } from './policy.js';
-export { clampedGaussianNoise, laplaceNoise, noiseSeed, uniformFromSeed, type NoiseSeedParts } from './noise.js';
+export { noiseGeneration, planQuestion, type FigurePlan, type QuestionPlan } from './accounting.js';
 export {
-  TOTAL_CELL,
-  canonicalCellKey,
-  heldFigure,
-  protectCount,
-  protectResult,
-  type ProtectedResult,
-  type ProtectionContext,
-  type TrueCount,
-} from './protect.js';
-export {
-  createBudgetLedger,
-  type BudgetCharge,
-  type BudgetKey,
-  type BudgetLedger,
-  type BudgetStatus,
-  type ChargeResult,
-} from './budget-ledger.js';
+  decimalToRational,
+  sampleDiscreteGaussian,
+  sampleDiscreteLaplace,
+  type BitSource,
+  type Rational,
+} from './discrete-noise.js';
+export { questionBitSources, questionNoiseKey, type QuestionNoiseParts } from './noise.js';
+export { heldFigure, protectAnswer, type ProtectedResult, type ProtectionContext, type TrueCount } from './protect.js';
+export { createBudgetLedger, type BudgetCharge, type BudgetLedger, type BudgetStatus, type ChargeResult } from './budget-ledger.js';
 export { createRateLimiter, type RateLimiter, type RateLimiterInit } from './rate-limiter.js';
 export {
+  HOLD_QUEUE_MIGRATIONS,
   createHoldQueue,
   type HeldQuestion,
   type HoldQueue,
@@ -42,3 +39,11 @@ export {
   type HoldRequest,
   type HoldStatus,
 } from './hold-queue.js';
+export {
+  SUMMARY_EPSILON,
+  SUMMARY_MATERIAL_MINIMUM,
+  SUMMARY_STEP,
+  protectCatalogueSummary,
+  type CatalogueSummaryRelease,
+  type SummaryCounts,
+} from './summary.js';

@@ -1,76 +1,86 @@
-import { createHmac } from 'node:crypto';
+import { createCipheriv, createHmac } from 'node:crypto';
 import { BiospecError } from '@biospec/protocol';
+import type { BitSource } from './discrete-noise.js';
 
-/** What one noise draw is bound to; any change gives independent noise. */
-export interface NoiseSeedParts {
+/** What one question's noise is bound to; any change gives independent noise. */
+export interface QuestionNoiseParts {
   /** Hash of the canonical query. */
   queryHash: string;
   /** Data epoch: changes whenever the node's data changes. */
   epoch: number;
-  /** Which figure of the result: the total or a stratum's canonical key. */
-  cell: string;
   /**
-   * Canonical noise parameters. Binding the draw to them means a node that
-   * changes epsilon does not hand out two figures sharing one draw at two
-   * scales, from which the true count could be solved.
+   * The noise generation: mechanism, its parameters, contribution caps and the
+   * strata domains (see `noiseGeneration`). Figures drawn under two
+   * generations never share a draw.
    */
-  mechanism?: string;
+  generation: string;
 }
 
-const DOMAIN = 'biospec/noise/v1';
-const UNIFORMS_PER_SEED = 4;
-const TWO_POW_32 = 2 ** 32;
-const TWO_POW_52 = 2 ** 52;
+const DOMAIN = 'biospec/noise/v2';
+/** Bytes of the question's AES-CTR stream reserved for each figure; more come from HMAC blocks. */
+const BYTES_PER_FIGURE = 64;
+const ZERO_IV = Buffer.alloc(16);
 
 /**
- * The 32-byte seed of one deterministic noise draw: HMAC-SHA256 keyed by the
- * node secret over a length-prefixed encoding of a domain tag and every part,
- * so no two distinct part lists share an encoding.
+ * The 32-byte key of one question's noise: HMAC-SHA256 keyed by the node
+ * secret over a length-prefixed encoding of a domain tag and every part, so
+ * no two distinct part lists share an encoding.
  * @throws BiospecError INVALID_ARGUMENT when the epoch is not a non-negative safe integer.
  */
-export function noiseSeed(secret: string | Uint8Array, parts: NoiseSeedParts): Uint8Array {
+export function questionNoiseKey(secret: string | Uint8Array, parts: QuestionNoiseParts): Buffer {
   if (!Number.isSafeInteger(parts.epoch) || parts.epoch < 0) {
     throw new BiospecError('INVALID_ARGUMENT', `data epoch must be a non-negative integer, got ${parts.epoch}`);
   }
   const hmac = createHmac('sha256', typeof secret === 'string' ? Buffer.from(secret, 'utf8') : secret);
-  for (const field of [DOMAIN, parts.queryHash, String(parts.epoch), parts.cell, parts.mechanism ?? '']) {
+  for (const field of [DOMAIN, parts.queryHash, String(parts.epoch), parts.generation]) {
     const bytes = Buffer.from(field, 'utf8');
     const length = Buffer.alloc(4);
     length.writeUInt32BE(bytes.length);
     hmac.update(length).update(bytes);
   }
-  return new Uint8Array(hmac.digest());
+  return hmac.digest();
 }
 
 /**
- * The `index`-th (0–3) uniform number drawn from a seed, strictly inside (0, 1):
- * 52 bits of the seed k give (k + 0.5) / 2^52, which is exact in a double and
- * never 0 or 1, so logarithms of it and of 1 − it are finite.
+ * The random bits of every figure of one question: figure i (0 is the total,
+ * then the strata cells in their fixed order) reads its own 64 bytes of one
+ * AES-256-CTR keystream under the question key, then, if a draw ever needs
+ * more, HMAC-SHA256(key, i ‖ block) blocks. One cipher call serves all the
+ * figures of a question, so a 540-cell answer costs microseconds of keystream.
  */
-export function uniformFromSeed(seed: Uint8Array, index = 0): number {
-  if (!Number.isInteger(index) || index < 0 || index >= UNIFORMS_PER_SEED || seed.length < 32) {
-    throw new BiospecError('INVALID_ARGUMENT', `no uniform #${index} in a ${seed.length}-byte seed`);
-  }
-  const view = new DataView(seed.buffer, seed.byteOffset, seed.byteLength);
-  const high = view.getUint32(index * 8) >>> 12;
-  const low = view.getUint32(index * 8 + 4);
-  return (high * TWO_POW_32 + low + 0.5) / TWO_POW_52;
+export function questionBitSources(key: Uint8Array, figures: number): (index: number) => BitSource {
+  const cipher = createCipheriv('aes-256-ctr', key, ZERO_IV);
+  const stream = cipher.update(Buffer.alloc(figures * BYTES_PER_FIGURE));
+  return (index) => {
+    if (!Number.isInteger(index) || index < 0 || index >= figures) {
+      throw new BiospecError('INTERNAL', `no figure #${index} among ${figures}`);
+    }
+    return bitSource(stream.subarray(index * BYTES_PER_FIGURE, (index + 1) * BYTES_PER_FIGURE), (block) => {
+      const label = Buffer.alloc(8);
+      label.writeUInt32BE(index, 0);
+      label.writeUInt32BE(block, 4);
+      return createHmac('sha256', key).update(label).digest();
+    });
+  };
 }
 
-/** Laplace(0, scale) noise by the inverse CDF of the seed's first uniform. */
-export function laplaceNoise(seed: Uint8Array, scale: number): number {
-  const centred = uniformFromSeed(seed, 0) - 0.5;
-  const magnitude = -scale * Math.log(1 - 2 * Math.abs(centred));
-  return centred < 0 ? -magnitude : magnitude;
-}
-
-/**
- * Normal(0, sigma) noise by Box–Muller from the seed's first two uniforms,
- * clamped to [−clamp, clamp] as SHRINE does.
- */
-export function clampedGaussianNoise(seed: Uint8Array, sigma: number, clamp: number): number {
-  const u1 = uniformFromSeed(seed, 0);
-  const u2 = uniformFromSeed(seed, 1);
-  const gaussian = sigma * Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
-  return Math.min(clamp, Math.max(-clamp, gaussian));
+/** Bits read most significant first from `first`, then from `more(0)`, `more(1)`, … */
+function bitSource(first: Uint8Array, more: (block: number) => Uint8Array): BitSource {
+  let bytes = first;
+  let position = 0;
+  let block = 0;
+  return {
+    bits(count) {
+      let value = 0;
+      for (let i = 0; i < count; i++) {
+        if (position >= bytes.length * 8) {
+          bytes = more(block++);
+          position = 0;
+        }
+        value = value * 2 + (((bytes[position >> 3] as number) >> (7 - (position & 7))) & 1);
+        position++;
+      }
+      return value;
+    },
+  };
 }

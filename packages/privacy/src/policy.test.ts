@@ -1,5 +1,5 @@
 import { BiospecError } from '@biospec/protocol';
-import { DEFAULT_POLICY, EXACT_POLICY, describePolicy, epsilonPerQuery, parsePolicy } from './policy.js';
+import { DEFAULT_POLICY, EXACT_POLICY, POLICY_PRESETS, describeGuarantee, describePolicy, hasFormalGuarantee, parsePolicy } from './policy.js';
 
 function parseError(input: unknown): BiospecError {
   try {
@@ -17,18 +17,41 @@ describe('parsePolicy', () => {
     expect(parsePolicy(undefined)).toEqual(DEFAULT_POLICY);
   });
 
-  test('fills nested defaults', () => {
-    const policy = parsePolicy({ noise: { mechanism: 'shrine' }, budget: { scope: 'project' }, release: 'hold' });
-    expect(policy.noise).toEqual({ mechanism: 'shrine', bin: 5, sigma: 6.5, clamp: 10 });
-    expect(policy.budget).toEqual({ epsilon: 10, periodDays: 30, scope: 'project' });
-    expect(policy.release).toBe('hold');
-    expect(policy.threshold).toBe(10);
+  test('fills nested defaults; Laplace noise always gets caps, other mechanisms count uncapped unless asked', () => {
+    const shrine = parsePolicy({ noise: { mechanism: 'shrine' }, release: 'hold' });
+    expect(shrine.noise).toEqual({ mechanism: 'shrine', bin: 5, sigma: 6.5, clamp: 10 });
+    expect(shrine.contributionCaps).toBeNull();
+    expect(shrine.release).toBe('hold');
+    expect(parsePolicy({ noise: { mechanism: 'laplace', epsilon: 0.25 } }).contributionCaps).toEqual({ specimens: 5, aliquots: 25, donorCells: 5 });
+    expect(parsePolicy({ contributionCaps: { specimens: 3 } }).contributionCaps).toEqual({ specimens: 3, aliquots: 25, donorCells: 5 });
+    expect(parsePolicy({ budget: {} }).budget).toEqual({ epsilon: 2, windowDays: 30 });
+  });
+
+  test('a node.json of the fixed-period budget still loads: periodDays is the window; scope "project" is refused with the reason', () => {
+    expect(parsePolicy({ budget: { epsilon: 3, periodDays: 7, scope: 'researcher' } }).budget).toEqual({ epsilon: 3, windowDays: 7 });
+    const error = parseError({ budget: { scope: 'project' } });
+    expect(error.issues).toEqual([
+      { field: 'budget', message: 'scope "project" is no longer supported: the budget belongs to the person asking, whatever project they name' },
+    ]);
+  });
+
+  test('Laplace noise without caps is refused: its scale comes from them', () => {
+    expect(parseError({ contributionCaps: null }).issues).toEqual([
+      { field: 'contributionCaps', message: 'Laplace noise needs contribution caps (its scale is set by them); remove the null to use the defaults' },
+    ]);
+  });
+
+  test('ε and σ are exact decimals (the sampler works on rationals)', () => {
+    expect(parseError({ noise: { mechanism: 'laplace', epsilon: 0.1234567 } }).issues[0]?.field).toBe('noise.epsilon');
+    expect(parseError({ noise: { mechanism: 'shrine', sigma: 6.5001 } }).issues[0]?.field).toBe('noise.sigma');
   });
 
   test('parsed policies never share default objects', () => {
     const a = parsePolicy({});
     a.rateLimits[0]!.limit = 1;
+    (a.contributionCaps as { specimens: number }).specimens = 99;
     expect(parsePolicy({}).rateLimits[0]!.limit).toBe(10);
+    expect(parsePolicy({}).contributionCaps?.specimens).toBe(5);
   });
 
   test('accepts an explicit null budget and empty rate limits', () => {
@@ -56,14 +79,15 @@ describe('parsePolicy', () => {
   });
 });
 
-describe('constants', () => {
+describe('constants and presets', () => {
   test('DEFAULT_POLICY holds the documented defaults and cannot be mutated', () => {
     expect(DEFAULT_POLICY).toEqual({
       threshold: 10,
       rounding: 10,
-      noise: { mechanism: 'laplace', epsilon: 0.5 },
+      noise: { mechanism: 'laplace', epsilon: 0.1 },
+      contributionCaps: { specimens: 5, aliquots: 25, donorCells: 5 },
       release: 'auto',
-      budget: { epsilon: 10, periodDays: 30, scope: 'researcher' },
+      budget: { epsilon: 2, windowDays: 30 },
       rateLimits: [
         { limit: 10, windowSeconds: 60 },
         { limit: 200, windowSeconds: 36_000 },
@@ -72,38 +96,36 @@ describe('constants', () => {
     expect(Object.isFrozen(DEFAULT_POLICY.noise)).toBe(true);
   });
 
-  test('EXACT_POLICY protects nothing', () => {
-    expect(EXACT_POLICY).toMatchObject({ threshold: 0, rounding: 1, noise: { mechanism: 'none' }, budget: null });
-  });
-});
-
-describe('epsilonPerQuery', () => {
-  test('a plain count costs epsilon; a stratified one costs 2 epsilon whatever the number of cells', () => {
-    expect(epsilonPerQuery(DEFAULT_POLICY, 0)).toBe(0.5);
-    expect(epsilonPerQuery(DEFAULT_POLICY, 1)).toBe(1);
-    expect(epsilonPerQuery(DEFAULT_POLICY, 40)).toBe(1);
+  test('every preset is a valid policy as written to node.json', () => {
+    for (const preset of Object.values(POLICY_PRESETS)) expect(parsePolicy(JSON.parse(JSON.stringify(preset)))).toEqual(preset);
   });
 
-  test('mechanisms without an epsilon cost nothing', () => {
-    expect(epsilonPerQuery(EXACT_POLICY, 3)).toBe(0);
-    expect(epsilonPerQuery(parsePolicy({ noise: { mechanism: 'shrine' } }), 3)).toBe(0);
+  test('only policies with Laplace noise and caps claim a formal guarantee, and the others say so', () => {
+    expect(hasFormalGuarantee(DEFAULT_POLICY)).toBe(true);
+    expect(hasFormalGuarantee(POLICY_PRESETS['focus-like'])).toBe(true);
+    expect(hasFormalGuarantee(POLICY_PRESETS['shrine-like'])).toBe(false);
+    expect(hasFormalGuarantee(EXACT_POLICY)).toBe(false);
+    expect(describeGuarantee(POLICY_PRESETS['shrine-like'])).toMatch(/^No formal guarantee/);
+    expect(describeGuarantee(EXACT_POLICY)).toMatch(/^No formal guarantee/);
+    expect(describeGuarantee(POLICY_PRESETS['mii-like'])).toBe(
+      'Each figure is 0.28-differentially private for one donor; with no budget there is no bound over many questions.',
+    );
   });
 });
 
 describe('describePolicy', () => {
-  test('summarises the default policy on one line', () => {
-    const line = describePolicy(DEFAULT_POLICY);
-    expect(line).toBe(
-      'counts under 10 shown as <10; Laplace noise ε=0.5; rounded to 10; answers released automatically; ' +
-        'budget ε=10 per researcher per 30 days; rate limits 10 per 60 s, 200 per 36000 s',
+  test('summarises the default policy and what it guarantees', () => {
+    expect(describePolicy(DEFAULT_POLICY)).toBe(
+      'discrete Laplace noise ε=0.1 per figure; figures under 10 shown as <10; rounded to 10; per donor at most 5 specimens, 25 aliquots, 5 cells counted; ' +
+        'answers released automatically; budget ε=2 per person over any 30 days; rate limits 10 per 60 s, 200 per 36000 s. ' +
+        'Each figure is 0.1-differentially private for one donor, and one person\'s questions at this node together cost each donor at most ε=2 over any 30 days.',
     );
-    expect(line).not.toContain('\n');
   });
 
   test('describes SHRINE noise and hold mode', () => {
-    const line = describePolicy(parsePolicy({ noise: { mechanism: 'shrine' }, release: 'hold', budget: null, rateLimits: [] }));
-    expect(line).toContain('SHRINE noise (bin 5, σ=6.5, clamped ±10)');
+    const line = describePolicy({ ...POLICY_PRESETS['shrine-like'], release: 'hold' });
+    expect(line).toContain('SHRINE-style noise (discrete Gaussian σ=6.5 clamped ±10, bins of 5)');
     expect(line).toContain('answers held for a steward');
-    expect(line).toContain('no privacy budget');
+    expect(line).toContain('No formal guarantee');
   });
 });

@@ -1,24 +1,33 @@
 import { BiospecError, type Issue } from '@biospec/protocol';
+import type { ContributionCaps } from '@biospec/query';
 import { z } from 'zod';
 
-/** No noise: figures are released exact or merely rounded. */
+/** No noise: figures are released exact or merely rounded. No formal guarantee. */
 export interface NoNoise {
   mechanism: 'none';
 }
 
-/** Laplace mechanism with scale 1/epsilon on each released figure (sensitivity 1). */
+/**
+ * The discrete Laplace (two-sided geometric) mechanism: each figure gets
+ * integer noise of scale Δ/ε, Δ being how much one donor can change it
+ * under the contribution caps. So ε is what one figure costs one donor.
+ */
 export interface LaplaceNoise {
   mechanism: 'laplace';
-  /** Privacy loss per released figure; smaller is noisier. */
+  /** Privacy loss of one figure for one donor; at most 6 decimals. */
   epsilon: number;
 }
 
-/** SHRINE's obfuscation: bin, add a clamped Gaussian, bin again. */
+/**
+ * SHRINE-style obfuscation: a discrete Gaussian of standard deviation
+ * `sigma`, clamped to ±clamp, added first; the noisy count is then binned.
+ * Clamped noise has no ε: no formal guarantee.
+ */
 export interface ShrineNoise {
   mechanism: 'shrine';
   /** Bin width in counts (SHRINE: 5). */
   bin: number;
-  /** Standard deviation of the Gaussian (SHRINE: 6.5). */
+  /** Standard deviation of the Gaussian (SHRINE: 6.5); at most 3 decimals. */
   sigma: number;
   /** The noise is clamped to ±clamp counts (SHRINE: 10). */
   clamp: number;
@@ -26,14 +35,15 @@ export interface ShrineNoise {
 
 export type NoiseMechanism = NoNoise | LaplaceNoise | ShrineNoise;
 
-/** A privacy budget: how much epsilon a researcher (or project) may spend per period. */
+/**
+ * A privacy budget: the ε one person may spend at this node over any window
+ * of `windowDays` days (a sliding window: every charge comes back
+ * `windowDays` after it was made, so no two windows overlap into a double budget).
+ */
 export interface PrivacyBudget {
-  /** Total epsilon available per period. */
+  /** Total ε one person may spend over any `windowDays` days. */
   epsilon: number;
-  /** Length of a budget period in days; periods are fixed windows that renew automatically. */
-  periodDays: number;
-  /** Whose budget a question is charged to. */
-  scope: 'researcher' | 'project';
+  windowDays: number;
 }
 
 /** One sliding-window rate limit: at most `limit` questions per `windowSeconds`. */
@@ -44,40 +54,84 @@ export interface RateLimit {
 
 /** A node's own disclosure-control policy. Every released figure is protected by it. */
 export interface DisclosurePolicy {
-  /** Counts below this are never released as numbers, only as "<threshold". Default 10. */
+  /** A released figure below this is shown as "<threshold" only. Default 10. */
   threshold: number;
   /** Released figures are multiples of this step. Default 10; 1 means no rounding. */
   rounding: number;
-  /** Noise added before rounding. Default Laplace with epsilon 0.5. */
+  /** Noise added first, before threshold and rounding. Default discrete Laplace, ε 0.1. */
   noise: NoiseMechanism;
+  /**
+   * Per-donor contribution bounds applied to every count (units beyond them are
+   * not counted); required with Laplace noise, whose scale they set. Null: uncapped.
+   */
+  contributionCaps: ContributionCaps | null;
   /** 'auto' releases answers at once; 'hold' keeps them until a steward releases them. */
   release: 'auto' | 'hold';
-  /** Privacy budget kept by this node, or null for none. */
+  /** Privacy budget per person kept by this node, or null for none. */
   budget: PrivacyBudget | null;
-  /** Rate limits per researcher; all must allow a question. */
+  /** Rate limits per person; all must allow a question. */
   rateLimits: RateLimit[];
 }
 
+/** The default caps: every donor of the synthetic catalogues fits them; see docs/PRIVACY.md. */
+export const DEFAULT_CONTRIBUTION_CAPS: ContributionCaps = Object.freeze({ specimens: 5, aliquots: 25, donorCells: 5 });
+
 const positiveInt = z.number().int().min(1);
-const positiveFinite = z.number().positive().finite();
+const exactDecimal = (what: string, max: number) =>
+  z
+    .number()
+    .positive()
+    .max(max)
+    .refine((value) => /^\d+(\.\d{1,6})?$/.test(String(value)), `${what} must be a decimal with at most 6 decimals`);
 
 const NoiseSchema = z.discriminatedUnion('mechanism', [
   z.strictObject({ mechanism: z.literal('none') }),
-  z.strictObject({ mechanism: z.literal('laplace'), epsilon: positiveFinite.default(0.5) }),
+  z.strictObject({ mechanism: z.literal('laplace'), epsilon: exactDecimal('epsilon', 10).default(0.1) }),
   z.strictObject({
     mechanism: z.literal('shrine'),
     bin: positiveInt.default(5),
-    sigma: positiveFinite.default(6.5),
+    sigma: exactDecimal('sigma', 1000)
+      .refine((value) => /^\d+(\.\d{1,3})?$/.test(String(value)), 'sigma must have at most 3 decimals')
+      .default(6.5),
     // The wire carries the clamp as an unsigned integer.
     clamp: z.number().int().min(0).default(10),
   }),
 ]);
 
-const BudgetSchema = z.strictObject({
-  epsilon: positiveFinite.default(10),
-  periodDays: positiveFinite.default(30),
-  scope: z.enum(['researcher', 'project']).default('researcher'),
+const CapsSchema = z.strictObject({
+  specimens: positiveInt.max(1000).default(DEFAULT_CONTRIBUTION_CAPS.specimens),
+  aliquots: positiveInt.max(1000).default(DEFAULT_CONTRIBUTION_CAPS.aliquots),
+  donorCells: positiveInt.max(1000).default(DEFAULT_CONTRIBUTION_CAPS.donorCells),
 });
+
+/**
+ * `periodDays` and `scope: "researcher"` were the keys of the fixed-period
+ * budget; an existing node.json keeps working: `periodDays` is read as
+ * `windowDays`. `scope: "project"` is refused: a budget a researcher can renew
+ * by naming a new project bounds nothing.
+ */
+const BudgetSchema = z.preprocess(
+  (input) => {
+    if (typeof input !== 'object' || input === null || Array.isArray(input)) return input;
+    const { periodDays, scope, ...rest } = input as Record<string, unknown>;
+    const out: Record<string, unknown> = { ...rest };
+    if (periodDays !== undefined && out['windowDays'] === undefined) out['windowDays'] = periodDays;
+    if (scope !== undefined && scope !== 'researcher') out['scope'] = scope;
+    return out;
+  },
+  z.strictObject(
+    {
+      epsilon: z.number().positive().finite().default(2),
+      windowDays: z.number().int().min(1).max(3660).default(30),
+    },
+    {
+      error: (iss) =>
+        iss.code === 'unrecognized_keys' && iss.keys.includes('scope')
+          ? 'scope "project" is no longer supported: the budget belongs to the person asking, whatever project they name'
+          : undefined,
+    },
+  ),
+);
 
 const RateLimitSchema = z.strictObject({ limit: positiveInt, windowSeconds: positiveInt });
 
@@ -85,33 +139,55 @@ const RateLimitSchema = z.strictObject({ limit: positiveInt, windowSeconds: posi
  * Validates a disclosure policy from configuration and fills defaults (see
  * {@link DEFAULT_POLICY}). Unknown keys are rejected at every level.
  */
-export const DisclosurePolicySchema = z.strictObject({
-  threshold: z.number().int().min(0).default(10),
-  rounding: positiveInt.default(10),
-  noise: NoiseSchema.default((): NoiseMechanism => ({ mechanism: 'laplace', epsilon: 0.5 })),
-  release: z.enum(['auto', 'hold']).default('auto'),
-  budget: BudgetSchema.nullable().default((): PrivacyBudget => ({ epsilon: 10, periodDays: 30, scope: 'researcher' })),
-  // Factories, so no two parsed policies share (and could mutate) one default object.
-  rateLimits: z.array(RateLimitSchema).default(() => [
-    { limit: 10, windowSeconds: 60 },
-    { limit: 200, windowSeconds: 36_000 },
-  ]),
-}) satisfies z.ZodType<DisclosurePolicy, unknown>;
+export const DisclosurePolicySchema = z
+  .strictObject({
+    threshold: z.number().int().min(0).default(10),
+    rounding: positiveInt.default(10),
+    noise: NoiseSchema.default((): NoiseMechanism => ({ mechanism: 'laplace', epsilon: 0.1 })),
+    contributionCaps: CapsSchema.nullable().optional(),
+    release: z.enum(['auto', 'hold']).default('auto'),
+    budget: BudgetSchema.nullable().default((): PrivacyBudget => ({ epsilon: 2, windowDays: 30 })),
+    // Factories, so no two parsed policies share (and could mutate) one default object.
+    rateLimits: z.array(RateLimitSchema).default(() => [
+      { limit: 10, windowSeconds: 60 },
+      { limit: 200, windowSeconds: 36_000 },
+    ]),
+  })
+  .transform((policy, ctx): DisclosurePolicy => {
+    // Laplace noise is scaled to the caps, so it always has some; other mechanisms count uncapped unless asked.
+    const caps =
+      policy.contributionCaps === undefined
+        ? policy.noise.mechanism === 'laplace'
+          ? { ...DEFAULT_CONTRIBUTION_CAPS }
+          : null
+        : policy.contributionCaps;
+    if (policy.noise.mechanism === 'laplace' && caps === null) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['contributionCaps'],
+        message: 'Laplace noise needs contribution caps (its scale is set by them); remove the null to use the defaults',
+      });
+    }
+    return { ...policy, contributionCaps: caps } as DisclosurePolicy;
+  });
 
 /** What a configuration file may contain: every field optional, defaults filled by {@link parsePolicy}. */
 export type DisclosurePolicyInput = z.input<typeof DisclosurePolicySchema>;
 
 /**
- * The default node policy: counts under 10 shown as "<10", Laplace noise with
- * epsilon 0.5, rounding to 10, automatic release, a budget of epsilon 10 per
- * researcher per 30 days, and SHRINE's rate limits (10 per minute, 200 per 10 hours).
+ * The default node policy: discrete Laplace noise with ε 0.1 per figure and
+ * per donor (specimens and aliquots capped per donor), then figures under 10
+ * shown as "<10" and the rest rounded to 10, released automatically; a budget
+ * of ε 2 per person over any 30 days; SHRINE's rate limits (10 per minute,
+ * 200 per 10 hours). docs/PRIVACY.md has the reasoning and the table behind the numbers.
  */
 export const DEFAULT_POLICY: DisclosurePolicy = deepFreeze({
   threshold: 10,
   rounding: 10,
-  noise: { mechanism: 'laplace', epsilon: 0.5 },
+  noise: { mechanism: 'laplace', epsilon: 0.1 },
+  contributionCaps: { ...DEFAULT_CONTRIBUTION_CAPS },
   release: 'auto',
-  budget: { epsilon: 10, periodDays: 30, scope: 'researcher' },
+  budget: { epsilon: 2, windowDays: 30 },
   rateLimits: [
     { limit: 10, windowSeconds: 60 },
     { limit: 200, windowSeconds: 36_000 },
@@ -119,18 +195,53 @@ export const DEFAULT_POLICY: DisclosurePolicy = deepFreeze({
 });
 
 /**
- * Releases true counts unchanged: no threshold, no rounding, no noise, no budget,
- * no rate limits. For tests and for computing demo ground truth ONLY; a node
- * must never run with it in production, since every figure it releases is exact.
+ * Releases true counts unchanged: no threshold, no rounding, no noise, no caps,
+ * no budget, no rate limits. For tests and for computing demo ground truth
+ * ONLY; a node must never run with it in production, since every figure it releases is exact.
  */
 export const EXACT_POLICY: DisclosurePolicy = deepFreeze({
   threshold: 0,
   rounding: 1,
   noise: { mechanism: 'none' },
+  contributionCaps: null,
   release: 'auto',
   budget: null,
   rateLimits: [],
 });
+
+/**
+ * Named starting points for `node.json` (`biospec node init --policy NAME`).
+ * The three "-like" ones take another system's published mechanism and
+ * parameters and apply them under this project's rules (noise first, every
+ * cell released, charge from the question): they are comparisons, and only
+ * `default` states a bound over a window.
+ */
+export const POLICY_PRESETS: Readonly<Record<'default' | 'focus-like' | 'mii-like' | 'shrine-like', DisclosurePolicy>> = deepFreeze({
+  default: DEFAULT_POLICY,
+  // samply/focus defaults: Laplace ε 0.1, patient sensitivity 1, specimen sensitivity 20, rounding to 10; no budget.
+  'focus-like': {
+    ...DEFAULT_POLICY,
+    contributionCaps: { specimens: 20, aliquots: 20, donorCells: 3 },
+    budget: null,
+  },
+  // The MII feasibility process (DSF plugin): Laplace sensitivity 1, ε 0.28, rounded to tens; no budget.
+  'mii-like': {
+    ...DEFAULT_POLICY,
+    noise: { mechanism: 'laplace', epsilon: 0.28 },
+    budget: null,
+  },
+  // SHRINE: counts of 10 or fewer withheld, Gaussian σ 6.5 clamped to ±10, bins of 5.
+  'shrine-like': {
+    ...DEFAULT_POLICY,
+    threshold: 11,
+    rounding: 1,
+    noise: { mechanism: 'shrine', bin: 5, sigma: 6.5, clamp: 10 },
+    contributionCaps: null,
+    budget: null,
+  },
+});
+
+export type PolicyPresetName = keyof typeof POLICY_PRESETS;
 
 /**
  * Parses a policy from untrusted configuration, filling defaults.
@@ -153,56 +264,58 @@ function deepFreeze<T>(value: T): T {
 
 function toIssues(issue: z.core.$ZodIssue): Issue[] {
   const at = issue.path.map(String);
-  if (issue.code === 'unrecognized_keys') {
+  if (issue.code === 'unrecognized_keys' && !issue.message.startsWith('scope "project"')) {
     return issue.keys.map((key) => ({ field: [...at, key].join('.'), message: `unknown key "${key}"` }));
   }
   return [{ field: at.length > 0 ? at.join('.') : '(root)', message: issue.message }];
 }
 
-/**
- * Epsilon one question spends under this policy.
- *
- * Each counted unit is assumed to fall in exactly one stratum cell, so the cells
- * of a stratified result are disjoint and compose in parallel: all cells together
- * cost one epsilon. The total is a second release over the same units and
- * composes sequentially with the cells. A plain count therefore costs epsilon and
- * a stratified one 2 × epsilon, however many cells it has.
- *
- * Only the Laplace mechanism has an epsilon; under 'none' and 'shrine' a question
- * costs 0, so the budget never runs out and only rate limits bound repetition.
- */
-export function epsilonPerQuery(policy: DisclosurePolicy, strataCount: number): number {
-  if (policy.noise.mechanism !== 'laplace') return 0;
-  return strataCount > 0 ? 2 * policy.noise.epsilon : policy.noise.epsilon;
+/** Whether figures under this policy carry a formal (ε-differential-privacy) guarantee. */
+export function hasFormalGuarantee(policy: DisclosurePolicy): boolean {
+  return policy.noise.mechanism === 'laplace' && policy.contributionCaps !== null;
 }
 
 /** One human line, e.g. for a node descriptor or an operator's log. */
 export function describePolicy(policy: DisclosurePolicy): string {
   const parts: string[] = [];
-  parts.push(policy.threshold > 0 ? `counts under ${policy.threshold} shown as <${policy.threshold}` : 'no low-count threshold');
-  parts.push(describeNoise(policy.noise));
+  parts.push(describeNoise(policy));
+  parts.push(policy.threshold > 0 ? `figures under ${policy.threshold} shown as <${policy.threshold}` : 'no low-count threshold');
   parts.push(policy.rounding > 1 ? `rounded to ${policy.rounding}` : 'not rounded');
+  if (policy.contributionCaps !== null) {
+    const c = policy.contributionCaps;
+    parts.push(`per donor at most ${c.specimens} specimens, ${c.aliquots} aliquots, ${c.donorCells} cells counted`);
+  }
   parts.push(policy.release === 'auto' ? 'answers released automatically' : 'answers held for a steward');
-  parts.push(
-    policy.budget === null
-      ? 'no privacy budget'
-      : `budget ε=${policy.budget.epsilon} per ${policy.budget.scope} per ${policy.budget.periodDays} days`,
-  );
+  parts.push(policy.budget === null ? 'no privacy budget' : `budget ε=${policy.budget.epsilon} per person over any ${policy.budget.windowDays} days`);
   parts.push(
     policy.rateLimits.length === 0
       ? 'no rate limits'
       : `rate limits ${policy.rateLimits.map((r) => `${r.limit} per ${r.windowSeconds} s`).join(', ')}`,
   );
-  return parts.join('; ');
+  return `${parts.join('; ')}. ${describeGuarantee(policy)}`;
 }
 
-function describeNoise(noise: NoiseMechanism): string {
+/** What the policy guarantees one donor, in one sentence that never overstates it. */
+export function describeGuarantee(policy: DisclosurePolicy): string {
+  if (!hasFormalGuarantee(policy)) {
+    return policy.noise.mechanism === 'none'
+      ? 'No formal guarantee: figures are exact or only rounded, and repeated or differenced questions can reveal one donor.'
+      : 'No formal guarantee: clamped noise has no ε, and averaging reworded questions removes it.';
+  }
+  const epsilon = (policy.noise as LaplaceNoise).epsilon;
+  return policy.budget === null
+    ? `Each figure is ${epsilon}-differentially private for one donor; with no budget there is no bound over many questions.`
+    : `Each figure is ${epsilon}-differentially private for one donor, and one person's questions at this node together cost each donor at most ε=${policy.budget.epsilon} over any ${policy.budget.windowDays} days.`;
+}
+
+function describeNoise(policy: DisclosurePolicy): string {
+  const { noise } = policy;
   switch (noise.mechanism) {
     case 'none':
       return 'no noise';
     case 'laplace':
-      return `Laplace noise ε=${noise.epsilon}`;
+      return `discrete Laplace noise ε=${noise.epsilon} per figure`;
     case 'shrine':
-      return `SHRINE noise (bin ${noise.bin}, σ=${noise.sigma}, clamped ±${noise.clamp})`;
+      return `SHRINE-style noise (discrete Gaussian σ=${noise.sigma} clamped ±${noise.clamp}, bins of ${noise.bin})`;
   }
 }

@@ -1,161 +1,173 @@
 import { BiospecError, DisclosureKind, type Disclosure, type ReleasedFigure, type Stratum } from '@biospec/protocol';
-import { clampedGaussianNoise, laplaceNoise, noiseSeed } from './noise.js';
-import type { DisclosurePolicy, NoiseMechanism } from './policy.js';
+import { canonicalJson, strataCells, type Query } from '@biospec/query';
+import type { FigurePlan, QuestionPlan } from './accounting.js';
+import { decimalToRational, sampleDiscreteGaussian, sampleDiscreteLaplace, type BitSource } from './discrete-noise.js';
+import { questionBitSources, questionNoiseKey } from './noise.js';
+import type { DisclosurePolicy } from './policy.js';
 
-/** A query's true counts before protection: the total and one count per stratum cell. */
+/** A query's true counts before protection: the total and the count of any cells that are not 0. */
 export interface TrueCount {
   total: number;
   strata: { key: Record<string, string>; count: number }[];
 }
 
-/** What binds noise to one question at one node: the node secret, the query and the data epoch. */
+/** What binds noise to one question at one node. */
 export interface ProtectionContext {
   secret: string | Uint8Array;
   queryHash: string;
   epoch: number;
+  /** The node's noise generation (`noiseGeneration`). */
+  generation: string;
 }
 
 /** A protected result, ready to be signed and sent. */
 export interface ProtectedResult {
   total: ReleasedFigure;
+  /** Every cell of the stratification, in the fixed order of `strataCells`; empty without stratify. */
   strata: Stratum[];
 }
 
-/** The noise cell of a result's total; stratum cells are JSON arrays, so they never collide with it. */
-export const TOTAL_CELL = 'total';
-
-/** Canonical string of a stratum key: its entries sorted by dimension name, as JSON. */
-export function canonicalCellKey(key: Record<string, string>): string {
-  return JSON.stringify(Object.entries(key).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-}
-
 /**
- * Protects one true count under a policy.
+ * Protects every figure of one answer. Its shape is fixed by the question:
+ * a stratified answer holds every cell of the product of the stratify
+ * dimensions' public domains (`strataCells`), a true 0 released as any other
+ * count would be, so which cells exist says nothing about the data.
  *
- * A count below the threshold is released as "<threshold" with no value. That
- * includes a true 0 whenever the threshold is above 0: "nobody here has X" is
- * itself a disclosure, and showing 0 apart from 1–9 would tell them apart.
- * With threshold 0 every count passes the threshold. After noise and rounding,
- * a figure that lands below the threshold is also released as "<threshold", so
- * no released value is ever below it (nor negative).
+ * With noise, each figure is the true count plus noise drawn first (discrete
+ * Laplace of the plan's scale, or SHRINE's clamped discrete Gaussian); the
+ * floor at 0, rounding, binning and the threshold then only ever see the
+ * noisy value (post-processing, so they cost no privacy). Noise comes from
+ * the question's keyed stream (secret, query hash, epoch, generation), figure
+ * 0 being the total and figure i the i-th cell: the same question on the same
+ * data always gets the same figures.
  *
- * - none: rounded to the nearest multiple of `rounding`; exact when rounding is 1.
- * - laplace: true + Laplace(1/ε), then rounded.
- * - shrine: binned to `bin`, plus a Gaussian clamped to ±clamp, binned again,
- *   then rounded when `rounding` > 1.
- *
- * Noise is drawn from HMAC(secret, query hash, epoch, cell, noise parameters):
- * the same question on the same data always gets the same figure.
- * @throws BiospecError INVALID_ARGUMENT when the count is not a non-negative integer.
+ * Without noise (mechanism `none`), the threshold and rounding apply to true
+ * counts, and complementary suppression keeps the total from giving away the
+ * suppressed cells: no formal guarantee, as the policy says.
+ * @throws BiospecError INTERNAL when a true count is not a non-negative integer or names a cell outside the domains.
  */
-export function protectCount(
-  trueCount: number,
+export function protectAnswer(
+  raw: TrueCount,
+  query: Query,
+  plan: QuestionPlan,
   policy: DisclosurePolicy,
-  context: ProtectionContext & { cell?: string },
-): ReleasedFigure {
-  if (!Number.isSafeInteger(trueCount) || trueCount < 0) {
-    throw new BiospecError('INVALID_ARGUMENT', `a true count must be a non-negative integer, got ${trueCount}`);
+  context: ProtectionContext,
+): ProtectedResult {
+  const keys = strataCells(query.stratify ?? []);
+  const byCell = new Map(keys.map((key) => [canonicalJson(key), 0]));
+  for (const stratum of raw.strata) {
+    const id = canonicalJson(stratum.key);
+    if (!byCell.has(id)) throw new BiospecError('INTERNAL', `a count names a cell outside the strata domains: ${id}`);
+    byCell.set(id, stratum.count);
   }
-  if (trueCount < policy.threshold) return belowThreshold(policy);
-
-  const { noise, rounding } = policy;
-  if (noise.mechanism === 'none') {
-    if (rounding === 1) return figure(trueCount, policy, DisclosureKind.DISCLOSURE_KIND_EXACT, `${trueCount}`);
-    const value = roundToStep(trueCount, rounding);
-    if (value < policy.threshold) return belowThreshold(policy);
-    return figure(value, policy, DisclosureKind.DISCLOSURE_KIND_ROUNDED, `about ${value} (rounded to ${rounding})`);
-  }
-
-  const seed = noiseSeed(context.secret, {
-    queryHash: context.queryHash,
-    epoch: context.epoch,
-    cell: context.cell ?? TOTAL_CELL,
-    mechanism: noiseFingerprint(noise),
-  });
-  let noisy: number;
-  if (noise.mechanism === 'laplace') {
-    noisy = roundToStep(trueCount + laplaceNoise(seed, 1 / noise.epsilon), rounding);
-  } else {
-    const binned = roundToStep(trueCount, noise.bin);
-    noisy = roundToStep(binned + clampedGaussianNoise(seed, noise.sigma, noise.clamp), noise.bin);
-    if (rounding > 1) noisy = roundToStep(noisy, rounding);
-  }
-  const value = Math.max(0, noisy);
-  if (value < policy.threshold) return belowThreshold(policy);
-  return figure(value, policy, DisclosureKind.DISCLOSURE_KIND_NOISY, `about ${value} (${noisyLabel(policy)})`);
-}
-
-/**
- * Protects a whole result: the total and every stratum cell, each on its own
- * with its own noise draw (cell = {@link canonicalCellKey}).
- *
- * Strata must not undo the threshold by differencing. When the total is
- * suppressed, every cell is. Without noise, released cells are exact or merely
- * rounded, so total − (released cells) reveals the sum of the suppressed cells;
- * complementary suppression therefore also suppresses the smallest released
- * cells until the suppressed cells together hold at least `threshold` units
- * (so with one small suppressed cell, the next-smallest one joins it). If no
- * released cell is left to add, the total is suppressed too. With noise, each
- * figure carries its own independent draw, so differencing only yields a
- * noisier estimate and no extra cell is suppressed.
- *
- * This guards one result. Differencing across different questions is what
- * noise, the budget and the rate limits are for.
- */
-export function protectResult(raw: TrueCount, policy: DisclosurePolicy, context: ProtectionContext): ProtectedResult {
-  let total = protectCount(raw.total, policy, { ...context, cell: TOTAL_CELL });
-  const cells = raw.strata.map((stratum) => {
-    const cell = canonicalCellKey(stratum.key);
-    return { key: { ...stratum.key }, cell, count: stratum.count, figure: protectCount(stratum.count, policy, { ...context, cell }) };
-  });
-
-  if (isSuppressed(total)) {
-    for (const c of cells) c.figure = belowThreshold(policy);
-  } else if (policy.noise.mechanism === 'none') {
-    const candidates = cells
-      .filter((c) => !isSuppressed(c.figure))
-      .sort((a, b) => a.count - b.count || (a.cell < b.cell ? -1 : a.cell > b.cell ? 1 : 0));
-    let suppressedSum = cells.filter((c) => isSuppressed(c.figure)).reduce((sum, c) => sum + c.count, 0);
-    const anySuppressed = candidates.length < cells.length;
-    while (anySuppressed && suppressedSum < policy.threshold) {
-      const next = candidates.shift();
-      if (next === undefined) {
-        total = belowThreshold(policy);
-        break;
-      }
-      next.figure = belowThreshold(policy);
-      suppressedSum += next.count;
-    }
+  const counts = keys.map((key) => byCell.get(canonicalJson(key)) as number);
+  for (const n of [raw.total, ...counts]) {
+    if (!Number.isSafeInteger(n) || n < 0) throw new BiospecError('INTERNAL', `a true count must be a non-negative integer, got ${n}`);
   }
 
-  return { total, strata: cells.map((c) => ({ key: c.key, figure: c.figure })) };
+  if (policy.noise.mechanism === 'none') return suppressWithoutNoise(raw.total, keys, counts, plan, policy);
+
+  const sources = questionBitSources(questionNoiseKey(context.secret, context), 1 + keys.length);
+  const total = noisyFigure(raw.total, plan.total, policy, sources(0));
+  const cellPlan = plan.cells ?? plan.total;
+  const strata = keys.map((key, i) => ({ key, figure: noisyFigure(counts[i] as number, cellPlan, policy, sources(1 + i)) }));
+  return { total, strata };
 }
 
 /**
  * The placeholder figure sent while the node's steward has not yet released an
  * answer held under `release: 'hold'`.
  */
-export function heldFigure(policy: DisclosurePolicy): ReleasedFigure {
-  return { value: undefined, disclosure: disclosureOf(policy, DisclosureKind.DISCLOSURE_KIND_HELD), display: 'held for review' };
+export function heldFigure(policy: DisclosurePolicy, plan: FigurePlan): ReleasedFigure {
+  return { value: undefined, disclosure: disclosureOf(policy, plan, DisclosureKind.DISCLOSURE_KIND_HELD), display: 'held for review' };
+}
+
+function noisyFigure(trueCount: number, plan: FigurePlan, policy: DisclosurePolicy, source: BitSource): ReleasedFigure {
+  const { noise, rounding } = policy;
+  let noisy: number;
+  if (noise.mechanism === 'laplace') {
+    noisy = roundToStep(Math.max(0, trueCount + sampleDiscreteLaplace(plan.scale as NonNullable<FigurePlan['scale']>, source)), rounding);
+  } else if (noise.mechanism === 'shrine') {
+    const sigma = decimalToRational(noise.sigma, 'noise.sigma');
+    const gaussian = sampleDiscreteGaussian({ num: sigma.num * sigma.num, den: sigma.den * sigma.den }, source);
+    const binned = roundToStep(Math.max(0, trueCount + Math.min(noise.clamp, Math.max(-noise.clamp, gaussian))), noise.bin);
+    noisy = rounding > 1 ? roundToStep(binned, rounding) : binned;
+  } else {
+    throw new BiospecError('INTERNAL', 'noisyFigure needs a noise mechanism');
+  }
+  if (noisy < policy.threshold) return belowThreshold(policy, plan);
+  return { value: noisy, disclosure: disclosureOf(policy, plan, DisclosureKind.DISCLOSURE_KIND_NOISY), display: `about ${noisy} (${noisyLabel(policy)})` };
+}
+
+/**
+ * Threshold and rounding on true counts (mechanism `none`). Released cells are
+ * exact or merely rounded, so total − (released cells) would reveal the sum of
+ * the suppressed ones: the smallest released cells are suppressed too until
+ * the suppressed cells hold at least `threshold` units, and the total is
+ * suppressed when no released cell is left to add. When the total is
+ * suppressed, every cell is.
+ */
+function suppressWithoutNoise(
+  trueTotal: number,
+  keys: Record<string, string>[],
+  counts: number[],
+  plan: QuestionPlan,
+  policy: DisclosurePolicy,
+): ProtectedResult {
+  const cellPlan = plan.cells ?? plan.total;
+  let total = plainFigure(trueTotal, plan.total, policy);
+  const cells = keys.map((key, i) => {
+    const count = counts[i] as number;
+    return { key, id: canonicalJson(key), count, figure: plainFigure(count, cellPlan, policy) };
+  });
+  if (isSuppressed(total)) {
+    for (const cell of cells) cell.figure = belowThreshold(policy, cellPlan);
+  } else {
+    const candidates = cells
+      .filter((c) => !isSuppressed(c.figure))
+      .sort((a, b) => a.count - b.count || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    let suppressedSum = cells.filter((c) => isSuppressed(c.figure)).reduce((sum, c) => sum + c.count, 0);
+    const anySuppressed = candidates.length < cells.length;
+    while (anySuppressed && suppressedSum < policy.threshold) {
+      const next = candidates.shift();
+      if (next === undefined) {
+        total = belowThreshold(policy, plan.total);
+        break;
+      }
+      next.figure = belowThreshold(policy, cellPlan);
+      suppressedSum += next.count;
+    }
+  }
+  return { total, strata: cells.map((c) => ({ key: c.key, figure: c.figure })) };
+}
+
+function plainFigure(trueCount: number, plan: FigurePlan, policy: DisclosurePolicy): ReleasedFigure {
+  if (trueCount < policy.threshold) return belowThreshold(policy, plan);
+  if (policy.rounding === 1) {
+    return { value: trueCount, disclosure: disclosureOf(policy, plan, DisclosureKind.DISCLOSURE_KIND_EXACT), display: `${trueCount}` };
+  }
+  const value = roundToStep(trueCount, policy.rounding);
+  if (value < policy.threshold) return belowThreshold(policy, plan);
+  return {
+    value,
+    disclosure: disclosureOf(policy, plan, DisclosureKind.DISCLOSURE_KIND_ROUNDED),
+    display: `about ${value} (rounded to ${policy.rounding})`,
+  };
 }
 
 function isSuppressed(released: ReleasedFigure): boolean {
   return released.disclosure?.kind === DisclosureKind.DISCLOSURE_KIND_BELOW_THRESHOLD;
 }
 
-function belowThreshold(policy: DisclosurePolicy): ReleasedFigure {
+function belowThreshold(policy: DisclosurePolicy, plan: FigurePlan): ReleasedFigure {
   return {
     value: undefined,
-    disclosure: disclosureOf(policy, DisclosureKind.DISCLOSURE_KIND_BELOW_THRESHOLD),
+    disclosure: disclosureOf(policy, plan, DisclosureKind.DISCLOSURE_KIND_BELOW_THRESHOLD),
     display: `<${policy.threshold}`,
   };
 }
 
-function figure(value: number, policy: DisclosurePolicy, kind: DisclosureKind, display: string): ReleasedFigure {
-  return { value, disclosure: disclosureOf(policy, kind), display };
-}
-
-function disclosureOf(policy: DisclosurePolicy, kind: DisclosureKind): Disclosure {
+function disclosureOf(policy: DisclosurePolicy, plan: FigurePlan, kind: DisclosureKind): Disclosure {
   const { noise } = policy;
   return {
     kind,
@@ -165,6 +177,8 @@ function disclosureOf(policy: DisclosurePolicy, kind: DisclosureKind): Disclosur
     epsilon: noise.mechanism === 'laplace' ? noise.epsilon : 0,
     sigma: noise.mechanism === 'shrine' ? noise.sigma : 0,
     clamp: noise.mechanism === 'shrine' ? noise.clamp : 0,
+    sensitivity: plan.sensitivity,
+    noiseScale: plan.scale === null ? (noise.mechanism === 'shrine' ? noise.sigma : 0) : plan.scale.num / plan.scale.den,
   };
 }
 
@@ -181,17 +195,6 @@ function noisyLabel(policy: DisclosurePolicy): string {
   if (noise.mechanism === 'shrine') parts.push(`SHRINE σ=${noise.sigma} clamped ±${noise.clamp}`, `binned to ${noise.bin}`);
   if (rounding > 1) parts.push(`rounded to ${rounding}`);
   return parts.join(', ');
-}
-
-function noiseFingerprint(noise: NoiseMechanism): string {
-  switch (noise.mechanism) {
-    case 'none':
-      return 'none';
-    case 'laplace':
-      return `laplace:${noise.epsilon}`;
-    case 'shrine':
-      return `shrine:${noise.bin}:${noise.sigma}:${noise.clamp}`;
-  }
 }
 
 /** Nearest multiple of `step`, halves rounded up; never −0. */

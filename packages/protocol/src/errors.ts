@@ -1,4 +1,4 @@
-import { status as GrpcStatus } from '@grpc/grpc-js';
+import { Metadata, status as GrpcStatus } from '@grpc/grpc-js';
 
 /**
  * Every failure the federation reports has one of these codes. The code, not
@@ -16,6 +16,7 @@ export const ERROR_CODES = [
   'FAILED_PRECONDITION',
   'BUDGET_EXHAUSTED',
   'RATE_LIMITED',
+  'BUSY',
   'TOO_LARGE',
   'UNAVAILABLE',
   'WARMING_UP',
@@ -39,12 +40,15 @@ export class BiospecError extends Error {
   override readonly name: string;
   readonly code: ErrorCode;
   readonly issues: readonly Issue[];
+  /** For a refusal that may succeed later (BUSY, WARMING_UP): how long to wait before asking again. */
+  readonly retryAfterMs: number | undefined;
 
-  constructor(code: ErrorCode, message: string, options: { issues?: readonly Issue[]; cause?: unknown } = {}) {
+  constructor(code: ErrorCode, message: string, options: { issues?: readonly Issue[]; cause?: unknown; retryAfterMs?: number } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.name = `BiospecError[${code}]`;
     this.issues = options.issues ?? [];
+    this.retryAfterMs = options.retryAfterMs === undefined ? undefined : Math.max(1, Math.ceil(options.retryAfterMs));
   }
 
   /** Normalises anything thrown into a BiospecError; unknown failures become INTERNAL. */
@@ -70,6 +74,9 @@ const GRPC: Record<ErrorCode, GrpcStatus> = {
   FAILED_PRECONDITION: GrpcStatus.FAILED_PRECONDITION,
   BUDGET_EXHAUSTED: GrpcStatus.RESOURCE_EXHAUSTED,
   RATE_LIMITED: GrpcStatus.RESOURCE_EXHAUSTED,
+  // The node has more questions than it can answer in time and refuses this one at once (with a retry hint);
+  // the code in the `biospec-error-code` trailer keeps it apart from a researcher's rate limit or budget.
+  BUSY: GrpcStatus.RESOURCE_EXHAUSTED,
   TOO_LARGE: GrpcStatus.RESOURCE_EXHAUSTED,
   UNAVAILABLE: GrpcStatus.UNAVAILABLE,
   // The node is up but cannot answer counts yet (its count index is loading); the coordinator shows it apart from "unreachable".
@@ -90,6 +97,7 @@ const HTTP: Record<ErrorCode, number> = {
   FAILED_PRECONDITION: 412,
   BUDGET_EXHAUSTED: 429,
   RATE_LIMITED: 429,
+  BUSY: 503,
   TOO_LARGE: 413,
   UNAVAILABLE: 503,
   WARMING_UP: 503,
@@ -107,12 +115,31 @@ export function httpStatusOf(code: ErrorCode): number {
   return HTTP[code];
 }
 
-/** Shape of an error handed to a grpc-js callback: grpc-js sends `code` as the status. */
-export function toGrpcError(reason: unknown): { code: GrpcStatus; details: string; message: string } {
+/** Trailing metadata of a refused call: the error code, so a client can tell BUSY from RATE_LIMITED (both RESOURCE_EXHAUSTED). */
+export const ERROR_CODE_TRAILER = 'biospec-error-code';
+/** Trailing metadata of a refusal that may succeed later: milliseconds to wait before asking again. */
+export const RETRY_AFTER_TRAILER = 'retry-after-ms';
+
+/** A refusal as gRPC carries it: status code, details, and trailers with the error code and retry hint. */
+export interface GrpcRefusal {
+  code: GrpcStatus;
+  details: string;
+  message: string;
+  /** The error code (BiospecError's), as sent in {@link ERROR_CODE_TRAILER}. */
+  reason: ErrorCode;
+  retryAfterMs: number | undefined;
+  metadata: Metadata;
+}
+
+/** Shape of an error handed to a grpc-js callback: grpc-js sends `code` as the status and `metadata` as trailers. */
+export function toGrpcError(reason: unknown): GrpcRefusal {
   const err = BiospecError.from(reason);
   const located = err.issues.length > 0 ? `: ${err.issues.map(formatIssue).join('; ')}` : '';
   const details = `${err.code}: ${err.message}${located}`;
-  return { code: grpcStatusOf(err.code), details, message: details };
+  const metadata = new Metadata();
+  metadata.set(ERROR_CODE_TRAILER, err.code);
+  if (err.retryAfterMs !== undefined) metadata.set(RETRY_AFTER_TRAILER, String(err.retryAfterMs));
+  return { code: grpcStatusOf(err.code), details, message: details, reason: err.code, retryAfterMs: err.retryAfterMs, metadata };
 }
 
 /** "line 12, field sex: unknown value 'x'" */

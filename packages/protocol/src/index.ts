@@ -2,6 +2,9 @@ export * from './errors.js';
 export * from './grpc-credentials.js';
 export * from './grpc-server-lifecycle.js';
 export * from './read-json-file.js';
+export * from './storage-error.js';
+export * from './private-files.js';
+export * from './schema-migrations.js';
 export {
   BudgetStatus,
   Disclosure,

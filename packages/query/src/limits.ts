@@ -21,6 +21,12 @@ export const QUERY_LIMITS = {
   maxValues: 50_000,
   /** Default size of a query's JSON text, in UTF-8 bytes. */
   maxBytes: 16_384,
+  /**
+   * Cells of a stratified answer (the product of the stratify dimensions' domains).
+   * Every cell is released, so this bounds the noise draws and the size of one
+   * node's signed answer (material × sex × age band is 540).
+   */
+  maxStrataCells: 600,
 } as const;
 
 /** What a position in the input means to the scan. */

@@ -240,3 +240,91 @@ describe('referenceCount strata', () => {
     expect(stratumKeyOf([], r)).toEqual({});
   });
 });
+
+describe('referenceCount with per-donor contribution caps', () => {
+  const caps = { specimens: 2, aliquots: 3, donorCells: 2 };
+  // Donor d1: three roots (r1 with two aliquots, r2, r3), all serum or plasma; d2: one root with an aliquot.
+  const records = [
+    record('r3', { donor_id: 'd1', material_type: 'dna' }),
+    record('r1', { donor_id: 'd1' }),
+    record('r1-a', { donor_id: 'd1', parent_sample_id: 'r1', material_type: 'plasma' }),
+    record('r1-b', { donor_id: 'd1', parent_sample_id: 'r1', material_type: 'plasma' }),
+    record('r2', { donor_id: 'd1', material_type: 'plasma' }),
+    record('q1', { donor_id: 'd2' }),
+    record('q1-a', { donor_id: 'd2', parent_sample_id: 'q1' }),
+    record('w1', { donor_id: 'd3', status: 'withdrawn' }),
+  ];
+  const capped = (query: Query) => referenceCount(query, records, { caps });
+
+  test('a donor adds at most the cap to a total; donors count once', () => {
+    expect(capped({ unit: 'specimens' }).total).toBe(2 + 1);
+    expect(capped({ unit: 'aliquots' }).total).toBe(3 + 2);
+    expect(capped({ unit: 'donors' }).total).toBe(2);
+    // Without caps: every unit.
+    expect(referenceCount({ unit: 'specimens' }, records).total).toBe(4);
+    expect(referenceCount({ unit: 'aliquots' }, records).total).toBe(7);
+  });
+
+  test('the cap applies to what matches: a donor with few matching units is not cut', () => {
+    const plasma: Query = { unit: 'specimens', where: { op: 'in', field: 'material_type', values: ['plasma'] } };
+    // d1's plasma records belong to r1 (its aliquots) and r2: two roots, within the cap.
+    expect(capped(plasma).total).toBe(2);
+  });
+
+  test('kept units are the first in (root id, sample id) order', () => {
+    // d1's records in order: r1, r1-a, r1-b (root r1), r2, r3. Aliquots cap 3 keeps r1, r1-a, r1-b: all serum/plasma, no dna.
+    const result = capped({ unit: 'aliquots', stratify: ['material_type'] });
+    expect(result.strata).toEqual([
+      { key: { material_type: 'plasma' }, count: 2 },
+      { key: { material_type: 'serum' }, count: 1 + 2 },
+    ]);
+  });
+
+  test('a stratified answer counts at most the cap of (unit, cell) pairs per donor', () => {
+    // Specimens: d1 pairs in order (r1, serum), (r1, plasma), (r2, plasma), (r3, dna): the first two are kept.
+    expect(capped({ unit: 'specimens', stratify: ['material_type'] }).strata).toEqual([
+      { key: { material_type: 'plasma' }, count: 1 },
+      { key: { material_type: 'serum' }, count: 2 },
+    ]);
+    // Donors: d1's cells in order serum, plasma, dna: two kept.
+    expect(capped({ unit: 'donors', stratify: ['material_type'] }).strata).toEqual([
+      { key: { material_type: 'plasma' }, count: 1 },
+      { key: { material_type: 'serum' }, count: 2 },
+    ]);
+  });
+
+  test('removing one donor changes a capped figure by at most its cap (property)', () => {
+    fc.assert(
+      fc.property(recordsArb(16), exprArb(2), fc.constantFrom<Unit>('donors', 'specimens', 'aliquots'), (catalogue, where, unit) => {
+        const donors = [...new Set(catalogue.map((r) => r.donor_id))];
+        fc.pre(donors.length > 0);
+        const without = catalogue.filter((r) => r.donor_id !== donors[0]);
+        const query: Query = { unit, where, stratify: ['material_type', 'age_band'] };
+        const a = referenceCount(query, catalogue, { caps });
+        const b = referenceCount(query, without, { caps });
+        const totalCap = unit === 'donors' ? 1 : caps[unit];
+        const cellCap = unit === 'donors' ? caps.donorCells : caps[unit];
+        expect(Math.abs(a.total - b.total)).toBeLessThanOrEqual(totalCap);
+        const cells = new Map(a.strata.map((s) => [JSON.stringify(s.key), s.count]));
+        for (const s of b.strata) cells.set(JSON.stringify(s.key), (cells.get(JSON.stringify(s.key)) ?? 0) - s.count);
+        const l1 = [...cells.values()].reduce((sum, d) => sum + Math.abs(d), 0);
+        expect(l1).toBeLessThanOrEqual(cellCap);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('capped specimens are resolved within each donor', () => {
+  test("a derivative filed under another donor is its own specimen there, whatever the other donor's records", () => {
+    const caps = { specimens: 5, aliquots: 5, donorCells: 5 };
+    const parent = record('p', { donor_id: 'd0' });
+    const child = record('p-1', { donor_id: 'd0', parent_sample_id: 'p' });
+    // d1's two derivatives hang under d0's records: each names its parent, which is outside d1's records.
+    const foreign = [record('x', { donor_id: 'd1', parent_sample_id: 'p' }), record('y', { donor_id: 'd1', parent_sample_id: 'p-1' })];
+    const withD0 = referenceCount({ unit: 'specimens' }, [parent, child, ...foreign], { caps }).total;
+    const withoutD0 = referenceCount({ unit: 'specimens' }, foreign, { caps }).total;
+    expect(withD0).toBe(1 + 2);
+    expect(withoutD0).toBe(2);
+  });
+});

@@ -6,6 +6,7 @@
  */
 import type { Dimension, Expr, Query, Unit } from './ast.js';
 import { canonicalJson } from './canonical.js';
+import type { ContributionCaps } from './contribution.js';
 import type { SpecimenRecord } from './specimen.js';
 import { ageBand, diagnosisChapter } from './strata.js';
 import { consentPermits, isUseCategory } from './vocab/duo.js';
@@ -61,12 +62,21 @@ export function stratumKeyOf(dimensions: readonly Dimension[], record: SpecimenR
   return key;
 }
 
+/** Options of {@link referenceCount}. */
+export interface ReferenceCountOptions {
+  /** Per-donor contribution bounds; absent: every matching unit counts (see {@link ContributionCaps}). */
+  caps?: ContributionCaps;
+}
+
 /**
  * Counts `query` over `records` by the binding rules: withdrawn specimens never
  * count; `aliquots` counts matching records, `specimens` distinct root
  * ancestors, `donors` distinct donors, overall and within each stratum.
+ * With `options.caps`, each donor's contribution is bounded as
+ * {@link ContributionCaps} says.
  */
-export function referenceCount(query: Query, records: readonly SpecimenRecord[]): ReferenceCount {
+export function referenceCount(query: Query, records: readonly SpecimenRecord[], options: ReferenceCountOptions = {}): ReferenceCount {
+  if (options.caps !== undefined) return cappedCount(query, records, options.caps);
   const unitOf = unitIdentity(query.unit, records);
   const dimensions = query.stratify ?? [];
   const total = new Set<string>();
@@ -89,10 +99,61 @@ export function referenceCount(query: Query, records: readonly SpecimenRecord[])
 
   return {
     total: total.size,
-    strata: [...strata.entries()]
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([, stratum]) => ({ key: stratum.key, count: stratum.units.size })),
+    strata: sortedStrata([...strata.values()].map((stratum) => ({ key: stratum.key, count: stratum.units.size }))),
   };
+}
+
+/** {@link referenceCount} with per-donor contribution caps, written as plainly as the rule reads. */
+function cappedCount(query: Query, records: readonly SpecimenRecord[], caps: ContributionCaps): ReferenceCount {
+  const rootOf = createDonorRootFinder(records);
+  const dimensions = query.stratify ?? [];
+  const byDonor = new Map<string, { record: SpecimenRecord; index: number; root: string }[]>();
+  records.forEach((record, index) => {
+    if (record.status === 'withdrawn' || !matches(query.where, record)) return;
+    let rows = byDonor.get(record.donor_id);
+    if (rows === undefined) {
+      rows = [];
+      byDonor.set(record.donor_id, rows);
+    }
+    rows.push({ record, index, root: rootOf(record) });
+  });
+
+  const totalCap = query.unit === 'donors' ? 1 : caps[query.unit];
+  const cellCap = query.unit === 'donors' ? caps.donorCells : caps[query.unit];
+  const cells = new Map<string, { key: Record<string, string>; count: number }>();
+  let total = 0;
+  for (const [donor, rows] of byDonor) {
+    rows.sort((a, b) => compareText(a.root, b.root) || compareText(a.record.sample_id, b.record.sample_id) || a.index - b.index);
+    const unitOf = (row: (typeof rows)[number]): string =>
+      query.unit === 'aliquots' ? String(row.index) : query.unit === 'specimens' ? row.root : donor;
+    const units = new Set(rows.map(unitOf));
+    total += Math.min(totalCap, units.size);
+    if (dimensions.length === 0) continue;
+    const pairs = new Map<string, Record<string, string>>();
+    for (const row of rows) {
+      if (pairs.size >= cellCap) break;
+      const key = stratumKeyOf(dimensions, row.record);
+      pairs.set(`${unitOf(row)}\n${canonicalJson(key)}`, key);
+    }
+    for (const key of pairs.values()) {
+      const id = canonicalJson(key);
+      const cell = cells.get(id) ?? { key, count: 0 };
+      cell.count += 1;
+      cells.set(id, cell);
+    }
+  }
+  return { total, strata: sortedStrata([...cells.values()]) };
+}
+
+function sortedStrata(strata: { key: Record<string, string>; count: number }[]): ReferenceCount['strata'] {
+  return strata
+    .map((stratum) => ({ stratum, id: canonicalJson(stratum.key) }))
+    .sort((a, b) => compareText(a.id, b.id))
+    .map(({ stratum }) => stratum);
+}
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function dimensionValue(dimension: Dimension, record: SpecimenRecord): string {
@@ -157,6 +218,32 @@ function createRootFinder(records: readonly SpecimenRecord[]): (sampleId: string
     }
     for (const id of path) memo.set(id, root);
     return root;
+  };
+}
+
+/**
+ * Finds a record's root specimen within its own donor's records: parent links
+ * are followed while the parent is a record of the same donor (withdrawn ones
+ * included); a parent id naming no record of that donor (missing, or another
+ * donor's) is itself the root. So one donor's specimens never depend on
+ * another donor's records, which the per-donor bound needs. A cycle resolves
+ * to its smallest id, whatever the start.
+ */
+function createDonorRootFinder(records: readonly SpecimenRecord[]): (record: SpecimenRecord) => string {
+  const byId = new Map(records.map((r) => [r.sample_id, r]));
+  return (record) => {
+    const path = [record.sample_id];
+    let current = record;
+    for (;;) {
+      const parentId = current.parent_sample_id;
+      if (parentId === null) return current.sample_id;
+      const parent = byId.get(parentId);
+      if (parent === undefined || parent.donor_id !== record.donor_id) return parentId;
+      const at = path.indexOf(parentId);
+      if (at >= 0) return path.slice(at).sort()[0] as string;
+      path.push(parentId);
+      current = parent;
+    }
   };
 }
 

@@ -225,3 +225,12 @@ describe('parseQueryJson', () => {
     expect(caught(() => parseQueryJson(text)).issues[0]?.message).toBe('expression nesting depth exceeds 12');
   });
 });
+
+describe('stratify cells', () => {
+  test('a stratification with more cells than the limit is refused, naming the product', () => {
+    expect(() => parseQuery({ unit: 'donors', stratify: ['material_type', 'diagnosis_chapter', 'sex'] })).toThrow(
+      'stratifying by material_type × diagnosis_chapter × sex gives 1440 cells; at most 600 are allowed',
+    );
+    expect(parseQuery({ unit: 'donors', stratify: ['material_type', 'sex', 'age_band'] }).stratify).toHaveLength(3);
+  });
+});

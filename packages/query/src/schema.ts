@@ -1,10 +1,11 @@
 import { z } from 'zod';
 import { BiospecError, formatIssue, type Issue } from '@biospec/protocol';
-import { DIMENSIONS, UNITS, type Expr, type Query } from './ast.js';
+import { DIMENSIONS, UNITS, type Dimension, type Expr, type Query } from './ast.js';
 import { isFullIsoDate } from './iso-date.js';
 import { describeType, formatJsonPath, quoteValue } from './json-path.js';
 import { QUERY_LIMITS, findJsonNestingOverrun, findLimitViolations } from './limits.js';
 import { MATERIAL_TYPES, SEXES, STORAGE_TEMPERATURES } from './specimen.js';
+import { strataCellCount } from './strata.js';
 import { USE_CATEGORIES, duoTerm, isUseCategory } from './vocab/duo.js';
 import { normaliseIcd10 } from './vocab/icd10.js';
 
@@ -194,6 +195,14 @@ const stratify = z
         ctx.addIssue({ code: 'custom', path: [i], message: `duplicate stratify dimension '${dimension}'` });
       }
     });
+    const known = dimensions.filter((d): d is Dimension => (DIMENSIONS as readonly string[]).includes(d));
+    const cells = strataCellCount(known);
+    if (known.length === dimensions.length && cells > QUERY_LIMITS.maxStrataCells) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `stratifying by ${known.join(' × ')} gives ${cells} cells; at most ${QUERY_LIMITS.maxStrataCells} are allowed`,
+      });
+    }
   })
   // Checked above with clearer messages; the pipe only narrows the type.
   .pipe(z.array(z.enum(DIMENSIONS)));

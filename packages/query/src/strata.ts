@@ -1,4 +1,6 @@
-import { icd10Chapter } from './vocab/icd10.js';
+import type { Dimension } from './ast.js';
+import { ICD10_CHAPTERS, icd10Chapter } from './vocab/icd10.js';
+import { MATERIAL_TYPES, SEXES, STORAGE_TEMPERATURES } from './specimen.js';
 
 /** Age bands used to stratify results; each band's label is its key value. */
 export const AGE_BANDS = ['0-17', '18-29', '30-39', '40-49', '50-59', '60-69', '70-79', '80+'] as const;
@@ -17,4 +19,37 @@ export function diagnosisChapter(diagnosis: readonly string[]): string {
   const primary = diagnosis[0];
   if (primary === undefined) return 'none';
   return icd10Chapter(primary) ?? 'unknown';
+}
+
+/**
+ * The fixed, public set of values each stratify dimension can take: every
+ * value {@link ageBand}, {@link diagnosisChapter} and the record fields can
+ * produce. A stratified answer lists every cell of the product of these
+ * domains, so which cells an answer holds depends on the question alone,
+ * never on the data (docs/PRIVACY.md).
+ */
+export const DIMENSION_DOMAINS: Readonly<Record<Dimension, readonly string[]>> = Object.freeze({
+  material_type: MATERIAL_TYPES,
+  sex: SEXES,
+  age_band: [...AGE_BANDS, 'unknown'],
+  diagnosis_chapter: [...ICD10_CHAPTERS.map((c) => c.chapter), 'none', 'unknown'],
+  storage_temperature: STORAGE_TEMPERATURES,
+});
+
+/** How many cells stratifying by `dimensions` gives: the product of their domains' sizes (1 for none). */
+export function strataCellCount(dimensions: readonly Dimension[]): number {
+  return dimensions.reduce((cells, dimension) => cells * DIMENSION_DOMAINS[dimension].length, 1);
+}
+
+/**
+ * Every cell of stratifying by `dimensions`, in a fixed order: the product
+ * of the domains, the first dimension varying slowest. Empty for no dimensions.
+ */
+export function strataCells(dimensions: readonly Dimension[]): Record<string, string>[] {
+  if (dimensions.length === 0) return [];
+  let cells: Record<string, string>[] = [{}];
+  for (const dimension of dimensions) {
+    cells = cells.flatMap((cell) => DIMENSION_DOMAINS[dimension].map((value) => ({ ...cell, [dimension]: value })));
+  }
+  return cells;
 }

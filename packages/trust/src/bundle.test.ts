@@ -58,7 +58,7 @@ describe('verifyBundle', () => {
   test('verifies the intact site and flags the tampered one and the one without an answer', async () => {
     const report = await verifyBundle(JSON.parse(JSON.stringify(bundle)) as ResultBundle);
     expect(report).toEqual([
-      { node_id: 'a', verified: true, result: resultOf('a', 120) },
+      { node_id: 'a', verified: true, kid: 'a-k1', result: resultOf('a', 120) },
       { node_id: 'b', verified: false, reason: 'signature does not verify' },
       { node_id: 'c', verified: false, reason: 'no signed result (status timeout)' },
     ]);

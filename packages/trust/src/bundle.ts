@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { BiospecError, type NodeResult } from '@biospec/protocol';
 import { canonicalise, parseQuery, queryHash } from '@biospec/query';
 import type { JWK } from 'jose';
@@ -38,6 +39,8 @@ export interface ResultBundle {
 export interface SiteVerification {
   node_id: string;
   verified: boolean;
+  /** The key id the answer was verified with. */
+  kid?: string;
   reason?: string;
   result?: NodeResult;
 }
@@ -73,7 +76,7 @@ export async function verifyBundle(
           expectedNodeId: site.node_id,
           expectedQueryHash: bundle.query_hash,
         });
-        return { node_id: site.node_id, verified: true, result };
+        return { node_id: site.node_id, verified: true, kid: keyIdOf(site.signed_result), result };
       } catch (error) {
         return fail(BiospecError.from(error).message);
       }
@@ -88,4 +91,9 @@ function queryHashProblem(bundle: ResultBundle): string | undefined {
   } catch (error) {
     return `bundle query is invalid: ${BiospecError.from(error).message}`;
   }
+}
+
+/** The `kid` of a compact JWS that has just verified (so its header is known to decode). */
+function keyIdOf(token: string): string {
+  return String((JSON.parse(Buffer.from(token.split('.')[0] ?? '', 'base64url').toString('utf8')) as { kid?: unknown }).kid);
 }

@@ -8,6 +8,28 @@ export const DEFAULT_MAX_TOKEN_BYTES = 32_768;
 
 const BASE64URL = /^[A-Za-z0-9_-]*$/;
 
+/** An Ed25519 signature is 64 bytes: 86 base64url characters, the last one's 4 unused low bits zero. */
+const ED25519_SIGNATURE_CHARS = 86;
+
+/**
+ * True when `part` is the one base64url encoding of its bytes (no padding, unused low bits
+ * zero). Decoders ignore those bits, so without this check one signature has several spellings
+ * and a token could be altered without breaking its signature.
+ */
+export function isCanonicalBase64url(part: string): boolean {
+  return BASE64URL.test(part) && Buffer.from(part, 'base64url').toString('base64url') === part;
+}
+
+/**
+ * Refuses a header that marks any parameter critical (RFC 7515 §4.1.11): this project
+ * uses no JWS extension, so every name in `crit` is one it does not understand.
+ */
+export function refuseCriticalHeaders(header: Record<string, unknown>): void {
+  if (!('crit' in header)) return;
+  const names = Array.isArray(header.crit) ? header.crit.map(String).join(', ') : String(header.crit);
+  reject('UNAUTHENTICATED', 'crit', `critical header ${names || '(empty)'} not understood`);
+}
+
 /**
  * Throws the project's error for a rejected token: the reason is the message
  * and, for machines, `issues[0].message`, located at the claim or header that failed.
@@ -24,7 +46,8 @@ export interface VerifiedJws {
 
 /**
  * Checks a compact JWS signed by one of `keys`, in a fixed order so the reason
- * is always the first thing wrong: presence, size, shape, algorithm, type, key id, signature.
+ * is always the first thing wrong: presence, size, shape, algorithm, critical headers, type,
+ * key id, signature (which must be canonical base64url).
  * Every failure is UNAUTHENTICATED.
  */
 export async function verifyCompactJws(
@@ -36,6 +59,7 @@ export async function verifyCompactJws(
 
   const { header, payload } = decodeCompact(token);
   if (header.alg !== SIGNING_ALGORITHM) reject('UNAUTHENTICATED', 'alg', `algorithm ${String(header.alg)} not allowed`);
+  refuseCriticalHeaders(header);
   if (header.typ !== options.typ) reject('UNAUTHENTICATED', 'typ', `token type ${String(header.typ)} not allowed`);
   const ringKey = typeof header.kid === 'string' ? options.keys.get(header.kid) : undefined;
   if (ringKey === undefined) reject('UNAUTHENTICATED', 'kid', 'unknown key id');
@@ -43,8 +67,12 @@ export async function verifyCompactJws(
   // EdDSA over the ASCII of "header.payload" (RFC 8037); node:crypto is used directly
   // because it verifies several times faster than going through WebCrypto.
   const signingInput = token.slice(0, token.lastIndexOf('.'));
-  const signature = Buffer.from(token.slice(token.lastIndexOf('.') + 1), 'base64url');
-  if (signature.length !== 64 || !verify(null, Buffer.from(signingInput, 'ascii'), ringKey.key, signature)) {
+  const signaturePart = token.slice(token.lastIndexOf('.') + 1);
+  if (signaturePart.length === ED25519_SIGNATURE_CHARS && !isCanonicalBase64url(signaturePart)) {
+    reject('UNAUTHENTICATED', 'signature', 'signature is not canonical base64url');
+  }
+  const signature = Buffer.from(signaturePart, 'base64url');
+  if (signaturePart.length !== ED25519_SIGNATURE_CHARS || signature.length !== 64 || !verify(null, Buffer.from(signingInput, 'ascii'), ringKey.key, signature)) {
     reject('UNAUTHENTICATED', 'signature', 'signature does not verify');
   }
   return { header, payload };

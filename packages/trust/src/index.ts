@@ -4,10 +4,11 @@ export {
   generateSigningKey,
   importSigningKey,
   type KeyRing,
+  type KeyRingOptions,
   type RingKey,
   type SigningKey,
 } from './keys.js';
-export { createReplayCache, type ReplayCache } from './replay-cache.js';
+export { REPLAY_CACHE_MIGRATIONS, createReplayCache, type ReplayCache } from './replay-cache.js';
 export { DEFAULT_MAX_TOKEN_BYTES } from './compact-jws.js';
 export {
   DEFAULT_CLOCK_SKEW_SECONDS,
@@ -38,11 +39,24 @@ export {
   type ResearcherVerifierOptions,
 } from './researcher-token.js';
 export {
+  AUDIT_LOG_MIGRATIONS,
   GENESIS_HASH,
   createAuditLog,
   type AuditEntry,
+  type AuditLogOptions,
+  type AuditSigner,
   type AuditInput,
   type AuditListOptions,
   type AuditLog,
   type ChainVerification,
 } from './audit-log.js';
+export {
+  AUDIT_CHECKPOINT_TYPE,
+  defaultHeadFile,
+  readHeadFile,
+  signCheckpoint,
+  verifyCheckpoint,
+  type AuditCheckpoint,
+  type VerifiedCheckpoint,
+} from './audit-checkpoint.js';
+export { verifyAuditEvidence, type AuditProblem, type AuditVerification, type AuditVerifyOptions } from './audit-verify.js';

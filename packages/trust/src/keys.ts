@@ -31,6 +31,16 @@ export interface KeyRing {
   kids(): string[];
   /** The ring as a JWKS document, fit to publish. */
   jwks(): { keys: JWK[] };
+  /**
+   * The issuers (`iss`) whose tokens these keys may sign, when the ring is pinned for
+   * particular ones (a node's coordinator ids); undefined: the keys alone decide.
+   */
+  readonly issuers?: readonly string[];
+}
+
+export interface KeyRingOptions {
+  /** Binds the ring to these issuers; see {@link KeyRing.issuers}. */
+  issuers?: readonly string[];
 }
 
 /** JWK members that only a private (or symmetric) key has. */
@@ -77,7 +87,7 @@ export async function importSigningKey(privateJwk: JWK): Promise<SigningKey> {
  * Builds a ring of trusted public keys. Rejects, with INVALID_CONFIG, keys that
  * are not Ed25519, lack a kid, carry private material, or repeat a kid.
  */
-export async function createKeyRing(publicJwks: JWK[]): Promise<KeyRing> {
+export async function createKeyRing(publicJwks: JWK[], options: KeyRingOptions = {}): Promise<KeyRing> {
   if (!Array.isArray(publicJwks)) {
     throw new BiospecError('INVALID_CONFIG', 'invalid key ring', { issues: [{ field: 'keys', message: 'expected an array of JWKs' }] });
   }
@@ -116,6 +126,7 @@ export async function createKeyRing(publicJwks: JWK[]): Promise<KeyRing> {
     get: (kid) => entries.get(kid),
     kids: () => [...entries.keys()],
     jwks: () => ({ keys: [...entries.values()].map((entry) => ({ ...entry.publicJwk })) }),
+    ...(options.issuers === undefined ? {} : { issuers: [...options.issuers] }),
   };
 }
 

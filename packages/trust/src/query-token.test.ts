@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Buffer } from 'node:buffer';
+import { sign as cryptoSign } from 'node:crypto';
 import { BiospecError } from '@biospec/protocol';
 import { queryHash, type Query } from '@biospec/query';
 import { CompactSign } from 'jose';
@@ -289,5 +290,54 @@ describe('key rotation', () => {
       reason: 'unknown key id',
     });
     await expect(verifyQuery(await sign({}, newKey), options({ keys: retired }))).resolves.toMatchObject({ aud: NODE });
+  });
+});
+
+describe('JOSE strictness (hand-built tokens)', () => {
+  /** Signs `header.payload` exactly as given, the way any JOSE library would. */
+  function handSigned(header: Record<string, unknown>, claims: Record<string, unknown>): string {
+    const input = `${encode(header)}.${encode(claims)}`;
+    return `${input}.${cryptoSign(null, Buffer.from(input, 'ascii'), key.key).toString('base64url')}`;
+  }
+  const HEADER = { alg: 'EdDSA', kid: 'coord-1', typ: 'biospec-query+jwt' };
+
+  test('a crit header naming anything is refused, since this project understands no extension', async () => {
+    const claims = payloadOf(await sign());
+    expect(await rejection(handSigned({ ...HEADER, crit: ['exp'] }, claims))).toEqual({
+      code: 'UNAUTHENTICATED',
+      reason: 'critical header exp not understood',
+      field: 'crit',
+    });
+    expect(await rejection(handSigned({ ...HEADER, crit: [] }, claims))).toMatchObject({ reason: 'critical header (empty) not understood' });
+    // The same claims without crit pass: the refusal is the header's alone.
+    await expect(verifyQuery(handSigned(HEADER, claims), options())).resolves.toMatchObject({ aud: NODE });
+  });
+
+  test('a signature spelled with non-zero unused bits is refused, though it decodes to the valid signature', async () => {
+    const token = await sign();
+    const [header, payload, signature] = partsOf(token);
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const last = signature.at(-1)!;
+    const sibling = alphabet[alphabet.indexOf(last) + 1]!;
+    const respelled = `${header}.${payload}.${signature.slice(0, -1)}${sibling}`;
+    expect(Buffer.from(respelled.split('.')[2]!, 'base64url')).toEqual(Buffer.from(signature, 'base64url'));
+    expect(await rejection(respelled)).toEqual({
+      code: 'UNAUTHENTICATED',
+      reason: 'signature is not canonical base64url',
+      field: 'signature',
+    });
+    expect(await rejection(`${header}.${payload}.${signature}A`)).toMatchObject({ reason: 'signature does not verify' });
+    await expect(verifyQuery(token, options())).resolves.toMatchObject({ aud: NODE });
+  });
+
+  test('a ring pinned for some issuers refuses a token from another', async () => {
+    const pinned = await createKeyRing([key.publicJwk], { issuers: ['coord-eu'] });
+    expect(await rejection(await sign(), options({ keys: pinned }))).toEqual({
+      code: 'UNAUTHENTICATED',
+      reason: 'issuer coordinator not accepted',
+      field: 'iss',
+    });
+    const accepting = await createKeyRing([key.publicJwk], { issuers: ['coord-eu', 'coordinator'] });
+    await expect(verifyQuery(await sign(), options({ keys: accepting }))).resolves.toMatchObject({ iss: 'coordinator' });
   });
 });

@@ -127,7 +127,7 @@ export async function signQuery(input: SignQueryInput, key: SigningKey): Promise
 
 /** How a node checks a signed query. */
 export interface VerifyQueryOptions {
-  /** The coordinator keys this node pins. */
+  /** The coordinator keys this node pins; when the ring names its issuers, `iss` must be one of them. */
   keys: KeyRing;
   /** This node's id. */
   audience: string;
@@ -143,8 +143,8 @@ export interface VerifyQueryOptions {
  * Verifies a signed query and returns its claims with the canonical query.
  * Checks run in a fixed order and the first failure is thrown as a
  * BiospecError whose message (and `issues[0]`) names the reason:
- * unsigned, too large, malformed, algorithm, token type, key id, signature (all UNAUTHENTICATED);
- * audience (PERMISSION_DENIED); expiry, future issue, lifetime, claims, query hash
+ * unsigned, too large, malformed, algorithm, critical headers, token type, key id, signature
+ * (all UNAUTHENTICATED); audience (PERMISSION_DENIED); issuer (UNAUTHENTICATED); expiry, future issue, lifetime, claims, query hash
  * (UNAUTHENTICATED, an invalid query is INVALID_QUERY); replay (PERMISSION_DENIED).
  * The jti is only recorded once everything else has passed.
  */
@@ -159,6 +159,10 @@ export async function verifyQuery(token: string, options: VerifyQueryOptions): P
   });
 
   if (payload.aud !== options.audience) reject('PERMISSION_DENIED', 'aud', 'token is for another node');
+  const issuers = options.keys.issuers;
+  if (issuers !== undefined && !issuers.includes(payload.iss as string)) {
+    reject('UNAUTHENTICATED', 'iss', `issuer ${String(payload.iss)} not accepted`);
+  }
   const nowSeconds = (options.now ?? Date.now)() / 1000;
   const { exp, iat } = payload;
   if (typeof exp === 'number' && exp <= nowSeconds - skew) reject('UNAUTHENTICATED', 'exp', 'token expired');

@@ -58,4 +58,21 @@ describe('createReplayCache', () => {
     expect(cache.remember('new', 600, 200)).toBe(false);
     cache.close();
   });
+
+  test('keeps a schema version: adopts a file made before versions were kept, refuses a newer one', () => {
+    const file = path.join(dir, 'replay.sqlite');
+    const legacy = new Database(file);
+    legacy.exec('CREATE TABLE seen_jti (jti TEXT PRIMARY KEY, expires_at REAL NOT NULL) WITHOUT ROWID');
+    legacy.prepare('INSERT INTO seen_jti VALUES (?, ?)').run('old', 1000);
+    legacy.close();
+
+    const adopted = createReplayCache(file);
+    expect(adopted.remember('old', 1000, 100)).toBe(false);
+    adopted.close();
+    const raw = new Database(file);
+    expect(raw.pragma('user_version', { simple: true })).toBe(1);
+    raw.pragma('user_version = 2');
+    raw.close();
+    expect(() => createReplayCache(file)).toThrow(/replay cache schema version 2 is newer than this software knows \(1\)/);
+  });
 });

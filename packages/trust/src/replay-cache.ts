@@ -1,4 +1,17 @@
+import { migrateSchema, type SchemaMigration } from '@biospec/protocol';
 import Database from 'better-sqlite3';
+
+/**
+ * The replay cache's schema history. Version 1 is the table as it was before versions
+ * were kept (IF NOT EXISTS, so a file made then is adopted as version 1 unchanged).
+ */
+export const REPLAY_CACHE_MIGRATIONS: readonly SchemaMigration<Database.Database>[] = [
+  {
+    version: 1,
+    description: 'seen token ids with their expiry',
+    up: (db) => db.exec('CREATE TABLE IF NOT EXISTS seen_jti (jti TEXT PRIMARY KEY, expires_at REAL NOT NULL) WITHOUT ROWID'),
+  },
+];
 
 /** Remembers token ids until they expire, so each signed token is honoured once. */
 export interface ReplayCache {
@@ -24,7 +37,7 @@ export function createReplayCache(path: string | ':memory:'): ReplayCache {
   // and an fsync on every query would otherwise dominate a node's answer time.
   db.pragma('synchronous = NORMAL');
   db.pragma('busy_timeout = 5000');
-  db.exec('CREATE TABLE IF NOT EXISTS seen_jti (jti TEXT PRIMARY KEY, expires_at REAL NOT NULL) WITHOUT ROWID');
+  migrateSchema(db, REPLAY_CACHE_MIGRATIONS, 'replay cache');
 
   // One statement, so the check and the insert cannot interleave with another writer;
   // an expired row is overwritten rather than blocking a legitimately reused id.

@@ -1,3 +1,5 @@
+import { Buffer } from 'node:buffer';
+import { sign as cryptoSign } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { BiospecError } from '@biospec/protocol';
@@ -112,6 +114,44 @@ describe('coordinator-issued researcher tokens', () => {
 
   test('refuses to issue an unknown role', async () => {
     await expect(issue({ roles: ['admin' as 'staff'] })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+  });
+});
+
+describe('JOSE strictness of researcher tokens (hand-built)', () => {
+  const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  function handSigned(header: Record<string, unknown>, claims: Record<string, unknown>): string {
+    const input = `${b64(header)}.${b64(claims)}`;
+    return `${input}.${cryptoSign(null, Buffer.from(input, 'ascii'), key.key).toString('base64url')}`;
+  }
+  const now = () => Math.floor(Date.now() / 1000);
+  const claims = (overrides: Record<string, unknown> = {}) => ({ iss: ISSUER, aud: AUDIENCE, sub: 'alice', iat: now(), exp: now() + 600, ...overrides });
+  const HEADER = { alg: 'EdDSA', kid: 'coord-auth-1', typ: 'JWT' };
+
+  test('the baseline hand-built token verifies', async () => {
+    await expect(verifier.verify(handSigned(HEADER, claims()))).resolves.toMatchObject({ subject: 'alice' });
+  });
+
+  test('a token issued in the future beyond the skew is refused; within it, accepted', async () => {
+    expect(await reasonOf(verifier.verify(handSigned(HEADER, claims({ iat: now() + 120 }))))).toEqual({
+      code: 'UNAUTHENTICATED',
+      reason: 'issued in the future',
+    });
+    await expect(verifier.verify(handSigned(HEADER, claims({ iat: now() + 10 })))).resolves.toMatchObject({ subject: 'alice' });
+  });
+
+  test('a crit header is refused', async () => {
+    expect(await reasonOf(verifier.verify(handSigned({ ...HEADER, crit: ['exp'] }, claims())))).toEqual({
+      code: 'UNAUTHENTICATED',
+      reason: 'critical header exp not understood',
+    });
+  });
+
+  test('a signature spelled with non-zero unused bits is refused', async () => {
+    const token = handSigned(HEADER, claims({ jti: 'respelled' }));
+    const signature = token.slice(token.lastIndexOf('.') + 1);
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const respelled = `${token.slice(0, -1)}${alphabet[alphabet.indexOf(signature.at(-1)!) + 1]}`;
+    expect(await reasonOf(verifier.verify(respelled))).toEqual({ code: 'UNAUTHENTICATED', reason: 'signature is not canonical base64url' });
   });
 });
 

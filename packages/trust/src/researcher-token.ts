@@ -11,7 +11,7 @@ import {
   type JWTVerifyGetKey,
 } from 'jose';
 import { z } from 'zod';
-import { DEFAULT_MAX_TOKEN_BYTES, reject } from './compact-jws.js';
+import { DEFAULT_MAX_TOKEN_BYTES, isCanonicalBase64url, refuseCriticalHeaders, reject } from './compact-jws.js';
 import { SIGNING_ALGORITHM, type KeyRing, type SigningKey } from './keys.js';
 
 /** Roles the coordinator knows; others a provider sends are ignored. */
@@ -30,6 +30,9 @@ export interface ResearcherIdentity {
   name?: string;
   roles: string[];
   issuer: string;
+  /** The `email` claim, with whether the provider says it verified it (`email_verified`). */
+  email?: string;
+  emailVerified?: boolean;
 }
 
 /** A token to issue for a researcher or staff member signing in to the coordinator. */
@@ -105,6 +108,8 @@ const ClaimsSchema = z.object({
   sub: z.string().min(1).max(256),
   name: z.string().max(256).optional(),
   roles: z.array(z.string()).optional(),
+  email: z.string().max(320).optional(),
+  email_verified: z.boolean().optional(),
 });
 
 interface ResolvedIssuer {
@@ -144,12 +149,17 @@ export function createResearcherVerifier(options: ResearcherVerifierOptions): Re
       if (cached) verified.delete(token);
       if (Buffer.byteLength(token, 'utf8') > DEFAULT_MAX_TOKEN_BYTES) reject('UNAUTHENTICATED', 'token', 'token too large');
       let iss: unknown;
-      let alg: unknown;
+      let header: Record<string, unknown> = {};
       try {
-        alg = decodeProtectedHeader(token).alg;
+        header = decodeProtectedHeader(token);
         iss = decodeJwt(token).iss;
       } catch (cause) {
         reject('UNAUTHENTICATED', 'token', 'malformed token', cause);
+      }
+      const alg = header.alg;
+      refuseCriticalHeaders(header);
+      if (!isCanonicalBase64url(token.slice(token.lastIndexOf('.') + 1))) {
+        reject('UNAUTHENTICATED', 'signature', 'signature is not canonical base64url');
       }
       const issuer = typeof iss === 'string' ? issuers.get(iss) : undefined;
       if (issuer === undefined) reject('UNAUTHENTICATED', 'iss', 'unknown issuer');
@@ -170,6 +180,9 @@ export function createResearcherVerifier(options: ResearcherVerifierOptions): Re
       } catch (cause) {
         throw verificationError(cause);
       }
+      // jose checks iat only against a maximum age; a token from the future is refused here.
+      const iat = (payload as { iat?: unknown }).iat;
+      if (typeof iat === 'number' && iat > now() / 1000 + skew) reject('UNAUTHENTICATED', 'iat', 'issued in the future');
       const claims = ClaimsSchema.safeParse(payload);
       if (!claims.success) {
         const field = claims.error.issues[0]?.path.map(String).join('.') || 'claims';
@@ -183,6 +196,8 @@ export function createResearcherVerifier(options: ResearcherVerifierOptions): Re
         ...(claims.data.name === undefined ? {} : { name: claims.data.name }),
         roles,
         issuer: claims.data.iss,
+        ...(claims.data.email === undefined ? {} : { email: claims.data.email }),
+        ...(claims.data.email_verified === undefined ? {} : { emailVerified: claims.data.email_verified }),
       };
       if (verified.size >= VERIFIED_CACHE_SIZE) verified.delete(verified.keys().next().value as string);
       verified.set(token, { identity, expiresAtMs: (payload as { exp: number }).exp * 1000 });

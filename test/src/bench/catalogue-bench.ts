@@ -75,7 +75,7 @@ export async function benchCatalogue(
   const nodeResults: CatalogueBenchResult['node'] = [];
   const sign = (query: Query) =>
     signQuery(
-      { query, purpose: 'DUO:0000006', researcher: 'r-bench', project: 'bench', audience: 'bench-node', issuer: 'bench', lifetimeSeconds: 300 },
+      { query, purpose: 'DUO:0000006', researcher: 'r-bench', project: 'bench', audience: 'bench-node', issuer: 'coordinator', lifetimeSeconds: 300 },
       coordinatorKey,
     );
   try {

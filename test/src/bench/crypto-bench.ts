@@ -18,11 +18,13 @@ export async function benchSignatures(seconds: number): Promise<{ operation: str
     nodeId: 'n',
     queryHash: 'a'.repeat(64),
     unit: 'specimens',
-    total: { value: 120, display: 'about 120', disclosure: { kind: DisclosureKind.DISCLOSURE_KIND_NOISY, threshold: 10, rounding: 10, mechanism: 'laplace', epsilon: 0.5, sigma: 0, clamp: 0 } },
+    total: { value: 120, display: 'about 120', disclosure: { kind: DisclosureKind.DISCLOSURE_KIND_NOISY, threshold: 10, rounding: 10, mechanism: 'laplace', epsilon: 0.1, sigma: 0, clamp: 0, sensitivity: 5, noiseScale: 50 } },
     strata: [],
     dataEpoch: 1,
     answeredAt: new Date().toISOString(),
     queryId: 'x',
+    cost: 0.1,
+    charged: 0.1,
   };
   const results: string[] = [];
   const signResultRate = await rate(async () => results.push(await signResult(result, key)), seconds);

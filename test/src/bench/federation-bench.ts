@@ -68,7 +68,7 @@ export async function startFederationBench(
 
   const coordinatorDir = path.join(dir, 'coordinator');
   const { publicKeys: coordinatorJwks } = await initCoordinatorDir(coordinatorDir, { httpListen: '127.0.0.1:0', rateLimits: GENEROUS });
-  const token = await issueResearcher(coordinatorDir, { subject: 'bench@example.org' });
+  const { token } = await issueResearcher(coordinatorDir, { subject: 'bench@example.org' });
 
   const hosts = Math.min(maxNodes, processes);
   log(`starting ${maxNodes} nodes in ${hosts} processes`);
@@ -78,6 +78,8 @@ export async function startFederationBench(
     const nodeDir = path.join(dir, id);
     const { publicKeys } = await initNodeDir(nodeDir, { nodeId: id, name: id, listen: '127.0.0.1:0', coordinatorJwks, policy: BENCH_POLICY });
     fs.copyFileSync(template, path.join(nodeDir, 'catalogue.db'));
+    // copyFile gives the copy the template's mode; a node refuses a catalogue others can read.
+    fs.chmodSync(path.join(nodeDir, 'catalogue.db'), 0o600);
     nodes.push({ id, dir: nodeDir, address: '', jwks: publicKeys });
   }
   // Round robin, so the first N nodes of any size asked for are spread over every process.

@@ -3,7 +3,7 @@ import { EXACT_POLICY } from '@biospec/privacy';
 import { generateCatalogue } from '@biospec/synthetic';
 import { CoordinatorServiceClient, FederatedCountResponse } from '@biospec/protocol';
 import type { SpecimenRecord } from '@biospec/query';
-import { DEMO_SITES, demoCatalogueOptions, startDemoFederation, type DemoFederation, type DemoSite } from '@biospec/cli';
+import { DEMO_SITES, demoCatalogueOptions, startDemoFederation, type DemoFederation, type DemoOptions, type DemoSite } from '@biospec/cli';
 
 const GENEROUS = [{ limit: 100000, windowSeconds: 60 }];
 
@@ -34,12 +34,19 @@ export interface ExactFederationOptions {
   sites?: readonly DemoSite[];
   /** The coordinator's per-researcher limits; effectively none by default. */
   rateLimits?: { limit: number; windowSeconds: number }[];
+  /** Edits a site's node config before its node starts. */
+  nodeConfig?: DemoOptions['nodeConfig'];
 }
 
 export async function startExactFederation(options: ExactFederationOptions = {}): Promise<ExactFederation> {
   const donorsPerSite = options.donorsPerSite ?? 400;
   const sites = options.sites ?? EXACT_SITES;
-  const federation = await startDemoFederation({ sites, donorsPerSite, rateLimits: options.rateLimits ?? GENEROUS });
+  const federation = await startDemoFederation({
+    sites,
+    donorsPerSite,
+    rateLimits: options.rateLimits ?? GENEROUS,
+    ...(options.nodeConfig ? { nodeConfig: options.nodeConfig } : {}),
+  });
   const records = new Map(sites.map((site, index) => [site.id, [...generateCatalogue(demoCatalogueOptions(site, index, { donorsPerSite }))]]));
   const url = `http://${federation.http.address}`;
   const grpcClient = new CoordinatorServiceClient(federation.grpc.address, credentials.createInsecure());

@@ -38,11 +38,13 @@ export interface SingleNodeOptions {
   noiseSecret?: Buffer;
   /** The coordinator's private key (JWK file) to pin; a fresh key by default. */
   coordinatorKeyFile?: string;
+  /** Where the node's temp folder is made (a size-limited disk); the system temp folder by default. */
+  parentDir?: string;
 }
 
 /** One real node: its own folder, keys, SQLite catalogue of synthetic data and gRPC server on 127.0.0.1 port 0. */
 export async function startSingleNode(options: SingleNodeOptions = {}): Promise<SingleNode> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'biospec-node-'));
+  const dir = fs.mkdtempSync(path.join(options.parentDir ?? os.tmpdir(), 'biospec-node-'));
   const privateJwk = options.coordinatorKeyFile
     ? JSON.parse(fs.readFileSync(options.coordinatorKeyFile, 'utf8'))
     : (await generateSigningKey()).privateJwk;

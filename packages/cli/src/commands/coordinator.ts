@@ -1,15 +1,21 @@
 import path from 'node:path';
 import type { Command } from 'commander';
+import { importSigningKey, createAuditLog } from '@biospec/trust';
+import { readJsonFile } from '@biospec/protocol';
 import {
   addMember,
+  coordinatorAuditFile,
+  coordinatorAuditKeys,
   COORDINATOR_FILES,
   initCoordinatorDir,
   issueResearcher,
   loadCoordinatorConfig,
+  openPeople,
   openCoordinator,
   startCoordinatorGrpc,
   startCoordinatorHttp,
 } from '@biospec/coordinator';
+import { auditPageLines, verificationLines } from '../audit-report.js';
 import { waitForShutdown } from '../shutdown.js';
 
 /** `biospec coordinator …`: what coordinator staff run. */
@@ -42,23 +48,60 @@ export function registerCoordinatorCommands(program: Command): void {
       console.log(`node ${o.id} admitted at ${o.endpoint}`);
     });
 
-  const researcher = coordinator.command('researcher').description('researchers who may query');
+  const researcher = coordinator
+    .command('researcher')
+    .description('researcher records: one per person, with the sign-in identities linked to it (each node keeps one privacy budget per record)');
   researcher
     .command('add')
-    .description('issue a bearer token for a researcher (signed by the coordinator)')
+    .description('register a researcher (or find their record) and issue a bearer token signed by the coordinator')
     .requiredOption('--dir <dir>', 'coordinator folder')
     .requiredOption('--subject <id>', 'stable researcher id, e.g. an e-mail address')
     .option('--name <name>', 'display name')
+    .option('--email <address>', 'e-mail address of the record (links identities whose provider verified it, where enabled)')
     .option('--days <n>', 'validity in days', '30')
     .option('--staff', 'also grant the coordinator staff role', false)
-    .action(async (o: { dir: string; subject: string; name?: string; days: string; staff: boolean }) => {
-      const token = await issueResearcher(o.dir, {
+    .action(async (o: { dir: string; subject: string; name?: string; email?: string; days: string; staff: boolean }) => {
+      const { token, person } = await issueResearcher(o.dir, {
         subject: o.subject,
         ...(o.name ? { name: o.name } : {}),
+        ...(o.email ? { email: o.email } : {}),
         days: Number(o.days),
         roles: o.staff ? ['researcher', 'staff'] : ['researcher'],
       });
+      console.error(`researcher record ${person.id}`);
       console.log(token);
+    });
+  researcher
+    .command('link')
+    .description("link another sign-in identity (an OpenID Connect provider's iss and sub) to an existing researcher record")
+    .requiredOption('--dir <dir>', 'coordinator folder')
+    .requiredOption('--person <id>', 'the researcher record (see `researcher list`)')
+    .requiredOption('--issuer <iss>', "the identity provider's issuer, as in its tokens")
+    .requiredOption('--subject <sub>', "the person's subject at that provider")
+    .option('--by <name>', 'who links it, for the record', 'coordinator staff')
+    .action((o: { dir: string; person: string; issuer: string; subject: string; by: string }) => {
+      const people = openPeople(o.dir);
+      try {
+        people.link(o.person, { issuer: o.issuer, subject: o.subject }, o.by);
+        console.log(`linked ${o.subject} of ${o.issuer} to researcher record ${o.person}`);
+      } finally {
+        people.close();
+      }
+    });
+  researcher
+    .command('list')
+    .description('researcher records with their linked identities')
+    .requiredOption('--dir <dir>', 'coordinator folder')
+    .action((o: { dir: string }) => {
+      const people = openPeople(o.dir);
+      try {
+        for (const p of people.list()) {
+          const ids = people.identities(p.id).map((i) => `${i.subject} (${i.issuer})`).join(', ');
+          console.log(`${p.id}  ${p.name ?? '-'}  ${p.email ?? '-'}  ${p.roles.join('+')}  ${p.status}  ${ids}`);
+        }
+      } finally {
+        people.close();
+      }
     });
 
   coordinator
@@ -70,10 +113,30 @@ export function registerCoordinatorCommands(program: Command): void {
       const opened = await openCoordinator(config);
       const grpc = await startCoordinatorGrpc(opened);
       const http = await startCoordinatorHttp(opened);
-      console.log(`coordinator serving gRPC on ${grpc.address}, REST on http://${http.address} (${opened.members.length} member nodes)`);
+      console.log(`coordinator serving gRPC on ${grpc.address}, REST on ${http.url} (${opened.members.length} member nodes)`);
       await waitForShutdown(async () => {
         await Promise.all([grpc.stop(), http.stop()]);
         opened.close();
       });
+    });
+
+  coordinator
+    .command('audit')
+    .description("show the coordinator's audit log (federated questions, access actions), newest first, and check it against its signed head")
+    .requiredOption('--dir <dir>', 'coordinator folder')
+    .option('--limit <n>', 'entries to show', '20')
+    .option('--before <seq>', 'show entries older than this one (the next page)')
+    .action(async (o: { dir: string; limit: string; before?: string }) => {
+      const config = loadCoordinatorConfig(path.join(o.dir, COORDINATOR_FILES.config));
+      const signingKey = await importSigningKey(readJsonFile(config.signingKey, 'signing key') as Parameters<typeof importSigningKey>[0]);
+      const audit = createAuditLog(coordinatorAuditFile(config), { readonly: true });
+      try {
+        for (const line of auditPageLines(audit, o)) console.log(line);
+        const report = await audit.verify(await coordinatorAuditKeys(config, signingKey), { logId: config.coordinatorId });
+        for (const line of verificationLines(report)) console.log(line);
+        if (!report.ok) process.exitCode = 1;
+      } finally {
+        audit.close();
+      }
     });
 }

@@ -1,12 +1,24 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { BiospecError, type Issue } from '@biospec/protocol';
+import { BiospecError, type Issue, type StorageFault } from '@biospec/protocol';
 import { importCsv, loadColumnMapping, openCatalogue } from '@biospec/catalogue';
 import { createFhirReader, loadConsentTable, type FhirImportStats } from '@biospec/fhir';
 import { createHoldQueue, describePolicy } from '@biospec/privacy';
 import { createAuditLog } from '@biospec/trust';
-import { initNodeDir, loadNodeConfig, NODE_FILES, openNode, startNodeServer } from '@biospec/node';
+import {
+  initNodeDir,
+  loadNodeConfig,
+  loadNodeSigningKey,
+  NODE_FILES,
+  nodeAuditKeys,
+  nodeStateFiles,
+  openNode,
+  openNodeAudit,
+  startNodeServer,
+  withdrawDonor,
+} from '@biospec/node';
+import { auditPageLines, verificationLines } from '../audit-report.js';
 import { resolveImportFiles } from '../import-files.js';
 import { createProgress } from '../progress.js';
 import { createQuarantine } from '../quarantine.js';
@@ -62,11 +74,13 @@ export function registerNodeCommands(program: Command): void {
     .requiredOption('--name <name>', 'institution name shown to researchers')
     .option('--listen <host:port>', 'gRPC address to serve on', '127.0.0.1:50051')
     .option('--coordinator-jwks <file>', "the coordinator's public keys (JWKS) to pin")
-    .action(async (o: { dir: string; id: string; name: string; listen: string; coordinatorJwks?: string }) => {
+    .option('--coordinator-id <id>', "the coordinator's id (its coordinatorId): the issuer whose queries this node answers", 'coordinator')
+    .action(async (o: { dir: string; id: string; name: string; listen: string; coordinatorJwks?: string; coordinatorId: string }) => {
       const { config, publicKeys } = await initNodeDir(o.dir, {
         nodeId: o.id,
         name: o.name,
         listen: o.listen,
+        coordinatorIds: [o.coordinatorId],
         ...(o.coordinatorJwks ? { coordinatorJwks: o.coordinatorJwks } : {}),
       });
       console.log(`node ${o.id} created: ${config}`);
@@ -114,6 +128,8 @@ export function registerNodeCommands(program: Command): void {
           actor: 'cli',
           source: files.map((file) => path.resolve(file)).join(', '),
           ...(lenient && quarantine ? { onRejected: (issues: Issue[]) => quarantine.rejected(issues) } : {}),
+          // Said at once, before the rollback: if that fails too, the first fault is already on record.
+          onStorageFault: (fault: StorageFault) => console.error(`storage error on ${fault.file}: ${fault.code} ${fault.message}`),
         };
         const report = fhir
           ? await catalogue.importRows(fhir.rows(), options)
@@ -170,14 +186,19 @@ export function registerNodeCommands(program: Command): void {
     .requiredOption('--dir <dir>', 'node folder')
     .requiredOption('--donor <id>', 'donor id')
     .option('--reason <text>', 'why, for the audit log', 'consent withdrawn')
-    .action((o: { dir: string; donor: string; reason: string }) => {
+    .action(async (o: { dir: string; donor: string; reason: string }) => {
       const config = configOf(o.dir);
-      const catalogue = openCatalogue(config.catalogue);
       fs.mkdirSync(config.stateDir, { recursive: true });
-      const audit = createAuditLog(path.join(config.stateDir, 'audit.db'));
+      // Opened first and as the node: a tampered log is refused before the catalogue changes.
+      const auditFile = path.join(config.stateDir, 'audit.db');
+      const audit = openNodeAudit(config, await loadNodeSigningKey(config), { checkpointEveryMs: 0 });
+      const catalogue = openCatalogue(config.catalogue);
       try {
-        const { specimens, epoch } = catalogue.withdrawDonor(o.donor, { actor: 'cli', reason: o.reason });
-        audit.append({ kind: 'withdrawal', actor: 'cli', subject: o.donor, outcome: 'withdrawn', detail: { specimens, epoch, reason: o.reason } });
+        const { specimens, epoch } = withdrawDonor({ catalogue, audit, auditFile }, o.donor, {
+          actor: 'cli',
+          reason: o.reason,
+          onStorageFault: (fault) => console.error(`storage error on ${fault.file}: ${fault.code} ${fault.message}`),
+        });
         console.log(`donor ${o.donor}: ${specimens} specimens withdrawn; data epoch ${epoch}`);
       } finally {
         catalogue.close();
@@ -245,20 +266,19 @@ export function registerNodeCommands(program: Command): void {
 
   node
     .command('audit')
-    .description('show the tamper-evident audit log and check its hash chain')
+    .description('show the audit log, newest first, and check its hash chain against the signed checkpoints of its head')
     .requiredOption('--dir <dir>', 'node folder')
     .option('--limit <n>', 'entries to show', '20')
-    .action((o: { dir: string; limit: string }) => {
+    .option('--before <seq>', 'show entries older than this one (the next page)')
+    .action(async (o: { dir: string; limit: string; before?: string }) => {
       const config = configOf(o.dir);
-      fs.mkdirSync(config.stateDir, { recursive: true });
-      const audit = createAuditLog(path.join(config.stateDir, 'audit.db'));
+      const signingKey = await loadNodeSigningKey(config);
+      const audit = createAuditLog(nodeStateFiles(config).audit, { readonly: true });
       try {
-        for (const e of audit.list({ limit: Number(o.limit) })) {
-          console.log(`${e.seq}  ${e.time}  ${e.kind}  ${e.outcome}  ${e.actor ?? ''}  ${e.subject ?? ''}  ${JSON.stringify(e.detail ?? {})}`);
-        }
-        const chain = audit.verifyChain();
-        console.log(chain.ok ? `hash chain intact (${chain.entries} entries)` : `HASH CHAIN BROKEN at entry ${chain.brokenAt}`);
-        if (!chain.ok) process.exitCode = 1;
+        for (const line of auditPageLines(audit, o)) console.log(line);
+        const report = await audit.verify(await nodeAuditKeys(config, signingKey), { logId: config.nodeId });
+        for (const line of verificationLines(report)) console.log(line);
+        if (!report.ok) process.exitCode = 1;
       } finally {
         audit.close();
       }

@@ -7,7 +7,7 @@ import { createRestClient } from '../rest-client.js';
 export function registerNodesCommand(program: Command): void {
   program
     .command('nodes')
-    .description("list the coordinator's member nodes: status, catalogue size, data epoch and disclosure policy")
+    .description("list the coordinator's member nodes: status, noisy catalogue size, data epoch, disclosure policy and what it guarantees")
     .option('--url <url>', 'coordinator REST address (or BIOSPEC_URL)', process.env.BIOSPEC_URL ?? 'http://127.0.0.1:8080')
     .option('--token <jwt>', 'researcher bearer token (or BIOSPEC_TOKEN)')
     .option('--json', 'print the response as JSON', false)
@@ -21,7 +21,8 @@ export function registerNodesCommand(program: Command): void {
       }
       for (const n of nodes) {
         const status = siteStatusToJSON(n.lastStatus).replace('SITE_STATUS_', '').toLowerCase();
-        console.log(`${n.nodeId}  ${n.name}  ${n.endpoint}  ${status}  ~${n.catalogueSize} specimens  epoch ${n.dataEpoch}`);
+        const donors = n.catalogueDonors?.display ?? 'size unknown';
+        console.log(`${n.nodeId}  ${n.name}  ${n.endpoint}  ${status}  ${donors}  epoch ${n.dataEpoch}`);
         if (n.policyJson) console.log(`  policy: ${describePolicy(parsePolicy(JSON.parse(n.policyJson)))}`);
       }
     });

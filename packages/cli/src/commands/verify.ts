@@ -1,32 +1,72 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
-import { BiospecError } from '@biospec/protocol';
+import { BiospecError, readJsonFile } from '@biospec/protocol';
 import { ResultBundleSchema, verifyBundle } from '@biospec/trust';
+import { z } from 'zod';
 
-/** `biospec verify FILE`: checks a saved result bundle offline, with no network. */
+const TrustedKeysSchema = z.record(z.string(), z.object({ keys: z.array(z.record(z.string(), z.unknown())) }));
+
+function readBundle(file: string) {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (cause) {
+    throw new BiospecError('INVALID_DATA', `cannot read ${file}: ${(cause as Error).message}`, { cause });
+  }
+  const parsed = ResultBundleSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new BiospecError('INVALID_DATA', `${file} is not a result bundle`, {
+      issues: parsed.error.issues.map((i) => ({ field: i.path.join('.'), message: i.message })),
+    });
+  }
+  return parsed.data;
+}
+
+function readTrustedKeys(file: string) {
+  const parsed = TrustedKeysSchema.safeParse(readJsonFile(file, 'trusted keys'));
+  if (!parsed.success) {
+    throw new BiospecError('INVALID_CONFIG', `${file} is not a set of trusted node keys ({"<node id>": {"keys": [...]}})`, {
+      issues: parsed.error.issues.map((i) => ({ field: i.path.join('.'), message: i.message })),
+    });
+  }
+  return parsed.data as Parameters<typeof verifyBundle>[1];
+}
+
+/**
+ * `biospec verify FILE`: checks a saved result bundle offline, with no network, and says
+ * which keys it trusted: the bundle's own keys prove only that nothing changed since it was
+ * saved; keys obtained out of band (`--jwks`) prove who signed.
+ */
 export function registerVerifyCommand(program: Command): void {
   program
     .command('verify <file>')
     .description("check a saved result bundle's signatures offline; exit status 1 if any answer does not verify")
-    .option('--jwks <file>', 'trusted node keys obtained out of band: {"<node id>": {"keys": [...]}} (default: the keys in the bundle)')
-    .action(async (file: string, o: { jwks?: string }) => {
-      const parsed = ResultBundleSchema.safeParse(JSON.parse(fs.readFileSync(file, 'utf8')));
-      if (!parsed.success) {
-        throw new BiospecError('INVALID_DATA', `${file} is not a result bundle`, {
-          issues: parsed.error.issues.map((i) => ({ field: i.path.join('.'), message: i.message })),
-        });
-      }
-      const trusted = o.jwks ? JSON.parse(fs.readFileSync(o.jwks, 'utf8')) : undefined;
-      const results = await verifyBundle(parsed.data, trusted);
+    .option('--jwks <file>', 'trusted node keys obtained out of band: {"<node id>": {"keys": [...]}} (default: the keys inside the bundle)')
+    .option('--require-trusted', 'exit status 1 unless every answer verifies with a key from --jwks', false)
+    .action(async (file: string, o: { jwks?: string; requireTrusted: boolean }) => {
+      const bundle = readBundle(file);
+      const trusted = o.jwks === undefined ? undefined : readTrustedKeys(o.jwks);
+      const results = await verifyBundle(bundle, trusted);
+      const keys = trusted ? 'a trusted key' : "the bundle's own key";
       let failures = 0;
       for (const r of results) {
-        if (r.verified) console.log(`${r.node_id}: verified  ${r.result?.total?.display ?? ''} (data epoch ${r.result?.dataEpoch}, ${r.result?.answeredAt})`);
-        else {
+        if (r.verified) {
+          console.log(`${r.node_id}: signature matches ${keys} (kid ${r.kid})  ${r.result?.total?.display ?? ''} (data epoch ${r.result?.dataEpoch}, ${r.result?.answeredAt})`);
+        } else {
           failures += 1;
           console.log(`${r.node_id}: NOT VERIFIED  ${r.reason ?? ''}`);
         }
       }
-      console.log(`${results.length - failures} of ${results.length} answers verify`);
+      const verified = results.length - failures;
+      if (trusted) {
+        console.log(`${verified} of ${results.length} answers verify against the trusted keys in ${o.jwks}`);
+      } else {
+        console.log(`${verified} of ${results.length} answers: signatures match the keys inside the bundle; pass --jwks to check who signed`);
+      }
       if (failures > 0) process.exitCode = 1;
+      if (o.requireTrusted && !trusted) {
+        console.log('NOT TRUSTED: --require-trusted needs the nodes\' keys obtained out of band (--jwks FILE); the bundle\'s own keys prove nothing about who signed');
+        process.exitCode = 1;
+      }
     });
 }

@@ -5,7 +5,7 @@ import { pino, type Logger } from 'pino';
 import { DEFAULT_POLICY, type DisclosurePolicy } from '@biospec/privacy';
 import { importCsv } from '@biospec/catalogue';
 import { generateCatalogue, writeCsv, type ProfileName } from '@biospec/synthetic';
-import { initNodeDir, loadNodeConfig, openNode, startNodeServer, type RunningNodeServer } from '@biospec/node';
+import { initNodeDir, loadNodeConfig, openNode, startNodeServer, type NodeConfig, type RunningNodeServer } from '@biospec/node';
 import {
   addMember,
   COORDINATOR_FILES,
@@ -27,7 +27,7 @@ const DEMO_RATE_LIMITS = [
 
 const DEMO_POLICY: DisclosurePolicy = {
   ...DEFAULT_POLICY,
-  budget: { epsilon: 50, periodDays: 30, scope: 'researcher' },
+  budget: { epsilon: 50, windowDays: 30 },
   rateLimits: DEMO_RATE_LIMITS,
 };
 
@@ -81,6 +81,8 @@ export interface DemoOptions {
   grpcListen?: string;
   /** Coordinator's per-researcher limits. */
   rateLimits?: { limit: number; windowSeconds: number }[];
+  /** Edits a site's node config before its node starts (tests: admission limits). */
+  nodeConfig?: (site: DemoSite, config: NodeConfig) => NodeConfig;
 }
 
 /** What a demo site's synthetic catalogue is generated from; tests regenerate it for ground truth. */
@@ -118,7 +120,8 @@ export async function startDemoFederation(options: DemoOptions = {}): Promise<De
     const csv = path.join(nodeDir, 'export.csv');
     const records = generateCatalogue(demoCatalogueOptions(site, index, options));
     const { rows } = await writeCsv(records, csv);
-    const nodeConfig = loadNodeConfig(config);
+    const loaded = loadNodeConfig(config);
+    const nodeConfig = options.nodeConfig ? options.nodeConfig(site, loaded) : loaded;
     const node = await openNode(nodeConfig, { logger: logger.child({ node: site.id }) });
     const report = await importCsv(node.catalogue, csv, { actor: 'demo', source: csv });
     log(`${site.name}: ${rows} synthetic specimens imported (${report.added} added) in ${(report.durationMs / 1000).toFixed(1)} s`);
@@ -130,7 +133,7 @@ export async function startDemoFederation(options: DemoOptions = {}): Promise<De
   const coordinator = await openCoordinator(loadCoordinatorConfig(path.join(coordinatorDir, COORDINATOR_FILES.config)), { logger });
   const grpc = await startCoordinatorGrpc(coordinator);
   const http = await startCoordinatorHttp(coordinator);
-  const token = await issueResearcher(coordinatorDir, { subject: 'demo.researcher@example.org', name: 'Demo Researcher' });
+  const { token } = await issueResearcher(coordinatorDir, { subject: 'demo.researcher@example.org', name: 'Demo Researcher' });
   fs.writeFileSync(path.join(dir, 'researcher.token'), token + '\n', { mode: 0o600 });
 
   return {

@@ -5,7 +5,9 @@
  */
 import fc from 'fast-check';
 import { DIMENSIONS, UNITS, type Expr, type Query } from '../ast.js';
+import { QUERY_LIMITS } from '../limits.js';
 import { MATERIAL_TYPES, SEXES, STORAGE_TEMPERATURES, STATUSES, type SpecimenRecord } from '../specimen.js';
+import { strataCellCount } from '../strata.js';
 import { USE_CATEGORIES } from '../vocab/duo.js';
 
 const DIAGNOSES = ['C50', 'C50.9', 'C50.1', 'C50.12', 'C34', 'C34.1', 'E11', 'E11.9', 'I21'] as const;
@@ -63,7 +65,7 @@ export const queryArb: fc.Arbitrary<Query> = fc.record(
   {
     unit: fc.constantFrom(...UNITS),
     where: exprArb(),
-    stratify: fc.subarray([...DIMENSIONS], { maxLength: 3 }),
+    stratify: fc.subarray([...DIMENSIONS], { maxLength: 3 }).filter((dimensions) => strataCellCount(dimensions) <= QUERY_LIMITS.maxStrataCells),
   },
   { requiredKeys: ['unit'] },
 );

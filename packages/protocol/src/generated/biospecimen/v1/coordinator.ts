@@ -37,6 +37,13 @@ export enum SiteStatus {
   SITE_STATUS_REJECTED = "SITE_STATUS_REJECTED",
   /** SITE_STATUS_HELD - The node holds the answer for its steward. */
   SITE_STATUS_HELD = "SITE_STATUS_HELD",
+  /**
+   * SITE_STATUS_BUSY - The node refused the query for load (more questions than it can answer in time);
+   * `retry_after_ms` says when to ask again.
+   */
+  SITE_STATUS_BUSY = "SITE_STATUS_BUSY",
+  /** SITE_STATUS_WARMING_UP - The node is up but cannot count yet (its count index is loading). */
+  SITE_STATUS_WARMING_UP = "SITE_STATUS_WARMING_UP",
   UNRECOGNIZED = "UNRECOGNIZED",
 }
 
@@ -63,6 +70,12 @@ export function siteStatusFromJSON(object: any): SiteStatus {
     case 6:
     case "SITE_STATUS_HELD":
       return SiteStatus.SITE_STATUS_HELD;
+    case 7:
+    case "SITE_STATUS_BUSY":
+      return SiteStatus.SITE_STATUS_BUSY;
+    case 8:
+    case "SITE_STATUS_WARMING_UP":
+      return SiteStatus.SITE_STATUS_WARMING_UP;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -86,6 +99,10 @@ export function siteStatusToJSON(object: SiteStatus): string {
       return "SITE_STATUS_REJECTED";
     case SiteStatus.SITE_STATUS_HELD:
       return "SITE_STATUS_HELD";
+    case SiteStatus.SITE_STATUS_BUSY:
+      return "SITE_STATUS_BUSY";
+    case SiteStatus.SITE_STATUS_WARMING_UP:
+      return "SITE_STATUS_WARMING_UP";
     case SiteStatus.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -108,6 +125,10 @@ export function siteStatusToNumber(object: SiteStatus): number {
       return 5;
     case SiteStatus.SITE_STATUS_HELD:
       return 6;
+    case SiteStatus.SITE_STATUS_BUSY:
+      return 7;
+    case SiteStatus.SITE_STATUS_WARMING_UP:
+      return 8;
     case SiteStatus.UNRECOGNIZED:
     default:
       return -1;
@@ -136,7 +157,14 @@ export interface SiteResult {
   signedResult: string;
   dataEpoch: number;
   /** The researcher's remaining privacy budget at this site, as the node reported it. */
-  budget?: BudgetStatus | undefined;
+  budget?:
+    | BudgetStatus
+    | undefined;
+  /** For a busy or warming-up site: the node's hint of when to ask again, in milliseconds; 0 when none. */
+  retryAfterMs: number;
+  /** Epsilon the question costs at this site, and what was charged (0 for a repeat), as the node reported them. */
+  cost: number;
+  charged: number;
 }
 
 /** The network-wide figure: a sum of what sites released, with bounds for what they withheld. */
@@ -182,10 +210,15 @@ export interface NodeInfo {
   name: string;
   endpoint: string;
   lastStatus: SiteStatus;
-  catalogueSize: number;
   dataEpoch: number;
   /** The node's own disclosure policy, as it publishes it (JSON, docs/PRIVACY.md). */
   policyJson: string;
+  /** Donors the node holds, as the node released it (noisy). */
+  catalogueDonors?:
+    | ReleasedFigure
+    | undefined;
+  /** One line saying what the node's policy guarantees a donor, and what it does not. */
+  guarantee: string;
 }
 
 export interface ListNodesResponse {
@@ -329,6 +362,9 @@ function createBaseSiteResult(): SiteResult {
     signedResult: "",
     dataEpoch: 0,
     budget: undefined,
+    retryAfterMs: 0,
+    cost: 0,
+    charged: 0,
   };
 }
 
@@ -363,6 +399,15 @@ export const SiteResult: MessageFns<SiteResult> = {
     }
     if (message.budget !== undefined) {
       BudgetStatus.encode(message.budget, writer.uint32(82).fork()).join();
+    }
+    if (message.retryAfterMs !== 0) {
+      writer.uint32(88).uint32(message.retryAfterMs);
+    }
+    if (message.cost !== 0) {
+      writer.uint32(97).double(message.cost);
+    }
+    if (message.charged !== 0) {
+      writer.uint32(105).double(message.charged);
     }
     return writer;
   },
@@ -460,6 +505,30 @@ export const SiteResult: MessageFns<SiteResult> = {
             message.budget = BudgetStatus.decode(reader, reader.uint32());
             continue;
           }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.retryAfterMs = reader.uint32();
+            continue;
+          }
+          case 12: {
+            if (tag !== 97) {
+              break;
+            }
+
+            message.cost = reader.double();
+            continue;
+          }
+          case 13: {
+            if (tag !== 105) {
+              break;
+            }
+
+            message.charged = reader.double();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -504,6 +573,13 @@ export const SiteResult: MessageFns<SiteResult> = {
         ? globalThis.Number(object.data_epoch)
         : 0,
       budget: isSet(object.budget) ? BudgetStatus.fromJSON(object.budget) : undefined,
+      retryAfterMs: isSet(object.retryAfterMs)
+        ? globalThis.Number(object.retryAfterMs)
+        : isSet(object.retry_after_ms)
+        ? globalThis.Number(object.retry_after_ms)
+        : 0,
+      cost: isSet(object.cost) ? globalThis.Number(object.cost) : 0,
+      charged: isSet(object.charged) ? globalThis.Number(object.charged) : 0,
     };
   },
 
@@ -539,6 +615,15 @@ export const SiteResult: MessageFns<SiteResult> = {
     if (message.budget !== undefined) {
       obj.budget = BudgetStatus.toJSON(message.budget);
     }
+    if (message.retryAfterMs !== 0) {
+      obj.retryAfterMs = Math.round(message.retryAfterMs);
+    }
+    if (message.cost !== 0) {
+      obj.cost = floatToJson(message.cost);
+    }
+    if (message.charged !== 0) {
+      obj.charged = floatToJson(message.charged);
+    }
     return obj;
   },
 
@@ -561,6 +646,9 @@ export const SiteResult: MessageFns<SiteResult> = {
     message.budget = (object.budget !== undefined && object.budget !== null)
       ? BudgetStatus.fromPartial(object.budget)
       : undefined;
+    message.retryAfterMs = object.retryAfterMs ?? 0;
+    message.cost = object.cost ?? 0;
+    message.charged = object.charged ?? 0;
     return message;
   },
 };
@@ -1149,9 +1237,10 @@ function createBaseNodeInfo(): NodeInfo {
     name: "",
     endpoint: "",
     lastStatus: SiteStatus.SITE_STATUS_UNSPECIFIED,
-    catalogueSize: 0,
     dataEpoch: 0,
     policyJson: "",
+    catalogueDonors: undefined,
+    guarantee: "",
   };
 }
 
@@ -1169,14 +1258,17 @@ export const NodeInfo: MessageFns<NodeInfo> = {
     if (message.lastStatus !== SiteStatus.SITE_STATUS_UNSPECIFIED) {
       writer.uint32(32).int32(siteStatusToNumber(message.lastStatus));
     }
-    if (message.catalogueSize !== 0) {
-      writer.uint32(40).int64(message.catalogueSize);
-    }
     if (message.dataEpoch !== 0) {
       writer.uint32(48).int64(message.dataEpoch);
     }
     if (message.policyJson !== "") {
       writer.uint32(58).string(message.policyJson);
+    }
+    if (message.catalogueDonors !== undefined) {
+      ReleasedFigure.encode(message.catalogueDonors, writer.uint32(66).fork()).join();
+    }
+    if (message.guarantee !== "") {
+      writer.uint32(74).string(message.guarantee);
     }
     return writer;
   },
@@ -1226,14 +1318,6 @@ export const NodeInfo: MessageFns<NodeInfo> = {
             message.lastStatus = siteStatusFromJSON(reader.int32());
             continue;
           }
-          case 5: {
-            if (tag !== 40) {
-              break;
-            }
-
-            message.catalogueSize = longToNumber(reader.int64());
-            continue;
-          }
           case 6: {
             if (tag !== 48) {
               break;
@@ -1248,6 +1332,22 @@ export const NodeInfo: MessageFns<NodeInfo> = {
             }
 
             message.policyJson = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.catalogueDonors = ReleasedFigure.decode(reader, reader.uint32());
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.guarantee = reader.string();
             continue;
           }
         }
@@ -1276,11 +1376,6 @@ export const NodeInfo: MessageFns<NodeInfo> = {
         : isSet(object.last_status)
         ? siteStatusFromJSON(object.last_status)
         : SiteStatus.SITE_STATUS_UNSPECIFIED,
-      catalogueSize: isSet(object.catalogueSize)
-        ? globalThis.Number(object.catalogueSize)
-        : isSet(object.catalogue_size)
-        ? globalThis.Number(object.catalogue_size)
-        : 0,
       dataEpoch: isSet(object.dataEpoch)
         ? globalThis.Number(object.dataEpoch)
         : isSet(object.data_epoch)
@@ -1291,6 +1386,12 @@ export const NodeInfo: MessageFns<NodeInfo> = {
         : isSet(object.policy_json)
         ? globalThis.String(object.policy_json)
         : "",
+      catalogueDonors: isSet(object.catalogueDonors)
+        ? ReleasedFigure.fromJSON(object.catalogueDonors)
+        : isSet(object.catalogue_donors)
+        ? ReleasedFigure.fromJSON(object.catalogue_donors)
+        : undefined,
+      guarantee: isSet(object.guarantee) ? globalThis.String(object.guarantee) : "",
     };
   },
 
@@ -1308,14 +1409,17 @@ export const NodeInfo: MessageFns<NodeInfo> = {
     if (message.lastStatus !== SiteStatus.SITE_STATUS_UNSPECIFIED) {
       obj.lastStatus = siteStatusToJSON(message.lastStatus);
     }
-    if (message.catalogueSize !== 0) {
-      obj.catalogueSize = Math.round(message.catalogueSize);
-    }
     if (message.dataEpoch !== 0) {
       obj.dataEpoch = Math.round(message.dataEpoch);
     }
     if (message.policyJson !== "") {
       obj.policyJson = message.policyJson;
+    }
+    if (message.catalogueDonors !== undefined) {
+      obj.catalogueDonors = ReleasedFigure.toJSON(message.catalogueDonors);
+    }
+    if (message.guarantee !== "") {
+      obj.guarantee = message.guarantee;
     }
     return obj;
   },
@@ -1329,9 +1433,12 @@ export const NodeInfo: MessageFns<NodeInfo> = {
     message.name = object.name ?? "";
     message.endpoint = object.endpoint ?? "";
     message.lastStatus = object.lastStatus ?? SiteStatus.SITE_STATUS_UNSPECIFIED;
-    message.catalogueSize = object.catalogueSize ?? 0;
     message.dataEpoch = object.dataEpoch ?? 0;
     message.policyJson = object.policyJson ?? "";
+    message.catalogueDonors = (object.catalogueDonors !== undefined && object.catalogueDonors !== null)
+      ? ReleasedFigure.fromPartial(object.catalogueDonors)
+      : undefined;
+    message.guarantee = object.guarantee ?? "";
     return message;
   },
 };
@@ -1483,6 +1590,10 @@ export const CoordinatorServiceClient = makeGenericClientConstructor(
   service: typeof CoordinatorServiceService;
   serviceName: string;
 };
+
+function floatToJson(value: number | null | undefined): number | string | null | undefined {
+  return typeof value === "number" && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;
+}
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
 

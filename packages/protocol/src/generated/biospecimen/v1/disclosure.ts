@@ -20,7 +20,7 @@ export enum DisclosureKind {
   DISCLOSURE_KIND_BELOW_THRESHOLD = "DISCLOSURE_KIND_BELOW_THRESHOLD",
   /** DISCLOSURE_KIND_ROUNDED - The true count rounded to a multiple of `rounding`. */
   DISCLOSURE_KIND_ROUNDED = "DISCLOSURE_KIND_ROUNDED",
-  /** DISCLOSURE_KIND_NOISY - Deterministic noise was added (see `mechanism`), then rounded. */
+  /** DISCLOSURE_KIND_NOISY - Noise was added first (see `mechanism`); the floor at 0, rounding and the threshold saw only the noisy value. */
   DISCLOSURE_KIND_NOISY = "DISCLOSURE_KIND_NOISY",
   /** DISCLOSURE_KIND_HELD - The node holds the answer until its steward releases it. */
   DISCLOSURE_KIND_HELD = "DISCLOSURE_KIND_HELD",
@@ -103,12 +103,19 @@ export interface Disclosure {
   rounding: number;
   /** "none", "laplace" or "shrine". */
   mechanism: string;
-  /** Privacy loss of this release under the Laplace mechanism (0 when not used). */
+  /** Privacy loss of this figure for one donor under the discrete Laplace mechanism (0 when not used). */
   epsilon: number;
   /** Standard deviation of the SHRINE-style clamped Gaussian (0 when not used). */
   sigma: number;
   /** SHRINE-style clamp of the noise, in counts (0 when not used). */
   clamp: number;
+  /**
+   * The most one donor can change this figure under the node's contribution caps
+   * (1 for donors; the per-donor cap for specimens and aliquots).
+   */
+  sensitivity: number;
+  /** Scale of the discrete Laplace noise (sensitivity / epsilon), or the SHRINE sigma; 0 without noise. */
+  noiseScale: number;
 }
 
 /** One released figure. `value` is absent whenever no number may be shown. */
@@ -121,7 +128,10 @@ export interface ReleasedFigure {
   display: string;
 }
 
-/** One cell of a stratified result; each is protected on its own. */
+/**
+ * One cell of a stratified result; each is protected on its own. A stratified result holds
+ * every cell of the product of its dimensions' public domains, whatever the data.
+ */
 export interface Stratum {
   /** Dimension name to value, e.g. {"material_type": "serum", "sex": "female"}. */
   key: { [key: string]: string };
@@ -133,15 +143,16 @@ export interface Stratum_KeyEntry {
   value: string;
 }
 
-/** What is left of a researcher's privacy budget at one node, after a question. */
+/** Where the asking person's privacy budget at one node stands, after a question. */
 export interface BudgetStatus {
-  /** Epsilon spent in the current period. */
+  /** Epsilon spent over the last `window_days` days. */
   spent: number;
   remaining: number;
-  /** Epsilon available per period. */
+  /** Epsilon one person may spend over any `window_days` days. */
   total: number;
-  /** RFC 3339 time the budget renews. */
-  periodEndsAt: string;
+  /** RFC 3339 time the oldest charge in the window expires and gives its epsilon back; empty when nothing is spent. */
+  renewsAt: string;
+  windowDays: number;
 }
 
 function createBaseDisclosure(): Disclosure {
@@ -153,6 +164,8 @@ function createBaseDisclosure(): Disclosure {
     epsilon: 0,
     sigma: 0,
     clamp: 0,
+    sensitivity: 0,
+    noiseScale: 0,
   };
 }
 
@@ -178,6 +191,12 @@ export const Disclosure: MessageFns<Disclosure> = {
     }
     if (message.clamp !== 0) {
       writer.uint32(56).uint32(message.clamp);
+    }
+    if (message.sensitivity !== 0) {
+      writer.uint32(64).uint32(message.sensitivity);
+    }
+    if (message.noiseScale !== 0) {
+      writer.uint32(73).double(message.noiseScale);
     }
     return writer;
   },
@@ -251,6 +270,22 @@ export const Disclosure: MessageFns<Disclosure> = {
             message.clamp = reader.uint32();
             continue;
           }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.sensitivity = reader.uint32();
+            continue;
+          }
+          case 9: {
+            if (tag !== 73) {
+              break;
+            }
+
+            message.noiseScale = reader.double();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -272,6 +307,12 @@ export const Disclosure: MessageFns<Disclosure> = {
       epsilon: isSet(object.epsilon) ? globalThis.Number(object.epsilon) : 0,
       sigma: isSet(object.sigma) ? globalThis.Number(object.sigma) : 0,
       clamp: isSet(object.clamp) ? globalThis.Number(object.clamp) : 0,
+      sensitivity: isSet(object.sensitivity) ? globalThis.Number(object.sensitivity) : 0,
+      noiseScale: isSet(object.noiseScale)
+        ? globalThis.Number(object.noiseScale)
+        : isSet(object.noise_scale)
+        ? globalThis.Number(object.noise_scale)
+        : 0,
     };
   },
 
@@ -298,6 +339,12 @@ export const Disclosure: MessageFns<Disclosure> = {
     if (message.clamp !== 0) {
       obj.clamp = Math.round(message.clamp);
     }
+    if (message.sensitivity !== 0) {
+      obj.sensitivity = Math.round(message.sensitivity);
+    }
+    if (message.noiseScale !== 0) {
+      obj.noiseScale = floatToJson(message.noiseScale);
+    }
     return obj;
   },
 
@@ -313,6 +360,8 @@ export const Disclosure: MessageFns<Disclosure> = {
     message.epsilon = object.epsilon ?? 0;
     message.sigma = object.sigma ?? 0;
     message.clamp = object.clamp ?? 0;
+    message.sensitivity = object.sensitivity ?? 0;
+    message.noiseScale = object.noiseScale ?? 0;
     return message;
   },
 };
@@ -623,7 +672,7 @@ export const Stratum_KeyEntry: MessageFns<Stratum_KeyEntry> = {
 };
 
 function createBaseBudgetStatus(): BudgetStatus {
-  return { spent: 0, remaining: 0, total: 0, periodEndsAt: "" };
+  return { spent: 0, remaining: 0, total: 0, renewsAt: "", windowDays: 0 };
 }
 
 export const BudgetStatus: MessageFns<BudgetStatus> = {
@@ -637,8 +686,11 @@ export const BudgetStatus: MessageFns<BudgetStatus> = {
     if (message.total !== 0) {
       writer.uint32(25).double(message.total);
     }
-    if (message.periodEndsAt !== "") {
-      writer.uint32(34).string(message.periodEndsAt);
+    if (message.renewsAt !== "") {
+      writer.uint32(34).string(message.renewsAt);
+    }
+    if (message.windowDays !== 0) {
+      writer.uint32(40).uint32(message.windowDays);
     }
     return writer;
   },
@@ -685,7 +737,15 @@ export const BudgetStatus: MessageFns<BudgetStatus> = {
               break;
             }
 
-            message.periodEndsAt = reader.string();
+            message.renewsAt = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.windowDays = reader.uint32();
             continue;
           }
         }
@@ -705,11 +765,16 @@ export const BudgetStatus: MessageFns<BudgetStatus> = {
       spent: isSet(object.spent) ? globalThis.Number(object.spent) : 0,
       remaining: isSet(object.remaining) ? globalThis.Number(object.remaining) : 0,
       total: isSet(object.total) ? globalThis.Number(object.total) : 0,
-      periodEndsAt: isSet(object.periodEndsAt)
-        ? globalThis.String(object.periodEndsAt)
-        : isSet(object.period_ends_at)
-        ? globalThis.String(object.period_ends_at)
+      renewsAt: isSet(object.renewsAt)
+        ? globalThis.String(object.renewsAt)
+        : isSet(object.renews_at)
+        ? globalThis.String(object.renews_at)
         : "",
+      windowDays: isSet(object.windowDays)
+        ? globalThis.Number(object.windowDays)
+        : isSet(object.window_days)
+        ? globalThis.Number(object.window_days)
+        : 0,
     };
   },
 
@@ -724,8 +789,11 @@ export const BudgetStatus: MessageFns<BudgetStatus> = {
     if (message.total !== 0) {
       obj.total = floatToJson(message.total);
     }
-    if (message.periodEndsAt !== "") {
-      obj.periodEndsAt = message.periodEndsAt;
+    if (message.renewsAt !== "") {
+      obj.renewsAt = message.renewsAt;
+    }
+    if (message.windowDays !== 0) {
+      obj.windowDays = Math.round(message.windowDays);
     }
     return obj;
   },
@@ -738,7 +806,8 @@ export const BudgetStatus: MessageFns<BudgetStatus> = {
     message.spent = object.spent ?? 0;
     message.remaining = object.remaining ?? 0;
     message.total = object.total ?? 0;
-    message.periodEndsAt = object.periodEndsAt ?? "";
+    message.renewsAt = object.renewsAt ?? "";
+    message.windowDays = object.windowDays ?? 0;
     return message;
   },
 };

@@ -45,6 +45,12 @@ export interface CountStreamRequest {
   id: number;
   /** As CountRequest.signed_query. */
   signedQuery: string;
+  /**
+   * How long the caller waits for this answer, in milliseconds from when the node
+   * reads this message (relative, because the two machines' clocks differ); 0 means
+   * no deadline. The node drops a question still waiting when it passes.
+   */
+  timeoutMs: number;
 }
 
 export interface CountStreamResponse {
@@ -64,6 +70,16 @@ export interface CountStreamError {
   code: number;
   /** The status details Count would have returned. */
   message: string;
+  /**
+   * The node's reason (an error code such as BUSY, WARMING_UP, RATE_LIMITED or
+   * BUDGET_EXHAUSTED), as Count sends it in the `biospec-error-code` trailer.
+   */
+  reason: string;
+  /**
+   * When the node refused for load (BUSY), how long to wait before asking again,
+   * in milliseconds, as Count sends it in the `retry-after-ms` trailer; 0 when none.
+   */
+  retryAfterMs: number;
 }
 
 /** What a node released for one query. This is the payload of `signed_result`. */
@@ -81,8 +97,14 @@ export interface NodeResult {
   answeredAt: string;
   /** The `jti` of the query this answers. */
   queryId: string;
-  /** The asking researcher's remaining privacy budget at this node; absent when the node keeps none. */
-  budget?: BudgetStatus | undefined;
+  /** The asking person's privacy budget at this node after this question; absent when the node keeps none. */
+  budget?:
+    | BudgetStatus
+    | undefined;
+  /** Epsilon this question costs under the node's policy, computed from the question alone. */
+  cost: number;
+  /** Epsilon charged for it now: `cost`, or 0 for a repeat of the same question in the same data epoch. */
+  charged: number;
 }
 
 export interface DescribeRequest {
@@ -91,13 +113,13 @@ export interface DescribeRequest {
 export interface DescribeResponse {
   nodeId: string;
   name: string;
-  /** Number of specimens held (withdrawn ones excluded), to the nearest hundred. */
-  catalogueSize: number;
   dataEpoch: number;
   /** The node's disclosure policy, as JSON (docs/PRIVACY.md). */
   policyJson: string;
   /** The node's public signing keys, as a JWKS JSON document. */
   jwksJson: string;
+  /** Donors held (withdrawn ones excluded), noisy like any count (docs/PRIVACY.md, "Outside the count path"). */
+  catalogueDonors?: ReleasedFigure | undefined;
 }
 
 function createBaseCountRequest(): CountRequest {
@@ -265,7 +287,7 @@ export const CountResponse: MessageFns<CountResponse> = {
 };
 
 function createBaseCountStreamRequest(): CountStreamRequest {
-  return { id: 0, signedQuery: "" };
+  return { id: 0, signedQuery: "", timeoutMs: 0 };
 }
 
 export const CountStreamRequest: MessageFns<CountStreamRequest> = {
@@ -275,6 +297,9 @@ export const CountStreamRequest: MessageFns<CountStreamRequest> = {
     }
     if (message.signedQuery !== "") {
       writer.uint32(18).string(message.signedQuery);
+    }
+    if (message.timeoutMs !== 0) {
+      writer.uint32(24).uint32(message.timeoutMs);
     }
     return writer;
   },
@@ -308,6 +333,14 @@ export const CountStreamRequest: MessageFns<CountStreamRequest> = {
             message.signedQuery = reader.string();
             continue;
           }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.timeoutMs = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -328,6 +361,11 @@ export const CountStreamRequest: MessageFns<CountStreamRequest> = {
         : isSet(object.signed_query)
         ? globalThis.String(object.signed_query)
         : "",
+      timeoutMs: isSet(object.timeoutMs)
+        ? globalThis.Number(object.timeoutMs)
+        : isSet(object.timeout_ms)
+        ? globalThis.Number(object.timeout_ms)
+        : 0,
     };
   },
 
@@ -339,6 +377,9 @@ export const CountStreamRequest: MessageFns<CountStreamRequest> = {
     if (message.signedQuery !== "") {
       obj.signedQuery = message.signedQuery;
     }
+    if (message.timeoutMs !== 0) {
+      obj.timeoutMs = Math.round(message.timeoutMs);
+    }
     return obj;
   },
 
@@ -349,6 +390,7 @@ export const CountStreamRequest: MessageFns<CountStreamRequest> = {
     const message = createBaseCountStreamRequest();
     message.id = object.id ?? 0;
     message.signedQuery = object.signedQuery ?? "";
+    message.timeoutMs = object.timeoutMs ?? 0;
     return message;
   },
 };
@@ -461,7 +503,7 @@ export const CountStreamResponse: MessageFns<CountStreamResponse> = {
 };
 
 function createBaseCountStreamError(): CountStreamError {
-  return { code: 0, message: "" };
+  return { code: 0, message: "", reason: "", retryAfterMs: 0 };
 }
 
 export const CountStreamError: MessageFns<CountStreamError> = {
@@ -471,6 +513,12 @@ export const CountStreamError: MessageFns<CountStreamError> = {
     }
     if (message.message !== "") {
       writer.uint32(18).string(message.message);
+    }
+    if (message.reason !== "") {
+      writer.uint32(26).string(message.reason);
+    }
+    if (message.retryAfterMs !== 0) {
+      writer.uint32(32).uint32(message.retryAfterMs);
     }
     return writer;
   },
@@ -504,6 +552,22 @@ export const CountStreamError: MessageFns<CountStreamError> = {
             message.message = reader.string();
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.retryAfterMs = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -520,6 +584,12 @@ export const CountStreamError: MessageFns<CountStreamError> = {
     return {
       code: isSet(object.code) ? globalThis.Number(object.code) : 0,
       message: isSet(object.message) ? globalThis.String(object.message) : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      retryAfterMs: isSet(object.retryAfterMs)
+        ? globalThis.Number(object.retryAfterMs)
+        : isSet(object.retry_after_ms)
+        ? globalThis.Number(object.retry_after_ms)
+        : 0,
     };
   },
 
@@ -531,6 +601,12 @@ export const CountStreamError: MessageFns<CountStreamError> = {
     if (message.message !== "") {
       obj.message = message.message;
     }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    if (message.retryAfterMs !== 0) {
+      obj.retryAfterMs = Math.round(message.retryAfterMs);
+    }
     return obj;
   },
 
@@ -541,6 +617,8 @@ export const CountStreamError: MessageFns<CountStreamError> = {
     const message = createBaseCountStreamError();
     message.code = object.code ?? 0;
     message.message = object.message ?? "";
+    message.reason = object.reason ?? "";
+    message.retryAfterMs = object.retryAfterMs ?? 0;
     return message;
   },
 };
@@ -556,6 +634,8 @@ function createBaseNodeResult(): NodeResult {
     answeredAt: "",
     queryId: "",
     budget: undefined,
+    cost: 0,
+    charged: 0,
   };
 }
 
@@ -587,6 +667,12 @@ export const NodeResult: MessageFns<NodeResult> = {
     }
     if (message.budget !== undefined) {
       BudgetStatus.encode(message.budget, writer.uint32(74).fork()).join();
+    }
+    if (message.cost !== 0) {
+      writer.uint32(81).double(message.cost);
+    }
+    if (message.charged !== 0) {
+      writer.uint32(89).double(message.charged);
     }
     return writer;
   },
@@ -676,6 +762,22 @@ export const NodeResult: MessageFns<NodeResult> = {
             message.budget = BudgetStatus.decode(reader, reader.uint32());
             continue;
           }
+          case 10: {
+            if (tag !== 81) {
+              break;
+            }
+
+            message.cost = reader.double();
+            continue;
+          }
+          case 11: {
+            if (tag !== 89) {
+              break;
+            }
+
+            message.charged = reader.double();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -719,6 +821,8 @@ export const NodeResult: MessageFns<NodeResult> = {
         ? globalThis.String(object.query_id)
         : "",
       budget: isSet(object.budget) ? BudgetStatus.fromJSON(object.budget) : undefined,
+      cost: isSet(object.cost) ? globalThis.Number(object.cost) : 0,
+      charged: isSet(object.charged) ? globalThis.Number(object.charged) : 0,
     };
   },
 
@@ -751,6 +855,12 @@ export const NodeResult: MessageFns<NodeResult> = {
     if (message.budget !== undefined) {
       obj.budget = BudgetStatus.toJSON(message.budget);
     }
+    if (message.cost !== 0) {
+      obj.cost = floatToJson(message.cost);
+    }
+    if (message.charged !== 0) {
+      obj.charged = floatToJson(message.charged);
+    }
     return obj;
   },
 
@@ -772,6 +882,8 @@ export const NodeResult: MessageFns<NodeResult> = {
     message.budget = (object.budget !== undefined && object.budget !== null)
       ? BudgetStatus.fromPartial(object.budget)
       : undefined;
+    message.cost = object.cost ?? 0;
+    message.charged = object.charged ?? 0;
     return message;
   },
 };
@@ -829,7 +941,7 @@ export const DescribeRequest: MessageFns<DescribeRequest> = {
 };
 
 function createBaseDescribeResponse(): DescribeResponse {
-  return { nodeId: "", name: "", catalogueSize: 0, dataEpoch: 0, policyJson: "", jwksJson: "" };
+  return { nodeId: "", name: "", dataEpoch: 0, policyJson: "", jwksJson: "", catalogueDonors: undefined };
 }
 
 export const DescribeResponse: MessageFns<DescribeResponse> = {
@@ -840,9 +952,6 @@ export const DescribeResponse: MessageFns<DescribeResponse> = {
     if (message.name !== "") {
       writer.uint32(18).string(message.name);
     }
-    if (message.catalogueSize !== 0) {
-      writer.uint32(24).int64(message.catalogueSize);
-    }
     if (message.dataEpoch !== 0) {
       writer.uint32(32).int64(message.dataEpoch);
     }
@@ -851,6 +960,9 @@ export const DescribeResponse: MessageFns<DescribeResponse> = {
     }
     if (message.jwksJson !== "") {
       writer.uint32(50).string(message.jwksJson);
+    }
+    if (message.catalogueDonors !== undefined) {
+      ReleasedFigure.encode(message.catalogueDonors, writer.uint32(58).fork()).join();
     }
     return writer;
   },
@@ -884,14 +996,6 @@ export const DescribeResponse: MessageFns<DescribeResponse> = {
             message.name = reader.string();
             continue;
           }
-          case 3: {
-            if (tag !== 24) {
-              break;
-            }
-
-            message.catalogueSize = longToNumber(reader.int64());
-            continue;
-          }
           case 4: {
             if (tag !== 32) {
               break;
@@ -916,6 +1020,14 @@ export const DescribeResponse: MessageFns<DescribeResponse> = {
             message.jwksJson = reader.string();
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.catalogueDonors = ReleasedFigure.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -936,11 +1048,6 @@ export const DescribeResponse: MessageFns<DescribeResponse> = {
         ? globalThis.String(object.node_id)
         : "",
       name: isSet(object.name) ? globalThis.String(object.name) : "",
-      catalogueSize: isSet(object.catalogueSize)
-        ? globalThis.Number(object.catalogueSize)
-        : isSet(object.catalogue_size)
-        ? globalThis.Number(object.catalogue_size)
-        : 0,
       dataEpoch: isSet(object.dataEpoch)
         ? globalThis.Number(object.dataEpoch)
         : isSet(object.data_epoch)
@@ -956,6 +1063,11 @@ export const DescribeResponse: MessageFns<DescribeResponse> = {
         : isSet(object.jwks_json)
         ? globalThis.String(object.jwks_json)
         : "",
+      catalogueDonors: isSet(object.catalogueDonors)
+        ? ReleasedFigure.fromJSON(object.catalogueDonors)
+        : isSet(object.catalogue_donors)
+        ? ReleasedFigure.fromJSON(object.catalogue_donors)
+        : undefined,
     };
   },
 
@@ -967,9 +1079,6 @@ export const DescribeResponse: MessageFns<DescribeResponse> = {
     if (message.name !== "") {
       obj.name = message.name;
     }
-    if (message.catalogueSize !== 0) {
-      obj.catalogueSize = Math.round(message.catalogueSize);
-    }
     if (message.dataEpoch !== 0) {
       obj.dataEpoch = Math.round(message.dataEpoch);
     }
@@ -978,6 +1087,9 @@ export const DescribeResponse: MessageFns<DescribeResponse> = {
     }
     if (message.jwksJson !== "") {
       obj.jwksJson = message.jwksJson;
+    }
+    if (message.catalogueDonors !== undefined) {
+      obj.catalogueDonors = ReleasedFigure.toJSON(message.catalogueDonors);
     }
     return obj;
   },
@@ -989,10 +1101,12 @@ export const DescribeResponse: MessageFns<DescribeResponse> = {
     const message = createBaseDescribeResponse();
     message.nodeId = object.nodeId ?? "";
     message.name = object.name ?? "";
-    message.catalogueSize = object.catalogueSize ?? 0;
     message.dataEpoch = object.dataEpoch ?? 0;
     message.policyJson = object.policyJson ?? "";
     message.jwksJson = object.jwksJson ?? "";
+    message.catalogueDonors = (object.catalogueDonors !== undefined && object.catalogueDonors !== null)
+      ? ReleasedFigure.fromPartial(object.catalogueDonors)
+      : undefined;
     return message;
   },
 };
@@ -1106,6 +1220,10 @@ export const NodeServiceClient = makeGenericClientConstructor(
   service: typeof NodeServiceService;
   serviceName: string;
 };
+
+function floatToJson(value: number | null | undefined): number | string | null | undefined {
+  return typeof value === "number" && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;
+}
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
 

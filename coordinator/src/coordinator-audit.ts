@@ -1,0 +1,118 @@
+import path from 'node:path';
+import { BiospecError, readJsonFile, SiteStatus, siteStatusToJSON, type FederatedCountResponse } from '@biospec/protocol';
+import { canonicalise, parseQuery, queryHash } from '@biospec/query';
+import { createAuditLog, createKeyRing, type AuditLog, type KeyRing, type SigningKey } from '@biospec/trust';
+import type { CoordinatorConfig } from './config.js';
+
+/** How a federated question ended: every site answered, some did, none did, or it was refused before fan-out. */
+export type FederatedOutcome = 'answered' | 'partial' | 'unanswered' | 'rejected';
+
+/** What a federated question was, as the audit log keeps it (never the researcher's login: the pseudonym). */
+export interface AuditedQuestion {
+  /** The pseudonym nodes saw. */
+  researcher: string;
+  query: unknown;
+  purpose: string;
+  project: string;
+}
+
+/** One step of the access workflow (request submitted, site approved, grant issued, revoked, ...). */
+export interface AccessAction {
+  /** Who acted: a staff member, a site steward, a researcher's pseudonym. */
+  actor: string;
+  /** What it acted on: an access request id, a grant id. */
+  subject: string;
+  /** e.g. `request-submitted`, `site-approved`, `grant-issued`, `grant-revoked`. */
+  action: string;
+  outcome: string;
+  detail?: Record<string, unknown>;
+}
+
+/**
+ * The coordinator's tamper-evident record: every federated question (kind `federated-query`)
+ * and every access-workflow action (kind `access`), in a hash-chained log whose head the
+ * coordinator signs. Each call resolves once its entry has committed.
+ */
+export interface CoordinatorAudit {
+  recordQuery(question: AuditedQuestion, response: FederatedCountResponse): Promise<void>;
+  recordRejectedQuery(question: AuditedQuestion, reason: unknown): Promise<void>;
+  recordAccess(action: AccessAction): Promise<void>;
+  readonly log: AuditLog;
+}
+
+/** `ok`, `held`, `unreachable`, ...: a site status as the log shows it. */
+function statusName(status: SiteStatus): string {
+  return siteStatusToJSON(status).replace(/^SITE_STATUS_/, '').toLowerCase();
+}
+
+function outcomeOf(response: FederatedCountResponse): FederatedOutcome {
+  const answered = response.sites.filter((s) => s.status === SiteStatus.SITE_STATUS_OK || s.status === SiteStatus.SITE_STATUS_HELD).length;
+  if (answered === 0) return 'unanswered';
+  return answered === response.sites.length ? 'answered' : 'partial';
+}
+
+/** The hash of a refused question when it is a valid query at all. */
+function hashOrInvalid(query: unknown): string {
+  try {
+    return queryHash(canonicalise(parseQuery(query)));
+  } catch {
+    return 'invalid';
+  }
+}
+
+export function createCoordinatorAudit(log: AuditLog): CoordinatorAudit {
+  return {
+    log,
+    async recordQuery(question, response) {
+      await log.record({
+        kind: 'federated-query',
+        actor: question.researcher,
+        subject: response.queryHash,
+        outcome: outcomeOf(response),
+        detail: {
+          project: question.project,
+          purpose: question.purpose,
+          sites: Object.fromEntries(response.sites.map((s) => [s.nodeId, statusName(s.status)])),
+          elapsedMs: response.elapsedMs,
+        },
+      });
+    },
+    async recordRejectedQuery(question, reason) {
+      const err = BiospecError.from(reason);
+      await log.record({
+        kind: 'federated-query',
+        actor: question.researcher,
+        subject: hashOrInvalid(question.query),
+        outcome: 'rejected',
+        detail: { project: question.project, purpose: question.purpose, code: err.code, reason: err.message },
+      });
+    },
+    async recordAccess(action) {
+      await log.record({
+        kind: 'access',
+        actor: action.actor,
+        subject: action.subject,
+        outcome: action.outcome,
+        detail: { action: action.action, ...action.detail },
+      });
+    },
+  };
+}
+
+/** The coordinator's audit database: `audit.db` in its state folder (its signed head beside it). */
+export function coordinatorAuditFile(config: CoordinatorConfig): string {
+  return path.join(config.stateDir, 'audit.db');
+}
+
+/** Opens the coordinator's audit log as its owner, checkpoints signed with the coordinator key. */
+export function openCoordinatorAuditLog(config: CoordinatorConfig, signingKey: SigningKey): AuditLog {
+  return createAuditLog(coordinatorAuditFile(config), { signer: { key: signingKey, logId: config.coordinatorId } });
+}
+
+/** The keys the coordinator's checkpoints may be signed with: the current key and the retired ones. */
+export async function coordinatorAuditKeys(config: CoordinatorConfig, signingKey: SigningKey): Promise<KeyRing> {
+  const retired = config.retiredKeys ? ((readJsonFile(config.retiredKeys, 'retired keys') as { keys?: unknown[] }).keys ?? []) : [];
+  const byKid = new Map<string, Parameters<typeof createKeyRing>[0][number]>([[signingKey.kid, signingKey.publicJwk]]);
+  for (const key of retired as Parameters<typeof createKeyRing>[0]) if (typeof key.kid === 'string' && !byKid.has(key.kid)) byKid.set(key.kid, key);
+  return createKeyRing([...byKid.values()]);
+}

@@ -1,0 +1,3 @@
+export * from './people.js';
+export { createSqlitePeople } from './sqlite-people.js';
+export { resolvePerson, type IssuerRegistration, type TokenIdentity } from './resolve-person.js';

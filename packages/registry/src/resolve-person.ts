@@ -1,0 +1,53 @@
+import { BiospecError } from '@biospec/protocol';
+import type { Identity, PeopleRepository, Person } from './people.js';
+
+/** How the coordinator treats an identity it has never seen, per issuer. */
+export interface IssuerRegistration {
+  issuer: string;
+  /**
+   * `link`: only identities staff linked (or matched by a verified e-mail) may ask.
+   * `auto`: an unknown identity becomes a new person. Convenient, but one human with
+   * two accounts there gets two records, and so two budgets.
+   */
+  unknownIdentities: 'link' | 'auto';
+  /** Link an unknown identity to the person with the same e-mail when the token says it is verified. */
+  linkByVerifiedEmail: boolean;
+}
+
+/** What a verified token says about who is asking. */
+export interface TokenIdentity extends Identity {
+  name?: string;
+  email?: string;
+  emailVerified?: boolean;
+}
+
+/**
+ * The person behind a verified token: the one its identity is linked to; else,
+ * if the issuer allows, the person with the same verified e-mail (then linked);
+ * else a new person under `auto`. Refuses suspended people and identities
+ * nobody has linked.
+ * @throws BiospecError PERMISSION_DENIED naming what to ask staff for.
+ */
+export function resolvePerson(people: PeopleRepository, token: TokenIdentity, registration: IssuerRegistration): Person {
+  let person = people.findByIdentity(token);
+  if (person === undefined && registration.linkByVerifiedEmail && token.email && token.emailVerified === true) {
+    const match = people.findByEmail(token.email);
+    if (match !== undefined) {
+      people.link(match.id, token, 'verified email');
+      person = match;
+    }
+  }
+  if (person === undefined && registration.unknownIdentities === 'auto') {
+    const created = people.create({ ...(token.name ? { name: token.name } : {}), ...(token.email ? { email: token.email } : {}) });
+    people.link(created.id, token, 'registration');
+    person = created;
+  }
+  if (person === undefined) {
+    throw new BiospecError(
+      'PERMISSION_DENIED',
+      `identity ${token.subject} of ${token.issuer} is not registered with this coordinator; ask coordinator staff to link it to your researcher record (biospec coordinator researcher link)`,
+    );
+  }
+  if (person.status !== 'active') throw new BiospecError('PERMISSION_DENIED', 'this researcher record is suspended; ask coordinator staff');
+  return person;
+}

@@ -1,0 +1,108 @@
+import { Metadata, status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
+import { SiteStatus } from '@biospec/protocol';
+import { siteFailureOf } from '@biospec/federation';
+import type { Query } from '@biospec/query';
+import { NODE_ID, startSingleNode, type SingleNode } from './harness/single-node.js';
+import { nodeCounts, outcomeOf, signMany, waitFor } from './harness/load.js';
+
+let node: SingleNode;
+
+beforeAll(async () => {
+  // One question at a time and room for every question sent: nothing here is refused for load.
+  node = await startSingleNode({ donors: 150, configure: (config) => ({ ...config, admission: { concurrent: 1, queued: 100_000, perStream: 100_000 } }) });
+}, 60_000);
+
+afterAll(async () => {
+  await node?.stop();
+});
+
+/** A question that costs the node some work per answer (every cell protected on its own). */
+const HEAVY: Query = { unit: 'specimens', stratify: ['material_type', 'sex', 'storage_temperature'] };
+
+/** Blocks this thread, the node's included, as a long GC pause or a stalled disk would. */
+function stall(ms: number) {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+const dropped = (reason: string) =>
+  node.node.audit.list({ kind: 'query', limit: 100_000 }).filter((e) => e.outcome === 'dropped' && e.detail?.['reason'] === reason).length;
+
+test('questions whose deadline passed while they waited are dropped before they are counted, and audited', async () => {
+  const sent = 400;
+  const tokens = await signMany(node.coordinatorKey, NODE_ID, sent);
+  const client = nodeCounts(node.server.address);
+  try {
+    const before = node.server.load();
+    const deadline = new Date(Date.now() + 2000);
+    const results = Promise.all(tokens.map((token) => outcomeOf(client.counts.count(token, deadline))));
+    await waitFor(() => node.server.load().queued >= 100, 'questions waiting at the node');
+    const waiting = node.server.load().queued;
+    // Every question waiting now was read more than 2 s before the node can next look at it.
+    stall(2500);
+    await waitFor(() => node.server.load().queued === 0 && node.server.load().running === 0, 'the node to work through its queue');
+    const load = node.server.load();
+    const expired = load.droppedExpired - before.droppedExpired;
+    expect(expired).toBeGreaterThanOrEqual(waiting);
+    expect(load.started - before.started + expired + (load.refusedBusy - before.refusedBusy)).toBe(sent);
+    await waitFor(() => dropped('deadline') >= expired, 'the drops to be audited');
+
+    // The coordinator's side saw those as timeouts, never as answers.
+    const outcomes = await results;
+    expect(outcomes.filter((o) => o.ok).length).toBeLessThanOrEqual(sent - expired);
+    expect(outcomes.filter((o) => !o.ok && o.failure.status === SiteStatus.SITE_STATUS_TIMEOUT).length).toBeGreaterThanOrEqual(expired);
+  } finally {
+    client.close();
+  }
+}, 60_000);
+
+test('a cancelled stream stops the work it left waiting: the node counts only what it had started', async () => {
+  const sent = 400;
+  const tokens = await signMany(node.coordinatorKey, NODE_ID, sent, HEAVY);
+  const client = nodeCounts(node.server.address);
+  const before = node.server.load();
+  const auditedBefore = dropped('cancelled');
+  const results = Promise.all(tokens.map((token) => outcomeOf(client.counts.count(token, new Date(Date.now() + 60_000)))));
+  await waitFor(() => node.server.load().queued >= 100, 'questions waiting at the node');
+  const waiting = node.server.load().queued;
+  client.close();
+  await results;
+  await waitFor(() => node.server.load().queued === 0 && node.server.load().running === 0, 'the node to drop the cancelled queue');
+  const load = node.server.load();
+  const computed = load.started - before.started;
+  const cancelled = load.droppedCancelled - before.droppedCancelled;
+  // What was waiting when the stream was cancelled is dropped, give or take the question or two started
+  // before the cancellation reached the node; what the coordinator had not sent yet never arrives.
+  expect(cancelled).toBeGreaterThanOrEqual(waiting / 2);
+  expect(computed + cancelled).toBeLessThanOrEqual(sent);
+  expect(computed).toBeLessThan(sent - waiting / 2);
+  await waitFor(() => dropped('cancelled') - auditedBefore === cancelled, 'the drops to be audited');
+  expect(node.node.audit.verifyChain().ok).toBe(true);
+}, 60_000);
+
+test("a unary Count's gRPC deadline reaches the node: a call that could not be answered in time is refused at once", async () => {
+  const tokens = await signMany(node.coordinatorKey, NODE_ID, 400, HEAVY);
+  const [unaryToken] = await signMany(node.coordinatorKey, NODE_ID, 1);
+  const client = nodeCounts(node.server.address);
+  const deadlineMs = 500;
+  try {
+    const flood = Promise.all(tokens.map((token) => outcomeOf(client.counts.count(token, new Date(Date.now() + 60_000)))));
+    await waitFor(() => {
+      const load = node.server.load();
+      return (load.queued + 1) * load.costMs > 3 * deadlineMs;
+    }, 'more work queued than the deadline allows');
+    const started = Date.now();
+    const refused = await new Promise<ServiceError>((resolve, reject) =>
+      node.client.count({ signedQuery: unaryToken! }, new Metadata(), { deadline: Date.now() + deadlineMs }, (err) =>
+        err ? resolve(err) : reject(new Error('expected a refusal')),
+      ),
+    );
+    expect(Date.now() - started).toBeLessThan(deadlineMs);
+    expect(refused.code).toBe(GrpcStatus.RESOURCE_EXHAUSTED);
+    expect(siteFailureOf(refused)).toMatchObject({ status: SiteStatus.SITE_STATUS_BUSY, retryAfterMs: expect.any(Number) });
+    expect(refused.metadata.get('biospec-error-code')).toEqual(['BUSY']);
+    client.close();
+    await flood;
+  } finally {
+    client.close();
+  }
+}, 60_000);
