@@ -33,7 +33,8 @@ export async function benchFhirImport(workDir: string, specimens: number, log: (
   await writeFhirBundle(records, bundle);
   const bundleMB = fs.statSync(bundle).size / 1e6;
   log(`importing the Bundle (${bundleMB.toFixed(0)} MB)`);
-  const child = path.join(here, 'fhir-import-child.js');
+  // The compiled child, also when this module runs from its TypeScript source (jest): `npm test` builds first.
+  const child = path.resolve(here, '../../dist/bench/fhir-import-child.js');
   const output = await new Promise<string>((resolve, reject) =>
     execFile(process.execPath, [child, bundle, path.join(dir, 'catalogue.db')], { maxBuffer: 1 << 20 }, (error, stdout, stderr) =>
       error ? reject(new Error(`FHIR import failed: ${stderr || error.message}`)) : resolve(stdout),
