@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { BiospecError, type Issue, type StorageFault } from '@biospec/protocol';
 import { importCsv, loadColumnMapping, openCatalogue } from '@biospec/catalogue';
 import { createFhirReader, loadConsentTable, type FhirImportStats } from '@biospec/fhir';
-import { createHoldQueue, describePolicy } from '@biospec/privacy';
+import { createHoldQueue, describePolicy, POLICY_PRESETS, type PolicyPresetName } from '@biospec/privacy';
 import { createAuditLog } from '@biospec/trust';
 import {
   initNodeDir,
@@ -75,12 +75,17 @@ export function registerNodeCommands(program: Command): void {
     .option('--listen <host:port>', 'gRPC address to serve on', '127.0.0.1:50051')
     .option('--coordinator-jwks <file>', "the coordinator's public keys (JWKS) to pin")
     .option('--coordinator-id <id>', "the coordinator's id (its coordinatorId): the issuer whose queries this node answers", 'coordinator')
-    .action(async (o: { dir: string; id: string; name: string; listen: string; coordinatorJwks?: string; coordinatorId: string }) => {
+    .option('--policy <preset>', `disclosure policy to start from: ${Object.keys(POLICY_PRESETS).join(', ')} (docs/PRIVACY.md, "Presets")`, 'default')
+    .action(async (o: { dir: string; id: string; name: string; listen: string; coordinatorJwks?: string; coordinatorId: string; policy: string }) => {
+      if (!Object.hasOwn(POLICY_PRESETS, o.policy)) {
+        throw new BiospecError('INVALID_ARGUMENT', `--policy: unknown policy preset '${o.policy}'; presets: ${Object.keys(POLICY_PRESETS).join(', ')}`);
+      }
       const { config, publicKeys } = await initNodeDir(o.dir, {
         nodeId: o.id,
         name: o.name,
         listen: o.listen,
         coordinatorIds: [o.coordinatorId],
+        policy: POLICY_PRESETS[o.policy as PolicyPresetName],
         ...(o.coordinatorJwks ? { coordinatorJwks: o.coordinatorJwks } : {}),
       });
       console.log(`node ${o.id} created: ${config}`);
