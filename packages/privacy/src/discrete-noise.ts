@@ -25,9 +25,7 @@ export interface BitSource {
 export function sampleUniform(m: number, source: BitSource): number {
   if (!Number.isSafeInteger(m) || m < 1) throw new BiospecError('INTERNAL', `uniform range must be a positive safe integer, got ${m}`);
   if (m === 1) return 0;
-  const width = Math.ceil(Math.log2(m));
-  // Math.log2 is inexact near powers of two; make sure 2^width really covers m.
-  const bitsNeeded = 2 ** width >= m ? width : width + 1;
+  const bitsNeeded = m <= 2 ** 31 ? 32 - Math.clz32(m - 1) : Math.ceil(Math.log2(m)) + (2 ** Math.ceil(Math.log2(m)) >= m ? 0 : 1);
   for (;;) {
     let value = 0;
     let left = bitsNeeded;

@@ -67,18 +67,28 @@ export function questionBitSources(key: Uint8Array, figures: number): (index: nu
 /** Bits read most significant first from `first`, then from `more(0)`, `more(1)`, … */
 function bitSource(first: Uint8Array, more: (block: number) => Uint8Array): BitSource {
   let bytes = first;
-  let position = 0;
+  let byteIndex = 0;
   let block = 0;
+  // The bits of the current byte not yet read, in the low `left` bits of `current`.
+  let current = 0;
+  let left = 0;
   return {
     bits(count) {
       let value = 0;
-      for (let i = 0; i < count; i++) {
-        if (position >= bytes.length * 8) {
-          bytes = more(block++);
-          position = 0;
+      let wanted = count;
+      while (wanted > 0) {
+        if (left === 0) {
+          if (byteIndex >= bytes.length) {
+            bytes = more(block++);
+            byteIndex = 0;
+          }
+          current = bytes[byteIndex++] as number;
+          left = 8;
         }
-        value = value * 2 + (((bytes[position >> 3] as number) >> (7 - (position & 7))) & 1);
-        position++;
+        const take = Math.min(wanted, left);
+        left -= take;
+        value = value * (1 << take) + ((current >>> left) & ((1 << take) - 1));
+        wanted -= take;
       }
       return value;
     },

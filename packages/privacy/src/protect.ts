@@ -1,5 +1,5 @@
 import { BiospecError, DisclosureKind, type Disclosure, type ReleasedFigure, type Stratum } from '@biospec/protocol';
-import { canonicalJson, strataCells, type Query } from '@biospec/query';
+import { canonicalJson, strataCellIndex, strataCells, type Query } from '@biospec/query';
 import type { FigurePlan, QuestionPlan } from './accounting.js';
 import { decimalToRational, sampleDiscreteGaussian, sampleDiscreteLaplace, type BitSource } from './discrete-noise.js';
 import { questionBitSources, questionNoiseKey } from './noise.js';
@@ -53,14 +53,14 @@ export function protectAnswer(
   policy: DisclosurePolicy,
   context: ProtectionContext,
 ): ProtectedResult {
-  const keys = strataCells(query.stratify ?? []);
-  const byCell = new Map(keys.map((key) => [canonicalJson(key), 0]));
+  const dimensions = query.stratify ?? [];
+  const keys = strataCells(dimensions);
+  const counts = new Array<number>(keys.length).fill(0);
   for (const stratum of raw.strata) {
-    const id = canonicalJson(stratum.key);
-    if (!byCell.has(id)) throw new BiospecError('INTERNAL', `a count names a cell outside the strata domains: ${id}`);
-    byCell.set(id, stratum.count);
+    const index = strataCellIndex(dimensions, stratum.key);
+    if (index < 0) throw new BiospecError('INTERNAL', `a count names a cell outside the strata domains: ${JSON.stringify(stratum.key)}`);
+    counts[index] = stratum.count;
   }
-  const counts = keys.map((key) => byCell.get(canonicalJson(key)) as number);
   for (const n of [raw.total, ...counts]) {
     if (!Number.isSafeInteger(n) || n < 0) throw new BiospecError('INTERNAL', `a true count must be a non-negative integer, got ${n}`);
   }

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { DIMENSIONS } from './ast.js';
 import { stratumKeyOf } from './reference-evaluator.js';
-import { diagnosisChapter, DIMENSION_DOMAINS, strataCellCount, strataCells } from './strata.js';
+import { diagnosisChapter, DIMENSION_DOMAINS, strataCellCount, strataCellIndex, strataCells } from './strata.js';
 import { recordsArb } from './testing/arbitraries.js';
 import { ICD10_CODES } from './vocab/icd10-codes.js';
 
@@ -30,4 +30,11 @@ describe('the public strata domains', () => {
     expect(new Set(cells.map((c) => JSON.stringify(c))).size).toBe(cells.length);
     expect(strataCells([])).toEqual([]);
   });
+});
+
+test('strataCellIndex is the position of a key in strataCells, and −1 outside the domains', () => {
+  const dimensions = ['material_type', 'age_band'] as const;
+  strataCells([...dimensions]).forEach((key, i) => expect(strataCellIndex([...dimensions], key)).toBe(i));
+  expect(strataCellIndex([...dimensions], { material_type: 'plasmid', age_band: '0-17' })).toBe(-1);
+  expect(strataCellIndex([...dimensions], { material_type: 'serum' })).toBe(-1);
 });

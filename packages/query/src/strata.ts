@@ -53,3 +53,21 @@ export function strataCells(dimensions: readonly Dimension[]): Record<string, st
   }
   return cells;
 }
+
+const DOMAIN_POSITIONS: Readonly<Record<Dimension, ReadonlyMap<string, number>>> = Object.fromEntries(
+  Object.entries(DIMENSION_DOMAINS).map(([dimension, values]) => [dimension, new Map(values.map((value, i) => [value, i]))]),
+) as unknown as Record<Dimension, ReadonlyMap<string, number>>;
+
+/**
+ * The position of the cell with `key` in {@link strataCells}`(dimensions)`, or
+ * −1 when a value lies outside its dimension's domain (or a dimension is missing).
+ */
+export function strataCellIndex(dimensions: readonly Dimension[], key: Readonly<Record<string, string>>): number {
+  let index = 0;
+  for (const dimension of dimensions) {
+    const position = DOMAIN_POSITIONS[dimension].get(key[dimension] as string);
+    if (position === undefined) return -1;
+    index = index * DIMENSION_DOMAINS[dimension].length + position;
+  }
+  return index;
+}
