@@ -73,6 +73,8 @@ export const NodeConfigSchema = z
     filePermissions: z.enum(['refuse', 'warn']).default('refuse'),
     /** The libp2p directory (signed descriptor gossip); off unless `directory.enabled`. */
     directory: DirectoryConfigSchema.optional(),
+    /** `biospec node import` of FHIR: import what maps and quarantine the rest (true), or all-or-nothing (false). */
+    fhirLenient: z.boolean().default(false),
   })
   .strict()
   .superRefine((c, ctx) => {

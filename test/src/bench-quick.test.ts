@@ -7,6 +7,7 @@ test('the benchmark suite runs end to end at quick sizes', async () => {
   const results = await runBenchmarks(QUICK, 'jest bench-quick');
   const figures = [
     ...results.catalogues.flatMap((c) => [c.importRowsPerSecond, c.nodeRss.rss, ...c.catalogue.map((e) => e.timing.p50), ...c.node.flatMap((e) => [e.timing.p99, e.unary.p99])]),
+    ...results.fhir.flatMap((f) => [f.specimensPerSecond, f.peakRssMiB]),
     ...results.federation.map((f) => f.latency.p50),
     results.throughput.perSecond,
     results.slowNode.withSlow.p50,
@@ -19,6 +20,8 @@ test('the benchmark suite runs end to end at quick sizes', async () => {
   expect(results.slowNode.withSlow.p50).toBeLessThan(QUICK.slowNodeDeadlineMs + 1000);
   const report = renderReport(results);
   expect(report).toContain('| specimens | query |');
+  expect(report).toContain('## FHIR import');
+  expect(results.fhir.every((f) => f.specimens > 0)).toBe(true);
   expect(report).toContain(results.machine);
 }, 180_000);
 

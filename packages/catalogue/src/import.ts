@@ -9,7 +9,7 @@
  * specimen writer.
  */
 import type Database from 'better-sqlite3';
-import { BiospecError, storageError, storageFaultOf, type StorageFault } from '@biospec/protocol';
+import { BiospecError, storageError, storageFaultOf, type Issue, type StorageFault } from '@biospec/protocol';
 import {
   MATERIAL_TYPES,
   SEXES,
@@ -29,6 +29,7 @@ import { NONE, SLOT, SLOTS, type EncodedBatch } from './encoded-batch.js';
 import { checkRecord, type FieldIssue } from './specimen-rules.js';
 import { createSpecimenWriter, type RowValues, type StoredValue } from './specimen-writer.js';
 import { createIssueLog, locate } from './issue-log.js';
+import { createDonorLinks, type DonorLinks } from './donor-links.js';
 
 export interface ImportOptions {
   /** Delete specimens whose sample_id this import does not list (a full replacement). */
@@ -39,6 +40,12 @@ export interface ImportOptions {
   source?: string;
   /** Called every few thousand rows and once at the end with the rows read so far. */
   onProgress?: (rowsRead: number) => void;
+  /**
+   * Lenient import: a rejected row is handed here (its located issues) and
+   * skipped, and everything else is imported. Without it (the default) one
+   * rejected row rejects the whole import.
+   */
+  onRejected?: (issues: Issue[]) => void;
   /**
    * Called with a storage fault (disk full, I/O error) and the file it concerns as soon as it
    * happens, before the rollback or anything else is attempted: the caller logs it there.
@@ -51,8 +58,12 @@ export interface ImportReport {
   changed: number;
   unchanged: number;
   removed: number;
-  /** Always 0 in a report: an import with rejected rows throws instead. */
+  /** Rows skipped by a lenient import (always 0 otherwise: an import with rejected rows throws instead). */
   rejected: number;
+  /** Donors whose donor-level facts the import stated (FHIR Patients, Conditions, Consents). */
+  donorsUpdated: number;
+  /** True when `removeMissing` was asked but skipped because a lenient import rejected rows (their specimens would have gone). */
+  removalSkipped: boolean;
   /** Data epoch after the import (unchanged when nothing changed). */
   epoch: number;
   durationMs: number;
@@ -90,24 +101,27 @@ export async function importRows(
   truncateWal(db, options);
   db.exec('BEGIN IMMEDIATE');
   try {
-    const log = createIssueLog();
+    const log = createIssueLog(options.onRejected);
     const codes = createCodebook(db);
     const writer = createSpecimenWriter(db, log);
+    const links = createDonorLinks(db);
     const read = isEncodedSource(rows)
-      ? await importBatches(rows[ENCODED_BATCHES](), codes, writer, options)
-      : await importSourceRows(rows, codes, writer, options);
+      ? await importBatches(rows[ENCODED_BATCHES](), codes, writer, links, options)
+      : await importSourceRows(rows, codes, writer, links, options);
     options.onProgress?.(read);
     writer.end();
 
-    if (log.rejected > 0) {
+    if (log.rejected > 0 && options.onRejected === undefined) {
       throw new BiospecError('INVALID_DATA', `${log.rejected} of ${read} rows rejected; nothing was imported`, {
         issues: log.issues,
       });
     }
     if (options.removeMissing && !writer.fresh && read === 0) {
-      throw new BiospecError('INVALID_DATA', 'refusing to remove every specimen: the import has no rows');
+      throw new BiospecError('INVALID_DATA', 'refusing to remove every specimen: the import has no specimen rows');
     }
-    const counts = writer.finish({ removeMissing: options.removeMissing === true });
+    const removalSkipped = options.removeMissing === true && log.rejected > 0;
+    const counts = writer.finish({ removeMissing: options.removeMissing === true && !removalSkipped });
+    if (counts.removed > 0) links.pruneLinks();
 
     const changedAnything = counts.added + counts.changed + counts.removed > 0;
     const epoch = changedAnything ? bumpEpoch(db) : readEpoch(db);
@@ -123,7 +137,7 @@ export async function importRows(
       durationMs,
     });
     db.exec('COMMIT');
-    return { ...counts, rejected: 0, epoch, durationMs };
+    return { ...counts, rejected: log.rejected, donorsUpdated: links.touched.size, removalSkipped, epoch, durationMs };
   } catch (error) {
     const fault = storageFaultOf(error, db.name);
     if (fault) options.onStorageFault?.(fault);
@@ -222,6 +236,7 @@ async function importBatches(
   batches: AsyncIterable<EncodedBatch>,
   codes: Codebook,
   writer: Writer,
+  links: DonorLinks,
   options: ImportOptions,
 ): Promise<number> {
   const derived = createDerivedCodes(codes);
@@ -279,6 +294,8 @@ async function importBatches(
       values.ageBand = derived.ageBand(age === NONE ? null : age);
       values.chapter = diagnosis.chapter;
       values.diagnosisCodes = diagnosis.codes;
+      // A CSV row states every field itself: the specimen no longer follows a FHIR donor.
+      links.unlink(sampleIds[row] as string);
       writer.add(sampleIds[row] as string, line, values);
     }
   }
@@ -289,6 +306,7 @@ async function importSourceRows(
   rows: AsyncIterable<SourceRow>,
   codes: Codebook,
   writer: Writer,
+  links: DonorLinks,
   options: ImportOptions,
 ): Promise<number> {
   const derived = createDerivedCodes(codes);
@@ -297,9 +315,13 @@ async function importSourceRows(
   const values: RowValues = { own, mask: 0, ageBand: 0, chapter: 0, diagnosisCodes: [] };
   let read = 0;
   for await (const row of rows) {
+    if (row.donor !== undefined && row.record === undefined && row.issues === undefined) {
+      links.updateDonor(row.donor);
+      continue;
+    }
     read++;
     const where = row.line ?? read;
-    const record = row.record;
+    let record = row.record;
     let issues: FieldIssue[] = row.issues ?? [];
     if (issues.length === 0) issues = record === undefined ? [{ message: 'row carries no record' }] : checkRecord(record);
     const sampleId = record !== undefined && typeof record.sample_id === 'string' && record.sample_id !== '' ? record.sample_id : undefined;
@@ -309,13 +331,27 @@ async function importSourceRows(
         return locate(row.line, row.ref, read, [{ field: 'sample_id', message: `duplicate sample_id '${sampleId}' (first on ${at})` }]);
       });
     } else {
+      if (row.linked !== undefined) {
+        record = links.apply(record, row.linked);
+        links.link(record.sample_id, row.linked);
+      } else links.unlink(record.sample_id);
       encodeRecord(record, codes, derived, diagnoses, writer, values);
-      writer.add(record.sample_id, where, values, (first) => {
+      const sample = record.sample_id;
+      writer.add(sample, where, values, (first) => {
         const at = row.line !== undefined ? `line ${first}` : `row ${first}`;
-        return locate(row.line, row.ref, read, [{ field: 'sample_id', message: `duplicate sample_id '${record.sample_id}' (first on ${at})` }]);
+        return locate(row.line, row.ref, read, [{ field: 'sample_id', message: `duplicate sample_id '${sample}' (first on ${at})` }]);
       });
     }
     if (read % PROGRESS_EVERY === 0) options.onProgress?.(read);
+  }
+  // Donors updated without all their specimens listed: recompute the stored ones in this transaction.
+  // (An import into an empty catalogue has none stored, and its donor index is not built yet.)
+  if (writer.fresh) return read;
+  writer.flushBuffered();
+  let position = read;
+  for (const { record } of links.stale((id) => writer.listed(id))) {
+    encodeRecord(record, codes, derived, diagnoses, writer, values);
+    writer.add(record.sample_id, ++position, values);
   }
   return read;
 }

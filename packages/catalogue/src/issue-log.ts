@@ -4,13 +4,14 @@ import type { FieldIssue } from './specimen-rules.js';
 /** Issues listed in one rejected import; every rejected row is still counted. */
 export const MAX_REPORTED_ISSUES = 1000;
 
-/** Collects issues for the error, capped, while counting every rejected row. */
-export function createIssueLog() {
+/** Collects issues for the error, capped, while counting every rejected row; `onRejected` sees every rejected row's issues. */
+export function createIssueLog(onRejected?: (issues: Issue[]) => void) {
   const issues: Issue[] = [];
   let rejectedRows = 0;
   return {
     reject(located: Issue[]): void {
       rejectedRows++;
+      onRejected?.(located);
       for (const issue of located) if (issues.length < MAX_REPORTED_ISSUES) issues.push(issue);
     },
     get rejected(): number {

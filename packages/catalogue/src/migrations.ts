@@ -124,9 +124,35 @@ SELECT
 FROM specimen s;
 `;
 
+/**
+ * Version 2. Donor-level facts as FHIR states them apart from specimens
+ * (Patient sex and birth date, Condition codes, Consent DUO codes; NULL: never
+ * stated), and for each specimen whose donor-level fields follow its donor
+ * what it states itself (its own diagnoses, whether its age was stated), so
+ * an import of only Patients or Conditions can recompute the `specimen` and
+ * `specimen_diagnosis` rows of their donors. Counting never reads these tables.
+ */
+const V2 = `
+CREATE TABLE donor (
+  donor_id          TEXT PRIMARY KEY,
+  sex               TEXT,
+  birth_date        TEXT,
+  birth_date_stated INTEGER NOT NULL DEFAULT 0,
+  conditions        TEXT,
+  consent           TEXT
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE specimen_link (
+  sample_id     TEXT PRIMARY KEY,
+  own_diagnosis TEXT NOT NULL,
+  age_stated    INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+`;
+
 /** The schema's history, oldest first; `version` numbers are 1, 2, 3, ... */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, description: 'specimens, diagnosis codes, meta, withdrawn donors, catalogue events', up: (db) => db.exec(V1) },
+  { version: 2, description: 'donor-level facts and donor-linked specimens (FHIR donor updates)', up: (db) => db.exec(V2) },
 ];
 
 /** The schema version this code reads and writes. */

@@ -374,6 +374,12 @@ export function createSpecimenWriter(db: Database.Database, log: IssueLog) {
       if (sampleId !== undefined) pendingRejectedIds++;
       if (pending === BUFFER_ROWS) flush();
     },
+    /** Writes the buffered rows now, so {@link listed} knows them. */
+    flushBuffered(): void {
+      flush();
+    },
+    /** Whether this import has listed (written) catalogue row `id`; only for rows already flushed. */
+    listed: (id: number): boolean => seen.has(id),
     /** After the last row: writes the buffer and brings the sample index back; repeated sample ids are in the log afterwards. */
     end(): void {
       flush();

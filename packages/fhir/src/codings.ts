@@ -10,9 +10,10 @@ export function describeCoding(coding: Coding): string {
 /**
  * The ICD-10 codes of a CodeableConcept, normalised (`c509` → `C50.9`). Codings
  * in other systems are alternatives and ignored while one ICD-10 coding is
- * present; a concept with none is reported, as is a malformed ICD-10 code.
+ * present. A concept with none is a warning (no diagnosis question can match
+ * it, so dropping it changes no count); a malformed ICD-10 code is an issue.
  */
-export function icd10Codes(concept: CodeableConcept, path: string): { codes: string[]; issues: LocatedIssue[] } {
+export function icd10Codes(concept: CodeableConcept, path: string): { codes: string[]; issues: LocatedIssue[]; warning?: LocatedIssue } {
   const codes: string[] = [];
   const issues: LocatedIssue[] = [];
   const codings = concept.coding ?? [];
@@ -26,11 +27,10 @@ export function icd10Codes(concept: CodeableConcept, path: string): { codes: str
   });
   if (!sawIcd10) {
     const first = codings[0];
-    issues.push(
-      first
-        ? { field: `${path}.coding[0].code`, message: `${describeCoding(first)} is not an ICD-10 code; expected a coding in ${[...ICD10_SYSTEMS].join(', ')}` }
-        : { field: path, message: 'no ICD-10 coding' },
-    );
+    const warning = first
+      ? { field: `${path}.coding[0].code`, message: `${describeCoding(first)} is not an ICD-10 code (expected a coding in ${[...ICD10_SYSTEMS].join(', ')}): dropped` }
+      : { field: path, message: 'no ICD-10 coding: dropped' };
+    return { codes, issues, warning };
   }
   return { codes, issues };
 }

@@ -19,6 +19,8 @@ export interface CodeableConcept {
 
 export interface Reference {
   reference?: string;
+  /** A logical reference: the target named by its identifier (e.g. a collection's BBMRI-ERIC id). */
+  identifier?: Identifier;
   display?: string;
 }
 
@@ -27,8 +29,14 @@ export interface Quantity {
   unit?: string;
 }
 
+export interface Range {
+  low?: Quantity & { code?: string };
+  high?: Quantity & { code?: string };
+}
+
 export interface Extension {
   url: string;
+  valueRange?: Range;
   valueCodeableConcept?: CodeableConcept;
   valueReference?: Reference;
   valueCode?: string;
@@ -46,8 +54,14 @@ const coding: z.ZodType<Coding> = z.looseObject({
   display: z.string().optional(),
 });
 
+const identifier: z.ZodType<Identifier> = z.looseObject({
+  system: z.string().optional(),
+  value: z.string().optional(),
+});
+
 const reference: z.ZodType<Reference> = z.looseObject({
   reference: z.string().optional(),
+  identifier: identifier.optional(),
   display: z.string().optional(),
 });
 
@@ -56,8 +70,14 @@ const quantity: z.ZodType<Quantity> = z.looseObject({
   unit: z.string().optional(),
 });
 
+const range: z.ZodType<Range> = z.looseObject({
+  low: z.looseObject({ value: z.number().optional(), unit: z.string().optional(), code: z.string().optional() }).optional(),
+  high: z.looseObject({ value: z.number().optional(), unit: z.string().optional(), code: z.string().optional() }).optional(),
+});
+
 const extension: z.ZodType<Extension> = z.looseObject({
   url: z.string(),
+  valueRange: range.optional(),
   get valueCodeableConcept() {
     return codeableConcept.optional();
   },
@@ -74,10 +94,8 @@ const codeableConcept: z.ZodType<CodeableConcept> = z.looseObject({
   },
 });
 
-const identifier: z.ZodType<Identifier> = z.looseObject({
-  system: z.string().optional(),
-  value: z.string().optional(),
-});
+/** A contained resource: only its type and id are read here; it is parsed by its own schema when used. */
+const contained = z.array(z.looseObject({ resourceType: z.string(), id: z.string().optional() }));
 
 export const specimenSchema = z.looseObject({
   resourceType: z.literal('Specimen'),
@@ -97,12 +115,15 @@ export const specimenSchema = z.looseObject({
     })
     .optional(),
   container: z.array(z.looseObject({ specimenQuantity: quantity.optional() })).optional(),
+  processing: z.array(z.looseObject({ extension: z.array(extension).optional() })).optional(),
+  contained: contained.optional(),
 });
 export type FhirSpecimen = z.infer<typeof specimenSchema>;
 
 export const patientSchema = z.looseObject({
   resourceType: z.literal('Patient'),
   id: z.string().optional(),
+  identifier: z.array(identifier).optional(),
   gender: z.string().optional(),
   birthDate: z.string().optional(),
 });
@@ -111,6 +132,7 @@ export type FhirPatient = z.infer<typeof patientSchema>;
 export const conditionSchema = z.looseObject({
   resourceType: z.literal('Condition'),
   id: z.string().optional(),
+  clinicalStatus: codeableConcept.optional(),
   verificationStatus: codeableConcept.optional(),
   code: codeableConcept.optional(),
   subject: reference.optional(),
@@ -120,6 +142,7 @@ export type FhirCondition = z.infer<typeof conditionSchema>;
 
 export interface ConsentProvision {
   type?: string;
+  period?: { start?: string; end?: string };
   code?: CodeableConcept[];
   purpose?: Coding[];
   provision?: ConsentProvision[];
@@ -127,6 +150,7 @@ export interface ConsentProvision {
 
 const provision: z.ZodType<ConsentProvision> = z.looseObject({
   type: z.string().optional(),
+  period: z.looseObject({ start: z.string().optional(), end: z.string().optional() }).optional(),
   code: z.array(codeableConcept).optional(),
   purpose: z.array(coding).optional(),
   get provision() {

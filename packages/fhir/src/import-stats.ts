@@ -1,5 +1,24 @@
+/** Something mapped with a loss, or a problem that blocks nothing: reported, never an error. */
+export interface FhirWarning {
+  /** What kind of warning, for the summary. */
+  kind: string;
+  /** The resource (`Specimen/x`). */
+  ref: string;
+  /** FHIRPath of the element concerned. */
+  field?: string;
+  message: string;
+}
+
 /** What a FHIR import saw besides the rows it produced, for the operator's report. */
 export interface FhirImportStats {
+  /** Files read as one export. */
+  files: number;
+  /** Donor updates the import states (Patients, Conditions, Consents), one per donor it names. */
+  donors: { updated: number };
+  /** Warnings by kind, with up to {@link EXAMPLES} examples each. */
+  warnings: Record<string, { count: number; examples: string[] }>;
+  /** Active Consents that grant no DUO use (unmapped or non-research policy codes), with examples. */
+  unmappedConsents: { count: number; examples: string[] };
   /** Resources read, per resourceType (every type, mapped or not). */
   resources: Record<string, number>;
   /** Types this importer does not map (Observation, Encounter …), with up to {@link EXAMPLES} references each. */
@@ -20,7 +39,7 @@ export interface FhirImportStats {
   ignoredConditions: number;
   /** Bundle entries without a resource (e.g. a transaction's DELETE). */
   entriesWithoutResource: number;
-  /** Patients, Conditions, Consents, Organizations and non-resources reported with issues. */
+  /** Patients, Conditions and Consents reported with issues that block (their donor has specimens in the import). */
   otherResourcesWithIssues: number;
 }
 
@@ -29,6 +48,10 @@ export const EXAMPLES = 10;
 
 export function emptyStats(): FhirImportStats {
   return {
+    files: 0,
+    donors: { updated: 0 },
+    warnings: {},
+    unmappedConsents: { count: 0, examples: [] },
     resources: {},
     unmapped: {},
     bundles: {},

@@ -5,7 +5,7 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import type { MaterialType } from '@biospec/query';
 import { generatedRecords } from './fixtures/sample-records.js';
-import { createFhirReader } from './read-fhir.js';
+import { createFhirReader } from './fhir-parallel.js';
 import { writeFhirBundle } from './write-fhir.js';
 
 const SPECIMENS = 100_000;
@@ -40,6 +40,7 @@ test(`a bundle of ${SPECIMENS} specimens streams with bounded memory`, async () 
   const reader = createFhirReader(file);
   let rows = 0;
   for await (const row of reader.rows()) {
+    if (row.donor !== undefined) continue;
     rows += 1;
     if (row.record) counts[row.record.material_type] = (counts[row.record.material_type] ?? 0) + 1;
     if (rows % 10_000 === 0) peak = Math.max(peak, retainedHeap());

@@ -1,3 +1,4 @@
+import { loadConsentTable } from './mapping-tables.js';
 import { mapCondition, mapConsent, mapPatient } from './map-donor.js';
 import { SYSTEMS } from './systems.js';
 
@@ -40,13 +41,15 @@ describe('mapCondition', () => {
     expect(facts?.specimenKeys).toEqual(['Specimen/s1']);
   });
 
-  test('a SNOMED-only code is reported as not ICD-10, with its path', () => {
-    expect(mapCondition({ resourceType: 'Condition', code: icd('39065001', SYSTEMS.snomed), subject: { reference: 'Patient/p' } }).issues).toEqual([
-      {
-        field: 'Condition.code.coding[0].code',
-        message: `'39065001' (${SYSTEMS.snomed}) is not an ICD-10 code; expected a coding in ${SYSTEMS.icd10}, ${SYSTEMS.icd10GmBfarm}, ${SYSTEMS.icd10GmDimdi}`,
-      },
-    ]);
+  test('a SNOMED-only code is dropped with a warning naming its path (no diagnosis question could match it); a malformed ICD-10 code is an issue', () => {
+    const snomed = mapCondition({ resourceType: 'Condition', code: icd('39065001', SYSTEMS.snomed), subject: { reference: 'Patient/p' } });
+    expect(snomed.issues).toEqual([]);
+    expect(snomed.facts?.codes).toEqual([]);
+    expect(snomed.warning).toEqual({
+      field: 'Condition.code.coding[0].code',
+      message: `'39065001' (${SYSTEMS.snomed}) is not an ICD-10 code (expected a coding in ${SYSTEMS.icd10}, ${SYSTEMS.icd10GmBfarm}, ${SYSTEMS.icd10GmDimdi}): dropped`,
+    });
+    expect(mapCondition({ resourceType: 'Condition', code: icd('X99.99.9'), subject: { reference: 'Patient/p' } }).issues[0]?.field).toBe('Condition.code.coding[0].code');
   });
 
   test('refuted conditions are ignored', () => {
@@ -56,6 +59,7 @@ describe('mapCondition', () => {
 });
 
 describe('mapConsent', () => {
+  const options = { table: loadConsentTable(), today: '2026-06-01' };
   const duo = (code: string) => ({ coding: [{ system: SYSTEMS.duo, code }] });
 
   test('DUO codes from code and purpose of nested provisions', () => {
@@ -68,25 +72,27 @@ describe('mapConsent', () => {
         code: [duo('DUO:0000042')],
         provision: [{ type: 'permit', purpose: [{ code: 'DUO_0000019' }], code: [{ coding: [{ system: 'urn:oid:1.2.3', code: 'x' }] }] }],
       },
-    });
-    expect(result).toEqual({ facts: { patientKey: 'Patient/p', codes: ['DUO:0000042', 'DUO:0000019'] }, ignoredStatus: null, issues: [] });
+    }, options);
+    expect(result).toEqual({ facts: { patientKey: 'Patient/p', codes: ['DUO:0000042', 'DUO:0000019'] }, ignoredStatus: null, unmapped: null, issues: [] });
   });
 
   test('a consent that is not active is ignored and its status returned', () => {
-    expect(mapConsent({ resourceType: 'Consent', status: 'inactive', provision: { code: [duo('DUO:0000042')] } }).ignoredStatus).toBe('inactive');
+    expect(mapConsent({ resourceType: 'Consent', status: 'inactive', provision: { code: [duo('DUO:0000042')] } }, options).ignoredStatus).toBe('inactive');
   });
 
-  test('unknown DUO codes, denied DUO codes and consents without DUO are reported', () => {
-    const unknown = mapConsent({ resourceType: 'Consent', status: 'active', patient: { reference: 'Patient/p' }, provision: { code: [duo('DUO:0009999')] } });
+  test('unknown DUO codes and denied DUO codes are issues; a consent without any DUO use is reported as unmapped', () => {
+    const unknown = mapConsent({ resourceType: 'Consent', status: 'active', patient: { reference: 'Patient/p' }, provision: { code: [duo('DUO:0009999')] } }, options);
     expect(unknown.issues).toEqual([{ field: 'Consent.provision.code[0].coding[0].code', message: `'DUO:0009999' (${SYSTEMS.duo}) is not a known DUO code` }]);
     const denied = mapConsent({
       resourceType: 'Consent',
       status: 'active',
       patient: { reference: 'Patient/p' },
       provision: { provision: [{ type: 'deny', code: [duo('DUO:0000042')] }] },
-    });
+    }, options);
     expect(denied.issues[0]?.field).toBe('Consent.provision.provision[0].code[0].coding[0].code');
-    const none = mapConsent({ resourceType: 'Consent', status: 'active', patient: { reference: 'Patient/p' } });
-    expect(none.issues).toEqual([{ field: 'Consent.provision', message: 'no DUO code found in the provisions' }]);
+    const none = mapConsent({ resourceType: 'Consent', status: 'active', patient: { reference: 'Patient/p' } }, options);
+    expect(none.issues).toEqual([]);
+    expect(none.facts).toEqual({ patientKey: 'Patient/p', codes: [] });
+    expect(none.unmapped?.reason).toBe('no DUO code or Broad Consent policy code in its provisions');
   });
 });

@@ -113,19 +113,22 @@ describe('mapBodySite', () => {
     expect(mapBodySite(undefined)).toEqual({ value: null });
   });
 
-  test('a body site in another system is reported', () => {
-    expect(mapBodySite({ coding: [{ system: SYSTEMS.snomed, code: '49852007' }] }).issue?.field).toBe('Specimen.collection.bodySite.coding[0].code');
+  test('a body site in another system is dropped with a warning; a malformed ICD-O-3 code is an issue', () => {
+    const snomed = mapBodySite({ coding: [{ system: SYSTEMS.snomed, code: '49852007' }] });
+    expect(snomed.value).toBeNull();
+    expect(snomed.warning?.field).toBe('Specimen.collection.bodySite.coding[0].code');
     expect(mapBodySite({ coding: [{ system: SYSTEMS.icdO3, code: '8500/3' }] }).issue?.message).toMatch(/not an ICD-O-3 topography code/);
   });
 });
 
 describe('mapSpecimen', () => {
-  const donor: DonorFacts = { donorId: 'p1', sex: 'female', birthDate: '1970-03-10', diagnosis: ['C50.9'], consent: ['DUO:0000042'] };
+  const donor: DonorFacts = { donorId: 'p1', sex: 'female', birthDate: '1970-03-10', conditions: ['C50.9'], consent: ['DUO:0000042'] };
   const context = (overrides: Partial<SpecimenContext> = {}): SpecimenContext => ({
     donor: (key) => (key === 'Patient/p1' || key === 'urn:uuid:p1' ? donor : undefined),
     condition: (key) => (key === 'Condition/c9' ? ['D05.1'] : undefined),
     specimenConditions: () => [],
     collection: (key) => (key === 'Organization/col' ? 'bbmri-eric:ID:DE_X:collection:col' : undefined),
+    patientByIdentifier: () => undefined,
     specimenId: (key) => (key === 'urn:uuid:parent' ? 'parent-1' : undefined),
     defaultCollection: 'default',
     ...overrides,
@@ -142,6 +145,8 @@ describe('mapSpecimen', () => {
     expect(mapSpecimen(base, context())).toEqual({
       skipped: false,
       issues: [],
+      warnings: [],
+      linked: { own_diagnosis: [], age_stated: false },
       record: {
         sample_id: 's1',
         donor_id: 'p1',
@@ -177,7 +182,7 @@ describe('mapSpecimen', () => {
     expect(mapSpecimen(specimen, context()).record).toMatchObject({
       collection_id: 'bbmri-eric:ID:DE_X:collection:col',
       storage_temperature: 'LN',
-      diagnosis: ['C18.2'],
+      diagnosis: ['C18.2', 'C50.9'],
       parent_sample_id: 'parent-1',
       collected_on: '2020-05',
       age_at_collection: 50,
@@ -186,16 +191,19 @@ describe('mapSpecimen', () => {
     });
   });
 
-  test('diagnosis precedence: sample extension, then conditions naming the specimen, then the donor', () => {
+  test("diagnosis: the specimen's own first (sample extension, referenced Conditions, Conditions naming it), then every Condition of its donor", () => {
     const linked = context({ specimenConditions: (keys) => (keys.includes('Specimen/s1') ? ['C61'] : []) });
-    expect(mapSpecimen(base, linked, ['Specimen/s1']).record?.diagnosis).toEqual(['C61']);
-    const byReference = { ...base, extension: [{ url: 'https://example.org/diagnose', valueReference: { reference: 'Condition/c9' } }] };
-    expect(mapSpecimen(byReference, linked, ['Specimen/s1']).record?.diagnosis).toEqual(['D05.1']);
+    const named = mapSpecimen(base, linked, ['Specimen/s1']);
+    expect(named.record?.diagnosis).toEqual(['C61', 'C50.9']);
+    expect(named.linked).toEqual({ own_diagnosis: ['C61'], age_stated: false });
+    const byReference = { ...base, extension: [{ url: EXTENSIONS.miiDiagnosis, valueReference: { reference: 'Condition/c9' } }] };
+    expect(mapSpecimen(byReference, linked, ['Specimen/s1']).record?.diagnosis).toEqual(['D05.1', 'C61', 'C50.9']);
     const none = {
       ...base,
       extension: [{ url: EXTENSIONS.sampleDiagnosis, valueCodeableConcept: { extension: [{ url: EXTENSIONS.dataAbsentReason, valueCode: 'not-applicable' }] } }],
     };
-    expect(mapSpecimen(none, context()).record?.diagnosis).toEqual([]);
+    // No diagnosis of its own: the donor's Conditions still apply, as in the Sample Locator.
+    expect(mapSpecimen(none, context()).record?.diagnosis).toEqual(['C50.9']);
   });
 
   test('every problem is reported with its path, the record kept only for inspection', () => {
@@ -203,7 +211,7 @@ describe('mapSpecimen', () => {
       resourceType: 'Specimen',
       type: { coding: [{ system: SYSTEMS.snomed, code: '1234' }] },
       subject: { reference: 'Group/g1' },
-      extension: [{ url: EXTENSIONS.sampleDiagnosis, valueCodeableConcept: { coding: [{ system: SYSTEMS.snomed, code: '254837009' }] } }],
+      extension: [{ url: EXTENSIONS.sampleDiagnosis, valueCodeableConcept: { coding: [{ system: SYSTEMS.icd10, code: 'breast' }] } }],
       collection: { collectedDateTime: 'yesterday' },
       container: [{ specimenQuantity: { value: -1 } }],
       parent: [{ reference: 'Specimen/a' }, { reference: 'Specimen/b' }],
@@ -221,7 +229,7 @@ describe('mapSpecimen', () => {
   });
 
   test('an entered-in-error specimen is skipped without issues', () => {
-    expect(mapSpecimen({ ...base, status: 'entered-in-error' }, context())).toEqual({ record: null, skipped: true, issues: [] });
+    expect(mapSpecimen({ ...base, status: 'entered-in-error' }, context())).toEqual({ record: null, linked: null, skipped: true, issues: [], warnings: [] });
   });
 
   test('a Patient outside the file still gives the donor id, with nothing known about the donor', () => {

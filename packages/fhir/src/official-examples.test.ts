@@ -7,7 +7,7 @@ import { createDonorIndex } from './donor-index.js';
 import { patientSchema, specimenSchema } from './fhir-model.js';
 import { mapPatient } from './map-donor.js';
 import { mapSpecimen } from './map-specimen.js';
-import { createFhirReader } from './read-fhir.js';
+import { createFhirReader } from './fhir-parallel.js';
 import { SYSTEMS } from './systems.js';
 
 // The FHIR R4 (4.0.1) examples, as published with the specification: see fixtures/README.md.
@@ -29,34 +29,27 @@ async function readBundle(resources: Record<string, unknown>[]) {
 }
 
 describe('the official FHIR R4 Specimen, Patient and Condition examples', () => {
-  test('reading them reports exactly the codes that are not ICD-10 or ICD-O-3, with resource and path', async () => {
+  test('they import whole: the SNOMED CT diagnosis and body site (no ICD-10, no ICD-O-3) are dropped with warnings naming resource and path', async () => {
     const { rows, stats } = await readBundle([specimen, patient, condition]);
-    expect(rows).toEqual([
-      {
-        ref: 'Condition/example',
-        issues: [
-          {
-            field: 'Condition.code.coding[0].code',
-            message: `'39065001' (${SYSTEMS.snomed}) is not an ICD-10 code; expected a coding in ${SYSTEMS.icd10}, ${SYSTEMS.icd10GmBfarm}, ${SYSTEMS.icd10GmDimdi}`,
-          },
+    expect(rows.filter((row) => row.issues)).toEqual([]);
+    expect(stats.warnings).toEqual({
+      'diagnosis not coded in ICD-10, dropped': {
+        count: 1,
+        examples: [
+          `Condition/example Condition.code.coding[0].code: '39065001' (${SYSTEMS.snomed}) is not an ICD-10 code (expected a coding in ${SYSTEMS.icd10}, ${SYSTEMS.icd10GmBfarm}, ${SYSTEMS.icd10GmDimdi}): dropped (entry[2])`,
         ],
       },
-      {
-        ref: 'Specimen/101',
-        issues: [
-          {
-            field: 'Specimen.collection.bodySite.coding[0].code',
-            message: `'49852007' (${SYSTEMS.snomed}) is not an ICD-O-3 topography code; expected system ${SYSTEMS.icdO3}`,
-          },
-        ],
+      'body site dropped': {
+        count: 1,
+        examples: [`Specimen/101 Specimen.collection.bodySite.coding[0].code: body site '49852007' (${SYSTEMS.snomed}) is not ICD-O-3 topography: dropped (anatomical_site left empty) (entry[0])`],
       },
-    ]);
+    });
     expect(stats).toMatchObject({
       resources: { Specimen: 1, Patient: 1, Condition: 1 },
       unmapped: {},
       bundles: { collection: 1 },
-      specimens: { mapped: 0, withIssues: 1, enteredInError: 0 },
-      otherResourcesWithIssues: 1,
+      specimens: { mapped: 1, withIssues: 0, enteredInError: 0 },
+      otherResourcesWithIssues: 0,
     });
   });
 
@@ -65,7 +58,7 @@ describe('the official FHIR R4 Specimen, Patient and Condition examples', () => 
     const donor = mapPatient(patientSchema.parse(patient));
     expect(donor.issues).toEqual([]);
     if (donor.facts === null) throw new Error('the Patient example did not map');
-    index.addPatient(['Patient/example'], donor.facts, 'Patient/example');
+    index.addPatient(['Patient/example'], [], donor.facts, { ref: 'Patient/example', where: 'entry[0]' });
     index.finish();
     const mapping = mapSpecimen(specimenSchema.parse(specimen), index.context('default'), ['Specimen/101']);
     expect(mapping.record).toEqual({
@@ -84,13 +77,16 @@ describe('the official FHIR R4 Specimen, Patient and Condition examples', () => 
       quantity: 6,
       parent_sample_id: null,
     });
-    expect(mapping.issues.map((i) => i.field)).toEqual(['Specimen.collection.bodySite.coding[0].code']);
+    expect(mapping.issues).toEqual([]);
+    expect(mapping.warnings.map((i) => i.field)).toEqual(['Specimen.collection.bodySite.coding[0].code']);
   });
 
   test('without the SNOMED body site the specimen imports as a record', async () => {
     const collection = { ...(specimen.collection as Record<string, unknown>) };
     delete collection.bodySite;
     const { rows } = await readBundle([{ ...specimen, collection }, patient]);
-    expect(rows).toEqual([{ ref: 'Specimen/101', record: expect.objectContaining({ sample_id: '101', sex: 'male', age_at_collection: 36, material_type: 'whole-blood' }) }]);
+    expect(rows.filter((row) => row.record)).toEqual([
+      { ref: 'Specimen/101', record: expect.objectContaining({ sample_id: '101', sex: 'male', age_at_collection: 36, material_type: 'whole-blood' }), linked: { own_diagnosis: [], age_stated: false } },
+    ]);
   });
 });

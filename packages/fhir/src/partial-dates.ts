@@ -2,29 +2,12 @@
  * Partial ISO dates (`2019`, `2019-05`, `2019-05-14`) as FHIR `date` and
  * `dateTime` carry them, and ages computed between them.
  */
-interface DateParts {
-  year: number;
-  month?: number;
-  day?: number;
-}
+import { ageInYears, dateParts as parts, type DateParts } from '@biospec/query';
 
-const FHIR_DATE = /^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2}))?$/;
+export { ageInYears };
 
 function daysInMonth(year: number, month: number): number {
   return new Date(Date.UTC(year, month, 0)).getUTCDate();
-}
-
-function parts(value: string): DateParts | null {
-  const match = FHIR_DATE.exec(value);
-  if (!match) return null;
-  const year = Number(match[1]);
-  if (match[2] === undefined) return { year };
-  const month = Number(match[2]);
-  if (month < 1 || month > 12) return null;
-  if (match[3] === undefined) return { year, month };
-  const day = Number(match[3]);
-  if (day < 1 || day > daysInMonth(year, month)) return null;
-  return { year, month, day };
 }
 
 /**
@@ -41,25 +24,6 @@ export function toPartialDate(value: string): string | null {
 
 function pad(n: number): string {
   return String(n).padStart(2, '0');
-}
-
-/**
- * Whole years from `birth` to `at`, compared at the precision both dates
- * share: with a year only on either side the difference of years, with months
- * on both a month comparison, with days on both the exact age. This is the age
- * on the last day of the coarser date's period, so it can exceed the true age
- * by one. Null when either date is invalid or `at` precedes `birth`.
- */
-export function ageInYears(birth: string, at: string): number | null {
-  const b = parts(birth);
-  const a = parts(at);
-  if (!b || !a) return null;
-  let years = a.year - b.year;
-  if (a.month !== undefined && b.month !== undefined) {
-    if (a.month < b.month) years -= 1;
-    else if (a.month === b.month && a.day !== undefined && b.day !== undefined && a.day < b.day) years -= 1;
-  }
-  return years >= 0 ? years : null;
 }
 
 /** The first and last full birth date (`YYYY-MM-DD`, inclusive) for which {@link ageInYears}(birth, `collectedOn`) is `age`. */

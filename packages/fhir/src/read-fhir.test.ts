@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { BiospecError } from '@biospec/protocol';
 import type { SourceRow } from '@biospec/query';
-import { createFhirReader, readFhir } from './read-fhir.js';
+import { createFhirReader, readFhir } from './fhir-parallel.js';
 import { EXTENSIONS, SYSTEMS } from './systems.js';
 
 const tempFile = (name: string, text: string): string => {
@@ -16,6 +16,11 @@ async function collect(rows: AsyncIterable<SourceRow>): Promise<SourceRow[]> {
   const all: SourceRow[] = [];
   for await (const row of rows) all.push(row);
   return all;
+}
+
+/** The specimen and problem rows, without the donor updates that come first. */
+async function specimenRows(rows: AsyncIterable<SourceRow>): Promise<SourceRow[]> {
+  return (await collect(rows)).filter((row) => row.donor === undefined);
 }
 
 const specimen = (id: string, subject: string, extra: Record<string, unknown> = {}) => ({
@@ -41,6 +46,7 @@ describe('readFhir', () => {
     ];
     const reader = createFhirReader(tempFile('mixed.ndjson', lines.map((l) => JSON.stringify(l)).join('\n') + '\n'));
     expect(await collect(reader.rows())).toEqual([
+      { ref: 'Patient/p1', donor: { donor_id: 'p1', sex: 'female', birth_date: '1960', conditions: ['C34.1'], consent: ['DUO:0000006'] } },
       {
         ref: 'Specimen/s1',
         record: {
@@ -59,9 +65,14 @@ describe('readFhir', () => {
           quantity: 1,
           parent_sample_id: 's0',
         },
+        linked: { own_diagnosis: [], age_stated: false },
       },
     ]);
     expect(reader.stats()).toEqual({
+      files: 1,
+      donors: { updated: 1 },
+      warnings: {},
+      unmappedConsents: { count: 0, examples: [] },
       resources: { Specimen: 1, Observation: 2, Consent: 2, Condition: 1, Patient: 1, Encounter: 1 },
       unmapped: { Observation: { count: 2, examples: ['Observation/o1', 'Observation/o2'] }, Encounter: { count: 1, examples: ['Encounter/e1'] } },
       bundles: {},
@@ -73,7 +84,7 @@ describe('readFhir', () => {
     });
   });
 
-  test('a transaction Bundle with urn:uuid references, a Custodian and a Condition naming the specimen', async () => {
+  test("a transaction Bundle with urn:uuid references, a Custodian, and a Condition naming one specimen (every specimen of the donor counts under it)", async () => {
     const bundle = {
       resourceType: 'Bundle',
       type: 'transaction',
@@ -90,15 +101,15 @@ describe('readFhir', () => {
       ],
     };
     const reader = createFhirReader(tempFile('tx.json', JSON.stringify(bundle)));
-    const rows = await collect(reader.rows());
+    const rows = await specimenRows(reader.rows());
     expect(rows.map((r) => r.record && [r.record.sample_id, r.record.donor_id, r.record.collection_id, r.record.parent_sample_id, r.record.diagnosis, r.record.age_at_collection])).toEqual([
       ['s2', 'p9', 'bbmri-eric:ID:DE_Z:collection:lung', 's1', ['C34.9'], 69],
-      ['s1', 'p9', 'default', null, [], 69],
+      ['s1', 'p9', 'default', null, ['C34.9'], 69],
     ]);
     expect(reader.stats()).toMatchObject({ bundles: { transaction: 1 }, entriesWithoutResource: 1 });
   });
 
-  test('entered-in-error specimens are skipped and counted; a bad resource is a row with its location', async () => {
+  test('entered-in-error specimens are skipped and counted; a bad specimen is a row with its location; what no specimen needs only warns', async () => {
     const bundle = {
       resourceType: 'Bundle',
       type: 'collection',
@@ -110,19 +121,25 @@ describe('readFhir', () => {
       ],
     };
     const reader = createFhirReader(tempFile('bad.json', JSON.stringify(bundle)));
-    expect(await collect(reader.rows())).toEqual([
-      { ref: 'entry[1]', issues: [{ field: 'resourceType', message: 'not a FHIR resource: no resourceType' }] },
-      { ref: 'Condition/orphan', issues: [{ field: 'Condition.subject', message: "'urn:uuid:nobody' does not resolve to a Patient in the file" }] },
-      { ref: 'Specimen/bad', issues: [{ field: 'Specimen.collection.collectedDateTime', message: expect.stringMatching(/string/) }] },
+    expect(await specimenRows(reader.rows())).toEqual([
+      { ref: 'Specimen/bad', issues: [{ field: 'Specimen.collection.collectedDateTime', message: expect.stringMatching(/string.*\(entry\[2\]\)$/) }] },
     ]);
-    expect(reader.stats().specimens).toEqual({ mapped: 0, withIssues: 1, enteredInError: 1 });
+    const stats = reader.stats();
+    expect(stats.specimens).toEqual({ mapped: 0, withIssues: 1, enteredInError: 1 });
+    expect(stats.warnings['not imported, no imported specimen depends on it']).toEqual({
+      count: 2,
+      examples: [
+        'bad.json entry[1]: not a FHIR resource: no resourceType',
+        "Condition/orphan Condition.subject: 'urn:uuid:nobody' does not resolve to a Patient in the import (Condition/orphan)",
+      ],
+    });
   });
 
   test('a List has an entry array too, and a Bundle may name its type after its entries', async () => {
     const list = { resourceType: 'List', id: 'l1', status: 'current', mode: 'working', entry: [{ item: { reference: 'Specimen/s1' } }] };
     const late = { entry: [{ resource: specimen('s1', 'Patient/p') }], type: 'collection', resourceType: 'Bundle' };
     const reader = createFhirReader(tempFile('late.ndjson', `${JSON.stringify(list)}\n${JSON.stringify(late)}\n`));
-    const rows = await collect(reader.rows());
+    const rows = await specimenRows(reader.rows());
     expect(rows.map((r) => r.record?.sample_id)).toEqual(['s1']);
     expect(reader.stats()).toMatchObject({ resources: { List: 1, Specimen: 1 }, unmapped: { List: { count: 1 } }, bundles: { collection: 1 } });
   });
@@ -135,7 +152,7 @@ describe('readFhir', () => {
     );
     expect(error).toBeInstanceOf(BiospecError);
     expect(error).toMatchObject({ code: 'INVALID_DATA', issues: [{ line: 6, field: 'column 47', message: "expected ','" }] });
-    expect((error as BiospecError).message).toBe("malformed JSON at line 6, column 47 (byte 175): expected ','");
+    expect((error as BiospecError).message).toBe(`malformed JSON in ${file} at line 6, column 47 (byte 175): expected ','`);
   });
 
   test('a Bundle type that is not for import, an empty file and a missing file are refused', async () => {
@@ -153,5 +170,77 @@ describe('readFhir', () => {
     const size = Buffer.byteLength(text);
     expect(seen.at(-1)).toEqual([2 * size, 2 * size]);
     expect(seen.some(([read]) => read === size)).toBe(true);
+  });
+
+  test('a transaction without resource ids: the urn:uuid full URLs name the donor, the specimens and their parents', async () => {
+    const post = (uuid: string, resource: Record<string, unknown>) => ({ fullUrl: `urn:uuid:${uuid}`, resource, request: { method: 'POST', url: String(resource.resourceType) } });
+    const noId = (id: string, subject: string, extra: Record<string, unknown> = {}) => {
+      const { id: _drop, ...rest } = specimen(id, subject, extra);
+      return rest;
+    };
+    const bundle = {
+      resourceType: 'Bundle',
+      type: 'transaction',
+      entry: [
+        post('0a1b2c3d-0000-4000-8000-000000000001', { resourceType: 'Patient', gender: 'female', birthDate: '1970' }),
+        post('0a1b2c3d-0000-4000-8000-000000000002', noId('x', 'urn:uuid:0a1b2c3d-0000-4000-8000-000000000001')),
+        post('0a1b2c3d-0000-4000-8000-000000000003', noId('y', 'urn:uuid:0a1b2c3d-0000-4000-8000-000000000001', { parent: [{ reference: 'urn:uuid:0a1b2c3d-0000-4000-8000-000000000002' }] })),
+      ],
+    };
+    const rows = await specimenRows(readFhir(tempFile('post.json', JSON.stringify(bundle))));
+    expect(rows.map((r) => [r.ref, r.record?.sample_id, r.record?.donor_id, r.record?.sex, r.record?.parent_sample_id])).toEqual([
+      ['Specimen/0a1b2c3d-0000-4000-8000-000000000002', '0a1b2c3d-0000-4000-8000-000000000002', '0a1b2c3d-0000-4000-8000-000000000001', 'female', null],
+      ['Specimen/0a1b2c3d-0000-4000-8000-000000000003', '0a1b2c3d-0000-4000-8000-000000000003', '0a1b2c3d-0000-4000-8000-000000000001', 'female', '0a1b2c3d-0000-4000-8000-000000000002'],
+    ]);
+  });
+
+  test('logical references by identifier, contained resources and absolute URLs resolve', async () => {
+    const lines = [
+      { resourceType: 'Patient', id: 'p1', gender: 'male', identifier: [{ system: 'https://hospital.example.org/pid', value: '42' }] },
+      specimen('s1', 'unused', {
+        subject: { identifier: { system: 'https://hospital.example.org/pid', value: '42' } },
+        extension: [{ url: EXTENSIONS.custodian, valueReference: { identifier: { system: SYSTEMS.bbmriEric, value: 'bbmri-eric:ID:DE_X:collection:A' } } }],
+      }),
+      specimen('s2', 'https://fhir.example.org/fhir/Patient/p1', {
+        contained: [
+          { resourceType: 'Organization', id: 'org', identifier: [{ system: SYSTEMS.bbmriEric, value: 'bbmri-eric:ID:DE_X:collection:B' }] },
+          { resourceType: 'Condition', id: 'dx', code: { coding: [{ system: SYSTEMS.icd10, code: 'C20' }] } },
+        ],
+        extension: [
+          { url: EXTENSIONS.miiCustodian, valueReference: { reference: '#org' } },
+          { url: EXTENSIONS.miiDiagnosis, valueReference: { reference: '#dx' } },
+        ],
+      }),
+    ];
+    const rows = await specimenRows(readFhir(tempFile('refs.ndjson', lines.map((l) => JSON.stringify(l)).join('\n'))));
+    expect(rows.map((r) => [r.record?.sample_id, r.record?.donor_id, r.record?.sex, r.record?.collection_id, r.record?.diagnosis])).toEqual([
+      ['s1', 'p1', 'male', 'bbmri-eric:ID:DE_X:collection:A', []],
+      ['s2', 'p1', 'male', 'bbmri-eric:ID:DE_X:collection:B', ['C20']],
+    ]);
+  });
+
+  test('one export in several files, in any order; a Patient given twice is reported with both places', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fhir-split-'));
+    const write = (name: string, resources: object[]) => {
+      fs.writeFileSync(path.join(dir, name), resources.map((r) => JSON.stringify(r)).join('\n'));
+      return path.join(dir, name);
+    };
+    const specimens = write('specimens.ndjson', [specimen('s1', 'Patient/p1')]);
+    const patients = write('patients.ndjson', [{ resourceType: 'Patient', id: 'p1', gender: 'female' }]);
+    const conditions = write('conditions.ndjson', [{ resourceType: 'Condition', id: 'c1', code: { coding: [{ system: SYSTEMS.icd10, code: 'C50.1' }] }, subject: { reference: 'Patient/p1' } }]);
+    const again = write('more-patients.ndjson', [{ resourceType: 'Patient', id: 'p1', gender: 'female' }]);
+    const reader = createFhirReader([specimens, conditions, patients, again]);
+    const rows = await specimenRows(reader.rows());
+    expect(rows.map((r) => [r.record?.sex, r.record?.diagnosis])).toEqual([['female', ['C50.1']]]);
+    expect(reader.stats().warnings['duplicate id']).toEqual({ count: 1, examples: ['Patient/p1: appears twice: at patients.ndjson resource[0] and at more-patients.ndjson resource[0]'] });
+
+    const disagrees = write('other-patients.ndjson', [{ resourceType: 'Patient', id: 'p1', gender: 'male' }]);
+    const blocked = await specimenRows(readFhir([specimens, patients, disagrees]));
+    expect(blocked.filter((r) => r.issues)).toEqual([
+      {
+        ref: 'Patient/p1',
+        issues: [{ field: 'Patient', message: 'Patient/p1 appears twice with different gender or birthDate: at patients.ndjson resource[0] and at other-patients.ndjson resource[0] (other-patients.ndjson resource[0])' }],
+      },
+    ]);
   });
 });

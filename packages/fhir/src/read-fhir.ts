@@ -1,6 +1,7 @@
+import path from 'node:path';
 import { BiospecError } from '@biospec/protocol';
 import type { SourceRow } from '@biospec/query';
-import { createDonorIndex, type DonorIndex } from './donor-index.js';
+import { createDonorIndex, type DonorIndex, type Place } from './donor-index.js';
 import {
   conditionSchema,
   consentSchema,
@@ -10,28 +11,43 @@ import {
   specimenSchema,
   type LocatedIssue,
 } from './fhir-model.js';
-import { addExample, emptyStats, increment, type FhirImportStats } from './import-stats.js';
+import { addExample, emptyStats, increment, type FhirImportStats, type FhirWarning } from './import-stats.js';
 import { mapCondition, mapConsent, mapPatient } from './map-donor.js';
 import { mapSpecimen } from './map-specimen.js';
-import { resourceKeys } from './references.js';
-import { fileSize, streamResources, type FoundResource } from './resource-stream.js';
+import { loadConsentTable, type ConsentTable } from './mapping-tables.js';
+import { identifierKey, referenceKey, resourceKeys, uuidOf } from './references.js';
+import { fileSize, parseSpecimen, readSpecimens, streamResources, type FoundResource } from './resource-stream.js';
+import { fastSpecimen } from './fast-specimen.js';
+import { SpecimenPlaces } from './specimen-places.js';
 import { SYSTEMS } from './systems.js';
 
 /** Options of {@link createFhirReader} and {@link readFhir}. */
 export interface FhirReaderOptions {
   /**
-   * Progress: bytes read so far and in total. The file is read twice (donors
-   * first, then specimens), so `total` is twice its size.
+   * Progress: bytes read so far and in total. Every file is read twice
+   * (donors first, then specimens), so `total` is twice their size.
    */
   onBytes?: (read: number, total: number) => void;
-  /** collection_id of specimens without a bbmri.de Custodian extension; default `default`. */
+  /** Every warning (a value dropped or guessed, a problem that blocks nothing), as it is found. */
+  onWarning?: (warning: FhirWarning) => void;
+  /** collection_id of specimens without a custodian extension; default `default`. */
   defaultCollection?: string;
+  /** Broad Consent policy code → DUO table; default the shipped `mappings/mii-broad-consent-duo.json`. */
+  consentTable?: ConsentTable;
+  /** The day consent permits are checked against (`YYYY-MM-DD`); default today (UTC). */
+  today?: string;
 }
 
 /** A FHIR import in progress: rows to consume, and what was seen besides them. */
 export interface FhirReader {
-  /** Every specimen as a record, and every problem as a row of issues; may be iterated once per call. */
+  /**
+   * Donor updates first (one row with `donor` per donor the import names),
+   * then every specimen as a record (with `linked`), and every problem as a
+   * row of issues; may be iterated once per call.
+   */
   rows(): AsyncIterable<SourceRow>;
+  /** The same rows in batches (cheaper to hand on, e.g. between threads). */
+  batches(): AsyncIterable<SourceRow[]>;
   /** A snapshot of what the reading has seen so far; complete once {@link rows} is exhausted. */
   stats(): FhirImportStats;
 }
@@ -41,146 +57,281 @@ interface Resource {
   id?: unknown;
 }
 
+/** The keys of a specimen no Condition's evidence names: none needed. */
+const NO_KEYS: readonly string[] = [];
+
+/** Rows per batch handed out by `batches()`. */
+const BATCH_ROWS = 256;
+
 /** Specimen, Patient, Condition, Consent and Organization are mapped; any other type is only counted. */
 const MAPPED_TYPES = new Set(['Specimen', 'Patient', 'Condition', 'Consent', 'Organization']);
 
 /**
- * Reads a FHIR R4 JSON Bundle (transaction, batch, collection, searchset) or
- * an NDJSON file of resources, telling them apart by content. Two streaming
- * passes: the first keeps compact donor facts (Patient sex and birth date,
- * Condition ICD-10 codes, active Consent DUO codes, collections), the second
- * maps each Specimen into a record. Memory grows with donors, not file size.
+ * Reads one FHIR export in this thread (see `createFhirReader` for the
+ * version that reads on a worker thread), in one file or split over several (Patients,
+ * Conditions, Consents, Specimens and Organizations in any order and split
+ * any way): JSON Bundles (transaction, batch, collection, searchset), NDJSON,
+ * or bare resources, told apart by content. Two streaming passes over all
+ * files: the first keeps compact donor facts (Patient sex and birth date,
+ * Condition ICD-10 codes, Consent DUO uses, collections), the second maps each
+ * Specimen into a record. Memory grows with donors, not specimens or file size.
  */
-export function createFhirReader(path: string, options: FhirReaderOptions = {}): FhirReader {
+export function createFhirReaderInThread(paths: string | readonly string[], options: FhirReaderOptions = {}): FhirReader {
+  const files = typeof paths === 'string' ? [paths] : [...paths];
   let stats = emptyStats();
-  return {
+  const consentTable = options.consentTable ?? loadConsentTable();
+  const today = options.today ?? new Date().toISOString().slice(0, 10);
+  const reader: FhirReader = {
     async *rows() {
+      for await (const batch of reader.batches()) yield* batch;
+    },
+    async *batches() {
+      let out: SourceRow[] = [];
+      if (files.length === 0) throw new BiospecError('INVALID_ARGUMENT', 'no FHIR file to import');
       stats = emptyStats();
-      const size = await fileSize(path);
+      stats.files = files.length;
+      const sizes = await Promise.all(files.map((file) => fileSize(file)));
+      const total = 2 * sizes.reduce((a, b) => a + b, 0);
+      let done = 0;
+      const warn = (warning: FhirWarning): void => {
+        const kind = (stats.warnings[warning.kind] ??= { count: 0, examples: [] });
+        kind.count += 1;
+        addExample(kind.examples, `${warning.ref}${warning.field ? ` ${warning.field}` : ''}: ${warning.message}`);
+        options.onWarning?.(warning);
+      };
       const index = createDonorIndex();
-      const progress = (offset: number) => (read: number) => options.onBytes?.(offset + read, 2 * size);
-      const onBundle = (type: string): void => increment(stats.bundles, type);
+      const multiple = files.length > 1;
+      const placeOf = (file: string, found: FoundResource, ref: string): Place => ({
+        ref,
+        where: multiple ? `${path.basename(file)} ${found.location}` : found.location,
+      });
 
       let seen = 0;
-      for await (const found of streamResources(path, { onBytes: progress(0), onBundle, select: (type) => type !== 'Specimen' })) {
-        seen += 1;
-        const row = indexResource(found, index, stats);
-        if (row) yield row;
+      const places = files.map(() => new SpecimenPlaces());
+      for (const [i, file] of files.entries()) {
+        const offset = done;
+        const onBundle = (type: string): void => increment(stats.bundles, type);
+        // Specimens wait for the second pass, except those a `urn:` full URL names (a parent reference may use it).
+        const select = (type: string | undefined, fullUrl: () => string | undefined) => type !== 'Specimen' || (fullUrl()?.startsWith('urn:') ?? false);
+        let before = seen;
+        for await (const found of streamResources(file, { onBytes: (read) => options.onBytes?.(offset + read, total), onBundle, select, places: places[i] as SpecimenPlaces })) {
+          seen += 1;
+          indexResource(file, found, index, stats, placeOf, { table: consentTable, today }, warn);
+        }
+        if (seen === before && Object.keys(stats.bundles).length === 0) throw new BiospecError('INVALID_DATA', `no FHIR resource found in ${file}`);
+        before = seen;
+        done += sizes[i] as number;
       }
-      if (seen === 0 && Object.keys(stats.bundles).length === 0) {
-        throw new BiospecError('INVALID_DATA', `no FHIR resource found in ${path}`);
+      index.finish();
+      for (const duplicate of index.duplicates()) {
+        warn({ kind: 'duplicate id', ref: duplicate.ref, message: `appears twice: at ${duplicate.first} and at ${duplicate.again}` });
       }
-      for (const row of index.finish()) {
-        stats.otherResourcesWithIssues += 1;
-        yield row;
+      for (const update of index.donorUpdates()) {
+        stats.donors.updated += 1;
+        out.push({ ref: `Patient/${update.donor_id}`, donor: update });
+        if (out.length === BATCH_ROWS) {
+          yield out;
+          out = [];
+        }
       }
 
       const context = index.context(options.defaultCollection ?? 'default');
-      for await (const found of streamResources(path, { onBytes: progress(size), select: (type) => type === 'Specimen' })) {
-        const resource = found.resource as Resource | undefined;
-        if (resource?.resourceType !== 'Specimen') continue;
-        const ref = refOf(resource, found);
-        const parsed = parseResource(specimenSchema, 'Specimen', resource);
-        if (!parsed.ok) {
-          stats.specimens.withIssues += 1;
-          yield { ref, issues: parsed.issues };
-          continue;
+      const donorsWithSpecimens = new Set<string>();
+      for (const [i, file] of files.entries()) {
+        const offset = done;
+        for await (const batch of readSpecimens(file, places[i] as SpecimenPlaces, (read) => options.onBytes?.(offset + read, total))) {
+          if (out.length >= BATCH_ROWS) {
+            yield out;
+            out = [];
+          }
+          for (const text of batch) {
+            const parsed0 = parseSpecimenText(file, text);
+            const found = parsed0 instanceof Promise ? await parsed0 : parsed0;
+            if (found.resource === undefined) continue;
+            const resource = found.resource as Resource;
+            const ref = refOf(resource, found, file);
+            // Where the specimen is, worded only for the few that have something to report.
+            const where = (): string => placeOf(file, found, ref).where;
+            const located = (issues: LocatedIssue[]): LocatedIssue[] => issues.map((issue) => ({ ...issue, message: `${issue.message} (${where()})` }));
+            const fast = fastSpecimen(resource);
+            const parsed = fast !== null ? { ok: true as const, resource: fast } : parseResource(specimenSchema, 'Specimen', resource);
+            if (!parsed.ok) {
+              stats.specimens.withIssues += 1;
+              out.push({ ref, issues: located(parsed.issues) });
+              continue;
+            }
+            const keys = index.namesSpecimens() ? resourceKeys('Specimen', parsed.resource.id, found.fullUrl) : NO_KEYS;
+            const mapping = mapSpecimen(parsed.resource, context, keys, parsed.resource.id === undefined ? uuidOf(found.fullUrl) : undefined);
+            for (const warning of mapping.warnings) warn({ kind: warningKind(warning), ref, ...(warning.field ? { field: warning.field } : {}), message: `${warning.message} (${where()})` });
+            if (mapping.skipped) stats.specimens.enteredInError += 1;
+            else if (mapping.issues.length > 0 || mapping.record === null) {
+              stats.specimens.withIssues += 1;
+              out.push({ ref, issues: located(mapping.issues) });
+            } else {
+              stats.specimens.mapped += 1;
+              const donorId = mapping.record.donor_id;
+              if (!donorsWithSpecimens.has(donorId)) {
+                donorsWithSpecimens.add(donorId);
+                const update = index.specimenOnlyDonor(donorId);
+                if (update !== null) {
+                  stats.donors.updated += 1;
+                  out.push({ ref: `Patient/${donorId}`, donor: update });
+                }
+              }
+              out.push({ ref, record: mapping.record, ...(mapping.linked ? { linked: mapping.linked } : {}) });
+            }
+          }
         }
-        const mapping = mapSpecimen(parsed.resource, context, resourceKeys('Specimen', parsed.resource.id, found.fullUrl));
-        if (mapping.skipped) stats.specimens.enteredInError += 1;
-        else if (mapping.issues.length > 0 || mapping.record === null) {
-          stats.specimens.withIssues += 1;
-          yield { ref, issues: mapping.issues };
-        } else {
-          stats.specimens.mapped += 1;
-          yield { ref, record: mapping.record };
+        done += sizes[i] as number;
+        options.onBytes?.(done, total);
+      }
+
+      const anySpecimen = stats.specimens.mapped + stats.specimens.withIssues > 0;
+      for (const row of index.blockingProblems(donorsWithSpecimens, anySpecimen)) {
+        stats.otherResourcesWithIssues += 1;
+        out.push(row);
+      }
+      for (const problem of index.unrelatedProblems(donorsWithSpecimens, anySpecimen)) {
+        for (const issue of problem.issues) {
+          warn({
+            kind: 'not imported, no imported specimen depends on it',
+            ref: problem.place.ref,
+            ...(issue.field ? { field: issue.field } : {}),
+            message: `${issue.message} (${problem.place.where})`,
+          });
         }
       }
+      if (out.length > 0) yield out;
     },
     stats: () => structuredClone(stats),
   };
+  return reader;
 }
 
-/** The simple form: the rows of {@link createFhirReader}. */
-export function readFhir(path: string, options: FhirReaderOptions = {}): AsyncIterable<SourceRow> {
-  return createFhirReader(path, options).rows();
-}
 
-function refOf(resource: Resource, found: FoundResource): string {
-  return typeof resource.id === 'string' ? `${resource.resourceType}/${resource.id}` : found.location;
-}
-
-/** First pass over one resource: counts it, keeps what specimens need, and returns a row when it has problems. */
-function indexResource(found: FoundResource, index: DonorIndex, stats: FhirImportStats): SourceRow | null {
-  const value = found.resource;
-  if (value === undefined) {
-    stats.entriesWithoutResource += 1;
-    return null;
+/** JSON.parse cannot fail on text the first pass split, except for malformed JSON inside it: parse without an await in the common case. */
+function parseSpecimenText(file: string, text: { json: string; location: string; entry: boolean }): FoundResource | Promise<FoundResource> {
+  try {
+    const value = JSON.parse(text.json) as { resource?: unknown; fullUrl?: unknown };
+    if (!text.entry) return { resource: value, type: 'Specimen', location: text.location };
+    return { resource: value.resource, type: 'Specimen', location: text.location, ...(typeof value.fullUrl === 'string' ? { fullUrl: value.fullUrl } : {}) };
+  } catch {
+    return parseSpecimen(file, text);
   }
-  if (typeof value !== 'object' || value === null || typeof (value as Resource).resourceType !== 'string') {
-    stats.otherResourcesWithIssues += 1;
-    return { ref: found.location, issues: [{ field: 'resourceType', message: 'not a FHIR resource: no resourceType' }] };
+}
+
+/** Groups warnings by what they are, for the summary. */
+function warningKind(warning: LocatedIssue): string {
+  if (warning.message.startsWith('body site')) return 'body site dropped';
+  if (warning.message.startsWith('specimen type')) return 'specimen type not in the mapping table, imported as other';
+  if (warning.message.startsWith('storage temperature')) return 'storage temperature range not in one class, imported as other';
+  if (warning.message.startsWith('Diagnose')) return 'MII Diagnose referencing a Condition outside the import';
+  if (warning.message.includes('not an ICD-10 code') || warning.message.startsWith('no ICD-10 coding')) return 'diagnosis not coded in ICD-10, dropped';
+  return 'other';
+}
+
+function refOf(resource: Resource, found: FoundResource, file: string): string {
+  if (typeof resource.id === 'string') return `${resource.resourceType}/${resource.id}`;
+  const uuid = uuidOf(found.fullUrl);
+  if (uuid !== undefined) return `${resource.resourceType}/${uuid}`;
+  return `${resource.resourceType} at ${path.basename(file)} ${found.location}`;
+}
+
+/** First pass over one resource: counts it, keeps what specimens need, and defers its problems. */
+function indexResource(
+  file: string,
+  found: FoundResource,
+  index: DonorIndex,
+  stats: FhirImportStats,
+  placeOf: (file: string, found: FoundResource, ref: string) => Place,
+  consentOptions: Parameters<typeof mapConsent>[1],
+  warn: (warning: FhirWarning) => void,
+): void {
+  if (found.type === undefined) {
+    if (found.resource === undefined) {
+      stats.entriesWithoutResource += 1;
+      return;
+    }
+    warn({ kind: 'not imported, no imported specimen depends on it', ref: `${path.basename(file)} ${found.location}`, message: 'not a FHIR resource: no resourceType' });
+    return;
   }
-  const resource = value as Resource;
-  const type = resource.resourceType;
-  const ref = refOf(resource, found);
+  const type = found.type;
   increment(stats.resources, type);
   if (!MAPPED_TYPES.has(type)) {
     const unmapped = (stats.unmapped[type] ??= { count: 0, examples: [] });
     unmapped.count += 1;
-    addExample(unmapped.examples, ref);
-    return null;
+    const id = found.resource === undefined ? undefined : (found.resource as Resource).id;
+    addExample(unmapped.examples, typeof id === 'string' ? `${type}/${id}` : `${type} at ${found.location}`);
+    return;
   }
-  const keys = (id: string | undefined): string[] => resourceKeys(type, id, found.fullUrl);
-  const problem = (issues: LocatedIssue[]): SourceRow => {
-    stats.otherResourcesWithIssues += 1;
-    return { ref, issues };
+  if (type === 'Specimen') {
+    const resource = found.resource as Resource | undefined;
+    const id = typeof resource?.id === 'string' ? resource.id : uuidOf(found.fullUrl);
+    if (id !== undefined && found.fullUrl?.startsWith('urn:')) index.addSpecimenUrl(found.fullUrl, id);
+    return;
+  }
+  const resource = found.resource as Resource;
+  const ref = refOf(resource, found, file);
+  const place = placeOf(file, found, ref);
+  const fallbackId = uuidOf(found.fullUrl);
+  const keys = (id: string | undefined): string[] => resourceKeys(type, id ?? fallbackId, found.fullUrl);
+  const defer = (issues: LocatedIssue[], subjectKey: string | null, kind: 'donor' | 'other' = 'donor'): void => {
+    index.defer({ place, subjectKey, kind, issues });
   };
 
   switch (type) {
-    case 'Specimen': {
-      if (typeof resource.id === 'string' && found.fullUrl?.startsWith('urn:')) index.addSpecimenUrl(found.fullUrl, resource.id);
-      return null;
-    }
     case 'Patient': {
       const parsed = parseResource(patientSchema, type, resource);
-      if (!parsed.ok) return problem(parsed.issues);
-      const mapped = mapPatient(parsed.resource);
-      if (mapped.facts === null) return problem(mapped.issues);
-      const duplicate = index.addPatient(keys(parsed.resource.id), mapped.facts, ref);
-      if (duplicate) stats.otherResourcesWithIssues += 1;
-      return duplicate;
+      if (!parsed.ok) return defer(parsed.issues, keys(typeof resource.id === 'string' ? resource.id : undefined)[0] ?? null);
+      const mapped = mapPatient(parsed.resource, fallbackId);
+      if (mapped.facts === null) return defer(mapped.issues, keys(parsed.resource.id)[0] ?? null);
+      const identifiers = (parsed.resource.identifier ?? []).map((i) => identifierKey(i)).filter((k): k is string => k !== undefined);
+      index.addPatient(keys(parsed.resource.id), identifiers, mapped.facts, place);
+      return;
     }
     case 'Condition': {
+      index.sawConditions();
       const parsed = parseResource(conditionSchema, type, resource);
-      if (!parsed.ok) return problem(parsed.issues);
+      if (!parsed.ok) return defer(parsed.issues, null);
       const mapped = mapCondition(parsed.resource);
+      if (mapped.warning) warn({ kind: 'diagnosis not coded in ICD-10, dropped', ref, ...(mapped.warning.field ? { field: mapped.warning.field } : {}), message: `${mapped.warning.message} (${place.where})` });
       if (mapped.ignored) stats.ignoredConditions += 1;
-      else if (mapped.facts === null) return problem(mapped.issues);
-      else index.addCondition(keys(parsed.resource.id), mapped.facts, ref);
-      return null;
+      else if (mapped.facts === null) {
+        const subject = parsed.resource.subject?.reference;
+        return defer(mapped.issues, subject === undefined ? null : referenceKey(subject));
+      } else index.addCondition(keys(parsed.resource.id), mapped.facts, place);
+      return;
     }
     case 'Consent': {
+      index.sawConsents();
       const parsed = parseResource(consentSchema, type, resource);
-      if (!parsed.ok) return problem(parsed.issues);
-      const mapped = mapConsent(parsed.resource);
+      if (!parsed.ok) return defer(parsed.issues, null);
+      const mapped = mapConsent(parsed.resource, consentOptions);
       if (mapped.ignoredStatus !== null) {
         stats.ignoredConsents.count += 1;
         increment(stats.ignoredConsents.byStatus, mapped.ignoredStatus);
         addExample(stats.ignoredConsents.examples, ref);
-      } else if (mapped.facts === null) return problem(mapped.issues);
-      else index.addConsent(mapped.facts, ref);
-      return null;
+      } else if (mapped.facts === null) {
+        return defer(mapped.issues, parsed.resource.patient?.reference === undefined ? null : referenceKey(parsed.resource.patient.reference));
+      } else {
+        if (mapped.unmapped !== null) {
+          stats.unmappedConsents.count += 1;
+          addExample(stats.unmappedConsents.examples, `${ref}: ${mapped.unmapped.reason}${mapped.unmapped.codes.length > 0 ? ` (${mapped.unmapped.codes.join(', ')})` : ''}`);
+          warn({ kind: 'consent granting no DUO use', ref, message: `${mapped.unmapped.reason}${mapped.unmapped.codes.length > 0 ? `: ${mapped.unmapped.codes.join(', ')}` : ''} (${place.where})` });
+        }
+        index.addConsent(mapped.facts, place);
+      }
+      return;
     }
     default: {
-      // Organization, the one mapped type left: a bbmri.de collection, named by its BBMRI-ERIC Directory id.
+      // Organization, the one mapped type left: a collection, named by its BBMRI-ERIC Directory id.
       const parsed = parseResource(organizationSchema, 'Organization', resource);
-      if (!parsed.ok) return problem(parsed.issues);
+      if (!parsed.ok) return defer(parsed.issues, null, 'other');
       const organization = parsed.resource;
       const directoryId = organization.identifier?.find((i) => i.system === SYSTEMS.bbmriEric)?.value;
-      const collectionId = directoryId ?? organization.id;
-      if (collectionId !== undefined) index.addOrganization(keys(organization.id), collectionId);
-      return null;
+      const collectionId = directoryId ?? organization.id ?? fallbackId;
+      if (collectionId !== undefined) index.addOrganization(keys(organization.id), collectionId, place);
+      return;
     }
   }
 }

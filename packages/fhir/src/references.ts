@@ -28,3 +28,15 @@ export function resourceKeys(resourceType: string, id: string | undefined, fullU
   }
   return keys;
 }
+
+/** The key a logical reference by identifier is looked up by: `identifier:system|value`; undefined without a value. */
+export function identifierKey(identifier: { system?: string; value?: string }): string | undefined {
+  if (identifier.value === undefined || identifier.value === '') return undefined;
+  return `identifier:${identifier.system ?? ''}|${identifier.value}`;
+}
+
+/** The uuid of a `urn:uuid:` full URL: the id of a resource a transaction names only by its full URL. */
+export function uuidOf(fullUrl: string | undefined): string | undefined {
+  const match = fullUrl === undefined ? null : /^urn:uuid:([A-Za-z0-9\-.]{1,64})$/.exec(fullUrl);
+  return match?.[1];
+}

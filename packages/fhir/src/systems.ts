@@ -16,6 +16,11 @@ export const SYSTEMS = {
   bbmriEric: 'http://www.bbmri-eric.eu/',
   dataAbsentReason: 'http://terminology.hl7.org/CodeSystem/data-absent-reason',
   consentScope: 'http://terminology.hl7.org/CodeSystem/consentscope',
+  /** HL7 v2 table 0487, specimen type (and its older FHIR URL). */
+  v2SpecimenType: 'http://terminology.hl7.org/CodeSystem/v2-0487',
+  v2SpecimenTypeOld: 'http://hl7.org/fhir/v2/0487',
+  /** MII Broad Consent policy codes (MII Modul Consent). */
+  miiConsentPolicy: 'urn:oid:2.16.840.1.113883.3.1937.777.24.5.3',
   /** Our own material types, written beside the bbmri.de coding only where bbmri.de has no equivalent (cell lines). */
   biospecMaterialType: 'urn:biospec:fhir:CodeSystem:material-type',
 } as const;
@@ -28,6 +33,12 @@ export const EXTENSIONS = {
   sampleDiagnosis: 'https://fhir.bbmri.de/StructureDefinition/SampleDiagnosis',
   custodian: 'https://fhir.bbmri.de/StructureDefinition/Custodian',
   dataAbsentReason: 'http://hl7.org/fhir/StructureDefinition/data-absent-reason',
+  /** MII Modul Biobank: the collection (Organization) that manages the specimen. */
+  miiCustodian: 'https://www.medizininformatik-initiative.de/fhir/ext/modul-biobank/StructureDefinition/VerwaltendeOrganisation',
+  /** MII Modul Biobank: a Condition the specimen's material shows. */
+  miiDiagnosis: 'https://www.medizininformatik-initiative.de/fhir/ext/modul-biobank/StructureDefinition/Diagnose',
+  /** MII Modul Biobank, on Specimen.processing: the storage temperature range (valueRange in Cel). */
+  miiTemperature: 'https://www.medizininformatik-initiative.de/fhir/ext/modul-biobank/StructureDefinition/Temperaturbedingungen',
   /** valueCode `reserved` or `withdrawn`: statuses FHIR's Specimen.status cannot say. */
   specimenStatus: 'urn:biospec:fhir:StructureDefinition:specimen-status',
   /** valueInteger (or valueCode `unknown`): the age at collection when it is not derivable from Patient.birthDate. */
@@ -39,6 +50,7 @@ export const PROFILES = {
   patient: 'https://fhir.bbmri.de/StructureDefinition/Patient',
   condition: 'https://fhir.bbmri.de/StructureDefinition/Condition',
   collection: 'https://fhir.bbmri.de/StructureDefinition/Collection',
+  miiSpecimen: 'https://www.medizininformatik-initiative.de/fhir/ext/modul-biobank/StructureDefinition/Specimen',
 } as const;
 
 /** A FHIR `id`: letters, digits, `-` and `.`, at most 64 characters. */

@@ -33,6 +33,11 @@ interface DonorPlan {
   donorId: string;
   sex: SpecimenRecord['sex'];
   consent: readonly string[];
+  /**
+   * The diagnoses every record of the donor has: written as the donor's
+   * Conditions, so that a reader adding a donor's Conditions to each
+   * specimen's own diagnoses (docs/QUERY.md) gives back every record's list.
+   */
   diagnosis: string[];
   /** Birth dates consistent with every (collected_on, age) seen so far, or null once none is. */
   range: { from: string; to: string } | null;
@@ -44,8 +49,9 @@ interface DonorPlan {
  * Donor-level facts gathered from all records, then the resources: one
  * Organization per collection, one Patient per donor (with a birth date that
  * reproduces every age_at_collection where one date can), one Condition per
- * donor diagnosis, one Consent per donor with DUO provisions, one Specimen per
- * record with the bbmri.de extensions.
+ * diagnosis all the donor's records share, one Consent per donor with DUO
+ * provisions, one Specimen per record with the bbmri.de extensions (its
+ * diagnoses as SampleDiagnosis).
  */
 function createBundlePlan() {
   const donors = new Map<string, DonorPlan>();
@@ -64,12 +70,12 @@ function createBundlePlan() {
     collections.add(record.collection_id);
     let donor = donors.get(record.donor_id);
     if (donor === undefined) {
-      donor = { donorId: record.donor_id, sex: record.sex, consent: record.consent, diagnosis: [], range: null, firstRange: null, birthDate: null };
+      donor = { donorId: record.donor_id, sex: record.sex, consent: record.consent, diagnosis: [...record.diagnosis], range: null, firstRange: null, birthDate: null };
       donors.set(record.donor_id, donor);
     } else if (donor.sex !== record.sex || donor.consent.join(';') !== record.consent.join(';')) {
       throw new BiospecError('INVALID_ARGUMENT', `donor '${record.donor_id}': sample '${record.sample_id}' disagrees with the donor's other samples on sex or consent, which FHIR holds once per Patient`);
     }
-    for (const code of record.diagnosis) if (!donor.diagnosis.includes(code)) donor.diagnosis.push(code);
+    donor.diagnosis = donor.diagnosis.filter((code) => record.diagnosis.includes(code));
     const range = record.collected_on !== null && record.age_at_collection !== null ? birthDateRange(record.collected_on, record.age_at_collection) : null;
     if (range === null) return;
     if (donor.firstRange === null) {
@@ -142,6 +148,7 @@ function consent(donor: DonorPlan): FhirResource {
 }
 
 function specimen(record: SpecimenRecord, donor: DonorPlan): FhirResource {
+  // Every diagnosis of the record as the specimen's own, the donor's shared ones included, so the order (primary first) survives.
   const extension: Record<string, unknown>[] = [
     { url: EXTENSIONS.custodian, valueReference: { reference: `Organization/${organizationId(record.collection_id)}` } },
     {
@@ -151,13 +158,6 @@ function specimen(record: SpecimenRecord, donor: DonorPlan): FhirResource {
   ];
   for (const code of record.diagnosis) {
     extension.push({ url: EXTENSIONS.sampleDiagnosis, valueCodeableConcept: { coding: [{ system: SYSTEMS.icd10, code }] } });
-  }
-  if (record.diagnosis.length === 0 && donor.diagnosis.length > 0) {
-    // Without it, a reader would give this sample the donor's diagnoses.
-    extension.push({
-      url: EXTENSIONS.sampleDiagnosis,
-      valueCodeableConcept: { extension: [{ url: EXTENSIONS.dataAbsentReason, valueCode: 'not-applicable' }] },
-    });
   }
   if (record.status === 'reserved' || record.status === 'withdrawn') extension.push({ url: EXTENSIONS.specimenStatus, valueCode: record.status });
   const derivedAge = donor.birthDate !== null && record.collected_on !== null ? ageInYears(donor.birthDate, record.collected_on) : null;

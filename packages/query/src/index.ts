@@ -11,3 +11,4 @@ export * from './contribution.js';
 export * from './reference-evaluator.js';
 export { QUERY_LIMITS } from './limits.js';
 export { formatJsonPath } from './json-path.js';
+export { ageInYears, dateParts, type DateParts } from './age.js';

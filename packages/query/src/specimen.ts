@@ -83,4 +83,47 @@ export interface SourceRow {
   ref?: string;
   record?: SpecimenRecord;
   issues?: { field?: string; message: string }[];
+  /** A donor-level update instead of a specimen (FHIR Patient, Condition, Consent): what the source states about one donor. */
+  donor?: DonorFacts;
+  /**
+   * Set on a specimen whose donor-level fields follow its donor (FHIR): what
+   * the specimen states itself, so the catalogue can recompute it when a later
+   * import changes only the donor.
+   */
+  linked?: DonorLink;
+}
+
+/**
+ * Facts an import states about a donor. A field left out was not stated and
+ * keeps its stored value; `conditions` and `consent` replace the stored lists.
+ */
+export interface DonorFacts {
+  donor_id: string;
+  sex?: Sex;
+  /** Partial ISO date, or null when the source says the donor has none. */
+  birth_date?: string | null;
+  /** ICD-10 codes of the donor's Conditions. */
+  conditions?: string[];
+  /** DUO codes of the donor's active consents. */
+  consent?: string[];
+}
+
+/** What a donor-linked specimen states itself; everything else comes from its donor. */
+export interface DonorLink {
+  /** The specimen's own ICD-10 diagnoses (before the donor's Conditions are added). */
+  own_diagnosis: string[];
+  /** True when the source stated the age at collection; false when it is derived from the birth date. */
+  age_stated: boolean;
+}
+
+/**
+ * The diagnoses a donor-linked specimen is counted under: its own first (the
+ * first is the primary diagnosis), then every Condition of its donor, as the
+ * Sample Locator counts a specimen whose own diagnosis or a Condition of
+ * its donor matches (docs/QUERY.md, Diagnosis).
+ */
+export function linkedDiagnosis(own: readonly string[], conditions: readonly string[]): string[] {
+  const codes = [...own];
+  for (const code of conditions) if (!codes.includes(code)) codes.push(code);
+  return codes;
 }

@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { BiospecError, type StorageFault } from '@biospec/protocol';
+import { BiospecError, type Issue, type StorageFault } from '@biospec/protocol';
 import { importCsv, loadColumnMapping, openCatalogue } from '@biospec/catalogue';
-import { createFhirReader, type FhirImportStats } from '@biospec/fhir';
+import { createFhirReader, loadConsentTable, type FhirImportStats } from '@biospec/fhir';
 import { createHoldQueue, describePolicy, POLICY_PRESETS, type PolicyPresetName } from '@biospec/privacy';
 import { createAuditLog } from '@biospec/trust';
 import {
@@ -19,12 +19,17 @@ import {
   withdrawDonor,
 } from '@biospec/node';
 import { auditPageLines, verificationLines } from '../audit-report.js';
+import { resolveImportFiles } from '../import-files.js';
 import { createProgress } from '../progress.js';
+import { createQuarantine } from '../quarantine.js';
 import { waitForShutdown } from '../shutdown.js';
 
 /** What a FHIR import read besides the specimens it imported, so nothing is dropped silently. */
 function describeFhirStats(stats: FhirImportStats): string {
-  const lines = [`FHIR resources read: ${Object.entries(stats.resources).map(([type, n]) => `${type} ${n}`).join(', ') || 'none'}`];
+  const lines = [
+    `FHIR resources read${stats.files > 1 ? ` from ${stats.files} files` : ''}: ${Object.entries(stats.resources).map(([type, n]) => `${type} ${n}`).join(', ') || 'none'}`,
+  ];
+  if (stats.donors.updated > 0) lines.push(`  donors updated: ${stats.donors.updated} (Patient, Condition and Consent facts, applied to all their specimens)`);
   for (const [type, { count, examples }] of Object.entries(stats.unmapped)) {
     lines.push(`  not mapped: ${count} ${type} (e.g. ${examples.join(', ')})`);
   }
@@ -35,11 +40,27 @@ function describeFhirStats(stats: FhirImportStats): string {
   }
   if (stats.ignoredConditions > 0) lines.push(`  ignored: ${stats.ignoredConditions} Condition refuted or entered in error`);
   if (stats.entriesWithoutResource > 0) lines.push(`  ignored: ${stats.entriesWithoutResource} Bundle entries without a resource`);
+  for (const [kind, { count, examples }] of Object.entries(stats.warnings)) {
+    lines.push(`  warning: ${count} ${kind} (e.g. ${examples[0] ?? ''})`);
+  }
   return lines.join('\n');
 }
 
 const configOf = (dir: string) => loadNodeConfig(path.join(dir, NODE_FILES.config));
-const isFhir = (file: string) => /\.(nd)?json$/i.test(file);
+
+/** The quarantine report's default place: the node's state folder, one file per import. */
+function defaultQuarantine(stateDir: string): string {
+  return path.join(stateDir, 'quarantine', `import-${new Date().toISOString().replace(/[:.]/g, '-')}.ndjson`);
+}
+
+interface ImportCommandOptions {
+  dir: string;
+  mapping?: string;
+  removeMissing: boolean;
+  lenient?: boolean;
+  quarantine?: string;
+  consentMap?: string;
+}
 
 /** `biospec node …`: what a node operator runs on the institution's machine. */
 export function registerNodeCommands(program: Command): void {
@@ -72,30 +93,52 @@ export function registerNodeCommands(program: Command): void {
     });
 
   node
-    .command('import <file>')
-    .description('import a CSV (DESIGN field names, or --mapping) or a FHIR R4 Bundle/NDJSON; atomic: one bad row imports nothing')
+    .command('import <files...>')
+    .description(
+      'import a CSV (DESIGN field names, or --mapping), or a FHIR R4 export (bbmri.de or MII Modul Biobank) as Bundles/NDJSON in one file, several files or a folder; ' +
+        'CSV is all-or-nothing; FHIR too unless --lenient (or "fhirLenient": true in node.json)',
+    )
     .requiredOption('--dir <dir>', 'node folder')
     .option('--mapping <file>', 'column mapping for a LIMS export whose headers differ (CSV only)')
-    .option('--remove-missing', 'delete specimens that are not in this file (full export)', false)
-    .action(async (file: string, o: { dir: string; mapping?: string; removeMissing: boolean }) => {
+    .option('--remove-missing', 'delete specimens that are not in this export (full export)', false)
+    .option('--lenient', 'FHIR: import every resource that maps; quarantine the rest (default: the node\'s fhirLenient)')
+    .option('--strict', 'FHIR: all-or-nothing, whatever the node\'s default')
+    .option('--quarantine <file>', 'FHIR: where to write the report of resources not imported and warnings (NDJSON)')
+    .option('--consent-map <file>', 'FHIR: Broad Consent policy code → DUO table replacing the shipped one')
+    .action(async (inputs: string[], o: ImportCommandOptions & { strict?: boolean }) => {
       const config = configOf(o.dir);
-      if (!fs.existsSync(file)) throw new BiospecError('NOT_FOUND', `no such file: ${file}`);
+      const { kind, files } = resolveImportFiles(inputs);
+      if (kind === 'csv' && (o.lenient || o.consentMap || o.quarantine)) {
+        throw new BiospecError('INVALID_ARGUMENT', '--lenient, --quarantine and --consent-map apply to FHIR imports; a CSV import is all-or-nothing');
+      }
+      if (kind === 'fhir' && o.mapping) throw new BiospecError('INVALID_ARGUMENT', '--mapping applies to CSV imports only');
+      const lenient = kind === 'fhir' && (o.strict ? false : (o.lenient ?? config.fhirLenient));
       const catalogue = openCatalogue(config.catalogue);
-      const total = fs.statSync(file).size;
-      const bar = createProgress(`importing ${path.basename(file)}`, Math.max(1, Math.round(total / 1024)), 'KiB');
+      const total = files.reduce((sum, file) => sum + fs.statSync(file).size, 0);
+      const label = files.length === 1 ? path.basename(files[0] as string) : `${files.length} files`;
+      const bar = createProgress(`importing ${label}`, Math.max(1, Math.round((kind === 'fhir' ? 2 : 1) * total / 1024)), 'KiB');
       const onBytes = (read: number) => bar.update(Math.round(read / 1024));
-      const fhir = isFhir(file) ? createFhirReader(file, { onBytes }) : undefined;
+      const quarantine = kind === 'fhir' ? createQuarantine(o.quarantine ?? defaultQuarantine(config.stateDir)) : undefined;
+      const fhir =
+        kind === 'fhir'
+          ? createFhirReader(files, {
+              onBytes,
+              ...(quarantine ? { onWarning: (warning) => quarantine.warning(warning) } : {}),
+              ...(o.consentMap ? { consentTable: loadConsentTable(o.consentMap) } : {}),
+            })
+          : undefined;
       try {
         const options = {
           removeMissing: o.removeMissing,
           actor: 'cli',
-          source: path.resolve(file),
+          source: files.map((file) => path.resolve(file)).join(', '),
+          ...(lenient && quarantine ? { onRejected: (issues: Issue[]) => quarantine.rejected(issues) } : {}),
           // Said at once, before the rollback: if that fails too, the first fault is already on record.
           onStorageFault: (fault: StorageFault) => console.error(`storage error on ${fault.file}: ${fault.code} ${fault.message}`),
         };
         const report = fhir
           ? await catalogue.importRows(fhir.rows(), options)
-          : await importCsv(catalogue, file, {
+          : await importCsv(catalogue, files[0] as string, {
               ...options,
               onBytes,
               ...(o.mapping ? { mapping: loadColumnMapping(o.mapping) } : {}),
@@ -104,12 +147,20 @@ export function registerNodeCommands(program: Command): void {
         const rows = report.added + report.changed + report.unchanged;
         const rate = report.durationMs > 0 ? Math.round((rows / report.durationMs) * 1000) : rows;
         console.log(
-          `added ${report.added}, changed ${report.changed}, unchanged ${report.unchanged}, removed ${report.removed}, rejected ${report.rejected}; ` +
+          `added ${report.added}, changed ${report.changed}, unchanged ${report.unchanged}, removed ${report.removed}, rejected ${report.rejected}` +
+            `${report.donorsUpdated > 0 ? `, donors updated ${report.donorsUpdated}` : ''}; ` +
             `data epoch ${report.epoch}; ${(report.durationMs / 1000).toFixed(1)} s (${rate} rows/s)`,
         );
+        if (report.removalSkipped) console.log('not removed: --remove-missing was skipped because rows were rejected (their specimens would have been removed)');
         if (fhir) console.log(describeFhirStats(fhir.stats()));
+        if (quarantine && quarantine.counts.rejectedRows + quarantine.counts.warning > 0) {
+          console.log(
+            `quarantine report: ${quarantine.file} (${quarantine.counts.rejectedRows} resources not imported, ${quarantine.counts.warning} warnings)`,
+          );
+        }
       } finally {
         bar.stop();
+        quarantine?.close();
         catalogue.close();
       }
     });
