@@ -12,7 +12,8 @@ import { bumpEpoch, readEpoch } from './epoch.js';
 import { listEvents, recordEvent, type CatalogueEvent } from './events.js';
 import { importRows, type ImportOptions, type ImportReport } from './import.js';
 import { assertCurrentSchema, migrate } from './migrations.js';
-import { createCountIndex, type CountIndexMode } from './count-index/live-index.js';
+import { createCountIndex, type CountIndexMode } from '@biospec/count-index';
+import { createIndexSource } from './index-source.js';
 import type { TrueCount } from './true-count.js';
 
 
@@ -141,7 +142,7 @@ export function openCatalogue(path: string, options: OpenOptions = {}): Catalogu
     return statement;
   };
   const codes = createCodebook(db);
-  const countIndex = createCountIndex({ path, db, mode: options.countIndex ?? 'background' });
+  const countIndex = createCountIndex({ source: createIndexSource(path, db), mode: options.countIndex ?? 'background' });
   let importing = false;
   const assertWritable = (what: string): void => {
     if (readonly) throw new BiospecError('FAILED_PRECONDITION', `catalogue ${path} is open read-only; cannot ${what}`);

@@ -6,6 +6,7 @@
  */
 import { BiospecError } from '@biospec/protocol';
 import { icd10IsUnder, isUseCategory, useBit, type Dimension, type Expr, type Query, type Unit } from '@biospec/query';
+import { dayNumber } from '@biospec/count-index';
 import { WITHDRAWN_CODE, type CodeKind } from './codebook.js';
 
 export type SqlValue = string | number;
@@ -170,13 +171,4 @@ function codesUnder(stored: ReadonlyMap<string, number>, ancestors: readonly str
   const matching: number[] = [];
   for (const [name, code] of stored) if (ancestors.some((ancestor) => icd10IsUnder(name, ancestor))) matching.push(code);
   return matching.sort((a, b) => a - b);
-}
-
-/** `2019-05-14` → 20190514, the form collected_start/collected_end are stored in. */
-export function dayNumber(isoDate: string): number {
-  const day = Number(isoDate.replaceAll('-', ''));
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(isoDate) || !Number.isInteger(day)) {
-    throw new BiospecError('INVALID_QUERY', `date '${isoDate}' is not a full ISO date YYYY-MM-DD`);
-  }
-  return day;
 }

@@ -1,14 +1,12 @@
 /**
  * Reads the non-withdrawn specimens of one snapshot into an {@link IndexData}.
- * Rows come in donor order (the donor index), each donor's rows sorted by
+ * Rows come grouped by donor (the catalogue's donor order), each donor's rows sorted by
  * root (then material and temperature), so donors and roots are runs of rows
  * and no string map of all donors or roots is ever held. A generator: it
  * yields every `chunkRows` rows so a caller can spread the build over
  * event-loop turns.
  */
-import type Database from 'better-sqlite3';
 import { DIMENSIONS, type Dimension } from '@biospec/query';
-import { CODE_KINDS, WITHDRAWN_CODE, type CodeKind } from '../codebook.js';
 import { ageSlicesOf } from './age-slices.js';
 import { popcount, setBit, wordsFor } from './bits.js';
 import {
@@ -23,50 +21,19 @@ import {
 import { createProfileBuilder } from './profiles.js';
 import { BITMAP_FIELDS, type BitmapField, type IndexData, type SharedRoots } from './index-data.js';
 import { createRowSetBuilder, type RowSet, type RowSetBuilder } from './row-set.js';
+import { INDEX_CODE_KINDS, type IndexCodeKind, type IndexRow, type RowSnapshot } from './row-source.js';
 
-type Raw = [
-  id: number,
-  donor: string,
-  root: string,
-  material: number,
-  sex: number,
-  temperature: number,
-  status: number,
-  collection: number,
-  age: number | null,
-  start: number | null,
-  end: number | null,
-  diagnosis: string | null,
-  site: number | null,
-  uses: number,
-  quantity: number,
-  ageBand: number,
-  chapter: number,
-];
-
-const SCAN = `SELECT s.id, s.donor_id, coalesce(s.root_id, s.sample_id), s.material_type, s.sex, s.storage_temperature,
-  s.status, s.collection, s.age_at_collection, s.collected_start, s.collected_end, s.diagnosis, s.anatomical_site,
-  s.permitted_uses, s.quantity, s.age_band, s.diagnosis_chapter
-  FROM specimen s WHERE s.status <> ${WITHDRAWN_CODE} ORDER BY s.donor_id`;
-
-/**
- * Roots that may have rows under more than one donor: those of derivatives
- * whose root is not a record of the same donor. Usually none.
- */
-const FOREIGN_ROOTS = `SELECT DISTINCT c.root_id FROM specimen c LEFT JOIN specimen r ON r.sample_id = c.root_id
-  WHERE c.status <> ${WITHDRAWN_CODE} AND c.root_id IS NOT NULL AND (r.donor_id IS NULL OR r.donor_id <> c.donor_id)`;
+type Raw = IndexRow;
 
 const DIAGNOSIS_CACHE_LIMIT = 65536;
 
-/** Builds the index from `db`, inside one read transaction so every part sees the same snapshot. */
-export function* buildIndex(db: Database.Database, chunkRows = 65536): Generator<void, IndexData, void> {
-  db.exec('BEGIN');
-  try {
-    const epoch = (db.prepare("SELECT value FROM meta WHERE key = 'epoch'").pluck().get() as number) ?? 0;
-    const { codes, names } = readCodes(db);
-    const rows = db.prepare(`SELECT COUNT(*) FROM specimen WHERE status <> ${WITHDRAWN_CODE}`).pluck().get() as number;
-    const foreign = new Set(db.prepare(FOREIGN_ROOTS).pluck().all() as string[]);
-    yield;
+/** Builds the index from `snapshot`, yielding every `chunkRows` rows. */
+export function* buildIndex(snapshot: RowSnapshot, chunkRows = 65536): Generator<void, IndexData, void> {
+  {
+    const epoch = snapshot.epoch;
+    const { codes, names } = readCodes(snapshot.codes);
+    const rows = snapshot.rows;
+    const foreign = snapshot.foreignRoots;
 
     const words = wordsFor(rows);
     const ids = new Uint32Array(rows);
@@ -163,7 +130,7 @@ export function* buildIndex(db: Database.Database, chunkRows = 65536): Generator
 
     let group: Raw[] = [];
     let read = 0;
-    for (const r of db.prepare(SCAN).raw().iterate() as IterableIterator<Raw>) {
+    for (const r of snapshot.scan()) {
       if (group.length > 0 && (group[0] as Raw)[1] !== r[1]) {
         emitDonor(group);
         group = [];
@@ -226,8 +193,6 @@ export function* buildIndex(db: Database.Database, chunkRows = 65536): Generator
       codes,
       names,
     };
-  } finally {
-    if (db.inTransaction) db.exec('COMMIT');
   }
 }
 
@@ -261,12 +226,12 @@ function within(bits: Uint32Array, of: Uint32Array): boolean {
   return true;
 }
 
-function readCodes(db: Database.Database): Pick<IndexData, 'codes' | 'names'> {
-  const codes = new Map<CodeKind, Map<string, number>>(CODE_KINDS.map((k) => [k, new Map()]));
-  const names = new Map<CodeKind, string[]>(CODE_KINDS.map((k) => [k, []]));
-  for (const [kind, code, name] of db.prepare('SELECT kind, code, name FROM code').raw().all() as [CodeKind, number, string][]) {
-    codes.get(kind)?.set(name, code);
-    const list = names.get(kind);
+function readCodes(entries: RowSnapshot['codes']): Pick<IndexData, 'codes' | 'names'> {
+  const codes = new Map<IndexCodeKind, Map<string, number>>(INDEX_CODE_KINDS.map((k) => [k, new Map()]));
+  const names = new Map<IndexCodeKind, string[]>(INDEX_CODE_KINDS.map((k) => [k, []]));
+  for (const [kind, code, name] of entries) {
+    codes.get(kind as IndexCodeKind)?.set(name, code);
+    const list = names.get(kind as IndexCodeKind);
     if (list !== undefined) list[code] = name;
   }
   return { codes, names };

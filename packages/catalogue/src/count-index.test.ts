@@ -1,9 +1,10 @@
 import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import { referenceCount, type Expr, type Query, type SpecimenRecord } from '@biospec/query';
-import { openCatalogue } from '../catalogue.js';
-import { rowsOf, specimen, tempCataloguePath } from '../test-helpers.js';
-import { createCountIndex } from './live-index.js';
+import { createCountIndex } from '@biospec/count-index';
+import { openCatalogue } from './catalogue.js';
+import { createIndexSource } from './index-source.js';
+import { rowsOf, specimen, tempCataloguePath } from './test-helpers.js';
 
 /** Sex fixed per donor, as in real catalogues, so the index may treat it as constant within runs. */
 const SEX_OF_DONOR = { d0: 'female', d1: 'male', d2: 'female', d3: 'unknown' } as const;
@@ -205,7 +206,7 @@ describe('the count index agrees with referenceCount', () => {
         const path = tempCataloguePath();
         const catalogue = openCatalogue(path, { countIndex: 'off' });
         const db = new Database(path, { readonly: true });
-        const index = createCountIndex({ path, db, mode: 'inline' });
+        const index = createCountIndex({ source: createIndexSource(path, db), mode: 'inline' });
         try {
           await catalogue.importRows(rowsOf(records));
           let current = records;
@@ -252,7 +253,7 @@ describe('ages the index cannot slice', () => {
     writer.close();
     const stored = records.map((r) => (r.sample_id === 'a0' ? { ...r, age_at_collection: 300 } : r));
     const db = new Database(path, { readonly: true });
-    const index = createCountIndex({ path, db, mode: 'inline' });
+    const index = createCountIndex({ source: createIndexSource(path, db), mode: 'inline' });
     try {
       const ranges: Expr[] = [
         { op: 'age_range', min: 40, max: 60 },
@@ -310,7 +311,7 @@ describe('keeping up with the catalogue', () => {
     const catalogue = openCatalogue(path, { countIndex: 'off' });
     await catalogue.importRows(rowsOf(rows));
     const db = new Database(path, { readonly: true });
-    const index = createCountIndex({ path, db, mode: 'background', sliceRows: 1 });
+    const index = createCountIndex({ source: createIndexSource(path, db), mode: 'background', sliceRows: 1 });
     expect(index.count({ unit: 'donors' })).toBeUndefined();
     await index.idle();
     expect(index.count({ unit: 'donors' })).toEqual({ total: 2, strata: [] });

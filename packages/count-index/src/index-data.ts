@@ -3,11 +3,11 @@
  * as columns and bitmaps in donor order (see COUNT-INDEX.md).
  */
 import type { Dimension } from '@biospec/query';
-import type { CodeKind } from '../codebook.js';
 import type { AgeSlices } from './age-slices.js';
 import type { CodeColumn, DateColumn, QuantityColumn } from './columns.js';
 import type { Profiles } from './profile-tables.js';
 import type { RowSet } from './row-set.js';
+import type { IndexCodeKind } from './row-source.js';
 
 /** Categorical fields with one bitmap per code. */
 export const BITMAP_FIELDS = ['material_type', 'sex', 'storage_temperature', 'status'] as const;
@@ -72,6 +72,12 @@ export interface IndexData {
   /** Keys and profiles answering categorical-only queries (profiles.ts); null when too varied to pay off. */
   profiles: Profiles | null;
   /** The code table as read with the rows. */
-  codes: Map<CodeKind, Map<string, number>>;
-  names: Map<CodeKind, string[]>;
+  codes: Map<IndexCodeKind, Map<string, number>>;
+  names: Map<IndexCodeKind, string[]>;
+}
+
+/** A true count as the index answers it: strata non-empty only, in no particular order. */
+export interface IndexCount {
+  total: number;
+  strata: { key: Record<string, string>; count: number }[];
 }

@@ -1,18 +1,16 @@
 /**
- * Keeps an {@link IndexData} in step with the catalogue file. Every count
- * reads the data epoch (one indexed row); when it moved, the catalogue's
- * event log says why: withdrawals are applied to the index at once (their
- * donors' rows stop counting), anything else (an import) needs a rebuild.
- * Changes from other processes are seen the same way.
+ * Keeps an {@link IndexData} in step with a catalogue. Every count reads the
+ * data epoch; when it moved, the catalogue says why: withdrawals are applied
+ * to the index at once (their donors' rows stop counting), anything else (an
+ * import) needs a rebuild. Changes from other processes are seen the same way.
  */
-import Database from 'better-sqlite3';
 import type { Query } from '@biospec/query';
-import type { TrueCount } from '../true-count.js';
 import { createBitmapCache, type BitmapCache } from './bitmap-cache.js';
 import { buildIndex } from './build.js';
 import { countWithIndex, createScratch, type Scratch } from './count.js';
-import type { IndexData } from './index-data.js';
+import type { IndexCount, IndexData } from './index-data.js';
 import { answersFromProfiles } from './profile-count.js';
+import type { RowSnapshot } from './row-source.js';
 import { withdrawRows } from './withdraw.js';
 
 /**
@@ -26,7 +24,7 @@ export type CountIndexMode = 'background' | 'inline' | 'off';
 
 export interface CountIndex {
   /** The count from the index, or undefined when it is not (yet) current. */
-  count(query: Query): TrueCount | undefined;
+  count(query: Query): IndexCount | undefined;
   /** Whether the current index answers `query` from its profile tables (else from its rows); undefined when not current. */
   answersFromProfiles(query: Query): boolean | undefined;
   /** Starts a build now (background mode), e.g. after an import. */
@@ -38,11 +36,22 @@ export interface CountIndex {
   close(): void;
 }
 
+/** What the live index asks of the catalogue it follows. */
+export interface IndexSource {
+  /** The catalogue's data epoch now. */
+  epoch(): number;
+  /**
+   * The withdrawals that moved the epoch from `from` to `to`, each with the
+   * row ids of its donor, read together; null when anything else (an import)
+   * changed the catalogue in between, or the event log does not reach `to`.
+   */
+  withdrawalsBetween(from: number, to: number): { donorId: string; rowIds: number[] }[] | null;
+  /** A consistent snapshot of the rows to build from; closed once read. */
+  openSnapshot(): RowSnapshot & { close(): void };
+}
+
 export interface CountIndexOptions {
-  /** The catalogue file (builds open it read-only). */
-  path: string;
-  /** The catalogue's own connection, for the epoch, the event log and withdrawn rows. */
-  db: Database.Database;
+  source: IndexSource;
   mode: CountIndexMode;
   /** Rows per background slice. */
   sliceRows?: number;
@@ -59,23 +68,12 @@ interface Built {
 }
 
 export function createCountIndex(options: CountIndexOptions): CountIndex {
-  const { path, db, mode } = options;
-  const readEpoch = db.prepare("SELECT value FROM meta WHERE key = 'epoch'").pluck();
-  const changesSince = db.prepare('SELECT kind, donor_id, epoch FROM catalogue_events WHERE epoch > ? AND epoch <= ? ORDER BY id');
-  const rowsOfDonor = db.prepare('SELECT id FROM specimen WHERE donor_id = ?').pluck();
+  const { source, mode } = options;
   let built: Built | null = null;
   let building: { cancel: () => void; done: Promise<void> } | null = null;
   let closed = false;
   let builds = 0;
 
-  const openReader = (): Database.Database => {
-    const reader = new Database(path, { readonly: true, fileMustExist: true });
-    reader.pragma('busy_timeout = 5000');
-    // Keep the file's pages out of this process's memory: the index is all it needs.
-    reader.pragma('mmap_size = 0');
-    reader.pragma('cache_size = -8192');
-    return reader;
-  };
   const adopt = (data: IndexData, buildMs: number): void => {
     built = { data, cache: createBitmapCache(), scratch: createScratch(data), buildMs };
     builds++;
@@ -83,7 +81,7 @@ export function createCountIndex(options: CountIndexOptions): CountIndex {
 
   const buildInline = (): void => {
     const started = performance.now();
-    const reader = openReader();
+    const reader = source.openSnapshot();
     try {
       const steps = buildIndex(reader);
       let step = steps.next();
@@ -98,7 +96,7 @@ export function createCountIndex(options: CountIndexOptions): CountIndex {
     if (building !== null || closed) return;
     built = null;
     const started = performance.now();
-    const reader = openReader();
+    const reader = source.openSnapshot();
     const steps = buildIndex(reader, options.sliceRows ?? BACKGROUND_SLICE_ROWS);
     let cancelled = false;
     let finish: () => void = () => undefined;
@@ -135,20 +133,16 @@ export function createCountIndex(options: CountIndexOptions): CountIndex {
 
   /** Brings the built index to `epoch` through withdrawals; false when only a rebuild can. */
   const catchUp = (current: Built, epoch: number): boolean => {
-    return db.transaction(() => {
-      const events = changesSince.all(current.data.epoch, epoch) as { kind: string; donor_id: string | null; epoch: number }[];
-      const last = events[events.length - 1];
-      if (last === undefined || last.epoch !== epoch) return false;
-      if (events.some((e) => e.kind !== 'withdrawal' || e.donor_id === null)) return false;
-      for (const event of events) withdrawRows(current.data, rowsOfDonor.all(event.donor_id) as number[]);
-      current.data.epoch = epoch;
-      return true;
-    })();
+    const withdrawals = source.withdrawalsBetween(current.data.epoch, epoch);
+    if (withdrawals === null) return false;
+    for (const { rowIds } of withdrawals) withdrawRows(current.data, rowIds);
+    current.data.epoch = epoch;
+    return true;
   };
 
   const current = (): Built | null => {
     if (mode === 'off' || closed) return null;
-    const epoch = readEpoch.get() as number;
+    const epoch = source.epoch();
     if (built !== null && built.data.epoch !== epoch && !catchUp(built, epoch)) built = null;
     if (built !== null) return built;
     if (mode === 'inline') {

@@ -3,12 +3,10 @@
  * into a bitmap of matched rows, then count its unit overall and per stratum.
  */
 import type { Dimension, Query } from '@biospec/query';
-import type { TrueCount } from '../true-count.js';
-import { DIMENSION_COLUMNS } from '../compile.js';
 import { anyInRange, popcount } from './bits.js';
 import type { BitmapCache } from './bitmap-cache.js';
 import { compileNarrow, createBitmapPool, type BitmapPool } from './evaluate.js';
-import type { IndexData, SharedRoots } from './index-data.js';
+import type { IndexCount, IndexData, SharedRoots } from './index-data.js';
 import { answersFromProfiles, countFromProfiles } from './profile-count.js';
 import { countRuns, countRunsListed } from './runs.js';
 import { createWordList, popcountListed, type WordList } from './word-list.js';
@@ -30,7 +28,7 @@ export function createScratch(data: IndexData): Scratch {
 }
 
 /** The true count of `query` over `data` (strata unsorted). */
-export function countWithIndex(query: Query, data: IndexData, cache: BitmapCache, scratch: Scratch): TrueCount {
+export function countWithIndex(query: Query, data: IndexData, cache: BitmapCache, scratch: Scratch): IndexCount {
   if (answersFromProfiles(query, data)) {
     const dimensions = [...new Set(query.stratify ?? [])];
     const stratumOf = dimensions.length === 0 ? null : createStratumCoder(dimensions, data);
@@ -130,7 +128,7 @@ function anyMatched(matched: Uint32Array, ranges: Uint32Array): boolean {
 /** Numbers strata densely by their dimension codes and names them back. */
 function createStratumCoder(dimensions: readonly Dimension[], data: IndexData) {
   const columns = dimensions.map((d) => data.dimensions[d]);
-  const names = dimensions.map((d) => data.names.get(DIMENSION_COLUMNS[d].kind) ?? []);
+  const names = dimensions.map((d) => data.names.get(d) ?? []);
   const sizes = names.map((n) => Math.max(1, n.length));
   const strides: number[] = [];
   let size = 1;
@@ -164,8 +162,8 @@ function createStratumCoder(dimensions: readonly Dimension[], data: IndexData) {
       for (let i = 0; i < columns.length; i++) c += ((columns[i] as StratumCodes['first'])[row] as number) * (strides[i] as number);
       return c;
     },
-    strata(counts: Float64Array): TrueCount['strata'] {
-      const strata: TrueCount['strata'] = [];
+    strata(counts: Float64Array): IndexCount['strata'] {
+      const strata: IndexCount['strata'] = [];
       counts.forEach((count, c) => {
         if (count === 0) return;
         const key: Record<string, string> = {};
