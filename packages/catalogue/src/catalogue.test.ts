@@ -76,6 +76,29 @@ describe('importing', () => {
     expect(recordsOf(path).A3?.root_id).toBe('GONE');
   });
 
+  test("roots stay within the donor: another donor's parent (listed before or after) is itself the root, and a donor change moves roots", async () => {
+    await catalogue.importRows(
+      rowsOf([
+        specimen({ sample_id: 'P1', donor_id: 'D0' }),
+        specimen({ sample_id: 'P2', donor_id: 'D0', parent_sample_id: 'P1' }),
+        // Parent written before, in the same buffer: another donor's, so the root is the parent itself.
+        specimen({ sample_id: 'X1', donor_id: 'D1', parent_sample_id: 'P2' }),
+        specimen({ sample_id: 'X2', donor_id: 'D1', parent_sample_id: 'X1' }),
+        // Parent listed later (resolved in SQL), of another donor.
+        specimen({ sample_id: 'Y1', donor_id: 'D2', parent_sample_id: 'Q1' }),
+        specimen({ sample_id: 'Q1', donor_id: 'D3' }),
+      ]),
+    );
+    const roots = () => Object.fromEntries(Object.entries(recordsOf(path)).map(([id, r]) => [id, r.root_id]));
+    expect(roots()).toEqual({ P1: 'P1', P2: 'P1', X1: 'P2', X2: 'P2', Y1: 'Q1', Q1: 'Q1' });
+    // D0's P1 and D1's P2 are two specimens, D2's Q1 and D3's Q1 two more.
+    expect((await catalogue.count({ unit: 'specimens' })).total).toBe(4);
+
+    // X1 moves to D0: its root becomes P1, and X2 (still D1's) now has X1, another donor's record, as its root.
+    await catalogue.importRows(rowsOf([specimen({ sample_id: 'X1', donor_id: 'D0', parent_sample_id: 'P2' })]));
+    expect(roots()).toMatchObject({ X1: 'P1', X2: 'X1' });
+  });
+
   test('a parent cycle rejects the import, naming the samples', async () => {
     await catalogue.importRows(rowsOf(BASE));
     const before = contentOf(path);

@@ -149,11 +149,16 @@ describe('units and strata', () => {
 
 /** Row-by-row meaning of a query, written independently of the SQL path. */
 function oracle(query: Query, records: readonly SpecimenRecord[]): TrueCount {
-  const parentOf = new Map(records.map((r) => [r.sample_id, r.parent_sample_id]));
-  const rootOf = (id: string): string => {
-    let current = id;
-    for (let parent = parentOf.get(current); parent; parent = parentOf.get(current)) current = parent;
-    return current;
+  // A specimen is a root within its donor: parents are followed through the donor's own records only.
+  const byId = new Map(records.map((r) => [r.sample_id, r]));
+  const rootOf = (r: SpecimenRecord): string => {
+    let current = r;
+    while (current.parent_sample_id !== null) {
+      const parent = byId.get(current.parent_sample_id);
+      if (parent === undefined || parent.donor_id !== r.donor_id) return current.parent_sample_id;
+      current = parent;
+    }
+    return current.sample_id;
   };
   const holds = (e: Expr, r: SpecimenRecord): boolean => {
     switch (e.op) {
@@ -182,7 +187,7 @@ function oracle(query: Query, records: readonly SpecimenRecord[]): TrueCount {
     }
   };
   const unitOf = (r: SpecimenRecord): string =>
-    query.unit === 'aliquots' ? r.sample_id : query.unit === 'donors' ? r.donor_id : rootOf(r.sample_id);
+    query.unit === 'aliquots' ? r.sample_id : query.unit === 'donors' ? r.donor_id : `${r.donor_id}\n${rootOf(r)}`;
   const value = (d: Dimension, r: SpecimenRecord): string =>
     d === 'age_band' ? ageBand(r.age_at_collection) : d === 'diagnosis_chapter' ? diagnosisChapter(r.diagnosis) : r[d];
   const total = new Set<string>();

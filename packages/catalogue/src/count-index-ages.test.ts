@@ -6,8 +6,8 @@ import { createIndexSource } from './index-source.js';
 import { rowsOf, specimen, tempCataloguePath } from './test-helpers.js';
 
 /**
- * Every root's rows share an age: A1 and its derivatives (one, A3, filed under
- * another donor, so A1 is a shared root), B1 and its derivative, C1. The
+ * Every root's rows share an age: A1 and its derivative A2, A3 (filed under
+ * another donor, so for D2 a specimen of its own whose root id is A1), B1 and its derivative, C1. The
  * tests below also give A3 or B2 another age than their root's.
  */
 const records: SpecimenRecord[] = [

@@ -10,15 +10,9 @@ import { readEpoch } from './epoch.js';
 
 const SCAN = `SELECT s.id, s.donor_id, coalesce(s.root_id, s.sample_id), s.material_type, s.sex, s.storage_temperature,
   s.status, s.collection, s.age_at_collection, s.collected_start, s.collected_end, s.diagnosis, s.anatomical_site,
-  s.permitted_uses, s.quantity, s.age_band, s.diagnosis_chapter
+  s.permitted_uses, s.quantity, s.age_band, s.diagnosis_chapter, s.sample_id
   FROM specimen s WHERE s.status <> ${WITHDRAWN_CODE} ORDER BY s.donor_id`;
 
-/**
- * Roots that may have rows under more than one donor: those of derivatives
- * whose root is not a record of the same donor. Usually none.
- */
-const FOREIGN_ROOTS = `SELECT DISTINCT c.root_id FROM specimen c LEFT JOIN specimen r ON r.sample_id = c.root_id
-  WHERE c.status <> ${WITHDRAWN_CODE} AND c.root_id IS NOT NULL AND (r.donor_id IS NULL OR r.donor_id <> c.donor_id)`;
 
 /** A read-only connection for snapshots: the file's pages stay out of this process (the index is all it needs). */
 export function openSnapshotReader(path: string): Database.Database {
@@ -37,7 +31,6 @@ export function openRowSnapshot(reader: Database.Database, closeReader = false):
       epoch: readEpoch(reader),
       codes: reader.prepare('SELECT kind, code, name FROM code').raw().all() as [string, number, string][],
       rows: reader.prepare(`SELECT COUNT(*) FROM specimen WHERE status <> ${WITHDRAWN_CODE}`).pluck().get() as number,
-      foreignRoots: new Set(reader.prepare(FOREIGN_ROOTS).pluck().all() as string[]),
       scan: () => reader.prepare(SCAN).raw().iterate() as IterableIterator<IndexRow>,
       close() {
         if (reader.inTransaction) reader.exec('COMMIT');

@@ -19,7 +19,7 @@ import {
   type ColumnWriter,
 } from './columns.js';
 import { createProfileBuilder } from './profiles.js';
-import { BITMAP_FIELDS, type BitmapField, type IndexData, type SharedRoots } from './index-data.js';
+import { BITMAP_FIELDS, type BitmapField, type IndexData } from './index-data.js';
 import { createRowSetBuilder, type RowSet, type RowSetBuilder } from './row-set.js';
 import { INDEX_CODE_KINDS, type IndexCodeKind, type IndexRow, type RowSnapshot } from './row-source.js';
 
@@ -33,7 +33,6 @@ export function* buildIndex(snapshot: RowSnapshot, chunkRows = 65536): Generator
     const epoch = snapshot.epoch;
     const { codes, names } = readCodes(snapshot.codes);
     const rows = snapshot.rows;
-    const foreign = snapshot.foreignRoots;
 
     const words = wordsFor(rows);
     const ids = new Uint32Array(rows);
@@ -53,7 +52,6 @@ export function* buildIndex(snapshot: RowSnapshot, chunkRows = 65536): Generator
     const diagnosisBuilders = new Map<string, RowSetBuilder>();
     const diagnosisOfText = new Map<string, RowSetBuilder[]>();
     const siteBuilders = new Map<number, RowSetBuilder>();
-    const rootRanges = new Map<string, number[]>();
     const profiles = createProfileBuilder(rows);
 
     const bitmapOf = (field: BitmapField, code: number): Uint32Array => {
@@ -109,21 +107,11 @@ export function* buildIndex(snapshot: RowSnapshot, chunkRows = 65536): Generator
     const emitDonor = (group: Raw[]): void => {
       if (group.length > 1) group.sort(byRootThenCell);
       setBit(donorStarts, row);
-      let runStart = row;
       group.forEach((r, i) => {
         const root = r[2];
-        if (i === 0 || root !== (group[i - 1] as Raw)[2]) {
-          setBit(rootStarts, row);
-          runStart = row;
-        }
+        if (i === 0 || root !== (group[i - 1] as Raw)[2]) setBit(rootStarts, row);
         emit(r);
-        const last = i === group.length - 1 || (group[i + 1] as Raw)[2] !== root;
-        if (last) profiles.endRoot(root, foreign.has(root));
-        if (last && foreign.has(root)) {
-          let ranges = rootRanges.get(root);
-          if (ranges === undefined) rootRanges.set(root, (ranges = []));
-          ranges.push(runStart, row);
-        }
+        if (i === group.length - 1 || (group[i + 1] as Raw)[2] !== root) profiles.endRoot();
       });
       profiles.endDonor();
     };
@@ -174,7 +162,6 @@ export function* buildIndex(snapshot: RowSnapshot, chunkRows = 65536): Generator
       ids,
       donorStarts,
       rootStarts,
-      sharedRoots: sharedRootsOf(rootRanges, words),
       valueBits,
       valueCounts,
       useBits,
@@ -237,11 +224,3 @@ function readCodes(entries: RowSnapshot['codes']): Pick<IndexData, 'codes' | 'na
   return { codes, names };
 }
 
-/** Keeps the roots that really span several donors' runs. */
-function sharedRootsOf(rootRanges: Map<string, number[]>, words: number): SharedRoots | null {
-  const ranges = [...rootRanges.values()].filter((r) => r.length > 2).map((r) => Uint32Array.from(r));
-  if (ranges.length === 0) return null;
-  const rows = new Uint32Array(words);
-  for (const r of ranges) for (let i = 0; i < r.length; i += 2) for (let p = r[i] as number; p < (r[i + 1] as number); p++) setBit(rows, p);
-  return { rows, ranges };
-}

@@ -3,10 +3,10 @@
  * into a bitmap of matched rows, then count its unit overall and per stratum.
  */
 import type { Dimension, Query } from '@biospec/query';
-import { anyInRange, popcount } from './bits.js';
+import { popcount } from './bits.js';
 import type { BitmapCache } from './bitmap-cache.js';
 import { compileNarrow, createBitmapPool, type BitmapPool } from './evaluate.js';
-import type { IndexCount, IndexData, SharedRoots } from './index-data.js';
+import type { IndexCount, IndexData } from './index-data.js';
 import { answersFromProfiles, countFromProfiles } from './profile-count.js';
 import { countRuns, countRunsListed } from './runs.js';
 import { createWordList, popcountListed, type WordList } from './word-list.js';
@@ -15,7 +15,6 @@ import { countGroupsPerStratum, countGroupsPerStratumOnce, countRowsByGroups, gr
 /** Reusable bitmaps for one index, so a count allocates nothing proportional to the rows. */
 export interface Scratch {
   matched: Uint32Array;
-  unshared: Uint32Array;
   breaks: Uint32Array;
   /** The words of `matched` that may be non-zero, when the evaluation listed them. */
   words: WordList;
@@ -24,7 +23,7 @@ export interface Scratch {
 
 export function createScratch(data: IndexData): Scratch {
   const words = data.words;
-  return { matched: new Uint32Array(words), unshared: new Uint32Array(words), breaks: new Uint32Array(words), words: createWordList(words), pool: createBitmapPool(words) };
+  return { matched: new Uint32Array(words), breaks: new Uint32Array(words), words: createWordList(words), pool: createBitmapPool(words) };
 }
 
 /** The true count of `query` over `data` (strata unsorted). */
@@ -51,25 +50,7 @@ export function countWithIndex(query: Query, data: IndexData, cache: BitmapCache
   }
 
   const starts = query.unit === 'donors' ? data.donorStarts : data.rootStarts;
-  const shared = query.unit === 'specimens' ? data.sharedRoots : null;
-  if (stratumOf === null && words !== null) {
-    // Only the listed words of `unshared` are written, and only they are read.
-    let runRows = matched;
-    if (shared !== null) {
-      runRows = scratch.unshared;
-      for (let i = 0; i < words.length; i++) {
-        const w = words.at[i] as number;
-        runRows[w] = (matched[w] as number) & ~(shared.rows[w] as number);
-      }
-    }
-    return { total: countRunsListed(runRows, starts, words) + sharedMatched(matched, shared), strata: [] };
-  }
-  let runRows = matched;
-  if (shared !== null) {
-    runRows = scratch.unshared;
-    for (let w = 0; w < runRows.length; w++) runRows[w] = (matched[w] as number) & ~(shared.rows[w] as number);
-  }
-  if (stratumOf === null) return { total: countRuns(runRows, starts) + sharedMatched(matched, shared), strata: [] };
+  if (stratumOf === null) return { total: words === null ? countRuns(matched, starts) : countRunsListed(matched, starts, words), strata: [] };
 
   // Groups: stretches of one run with one stratum; see strata.ts.
   const counts = new Float64Array(stratumOf.size);
@@ -77,18 +58,7 @@ export function countWithIndex(query: Query, data: IndexData, cache: BitmapCache
   const varying = dimensions.filter((d) => !constant.has(d));
   const breaks = groupBreaksOf(starts, varying.flatMap((d) => data.changes[d] ?? []), scratch.breaks);
   const countGroups = oneGroupPerStratum(query.unit, varying, constant, data) ? countGroupsPerStratum : countGroupsPerStratumOnce;
-  const total = countGroups(runRows, starts, breaks, data.rows, stratumOf.codes, counts) + sharedMatched(matched, shared);
-  if (shared !== null) {
-    for (const ranges of shared.ranges) {
-      const seen = new Set<number>();
-      for (let i = 0; i < ranges.length; i += 2) {
-        for (let row = ranges[i] as number; row < (ranges[i + 1] as number); row++) {
-          if (anyInRange(matched, row, row + 1)) seen.add(stratumOf.code(row));
-        }
-      }
-      for (const code of seen) counts[code] = (counts[code] as number) + 1;
-    }
-  }
+  const total = countGroups(matched, starts, breaks, data.rows, stratumOf.codes, counts);
   return { total, strata: stratumOf.strata(counts) };
 }
 
@@ -111,18 +81,6 @@ function match(query: Query, data: IndexData, cache: BitmapCache, scratch: Scrat
   scratch.words.known = false;
   if (query.where !== undefined) compileNarrow(query.where, data, cache)(matched, scratch.pool, scratch.words);
   return matched;
-}
-
-/** Shared roots holding a match (each counted once, whatever its donors). */
-function sharedMatched(matched: Uint32Array, shared: SharedRoots | null): number {
-  let n = 0;
-  if (shared !== null) for (const ranges of shared.ranges) if (anyMatched(matched, ranges)) n++;
-  return n;
-}
-
-function anyMatched(matched: Uint32Array, ranges: Uint32Array): boolean {
-  for (let i = 0; i < ranges.length; i += 2) if (anyInRange(matched, ranges[i] as number, ranges[i + 1] as number)) return true;
-  return false;
 }
 
 /** Numbers strata densely by their dimension codes and names them back. */

@@ -13,18 +13,6 @@ import type { IndexCodeKind } from './row-source.js';
 export const BITMAP_FIELDS = ['material_type', 'sex', 'storage_temperature', 'status'] as const;
 export type BitmapField = (typeof BITMAP_FIELDS)[number];
 
-/**
- * Roots whose rows sit in more than one donor's run (a derivative filed under
- * another donor than its root, or a root id naming no record shared by donors).
- * Counted apart from the runs, one by one.
- */
-export interface SharedRoots {
-  /** Every row of a shared root. */
-  rows: Uint32Array;
-  /** Per shared root: its row ranges as [from, to, from, to, ...], `to` exclusive. */
-  ranges: Uint32Array[];
-}
-
 export interface IndexData {
   /** The data epoch the rows were read at. */
   epoch: number;
@@ -38,7 +26,6 @@ export interface IndexData {
   donorStarts: Uint32Array;
   /** First row of each run of one root within one donor. */
   rootStarts: Uint32Array;
-  sharedRoots: SharedRoots | null;
   /** Per field, the bitmap of each code (undefined: no row has it). */
   valueBits: Record<BitmapField, (Uint32Array | undefined)[]>;
   /** Per field, rows per code at build time: selectivity for ordering AND. */

@@ -209,9 +209,5 @@ function bytesOf(data: IndexData): number {
       bytes += 8 * (mixed.profiles.values.length + 3 * mixed.runs.length);
     }
   }
-  if (data.sharedRoots !== null) {
-    add(data.sharedRoots.rows);
-    data.sharedRoots.ranges.forEach(add);
-  }
   return bytes;
 }

@@ -24,7 +24,9 @@ export type IndexCodeKind = (typeof INDEX_CODE_KINDS)[number];
  * One row as the index reads it: categorical values as the catalogue's
  * integer codes, dates as YYYYMMDD day numbers ({@link dayNumber}), the
  * diagnosis as its stored `;`-joined ICD-10 codes, `uses` the permitted-use
- * bit set, `root` the row's root specimen id (its own sample id when it has none).
+ * bit set, `root` the row's root specimen id within its donor (its own sample
+ * id when it has none): a specimen is a (donor, root) pair, so one root id
+ * under two donors is two specimens.
  */
 export type IndexRow = [
   id: number,
@@ -44,6 +46,7 @@ export type IndexRow = [
   quantity: number,
   ageBand: number,
   chapter: number,
+  sampleId: string,
 ];
 
 /** A consistent view of a catalogue at one data epoch. */
@@ -53,8 +56,6 @@ export interface RowSnapshot {
   readonly codes: readonly (readonly [string, number, string])[];
   /** Non-withdrawn rows. */
   readonly rows: number;
-  /** Roots that may have rows under more than one donor. */
-  readonly foreignRoots: ReadonlySet<string>;
   /** The non-withdrawn rows, each donor's rows consecutive. */
   scan(): Iterable<IndexRow>;
 }
