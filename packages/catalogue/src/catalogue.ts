@@ -5,7 +5,7 @@
  */
 import Database from 'better-sqlite3';
 import { BiospecError } from '@biospec/protocol';
-import type { MaterialType, Query, SourceRow } from '@biospec/query';
+import type { ContributionCaps, MaterialType, Query, SourceRow } from '@biospec/query';
 import { createCodebook, WITHDRAWN_CODE } from './codebook.js';
 import { compileCount, DIMENSION_COLUMNS, type CountRow } from './compile.js';
 import { bumpEpoch, readEpoch } from './epoch.js';
@@ -77,6 +77,11 @@ export interface OpenOptions {
    * `inline` builds it on the count that needs it; `off` counts with SQL only.
    */
   countIndex?: CountIndexMode;
+  /**
+   * Per-donor contribution caps every count applies (see `ContributionCaps` in
+   * @biospec/query): positive whole numbers. Absent: uncapped counts.
+   */
+  caps?: ContributionCaps;
 }
 
 /** Page cache per connection; negative means KiB. */
@@ -142,7 +147,12 @@ export function openCatalogue(path: string, options: OpenOptions = {}): Catalogu
     return statement;
   };
   const codes = createCodebook(db);
-  const countIndex = createCountIndex({ source: createIndexSource(path, db), mode: options.countIndex ?? 'background' });
+  const caps = options.caps === undefined ? undefined : checkedCaps(options.caps);
+  const countIndex = createCountIndex({
+    source: createIndexSource(path, db),
+    mode: options.countIndex ?? 'background',
+    ...(caps === undefined ? {} : { caps }),
+  });
   let importing = false;
   const assertWritable = (what: string): void => {
     if (readonly) throw new BiospecError('FAILED_PRECONDITION', `catalogue ${path} is open read-only; cannot ${what}`);
@@ -163,7 +173,7 @@ export function openCatalogue(path: string, options: OpenOptions = {}): Catalogu
     count(query) {
       const indexed = countIndex.count(query);
       if (indexed !== undefined) return { total: indexed.total, strata: sortStrata(indexed.strata) };
-      const compiled = compileCount(query, codes);
+      const compiled = compileCount(query, codes, caps);
       const rows = prepared(compiled.sql).all(...compiled.params) as CountRow[];
       const strata: TrueCount['strata'] = [];
       let total = 0;
@@ -241,6 +251,16 @@ export function openCatalogue(path: string, options: OpenOptions = {}): Catalogu
       db.close();
     },
   };
+}
+
+function checkedCaps(caps: ContributionCaps): ContributionCaps {
+  for (const name of ['specimens', 'aliquots', 'donorCells'] as const) {
+    const value = caps[name];
+    if (!Number.isInteger(value) || value < 1) {
+      throw new BiospecError('INVALID_CONFIG', `contribution cap ${name} must be a whole number of at least 1, not ${String(value)}`);
+    }
+  }
+  return { specimens: caps.specimens, aliquots: caps.aliquots, donorCells: caps.donorCells };
 }
 
 /** JSON of a stratum key with its properties sorted, the order strata are listed in. */

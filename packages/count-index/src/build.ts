@@ -6,7 +6,7 @@
  * yields every `chunkRows` rows so a caller can spread the build over
  * event-loop turns.
  */
-import { DIMENSIONS, type Dimension } from '@biospec/query';
+import { DIMENSIONS, type ContributionCaps, type Dimension } from '@biospec/query';
 import { ageSlicesOf } from './age-slices.js';
 import { popcount, setBit, wordsFor } from './bits.js';
 import {
@@ -19,7 +19,7 @@ import {
   type ColumnWriter,
 } from './columns.js';
 import { createProfileBuilder } from './profiles.js';
-import { BITMAP_FIELDS, type BitmapField, type IndexData } from './index-data.js';
+import { BITMAP_FIELDS, type BitmapField, type BuiltIndex, type IndexData } from './index-data.js';
 import { createRowSetBuilder, type RowSet, type RowSetBuilder } from './row-set.js';
 import { INDEX_CODE_KINDS, type IndexCodeKind, type IndexRow, type RowSnapshot } from './row-source.js';
 
@@ -27,160 +27,210 @@ type Raw = IndexRow;
 
 const DIAGNOSIS_CACHE_LIMIT = 65536;
 
-/** Builds the index from `snapshot`, yielding every `chunkRows` rows. */
-export function* buildIndex(snapshot: RowSnapshot, chunkRows = 65536): Generator<void, IndexData, void> {
-  {
-    const epoch = snapshot.epoch;
-    const { codes, names } = readCodes(snapshot.codes);
-    const rows = snapshot.rows;
+export interface BuildOptions {
+  /** Rows between yields. */
+  chunkRows?: number;
+  /** Per-donor contribution caps the index must answer with (cap.ts); none: no capped sub-index. */
+  caps?: ContributionCaps;
+}
 
-    const words = wordsFor(rows);
-    const ids = new Uint32Array(rows);
-    const donorStarts = new Uint32Array(words);
-    const rootStarts = new Uint32Array(words);
-    const valueBits = Object.fromEntries(BITMAP_FIELDS.map((f) => [f, []])) as unknown as IndexData['valueBits'];
-    const useBits: (Uint32Array | undefined)[] = [];
-    const dimensionWriters = Object.fromEntries(DIMENSIONS.map((d) => [d, createCodeWriter(rows)])) as Record<
-      Dimension,
-      ColumnWriter<CodeColumn>
-    >;
-    const collection = createCodeWriter(rows);
-    const age = createAgeWriter(rows);
-    const quantity = createQuantityWriter(rows);
-    const collectedStart = createDateWriter(rows);
-    const collectedEnd = createDateWriter(rows);
-    const diagnosisBuilders = new Map<string, RowSetBuilder>();
-    const diagnosisOfText = new Map<string, RowSetBuilder[]>();
-    const siteBuilders = new Map<number, RowSetBuilder>();
-    const profiles = createProfileBuilder(rows);
+/**
+ * Builds the index from `snapshot`, yielding every `chunkRows` rows: the main
+ * index of every row and, with caps, the sub-index of the rows of the donors
+ * a cap could cut (cap.ts).
+ */
+export function* buildIndex(snapshot: RowSnapshot, options: BuildOptions = {}): Generator<void, BuiltIndex, void> {
+  const chunkRows = options.chunkRows ?? 65536;
+  const caps = options.caps ?? null;
+  const { codes, names } = readCodes(snapshot.codes);
+  const main = createDataBuilder(snapshot.rows, codes, names, { profiles: true, order: byRootThenCell, rootOrder: ROOT_ORDER });
+  // A donor with at most this many rows can never pass a cap: it has no more units, or (unit, cell) pairs, than rows.
+  const light = caps === null ? Infinity : Math.min(caps.specimens, caps.aliquots, caps.donorCells);
+  // Sized for every row, trimmed when done: only the pages its rows touch are ever written.
+  const heavy = caps === null ? null : createDataBuilder(snapshot.rows, codes, names, { profiles: false, order: byRootThenSample, rootOrder: [] });
+  const heavyStarts: number[] = [];
 
-    const bitmapOf = (field: BitmapField, code: number): Uint32Array => {
-      const list = valueBits[field];
-      let bits = list[code];
-      if (bits === undefined) list[code] = bits = new Uint32Array(words);
-      return bits;
-    };
-    const builderOf = <K>(map: Map<K, RowSetBuilder>, key: K): RowSetBuilder => {
-      let builder = map.get(key);
-      if (builder === undefined) map.set(key, (builder = createRowSetBuilder()));
-      return builder;
-    };
-    const diagnosisOf = (text: string): RowSetBuilder[] => {
-      let builders = diagnosisOfText.get(text);
-      if (builders === undefined) {
-        if (diagnosisOfText.size >= DIAGNOSIS_CACHE_LIMIT) diagnosisOfText.clear();
-        builders = [...new Set(text.split(';'))].map((code) => builderOf(diagnosisBuilders, code));
-        diagnosisOfText.set(text, builders);
-      }
-      return builders;
-    };
-
-    let row = 0;
-    const emit = (r: Raw): void => {
-      const p = row++;
-      ids[p] = r[0];
-      setBit(bitmapOf('material_type', r[3]), p);
-      setBit(bitmapOf('sex', r[4]), p);
-      setBit(bitmapOf('storage_temperature', r[5]), p);
-      setBit(bitmapOf('status', r[6]), p);
-      collection.set(p, r[7]);
-      age.set(p, r[8]);
-      collectedStart.set(p, r[9]);
-      collectedEnd.set(p, r[10]);
-      if (r[11] !== null) for (const builder of diagnosisOf(r[11])) builder.add(p);
-      if (r[12] !== null) builderOf(siteBuilders, r[12]).add(p);
-      for (let uses = r[13], bit = 0; uses !== 0; uses >>>= 1, bit++) {
-        if ((uses & 1) === 0) continue;
-        let bits = useBits[bit];
-        if (bits === undefined) useBits[bit] = bits = new Uint32Array(words);
-        setBit(bits, p);
-      }
-      quantity.set(p, r[14]);
-      dimensionWriters.material_type.set(p, r[3]);
-      dimensionWriters.sex.set(p, r[4]);
-      dimensionWriters.storage_temperature.set(p, r[5]);
-      dimensionWriters.age_band.set(p, r[15]);
-      dimensionWriters.diagnosis_chapter.set(p, r[16]);
-      // Uses as the use bitmaps hold them (32 bits), so withdrawals can read a row's key back.
-      profiles.row(r[13] >>> 0, r[3], r[4], r[5], r[6], r[7], ageCodeOf(r[8]));
-    };
-    const emitDonor = (group: Raw[]): void => {
-      if (group.length > 1) group.sort(byRootThenCell);
-      setBit(donorStarts, row);
-      group.forEach((r, i) => {
-        const root = r[2];
-        if (i === 0 || root !== (group[i - 1] as Raw)[2]) setBit(rootStarts, row);
-        emit(r);
-        if (i === group.length - 1 || (group[i + 1] as Raw)[2] !== root) profiles.endRoot();
-      });
-      profiles.endDonor();
-    };
-
-    let group: Raw[] = [];
-    let read = 0;
-    for (const r of snapshot.scan()) {
-      if (group.length > 0 && (group[0] as Raw)[1] !== r[1]) {
-        emitDonor(group);
-        group = [];
-      }
-      group.push(r);
-      if (++read % chunkRows === 0) yield;
+  let group: Raw[] = [];
+  let read = 0;
+  const emit = (): void => {
+    main.addDonor(group);
+    if (heavy !== null && group.length > light) {
+      heavyStarts.push(heavy.rows());
+      heavy.addDonor(group);
     }
-    if (group.length > 0) emitDonor(group);
-
-    const dimensions = Object.fromEntries(DIMENSIONS.map((d) => [d, dimensionWriters[d].column])) as IndexData['dimensions'];
-    const changes = {} as IndexData['changes'];
-    const constantWithin = { donors: new Set<Dimension>(), roots: new Set<Dimension>() };
-    for (const d of DIMENSIONS) {
-      const bits = changesOf(dimensions[d], rows, words);
-      if (within(bits, rootStarts)) constantWithin.roots.add(d);
-      const constantInDonors = within(bits, donorStarts);
-      if (constantInDonors) constantWithin.donors.add(d);
-      changes[d] = constantInDonors ? null : bits;
-      yield;
+  };
+  for (const r of snapshot.scan()) {
+    if (group.length > 0 && (group[0] as Raw)[1] !== r[1]) {
+      emit();
+      group = [];
     }
-
-    const ages = age.column instanceof Uint8Array ? ageSlicesOf(age.column, words) : age.column;
-    yield;
-
-    const alive = new Uint32Array(words);
-    alive.fill(0xffffffff);
-    if ((rows & 31) !== 0) alive[words - 1] = (1 << (rows & 31)) - 1;
-    const valueCounts = Object.fromEntries(
-      BITMAP_FIELDS.map((f) => [f, valueBits[f].map((bits) => (bits === undefined ? 0 : popcount(bits)))]),
-    ) as unknown as IndexData['valueCounts'];
-    const finish = (builders: Map<string, RowSetBuilder>): Map<string, RowSet> =>
-      new Map([...builders].map(([name, builder]) => [name, builder.finish(rows)]));
-    const siteNames = names.get('anatomical_site') ?? [];
-    const siteByName = new Map([...siteBuilders].map(([code, builder]) => [siteNames[code] ?? `#${code}`, builder]));
-
-    return {
-      epoch,
-      rows,
-      words,
-      alive,
-      ids,
-      donorStarts,
-      rootStarts,
-      valueBits,
-      valueCounts,
-      useBits,
-      dimensions,
-      changes,
-      constantWithin,
-      rootOrder: ROOT_ORDER,
-      collection: collection.column,
-      age: ages,
-      quantity: quantity.column,
-      collectedStart: collectedStart.column,
-      collectedEnd: collectedEnd.column,
-      diagnosis: finish(diagnosisBuilders),
-      anatomicalSite: finish(siteByName),
-      profiles: profiles.finish(),
-      codes,
-      names,
-    };
+    group.push(r);
+    if (++read % chunkRows === 0) yield;
   }
+  if (group.length > 0) emit();
+  yield;
+  const data = main.finish(snapshot.epoch);
+  yield;
+  if (heavy === null || caps === null) return { main: data, capped: null };
+  heavyStarts.push(heavy.rows());
+  return { main: data, capped: { caps, data: heavy.finish(snapshot.epoch), donorBounds: Uint32Array.from(heavyStarts) } };
+}
+
+interface DataBuilderOptions {
+  /** Keep the profile tables (profiles.ts). */
+  profiles: boolean;
+  /** The order of a donor's rows: by root first, so that each root is a run. */
+  order: (a: Raw, b: Raw) => number;
+  rootOrder: readonly Dimension[];
+}
+
+/** Fills one {@link IndexData} donor by donor, for at most `capacity` rows. */
+function createDataBuilder(capacity: number, codes: IndexData['codes'], names: IndexData['names'], options: DataBuilderOptions) {
+  const capacityWords = wordsFor(capacity);
+  const ids = new Uint32Array(capacity);
+  const donorStarts = new Uint32Array(capacityWords);
+  const rootStarts = new Uint32Array(capacityWords);
+  const valueBits = Object.fromEntries(BITMAP_FIELDS.map((f) => [f, []])) as unknown as IndexData['valueBits'];
+  const useBits: (Uint32Array | undefined)[] = [];
+  const dimensionWriters = Object.fromEntries(DIMENSIONS.map((d) => [d, createCodeWriter(capacity)])) as Record<
+    Dimension,
+    ColumnWriter<CodeColumn>
+  >;
+  const collection = createCodeWriter(capacity);
+  const age = createAgeWriter(capacity);
+  const quantity = createQuantityWriter(capacity);
+  const collectedStart = createDateWriter(capacity);
+  const collectedEnd = createDateWriter(capacity);
+  const diagnosisBuilders = new Map<string, RowSetBuilder>();
+  const diagnosisOfText = new Map<string, RowSetBuilder[]>();
+  const siteBuilders = new Map<number, RowSetBuilder>();
+  const profiles = options.profiles ? createProfileBuilder(capacity) : null;
+
+  const bitmapOf = (field: BitmapField, code: number): Uint32Array => {
+    const list = valueBits[field];
+    let bits = list[code];
+    if (bits === undefined) list[code] = bits = new Uint32Array(capacityWords);
+    return bits;
+  };
+  const builderOf = <K>(map: Map<K, RowSetBuilder>, key: K): RowSetBuilder => {
+    let builder = map.get(key);
+    if (builder === undefined) map.set(key, (builder = createRowSetBuilder()));
+    return builder;
+  };
+  const diagnosisOf = (text: string): RowSetBuilder[] => {
+    let builders = diagnosisOfText.get(text);
+    if (builders === undefined) {
+      if (diagnosisOfText.size >= DIAGNOSIS_CACHE_LIMIT) diagnosisOfText.clear();
+      builders = [...new Set(text.split(';'))].map((code) => builderOf(diagnosisBuilders, code));
+      diagnosisOfText.set(text, builders);
+    }
+    return builders;
+  };
+
+  let row = 0;
+  const emit = (r: Raw): void => {
+    const p = row++;
+    ids[p] = r[0];
+    setBit(bitmapOf('material_type', r[3]), p);
+    setBit(bitmapOf('sex', r[4]), p);
+    setBit(bitmapOf('storage_temperature', r[5]), p);
+    setBit(bitmapOf('status', r[6]), p);
+    collection.set(p, r[7]);
+    age.set(p, r[8]);
+    collectedStart.set(p, r[9]);
+    collectedEnd.set(p, r[10]);
+    if (r[11] !== null) for (const builder of diagnosisOf(r[11])) builder.add(p);
+    if (r[12] !== null) builderOf(siteBuilders, r[12]).add(p);
+    for (let uses = r[13], bit = 0; uses !== 0; uses >>>= 1, bit++) {
+      if ((uses & 1) === 0) continue;
+      let bits = useBits[bit];
+      if (bits === undefined) useBits[bit] = bits = new Uint32Array(capacityWords);
+      setBit(bits, p);
+    }
+    quantity.set(p, r[14]);
+    dimensionWriters.material_type.set(p, r[3]);
+    dimensionWriters.sex.set(p, r[4]);
+    dimensionWriters.storage_temperature.set(p, r[5]);
+    dimensionWriters.age_band.set(p, r[15]);
+    dimensionWriters.diagnosis_chapter.set(p, r[16]);
+    // Uses as the use bitmaps hold them (32 bits), so withdrawals can read a row's key back.
+    profiles?.row(r[13] >>> 0, r[3], r[4], r[5], r[6], r[7], ageCodeOf(r[8]));
+  };
+
+  return {
+    rows: () => row,
+    addDonor(group: Raw[]): void {
+      const rows = group.length > 1 ? [...group].sort(options.order) : group;
+      setBit(donorStarts, row);
+      rows.forEach((r, i) => {
+        const root = r[2];
+        if (i === 0 || root !== (rows[i - 1] as Raw)[2]) setBit(rootStarts, row);
+        emit(r);
+        if (i === rows.length - 1 || (rows[i + 1] as Raw)[2] !== root) profiles?.endRoot();
+      });
+      profiles?.endDonor();
+    },
+    finish(epoch: number): IndexData {
+      const rows = row;
+      const words = wordsFor(rows);
+      const bitmap = (bits: Uint32Array): Uint32Array => (bits.length === words ? bits : bits.slice(0, words));
+      const column = <T extends Uint8Array | Uint16Array | Uint32Array | Float64Array>(values: T): T =>
+        (values.length === rows ? values : values.slice(0, rows)) as T;
+      for (const field of BITMAP_FIELDS) valueBits[field].forEach((bits, code) => (valueBits[field][code] = bitmap(bits as Uint32Array)));
+      useBits.forEach((bits, bit) => (useBits[bit] = bitmap(bits as Uint32Array)));
+      const dimensions = Object.fromEntries(DIMENSIONS.map((d) => [d, column(dimensionWriters[d].column)])) as IndexData['dimensions'];
+      const starts = { donors: bitmap(donorStarts), roots: bitmap(rootStarts) };
+      const changes = {} as IndexData['changes'];
+      const constantWithin = { donors: new Set<Dimension>(), roots: new Set<Dimension>() };
+      for (const d of DIMENSIONS) {
+        const bits = changesOf(dimensions[d], rows, words);
+        if (within(bits, starts.roots)) constantWithin.roots.add(d);
+        const constantInDonors = within(bits, starts.donors);
+        if (constantInDonors) constantWithin.donors.add(d);
+        changes[d] = constantInDonors ? null : bits;
+      }
+      const ageColumn = column(age.column);
+      const ages = ageColumn instanceof Uint8Array ? ageSlicesOf(ageColumn, words) : ageColumn;
+
+      const alive = new Uint32Array(words);
+      alive.fill(0xffffffff);
+      if ((rows & 31) !== 0) alive[words - 1] = (1 << (rows & 31)) - 1;
+      const valueCounts = Object.fromEntries(
+        BITMAP_FIELDS.map((f) => [f, valueBits[f].map((bits) => (bits === undefined ? 0 : popcount(bits)))]),
+      ) as unknown as IndexData['valueCounts'];
+      const finishSets = (builders: Map<string, RowSetBuilder>): Map<string, RowSet> =>
+        new Map([...builders].map(([name, builder]) => [name, builder.finish(rows)]));
+      const siteNames = names.get('anatomical_site') ?? [];
+      const siteByName = new Map([...siteBuilders].map(([code, builder]) => [siteNames[code] ?? `#${code}`, builder]));
+
+      return {
+        epoch,
+        rows,
+        words,
+        alive,
+        ids: column(ids),
+        donorStarts: starts.donors,
+        rootStarts: starts.roots,
+        valueBits,
+        valueCounts,
+        useBits,
+        dimensions,
+        changes,
+        constantWithin,
+        rootOrder: options.rootOrder,
+        collection: column(collection.column),
+        age: ages,
+        quantity: column(quantity.column),
+        collectedStart: column(collectedStart.column),
+        collectedEnd: column(collectedEnd.column),
+        diagnosis: finishSets(diagnosisBuilders),
+        anatomicalSite: finishSets(siteByName),
+        profiles: profiles?.finish() ?? null,
+        codes,
+        names,
+      };
+    },
+  };
 }
 
 /**
@@ -194,6 +244,16 @@ function byRootThenCell(a: Raw, b: Raw): number {
   return a[3] - b[3] || a[5] - b[5];
 }
 const ROOT_ORDER: readonly Dimension[] = ['material_type', 'storage_temperature'];
+
+/**
+ * The capped sub-index's order: within a donor, rows by root, then by sample
+ * id, the order in which a cap takes a donor's units (ContributionCaps),
+ * compared as the reference evaluator compares them (code units).
+ */
+function byRootThenSample(a: Raw, b: Raw): number {
+  if (a[2] !== b[2]) return a[2] < b[2] ? -1 : 1;
+  return a[17] < b[17] ? -1 : a[17] > b[17] ? 1 : 0;
+}
 
 /** Rows whose code differs from the previous row's (row 0 included). */
 function changesOf(column: CodeColumn, rows: number, words: number): Uint32Array {

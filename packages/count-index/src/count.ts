@@ -4,9 +4,10 @@
  */
 import type { Dimension, Query } from '@biospec/query';
 import { popcount } from './bits.js';
-import type { BitmapCache } from './bitmap-cache.js';
+import { createBitmapCache, type BitmapCache } from './bitmap-cache.js';
+import { capCorrection } from './cap.js';
 import { compileNarrow, createBitmapPool, type BitmapPool } from './evaluate.js';
-import type { IndexCount, IndexData } from './index-data.js';
+import type { BuiltIndex, IndexCount, IndexData } from './index-data.js';
 import { answersFromProfiles, countFromProfiles } from './profile-count.js';
 import { countRuns, countRunsListed } from './runs.js';
 import { createWordList, popcountListed, type WordList } from './word-list.js';
@@ -26,40 +27,71 @@ export function createScratch(data: IndexData): Scratch {
   return { matched: new Uint32Array(words), breaks: new Uint32Array(words), words: createWordList(words), pool: createBitmapPool(words) };
 }
 
-/** The true count of `query` over `data` (strata unsorted). */
-export function countWithIndex(query: Query, data: IndexData, cache: BitmapCache, scratch: Scratch): IndexCount {
-  if (answersFromProfiles(query, data)) {
-    const dimensions = [...new Set(query.stratify ?? [])];
-    const stratumOf = dimensions.length === 0 ? null : createStratumCoder(dimensions, data);
-    const { total, counts } = countFromProfiles(query, data, stratumOf === null ? null : { dimensions, strides: stratumOf.strides, size: stratumOf.size });
-    return { total, strata: stratumOf === null || counts === null ? [] : stratumOf.strata(counts) };
+/** A built index with the scratch space and bitmap caches of its parts. */
+export interface ServedIndex {
+  built: BuiltIndex;
+  cache: BitmapCache;
+  scratch: Scratch;
+  capped: { cache: BitmapCache; scratch: Scratch } | null;
+}
+
+export function createServedIndex(built: BuiltIndex): ServedIndex {
+  return {
+    built,
+    cache: createBitmapCache(),
+    scratch: createScratch(built.main),
+    capped: built.capped === null ? null : { cache: createBitmapCache(), scratch: createScratch(built.capped.data) },
+  };
+}
+
+/** The true count of `query` (strata unsorted), with the built index's caps if it has any. */
+export function countWithIndex(query: Query, served: ServedIndex): IndexCount {
+  const { main, capped } = served.built;
+  const dimensions = [...new Set(query.stratify ?? [])];
+  const stratumOf = dimensions.length === 0 ? null : createStratumCoder(dimensions, main);
+  const counts = stratumOf === null ? null : new Float64Array(stratumOf.size);
+  let total = answersFromProfiles(query, main)
+    ? countFromProfiles(query, main, stratumOf === null ? null : { dimensions, strides: stratumOf.strides, size: stratumOf.size }, counts)
+    : countRows(query, main, served.cache, served.scratch, dimensions, stratumOf, counts);
+  if (capped !== null && served.capped !== null) {
+    const matched = match(query, capped.data, served.capped.cache, served.capped.scratch);
+    const cellOf = stratumOf === null ? null : createStratumCoder(dimensions, capped.data).code;
+    total += capCorrection(query.unit, matched, capped, cellOf, counts);
   }
+  return { total, strata: stratumOf === null || counts === null ? [] : stratumOf.strata(counts) };
+}
+
+/** The total over the rows' bitmaps; per stratum into `counts` when stratified. */
+function countRows(
+  query: Query,
+  data: IndexData,
+  cache: BitmapCache,
+  scratch: Scratch,
+  dimensions: readonly Dimension[],
+  stratumOf: StratumCoder | null,
+  counts: Float64Array | null,
+): number {
   const matched = match(query, data, cache, scratch);
   const words = scratch.words.known ? scratch.words : null;
-  const dimensions = [...new Set(query.stratify ?? [])];
-  const stratumOf = dimensions.length === 0 ? null : createStratumCoder(dimensions, data);
 
   if (query.unit === 'aliquots') {
     const total = words === null ? popcount(matched) : popcountListed(matched, words);
-    if (stratumOf === null) return { total, strata: [] };
-    const counts = new Float64Array(stratumOf.size);
+    if (stratumOf === null || counts === null) return total;
     // Codes constant within donors change only at donor starts.
     const changes = dimensions.map((d) => data.changes[d] ?? data.donorStarts);
     countRowsByGroups(matched, groupBreaksOf(data.donorStarts, changes, scratch.breaks), data.rows, stratumOf.codes, counts);
-    return { total, strata: stratumOf.strata(counts) };
+    return total;
   }
 
   const starts = query.unit === 'donors' ? data.donorStarts : data.rootStarts;
-  if (stratumOf === null) return { total: words === null ? countRuns(matched, starts) : countRunsListed(matched, starts, words), strata: [] };
+  if (stratumOf === null || counts === null) return words === null ? countRuns(matched, starts) : countRunsListed(matched, starts, words);
 
   // Groups: stretches of one run with one stratum; see strata.ts.
-  const counts = new Float64Array(stratumOf.size);
   const constant = query.unit === 'donors' ? data.constantWithin.donors : data.constantWithin.roots;
   const varying = dimensions.filter((d) => !constant.has(d));
   const breaks = groupBreaksOf(starts, varying.flatMap((d) => data.changes[d] ?? []), scratch.breaks);
   const countGroups = oneGroupPerStratum(query.unit, varying, constant, data) ? countGroupsPerStratum : countGroupsPerStratumOnce;
-  const total = countGroups(matched, starts, breaks, data.rows, stratumOf.codes, counts);
-  return { total, strata: stratumOf.strata(counts) };
+  return countGroups(matched, starts, breaks, data.rows, stratumOf.codes, counts);
 }
 
 /**
@@ -82,6 +114,8 @@ function match(query: Query, data: IndexData, cache: BitmapCache, scratch: Scrat
   if (query.where !== undefined) compileNarrow(query.where, data, cache)(matched, scratch.pool, scratch.words);
   return matched;
 }
+
+type StratumCoder = ReturnType<typeof createStratumCoder>;
 
 /** Numbers strata densely by their dimension codes and names them back. */
 function createStratumCoder(dimensions: readonly Dimension[], data: IndexData) {

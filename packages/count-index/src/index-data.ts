@@ -2,7 +2,7 @@
  * The in-memory count index: the non-withdrawn specimens of one data epoch,
  * as columns and bitmaps in donor order (see COUNT-INDEX.md).
  */
-import type { Dimension } from '@biospec/query';
+import type { ContributionCaps, Dimension } from '@biospec/query';
 import type { AgeSlices } from './age-slices.js';
 import type { CodeColumn, DateColumn, QuantityColumn } from './columns.js';
 import type { Profiles } from './profile-tables.js';
@@ -67,4 +67,22 @@ export interface IndexData {
 export interface IndexCount {
   total: number;
   strata: { key: Record<string, string>; count: number }[];
+}
+
+/**
+ * The rows of the donors a per-donor cap could cut (more rows than the
+ * smallest cap), as an index of their own whose donors' rows are in the
+ * order a cap takes them: by root, then sample id (cap.ts).
+ */
+export interface CappedRows {
+  caps: ContributionCaps;
+  data: IndexData;
+  /** Donor k's rows are [donorBounds[k], donorBounds[k + 1]). */
+  donorBounds: Uint32Array;
+}
+
+/** One build: every row, and with caps the rows of the donors a cap could cut, both of one epoch. */
+export interface BuiltIndex {
+  main: IndexData;
+  capped: CappedRows | null;
 }

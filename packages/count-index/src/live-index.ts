@@ -4,11 +4,10 @@
  * to the index at once (their donors' rows stop counting), anything else (an
  * import) needs a rebuild. Changes from other processes are seen the same way.
  */
-import type { Query } from '@biospec/query';
-import { createBitmapCache, type BitmapCache } from './bitmap-cache.js';
+import type { ContributionCaps, Query } from '@biospec/query';
 import { buildIndex } from './build.js';
-import { countWithIndex, createScratch, type Scratch } from './count.js';
-import type { IndexCount, IndexData } from './index-data.js';
+import { countWithIndex, createServedIndex, type ServedIndex } from './count.js';
+import type { BuiltIndex, IndexCount, IndexData } from './index-data.js';
 import { answersFromProfiles } from './profile-count.js';
 import type { RowSnapshot } from './row-source.js';
 import { withdrawRows } from './withdraw.js';
@@ -53,6 +52,8 @@ export interface IndexSource {
 export interface CountIndexOptions {
   source: IndexSource;
   mode: CountIndexMode;
+  /** Per-donor contribution caps every count applies (ContributionCaps); none: uncapped counts. */
+  caps?: ContributionCaps;
   /** Rows per background slice. */
   sliceRows?: number;
 }
@@ -61,9 +62,9 @@ export interface CountIndexOptions {
 const BACKGROUND_SLICE_ROWS = 16384;
 
 interface Built {
+  served: ServedIndex;
+  /** The main index: every row (its epoch is the built index's). */
   data: IndexData;
-  cache: BitmapCache;
-  scratch: Scratch;
   buildMs: number;
 }
 
@@ -74,16 +75,17 @@ export function createCountIndex(options: CountIndexOptions): CountIndex {
   let closed = false;
   let builds = 0;
 
-  const adopt = (data: IndexData, buildMs: number): void => {
-    built = { data, cache: createBitmapCache(), scratch: createScratch(data), buildMs };
+  const adopt = (index: BuiltIndex, buildMs: number): void => {
+    built = { served: createServedIndex(index), data: index.main, buildMs };
     builds++;
   };
+  const buildOptions = (chunkRows?: number) => ({ ...(chunkRows === undefined ? {} : { chunkRows }), ...(options.caps === undefined ? {} : { caps: options.caps }) });
 
   const buildInline = (): void => {
     const started = performance.now();
     const reader = source.openSnapshot();
     try {
-      const steps = buildIndex(reader);
+      const steps = buildIndex(reader, buildOptions());
       let step = steps.next();
       while (!step.done) step = steps.next();
       adopt(step.value, performance.now() - started);
@@ -97,7 +99,7 @@ export function createCountIndex(options: CountIndexOptions): CountIndex {
     built = null;
     const started = performance.now();
     const reader = source.openSnapshot();
-    const steps = buildIndex(reader, options.sliceRows ?? BACKGROUND_SLICE_ROWS);
+    const steps = buildIndex(reader, buildOptions(options.sliceRows ?? BACKGROUND_SLICE_ROWS));
     let cancelled = false;
     let finish: () => void = () => undefined;
     const done = new Promise<void>((resolve) => (finish = resolve));
@@ -135,8 +137,13 @@ export function createCountIndex(options: CountIndexOptions): CountIndex {
   const catchUp = (current: Built, epoch: number): boolean => {
     const withdrawals = source.withdrawalsBetween(current.data.epoch, epoch);
     if (withdrawals === null) return false;
-    for (const { rowIds } of withdrawals) withdrawRows(current.data, rowIds);
+    const capped = current.served.built.capped;
+    for (const { rowIds } of withdrawals) {
+      withdrawRows(current.data, rowIds);
+      if (capped !== null) withdrawRows(capped.data, rowIds);
+    }
     current.data.epoch = epoch;
+    if (capped !== null) capped.data.epoch = epoch;
     return true;
   };
 
@@ -159,7 +166,7 @@ export function createCountIndex(options: CountIndexOptions): CountIndex {
     count(query) {
       const ready = current();
       if (ready === null) return undefined;
-      return countWithIndex(query, ready.data, ready.cache, ready.scratch);
+      return countWithIndex(query, ready.served);
     },
     answersFromProfiles(query) {
       const ready = current();
