@@ -8,7 +8,7 @@
  */
 import { DIMENSIONS, type ContributionCaps, type Dimension } from '@biospec/query';
 import { ageSlicesOf } from './age-slices.js';
-import { popcount, setBit, wordsFor } from './bits.js';
+import { hasBit, popcount, setBit, wordsFor } from './bits.js';
 import {
   ageCodeOf,
   createAgeWriter,
@@ -44,19 +44,19 @@ export function* buildIndex(snapshot: RowSnapshot, options: BuildOptions = {}): 
   const caps = options.caps ?? null;
   const { codes, names } = readCodes(snapshot.codes);
   const main = createDataBuilder(snapshot.rows, codes, names, { profiles: true, order: byRootThenCell, rootOrder: ROOT_ORDER });
-  // A donor with at most this many rows can never pass a cap: it has no more units, or (unit, cell) pairs, than rows.
-  const light = caps === null ? Infinity : Math.min(caps.specimens, caps.aliquots, caps.donorCells);
   // Sized for every row, trimmed when done: only the pages its rows touch are ever written.
   const heavy = caps === null ? null : createDataBuilder(snapshot.rows, codes, names, { profiles: false, order: byRootThenSample, rootOrder: [] });
   const heavyStarts: number[] = [];
+  const heavyBounds: number[] = [];
 
   let group: Raw[] = [];
   let read = 0;
   const emit = (): void => {
     main.addDonor(group);
-    if (heavy !== null && group.length > light) {
+    if (heavy !== null && caps !== null && couldBeCut(group, caps)) {
       heavyStarts.push(heavy.rows());
       heavy.addDonor(group);
+      unitBounds(group, heavyBounds);
     }
   };
   for (const r of snapshot.scan()) {
@@ -73,7 +73,79 @@ export function* buildIndex(snapshot: RowSnapshot, options: BuildOptions = {}): 
   yield;
   if (heavy === null || caps === null) return { main: data, capped: null };
   heavyStarts.push(heavy.rows());
-  return { main: data, capped: { caps, data: heavy.finish(snapshot.epoch), donorBounds: Uint32Array.from(heavyStarts) } };
+  const cappedData = heavy.finish(snapshot.epoch);
+  return {
+    main: data,
+    capped: { caps, data: cappedData, donorBounds: Uint32Array.from(heavyStarts), unitBounds: Uint8Array.from(heavyBounds), rootOfRow: rootNumbers(cappedData) },
+  };
+}
+
+/** Each row's root within its donor, numbered from 0 per donor (rows are in root order). */
+function rootNumbers(data: IndexData): Uint16Array {
+  const out = new Uint16Array(data.rows);
+  let root = 0;
+  for (let row = 0; row < data.rows; row++) {
+    if (hasBit(data.donorStarts, row)) root = 0;
+    else if (hasBit(data.rootStarts, row)) root = Math.min(root + 1, 0xffff);
+    out[row] = root;
+  }
+  return out;
+}
+
+/** Stratify codes of a row in {@link DIMENSIONS} order (the bits of a cap bounds mask). */
+const DIMENSION_CODES = [3, 4, 15, 16, 5] as const;
+
+/**
+ * Appends the donor's {@link CappedRows.unitBounds}: per mask of stratify
+ * dimensions, its distinct (root, cell) pairs and its distinct cells (255 at most).
+ */
+function unitBounds(group: readonly Raw[], out: number[]): void {
+  const rows = [...group].sort((a, b) => (a[2] < b[2] ? -1 : a[2] > b[2] ? 1 : 0));
+  const cells: number[] = [];
+  const pairs: number[] = [];
+  for (let mask = 0; mask < 1 << DIMENSION_CODES.length; mask++) {
+    const all = new Set<number>();
+    let pairCount = 0;
+    let inRoot = new Set<number>();
+    rows.forEach((r, i) => {
+      if (i > 0 && r[2] !== (rows[i - 1] as Raw)[2]) {
+        pairCount += inRoot.size;
+        inRoot = new Set<number>();
+      }
+      let cell = 0;
+      DIMENSION_CODES.forEach((field, d) => {
+        if ((mask & (1 << d)) !== 0) cell = cell * 1024 + (r[field] as number);
+      });
+      all.add(cell);
+      inRoot.add(cell);
+    });
+    pairCount += inRoot.size;
+    pairs.push(Math.min(255, pairCount));
+    cells.push(Math.min(255, all.size));
+  }
+  out.push(...pairs, ...cells);
+}
+
+/**
+ * True when some question could find more of this donor's units than a cap
+ * allows: more records than `aliquots`, or more distinct (root, cell) pairs
+ * than `specimens`, or more distinct cells than `donorCells`, a cell being
+ * the row's codes of every stratify dimension (any question's pairs and cells
+ * are projections of these, so never more; its roots are never more than its
+ * pairs). Others are counted exactly by the main index alone.
+ */
+function couldBeCut(group: readonly Raw[], caps: ContributionCaps): boolean {
+  if (group.length <= Math.min(caps.specimens, caps.aliquots, caps.donorCells)) return false;
+  if (group.length > caps.aliquots) return true;
+  const cells = new Set<string>();
+  const pairs = new Set<string>();
+  for (const r of group) {
+    // material, sex, storage temperature, age band, diagnosis chapter
+    const cell = `${r[3]},${r[4]},${r[5]},${r[15]},${r[16]}`;
+    cells.add(cell);
+    pairs.add(`${r[2]}\u0000${cell}`);
+  }
+  return pairs.size > caps.specimens || cells.size > caps.donorCells;
 }
 
 interface DataBuilderOptions {

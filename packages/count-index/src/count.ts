@@ -55,8 +55,8 @@ export function countWithIndex(query: Query, served: ServedIndex): IndexCount {
     : countRows(query, main, served.cache, served.scratch, dimensions, stratumOf, counts);
   if (capped !== null && served.capped !== null) {
     const matched = match(query, capped.data, served.capped.cache, served.capped.scratch);
-    const cellOf = stratumOf === null ? null : createStratumCoder(dimensions, capped.data).code;
-    total += capCorrection(query.unit, matched, capped, cellOf, counts);
+    const cells = stratumOf === null ? null : createStratumCoder(dimensions, capped.data).codes;
+    total += capCorrection(query.unit, matched, capped, dimensions, cells, counts);
   }
   return { total, strata: stratumOf === null || counts === null ? [] : stratumOf.strata(counts) };
 }

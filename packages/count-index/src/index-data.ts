@@ -70,8 +70,8 @@ export interface IndexCount {
 }
 
 /**
- * The rows of the donors a per-donor cap could cut (more rows than the
- * smallest cap), as an index of their own whose donors' rows are in the
+ * The rows of the donors a per-donor cap could cut (build.ts, `couldBeCut`),
+ * as an index of their own whose donors' rows are in the
  * order a cap takes them: by root, then sample id (cap.ts).
  */
 export interface CappedRows {
@@ -79,6 +79,16 @@ export interface CappedRows {
   data: IndexData;
   /** Donor k's rows are [donorBounds[k], donorBounds[k + 1]). */
   donorBounds: Uint32Array;
+  /**
+   * Upper bounds of what donor k can contribute, at build time (withdrawals
+   * only lower them), 64 bytes per donor: at k × 64 + mask, its distinct
+   * (root, cell) pairs, and at k × 64 + 32 + mask its distinct cells, a cell
+   * being the row's codes of the dimensions in `mask` (bit i: DIMENSIONS[i] of
+   * @biospec/query; mask 0: its roots, and one cell). At most 255.
+   */
+  unitBounds: Uint8Array;
+  /** Each row's root within its donor, numbered from 0 per donor. */
+  rootOfRow: Uint16Array;
 }
 
 /** One build: every row, and with caps the rows of the donors a cap could cut, both of one epoch. */
