@@ -46,8 +46,8 @@ describe('importing', () => {
     expect(replaced).toMatchObject({ added: 0, changed: 0, unchanged: 4, removed: 1, epoch: 3 });
     expect(Object.keys(recordsOf(path))).toEqual(['S1', 'S2', 'S3', 'S5']);
     expect(recordsOf(path).S3).toMatchObject({ diagnosis: 'I10' });
-    expect(catalogue.count({ unit: 'aliquots', where: { op: 'diagnosis', codes: ['C50'] } }).total).toBe(3);
-    expect(catalogue.count({ unit: 'aliquots', where: { op: 'diagnosis', codes: ['I10'] } }).total).toBe(1);
+    expect((await catalogue.count({ unit: 'aliquots', where: { op: 'diagnosis', codes: ['C50'] } })).total).toBe(3);
+    expect((await catalogue.count({ unit: 'aliquots', where: { op: 'diagnosis', codes: ['I10'] } })).total).toBe(1);
   });
 
   test('removeMissing with no rows at all is refused', async () => {
@@ -69,7 +69,7 @@ describe('importing', () => {
     );
     const roots = Object.fromEntries(Object.entries(recordsOf(path)).map(([id, r]) => [id, r.root_id]));
     expect(roots).toEqual({ A1: 'A1', A2: 'A1', A3: 'A1', B2: 'GONE', B3: 'GONE' });
-    expect(catalogue.count({ unit: 'specimens' }).total).toBe(2);
+    expect((await catalogue.count({ unit: 'specimens' })).total).toBe(2);
 
     // Re-parenting a specimen moves its descendants' roots with it.
     await catalogue.importRows(rowsOf([specimen({ sample_id: 'A2', parent_sample_id: 'B3' })]));
@@ -149,7 +149,7 @@ describe('importing', () => {
     const running = catalogue.importRows(slow());
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(catalogue.size()).toBe(4);
-    expect(catalogue.count({ unit: 'aliquots' }).total).toBe(4);
+    expect((await catalogue.count({ unit: 'aliquots' })).total).toBe(4);
     expect(() => catalogue.withdrawDonor('D1')).toThrow(/import .* is in progress/);
     await expect(catalogue.importRows(rowsOf([]))).rejects.toThrow(/in progress/);
     release();
@@ -171,7 +171,7 @@ describe('consent withdrawal', () => {
     await catalogue.importRows(rowsOf(BASE), { actor: 'importer', source: 'base.csv' });
     expect(catalogue.withdrawDonor('D1', { actor: 'steward', reason: 'donor request' })).toEqual({ specimens: 2, epoch: 2 });
     expect(catalogue.size()).toBe(2);
-    expect(catalogue.count({ unit: 'donors' }).total).toBe(2);
+    expect((await catalogue.count({ unit: 'donors' })).total).toBe(2);
     expect(recordsOf(path).S1?.status).toBe('withdrawn');
 
     // A later import that still says "available" cannot bring them back.
@@ -204,7 +204,7 @@ describe('summary and read-only access', () => {
     const path = tempCataloguePath();
     const catalogue = openCatalogue(path);
     await catalogue.importRows(rowsOf([...BASE, specimen({ sample_id: 'S5', donor_id: 'D9', status: 'withdrawn' })]));
-    expect(catalogue.summary()).toEqual({
+    expect(await catalogue.summary()).toEqual({
       specimens: 4,
       donors: 3,
       collections: 1,
@@ -215,7 +215,7 @@ describe('summary and read-only access', () => {
 
     const reader = openCatalogue(path, { readonly: true });
     expect(reader.size()).toBe(4);
-    expect(reader.count({ unit: 'donors', where: { op: 'in', field: 'material_type', values: ['plasma'] } }).total).toBe(2);
+    expect((await reader.count({ unit: 'donors', where: { op: 'in', field: 'material_type', values: ['plasma'] } })).total).toBe(2);
     expect(() => reader.withdrawDonor('D1')).toThrow(/read-only/);
     await expect(reader.importRows(rowsOf(BASE))).rejects.toThrow(/read-only/);
     reader.close();

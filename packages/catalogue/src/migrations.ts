@@ -3,6 +3,7 @@
  * `PRAGMA user_version`. Each runs in its own transaction, so a failed one
  * leaves the file at the previous version.
  */
+import { randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import { BiospecError } from '@biospec/protocol';
 
@@ -133,7 +134,8 @@ FROM specimen s;
  * jumping, frozen as it was written (a version-1 catalogue is acyclic, and
  * so is every donor's part of it). When a root moved, the epoch moves too, so
  * no figure of the new meaning is ever released under an epoch that stood
- * for the old one (deterministic noise is keyed by the epoch).
+ * for the old one (deterministic noise is keyed by the epoch). Also gives the
+ * catalogue a random `catalogue_id` in `meta`.
  */
 function rootsWithinDonors(db: Database.Database): void {
   db.exec('CREATE TEMP TABLE migrate_root (id INTEGER PRIMARY KEY, donor TEXT NOT NULL, root TEXT NOT NULL)');
@@ -149,12 +151,14 @@ function rootsWithinDonors(db: Database.Database): void {
     .run();
   db.exec('DROP TABLE temp.migrate_root');
   if (changes > 0) db.exec("UPDATE meta SET value = value + 1 WHERE key = 'epoch'");
+  // The catalogue's identity, which a persisted count index names (a file recreated at the same path is another catalogue).
+  db.prepare("INSERT OR IGNORE INTO meta (key, value) VALUES ('catalogue_id', ?)").run(randomUUID());
 }
 
 /** The schema's history, oldest first; `version` numbers are 1, 2, 3, ... */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, description: 'specimens, diagnosis codes, meta, withdrawn donors, catalogue events', up: (db) => db.exec(V1) },
-  { version: 2, description: 'root specimens resolved within each donor', up: rootsWithinDonors },
+  { version: 2, description: 'root specimens resolved within each donor; a catalogue id', up: rootsWithinDonors },
 ];
 
 /** The schema version this code reads and writes. */

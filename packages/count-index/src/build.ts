@@ -275,11 +275,21 @@ function createDataBuilder(capacity: number, codes: IndexData['codes'], names: I
       const siteNames = names.get('anatomical_site') ?? [];
       const siteByName = new Map([...siteBuilders].map(([code, builder]) => [siteNames[code] ?? `#${code}`, builder]));
 
+      const collectionColumn = column(collection.column);
+      const collectionRows: number[] = [];
+      for (let p = 0; p < rows; p++) {
+        const code = collectionColumn[p] as number;
+        collectionRows[code] = (collectionRows[code] ?? 0) + 1;
+      }
+
       return {
         epoch,
         rows,
         words,
         alive,
+        collectionRows: Array.from(collectionRows, (n) => n ?? 0),
+        aliveRows: rows,
+        aliveDonors: popcount(starts.donors),
         ids: column(ids),
         donorStarts: starts.donors,
         rootStarts: starts.roots,
@@ -290,7 +300,7 @@ function createDataBuilder(capacity: number, codes: IndexData['codes'], names: I
         changes,
         constantWithin,
         rootOrder: options.rootOrder,
-        collection: column(collection.column),
+        collection: collectionColumn,
         age: ages,
         quantity: column(quantity.column),
         collectedStart: column(collectedStart.column),

@@ -14,7 +14,7 @@
  */
 import { BiospecError } from '@biospec/protocol';
 import { icd10IsUnder, isUseCategory, useBit, type Expr } from '@biospec/query';
-import { ageRangeBitmap, narrowAgeRange, UNKNOWN_AGE_CODE } from './age-slices.js';
+import { ageRangeBitmap, isSliced, narrowAgeRange, UNKNOWN_AGE_CODE } from './age-slices.js';
 import type { BitmapCache } from './bitmap-cache.js';
 import { dateBaseYear, dateKey, unknownDate } from './columns.js';
 import type { BitmapField, IndexData } from './index-data.js';
@@ -297,7 +297,7 @@ function perRow(matches: (row: number) => boolean): Node {
 
 function ageNode(data: IndexData, cache: BitmapCache, min: number, max: number): Node {
   const age = data.age;
-  if (age instanceof Float64Array) {
+  if (!isSliced(age)) {
     // An unknown age (NaN) fails both comparisons.
     return perRow((row) => (age[row] as number) >= min && (age[row] as number) <= max);
   }

@@ -28,8 +28,13 @@ export interface IndexData {
   rootStarts: Uint32Array;
   /** Per field, the bitmap of each code (undefined: no row has it). */
   valueBits: Record<BitmapField, (Uint32Array | undefined)[]>;
-  /** Per field, rows per code at build time: selectivity for ordering AND. */
+  /** Per field, alive rows per code (selectivity for ordering AND; the summary's materials). */
   valueCounts: Record<BitmapField, number[]>;
+  /** Alive rows per collection code. */
+  collectionRows: number[];
+  /** Alive rows, and donors with one. */
+  aliveRows: number;
+  aliveDonors: number;
   /** Per bit of permitted_uses, the rows whose consent permits that use. */
   useBits: (Uint32Array | undefined)[];
   /** Stratify dimension codes per row. */

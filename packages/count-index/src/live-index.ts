@@ -1,8 +1,21 @@
 /**
- * Keeps an {@link IndexData} in step with a catalogue. Every count reads the
- * data epoch; when it moved, the catalogue says why: withdrawals are applied
- * to the index at once (their donors' rows stop counting), anything else (an
- * import) needs a rebuild. Changes from other processes are seen the same way.
+ * Keeps a built index in step with a catalogue and decides which index
+ * answers. Every call first reads the catalogue's data epoch; when it moved,
+ * the catalogue's change log says why:
+ *
+ * - withdrawals are applied to the index at once (their donors' rows stop
+ *   counting) and the index moves to their epoch;
+ * - an import needs a new index. Until it is ready the old one keeps
+ *   answering, for its own epoch (its figures are true for it), unless a
+ *   later withdrawal touches a donor it counts: then it is dropped at once, as
+ *   it is true for no epoch any more. A new index replaces the old one whole,
+ *   so no answer mixes two epochs.
+ *
+ * Builds run off the event loop (`IndexSource.loadOffThread`: a worker
+ * thread that first tries the index persisted next to the catalogue), or
+ * synchronously in `inline` mode (tests). A failed build is reported once in
+ * `status()` (and to `onFailure`) and retried when the epoch moves or after
+ * {@link RETRY_MS}, not on every count.
  */
 import type { ContributionCaps, Query } from '@biospec/query';
 import { buildIndex } from './build.js';
@@ -10,29 +23,37 @@ import { countWithIndex, createServedIndex, type ServedIndex } from './count.js'
 import type { BuiltIndex, IndexCount, IndexData } from './index-data.js';
 import { answersFromProfiles } from './profile-count.js';
 import type { RowSnapshot } from './row-source.js';
-import { withdrawRows } from './withdraw.js';
+import { donorRun, withdrawDonor, type DonorOfRow } from './withdraw.js';
+import { isSliced } from './age-slices.js';
+import { hasBit } from './bits.js';
 
 /**
  * How the index is (re)built:
- * - `background`: in slices between event-loop turns on a connection of its
- *   own; until it is ready, counts return undefined (the caller uses SQL).
- * - `inline`: synchronously, on the count that finds it missing or stale.
- * - `off`: never; every count returns undefined.
+ * - `background`: off the event loop (IndexSource.loadOffThread); until one
+ *   is ready, {@link CountIndex.count} answers nothing and the caller decides.
+ * - `inline`: synchronously, on the call that finds it missing or stale (tests).
+ * - `off`: never; nothing is answered from an index.
  */
 export type CountIndexMode = 'background' | 'inline' | 'off';
 
-export interface CountIndex {
-  /** The count from the index, or undefined when it is not (yet) current. */
-  count(query: Query): IndexCount | undefined;
-  /** Whether the current index answers `query` from its profile tables (else from its rows); undefined when not current. */
-  answersFromProfiles(query: Query): boolean | undefined;
-  /** Starts a build now (background mode), e.g. after an import. */
-  refresh(): void;
-  /** Resolves when no build is running. */
-  idle(): Promise<void>;
-  /** Rows and bytes of the built index, or null when none is built. */
-  stats(): { rows: number; bytes: number; epoch: number; buildMs: number; builds: number } | null;
-  close(): void;
+/** One change of the catalogue after some epoch. */
+export interface CatalogueChange {
+  kind: string;
+  /** The donor of a withdrawal. */
+  donorId: string | null;
+  /** The epoch after the change. */
+  epoch: number;
+}
+
+/** An index built or read off the event loop. */
+export interface LoadedIndex {
+  built: BuiltIndex;
+  /** Time to build or read it. */
+  ms: number;
+  /** Read from the persisted file, or built from the rows. */
+  from: 'file' | 'build';
+  /** Why the persisted file was not used, when it was not. */
+  fileProblem?: string;
 }
 
 /** What the live index asks of the catalogue it follows. */
@@ -40,13 +61,17 @@ export interface IndexSource {
   /** The catalogue's data epoch now. */
   epoch(): number;
   /**
-   * The withdrawals that moved the epoch from `from` to `to`, each with the
-   * row ids of its donor, read together; null when anything else (an import)
-   * changed the catalogue in between, or the event log does not reach `to`.
+   * The changes that moved the epoch from `from` to `to`, oldest first (only
+   * those that changed something); null when the log does not account for
+   * every step up to `to`.
    */
-  withdrawalsBetween(from: number, to: number): { donorId: string; rowIds: number[] }[] | null;
-  /** A consistent snapshot of the rows to build from; closed once read. */
+  changesBetween(from: number, to: number): CatalogueChange[] | null;
+  /** The donor of a catalogue row id (for finding a withdrawn donor's rows). */
+  donorOfRow: DonorOfRow;
+  /** A consistent snapshot of the rows, for an inline build; closed once read. */
   openSnapshot(): RowSnapshot & { close(): void };
+  /** Builds (or, with `tryFile`, first tries to read the persisted) index off the event loop. */
+  loadOffThread?(request: { caps: ContributionCaps | null; tryFile: boolean }): Promise<LoadedIndex>;
 }
 
 export interface CountIndexOptions {
@@ -54,139 +79,248 @@ export interface CountIndexOptions {
   mode: CountIndexMode;
   /** Per-donor contribution caps every count applies (ContributionCaps); none: uncapped counts. */
   caps?: ContributionCaps;
-  /** Rows per background slice. */
-  sliceRows?: number;
+  /** Told once per failed build, with its cause. */
+  onFailure?: (cause: Error) => void;
+  /** Told of each index that starts answering. */
+  onReady?: (info: { epoch: number; rows: number; ms: number; from: 'file' | 'build'; fileProblem?: string }) => void;
 }
 
-/** About 20-40 ms of work per event-loop turn. */
-const BACKGROUND_SLICE_ROWS = 16384;
+/** What the index is doing, for a node's health. */
+export interface CountIndexStatus {
+  /**
+   * `ready`: an index answers at the catalogue's epoch; `warming`: the index of
+   * the current epoch is being built (an older one may answer meanwhile);
+   * `failed`: its last build failed (`cause`); `off`: no index is kept.
+   */
+  state: 'ready' | 'warming' | 'failed' | 'off';
+  /** The catalogue's data epoch. */
+  dataEpoch: number;
+  /** The index answering now (perhaps of an older epoch), or null. */
+  serving: { epoch: number; rows: number; ms: number; from: 'file' | 'build' } | null;
+  cause?: string;
+}
 
-interface Built {
+/** An indexed count with the epoch it is true for. */
+export interface EpochCount extends IndexCount {
+  epoch: number;
+  /** True when the epoch is the catalogue's current one; false for an older index answering while a new one builds. */
+  fresh: boolean;
+}
+
+export interface CountIndex {
+  /** The count from the index answering now (see {@link EpochCount.fresh}), or undefined when none answers. */
+  count(query: Query): EpochCount | undefined;
+  /** The epoch and freshness of the index answering now, or undefined when none does. */
+  serving(): { epoch: number; fresh: boolean } | undefined;
+  /** Whether the answering index counts `query` from its profile tables (else from its rows); undefined when none answers. */
+  answersFromProfiles(query: Query): boolean | undefined;
+  /** Non-withdrawn rows, donors, rows per material and per collection code, of the index answering now. */
+  totals(): { epoch: number; rows: number; donors: number; materials: number[]; collections: number[]; names: IndexData['names'] } | undefined;
+  /** Looks at the catalogue now: applies withdrawals, starts a build when an import needs one. */
+  refresh(): void;
+  /** Resolves when no build is running and none is needed (or the last one failed). */
+  idle(): Promise<void>;
+  status(): CountIndexStatus;
+  /** Rows and bytes of the answering index, or null. */
+  stats(): { rows: number; bytes: number; epoch: number; buildMs: number; builds: number } | null;
+  close(): void;
+}
+
+/** A failed build is tried again after this long (or when the epoch moves). */
+const RETRY_MS = 60_000;
+
+interface Serving {
   served: ServedIndex;
-  /** The main index: every row (its epoch is the built index's). */
-  data: IndexData;
-  buildMs: number;
+  /** The epoch the figures are true for. */
+  epoch: number;
+  /** Changes up to this epoch were looked at. */
+  checked: number;
+  /** True once an import came after `epoch`: later withdrawals can no longer move it forward. */
+  behind: boolean;
+  ms: number;
+  from: 'file' | 'build';
 }
 
 export function createCountIndex(options: CountIndexOptions): CountIndex {
   const { source, mode } = options;
-  let built: Built | null = null;
-  let building: { cancel: () => void; done: Promise<void> } | null = null;
+  const caps = options.caps ?? null;
+  let serving: Serving | null = null;
+  let building: Promise<void> | null = null;
+  let loads = 0;
+  let failure: { cause: Error; epoch: number; at: number } | null = null;
   let closed = false;
   let builds = 0;
 
-  const adopt = (index: BuiltIndex, buildMs: number): void => {
-    built = { served: createServedIndex(index), data: index.main, buildMs };
+  const adopt = (loaded: LoadedIndex): void => {
+    const epoch = loaded.built.main.epoch;
+    if (serving !== null && epoch < serving.epoch) return;
+    serving = { served: createServedIndex(loaded.built), epoch, checked: epoch, behind: false, ms: loaded.ms, from: loaded.from };
     builds++;
+    failure = null;
+    options.onReady?.({
+      epoch,
+      rows: loaded.built.main.rows,
+      ms: loaded.ms,
+      from: loaded.from,
+      ...(loaded.fileProblem === undefined ? {} : { fileProblem: loaded.fileProblem }),
+    });
   };
-  const buildOptions = (chunkRows?: number) => ({ ...(chunkRows === undefined ? {} : { chunkRows }), ...(options.caps === undefined ? {} : { caps: options.caps }) });
+  const fail = (cause: unknown, epoch: number): void => {
+    const error = cause instanceof Error ? cause : new Error(String(cause));
+    failure = { cause: error, epoch, at: Date.now() };
+    options.onFailure?.(error);
+  };
 
-  const buildInline = (): void => {
+  const buildInline = (epoch: number): void => {
     const started = performance.now();
-    const reader = source.openSnapshot();
     try {
-      const steps = buildIndex(reader, buildOptions());
-      let step = steps.next();
-      while (!step.done) step = steps.next();
-      adopt(step.value, performance.now() - started);
-    } finally {
-      reader.close();
-    }
-  };
-
-  const buildInBackground = (): void => {
-    if (building !== null || closed) return;
-    built = null;
-    const started = performance.now();
-    const reader = source.openSnapshot();
-    const steps = buildIndex(reader, buildOptions(options.sliceRows ?? BACKGROUND_SLICE_ROWS));
-    let cancelled = false;
-    let finish: () => void = () => undefined;
-    const done = new Promise<void>((resolve) => (finish = resolve));
-    const end = (): void => {
-      reader.close();
-      building = null;
-      finish();
-    };
-    const slice = (): void => {
-      if (cancelled) return;
+      const snapshot = source.openSnapshot();
       try {
-        const step = steps.next();
-        if (!step.done) {
-          setImmediate(slice);
-          return;
-        }
-        adopt(step.value, performance.now() - started);
-      } catch {
-        // A failed build leaves counts on SQL; the next stale count tries again.
+        const steps = buildIndex(snapshot, caps === null ? {} : { caps });
+        let step = steps.next();
+        while (!step.done) step = steps.next();
+        adopt({ built: step.value, ms: performance.now() - started, from: 'build' });
+      } finally {
+        snapshot.close();
       }
-      end();
-    };
-    building = {
-      cancel: () => {
-        cancelled = true;
-        steps.return(undefined as never);
-        end();
-      },
-      done,
-    };
-    setImmediate(slice);
-  };
-
-  /** Brings the built index to `epoch` through withdrawals; false when only a rebuild can. */
-  const catchUp = (current: Built, epoch: number): boolean => {
-    const withdrawals = source.withdrawalsBetween(current.data.epoch, epoch);
-    if (withdrawals === null) return false;
-    const capped = current.served.built.capped;
-    for (const { rowIds } of withdrawals) {
-      withdrawRows(current.data, rowIds);
-      if (capped !== null) withdrawRows(capped.data, rowIds);
+    } catch (cause) {
+      fail(cause, epoch);
     }
-    current.data.epoch = epoch;
-    if (capped !== null) capped.data.epoch = epoch;
-    return true;
   };
 
-  const current = (): Built | null => {
-    if (mode === 'off' || closed) return null;
+  const startBuild = (epoch: number): void => {
+    if (building !== null || closed) return;
+    if (failure !== null && failure.epoch === epoch && Date.now() - failure.at < RETRY_MS) return;
+    if (mode === 'inline') return buildInline(epoch);
+    const load = source.loadOffThread;
+    if (load === undefined) return buildInline(epoch);
+    const tryFile = loads++ === 0;
+    building = load
+      .call(source, { caps, tryFile })
+      .then(
+        (loaded) => {
+          if (!closed) adopt(loaded);
+        },
+        (cause: unknown) => {
+          if (!closed) fail(cause, epoch);
+        },
+      )
+      .finally(() => {
+        building = null;
+        if (!closed) refresh();
+      });
+  };
+
+  /** True when `donorId` has rows the index still counts. */
+  const counts = (data: IndexData, donorId: string): boolean => {
+    const run = donorRun(data, donorId, source.donorOfRow);
+    if (run === null) return false;
+    for (let row = run[0]; row < run[1]; row++) if (hasBit(data.alive, row)) return true;
+    return false;
+  };
+
+  const catchUp = (current: Serving, epoch: number): Serving | null => {
+    const changes = source.changesBetween(current.checked, epoch);
+    if (changes === null) {
+      current.behind = true;
+      current.checked = epoch;
+      return current;
+    }
+    const { main, capped } = current.served.built;
+    for (const change of changes) {
+      if (change.kind !== 'withdrawal' || change.donorId === null) {
+        current.behind = true;
+        continue;
+      }
+      if (current.behind) {
+        // True for its own epoch only while it counts none of the withdrawn donor's rows.
+        if (counts(main, change.donorId)) return null;
+        continue;
+      }
+      withdrawDonor(main, change.donorId, source.donorOfRow);
+      if (capped !== null) withdrawDonor(capped.data, change.donorId, source.donorOfRow);
+      current.epoch = change.epoch;
+      main.epoch = change.epoch;
+      if (capped !== null) capped.data.epoch = change.epoch;
+    }
+    if (!current.behind) {
+      current.epoch = epoch;
+      main.epoch = epoch;
+      if (capped !== null) capped.data.epoch = epoch;
+    }
+    current.checked = epoch;
+    return current;
+  };
+
+  const refresh = (): void => {
+    if (mode === 'off' || closed) return;
     const epoch = source.epoch();
-    if (built !== null && built.data.epoch !== epoch && !catchUp(built, epoch)) built = null;
-    if (built !== null) return built;
-    if (mode === 'inline') {
-      buildInline();
-      return built;
-    }
-    buildInBackground();
-    return null;
+    if (serving !== null && serving.checked < epoch) serving = catchUp(serving, epoch);
+    if (serving === null || serving.epoch < epoch) startBuild(epoch);
   };
 
-  if (mode === 'background') buildInBackground();
+  const answering = (): Serving | null => {
+    refresh();
+    return serving;
+  };
+
+  if (mode === 'background') refresh();
 
   return {
     count(query) {
-      const ready = current();
-      if (ready === null) return undefined;
-      return countWithIndex(query, ready.served);
+      const current = answering();
+      if (current === null) return undefined;
+      const { total, strata } = countWithIndex(query, current.served);
+      return { epoch: current.epoch, fresh: !current.behind, total, strata };
+    },
+    serving() {
+      const current = answering();
+      return current === null ? undefined : { epoch: current.epoch, fresh: !current.behind };
     },
     answersFromProfiles(query) {
-      const ready = current();
-      return ready === null ? undefined : answersFromProfiles(query, ready.data);
+      const current = answering();
+      return current === null ? undefined : answersFromProfiles(query, current.served.built.main);
     },
-    refresh() {
-      if (mode === 'background') buildInBackground();
+    totals() {
+      const current = answering();
+      if (current === null) return undefined;
+      const main = current.served.built.main;
+      return {
+        epoch: current.epoch,
+        rows: main.aliveRows,
+        donors: main.aliveDonors,
+        materials: main.valueCounts.material_type,
+        collections: main.collectionRows,
+        names: main.names,
+      };
     },
+    refresh,
     async idle() {
-      while (building !== null) await building.done;
+      for (;;) {
+        refresh();
+        if (building === null) return;
+        await building;
+      }
+    },
+    status() {
+      const dataEpoch = mode === 'off' || closed ? source.epoch() : (refresh(), source.epoch());
+      const current = serving as Serving | null;
+      const servingInfo =
+        current === null ? null : { epoch: current.epoch, rows: current.served.built.main.rows, ms: current.ms, from: current.from };
+      if (mode === 'off') return { state: 'off', dataEpoch, serving: null };
+      if (current !== null && !current.behind && current.epoch === dataEpoch) return { state: 'ready', dataEpoch, serving: servingInfo };
+      if (building === null && failure !== null) return { state: 'failed', dataEpoch, serving: servingInfo, cause: failure.cause.message };
+      return { state: 'warming', dataEpoch, serving: servingInfo };
     },
     stats() {
-      if (built === null) return null;
-      const { data, buildMs } = built;
-      return { rows: data.rows, bytes: bytesOf(data), epoch: data.epoch, buildMs, builds };
+      const current = answering();
+      if (current === null) return null;
+      const { main, capped } = current.served.built;
+      return { rows: main.rows, bytes: bytesOf(main) + (capped === null ? 0 : bytesOf(capped.data)), epoch: current.epoch, buildMs: current.ms, builds };
     },
     close() {
       closed = true;
-      building?.cancel();
-      built = null;
+      serving = null;
     },
   };
 }
@@ -197,8 +331,8 @@ function bytesOf(data: IndexData): number {
     bytes += a?.byteLength ?? 0;
   };
   [data.alive, data.ids, data.donorStarts, data.rootStarts, data.collection, data.quantity, data.collectedStart, data.collectedEnd].forEach(add);
-  if (data.age instanceof Float64Array) add(data.age);
-  else data.age.slices.forEach(add);
+  if (isSliced(data.age)) data.age.slices.forEach(add);
+  else add(data.age);
   Object.values(data.valueBits).forEach((list) => list.forEach(add));
   data.useBits.forEach(add);
   Object.values(data.dimensions).forEach(add);

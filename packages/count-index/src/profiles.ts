@@ -18,7 +18,7 @@
  * (key, age) pairs.
  */
 import { addAgeRun, createAgeProfileTable } from './age-profiles.js';
-import { UNKNOWN_AGE_CODE } from './age-slices.js';
+import { isSliced, UNKNOWN_AGE_CODE } from './age-slices.js';
 import { hasBit } from './bits.js';
 import type { IndexData } from './index-data.js';
 import { KEY_FIELDS, type AgeProfiles, type ProfileTable, type Profiles, type RowKeys, type RunUnit } from './profile-tables.js';
@@ -283,7 +283,7 @@ export function withdrawFromProfiles(data: IndexData, rows: readonly number[], c
 /** A row's age code, read back from the age slices (the age tables are only kept while ages have codes). */
 function ageCodeOf(data: IndexData, row: number): number {
   const age = data.age;
-  if (age instanceof Float64Array) return UNKNOWN_AGE_CODE;
+  if (!isSliced(age)) return UNKNOWN_AGE_CODE;
   let code = 0;
   age.slices.forEach((slice, bit) => {
     if (hasBit(slice, row)) code |= 1 << bit;
