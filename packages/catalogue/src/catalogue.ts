@@ -13,6 +13,10 @@ import { createCountIndex, type CountIndexMode, type CountIndexStatus } from '@b
 import { BiospecError } from '@biospec/protocol';
 import type { ContributionCaps, MaterialType, Query, SourceRow } from '@biospec/query';
 import { createCodebook, WITHDRAWN_CODE } from './codebook.js';
+import { configure, openWriter } from './connection.js';
+import type { CsvOptions } from './csv-source.js';
+import { csvSource } from './csv-source.js';
+import { importWorkerScript, runImportWorker } from './import-runner.js';
 import { bumpEpoch, readEpoch } from './epoch.js';
 import { listEvents, recordEvent, type CatalogueEvent } from './events.js';
 import { importRows, type ImportOptions, type ImportReport } from './import.js';
@@ -79,6 +83,11 @@ export interface Catalogue {
    */
   importRows(rows: AsyncIterable<SourceRow>, options?: ImportOptions): Promise<ImportReport>;
   /**
+   * Imports a CSV file as {@link importRows} does, on a worker thread: the
+   * whole import (parsing, SQLite writes, commit) stays off this thread's event loop.
+   */
+  importCsvFile(csvPath: string, options?: CsvOptions & ImportOptions): Promise<ImportReport>;
+  /**
    * Consent withdrawal: every specimen of the donor becomes `withdrawn` at
    * once (counts after this call never include them), and later imports
    * cannot make them available again. NOT_FOUND for an unknown donor.
@@ -124,27 +133,6 @@ export interface OpenOptions {
  * shapes at this size. Above, it is WARMING_UP until the index is ready.
  */
 export const SQL_FALLBACK_MAX_ROWS = 100_000;
-
-/** Page cache per connection; negative means KiB. */
-const CACHE_SIZE_KIB = -65536;
-
-function configure(db: Database.Database): void {
-  db.pragma('busy_timeout = 5000');
-  db.pragma(`cache_size = ${CACHE_SIZE_KIB}`);
-  db.pragma('temp_store = MEMORY');
-  // No memory mapping: mapped pages count as the node's resident memory, and a count
-  // answered by SQL (while the count index rebuilds) would map the whole file.
-  db.pragma('mmap_size = 0');
-}
-
-function openWriter(path: string): Database.Database {
-  const db = new Database(path);
-  configure(db);
-  db.pragma('journal_mode = WAL');
-  // WAL with synchronous=NORMAL stays consistent after a crash; at worst the last commits are lost.
-  db.pragma('synchronous = NORMAL');
-  return db;
-}
 
 /**
  * Opens (creating and migrating when writable) the catalogue at `path`, a
@@ -275,6 +263,20 @@ export function openCatalogue(path: string, options: OpenOptions = {}): Catalogu
         return await importRows(writer, rows, importOptions);
       } finally {
         writer.close();
+        importing = false;
+        codes.reload();
+        countIndex.refresh();
+      }
+    },
+
+    async importCsvFile(csvPath, importOptions = {}) {
+      const script = importWorkerScript();
+      if (script === undefined) return this.importRows(csvSource(csvPath, importOptions), { ...importOptions, source: importOptions.source ?? csvPath });
+      assertWritable('import');
+      importing = true;
+      try {
+        return await runImportWorker(script, path, csvPath, importOptions);
+      } finally {
         importing = false;
         codes.reload();
         countIndex.refresh();
