@@ -125,6 +125,8 @@ export interface OpenOptions {
   caps?: ContributionCaps;
   /** Where index builds (and their failures) are reported. */
   logger?: CatalogueLogger;
+  /** Largest row id up to which SQL answers while the index is not ready ({@link SQL_FALLBACK_MAX_ROWS} by default). */
+  sqlFallbackMaxRows?: number;
 }
 
 /**
@@ -183,7 +185,8 @@ export function openCatalogue(path: string, options: OpenOptions = {}): Catalogu
   const sql = createSqlCounter(path, caps, db);
   const maxRowId = db.prepare('SELECT max(id) FROM specimen').pluck();
   const sizeBySql = db.prepare(`SELECT COUNT(*) FROM specimen s WHERE s.status <> ${WITHDRAWN_CODE}`).pluck();
-  const small = (): boolean => ((maxRowId.get() as number | null) ?? 0) <= SQL_FALLBACK_MAX_ROWS;
+  const sqlFallbackMaxRows = options.sqlFallbackMaxRows ?? SQL_FALLBACK_MAX_ROWS;
+  const small = (): boolean => ((maxRowId.get() as number | null) ?? 0) <= sqlFallbackMaxRows;
   /** Who answers a count now. */
   const answering = (): CatalogueStatus['answering'] => {
     if (mode === 'off') return 'sql';

@@ -96,7 +96,7 @@ export interface CountIndexStatus {
   /** The catalogue's data epoch. */
   dataEpoch: number;
   /** The index answering now (perhaps of an older epoch), or null. */
-  serving: { epoch: number; rows: number; ms: number; from: 'file' | 'build' } | null;
+  serving: { epoch: number; rows: number; ms: number; from: 'file' | 'build'; fileProblem?: string } | null;
   cause?: string;
 }
 
@@ -139,6 +139,7 @@ interface Serving {
   behind: boolean;
   ms: number;
   from: 'file' | 'build';
+  fileProblem?: string;
 }
 
 export function createCountIndex(options: CountIndexOptions): CountIndex {
@@ -155,6 +156,7 @@ export function createCountIndex(options: CountIndexOptions): CountIndex {
     const epoch = loaded.built.main.epoch;
     if (serving !== null && epoch < serving.epoch) return;
     serving = { served: createServedIndex(loaded.built), epoch, checked: epoch, behind: false, ms: loaded.ms, from: loaded.from };
+    if (loaded.fileProblem !== undefined) serving.fileProblem = loaded.fileProblem;
     builds++;
     failure = null;
     options.onReady?.({
@@ -306,7 +308,15 @@ export function createCountIndex(options: CountIndexOptions): CountIndex {
       const dataEpoch = mode === 'off' || closed ? source.epoch() : (refresh(), source.epoch());
       const current = serving as Serving | null;
       const servingInfo =
-        current === null ? null : { epoch: current.epoch, rows: current.served.built.main.rows, ms: current.ms, from: current.from };
+        current === null
+          ? null
+          : {
+              epoch: current.epoch,
+              rows: current.served.built.main.rows,
+              ms: current.ms,
+              from: current.from,
+              ...(current.fileProblem === undefined ? {} : { fileProblem: current.fileProblem }),
+            };
       if (mode === 'off') return { state: 'off', dataEpoch, serving: null };
       if (current !== null && !current.behind && current.epoch === dataEpoch) return { state: 'ready', dataEpoch, serving: servingInfo };
       if (building === null && failure !== null) return { state: 'failed', dataEpoch, serving: servingInfo, cause: failure.cause.message };
