@@ -80,7 +80,7 @@ export function registerNodeCommands(program: Command): void {
     .action(async (file: string, o: { dir: string; mapping?: string; removeMissing: boolean }) => {
       const config = configOf(o.dir);
       if (!fs.existsSync(file)) throw new BiospecError('NOT_FOUND', `no such file: ${file}`);
-      const catalogue = openCatalogue(config.catalogue);
+      const catalogue = openCatalogue(config.catalogue, { countIndex: 'off' });
       const total = fs.statSync(file).size;
       const bar = createProgress(`importing ${path.basename(file)}`, Math.max(1, Math.round(total / 1024)), 'KiB');
       const onBytes = (read: number) => bar.update(Math.round(read / 1024));
@@ -146,7 +146,7 @@ export function registerNodeCommands(program: Command): void {
       // Opened first and as the node: a tampered log is refused before the catalogue changes.
       const auditFile = path.join(config.stateDir, 'audit.db');
       const audit = openNodeAudit(config, await loadNodeSigningKey(config), { checkpointEveryMs: 0 });
-      const catalogue = openCatalogue(config.catalogue);
+      const catalogue = openCatalogue(config.catalogue, { countIndex: 'off' });
       try {
         const { specimens, epoch } = withdrawDonor({ catalogue, audit, auditFile }, o.donor, {
           actor: 'cli',
