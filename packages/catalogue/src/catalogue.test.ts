@@ -1,7 +1,9 @@
+import { existsSync } from 'node:fs';
 import type { BiospecError } from '@biospec/protocol';
 import type { SourceRow, SpecimenRecord } from '@biospec/query';
 import { openCatalogue, type Catalogue } from './catalogue.js';
 import { importCsv } from './csv.js';
+import { snapshotPathOf } from './index-source.js';
 import { CSV_HEADER, contentOf, csvLine, recordsOf, rowsOf, specimen, tempCataloguePath, writeCsv, rejection } from './test-helpers.js';
 
 const BASE: SpecimenRecord[] = [
@@ -219,5 +221,37 @@ describe('summary and read-only access', () => {
     expect(() => reader.withdrawDonor('D1')).toThrow(/read-only/);
     await expect(reader.importRows(rowsOf(BASE))).rejects.toThrow(/read-only/);
     reader.close();
+  });
+});
+
+describe('while no count index is ready', () => {
+  test('a catalogue too large for SQL says WARMING_UP at once; small ones answer by SQL; then the index answers and is persisted', async () => {
+    const path = tempCataloguePath();
+    const writer = openCatalogue(path, { countIndex: 'off' });
+    await writer.importRows(rowsOf(BASE));
+    writer.close();
+
+    // Counted as too large for SQL (no row id is that small): nothing answers until the index is ready.
+    const large = openCatalogue(path, { sqlFallbackMaxRows: 0 });
+    const warming = await rejection(large.count({ unit: 'donors' }));
+    expect(warming.code).toBe('WARMING_UP');
+    expect(warming.message).toBe('count index warming up');
+    expect(() => large.servingEpoch()).toThrow('count index warming up');
+    expect(large.status()).toMatchObject({ state: 'warming', answering: 'none', serving: null, dataEpoch: 1 });
+    await large.countIndexReady();
+    expect(await large.count({ unit: 'donors' })).toEqual({ epoch: 1, total: 3, strata: [] });
+    expect(large.servingEpoch()).toBe(1);
+    expect(large.status()).toMatchObject({ state: 'ready', answering: 'index', serving: { epoch: 1, rows: 4, from: 'build' } });
+    expect(await large.summary()).toMatchObject({ specimens: 4, donors: 3, epoch: 1 });
+    large.close();
+    expect(existsSync(snapshotPathOf(path))).toBe(true);
+
+    // A small catalogue answers by SQL before its index is read back.
+    const small = openCatalogue(path);
+    expect(small.status()).toMatchObject({ answering: 'sql' });
+    expect(await small.count({ unit: 'donors' })).toEqual({ epoch: 1, total: 3, strata: [] });
+    await small.countIndexReady();
+    expect(small.status()).toMatchObject({ state: 'ready', serving: { from: 'file' } });
+    small.close();
   });
 });
