@@ -162,7 +162,7 @@ export async function benchAlwaysAnswering(
   log: (line: string) => void,
 ): Promise<AlwaysBenchResult> {
   const sign = (query: Query) =>
-    signQuery({ query, purpose: 'DUO:0000006', researcher: 'r-bench', project: 'bench', audience: 'bench-node', issuer: 'bench', lifetimeSeconds: 300 }, coordinatorKey);
+    signQuery({ query, purpose: 'DUO:0000006', researcher: 'r-bench', project: 'bench', audience: 'bench-node', issuer: 'coordinator', lifetimeSeconds: 300 }, coordinatorKey);
 
   log(`always answering (${rows} rows): start without a persisted index`);
   fs.rmSync(snapshotPathOf(cataloguePath), { force: true });
