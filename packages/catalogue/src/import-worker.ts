@@ -17,6 +17,7 @@ if (port === null) throw new Error('import-worker must run in a worker thread');
 const request = workerData as ImportWorkerRequest;
 const post = (reply: ImportWorkerReply): void => port.postMessage(reply);
 
+let reply: ImportWorkerReply;
 const writer = openWriter(request.cataloguePath);
 try {
   const source = csvSource(request.csvPath, {
@@ -29,11 +30,14 @@ try {
     source: request.source,
     onProgress: (read) => post({ type: 'rows', read }),
   });
-  post({ type: 'done', report });
+  reply = { type: 'done', report };
 } catch (error) {
   const failure = BiospecError.from(error);
-  post({ type: 'error', code: failure.code, message: failure.message, issues: [...failure.issues] });
+  reply = { type: 'error', code: failure.code, message: failure.message, issues: [...failure.issues] };
 } finally {
+  // Closed before the caller hears of the end: once it has, this connection is gone (a close of the
+  // catalogue's own connection is then the last one, and checkpoints the write-ahead log).
   writer.close();
-  port.close();
 }
+post(reply);
+port.close();
