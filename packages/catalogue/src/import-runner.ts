@@ -26,6 +26,7 @@ export function runImportWorker(script: string, cataloguePath: string, csvPath: 
     worker.on('message', (reply: ImportWorkerReply) => {
       if (reply.type === 'rows') options.onProgress?.(reply.read);
       else if (reply.type === 'bytes') options.onBytes?.(reply.read, reply.total);
+      else if (reply.type === 'storage-fault') options.onStorageFault?.(reply.fault);
       else {
         settled = true;
         if (reply.type === 'done') resolve(reply.report);

@@ -1,5 +1,5 @@
 /** Messages between the catalogue and its CSV import worker (import-worker.ts). */
-import type { ErrorCode, Issue } from '@biospec/protocol';
+import type { ErrorCode, Issue, StorageFault } from '@biospec/protocol';
 import type { ColumnMapping } from './column-mapping.js';
 import type { ImportReport } from './import.js';
 
@@ -15,5 +15,6 @@ export interface ImportWorkerRequest {
 export type ImportWorkerReply =
   | { type: 'rows'; read: number }
   | { type: 'bytes'; read: number; total: number }
+  | { type: 'storage-fault'; fault: StorageFault }
   | { type: 'done'; report: ImportReport }
   | { type: 'error'; code: ErrorCode; message: string; issues: Issue[] };

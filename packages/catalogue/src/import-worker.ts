@@ -29,6 +29,7 @@ try {
     ...(request.actor === undefined ? {} : { actor: request.actor }),
     source: request.source,
     onProgress: (read) => post({ type: 'rows', read }),
+    onStorageFault: (fault) => post({ type: 'storage-fault', fault }),
   });
   reply = { type: 'done', report };
 } catch (error) {

@@ -124,7 +124,8 @@ export function writeIndexSnapshot(path: string, built: BuiltIndex, key: Snapsho
   hash.digest().copy(prefix, 20);
 
   const temporary = `${path}.${process.pid}.tmp`;
-  const fd = fs.openSync(temporary, 'w');
+  // Private like the catalogue it is made of.
+  const fd = fs.openSync(temporary, 'w', 0o600);
   try {
     for (const part of [prefix, json, pad, ...chunks]) {
       let done = 0;
