@@ -319,6 +319,9 @@ export function openCatalogue(path: string, options: OpenOptions = {}): Catalogu
       countIndex.close();
       source.close();
       sql.close();
+      // The workers' read-only connections end a moment later, so this one may not be the last to close
+      // (which would checkpoint): copy the log into the file now, so a closed catalogue's file holds all of it.
+      if (!readonly) db.pragma('wal_checkpoint(TRUNCATE)');
       db.close();
     },
   };
