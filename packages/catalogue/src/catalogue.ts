@@ -321,7 +321,7 @@ export function openCatalogue(path: string, options: OpenOptions = {}): Catalogu
       sql.close();
       // The workers' read-only connections end a moment later, so this one may not be the last to close
       // (which would checkpoint): copy the log into the file now, so a closed catalogue's file holds all of it.
-      if (!readonly) db.pragma('wal_checkpoint(TRUNCATE)');
+      if (!readonly && db.open) db.pragma('wal_checkpoint(TRUNCATE)');
       db.close();
     },
   };
