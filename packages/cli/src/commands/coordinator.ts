@@ -16,6 +16,7 @@ import {
   startCoordinatorHttp,
 } from '@biospec/coordinator';
 import { auditPageLines, verificationLines } from '../audit-report.js';
+import { guardService } from '../process-guards.js';
 import { waitForShutdown } from '../shutdown.js';
 
 /** `biospec coordinator …`: what coordinator staff run. */
@@ -114,11 +115,13 @@ export function registerCoordinatorCommands(program: Command): void {
       const grpc = await startCoordinatorGrpc(opened);
       const http = await startCoordinatorHttp(opened);
       console.log(`coordinator serving gRPC on ${grpc.address}, REST on ${http.url} (${opened.members.length} member nodes)`);
-      await waitForShutdown(async () => {
+      const stop = async () => {
         await Promise.all([grpc.stop(), http.stop()]);
         await opened.stopDirectory();
         opened.close();
-      });
+      };
+      guardService(stop, opened.logger);
+      await waitForShutdown(stop);
     });
 
   coordinator

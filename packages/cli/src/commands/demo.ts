@@ -4,6 +4,7 @@ import { formatFederatedResult } from '../format-result.js';
 import { createRestClient, toResultBundle } from '../rest-client.js';
 import { startDemoFederation } from '../demo/demo-federation.js';
 import { DEMO_QUESTIONS } from '../demo/demo-questions.js';
+import { guardService } from '../process-guards.js';
 import { waitForShutdown } from '../shutdown.js';
 import fs from 'node:fs';
 
@@ -54,6 +55,7 @@ Try:
         return;
       }
       console.log('\nPress Ctrl-C to stop.');
+      guardService(() => federation.stop());
       await waitForShutdown(() => federation.stop());
     });
 }

@@ -22,6 +22,7 @@ import { auditPageLines, verificationLines } from '../audit-report.js';
 import { resolveImportFiles } from '../import-files.js';
 import { createProgress } from '../progress.js';
 import { createQuarantine } from '../quarantine.js';
+import { guardService } from '../process-guards.js';
 import { waitForShutdown } from '../shutdown.js';
 
 /** What a FHIR import read besides the specimens it imported, so nothing is dropped silently. */
@@ -175,12 +176,15 @@ export function registerNodeCommands(program: Command): void {
       const node = await openNode(o.listen ? { ...config, listen: o.listen } : config);
       const running = await startNodeServer(node);
       console.log(`node ${config.nodeId} serving on ${running.address}`);
-      void node.catalogue.countIndexReady().then((index) =>
-        console.log(
-          index
-            ? `count index ready: ${index.rows} specimens, ${(index.bytes / 2 ** 20).toFixed(0)} MiB, built in ${(index.buildMs / 1000).toFixed(1)} s`
-            : 'counting with SQL (no count index)',
-        ),
+      guardService(() => running.stop(), node.logger);
+      node.catalogue.countIndexReady().then(
+        (index) =>
+          console.log(
+            index
+              ? `count index ready: ${index.rows} specimens, ${(index.bytes / 2 ** 20).toFixed(0)} MiB, built in ${(index.buildMs / 1000).toFixed(1)} s`
+              : 'counting with SQL (no count index)',
+          ),
+        (err: unknown) => node.logger.error({ err }, 'count index not built; counting with SQL'),
       );
       await waitForShutdown(() => running.stop());
     });
