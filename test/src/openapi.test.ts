@@ -114,3 +114,12 @@ test('live answers have the documented shapes: count, nodes (with the coordinato
   expect(anonymous.status).toBe(401);
   await documented('Error', ErrorEnvelopeJson, anonymous);
 });
+
+test("coordinator init writes the coordinator's rate limits into coordinator.json, where they can be seen and changed", () => {
+  const written = JSON.parse(fs.readFileSync(path.join(dir, 'coordinator', COORDINATOR_FILES.config), 'utf8')) as { rateLimits: unknown };
+  expect(written.rateLimits).toEqual([
+    { limit: 10, windowSeconds: 60 },
+    { limit: 200, windowSeconds: 36000 },
+  ]);
+  expect(DEFAULT_COORDINATOR_RATE_LIMITS).toEqual(written.rateLimits);
+});
