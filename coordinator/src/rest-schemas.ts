@@ -39,7 +39,7 @@ const SiteStatusJson = z
     'SITE_STATUS_BUSY',
     'SITE_STATUS_WARMING_UP',
   ])
-  .meta({ id: 'SiteStatus', description: "A site's status (README, \"Running a coordinator\"); left out when unspecified." });
+  .meta({ id: 'SiteStatus', description: "A site's status (README, \"Setting up a network\"); left out when unspecified." });
 
 /** A float as ts-proto writes it: a number, or `"NaN"`, `"Infinity"`, `"-Infinity"`. */
 const jsonFloat = z.union([z.number(), z.enum(['NaN', 'Infinity', '-Infinity'])]);
