@@ -109,7 +109,7 @@ export function registerNodeCommands(program: Command): void {
         throw withFlagNames(error);
       });
       console.log(`node ${o.id} created: ${config}`);
-      console.log(`give the coordinator's staff this node's public keys and its address: ${publicKeys}, ${o.listen}`);
+      console.log(`give the coordinator's staff this node's public keys, ${publicKeys}, and the address at which the coordinator reaches it (it listens on ${o.listen})`);
       if (pinnedKeys === 0) console.error(`warning: ${noPinnedKeyWarning(path.join(o.dir, NODE_FILES.coordinatorKeys), o.dir)}`);
     });
 
