@@ -1,6 +1,6 @@
-import { Server, type ServerUnaryCall, type sendUnaryData } from '@grpc/grpc-js';
+import { Server, type ServerUnaryCall } from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
-import { BiospecError, bindServer, NodeServiceService, serverCredentials, shutdownServer, toGrpcError, type CountRequest, type CountResponse, type NodeServiceServer } from '@biospec/protocol';
+import { BiospecError, bindServer, NodeServiceService, serverCredentials, shutdownServer, unaryCall, type CountRequest, type CountResponse, type NodeServiceServer } from '@biospec/protocol';
 import { createAdmission, type AdmissionStats, type DropReason } from './admission.js';
 import type { AnswerContext } from './count-pipeline.js';
 import { createCountStreams } from './count-stream.js';
@@ -14,17 +14,6 @@ export interface RunningNodeServer {
   load(): AdmissionStats;
   /** Stops accepting calls, lets running ones finish for `graceMs`, then closes the stores. */
   stop(graceMs?: number): Promise<void>;
-}
-
-function unary<Req, Res>(handler: (request: Req) => Promise<Res> | Res) {
-  return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
-    Promise.resolve()
-      .then(() => handler(call.request))
-      .then(
-        (response) => callback(null, response),
-        (reason: unknown) => callback(toGrpcError(reason)),
-      );
-  };
 }
 
 /** A unary call's deadline and cancellation, as the count pipeline takes them. */
@@ -80,10 +69,11 @@ export async function startNodeServer(node: OpenNode): Promise<RunningNodeServer
     maxInFlight: config.admission.perStream,
     retryAfterMs: () => admission.retryAfterMs(),
   });
+  const fault = (err: unknown) => node.logger.error({ err }, 'cannot answer a unary call');
   const implementation: NodeServiceServer = {
-    count: (call, callback) => unary((request: CountRequest) => answer(request.signedQuery, contextOf(call)))(call, callback),
+    count: unaryCall((call) => answer(call.request.signedQuery, contextOf(call)), fault),
     countStream: (call) => streams.serve(call),
-    describe: unary(() => node.describe()),
+    describe: unaryCall(() => node.describe(), fault),
   };
   server.addService(NodeServiceService, implementation);
   const health = new HealthImplementation({ '': 'SERVING', 'biospecimen.v1.NodeService': 'SERVING' });
