@@ -60,6 +60,13 @@ export function parseCollections(entries: readonly unknown[], locate: (index: nu
   const list: CollectionDescription[] = [];
   entries.forEach((entry, i) => {
     const where = locate(i);
+    const rawId = typeof entry === 'object' && entry !== null ? (entry as { id?: unknown }).id : undefined;
+    const first = typeof rawId === 'string' && rawId !== '' ? seen.get(rawId) : undefined;
+    if (first !== undefined) {
+      issues.push({ ...where, field: [where.field, 'id'].filter(Boolean).join('.'), message: `duplicate collection id '${String(rawId)}' (first at entry ${first + 1})` });
+      return;
+    }
+    if (typeof rawId === 'string' && rawId !== '') seen.set(rawId, i);
     const parsed = CollectionSchema.safeParse(entry);
     if (!parsed.success) {
       for (const issue of parsed.error.issues) {
@@ -68,15 +75,9 @@ export function parseCollections(entries: readonly unknown[], locate: (index: nu
       }
       return;
     }
-    const first = seen.get(parsed.data.id);
-    if (first !== undefined) {
-      issues.push({ ...where, field: [where.field, 'id'].filter(Boolean).join('.'), message: `duplicate collection id '${parsed.data.id}' (first at entry ${first + 1})` });
-      return;
-    }
-    seen.set(parsed.data.id, i);
     list.push(parsed.data as CollectionDescription);
   });
-  if (list.length + issues.length > MAX_PUBLISHED_COLLECTIONS || entries.length > MAX_PUBLISHED_COLLECTIONS) {
+  if (entries.length > MAX_PUBLISHED_COLLECTIONS) {
     issues.push({ message: `at most ${MAX_PUBLISHED_COLLECTIONS} collections can be published, got ${entries.length}` });
   }
   if (issues.length > 0) throw new BiospecError('INVALID_DATA', `collection description is invalid: ${issues.length} problem(s)`, { issues });
