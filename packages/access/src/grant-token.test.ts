@@ -1,6 +1,6 @@
 import { BiospecError } from '@biospec/protocol';
 import { createKeyRing, generateSigningKey, importSigningKey, signCompactJws, type KeyRing, type QueryClaims, type SigningKey } from '@biospec/trust';
-import { checkGrant, GRANT_TOKEN_TYPE, revocationListDigest, signGrant, signRevocationList, type IssueGrantInput } from './grant-token.js';
+import { checkGrant, checkRevocationStamp, GRANT_TOKEN_TYPE, revocationListDigest, signGrant, signRevocationList, type IssueGrantInput, type SeenRevocations } from './grant-token.js';
 
 let coordinator: SigningKey;
 let other: SigningKey;
@@ -58,8 +58,15 @@ async function refusal(run: () => Promise<unknown>): Promise<{ code: string; mes
   throw new Error('expected a refusal');
 }
 
-const check = (grant: string, over: Partial<Parameters<typeof checkGrant>[0]> = {}) =>
-  checkGrant({ grant, revocationList: '', claims: question(), keys: ring, nodeId: 'north', seen: { version: 0, revoked: [] }, now: () => NOW, ...over });
+/** What a node does with a granted question: the revocation stamp, then the grant. */
+async function check(
+  grant: string,
+  over: { revocationList?: string; claims?: QueryClaims; nodeId?: string; seen?: SeenRevocations } = {},
+): Promise<{ grant: Awaited<ReturnType<typeof checkGrant>>; newer: Awaited<ReturnType<typeof checkRevocationStamp>>['newer'] }> {
+  const claims = over.claims ?? question();
+  const stamp = await checkRevocationStamp(claims, over.revocationList ?? '', ring, over.seen ?? { version: 0, revoked: [] });
+  return { grant: await checkGrant({ grant, claims, keys: ring, nodeId: over.nodeId ?? 'north', revoked: stamp.revoked, now: () => NOW }), newer: stamp.newer };
+}
 
 test('a grant has the shape of a GA4GH Passport ControlledAccessGrants visa, and verifies at its node', async () => {
   const { token, claims } = signGrant(grantInput(), coordinator);

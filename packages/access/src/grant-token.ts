@@ -173,54 +173,54 @@ export interface SeenRevocations {
   revoked: readonly string[];
 }
 
-/** What a node checks a granted question against. */
-export interface GrantCheck {
-  grant: string;
-  /** The signed revocation list sent with the question (empty when the question's stamp is version 0). */
-  revocationList: string;
-  /** The verified query token of the question. */
-  claims: QueryClaims;
-  keys: KeyRing;
-  nodeId: string;
-  /** The newest list this node has seen. */
-  seen: SeenRevocations;
-  now?: () => number;
-}
-
-export interface CheckedGrant {
-  grant: GrantClaims;
-  /** A newer list than the node had seen, to persist; undefined when it was not newer. */
+/** The revocations in force for one granted question, and a newer list to persist if it brought one. */
+export interface StampCheck {
+  revoked: readonly string[];
   newer?: { version: number; token: string; revoked: string[] };
 }
 
 /**
- * Everything a node checks before it answers a granted question, in this order: the
- * revocation list that came with the question (signature, and that it is the one the
- * signed question names), that it is not older than one the node has seen; the grant's
- * signature, type and issuer against the pinned coordinator keys; expiry; audience (this
- * node); subject (the researcher of the question); request; question; not revoked.
- * @throws BiospecError UNAUTHENTICATED for what does not verify, PERMISSION_DENIED for a
- * grant that verifies but does not allow this question, FAILED_PRECONDITION for a stale list.
+ * Checks the revocation list a granted question came with: the signed question names its
+ * version and digest; the list must be that one, signed by a pinned coordinator key, and not
+ * older than the newest this node has seen. A revocation once seen stays in force.
+ * @throws BiospecError FAILED_PRECONDITION for a question signed under an older list, UNAUTHENTICATED for a list that does not verify or match.
  */
-export async function checkGrant(check: GrantCheck): Promise<CheckedGrant> {
-  const { claims } = check;
+export async function checkRevocationStamp(claims: QueryClaims, revocationList: string, keys: KeyRing, seen: SeenRevocations): Promise<StampCheck> {
   const stamp = claims.revocations;
   if (stamp === undefined || claims.request === undefined) reject('UNAUTHENTICATED', 'revocations', 'a granted question needs its request and revocation stamp');
-  let newer: CheckedGrant['newer'];
-  let revoked: readonly string[] = check.seen.revoked;
-  if (stamp.version < check.seen.version) {
-    reject('FAILED_PRECONDITION', 'revocations', `the question carries revocation list version ${stamp.version}, older than version ${check.seen.version} this node has seen`);
+  if (stamp.version < seen.version) {
+    reject('FAILED_PRECONDITION', 'revocations', `the question carries revocation list version ${stamp.version}, older than version ${seen.version} this node has seen`);
   }
-  if (stamp.version > 0) {
-    if (check.revocationList === '') reject('UNAUTHENTICATED', 'revocations', `the question names revocation list version ${stamp.version} but none came with it`);
-    if (revocationListDigest(check.revocationList) !== stamp.sha256) reject('UNAUTHENTICATED', 'revocations', 'the revocation list is not the one the question names');
-    const list = await verifyRevocationList(check.revocationList, check.keys);
-    if (list.version !== stamp.version) reject('UNAUTHENTICATED', 'revocations', `the revocation list is version ${list.version}, the question names ${stamp.version}`);
-    // A revocation, once seen, stays in force whatever a later list omits (lists drop expired grants).
-    revoked = [...new Set([...check.seen.revoked, ...list.revoked])];
-    if (list.version > check.seen.version) newer = { version: list.version, token: check.revocationList, revoked: [...revoked] };
-  }
+  if (stamp.version === 0) return { revoked: seen.revoked };
+  if (revocationList === '') reject('UNAUTHENTICATED', 'revocations', `the question names revocation list version ${stamp.version} but none came with it`);
+  if (revocationListDigest(revocationList) !== stamp.sha256) reject('UNAUTHENTICATED', 'revocations', 'the revocation list is not the one the question names');
+  const list = await verifyRevocationList(revocationList, keys);
+  if (list.version !== stamp.version) reject('UNAUTHENTICATED', 'revocations', `the revocation list is version ${list.version}, the question names ${stamp.version}`);
+  // A revocation, once seen, stays in force whatever a later list omits (lists drop expired grants).
+  const revoked = [...new Set([...seen.revoked, ...list.revoked])];
+  return list.version > seen.version ? { revoked, newer: { version: list.version, token: revocationList, revoked } } : { revoked };
+}
 
+/** What a node checks a grant against. */
+export interface GrantCheck {
+  grant: string;
+  /** The verified query token of the question. */
+  claims: QueryClaims;
+  keys: KeyRing;
+  nodeId: string;
+  /** Grants revoked as far as this node knows (from {@link checkRevocationStamp}). */
+  revoked: readonly string[];
+  now?: () => number;
+}
+
+/**
+ * Everything a node checks of a grant before it answers a granted question, in this order:
+ * signature, type and issuer against the pinned coordinator keys; expiry; audience (this
+ * node); subject (the researcher of the question); request; question; not revoked.
+ * @throws BiospecError UNAUTHENTICATED for what does not verify, PERMISSION_DENIED for a grant that verifies but does not allow this question.
+ */
+export async function checkGrant(check: GrantCheck): Promise<GrantClaims> {
+  const { claims } = check;
   const { payload } = await prefixed('grant', () =>
     verifyCompactJws(check.grant, { keys: check.keys, typ: GRANT_TOKEN_TYPE, maxTokenBytes: MAX_TOKEN_BYTES, unsignedReason: 'no grant' }),
   );
@@ -239,8 +239,8 @@ export async function checkGrant(check: GrantCheck): Promise<CheckedGrant> {
   if (grant.sub !== claims.researcher) reject('PERMISSION_DENIED', 'grant.sub', 'grant is for another researcher');
   if (grant.biospec_grant.request !== claims.request) reject('PERMISSION_DENIED', 'grant.request', 'grant is for another request');
   if (grant.biospec_grant.query_hash !== claims.query_hash) reject('PERMISSION_DENIED', 'grant.query_hash', 'grant is for another question');
-  if (revoked.includes(grant.jti)) reject('PERMISSION_DENIED', 'grant.jti', 'grant revoked');
-  return { grant, ...(newer === undefined ? {} : { newer }) };
+  if (check.revoked.includes(grant.jti)) reject('PERMISSION_DENIED', 'grant.jti', 'grant revoked');
+  return grant;
 }
 
 /** Runs a JWS check and says which token failed: "grant: signature does not verify". */

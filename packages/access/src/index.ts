@@ -9,6 +9,7 @@ export * from './granted-detail.js';
 export * from './membership.js';
 export * from './membership-workflow.js';
 export * from './collections.js';
+export * from './availability.js';
 export * from './node-access-state.js';
 export * from './notifier.js';
 export * from './reminders.js';

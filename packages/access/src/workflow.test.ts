@@ -1,7 +1,7 @@
 import { canonicalise, parseQuery, queryHash } from '@biospec/query';
 import { createKeyRing } from '@biospec/trust';
 import { encryptionKeyThumbprint } from './granted-detail.js';
-import { checkGrant, revocationListDigest, verifyRevocationList } from './grant-token.js';
+import { checkGrant, checkRevocationStamp, revocationListDigest, verifyRevocationList } from './grant-token.js';
 import { sendDueReminders } from './reminders.js';
 import { createWorkflowFixture, requestInput, type WorkflowFixture } from './testing/workflow-fixture.js';
 import type { AccessCaller } from './permissions.js';
@@ -114,7 +114,8 @@ test('one request from draft to grants: two levels of state, timeline, comments,
     request: id,
     revocations: { version: fetch.revocations.version, sha256: fetch.revocations.sha256 },
   };
-  const checked = await checkGrant({ grant: grant.token, revocationList: fetch.revocations.token, claims, keys: ring, nodeId: 'north', seen: { version: 0, revoked: [] }, now: () => f.clock.now.getTime() });
+  const stamp = await checkRevocationStamp(claims, fetch.revocations.token, ring, { version: 0, revoked: [] });
+  const checked = { grant: await checkGrant({ grant: grant.token, claims, keys: ring, nodeId: 'north', revoked: stamp.revoked, now: () => f.clock.now.getTime() }) };
   expect(checked.grant.biospec_grant).toEqual({ request: id, query_hash: view.request.origin.queryHash, collections: ['breast', 'tumour-bank'], jkt: await encryptionKeyThumbprint(f.encryptionKey.publicJwk) });
   expect(checked.grant.sub).toBe(rita.pseudonym);
   expect(() => f.workflow.prepareGrantedFetch(rita, id, 'south')).toThrow(`site south of request ${id} is declined; granted availability needs a site that approved`);
