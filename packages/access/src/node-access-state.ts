@@ -76,7 +76,9 @@ export function createNodeAccessState(path: string, options: { now?: () => Date 
     throw error;
   }
   const seen = db.prepare<[], { version: number; revoked: string; token: string }>('SELECT version, revoked, token FROM revocations_seen WHERE id = 1');
-  let cache: PublishedCollections | undefined;
+  // Another process (`biospec node collections import`) may publish while the node runs: the newest import decides.
+  const newestImport = db.prepare<[], { seq: number | null }>('SELECT max(seq) AS seq FROM collections_import');
+  let cache: { seq: number | null; published: PublishedCollections } | undefined;
   const read = (): PublishedCollections => {
     const collections = db
       .prepare<[], { description: string }>('SELECT description FROM published_collection ORDER BY id')
@@ -85,8 +87,13 @@ export function createNodeAccessState(path: string, options: { now?: () => Date 
     const last = db.prepare<[], { at: string }>('SELECT at FROM collections_import ORDER BY seq DESC LIMIT 1').get();
     return { collections, digest: collectionsDigest(collections), importedAt: last?.at ?? null };
   };
+  const published = (): PublishedCollections => {
+    const seq = newestImport.get()?.seq ?? null;
+    if (cache === undefined || cache.seq !== seq) cache = { seq, published: read() };
+    return cache.published;
+  };
   return {
-    published: () => (cache ??= read()),
+    published,
     publish(collections, publishOptions = {}) {
       const checked = parseCollections(collections);
       db.transaction(() => {
@@ -101,8 +108,7 @@ export function createNodeAccessState(path: string, options: { now?: () => Date 
           now().toISOString(),
         );
       }).immediate();
-      cache = read();
-      return cache;
+      return published();
     },
     revocations() {
       const row = seen.get();
