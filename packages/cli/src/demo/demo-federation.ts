@@ -92,6 +92,8 @@ export interface DemoOptions {
   nodeConfig?: (site: DemoSite, config: NodeConfig) => NodeConfig;
   /** Edits the coordinator's config before it starts (tests: notifier, reminders). */
   coordinatorConfig?: (config: CoordinatorConfig) => CoordinatorConfig;
+  /** The coordinator's own logger (the nodes keep `logger`). */
+  coordinatorLogger?: Logger;
   /** The collections a site publishes; by default all its named collections but its site-wide one. */
   collections?: (site: DemoSite) => CollectionDescription[];
 }
@@ -143,7 +145,7 @@ export async function startDemoFederation(options: DemoOptions = {}): Promise<De
   }
 
   const loaded = loadCoordinatorConfig(path.join(coordinatorDir, COORDINATOR_FILES.config));
-  const coordinator = await openCoordinator(options.coordinatorConfig ? options.coordinatorConfig(loaded) : loaded, { logger });
+  const coordinator = await openCoordinator(options.coordinatorConfig ? options.coordinatorConfig(loaded) : loaded, { logger: options.coordinatorLogger ?? logger });
   const grpc = await startCoordinatorGrpc(coordinator);
   const http = await startCoordinatorHttp(coordinator);
   const { token } = await issueResearcher(coordinatorDir, { subject: 'demo.researcher@example.org', name: 'Demo Researcher' });
