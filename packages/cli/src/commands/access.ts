@@ -96,29 +96,30 @@ function originFromBundle(file: string) {
   return { kind: payload.question === 'availability' ? 'availability' : 'count', query: bundle.canonical_query, queryHash: bundle.query_hash, bundle };
 }
 
-interface RequestOptions extends QueryFlags, Connection {
+interface RequestOptions extends Omit<QueryFlags, 'collection'>, Connection {
   title?: string;
   description?: string;
   ethics?: string;
   purpose?: string;
   from?: string;
   kind?: string;
-  collection?: string;
-  collections: string[];
+  /** `--collection NODE/COLLECTION`, repeated: the collections asked (not a query filter here). */
+  collection: string[];
   attach: string[];
   key?: string;
 }
 
 function requestFields(o: RequestOptions, creating: boolean): Record<string, unknown> {
   const hasQueryFlags = Boolean(o.queryJson || o.queryFile || o.material || o.diagnosis || o.sex || o.age || o.collected || o.consent || o.status || o.minQuantity);
-  const origin = o.from ? originFromBundle(o.from) : creating || hasQueryFlags ? { kind: o.kind ?? 'availability', query: queryFromFlags({ ...o, collection: undefined, stratify: undefined }) } : undefined;
+  const { collection: asked, ...flags } = o;
+  const origin = o.from ? originFromBundle(o.from) : creating || hasQueryFlags ? { kind: o.kind ?? 'availability', query: queryFromFlags({ ...flags, stratify: undefined }) } : undefined;
   return {
     ...(o.title !== undefined ? { title: o.title } : {}),
     ...(o.description !== undefined ? { description: o.description } : {}),
     ...(o.ethics !== undefined ? { ethicsReference: o.ethics } : {}),
     ...(o.purpose !== undefined ? { purpose: duoCode(o.purpose) } : creating ? { purpose: duoCode('HMB') } : {}),
     ...(origin ? { origin } : {}),
-    ...(o.collections.length > 0 || creating ? { collections: collectionsOf(o.collections) } : {}),
+    ...(asked.length > 0 || creating ? { collections: collectionsOf(asked) } : {}),
     ...(o.attach.length > 0 ? { attachments: attachmentsOf(o.attach) } : {}),
     ...(o.key ? { encryptionKey: publicKeyOf(o.key) } : {}),
   };
