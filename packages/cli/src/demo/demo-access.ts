@@ -9,7 +9,7 @@ import { generateEncryptionKey, type CollectionDescription } from '@biospec/acce
 import { PROFILES } from '@biospec/synthetic';
 import type { Role } from '@biospec/registry';
 import { issueResearcher } from '@biospec/coordinator';
-import type { DemoSite } from './demo-federation.js';
+import type { DemoSite } from './demo-sites.js';
 
 const title = (key: string) => key.toLowerCase().replace(/(^|-)([a-z])/g, (_m, dash: string, c: string) => `${dash ? ' ' : ''}${c.toUpperCase()}`);
 

@@ -2,9 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pino, type Logger } from 'pino';
-import { DEFAULT_POLICY, type DisclosurePolicy } from '@biospec/privacy';
 import { importCsv } from '@biospec/catalogue';
-import { generateCatalogue, writeCsv, type ProfileName } from '@biospec/synthetic';
+import { generateCatalogue, writeCsv } from '@biospec/synthetic';
 import { initNodeDir, loadNodeConfig, openNode, startNodeServer, type NodeConfig, type RunningNodeServer } from '@biospec/node';
 import {
   addMember,
@@ -22,44 +21,8 @@ import {
 import type { CollectionDescription } from '@biospec/access';
 import { createDemoAccounts, demoCollections, type DemoAccount } from './demo-access.js';
 
-/** Generous enough for someone exploring the demo by hand; production keeps SHRINE's defaults. */
-const DEMO_RATE_LIMITS = [
-  { limit: 60, windowSeconds: 60 },
-  { limit: 1000, windowSeconds: 36000 },
-];
-
-const DEMO_POLICY: DisclosurePolicy = {
-  ...DEFAULT_POLICY,
-  budget: { epsilon: 50, windowDays: 30 },
-  rateLimits: DEMO_RATE_LIMITS,
-};
-
-/** One demo institution: a profile for its synthetic catalogue and its own disclosure policy. */
-export interface DemoSite {
-  id: string;
-  name: string;
-  profile: ProfileName;
-  prefix: string;
-  policy: DisclosurePolicy;
-}
-
-export const DEMO_SITES: readonly DemoSite[] = [
-  { id: 'northbridge-uh', name: 'Northbridge University Hospital Biobank', profile: 'university-hospital', prefix: 'NUH', policy: DEMO_POLICY },
-  {
-    id: 'lakeside-heart',
-    name: 'Lakeside Heart Centre Biobank',
-    profile: 'cardiology-centre',
-    prefix: 'LHC',
-    policy: { ...DEMO_POLICY, rounding: 5, noise: { mechanism: 'shrine', bin: 5, sigma: 6.5, clamp: 10 } },
-  },
-  {
-    id: 'riverside-pop',
-    name: 'Riverside Population Biobank',
-    profile: 'population-biobank',
-    prefix: 'RPB',
-    policy: { ...DEMO_POLICY, noise: { mechanism: 'none' } },
-  },
-];
+export { DEMO_SITES, type DemoSite } from './demo-sites.js';
+import { DEMO_RATE_LIMITS, DEMO_SITES, type DemoSite } from './demo-sites.js';
 
 export interface DemoFederation {
   dir: string;
