@@ -59,7 +59,6 @@ afterAll(async () => {
   await net?.stop();
 });
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 function grpcCall<Req>(method: (req: Req, md: Metadata, cb: (err: ServiceError | null, res: any) => void) => unknown, request: Req, bearer: string): Promise<any> {
   const metadata = new Metadata();
   metadata.set('authorization', `Bearer ${bearer}`);
