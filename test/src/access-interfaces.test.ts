@@ -218,6 +218,10 @@ test('the CLI walks a request: researcher, staff and steward each with their own
   expect(shown.stdout).toContain(`site ${site}: pending -> approved  by Steward of ${site} (steward:${site})`);
   const refused = await biospec(['access', 'approve', id, ...as('researcher')], { env });
   expect(refused).toMatchObject({ code: 1, stderr: 'error (PERMISSION_DENIED): approving an access request needs the role staff\n  field roles: you have researcher\n' });
+  // A new token for an existing record keeps its roles unless --role or --staff says otherwise.
+  const reissued = await biospec(['coordinator', 'researcher', 'add', '--dir', path.join(dir, 'coordinator'), '--subject', `steward@${site}.example.org`]);
+  expect(reissued.code).toBe(0);
+  expect((await rest('GET', '/api/v1/me', reissued.stdout.trim())).body.roles).toEqual([`steward:${site}`]);
   const badFile = path.join(dir, 'collections-bad.csv');
   fs.writeFileSync(badFile, 'id,name,contact_email\nbreast,Breast,not-an-address\n');
   const imported = await biospec(['node', 'collections', 'import', badFile, '--dir', path.join(dir, 'nodes', site)]);

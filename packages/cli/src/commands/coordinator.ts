@@ -63,13 +63,14 @@ export function registerCoordinatorCommands(program: Command): void {
     .option('--staff', 'also grant the coordinator staff role', false)
     .option('--role <role>', 'the roles to hold instead: researcher, staff, steward:<node id>, operator:<node id> (repeat)', (v: string, p: string[] = []) => [...p, v])
     .action(async (o: { dir: string; subject: string; name?: string; email?: string; days: string; staff: boolean; role?: string[] }) => {
-      const roles = o.role ? parseRoles(o.role.flatMap((r) => r.split(',')).map((r) => r.trim()), '--role') : o.staff ? (['researcher', 'staff'] as Role[]) : (['researcher'] as Role[]);
+      // Without --role or --staff a record keeps the roles it has (a new one is a researcher).
+      const roles = o.role ? parseRoles(o.role.flatMap((r) => r.split(',')).map((r) => r.trim()), '--role') : o.staff ? (['researcher', 'staff'] as Role[]) : undefined;
       const { token, person } = await issueResearcher(o.dir, {
         subject: o.subject,
         ...(o.name ? { name: o.name } : {}),
         ...(o.email ? { email: o.email } : {}),
         days: Number(o.days),
-        roles,
+        ...(roles ? { roles } : {}),
       });
       console.error(`researcher record ${person.id} (${person.roles.join(', ')})`);
       console.log(token);
