@@ -1,5 +1,5 @@
 import { BiospecError } from '@biospec/protocol';
-import type { Dimension, Unit } from './ast.js';
+import type { Dimension, StrataDimension, Unit } from './ast.js';
 import { ICD10_CHAPTERS, icd10Chapter } from './vocab/icd10.js';
 import { MATERIAL_TYPES, SEXES, STORAGE_TEMPERATURES } from './specimen.js';
 
@@ -36,14 +36,6 @@ export const DIMENSION_DOMAINS: Readonly<Record<Dimension, readonly string[]>> =
   diagnosis_chapter: [...ICD10_CHAPTERS.map((c) => c.chapter), 'none', 'unknown'],
   storage_temperature: STORAGE_TEMPERATURES,
 });
-
-/**
- * A dimension a node stratifies its own questions by: the public ones, and `collection_id`
- * for availability answers, whose domain is not fixed by the software but published by each
- * node (its collection list). Researchers' count queries cannot stratify by collection: the
- * query schema accepts only {@link Dimension}s.
- */
-export type StrataDimension = Dimension | 'collection_id';
 
 /** Domains a node supplies: `collection_id`'s is its published collection list (and one cell for the rest). */
 export interface StrataDomains {
