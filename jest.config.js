@@ -15,6 +15,7 @@ const workspaces = {
   federation: 'packages/federation',
   registry: 'packages/registry',
   directory: 'packages/directory',
+  access: 'packages/access',
   cli: 'packages/cli',
   node: 'node',
   coordinator: 'coordinator',
@@ -29,6 +30,8 @@ export default {
   moduleNameMapper: {
     // Property-test generators of the query model, shared with the integration tests.
     '^@biospec/query/testing$': '<rootDir>/packages/query/src/testing/arbitraries.ts',
+    // Repository compliance suites any implementation of the access store runs.
+    '^@biospec/access/testing$': '<rootDir>/packages/access/src/testing/compliance.ts',
     ...Object.fromEntries(
       Object.entries(workspaces).map(([name, dir]) => [`^@biospec/${name}$`, `<rootDir>/${dir}/src/index.ts`]),
     ),

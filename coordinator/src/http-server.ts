@@ -1,11 +1,36 @@
 import fs from 'node:fs';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { BiospecError, FederatedCountResponse, NodeInfo, httpStatusOf } from '@biospec/protocol';
+import { BiospecError, FederatedAvailabilityResponse, FederatedCountResponse, NodeInfo, httpStatusOf } from '@biospec/protocol';
+import { MEMBERSHIP_ACTIONS, REQUEST_ACTIONS, SITE_ACTIONS, type MembershipAction, type RequestAction, type SiteAction } from '@biospec/access';
 import type { OpenCoordinator } from './open-coordinator.js';
 import { createRestApi, type RestApi } from './rest-api.js';
 import { CountBodySchema, FederatedCountResponseJson, HealthJson, JwksJson, NodeJwksJson, NodesResponseJson, QueryDocument } from './rest-schemas.js';
-import type { RunningServer } from './grpc-server.js';
+import {
+  AccessRequestListJson,
+  AccessRequestViewJson,
+  ApplicationBodySchema,
+  CommentBodySchema,
+  FederatedAvailabilityResponseJson,
+  GrantViewResponseJson,
+  GrantedBodySchema,
+  GrantedDeliveryJson,
+  ListQuerySchema,
+  MeJson,
+  MembershipListJson,
+  MembershipViewJson,
+  ReasonBodySchema,
+  RequestBodySchema,
+  RevokeBodySchema,
+} from './rest-access-schemas.js';
+import { MAX_GRPC_REQUEST_BYTES, type RunningServer } from './grpc-server.js';
+
+type Authenticate = (request: FastifyRequest) => ReturnType<OpenCoordinator['authenticate']>;
+
+function actionOf<T extends string>(value: string, allowed: readonly T[]): T {
+  if ((allowed as readonly string[]).includes(value)) return value as T;
+  throw new BiospecError('NOT_FOUND', `no action '${value}'; actions are ${allowed.join(', ')}`, { issues: [{ field: 'action', message: `unknown action '${value}'` }] });
+}
 
 /**
  * HTTPS options from the coordinator's `tls` block, the one its gRPC server uses: the same
@@ -22,7 +47,7 @@ function httpsOptions(tls: NonNullable<OpenCoordinator['config']['tls']>) {
 }
 
 /** The routes of the REST API (each in the OpenAPI document, `GET /api/v1/openapi.json`). */
-function registerRoutes(api: RestApi, coordinator: OpenCoordinator, authenticate: (request: FastifyRequest) => ReturnType<OpenCoordinator['authenticate']>): void {
+function registerRoutes(api: RestApi, coordinator: OpenCoordinator, authenticate: Authenticate): void {
   api.route(
     'post',
     '/api/v1/count',
@@ -35,10 +60,28 @@ function registerRoutes(api: RestApi, coordinator: OpenCoordinator, authenticate
       errors: ['INVALID_QUERY', 'RATE_LIMITED', 'PERMISSION_DENIED'],
     },
     async ({ request, body }) => {
-      const { person } = await authenticate(request);
+      const caller = await authenticate(request);
       const { deadlineMs, ...rest } = body;
-      const response = await coordinator.federatedCount(person, deadlineMs === undefined ? rest : { ...rest, deadlineMs });
+      const response = await coordinator.federatedCount(caller, deadlineMs === undefined ? rest : { ...rest, deadlineMs });
       return FederatedCountResponse.toJSON(response);
+    },
+  );
+  api.route(
+    'post',
+    '/api/v1/availability',
+    {
+      summary: 'Ask every member node which of its collections hold matching available specimens',
+      description: "Protected counts per collection and material type, with each node's published collection descriptions; under the same signatures, policy, noise and budget as counts (docs/ACCESS.md).",
+      body: CountBodySchema,
+      bodyFields: { query: QueryDocument },
+      response: FederatedAvailabilityResponseJson,
+      errors: ['INVALID_QUERY', 'RATE_LIMITED', 'PERMISSION_DENIED'],
+    },
+    async ({ request, body }) => {
+      const caller = await authenticate(request);
+      const { deadlineMs, ...rest } = body;
+      const response = await coordinator.federatedAvailability(caller, deadlineMs === undefined ? rest : { ...rest, deadlineMs });
+      return FederatedAvailabilityResponse.toJSON(response);
     },
   );
   api.route(
@@ -46,9 +89,9 @@ function registerRoutes(api: RestApi, coordinator: OpenCoordinator, authenticate
     '/api/v1/nodes',
     { summary: "The member nodes (status, noisy catalogue size, data epoch, policy) and the coordinator's own rate limits", response: NodesResponseJson },
     async ({ request }) => {
-      await authenticate(request);
+      const caller = await authenticate(request);
       return {
-        nodes: (await coordinator.listNodes()).map((n) => NodeInfo.toJSON(n)),
+        nodes: (await coordinator.listNodes(caller)).map((n) => NodeInfo.toJSON(n)),
         coordinator: { coordinatorId: coordinator.config.coordinatorId, rateLimits: coordinator.config.rateLimits },
       };
     },
@@ -64,6 +107,121 @@ function registerRoutes(api: RestApi, coordinator: OpenCoordinator, authenticate
       void reply.header('content-type', coordinator.metrics.contentType);
       return coordinator.metrics.metrics();
     },
+  );
+}
+
+/**
+ * The access workflow's REST routes (docs/ACCESS.md lists each with the role it needs; the
+ * role is checked once, in the workflow). Responses are the workflow's JSON.
+ */
+function registerAccessRoutes(api: RestApi, coordinator: OpenCoordinator, authenticate: Authenticate): void {
+  const { access, memberships } = coordinator;
+  const caller = async (request: FastifyRequest) => coordinator.accessCaller(await authenticate(request));
+  // Requests carry the result bundle they came from.
+  const bodyLimit = MAX_GRPC_REQUEST_BYTES;
+  const id = { id: 'The request id' };
+  const site = { ...id, nodeId: 'The site (node id)' };
+  const roleErrors = ['PERMISSION_DENIED', 'NOT_FOUND'] as const;
+  const moveErrors = [...roleErrors, 'FAILED_PRECONDITION'] as const;
+
+  api.route('get', '/api/v1/me', { summary: 'Who the token belongs to: person, roles and the pseudonym nodes see', response: MeJson, errors: ['PERMISSION_DENIED'] }, async ({ request }) => {
+    const who = await authenticate(request);
+    return { personId: who.person.id, name: who.person.name, email: who.person.email, roles: who.roles, pseudonym: who.pseudonym };
+  });
+  api.route(
+    'get',
+    '/api/v1/access/requests',
+    { summary: 'The access requests the caller may see (own requests; all for staff; their sites for stewards)', query: ListQuerySchema, response: AccessRequestListJson, errors: ['PERMISSION_DENIED'] },
+    async ({ request, query }) => ({ requests: access.list(await caller(request), query) }),
+  );
+  api.route(
+    'post',
+    '/api/v1/access/requests',
+    { summary: 'Create a draft access request', body: RequestBodySchema, response: AccessRequestViewJson, status: 201, bodyLimit, errors: ['PERMISSION_DENIED'] },
+    async ({ request, body }) => access.create(await caller(request), body as never),
+  );
+  api.route('get', '/api/v1/access/requests/:id', { summary: 'One access request with its timeline, comments, grants and deliveries', params: id, response: AccessRequestViewJson, errors: [...roleErrors] }, async ({ request, params }) =>
+    access.get(await caller(request), params['id']!),
+  );
+  api.route(
+    'patch',
+    '/api/v1/access/requests/:id',
+    { summary: 'Edit a draft or returned request', params: id, body: RequestBodySchema, response: AccessRequestViewJson, bodyLimit, errors: [...moveErrors] },
+    async ({ request, params, body }) => access.update(await caller(request), params['id']!, body as never),
+  );
+  api.route(
+    'post',
+    '/api/v1/access/requests/:id/actions/:action',
+    {
+      summary: `Move a request: ${REQUEST_ACTIONS.join(', ')}`,
+      params: { ...id, action: REQUEST_ACTIONS.join(' | ') },
+      body: ReasonBodySchema,
+      response: AccessRequestViewJson,
+      errors: [...moveErrors],
+    },
+    async ({ request, params, body }) => access.act(await caller(request), params['id']!, actionOf<RequestAction>(params['action']!, REQUEST_ACTIONS), body),
+  );
+  api.route(
+    'post',
+    '/api/v1/access/requests/:id/sites/:nodeId/actions/:action',
+    {
+      summary: `A site's answer, by its steward: ${SITE_ACTIONS.join(', ')}`,
+      params: { ...site, action: SITE_ACTIONS.join(' | ') },
+      body: ReasonBodySchema,
+      response: AccessRequestViewJson,
+      errors: [...moveErrors],
+    },
+    async ({ request, params, body }) =>
+      access.decideSite(await caller(request), params['id']!, params['nodeId']!, actionOf<SiteAction>(params['action']!, SITE_ACTIONS), body),
+  );
+  api.route(
+    'post',
+    '/api/v1/access/requests/:id/comments',
+    { summary: 'Comment on a request (or on one site of it)', params: id, body: CommentBodySchema, response: AccessRequestViewJson, errors: [...moveErrors] },
+    async ({ request, params, body }) => access.comment(await caller(request), params['id']!, body),
+  );
+  api.route(
+    'post',
+    '/api/v1/access/requests/:id/sites/:nodeId/granted-availability',
+    {
+      summary: "The granted detail of one approving site, encrypted by the node to the researcher's key",
+      params: site,
+      body: GrantedBodySchema,
+      response: GrantedDeliveryJson,
+      errors: [...moveErrors, 'UNAVAILABLE', 'DEADLINE_EXCEEDED'],
+    },
+    async ({ request, params, body }) => coordinator.fetchGranted(await authenticate(request), params['id']!, params['nodeId']!, body.deadlineMs),
+  );
+  api.route(
+    'post',
+    '/api/v1/access/grants/:grantId/revoke',
+    { summary: 'Revoke a grant (staff); every node learns it with the next revocation list', params: { grantId: 'The grant id' }, body: RevokeBodySchema, response: GrantViewResponseJson, errors: [...moveErrors] },
+    async ({ request, params, body }) => access.revokeGrant(await caller(request), params['grantId']!, body),
+  );
+
+  api.route(
+    'post',
+    '/api/v1/membership/applications',
+    { summary: "A node's signed application to join (from `biospec node join`)", body: ApplicationBodySchema, response: MembershipViewJson, status: 201, errors: ['PERMISSION_DENIED', 'FAILED_PRECONDITION'] },
+    async ({ request, body }) => memberships.apply(await caller(request), body.application),
+  );
+  api.route('get', '/api/v1/membership', { summary: 'Every membership and its state', response: MembershipListJson, errors: ['PERMISSION_DENIED'] }, async ({ request }) => ({
+    memberships: memberships.list(await caller(request)),
+  }));
+  api.route('get', '/api/v1/membership/:nodeId', { summary: "One node's membership and its history", params: { nodeId: 'The node id' }, response: MembershipViewJson, errors: [...roleErrors] }, async ({ request, params }) =>
+    memberships.get(await caller(request), params['nodeId']!),
+  );
+  api.route(
+    'post',
+    '/api/v1/membership/:nodeId/actions/:action',
+    {
+      summary: `Decide on a node's membership (staff): ${MEMBERSHIP_ACTIONS.join(', ')}`,
+      params: { nodeId: 'The node id', action: MEMBERSHIP_ACTIONS.join(' | ') },
+      body: ReasonBodySchema,
+      response: MembershipViewJson,
+      errors: [...moveErrors],
+    },
+    async ({ request, params, body }) => memberships.decide(await caller(request), params['nodeId']!, actionOf<MembershipAction>(params['action']!, MEMBERSHIP_ACTIONS), body),
   );
 }
 
@@ -90,6 +248,10 @@ export async function startCoordinatorHttp(coordinator: OpenCoordinator): Promis
     void reply.status(httpStatusOf(err.code)).send({ error: { code: err.code, message: err.message, issues: err.issues } });
   });
 
+  app.setNotFoundHandler((request, reply) => {
+    void reply.status(404).send({ error: { code: 'NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0]}`, issues: [] } });
+  });
+
   // Every route fastify serves, however it was added, so a test can check the OpenAPI document lists them all.
   const served: { method: string; path: string }[] = [];
   app.addHook('onRoute', (route) => {
@@ -100,9 +262,10 @@ export async function startCoordinatorHttp(coordinator: OpenCoordinator): Promis
     title: 'Biospecimen federation coordinator',
     version: '1',
     description:
-      'Federated feasibility counts over the member biobanks, for researchers and scripts (docs/QUERY.md, docs/PROTOCOL.md). Every error is `{"error": {"code", "message", "issues"}}` with the HTTP status of its code.',
+      'Federated feasibility counts and availability over the member biobanks, and the access workflow from request to grant, for researchers, staff, stewards and scripts (docs/QUERY.md, docs/PROTOCOL.md, docs/ACCESS.md). Every error is `{"error": {"code", "message", "issues"}}` with the HTTP status of its code.',
   });
   registerRoutes(api, coordinator, authenticate);
+  registerAccessRoutes(api, coordinator, authenticate);
   api.route('get', '/api/v1/openapi.json', { summary: 'This OpenAPI 3.1 document', auth: false, response: z.record(z.string(), z.unknown()).meta({ id: 'OpenApiDocument' }) }, async () =>
     api.document(),
   );

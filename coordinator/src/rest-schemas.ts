@@ -28,7 +28,7 @@ export const CountBodySchema = z
 /** The query a count request carries, documented from the schema `parseQuery` applies. */
 export const QueryDocument = QuerySchema;
 
-const SiteStatusJson = z
+export const SiteStatusJson = z
   .enum([
     'SITE_STATUS_OK',
     'SITE_STATUS_TIMEOUT',
@@ -42,7 +42,7 @@ const SiteStatusJson = z
   .meta({ id: 'SiteStatus', description: "A site's status (README, \"Setting up a network\"); left out when unspecified." });
 
 /** A float as ts-proto writes it: a number, or `"NaN"`, `"Infinity"`, `"-Infinity"`. */
-const jsonFloat = z.union([z.number(), z.enum(['NaN', 'Infinity', '-Infinity'])]);
+export const jsonFloat = z.union([z.number(), z.enum(['NaN', 'Infinity', '-Infinity'])]);
 
 const DisclosureJson = z
   .object({
@@ -59,7 +59,7 @@ const DisclosureJson = z
   .strict()
   .meta({ id: 'Disclosure', description: 'How a figure was protected (docs/PRIVACY.md).' });
 
-const ReleasedFigureJson = z
+export const ReleasedFigureJson = z
   .object({
     value: z.number().int().optional().meta({ description: 'The released figure (int64, a JSON number); absent below the threshold or while held.' }),
     disclosure: DisclosureJson.optional(),
@@ -68,12 +68,12 @@ const ReleasedFigureJson = z
   .strict()
   .meta({ id: 'ReleasedFigure' });
 
-const StratumJson = z
+export const StratumJson = z
   .object({ key: z.record(z.string(), z.string()).optional(), figure: ReleasedFigureJson.optional() })
   .strict()
   .meta({ id: 'Stratum' });
 
-const BudgetStatusJson = z
+export const BudgetStatusJson = z
   .object({
     spent: jsonFloat.optional(),
     remaining: jsonFloat.optional(),
@@ -103,7 +103,7 @@ const SiteResultJson = z
   .strict()
   .meta({ id: 'SiteResult' });
 
-const MergedTotalJson = z
+export const MergedTotalJson = z
   .object({
     releasedSum: z.number().int().optional().meta({ description: 'Sum of the released figures (int64, a JSON number).' }),
     sitesBelowThreshold: z.number().int().optional(),

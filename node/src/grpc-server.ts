@@ -1,6 +1,14 @@
 import { Server, type ServerUnaryCall } from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
-import { BiospecError, bindServer, NodeServiceService, serverCredentials, shutdownServer, unaryCall, type CountRequest, type CountResponse, type NodeServiceServer } from '@biospec/protocol';
+import {
+  BiospecError,
+  bindServer,
+  NodeServiceService,
+  serverCredentials,
+  shutdownServer,
+  unaryCall,
+  type NodeServiceServer,
+} from '@biospec/protocol';
 import { createAdmission, type AdmissionStats, type DropReason } from './admission.js';
 import type { AnswerContext } from './count-pipeline.js';
 import { createCountStreams } from './count-stream.js';
@@ -16,8 +24,8 @@ export interface RunningNodeServer {
   stop(graceMs?: number): Promise<void>;
 }
 
-/** A unary call's deadline and cancellation, as the count pipeline takes them. */
-function contextOf(call: ServerUnaryCall<CountRequest, CountResponse>): AnswerContext {
+/** A unary call's deadline and cancellation, as the pipelines take them. */
+function contextOf<Req, Res>(call: ServerUnaryCall<Req, Res>): AnswerContext {
   const cancelled = new AbortController();
   call.on('cancelled', () => cancelled.abort());
   const deadline = call.getDeadline();
@@ -58,11 +66,13 @@ export async function startNodeServer(node: OpenNode): Promise<RunningNodeServer
     lastBusyLog = at;
     busySince = 0;
   };
-  const answer = (signedQuery: string, context: AnswerContext) =>
-    admission.run(() => node.pipeline.answer(signedQuery, context), context).catch((reason: unknown) => {
+  /** Counts and access questions go through one admission: a flood of either is refused as busy. */
+  const admitted = <T>(work: () => Promise<T>, context: AnswerContext) =>
+    admission.run(work, context).catch((reason: unknown) => {
       if (reason instanceof BiospecError && reason.code === 'BUSY') logBusy();
       throw reason;
     });
+  const answer = (signedQuery: string, context: AnswerContext) => admitted(() => node.pipeline.answer(signedQuery, context), context);
   const streams = createCountStreams({
     answer,
     logger: node.logger,
@@ -74,6 +84,15 @@ export async function startNodeServer(node: OpenNode): Promise<RunningNodeServer
     count: unaryCall((call) => answer(call.request.signedQuery, contextOf(call)), fault),
     countStream: (call) => streams.serve(call),
     describe: unaryCall(() => node.describe(), fault),
+    availability: unaryCall((call) => {
+      const context = contextOf(call);
+      return admitted(() => node.availability.answer(call.request.signedQuery, context), context);
+    }, fault),
+    grantedAvailability: unaryCall((call) => {
+      const context = contextOf(call);
+      return admitted(() => node.availability.granted(call.request, context), context);
+    }, fault),
+    pushRevocations: unaryCall(async (call) => ({ version: await node.availability.pushRevocations(call.request.revocationList) }), fault),
   };
   server.addService(NodeServiceService, implementation);
   const health = new HealthImplementation({ '': 'SERVING', 'biospecimen.v1.NodeService': 'SERVING' });
