@@ -15,6 +15,7 @@ const workspaces = {
   federation: 'packages/federation',
   registry: 'packages/registry',
   directory: 'packages/directory',
+  connect: 'packages/connect',
   cli: 'packages/cli',
   node: 'node',
   coordinator: 'coordinator',

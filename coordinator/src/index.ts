@@ -8,3 +8,5 @@ export * from './grpc-server.js';
 export * from './http-server.js';
 export * from './coordinator-audit.js';
 export * from './pseudonym.js';
+export * from './connect-server.js';
+export * from './member-connect.js';

@@ -20,6 +20,8 @@ export interface InitCoordinatorOptions {
   coordinatorId?: string;
   grpcListen?: string;
   httpListen?: string;
+  /** Where nodes that connect out dial in (`nodeConnect.listen`); no such listener without it. */
+  nodeConnectListen?: string;
   /** Per-researcher query limits; the config's defaults (SHRINE's 10 a minute, 200 in 10 hours) when absent. */
   rateLimits?: { limit: number; windowSeconds: number }[];
 }
@@ -41,6 +43,7 @@ export async function initCoordinatorDir(dir: string, options: InitCoordinatorOp
     coordinatorId: options.coordinatorId ?? 'coordinator',
     grpcListen: options.grpcListen ?? '127.0.0.1:50050',
     httpListen: options.httpListen ?? '127.0.0.1:8080',
+    ...(options.nodeConnectListen ? { nodeConnect: { listen: options.nodeConnectListen } } : {}),
     ...(options.rateLimits ? { rateLimits: options.rateLimits } : {}),
     nodes: [],
   };

@@ -1,9 +1,8 @@
-import { Metadata } from '@grpc/grpc-js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { pino, type Logger } from 'pino';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { checkPrivatePermissions, createPrivateFile, makePrivateDir, readJsonFile, SiteStatus, type DescribeResponse, type FederatedCountResponse, type NodeInfo } from '@biospec/protocol';
+import { checkPrivatePermissions, createPrivateFile, makePrivateDir, readJsonFile, SiteStatus, type FederatedCountResponse, type NodeInfo } from '@biospec/protocol';
 import { createRateLimiter, describeGuarantee, parsePolicy } from '@biospec/privacy';
 import { createSqlitePeople, resolvePerson, type IssuerRegistration, type PeopleRepository, type Person } from '@biospec/registry';
 import { createKeyRing, createResearcherVerifier, defaultHeadFile, importSigningKey, type ResearcherIdentity, type SigningKey } from '@biospec/trust';
@@ -15,6 +14,7 @@ import { createFederatedCount, type FederatedCount } from './federated-count.js'
 import { openMembers, type Member } from './members.js';
 import { startCoordinatorDirectory } from './coordinator-directory.js';
 import type { Directory } from '@biospec/directory';
+import { createConnectLinks, type ConnectLinks } from '@biospec/connect';
 
 /** Who is asking: the researcher record behind the verified token, and the token's identity. */
 export interface Caller {
@@ -47,6 +47,8 @@ export interface OpenCoordinator {
   nodeJwks(): Record<string, { keys: unknown[] }>;
   /** The network directory (liveness, announced endpoints and keys); undefined unless `directory.enabled`. */
   directory: Directory | undefined;
+  /** Nodes connected out to this coordinator; served by `startNodeConnectServer` when `nodeConnect` is set. */
+  connectLinks: ConnectLinks;
   /** Leaves the directory (if it joined one); call before {@link close}. */
   stopDirectory(): Promise<void>;
   close(): void;
@@ -86,7 +88,17 @@ export async function openCoordinator(config: CoordinatorConfig, options: { logg
   const pseudonymSecret = fs.readFileSync(config.pseudonymSecret);
   secureCoordinatorFiles(config, logger);
   const audit = createCoordinatorAudit(openCoordinatorAuditLog(config, signingKey));
-  const members = await openMembers(config);
+  const pinned = new Map<string, Member>();
+  // A node that connects out proves itself with one of the keys membership pins for it; nobody else is let in.
+  const connectLinks = createConnectLinks({
+    coordinatorId: config.coordinatorId,
+    keysOf: (nodeId) => pinned.get(nodeId)?.keys,
+    keepaliveTimeMs: config.nodeKeepalive.timeMs,
+    ...(config.nodeConnect ? { proofTimeoutMs: config.nodeConnect.proofTimeoutMs } : {}),
+    log: logger,
+  });
+  const members = await openMembers(config, connectLinks);
+  for (const m of members) pinned.set(m.id, m);
   const people = createSqlitePeople(peopleFile(config));
   // Tokens the coordinator signs itself are issued by its staff (`researcher add`), so an unseen one gets a record.
   const registrations = new Map<string, IssuerRegistration>([
@@ -179,10 +191,7 @@ export async function openCoordinator(config: CoordinatorConfig, options: { logg
     async listNodes() {
       const outcomes = await fanOut(
         members,
-        (m, deadline) =>
-          new Promise<DescribeResponse>((resolve, reject) =>
-            m.client.describe({}, new Metadata(), { deadline }, (err, res) => (err ? reject(err) : resolve(res))),
-          ),
+        (m, deadline) => m.describe(deadline),
         { deadline: new Date(Date.now() + 1500) },
       );
       return outcomes.map((o) => {
@@ -203,12 +212,14 @@ export async function openCoordinator(config: CoordinatorConfig, options: { logg
     jwks: () => ({ keys: [signingKey.publicJwk, ...retired] }),
     nodeJwks: () => Object.fromEntries(members.map((m) => [m.id, m.jwks])),
     directory: directory?.directory,
+    connectLinks,
     stopDirectory: async () => directory?.stop(),
     close() {
       people.close();
+      connectLinks.close();
       for (const m of members) {
         m.counts.close();
-        m.client.close();
+        m.client?.close();
       }
       audit.log.close();
     },

@@ -43,3 +43,15 @@ export {
   siteStatusToJSON,
   type CoordinatorServiceServer,
 } from './generated/biospecimen/v1/coordinator.js';
+export {
+  ConnectAccepted,
+  ConnectChallenge,
+  ConnectProof,
+  ConnectRequest,
+  ConnectResponse,
+  NodeConnectServiceClient,
+  NodeConnectServiceService,
+  RelayedCall,
+  RelayedCallResult,
+  type NodeConnectServiceServer,
+} from './generated/biospecimen/v1/connect.js';

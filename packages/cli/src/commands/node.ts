@@ -15,11 +15,13 @@ import {
   nodeStateFiles,
   openNode,
   openNodeAudit,
+  readNodeStatus,
   startNodeServer,
   withdrawDonor,
 } from '@biospec/node';
 import { auditPageLines, verificationLines } from '../audit-report.js';
 import { resolveImportFiles } from '../import-files.js';
+import { describeNodeStatus } from '../node-status-report.js';
 import { createProgress } from '../progress.js';
 import { createQuarantine } from '../quarantine.js';
 import { waitForShutdown } from '../shutdown.js';
@@ -72,18 +74,20 @@ export function registerNodeCommands(program: Command): void {
     .requiredOption('--dir <dir>', 'node folder to create')
     .requiredOption('--id <id>', 'node id (lowercase letters, digits, dashes), e.g. uh-berlin')
     .requiredOption('--name <name>', 'institution name shown to researchers')
-    .option('--listen <host:port>', 'gRPC address to serve on', '127.0.0.1:50051')
+    .option('--listen <host:port>', 'gRPC address to serve on (default 127.0.0.1:50051; none with --connect-out unless given)')
+    .option('--connect-out <host:port>', "dial the coordinator's connect listener instead of waiting for it (no inbound port needed)")
     .option('--coordinator-jwks <file>', "the coordinator's public keys (JWKS) to pin")
     .option('--coordinator-id <id>', "the coordinator's id (its coordinatorId): the issuer whose queries this node answers", 'coordinator')
     .option('--policy <preset>', `disclosure policy to start from: ${Object.keys(POLICY_PRESETS).join(', ')} (docs/PRIVACY.md, "Presets")`, 'default')
-    .action(async (o: { dir: string; id: string; name: string; listen: string; coordinatorJwks?: string; coordinatorId: string; policy: string }) => {
+    .action(async (o: { dir: string; id: string; name: string; listen?: string; connectOut?: string; coordinatorJwks?: string; coordinatorId: string; policy: string }) => {
       if (!Object.hasOwn(POLICY_PRESETS, o.policy)) {
         throw new BiospecError('INVALID_ARGUMENT', `--policy: unknown policy preset '${o.policy}'; presets: ${Object.keys(POLICY_PRESETS).join(', ')}`);
       }
       const { config, publicKeys } = await initNodeDir(o.dir, {
         nodeId: o.id,
         name: o.name,
-        listen: o.listen,
+        ...(o.listen ? { listen: o.listen } : {}),
+        ...(o.connectOut ? { connectOut: o.connectOut } : {}),
         coordinatorIds: [o.coordinatorId],
         policy: POLICY_PRESETS[o.policy as PolicyPresetName],
         ...(o.coordinatorJwks ? { coordinatorJwks: o.coordinatorJwks } : {}),
@@ -174,7 +178,8 @@ export function registerNodeCommands(program: Command): void {
       const config = configOf(o.dir);
       const node = await openNode(o.listen ? { ...config, listen: o.listen } : config);
       const running = await startNodeServer(node);
-      console.log(`node ${config.nodeId} serving on ${running.address}`);
+      if (running.address) console.log(`node ${config.nodeId} serving on ${running.address}`);
+      if (config.connectOut) console.log(`node ${config.nodeId} connecting out to ${config.connectOut.coordinator} (biospec node status shows whether it is connected)`);
       void node.catalogue.countIndexReady().then((index) =>
         console.log(
           index
@@ -183,6 +188,18 @@ export function registerNodeCommands(program: Command): void {
         ),
       );
       await waitForShutdown(() => running.stop());
+    });
+
+  node
+    .command('status')
+    .description('say whether the node runs, where it listens, and whether it is connected to its coordinator (connect-out)')
+    .requiredOption('--dir <dir>', 'node folder')
+    .option('--json', 'print the status file as JSON', false)
+    .action((o: { dir: string; json: boolean }) => {
+      const config = configOf(o.dir);
+      const report = describeNodeStatus(config, readNodeStatus(config));
+      console.log(o.json ? JSON.stringify(report.status ?? null, null, 2) : report.lines.join('\n'));
+      if (!report.ok) process.exitCode = 1;
     });
 
   node
