@@ -15,7 +15,7 @@ import {
   type OpenCoordinator,
   type RunningServer,
 } from '@biospec/coordinator';
-import { initNodeDir, loadNodeConfig, NODE_FILES, openNode, startNodeServer, type NodeConfig, type RunningNodeServer } from '@biospec/node';
+import { initNodeDir, loadNodeConfig, NODE_FILES, openNode, startNodeServer, type NodeConfig, type OpenNode, type RunningNodeServer } from '@biospec/node';
 import { EXACT_POLICY, type DisclosurePolicy } from '@biospec/privacy';
 import type { FederatedCountResponse } from '@biospec/protocol';
 import type { Query } from '@biospec/query';
@@ -43,12 +43,16 @@ export interface ConnectNetworkOptions {
   /** Each connect-out node's pings and retry schedule. */
   nodeKeepalive?: { timeMs: number; timeoutMs: number };
   backoff?: { initialMs: number; maxMs: number };
+  /** Edits a node's config before it starts (admission limits). */
+  configure?: (spec: NetworkNodeSpec, config: NodeConfig) => NodeConfig;
 }
 
 export interface NetworkNode {
   spec: NetworkNodeSpec;
   dir: string;
   config: NodeConfig;
+  /** The node's parts (catalogue, audit log), replaced when it restarts. */
+  open: OpenNode;
   server: RunningNodeServer;
   proxy?: TcpProxy;
 }
@@ -94,10 +98,6 @@ export async function startConnectNetwork(options: ConnectNetworkOptions): Promi
   const policy = options.policy ?? { ...EXACT_POLICY, rateLimits: GENEROUS };
 
   const nodes = new Map<string, NetworkNode>();
-  const startNode = async (node: Omit<NetworkNode, 'server'>) => {
-    const opened = await openNode(node.config, { logger: silent });
-    return startNodeServer(opened);
-  };
   for (const [index, spec] of options.nodes.entries()) {
     const nodeDir = path.join(dir, spec.id);
     await initNodeDir(nodeDir, { nodeId: spec.id, name: spec.id, listen: '127.0.0.1:0', coordinatorJwks, policy });
@@ -106,7 +106,8 @@ export async function startConnectNetwork(options: ConnectNetworkOptions): Promi
     await writeCsv(generateCatalogue({ seed: 11 + index, donors: spec.donors ?? 150, profile: 'university-hospital', idPrefix: spec.id.toUpperCase() }), csv);
     const proxy = spec.viaProxy ? await startTcpProxy(connectPort) : undefined;
     const loaded = loadNodeConfig(path.join(nodeDir, NODE_FILES.config));
-    const config: NodeConfig = {
+    const configure = options.configure ?? ((_spec: NetworkNodeSpec, c: NodeConfig) => c);
+    const config: NodeConfig = configure(spec, {
       ...loaded,
       listen: spec.mode === 'connect-out' ? null : '127.0.0.1:0',
       ...(spec.mode === 'direct'
@@ -118,11 +119,11 @@ export async function startConnectNetwork(options: ConnectNetworkOptions): Promi
               backoff: options.backoff ?? { initialMs: 100, maxMs: 1000 },
             },
           }),
-    };
+    });
     const opened = await openNode(config, { logger: silent });
     await importCsv(opened.catalogue, csv, { actor: 'test' });
     const server = await startNodeServer(opened);
-    nodes.set(spec.id, { spec, dir: nodeDir, config, server, ...(proxy ? { proxy } : {}) });
+    nodes.set(spec.id, { spec, dir: nodeDir, config, open: opened, server, ...(proxy ? { proxy } : {}) });
   }
   for (const node of nodes.values()) {
     const asConnectOut = (node.spec.member ?? (node.spec.mode === 'connect-out' ? 'connect-out' : 'address')) === 'connect-out';
@@ -154,7 +155,8 @@ export async function startConnectNetwork(options: ConnectNetworkOptions): Promi
     async restartNode(id) {
       const node = nodes.get(id)!;
       await node.server.stop(200);
-      node.server = await startNode(node);
+      node.open = await openNode(node.config, { logger: silent });
+      node.server = await startNodeServer(node.open);
     },
     async waitFor(what, check, timeoutMs = 20_000) {
       const until = Date.now() + timeoutMs;

@@ -2,7 +2,10 @@ import net from 'node:net';
 
 export interface TcpProxy {
   port: number;
-  /** Stops forwarding on every connection open now, without closing any: bytes in either direction vanish. */
+  /**
+   * Stops forwarding on every connection open now, without closing any: bytes in either direction
+   * vanish, and a side that closes its end is not passed on to the other.
+   */
   dropSilently(): void;
   close(): Promise<void>;
 }
@@ -21,6 +24,8 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
     client.on('data', (data) => void (connection.dropped || upstream.write(data)));
     upstream.on('data', (data) => void (connection.dropped || client.write(data)));
     const close = () => {
+      // A forgotten connection tells neither side that the other went away, not even when one of them closes.
+      if (connection.dropped) return;
       connections.delete(connection);
       client.destroy();
       upstream.destroy();
