@@ -56,11 +56,10 @@ test('a query whose deadline passes while it waits is dropped at the node, audit
   const before = hospital.server.load();
   // Read by the node with 300 ms left: most of them wait longer than that behind one another.
   const deadline = new Date(Date.now() + 300);
-  const blocker = Atomics.wait.bind(Atomics, new Int32Array(new SharedArrayBuffer(4)), 0, 0);
   const results = Promise.all(tokens.map((token) => outcomeOf(link().count(token, deadline))));
   await waitFor(() => hospital.server.load().queued >= 10, 'questions waiting at the node');
   // Stall this thread (the node's too), as a long pause would: everything waiting is then past its deadline.
-  blocker(400);
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 400);
   const outcomes = await results;
   await waitFor(() => hospital.server.load().queued === 0 && hospital.server.load().running === 0, 'the node to work through its queue');
   const expired = hospital.server.load().droppedExpired - before.droppedExpired;
