@@ -43,7 +43,9 @@ export interface ConnectNetworkOptions {
   /** Each connect-out node's pings and retry schedule. */
   nodeKeepalive?: { timeMs: number; timeoutMs: number };
   backoff?: { initialMs: number; maxMs: number };
-  /** Edits a node's config before it starts (admission limits). */
+  /** TLS of the coordinator's connect listener (`nodeConnect.tls`). */
+  coordinatorConnectTls?: { cert: string; key: string; ca?: string; requireClientCert: boolean };
+  /** Edits a node's config before it starts (admission limits, TLS). */
   configure?: (spec: NetworkNodeSpec, config: NodeConfig) => NodeConfig;
 }
 
@@ -132,7 +134,11 @@ export async function startConnectNetwork(options: ConnectNetworkOptions): Promi
 
   const coordinatorConfig = (): CoordinatorConfig => {
     const loaded = loadCoordinatorConfig(path.join(coordinatorDir, COORDINATOR_FILES.config));
-    return { ...loaded, ...(options.coordinatorKeepalive ? { nodeKeepalive: options.coordinatorKeepalive } : {}) };
+    return {
+      ...loaded,
+      ...(options.coordinatorKeepalive ? { nodeKeepalive: options.coordinatorKeepalive } : {}),
+      ...(options.coordinatorConnectTls ? { nodeConnect: { ...loaded.nodeConnect!, tls: options.coordinatorConnectTls } } : {}),
+    };
   };
   let coordinator = await openCoordinator(coordinatorConfig(), { logger: silent });
   let connectServer = await startNodeConnectServer(coordinator);
