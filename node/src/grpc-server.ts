@@ -103,7 +103,7 @@ export async function startNodeServer(node: OpenNode): Promise<RunningNodeServer
   const bound = config.listen === null ? undefined : await bindServer(server, config.listen, serverCredentials(config.tls));
   if (bound) node.logger.info({ address: bound.address, tls: Boolean(config.tls), mutualTls: Boolean(config.tls?.requireClientCert), admission: config.admission }, 'node serving');
   let connectOut: ConnectOut | undefined;
-  // Written on every change of the connection out and every few seconds: `biospec node status` reads it.
+  // Written on every change of the connection out and every 30 s: `biospec node status` reads it.
   const status = startNodeStatusFile(config, { listening: bound?.address ?? null, connectOut: () => connectOut?.status() }, (err) =>
     node.logger.warn({ err }, 'cannot write the status file'),
   );

@@ -19,8 +19,11 @@ export interface NodeStatus {
   running: boolean;
 }
 
-/** How often a running node rewrites its status file. */
-export const STATUS_REFRESH_MS = 5000;
+/**
+ * How often a running node rewrites its status file when nothing changed, so a reader can tell a
+ * hung process (or one killed without a chance to say so) from a running one.
+ */
+export const STATUS_REFRESH_MS = 30_000;
 
 export const NodeStatusSchema = z.object({
   nodeId: z.string(),
@@ -49,7 +52,7 @@ export function nodeStatusFile(config: NodeConfig): string {
 
 /**
  * Keeps `state/status.json` current while the node runs: written on every change of its
- * connection and every few seconds, each time whole (beside, then renamed over), so a reader
+ * connection and every {@link STATUS_REFRESH_MS} otherwise, each time whole (beside, then renamed over), so a reader
  * never sees half a file and can tell a stopped or stuck process by its age.
  */
 export function startNodeStatusFile(
