@@ -89,7 +89,7 @@ export async function startLightNodes(dir: string, options: LightNodesOptions): 
 /** A coordinator folder for a benchmark: generous limits, a researcher token, members written at once. */
 export async function createBenchCoordinator(
   dir: string,
-  options: { nodeConnectListen?: string } = {},
+  options: { nodeConnectListen?: string; sameKeysAs?: string } = {},
 ): Promise<{ dir: string; jwks: string; token: string; setMembers(members: { id: string; endpoint: string; jwks: string }[]): void }> {
   const { publicKeys } = await initCoordinatorDir(dir, {
     grpcListen: '127.0.0.1:0',
@@ -97,6 +97,12 @@ export async function createBenchCoordinator(
     rateLimits: GENEROUS,
     ...(options.nodeConnectListen ? { nodeConnectListen: options.nodeConnectListen } : {}),
   });
+  // A second coordinator with the first one's keys and pseudonym secret: the same nodes answer both.
+  if (options.sameKeysAs) {
+    for (const file of [COORDINATOR_FILES.signingKey, COORDINATOR_FILES.publicKeys, COORDINATOR_FILES.pseudonymSecret]) {
+      fs.copyFileSync(path.join(options.sameKeysAs, file), path.join(dir, file));
+    }
+  }
   const { token } = await issueResearcher(dir, { subject: 'bench@example.org' });
   const configFile = path.join(dir, COORDINATOR_FILES.config);
   return {
