@@ -143,7 +143,7 @@ export async function openCoordinator(config: CoordinatorConfig, options: { logg
     registers: [metrics],
   });
   const lastStatus = new Map<string, SiteStatus>();
-  const directory = config.directory?.enabled ? await startCoordinatorDirectory(config, members, { logger, metrics }) : undefined;
+  const directory = config.directory?.enabled ? await startCoordinatorDirectory(config, members, { logger, metrics, links: connectLinks }) : undefined;
 
   const federatedCount = createFederatedCount({
     coordinatorId: config.coordinatorId,

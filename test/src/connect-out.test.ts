@@ -1,6 +1,8 @@
 import { SiteStatus, type FederatedCountResponse } from '@biospec/protocol';
 import { DEFAULT_POLICY } from '@biospec/privacy';
 import { readNodeStatus } from '@biospec/node';
+import { membershipNotes } from '@biospec/coordinator';
+import type { DirectoryEntry } from '@biospec/directory';
 import type { Query } from '@biospec/query';
 import { startConnectNetwork, type ConnectNetwork } from './harness/connect-network.js';
 
@@ -41,6 +43,10 @@ describe('a node with no listening port answers through connect-out', () => {
     // The coordinator lists it like any member: Describe travels over the link too.
     const listed = await net.coordinator.listNodes();
     expect(listed.find((n) => n.nodeId === 'hospital')).toMatchObject({ endpoint: 'connect-out', lastStatus: SiteStatus.SITE_STATUS_OK });
+    // With a directory, what it says of a member sits beside what its connection says (biospec directory, the log).
+    const member = net.coordinator.members.find((m) => m.id === 'hospital')!;
+    const announced = { nodeId: 'hospital', stale: false, descriptor: { endpoint: 'connect-out', jwks: member.jwks } } as unknown as DirectoryEntry;
+    expect(membershipNotes(announced, member, net.coordinator.connectLinks)).toEqual([expect.stringMatching(/^connected out since \S+ from 127\.0\.0\.1:\d+: asked over that connection$/)]);
   });
 
   test('after the coordinator restarts, the node dials again and answers', async () => {
@@ -62,6 +68,11 @@ describe('a node with no listening port answers through connect-out', () => {
     const started = Date.now();
     const down = await net.ask(PLAIN, deadlineMs);
     expect(statusOf(down, 'hospital')).toBe(SiteStatus.SITE_STATUS_UNREACHABLE);
+    const member = net.coordinator.members.find((m) => m.id === 'hospital')!;
+    const announced = { nodeId: 'hospital', stale: false, descriptor: { endpoint: 'connect-out', jwks: member.jwks } } as unknown as DirectoryEntry;
+    expect(membershipNotes(announced, member, net.coordinator.connectLinks)).toEqual([
+      'connect-out member with no connection: unreachable until it dials in (it announces itself: check its connectOut address and TLS)',
+    ]);
     expect(statusOf(down, 'institute')).toBe(SiteStatus.SITE_STATUS_OK);
     // Not connected means unreachable now, not after the deadline.
     expect(Date.now() - started).toBeLessThan(deadlineMs / 4);

@@ -25,6 +25,8 @@ export const CONNECT_QUICK: ConnectPlan = { nodes: 2, donors: 60, processes: 1, 
 
 export interface ConnectModeResult {
   latency: Timing;
+  /** The median of each round, in ms: how much the figures move between rounds of the same way. */
+  roundP50s: number[];
   sitesOk: number;
   /** CPU per node answer while questions were asked one at a time, in ms: the coordinator's process, and the node processes. */
   coordinatorCpuMsPerAnswer: number;
@@ -39,12 +41,12 @@ export interface ConnectResults {
   plan: ConnectPlan;
   direct: ConnectModeResult;
   connectOut: ConnectModeResult;
-  loadBefore: string;
   loadAfter: string;
 }
 
 interface Tally {
   samples: number[];
+  roundP50s: number[];
   coordinatorCpu: number;
   nodesCpu: number;
   questions: number;
@@ -63,7 +65,6 @@ interface Tally {
  */
 export async function benchConnect(workDir: string, plan: ConnectPlan, log: (line: string) => void = () => undefined): Promise<ConnectResults> {
   const dir = path.join(workDir, 'connect');
-  const loadBefore = loadAverage();
   const direct = await createBenchCoordinator(path.join(dir, 'direct'));
   const connectAt = `127.0.0.1:${await freePortOnLoopback()}`;
   const linked = await createBenchCoordinator(path.join(dir, 'connect-out'), { nodeConnectListen: connectAt, sameKeysAs: direct.dir });
@@ -91,7 +92,7 @@ export async function benchConnect(workDir: string, plan: ConnectPlan, log: (lin
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
     const nodesCpu = () => nodes.hosts.reduce((sum, h) => sum + processCpuMs(h.pid), 0);
-    const tally = (): Tally => ({ samples: [], coordinatorCpu: 0, nodesCpu: 0, questions: 0, sitesOk: 0, throughputDone: 0, throughputSeconds: 0, throughputCoordinatorCpu: 0, throughputNodesCpu: 0 });
+    const tally = (): Tally => ({ samples: [], roundP50s: [], coordinatorCpu: 0, nodesCpu: 0, questions: 0, sitesOk: 0, throughputDone: 0, throughputSeconds: 0, throughputCoordinatorCpu: 0, throughputNodesCpu: 0 });
     const tallies = { direct: tally(), connectOut: tally() };
     const modes = ['direct', 'connectOut'] as const;
     for (const mode of modes) for (let i = 0; i < plan.warmup; i++) await ask(coordinators[mode]);
@@ -104,12 +105,15 @@ export async function benchConnect(workDir: string, plan: ConnectPlan, log: (lin
         const coordinator = coordinators[mode];
         const cpuBefore = processCpuMs(coordinator.pid);
         const nodesBefore = nodesCpu();
+        const samples: number[] = [];
         for (let i = 0; i < plan.runsPerRound; i++) {
           const started = performance.now();
           const answer = await ask(coordinator);
-          t.samples.push(performance.now() - started);
+          samples.push(performance.now() - started);
           t.sitesOk = answer.sites.filter((s) => s.status === 'SITE_STATUS_OK').length;
         }
+        t.samples.push(...samples);
+        t.roundP50s.push(summarise(samples).p50);
         t.coordinatorCpu += processCpuMs(coordinator.pid) - cpuBefore;
         t.nodesCpu += nodesCpu() - nodesBefore;
         t.questions += plan.runsPerRound;
@@ -142,6 +146,7 @@ export async function benchConnect(workDir: string, plan: ConnectPlan, log: (lin
       const throughputAnswers = t.throughputDone * plan.nodes;
       return {
         latency: summarise(t.samples),
+        roundP50s: t.roundP50s,
         sitesOk: t.sitesOk,
         coordinatorCpuMsPerAnswer: t.coordinatorCpu / answers,
         nodesCpuMsPerAnswer: t.nodesCpu / answers,
@@ -150,7 +155,7 @@ export async function benchConnect(workDir: string, plan: ConnectPlan, log: (lin
         throughputNodesCpuMsPerAnswer: t.throughputNodesCpu / throughputAnswers,
       };
     };
-    return { plan, direct: result(tallies.direct), connectOut: result(tallies.connectOut), loadBefore, loadAfter: loadAverage() };
+    return { plan, direct: result(tallies.direct), connectOut: result(tallies.connectOut), loadAfter: loadAverage() };
   } finally {
     await Promise.all(running.map((c) => c.stop()));
     await nodes.stop();
@@ -164,11 +169,12 @@ export function renderConnectSection(r: ConnectResults, context: { command: stri
   const { direct: d, connectOut: c, plan } = r;
   const row = (name: string, m: ConnectModeResult) =>
     `| ${name} | ${ms(m.latency.p50)} | ${ms(m.latency.p99)} | ${m.sitesOk}/${plan.nodes} | ${ms(m.coordinatorCpuMsPerAnswer)} | ${ms(m.nodesCpuMsPerAnswer)} | ${m.perSecond.toFixed(0)} | ${ms(m.throughputCoordinatorCpuMsPerAnswer)} | ${ms(m.throughputNodesCpuMsPerAnswer)} |`;
-  const signed = (x: number) => `${x >= 0 ? '+' : '−'}${ms(Math.abs(x))}`;
+  const spread = (m: ConnectModeResult) => `${ms(Math.min(...m.roundP50s))}–${ms(Math.max(...m.roundP50s))}`;
+  const signed = (x: number) => (Math.abs(x) < 0.005 ? '±0.00' : `${x > 0 ? '+' : '−'}${ms(Math.abs(x))}`);
   return [
     CONNECT_SECTION_TITLE,
     '',
-    `Measured ${context.startedAt} with \`${context.command}\` on ${context.machine}; load average ${r.loadBefore} before and ${r.loadAfter} after this section's run (other work shares the machine).`,
+    `Measured ${context.startedAt} with \`${context.command}\` on ${context.machine}; load average ${r.loadAfter} when this section's run ended (other work shares the machine).`,
     '',
     `The same ${plan.nodes} nodes asked both ways in one run: each node listens on 127.0.0.1 and also connects out. Two coordinators,`,
     'each in its own process and with the same keys, ask them: one at their addresses over the CountStream it keeps open to',
@@ -184,7 +190,8 @@ export function renderConnectSection(r: ConnectResults, context: { command: stri
     '',
     `Connect-out adds ${signed(c.latency.p50 - d.latency.p50)} ms at p50 (${signed(c.latency.p99 - d.latency.p99)} ms at p99), ${signed(c.coordinatorCpuMsPerAnswer - d.coordinatorCpuMsPerAnswer)} ms of coordinator CPU and`,
     `${signed(c.nodesCpuMsPerAnswer - d.nodesCpuMsPerAnswer)} ms of node CPU per answer one question at a time, and ${signed(c.throughputCoordinatorCpuMsPerAnswer - d.throughputCoordinatorCpuMsPerAnswer)} / ${signed(c.throughputNodesCpuMsPerAnswer - d.throughputNodesCpuMsPerAnswer)} ms under load.`,
-    'Both carry the same signed messages over one HTTP/2 stream per node; a difference within the spread of the rounds is noise.',
+    `The medians of single rounds ranged over ${spread(d)} ms direct and ${spread(c)} ms connect-out: a difference within that spread is noise.`,
+    'Both ways carry the same signed messages, one HTTP/2 stream per node.',
     '',
   ].join('\n');
 }
