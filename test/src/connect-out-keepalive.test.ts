@@ -58,3 +58,24 @@ test("the node's pings: it notices the dropped link within the keepalive time, d
     await net.stop();
   }
 }, 60_000);
+
+test('a node in both modes is asked over its link while it has one, and at its address once the link is gone', async () => {
+  const net = await startConnectNetwork({
+    nodes: [{ id: 'hospital', mode: 'both', member: 'address', viaProxy: true }],
+    coordinatorKeepalive: PINGS,
+    nodeKeepalive: NO_PINGS,
+    backoff: { initialMs: 100, maxMs: 500 },
+  });
+  try {
+    await net.waitFor('the hospital to connect', () => net.coordinator.connectLinks.connected('hospital'));
+    expect((await ask(net)).sites[0]!.status).toBe(SiteStatus.SITE_STATUS_OK);
+    // Only the link passes through the proxy: a question that fails with it went over the link.
+    net.nodes.get('hospital')!.proxy!.dropSilently();
+    expect((await ask(net, 30_000)).sites[0]!.status).toBe(SiteStatus.SITE_STATUS_UNREACHABLE);
+    expect(net.coordinator.connectLinks.connected('hospital')).toBe(false);
+    const next = await ask(net);
+    expect(next.sites[0]!.status).toBe(SiteStatus.SITE_STATUS_OK);
+  } finally {
+    await net.stop();
+  }
+}, 60_000);

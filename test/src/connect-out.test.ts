@@ -87,7 +87,7 @@ describe('a mixed network gives the same merged answer as the same network all d
   const QUESTIONS: Query[] = [PLAIN, STRATIFIED, { unit: 'donors', where: { op: 'diagnosis', codes: ['C50'] } }];
 
   test('two direct nodes and one connect-out node, with the same noise secrets, give identical figures', async () => {
-    // Node c listens and connects out; one coordinator asks it over its link, the other at its address.
+    // Site c has no port in the first network and answers over its link; in the second it is asked at its address.
     const mixed = await startConnectNetwork({
       policy,
       nodes: [
