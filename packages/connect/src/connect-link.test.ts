@@ -164,7 +164,7 @@ test('the node dials again with backoff until the coordinator is there, and stop
   const port = coordinator.port;
   await coordinator.stop();
   const node = dial(port);
-  await until('failed attempts', () => node.status().failures >= 2);
+  await until('failed attempts', () => node.status().failures >= 2 && node.status().state === 'retrying');
   expect(node.status()).toMatchObject({ state: 'retrying', connections: 0 });
   expect(node.status().lastError).toMatch(/^UNAVAILABLE/);
   coordinator = await startCoordinator(port);
