@@ -10,3 +10,5 @@ export * from './coordinator-audit.js';
 export * from './pseudonym.js';
 export * from './rest-api.js';
 export * from './rest-schemas.js';
+export * from './connect-server.js';
+export * from './member-connect.js';

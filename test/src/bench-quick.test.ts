@@ -1,4 +1,10 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { benchConnect, CONNECT_QUICK, renderConnectSection } from './bench/connect-bench.js';
 import { benchDirectory, DIRECTORY_QUICK, renderDirectorySection, spliceDirectorySection } from './bench/directory-bench.js';
+import { benchScale, renderScaleSection, SCALE_QUICK, SCALE_SECTION_TITLE } from './bench/scale-bench.js';
+import { spliceSection } from './bench/sections.js';
 import { QUICK, renderReport, runBenchmarks } from './bench/run.js';
 
 // Runs the benchmark suite at its quick sizes so it cannot rot. It asserts that every
@@ -42,3 +48,30 @@ test('the directory benchmark runs end to end at quick sizes', async () => {
   expect(spliceDirectorySection(once, section)).toBe(once);
   expect(once.replace(section + '\n', '')).toBe(report);
 }, 120_000);
+
+test('the connect-out and national-scale benchmarks run end to end at quick sizes', async () => {
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'biospec-bench-quick-'));
+  try {
+    const connect = await benchConnect(work, CONNECT_QUICK);
+    for (const way of [connect.direct, connect.connectOut]) {
+      expect(way.sitesOk).toBe(CONNECT_QUICK.nodes);
+      expect([way.latency.p50, way.perSecond].every((x) => Number.isFinite(x) && x > 0)).toBe(true);
+      // /proc counts CPU in 10 ms ticks: a quick run may see none in a phase, never less.
+      expect([way.coordinatorCpuMsPerAnswer, way.nodesCpuMsPerAnswer].every((x) => Number.isFinite(x) && x >= 0)).toBe(true);
+    }
+    const context = { command: 'jest bench-quick', machine: 'test machine', startedAt: 'now' };
+    expect(renderConnectSection(connect, context)).toContain('| connect-out (the node\'s link) |');
+
+    const scale = await benchScale(work, SCALE_QUICK);
+    expect(scale.rows.map((r) => [r.nodes, r.sitesOk])).toEqual(SCALE_QUICK.nodes.flatMap((n) => [[n, n], [n, n]]));
+    expect(scale.rows.every((r) => r.latency.p50 > 0 && r.coordinatorRss.rss > 0 && r.answerBytes > 0)).toBe(true);
+    const section = renderScaleSection(scale, context);
+    expect(section).toContain('| nodes | question | p50 ms |');
+    // Each section replaces only itself.
+    const report = '# Benchmarks\n\n## Node\n\ntext\n\n## Reading these figures\n\nnotes\n';
+    const once = spliceSection(spliceSection(report, SCALE_SECTION_TITLE, section), SCALE_SECTION_TITLE, section);
+    expect(once.replace(section + '\n', '')).toBe(report);
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+}, 180_000);
