@@ -9,7 +9,7 @@ import { existsSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { BiospecError } from '@biospec/protocol';
-import type { SourceRow } from '@biospec/query';
+import { createRowBatchDecoder, ROW_BATCHES, type RowBatchSource, type SourceRow, type SourceRowBatch } from '@biospec/query';
 import type { FhirWorkerReply, FhirWorkerRequest } from './fhir-worker-protocol.js';
 import { emptyStats, type FhirImportStats } from './import-stats.js';
 import { createFhirReaderInThread, type FhirReader, type FhirReaderOptions } from './read-fhir.js';
@@ -45,61 +45,70 @@ export function createFhirReader(paths: string | readonly string[], options: Fhi
   const script = workerScript();
   if (script === undefined || totalSize(files) < WORKER_MIN_BYTES) return createFhirReaderInThread(files, options);
   let stats: FhirImportStats = emptyStats();
+  async function* rowBatches(): AsyncGenerator<SourceRowBatch> {
+    stats = emptyStats();
+    const request: FhirWorkerRequest = {
+      files,
+      defaultCollection: options.defaultCollection,
+      consentTable: options.consentTable,
+      today: options.today,
+      window: WINDOW,
+    };
+    const worker = new Worker(script as string, { workerData: request });
+    const queue: FhirWorkerReply[] = [];
+    let failure: Error | undefined;
+    let wake: (() => void) | undefined;
+    const signal = (): void => {
+      wake?.();
+      wake = undefined;
+    };
+    worker.on('message', (reply: FhirWorkerReply) => {
+      queue.push(reply);
+      signal();
+    });
+    worker.on('error', (error) => {
+      failure = error;
+      signal();
+    });
+    worker.on('exit', () => {
+      failure ??= new Error('FHIR worker exited early');
+      signal();
+    });
+    try {
+      for (;;) {
+        const reply = queue.shift();
+        if (reply === undefined) {
+          if (failure !== undefined) throw new BiospecError('INTERNAL', `reading the FHIR export failed: ${failure.message}`, { cause: failure });
+          await new Promise<void>((resolve) => (wake = resolve));
+          continue;
+        }
+        if (reply.type === 'error') throw new BiospecError(reply.code, reply.message, { issues: reply.issues });
+        for (const warning of reply.warnings) options.onWarning?.(warning);
+        if (reply.type === 'done') {
+          stats = reply.stats;
+          return;
+        }
+        options.onBytes?.(reply.bytes, reply.total);
+        worker.postMessage({ credit: 1 });
+        yield reply.batch;
+      }
+    } finally {
+      worker.removeAllListeners('exit');
+      void worker.terminate();
+    }
+  }
   const reader: FhirReader = {
-    async *rows(): AsyncGenerator<SourceRow> {
-      for await (const batch of reader.batches()) yield* batch;
+    rows(): RowBatchSource {
+      return {
+        [Symbol.asyncIterator]: async function* () {
+          for await (const batch of reader.batches()) yield* batch;
+        },
+        [ROW_BATCHES]: rowBatches,
+      };
     },
     async *batches(): AsyncGenerator<SourceRow[]> {
-      stats = emptyStats();
-      const request: FhirWorkerRequest = {
-        files,
-        defaultCollection: options.defaultCollection,
-        consentTable: options.consentTable,
-        today: options.today,
-        window: WINDOW,
-      };
-      const worker = new Worker(script, { workerData: request });
-      const queue: FhirWorkerReply[] = [];
-      let failure: Error | undefined;
-      let wake: (() => void) | undefined;
-      const signal = (): void => {
-        wake?.();
-        wake = undefined;
-      };
-      worker.on('message', (reply: FhirWorkerReply) => {
-        queue.push(reply);
-        signal();
-      });
-      worker.on('error', (error) => {
-        failure = error;
-        signal();
-      });
-      worker.on('exit', () => {
-        failure ??= new Error('FHIR worker exited early');
-        signal();
-      });
-      try {
-        for (;;) {
-          const reply = queue.shift();
-          if (reply === undefined) {
-            if (failure !== undefined) throw new BiospecError('INTERNAL', `reading the FHIR export failed: ${failure.message}`, { cause: failure });
-            await new Promise<void>((resolve) => (wake = resolve));
-            continue;
-          }
-          if (reply.type === 'error') throw new BiospecError(reply.code, reply.message, { issues: reply.issues });
-          for (const warning of reply.warnings) options.onWarning?.(warning);
-          if (reply.type === 'done') {
-            stats = reply.stats;
-            return;
-          }
-          options.onBytes?.(reply.bytes, reply.total);
-          worker.postMessage({ credit: 1 });
-          yield reply.rows;
-        }
-      } finally {
-        worker.removeAllListeners('exit');
-        void worker.terminate();
-      }
+      const decoder = createRowBatchDecoder();
+      for await (const batch of rowBatches()) yield decoder.rows(batch);
     },
     stats: () => structuredClone(stats),
   };

@@ -1,6 +1,6 @@
 /** Messages between the importer and the FHIR reading worker. */
 import type { ErrorCode, Issue } from '@biospec/protocol';
-import type { SourceRow } from '@biospec/query';
+import type { SourceRowBatch } from '@biospec/query';
 import type { FhirImportStats, FhirWarning } from './import-stats.js';
 import type { ConsentTable } from './mapping-tables.js';
 
@@ -14,6 +14,6 @@ export interface FhirWorkerRequest {
 }
 
 export type FhirWorkerReply =
-  | { type: 'rows'; rows: SourceRow[]; warnings: FhirWarning[]; bytes: number; total: number }
+  | { type: 'rows'; batch: SourceRowBatch; warnings: FhirWarning[]; bytes: number; total: number }
   | { type: 'done'; warnings: FhirWarning[]; stats: FhirImportStats }
   | { type: 'error'; code: ErrorCode; message: string; issues: Issue[] };

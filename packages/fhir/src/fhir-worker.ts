@@ -7,6 +7,7 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import { parentPort, workerData } from 'node:worker_threads';
 import { BiospecError } from '@biospec/protocol';
+import { createRowBatchEncoder, rowBatchTransfers } from '@biospec/query';
 import type { FhirWorkerReply, FhirWorkerRequest } from './fhir-worker-protocol.js';
 import type { FhirWarning } from './import-stats.js';
 import { createFhirReaderInThread } from './read-fhir.js';
@@ -22,7 +23,7 @@ port.on('message', (message: { credit: number }) => {
   wake?.();
   wake = undefined;
 });
-const post = (reply: FhirWorkerReply): void => port.postMessage(reply);
+const post = (reply: FhirWorkerReply, transfer: ArrayBuffer[] = []): void => port.postMessage(reply, transfer);
 
 /**
  * V8 lets a heap grow to several times what is live before it collects fully,
@@ -56,6 +57,8 @@ try {
     ...(request.today !== undefined ? { today: request.today } : {}),
   });
   let first = true;
+  // Rows travel in columns: structured-cloning a row object per specimen cost the importing thread about as much as writing it.
+  const encoder = createRowBatchEncoder();
   for await (const rows of reader.batches()) {
     // The first batch comes once the first pass is done: what is live then is what the import keeps.
     if (first) ceiling = 0;
@@ -63,7 +66,8 @@ try {
     keepHeapBounded();
     while (credit === 0) await new Promise<void>((resolve) => (wake = resolve));
     credit--;
-    post({ type: 'rows', rows, warnings, bytes, total });
+    const batch = encoder.encode(rows);
+    post({ type: 'rows', batch, warnings, bytes, total }, rowBatchTransfers(batch));
     warnings = [];
   }
   post({ type: 'done', warnings, stats: reader.stats() });

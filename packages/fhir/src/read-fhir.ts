@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { BiospecError } from '@biospec/protocol';
-import type { SourceRow } from '@biospec/query';
+import { createRowBatchEncoder, ROW_BATCHES, type RowBatchSource, type SourceRow } from '@biospec/query';
 import { createDonorIndex, type DonorIndex, type Place } from './donor-index.js';
 import {
   conditionSchema,
@@ -82,9 +82,7 @@ export function createFhirReaderInThread(paths: string | readonly string[], opti
   const consentTable = options.consentTable ?? loadConsentTable();
   const today = options.today ?? new Date().toISOString().slice(0, 10);
   const reader: FhirReader = {
-    async *rows() {
-      for await (const batch of reader.batches()) yield* batch;
-    },
+    rows: () => rowBatchSourceOf(() => reader.batches()),
     async *batches() {
       let out: SourceRow[] = [];
       if (files.length === 0) throw new BiospecError('INVALID_ARGUMENT', 'no FHIR file to import');
@@ -208,6 +206,19 @@ export function createFhirReaderInThread(paths: string | readonly string[], opti
   return reader;
 }
 
+
+/** Rows of `batches`, also in columns (encoded in this thread) for an importer that takes them so. */
+function rowBatchSourceOf(batches: () => AsyncIterable<SourceRow[]>): RowBatchSource {
+  return {
+    [Symbol.asyncIterator]: async function* () {
+      for await (const batch of batches()) yield* batch;
+    },
+    [ROW_BATCHES]: async function* () {
+      const encoder = createRowBatchEncoder();
+      for await (const batch of batches()) yield encoder.encode(batch);
+    },
+  };
+}
 
 /** JSON.parse cannot fail on text the first pass split, except for malformed JSON inside it: parse without an await in the common case. */
 function parseSpecimenText(file: string, text: { json: string; location: string; entry: boolean }): FoundResource | Promise<FoundResource> {
