@@ -16,7 +16,7 @@ import { mapCondition, mapConsent, mapPatient } from './map-donor.js';
 import { mapSpecimen } from './map-specimen.js';
 import { loadConsentTable, type ConsentTable } from './mapping-tables.js';
 import { identifierKey, referenceKey, resourceKeys, uuidOf } from './references.js';
-import { fileSize, parseSpecimen, readSpecimens, streamResources, type FoundResource } from './resource-stream.js';
+import { fileSize, parseSpecimen, readSpecimens, streamResources, type FoundResource, type SpecimenText } from './resource-stream.js';
 import { fastSpecimen } from './fast-specimen.js';
 import { SpecimenPlaces } from './specimen-places.js';
 import { SYSTEMS } from './systems.js';
@@ -137,29 +137,37 @@ export function createFhirReaderInThread(paths: string | readonly string[], opti
       const donorsWithSpecimens = new Set<string>();
       for (const [i, file] of files.entries()) {
         const offset = done;
-        for await (const batch of readSpecimens(file, places[i] as SpecimenPlaces, (read) => options.onBytes?.(offset + read, total))) {
-          if (out.length >= BATCH_ROWS) {
-            yield out;
-            out = [];
-          }
-          for (const text of batch) {
+        const filePlaces = places[i] as SpecimenPlaces;
+        const prefix = multiple ? `${path.basename(file)} ` : '';
+        for await (const run of readSpecimens(file, filePlaces, (read) => options.onBytes?.(offset + read, total))) {
+          for (let s = run.from; s < run.to; s++) {
+            if (out.length >= BATCH_ROWS) {
+              yield out;
+              out = [];
+            }
+            const start = filePlaces.offset(s) - run.bytesStart;
+            const end = start + filePlaces.length(s);
+            const entry = filePlaces.entry(s);
+            const location = (): string => `${entry ? 'entry' : 'resource'}[${filePlaces.index(s)}]`;
+            const text = { json: run.bytes.toString('utf8', start, end), get location() { return location(); }, entry };
             const parsed0 = parseSpecimenText(file, text);
             const found = parsed0 instanceof Promise ? await parsed0 : parsed0;
-            if (found.resource === undefined) continue;
+            if (found === undefined) continue;
             const resource = found.resource as Resource;
-            const ref = refOf(resource, found, file);
+            const fullUrl = found.fullUrl;
+            const valid = fastSpecimen(resource);
+            const ref = specimenRef(resource, fullUrl, () => `${path.basename(file)} ${location()}`);
             // Where the specimen is, worded only for the few that have something to report.
-            const where = (): string => placeOf(file, found, ref).where;
+            const where = (): string => `${prefix}${location()}`;
             const located = (issues: LocatedIssue[]): LocatedIssue[] => issues.map((issue) => ({ ...issue, message: `${issue.message} (${where()})` }));
-            const fast = fastSpecimen(resource);
-            const parsed = fast !== null ? { ok: true as const, resource: fast } : parseResource(specimenSchema, 'Specimen', resource);
+            const parsed = valid !== null ? { ok: true as const, resource: valid } : parseResource(specimenSchema, 'Specimen', resource);
             if (!parsed.ok) {
               stats.specimens.withIssues += 1;
               out.push({ ref, issues: located(parsed.issues) });
               continue;
             }
-            const keys = index.namesSpecimens() ? resourceKeys('Specimen', parsed.resource.id, found.fullUrl) : NO_KEYS;
-            const mapping = mapSpecimen(parsed.resource, context, keys, parsed.resource.id === undefined ? uuidOf(found.fullUrl) : undefined);
+            const keys = index.namesSpecimens() ? resourceKeys('Specimen', parsed.resource.id, fullUrl) : NO_KEYS;
+            const mapping = mapSpecimen(parsed.resource, context, keys, parsed.resource.id === undefined ? uuidOf(fullUrl) : undefined);
             for (const warning of mapping.warnings) warn({ kind: warningKind(warning), ref, ...(warning.field ? { field: warning.field } : {}), message: `${warning.message} (${where()})` });
             if (mapping.skipped) stats.specimens.enteredInError += 1;
             else if (mapping.issues.length > 0 || mapping.record === null) {
@@ -220,15 +228,20 @@ function rowBatchSourceOf(batches: () => AsyncIterable<SourceRow[]>): RowBatchSo
   };
 }
 
-/** JSON.parse cannot fail on text the first pass split, except for malformed JSON inside it: parse without an await in the common case. */
-function parseSpecimenText(file: string, text: { json: string; location: string; entry: boolean }): FoundResource | Promise<FoundResource> {
+/** A Specimen's resource and full URL (undefined for an entry without a resource). JSON.parse cannot fail on text the first pass split, except for malformed JSON inside it: parse without an await in the common case. */
+function parseSpecimenText(file: string, text: SpecimenText): { resource: unknown; fullUrl: string | undefined } | undefined | Promise<never> {
+  let value: { resource?: unknown; fullUrl?: unknown };
   try {
-    const value = JSON.parse(text.json) as { resource?: unknown; fullUrl?: unknown };
-    if (!text.entry) return { resource: value, type: 'Specimen', location: text.location };
-    return { resource: value.resource, type: 'Specimen', location: text.location, ...(typeof value.fullUrl === 'string' ? { fullUrl: value.fullUrl } : {}) };
+    value = JSON.parse(text.json) as { resource?: unknown; fullUrl?: unknown };
   } catch {
-    return parseSpecimen(file, text);
+    // Fails with the position of the syntax error.
+    return parseSpecimen(file, text).then(() => {
+      throw new BiospecError('INTERNAL', `${file}: ${text.location} parsed only at the second attempt`);
+    });
   }
+  if (!text.entry) return { resource: value, fullUrl: undefined };
+  if (value.resource === undefined) return undefined;
+  return { resource: value.resource, fullUrl: typeof value.fullUrl === 'string' ? value.fullUrl : undefined };
 }
 
 /** Groups warnings by what they are, for the summary. */
@@ -239,6 +252,14 @@ function warningKind(warning: LocatedIssue): string {
   if (warning.message.startsWith('Diagnose')) return 'MII Diagnose referencing a Condition outside the import';
   if (warning.message.includes('not an ICD-10 code') || warning.message.startsWith('no ICD-10 coding')) return 'diagnosis not coded in ICD-10, dropped';
   return 'other';
+}
+
+/** A Specimen's reference, as {@link refOf} words it; `where` only asked for a Specimen with neither id nor uuid. */
+function specimenRef(resource: Resource, fullUrl: string | undefined, where: () => string): string {
+  if (typeof resource.id === 'string') return `${resource.resourceType}/${resource.id}`;
+  const uuid = uuidOf(fullUrl);
+  if (uuid !== undefined) return `${resource.resourceType}/${uuid}`;
+  return `${resource.resourceType} at ${where()}`;
 }
 
 function refOf(resource: Resource, found: FoundResource, file: string): string {

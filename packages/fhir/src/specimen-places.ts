@@ -21,8 +21,20 @@ export class SpecimenPlaces {
     this.entries[i] = entry ? 1 : 0;
   }
 
-  get(i: number): { offset: number; length: number; index: number; entry: boolean } {
-    return { offset: this.offsets[i] as number, length: this.lengths[i] as number, index: this.indices[i] as number, entry: this.entries[i] === 1 };
+  offset(i: number): number {
+    return this.offsets[i] as number;
+  }
+
+  length(i: number): number {
+    return this.lengths[i] as number;
+  }
+
+  index(i: number): number {
+    return this.indices[i] as number;
+  }
+
+  entry(i: number): boolean {
+    return this.entries[i] === 1;
   }
 
   private grow(): void {
