@@ -159,27 +159,28 @@ export interface SpecimenRun {
 }
 
 /**
- * The second pass: the Specimens the first pass recorded in `places`, read
+ * The second pass: Specimens `from` to `to` of those the first pass recorded in `places`, read
  * from their byte ranges (in file order, in large reads), as runs of
  * Specimens that one read holds. The buffer is reused by the next read, so a
  * run is to be consumed before the next is asked for.
  */
-export async function* readSpecimens(path: string, places: SpecimenPlaces, onBytes?: (read: number) => void): AsyncGenerator<SpecimenRun> {
+export async function* readSpecimens(path: string, places: SpecimenPlaces, from: number, to: number, onBytes?: (read: number) => void): AsyncGenerator<SpecimenRun> {
+  if (from >= to) return;
   const file = await open(path, 'r');
   let buffer: Buffer = Buffer.allocUnsafe(READ_BYTES);
   try {
-    let i = 0;
-    while (i < places.size) {
+    let i = from;
+    while (i < to) {
       const offset = places.offset(i);
       const length = places.length(i);
       if (buffer.length < length) buffer = Buffer.allocUnsafe(length);
       const { bytesRead } = await file.read(buffer, 0, buffer.length, offset);
       onBytes?.(offset + bytesRead);
       if (bytesRead < length) throw new BiospecError('INVALID_DATA', `${path} changed while it was being imported`);
-      let to = i + 1;
-      while (to < places.size && places.offset(to) + places.length(to) <= offset + bytesRead && places.offset(to) >= offset) to++;
-      yield { bytes: buffer.subarray(0, bytesRead), bytesStart: offset, from: i, to };
-      i = to;
+      let next = i + 1;
+      while (next < to && places.offset(next) + places.length(next) <= offset + bytesRead && places.offset(next) >= offset) next++;
+      yield { bytes: buffer.subarray(0, bytesRead), bytesStart: offset, from: i, to: next };
+      i = next;
     }
   } finally {
     await file.close();
