@@ -51,14 +51,15 @@ function mixedRows(): SourceRow[] {
   ];
 }
 
-function batchSource(rows: readonly SourceRow[], size: number): RowBatchSource {
+/** Batches of `size` rows, made in turn by `streams` encoders (as several reading threads make them). */
+function batchSource(rows: readonly SourceRow[], size: number, streams = 1): RowBatchSource {
   return {
     async *[Symbol.asyncIterator]() {
       yield* rows;
     },
     async *[ROW_BATCHES]() {
-      const encoder = createRowBatchEncoder();
-      for (let i = 0; i < rows.length; i += size) yield encoder.encode(rows.slice(i, i + size));
+      const encoders = Array.from({ length: streams }, (_, stream) => createRowBatchEncoder(stream));
+      for (let i = 0; i < rows.length; i += size) yield (encoders[(i / size) % streams] as ReturnType<typeof createRowBatchEncoder>).encode(rows.slice(i, i + size));
     },
   };
 }
@@ -91,7 +92,7 @@ function dump(file: string): Record<string, unknown[]> {
 }
 
 /** Imports `imports` in turn into a new catalogue, each either as rows or as batches of `size`; returns what each said and the tables. */
-async function run(imports: readonly SourceRow[][], columns: boolean, size: number, lenient: boolean, withdrawn = false) {
+async function run(imports: readonly SourceRow[][], columns: boolean, size: number, lenient: boolean, withdrawn = false, streams = 1) {
   const file = tempCataloguePath();
   const catalogue = openCatalogue(file, { countIndex: 'off' });
   const outcomes: unknown[] = [];
@@ -106,7 +107,7 @@ async function run(imports: readonly SourceRow[][], columns: boolean, size: numb
       const progress: number[] = [];
       const options = { onProgress: (n: number) => progress.push(n), ...(lenient ? { onRejected: (issues: Issue[]) => rejected.push(issues) } : {}) };
       try {
-        const { durationMs: _, ...report } = await catalogue.importRows(columns ? batchSource(rows, size) : plainRows(rows), options);
+        const { durationMs: _, ...report } = await catalogue.importRows(columns ? batchSource(rows, size, streams) : plainRows(rows), options);
         outcomes.push({ report, rejected, final: progress.at(-1) });
       } catch (error) {
         const { code, message, issues } = error as { code: string; message: string; issues: unknown };
@@ -132,6 +133,8 @@ test.each([1, 3, 64])('rows in batches of %i import exactly as one row at a time
   const viaRows = await run(imports, false, size, true, true);
   const viaColumns = await run(imports, true, size, true, true);
   expect(viaColumns).toEqual(viaRows);
+  // Batches from several encoders, taking turns.
+  expect(await run(imports, true, size, true, true, 3)).toEqual(viaRows);
   expect((viaRows.tables.specimen as unknown[]).length).toBeGreaterThan(10);
 
   // Strict: the same error and issues, nothing written.

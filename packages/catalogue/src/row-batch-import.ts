@@ -16,6 +16,7 @@ import {
   createRowBatchDecoder,
   linkedDiagnosis,
   type ListField,
+  type RowBatchDecoder,
   type SourceRow,
   type SourceRowBatch,
   type TextField,
@@ -101,27 +102,26 @@ export async function importRowBatches(
   writer: Writer,
   links: DonorLinks,
 ): Promise<number> {
-  const decoder = createRowBatchDecoder();
-  const texts = new Map<TextField, TextEntry[]>();
-  const lists = new Map<ListField, ListEntry[]>();
-  const spans: ([number | null, number | null] | undefined)[] = [];
-  const consents: ({ code: number; mask: number } | undefined)[] = [];
+  // Each stream (encoder) of batches has dictionaries of its own, so its own entries here.
+  const streams = new Map<number, StreamEntries>();
+  let stream: StreamEntries = newStream();
+  let streamId: number | undefined;
   const derived = importer.derived;
 
   const text = (field: TextField, id: number): TextEntry => {
-    let entries = texts.get(field);
-    if (entries === undefined) texts.set(field, (entries = []));
+    let entries = stream.texts.get(field);
+    if (entries === undefined) stream.texts.set(field, (entries = []));
     for (let next = entries.length; next <= id; next++) {
-      const value = decoder.dictionaries.texts[field][next] as string;
+      const value = stream.decoder.dictionaries.texts[field][next] as string;
       entries.push({ value, ok: TEXT_CHECKS[field](value) === null, code: undefined });
     }
     return entries[id] as TextEntry;
   };
   const list = (field: ListField, id: number): ListEntry => {
-    let entries = lists.get(field);
-    if (entries === undefined) lists.set(field, (entries = []));
+    let entries = stream.lists.get(field);
+    if (entries === undefined) stream.lists.set(field, (entries = []));
     for (let next = entries.length; next <= id; next++) {
-      const value = decoder.dictionaries.lists[field][next] as string[];
+      const value = stream.decoder.dictionaries.lists[field][next] as string[];
       const check = LIST_CHECKS[field];
       entries.push({ list: value, ok: value.every((code) => check(code) === null), joined: value.join(';') });
     }
@@ -172,6 +172,14 @@ export async function importRowBatches(
   const values = { own, mask: 0, ageBand: 0, chapter: 0, diagnosisCodes: [] as readonly number[] };
 
   for await (const batch of batches) {
+    if (batch.stream !== streamId) {
+      streamId = batch.stream;
+      stream = streams.get(streamId) ?? newStream();
+      streams.set(streamId, stream);
+      // Its caches are keyed by dictionary ids, which are the stream's own.
+      donor = null;
+    }
+    const { decoder, spans, consents } = stream;
     decoder.absorb(batch);
     const { ints, quantity, sampleIds, donorIds, parentIds, refs } = batch;
     let other = 0;
@@ -281,6 +289,19 @@ export async function importRowBatches(
     }
   }
   return importer.end();
+}
+
+/** A stream's decoder, and its dictionary entries as this path has checked and coded them. */
+interface StreamEntries {
+  decoder: RowBatchDecoder;
+  texts: Map<TextField, TextEntry[]>;
+  lists: Map<ListField, ListEntry[]>;
+  spans: ([number | null, number | null] | undefined)[];
+  consents: ({ code: number; mask: number } | undefined)[];
+}
+
+function newStream(): StreamEntries {
+  return { decoder: createRowBatchDecoder(), texts: new Map(), lists: new Map(), spans: [], consents: [] };
 }
 
 /** One key for a pair of dictionary ids. */

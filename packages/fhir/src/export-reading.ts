@@ -18,7 +18,7 @@ import {
   specimenSchema,
   type LocatedIssue,
 } from './fhir-model.js';
-import { addExample, emptyStats, increment, type FhirImportStats, type FhirWarning } from './import-stats.js';
+import { addExample, countWarning, emptyStats, increment, type FhirImportStats, type FhirWarning } from './import-stats.js';
 import { mapCondition, mapConsent, mapPatient } from './map-donor.js';
 import { mapSpecimen } from './map-specimen.js';
 import { loadConsentTable } from './mapping-tables.js';
@@ -64,6 +64,7 @@ export function createSpecimenMapper(
   stats: FhirImportStats,
   warn: (warning: FhirWarning) => void,
   onBytes: ((read: number, total: number) => void) | undefined,
+  batchRows = BATCH_ROWS,
 ) {
   const { files, places, sizes } = sources;
   const size = sizes.reduce((a, b) => a + b, 0);
@@ -73,7 +74,7 @@ export function createSpecimenMapper(
   return {
     /** Donors with a mapped Specimen in the chunks mapped so far. */
     donorsWithSpecimens,
-    /** The rows of one chunk, in batches of at most {@link BATCH_ROWS}. */
+    /** The rows of one chunk, in batches of at most `batchRows`. */
     async *chunk({ file: f, from, to, last }: SpecimenChunk): AsyncGenerator<SourceRow[]> {
       const file = files[f] as string;
       const filePlaces = places[f] as SpecimenPlaces;
@@ -83,7 +84,7 @@ export function createSpecimenMapper(
       let out: SourceRow[] = [];
       for await (const run of readSpecimens(file, filePlaces, from, to, (read) => onBytes?.(offset + read, total))) {
         for (let s = run.from; s < run.to; s++) {
-          if (out.length >= BATCH_ROWS) {
+          if (out.length >= batchRows) {
             yield out;
             out = [];
           }
@@ -167,9 +168,7 @@ export function createExportReading(files: readonly string[], options: FhirReade
   const consentTable = options.consentTable ?? loadConsentTable();
   const today = options.today ?? new Date().toISOString().slice(0, 10);
   const warn = (warning: FhirWarning): void => {
-    const kind = (stats.warnings[warning.kind] ??= { count: 0, examples: [] });
-    kind.count += 1;
-    addExample(kind.examples, `${warning.ref}${warning.field ? ` ${warning.field}` : ''}: ${warning.message}`);
+    countWarning(stats, warning);
     options.onWarning?.(warning);
   };
   const index = createDonorIndex();

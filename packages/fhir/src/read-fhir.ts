@@ -18,6 +18,14 @@ export interface FhirReaderOptions {
   consentTable?: ConsentTable;
   /** The day consent permits are checked against (`YYYY-MM-DD`); default today (UTC). */
   today?: string;
+  /**
+   * Reading threads of {@link createFhirReader}: by default two (one on a
+   * one-core machine) for an export of 4 MiB or more, none (this thread) for a
+   * smaller one; 0 reads in this thread whatever the size.
+   */
+  readers?: number;
+  /** Specimens per chunk of the second pass that one reading thread takes at a time (default 2048). */
+  chunkSpecimens?: number;
 }
 
 /** A FHIR import in progress: rows to consume, and what was seen besides them. */

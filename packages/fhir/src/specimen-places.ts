@@ -37,8 +37,19 @@ export class SpecimenPlaces {
     return this.entries[i] === 1;
   }
 
+  /** The places as plain typed arrays, to hand to another thread. */
+  toData(): SpecimenPlacesData {
+    return { size: this.size, offsets: this.offsets.slice(0, this.size), lengths: this.lengths.slice(0, this.size), indices: this.indices.slice(0, this.size), entries: this.entries.slice(0, this.size) };
+  }
+
+  static fromData(data: SpecimenPlacesData): SpecimenPlaces {
+    const places = new SpecimenPlaces();
+    Object.assign(places, { offsets: data.offsets, lengths: data.lengths, indices: data.indices, entries: data.entries, size: data.size });
+    return places;
+  }
+
   private grow(): void {
-    const size = this.offsets.length * 2;
+    const size = Math.max(1024, this.offsets.length * 2);
     const offsets = new Float64Array(size);
     offsets.set(this.offsets);
     const lengths = new Uint32Array(size);
@@ -49,4 +60,12 @@ export class SpecimenPlaces {
     entries.set(this.entries);
     Object.assign(this, { offsets, lengths, indices, entries });
   }
+}
+
+export interface SpecimenPlacesData {
+  size: number;
+  offsets: Float64Array;
+  lengths: Uint32Array;
+  indices: Uint32Array;
+  entries: Uint8Array;
 }

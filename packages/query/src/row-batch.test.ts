@@ -1,5 +1,5 @@
 import { MessageChannel } from 'node:worker_threads';
-import { ABSENT, createRowBatchDecoder, createRowBatchEncoder, ROW_SLOT, ROW_SLOTS, rowBatchTransfers, type SourceRowBatch } from './row-batch.js';
+import { ABSENT, createRowBatchDecoder, createRowBatchDecoders, createRowBatchEncoder, dropRows, ROW_SLOT, ROW_SLOTS, rowBatchTransfers, type SourceRowBatch } from './row-batch.js';
 import type { SourceRow, SpecimenRecord } from './specimen.js';
 
 const record = (overrides: Partial<SpecimenRecord> = {}): SpecimenRecord => ({
@@ -75,4 +75,20 @@ test('plain records travel in the columns, the rest whole', () => {
   const later = createRowBatchEncoder();
   later.encode(inColumns);
   expect(later.encode(inColumns).grown.texts.material_type).toEqual([]);
+});
+
+test('batches of several encoders decode each with its own dictionaries, and rows kept whole can be dropped', () => {
+  const first = createRowBatchEncoder(0);
+  const second = createRowBatchEncoder(1);
+  const decoderOf = createRowBatchDecoders();
+  const decode = (batch: SourceRowBatch): SourceRow[] => decoderOf(batch).rows(batch);
+  const other = inColumns.map((row) => ({ ...row, record: { ...(row.record as SpecimenRecord), material_type: 'dna' as const } }));
+  expect(decode(first.encode(inColumns))).toEqual(inColumns);
+  expect(decode(second.encode(other))).toEqual(other);
+  expect(decode(first.encode(other))).toEqual(other);
+
+  const mixed = [kept[0] as SourceRow, ...inColumns.slice(0, 2), kept[1] as SourceRow, kept[2] as SourceRow];
+  const batch = createRowBatchEncoder(2).encode(mixed);
+  expect(createRowBatchDecoder().rows(dropRows(batch, new Set([0, 4])))).toEqual(mixed.slice(1, 4));
+  expect(() => dropRows(batch, new Set([1]))).toThrow(/held whole/);
 });

@@ -46,6 +46,11 @@ export const ROW_SLOTS = 12;
 export const ABSENT = -1;
 
 export interface SourceRowBatch {
+  /**
+   * Which encoder made the batch: rows may come from several (one per reading
+   * thread), each with dictionaries of its own; a reader keeps one decoder per stream.
+   */
+  stream: number;
   size: number;
   /** {@link ROW_SLOTS} ints per row. */
   ints: Int32Array;
@@ -96,8 +101,8 @@ function emptyGrowth(): SourceRowBatch['grown'] {
   };
 }
 
-/** Encodes rows batch after batch; its dictionaries span the batches. */
-export function createRowBatchEncoder() {
+/** Encodes rows batch after batch; its dictionaries span the batches. `stream` names this encoder's batches. */
+export function createRowBatchEncoder(stream = 0) {
   const texts = new Map<TextField, Map<string, number>>(TEXT_FIELDS.map((field) => [field, new Map()]));
   const lists = new Map<ListField, Map<string, number>>(LIST_FIELDS.map((field) => [field, new Map()]));
   let grown = emptyGrowth();
@@ -185,7 +190,7 @@ export function createRowBatchEncoder() {
         parentIds[i] = r.parent_sample_id;
         refs[i] = row.ref ?? null;
       }
-      const batch: SourceRowBatch = { size, ints, quantity, sampleIds, donorIds, parentIds, refs, others, grown };
+      const batch: SourceRowBatch = { stream, size, ints, quantity, sampleIds, donorIds, parentIds, refs, others, grown };
       grown = emptyGrowth();
       return batch;
     },
@@ -253,3 +258,53 @@ export function createRowBatchDecoder() {
 }
 
 export type RowBatchDecoder = ReturnType<typeof createRowBatchDecoder>;
+
+/** Decoders of batches from several streams, made as each stream first appears. */
+export function createRowBatchDecoders(): (batch: SourceRowBatch) => RowBatchDecoder {
+  const decoders = new Map<number, RowBatchDecoder>();
+  return (batch) => {
+    let decoder = decoders.get(batch.stream);
+    if (decoder === undefined) decoders.set(batch.stream, (decoder = createRowBatchDecoder()));
+    return decoder;
+  };
+}
+
+/**
+ * The batch without rows `drop` (row indices): only rows held whole in
+ * `others` (the columns' dictionary growth must reach the reader whatever is dropped).
+ */
+export function dropRows(batch: SourceRowBatch, drop: ReadonlySet<number>): SourceRowBatch {
+  if (drop.size === 0) return batch;
+  const keep: number[] = [];
+  const others: SourceRow[] = [];
+  let other = 0;
+  for (let i = 0; i < batch.size; i++) {
+    const inColumns = batch.ints[i * ROW_SLOTS + ROW_SLOT.collection_id] !== ABSENT;
+    if (drop.has(i)) {
+      if (inColumns) throw new Error('only rows held whole can be dropped from a row batch');
+      other++;
+      continue;
+    }
+    keep.push(i);
+    if (!inColumns) others.push(batch.others[other++] as SourceRow);
+  }
+  const ints = new Int32Array(keep.length * ROW_SLOTS);
+  const quantity = new Float64Array(keep.length);
+  keep.forEach((from, to) => {
+    ints.set(batch.ints.subarray(from * ROW_SLOTS, (from + 1) * ROW_SLOTS), to * ROW_SLOTS);
+    quantity[to] = batch.quantity[from] as number;
+  });
+  const pick = <T>(column: T[]): T[] => keep.map((i) => column[i] as T);
+  return {
+    stream: batch.stream,
+    size: keep.length,
+    ints,
+    quantity,
+    sampleIds: pick(batch.sampleIds),
+    donorIds: pick(batch.donorIds),
+    parentIds: pick(batch.parentIds),
+    refs: pick(batch.refs),
+    others,
+    grown: batch.grown,
+  };
+}
