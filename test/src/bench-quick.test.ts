@@ -5,7 +5,7 @@ import { benchConnect, CONNECT_QUICK, renderConnectSection } from './bench/conne
 import { benchDirectory, DIRECTORY_QUICK, renderDirectorySection, spliceDirectorySection } from './bench/directory-bench.js';
 import { benchScale, renderScaleSection, SCALE_QUICK, SCALE_SECTION_TITLE } from './bench/scale-bench.js';
 import { spliceSection } from './bench/sections.js';
-import { QUICK, renderReport, runBenchmarks } from './bench/run.js';
+import { QUICK, renderFhirSection, renderReport, runBenchmarks, spliceFhirSection } from './bench/run.js';
 
 // Runs the benchmark suite at its quick sizes so it cannot rot. It asserts that every
 // figure was measured, never how fast: speed targets live in docs/BENCHMARKS.md.
@@ -13,7 +13,7 @@ test('the benchmark suite runs end to end at quick sizes', async () => {
   const results = await runBenchmarks(QUICK, 'jest bench-quick');
   const figures = [
     ...results.catalogues.flatMap((c) => [c.importRowsPerSecond, c.nodeRss.rss, ...c.catalogue.map((e) => e.timing.p50), ...c.node.flatMap((e) => [e.timing.p99, e.unary.p99])]),
-    ...results.fhir.flatMap((f) => [f.specimensPerSecond, f.peakRssMiB]),
+    ...results.fhir.flatMap((f) => [f.specimensPerSecond, f.peakRssMiB, f.cpuSeconds]),
     ...results.federation.map((f) => f.latency.p50),
     results.throughput.perSecond,
     results.slowNode.withSlow.p50,
@@ -29,6 +29,16 @@ test('the benchmark suite runs end to end at quick sizes', async () => {
   expect(report).toContain('## FHIR import');
   expect(results.fhir.every((f) => f.specimens > 0)).toBe(true);
   expect(report).toContain(results.machine);
+
+  // `--fhir` alone: its section names its own run and replaces only the FHIR section of a report.
+  const section = renderFhirSection(results.fhir, { command: 'jest bench-quick', machine: 'test machine', startedAt: 'now' }).join('\n');
+  expect(section).toContain('Measured now with `jest bench-quick` on test machine.');
+  const spliced = spliceFhirSection(report, section);
+  expect(spliceFhirSection(spliced, section)).toBe(spliced);
+  expect(spliced.slice(0, spliced.indexOf('## FHIR import'))).toBe(report.slice(0, report.indexOf('## FHIR import')));
+  expect(spliced.slice(spliced.indexOf('## Federation'))).toBe(report.slice(report.indexOf('## Federation')));
+  const withoutFhir = '# Benchmarks\n\n## Node\n\ntext\n\n## Federation through the coordinator\n\nmore\n';
+  expect(spliceFhirSection(withoutFhir, section)).toBe(`# Benchmarks\n\n## Node\n\ntext\n\n${section}\n## Federation through the coordinator\n\nmore\n`);
 }, 180_000);
 
 test('the directory benchmark runs end to end at quick sizes', async () => {

@@ -5,19 +5,20 @@ import { fileURLToPath } from 'node:url';
 import { benchConnect, CONNECT_FULL, CONNECT_QUICK, CONNECT_SECTION_TITLE, renderConnectSection } from './connect-bench.js';
 import { benchDirectory, DIRECTORY_FULL, DIRECTORY_QUICK, renderDirectorySection, spliceDirectorySection } from './directory-bench.js';
 import { describeMachine } from './machine.js';
-import { FULL, QUICK, renderReport, runBenchmarks } from './run.js';
+import { benchFhirImport, type FhirBenchResult } from './fhir-bench.js';
+import { FULL, QUICK, renderFhirSection, renderReport, runBenchmarks, spliceFhirSection } from './run.js';
 import { benchScale, renderScaleSection, SCALE_FULL, SCALE_QUICK, SCALE_SECTION_TITLE } from './scale-bench.js';
 import { spliceSection } from './sections.js';
 
 /**
  * `npm run bench` (full sizes, writes docs/BENCHMARKS.md) and
  * `npm run bench -- --quick` (small sizes, prints the report).
- * `--directory`, `--connect` and `--scale` run only those benchmarks (any of them together) and
+ * `--directory`, `--connect`, `--scale` and `--fhir` run only those benchmarks (any of them together) and
  * replace only their sections of the report, each section naming its own run.
  */
 const here = path.dirname(fileURLToPath(import.meta.url));
 const quick = process.argv.includes('--quick');
-const only = ['--directory', '--connect', '--scale'].filter((flag) => process.argv.includes(flag));
+const only = ['--directory', '--connect', '--scale', '--fhir'].filter((flag) => process.argv.includes(flag));
 const runs = (flag: string) => only.length === 0 || only.includes(flag);
 const outIndex = process.argv.indexOf('--out');
 const out = outIndex > 0 ? process.argv[outIndex + 1] : quick ? undefined : path.resolve(here, '../../../docs/BENCHMARKS.md');
@@ -49,6 +50,16 @@ try {
     report = spliceSection(report, CONNECT_SECTION_TITLE, section);
     sections.push(section);
     json.connect = { ...at, results: connect };
+  }
+  if (only.includes('--fhir')) {
+    // The whole run has the FHIR import in its report already; alone, its section is replaced.
+    const at = context();
+    const fhir: FhirBenchResult[] = [];
+    for (const specimens of (quick ? QUICK : FULL).fhirSpecimens) fhir.push(await benchFhirImport(work, specimens, log));
+    const section = renderFhirSection(fhir, at).join('\n');
+    report = spliceFhirSection(report, section);
+    sections.push(section);
+    Object.assign(json, { fhir, fhirRun: at });
   }
   if (runs('--scale')) {
     const at = context();
