@@ -72,7 +72,8 @@ export function createIndexSource(path: string, db: Database.Database, options?:
      WHERE epoch > ? AND epoch <= ? AND (kind = 'withdrawal' OR added + changed + removed > 0) ORDER BY id`,
   );
   const donorOf = db.prepare('SELECT donor_id FROM specimen WHERE id = ?').pluck();
-  const workers = new Set<Worker>();
+  /** Each build worker with its stop flag (index-worker-protocol.ts: why they are not terminated). */
+  const workers = new Map<Worker, Int32Array>();
   const source: CatalogueIndexSource = {
     epoch: () => readEpoch(db),
     changesBetween(from, to) {
@@ -82,18 +83,18 @@ export function createIndexSource(path: string, db: Database.Database, options?:
     donorOfRow: (id) => donorOf.get(id) as string | undefined,
     openSnapshot: () => openRowSnapshot(openSnapshotReader(path), true),
     close() {
-      // Ending the build workers is all that is wanted; how they exit does not matter.
-      for (const worker of workers) worker.terminate().catch(() => undefined);
-      workers.clear();
+      // Each worker stops at its next build step and exits on its own.
+      for (const stop of workers.values()) Atomics.store(stop, 0, 1);
     },
   };
   const script = compiledWorker('index-worker.js', import.meta.url);
   if (script === undefined || options === undefined) return source;
   source.loadOffThread = ({ caps, tryFile }) =>
     new Promise<LoadedIndex>((resolve, reject) => {
-      const request: IndexWorkerRequest = { path, snapshotPath: snapshotPathOf(path), key: options.key, caps, tryFile, persist: options.persist };
+      const stop = new SharedArrayBuffer(4);
+      const request: IndexWorkerRequest = { path, snapshotPath: snapshotPathOf(path), key: options.key, caps, tryFile, persist: options.persist, stop };
       const worker = new Worker(script, { workerData: request });
-      workers.add(worker);
+      workers.set(worker, new Int32Array(stop));
       let settled = false;
       worker.on('message', (reply: IndexWorkerReply) => {
         settled = true;

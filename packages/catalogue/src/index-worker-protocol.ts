@@ -13,6 +13,12 @@ export interface IndexWorkerRequest {
   tryFile: boolean;
   /** Persist what is built (not for a read-only catalogue whose folder may not be writable: tried, and a failure only noted). */
   persist: boolean;
+  /**
+   * One Int32 the catalogue sets to 1 when it closes: the worker stops between build steps and
+   * closes its connection itself. It is never terminated: better-sqlite3 aborts the whole process
+   * when it has to throw while its thread is being terminated (WiseLibs/better-sqlite3#842).
+   */
+  stop: SharedArrayBuffer;
 }
 
 export type IndexWorkerReply =

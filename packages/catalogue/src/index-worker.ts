@@ -13,6 +13,13 @@ import type { IndexWorkerReply, IndexWorkerRequest } from './index-worker-protoc
 const port = parentPort;
 if (port === null) throw new Error('index-worker must run in a worker thread');
 const request = workerData as IndexWorkerRequest;
+const stopFlag = new Int32Array(request.stop);
+const STOPPED = 'stopped: the catalogue was closed';
+
+/** Throws once the catalogue has closed, so the build ends through its `finally` (connection closed). */
+function checkStopped(): void {
+  if (Atomics.load(stopFlag, 0) === 1) throw new Error(STOPPED);
+}
 
 function load(): { reply: IndexWorkerReply; built?: BuiltIndex } {
   const started = performance.now();
@@ -22,16 +29,21 @@ function load(): { reply: IndexWorkerReply; built?: BuiltIndex } {
     if ('built' in read) return { reply: { type: 'loaded', built: read.built, ms: performance.now() - started, from: 'file' }, built: read.built };
     fileProblem = read.invalid;
   }
+  checkStopped();
   const snapshot = openRowSnapshot(openSnapshotReader(request.path), true);
   let built: BuiltIndex;
   try {
     const steps = buildIndex(snapshot, request.caps === null ? {} : { caps: request.caps });
     let step = steps.next();
-    while (!step.done) step = steps.next();
+    while (!step.done) {
+      checkStopped();
+      step = steps.next();
+    }
     built = step.value;
   } finally {
     snapshot.close();
   }
+  checkStopped();
   let persistProblem: string | undefined;
   if (request.persist) {
     try {

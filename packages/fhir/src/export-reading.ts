@@ -22,7 +22,7 @@ import { addExample, countWarning, emptyStats, increment, type FhirImportStats, 
 import { mapCondition, mapConsent, mapPatient } from './map-donor.js';
 import { mapSpecimen } from './map-specimen.js';
 import { loadConsentTable } from './mapping-tables.js';
-import type { FhirReaderOptions } from './read-fhir.js';
+import type { FhirReaderOptions } from './reader-options.js';
 import { identifierKey, referenceKey, resourceKeys, uuidOf } from './references.js';
 import { fileSize, parseSpecimen, readSpecimens, streamResources, type FoundResource, type SpecimenText } from './resource-stream.js';
 import { SpecimenPlaces } from './specimen-places.js';
