@@ -28,12 +28,14 @@ export default {
   moduleNameMapper: {
     // Property-test generators of the query model, shared with the integration tests.
     '^@biospec/query/testing$': '<rootDir>/packages/query/src/testing/arbitraries.ts',
+    // What the web UI bundles of the query model (no Node built-ins).
+    '^@biospec/query/browser$': '<rootDir>/packages/query/src/browser.ts',
     ...Object.fromEntries(
       Object.entries(workspaces).map(([name, dir]) => [`^@biospec/${name}$`, `<rootDir>/${dir}/src/index.ts`]),
     ),
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
-  roots: ['<rootDir>/packages', '<rootDir>/node', '<rootDir>/coordinator', '<rootDir>/test'],
+  roots: ['<rootDir>/packages', '<rootDir>/node', '<rootDir>/coordinator', '<rootDir>/web', '<rootDir>/test'],
   testMatch: ['**/src/**/*.test.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
   testTimeout: 30000,

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { BiospecError, FederatedCountResponse, NodeInfo, httpStatusOf } from '@biospec/protocol';
 import type { OpenCoordinator } from './open-coordinator.js';
 import type { RunningServer } from './grpc-server.js';
+import { registerWebUi } from './web-ui.js';
 
 const CountBodySchema = z
   .object({
@@ -70,6 +71,9 @@ export async function startCoordinatorHttp(coordinator: OpenCoordinator): Promis
     await authenticate(request);
     return { nodes: (await coordinator.listNodes()).map((n) => NodeInfo.toJSON(n)) };
   });
+
+  const webRoot = await registerWebUi(app, coordinator.config);
+  if (webRoot === null) coordinator.logger.warn('web UI not built (npm run build): not serving it under /');
 
   app.get('/api/v1/jwks', async () => coordinator.nodeJwks());
   app.get('/.well-known/jwks.json', async () => coordinator.jwks());
