@@ -43,7 +43,7 @@ export function contentSecurityPolicy(config: CoordinatorConfig): string {
 }
 
 /** The built web UI: `webRoot` from the config, else `@biospec/web`'s `dist/`; null when it has not been built. */
-export function webUiRoot(config: CoordinatorConfig): string | null {
+export function webUiRoot(config: Pick<CoordinatorConfig, 'webRoot'>): string | null {
   let root = config.webRoot;
   if (root === undefined) {
     try {
@@ -78,10 +78,10 @@ export async function registerWebUi(app: FastifyInstance, config: CoordinatorCon
     prefix: '/',
     wildcard: false,
     index: ['index.html'],
-    setHeaders(reply, file) {
+    setHeaders(res, file) {
       // File names under assets/ carry a hash of their content; index.html must be checked every time.
       const immutable = path.relative(root, file).startsWith(`assets${path.sep}`);
-      void reply.header('cache-control', immutable ? 'public, max-age=31536000, immutable' : 'no-cache');
+      res.setHeader('cache-control', immutable ? 'public, max-age=31536000, immutable' : 'no-cache');
     },
   });
   return root;

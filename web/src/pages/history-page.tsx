@@ -19,7 +19,7 @@ export function HistoryPage() {
       ) : (
         <>
           <div className="table-scroll" tabIndex={0} role="region" aria-labelledby="history-caption">
-            <table className="data-table" data-testid="history-table">
+            <table className="data-table data-table--stack" data-testid="history-table">
               <caption id="history-caption">Your questions, newest first</caption>
               <thead>
                 <tr>
@@ -34,14 +34,14 @@ export function HistoryPage() {
               <tbody>
                 {entries.map((entry) => (
                   <tr key={entry.id}>
-                    <td>{new Date(entry.askedAt).toLocaleString('en-GB')}</td>
+                    <td data-label="Asked">{new Date(entry.askedAt).toLocaleString('en-GB')}</td>
                     <th scope="row">
                       <a href={href('results', entry.id)}>{questionTitle(entry.form)}</a>
                     </th>
-                    <td>{entry.form.project}</td>
-                    <td>{entry.response.total?.display ?? 'no site answered'}</td>
-                    <td>{(entry.response.sites ?? []).map((s) => `${s.nodeId}: ${statusWord(s.status)}`).join(', ')}</td>
-                    <td>
+                    <td data-label="Project">{entry.form.project}</td>
+                    <td data-label="Network figure">{entry.response.total?.display ?? 'no site answered'}</td>
+                    <td data-label="Sites">{(entry.response.sites ?? []).map((s) => `${s.nodeId}: ${statusWord(s.status)}`).join(', ')}</td>
+                    <td data-label="Actions">
                       <button
                         type="button"
                         className="button button--small"

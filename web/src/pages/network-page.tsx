@@ -72,7 +72,7 @@ export function NetworkPage() {
       {nodes === null && error === null && <Progress label="Asking every site to describe itself…" />}
       {nodes !== null && (
         <div className="table-scroll" tabIndex={0} role="region" aria-labelledby="nodes-caption">
-          <table className="data-table" data-testid="nodes-table">
+          <table className="data-table data-table--stack" data-testid="nodes-table">
             <caption id="nodes-caption">Member sites</caption>
             <thead>
               <tr>
@@ -93,16 +93,16 @@ export function NetworkPage() {
                       {node.name || node.nodeId}
                       <span className="cell-note">{node.nodeId}</span>
                     </th>
-                    <td>
+                    <td data-label="Status">
                       <span className={`badge badge--${statusWord(node.lastStatus).replace(/\s+/g, '-')}`}>{statusWord(node.lastStatus)}</span>
                     </td>
-                    <td>{node.dataEpoch ?? '—'}</td>
-                    <td>{node.catalogueDonors?.display ?? '—'}</td>
-                    <td>
+                    <td data-label="Data epoch">{node.dataEpoch ?? '—'}</td>
+                    <td data-label="Donors (noisy)">{node.catalogueDonors?.display ?? '—'}</td>
+                    <td data-label="Policy">
                       {policyText(node.policyJson)}
                       {node.guarantee && <span className="cell-note">{node.guarantee}</span>}
                     </td>
-                    <td data-testid="budget-cell">
+                    <td data-label="Your budget left" data-testid="budget-cell">
                       {budget ? (
                         <>
                           {budgetText(budget.budget)}

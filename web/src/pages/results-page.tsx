@@ -71,7 +71,7 @@ function MergedTotal({ response }: { response: FederatedCountJson }) {
 function SitesTable({ sites }: { sites: readonly SiteResultJson[] }) {
   return (
     <div className="table-scroll" tabIndex={0} role="region" aria-labelledby="sites-title">
-      <table className="data-table" data-testid="sites-table">
+      <table className="data-table data-table--stack" data-testid="sites-table">
         <caption id="sites-title">Answers per site</caption>
         <thead>
           <tr>
@@ -92,15 +92,15 @@ function SitesTable({ sites }: { sites: readonly SiteResultJson[] }) {
                 {siteName(site)}
                 <span className="cell-note">{site.nodeId}</span>
               </th>
-              <td>
+              <td data-label="Status">
                 <StatusBadge site={site} />
                 {site.message && <span className="cell-note">{site.message}</span>}
                 {(site.retryAfterMs ?? 0) > 0 && <span className="cell-note">retry in {Math.ceil((site.retryAfterMs ?? 0) / 1000)} s</span>}
               </td>
-              <td className="figure" data-testid="site-figure">
+              <td className="figure" data-label="Figure" data-testid="site-figure">
                 {answered(site) || site.status === 'SITE_STATUS_HELD' ? (site.total?.display ?? '—') : '—'}
               </td>
-              <td>
+              <td data-label="Protection">
                 {answered(site) || site.status === 'SITE_STATUS_HELD' ? (
                   <>
                     <span className={`mark mark--${protectionOf(site.total)}`}>{protectionMark(site.total)}</span>
@@ -110,10 +110,10 @@ function SitesTable({ sites }: { sites: readonly SiteResultJson[] }) {
                   'no figure'
                 )}
               </td>
-              <td>{site.latencyMs ?? 0} ms</td>
-              <td>{answered(site) ? (site.dataEpoch ?? 0) : '—'}</td>
-              <td>{answered(site) || site.status === 'SITE_STATUS_HELD' ? costText(site) : '—'}</td>
-              <td>
+              <td data-label="Latency">{site.latencyMs ?? 0} ms</td>
+              <td data-label="Data epoch">{answered(site) ? (site.dataEpoch ?? 0) : '—'}</td>
+              <td data-label="Cost">{answered(site) || site.status === 'SITE_STATUS_HELD' ? costText(site) : '—'}</td>
+              <td data-label="Budget left">
                 {site.budget ? budgetText(site.budget) : 'not reported'}
                 {site.budget?.renewsAt && <span className="cell-note">some returns {new Date(site.budget.renewsAt).toLocaleString('en-GB')}</span>}
               </td>
@@ -146,7 +146,14 @@ function Strata({ response, order }: { response: FederatedCountJson; order: read
       label: cellLabel(cell.key, order),
       bar: b.released > 0 ? { kind: 'value', value: b.released, approximate: !b.exact, halfWidth: null } : { kind: 'none' },
       upper: b.upper,
-      text: b.upper > b.released ? `≈ ${b.released}, ≤ ${b.upper}` : b.exact ? String(b.released) : `≈ ${b.released}`,
+      text:
+        b.upper > b.released
+          ? b.released === 0
+            ? `≤ ${b.upper}`
+            : `≈ ${b.released}, ≤ ${b.upper}`
+          : b.exact
+            ? String(b.released)
+            : `≈ ${b.released}`,
     };
   });
   return (

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { Command } from 'commander';
+import { webUiRoot } from '@biospec/coordinator';
 import { formatFederatedResult } from '../format-result.js';
 import { createRestClient, toResultBundle } from '../rest-client.js';
 import { startDemoFederation } from '../demo/demo-federation.js';
@@ -37,13 +38,17 @@ export function registerDemoCommand(program: Command): void {
       fs.writeFileSync(bundleFile, JSON.stringify(toResultBundle(response, await client.nodeJwks()), null, 2) + '\n');
 
       const cli = 'npx biospec';
+      const ui = webUiRoot({ webRoot: undefined }) === null ? '(not built: run npm run build)' : `${url}/`;
       console.log(`
 The federation is up (files in ${federation.dir}):
+  web UI            ${ui}
   coordinator REST  ${url}   (POST /api/v1/count, GET /api/v1/nodes, GET /metrics)
   coordinator gRPC  ${federation.grpc.address}
 ${federation.nodes.map((n) => `  node ${n.site.id.padEnd(15)} ${n.server.address}   ${n.specimens} specimens`).join('\n')}
 
-Researcher token: ${path.join(federation.dir, 'researcher.token')}
+Demo accounts: sign in to the web UI by pasting a token
+  researcher  Demo Researcher   ${path.join(federation.dir, 'researcher.token')}
+  staff       Demo Staff        ${path.join(federation.dir, 'staff.token')}
 Try:
   export BIOSPEC_TOKEN=$(cat ${path.join(federation.dir, 'researcher.token')})
   ${cli} query --url ${url} --material tissue-ffpe --diagnosis C50 --sex female --age 40-60 --consent HMB

@@ -15,6 +15,7 @@ import {
   openCoordinator,
   startCoordinatorGrpc,
   startCoordinatorHttp,
+  type CoordinatorConfig,
   type OpenCoordinator,
   type RunningServer,
 } from '@biospec/coordinator';
@@ -64,7 +65,10 @@ export interface DemoFederation {
   grpc: RunningServer;
   http: RunningServer;
   nodes: { site: DemoSite; server: RunningNodeServer; specimens: number }[];
+  /** A researcher's bearer token (also in `researcher.token`). */
   token: string;
+  /** A coordinator staff member's bearer token (also in `staff.token`). */
+  staffToken: string;
   stop(): Promise<void>;
 }
 
@@ -83,6 +87,8 @@ export interface DemoOptions {
   rateLimits?: { limit: number; windowSeconds: number }[];
   /** Edits a site's node config before its node starts (tests: admission limits). */
   nodeConfig?: (site: DemoSite, config: NodeConfig) => NodeConfig;
+  /** Edits the coordinator's config before it starts (tests: an OpenID Connect provider). */
+  coordinatorConfig?: (config: CoordinatorConfig) => CoordinatorConfig;
 }
 
 /** What a demo site's synthetic catalogue is generated from; tests regenerate it for ground truth. */
@@ -130,11 +136,15 @@ export async function startDemoFederation(options: DemoOptions = {}): Promise<De
     nodes.push({ site, server, specimens: node.catalogue.size() });
   }
 
-  const coordinator = await openCoordinator(loadCoordinatorConfig(path.join(coordinatorDir, COORDINATOR_FILES.config)), { logger });
+  const loadedCoordinator = loadCoordinatorConfig(path.join(coordinatorDir, COORDINATOR_FILES.config));
+  const coordinatorConfig = options.coordinatorConfig ? options.coordinatorConfig(loadedCoordinator) : loadedCoordinator;
+  const coordinator = await openCoordinator(coordinatorConfig, { logger });
   const grpc = await startCoordinatorGrpc(coordinator);
   const http = await startCoordinatorHttp(coordinator);
   const { token } = await issueResearcher(coordinatorDir, { subject: 'demo.researcher@example.org', name: 'Demo Researcher' });
   fs.writeFileSync(path.join(dir, 'researcher.token'), token + '\n', { mode: 0o600 });
+  const staff = await issueResearcher(coordinatorDir, { subject: 'demo.staff@example.org', name: 'Demo Staff', roles: ['researcher', 'staff'] });
+  fs.writeFileSync(path.join(dir, 'staff.token'), staff.token + '\n', { mode: 0o600 });
 
   return {
     dir,
@@ -143,6 +153,7 @@ export async function startDemoFederation(options: DemoOptions = {}): Promise<De
     http,
     nodes,
     token,
+    staffToken: staff.token,
     async stop() {
       await Promise.all([grpc.stop(500), http.stop()]);
       coordinator.close();
