@@ -1,4 +1,5 @@
 import { createContext, useContext } from 'react';
+import type { MeJson } from './api/access-types.js';
 import type { ApiClient } from './api/client.js';
 import type { HistoryStore } from './model/history.js';
 import type { QueryForm } from './model/query-form.js';
@@ -11,6 +12,10 @@ export interface AppState {
   history: HistoryStore;
   form: QueryForm;
   setForm: (form: QueryForm) => void;
+  /** The person's record at the coordinator (`GET /api/v1/me`); null until known. */
+  me: MeJson | null;
+  /** The roles the coordinator holds for the person (its word, else the token's claim until it is known). */
+  roles: readonly string[];
 }
 
 export const AppContext = createContext<AppState | null>(null);

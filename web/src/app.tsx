@@ -4,7 +4,15 @@ import { completeSignIn, isCallback } from './auth/oidc.js';
 import { AppContext, type AppState } from './app-context.js';
 import { createHistoryStore } from './model/history.js';
 import { EMPTY_FORM, type QueryForm } from './model/query-form.js';
+import type { MeJson } from './api/access-types.js';
+import { hasRole, stewardedNodes } from './model/access.js';
+import { AvailabilityPage } from './pages/availability-page.js';
+import { HealthPage } from './pages/health-page.js';
 import { HistoryPage } from './pages/history-page.js';
+import { MembershipDetailPage, MembershipPage } from './pages/membership-page.js';
+import { RequestPage } from './pages/request-page.js';
+import { RequestsPage } from './pages/requests-page.js';
+import { StewardPage } from './pages/steward-page.js';
 import { NetworkPage } from './pages/network-page.js';
 import { NotFoundPage } from './pages/not-found-page.js';
 import { QueryPage } from './pages/query-page.js';
@@ -18,18 +26,43 @@ interface NavItem {
   label: string;
 }
 
-const RESEARCHER_NAV: readonly NavItem[] = [
-  { route: 'query', label: 'Ask a question' },
-  { route: 'history', label: 'History' },
-  { route: 'network', label: 'Network and budget' },
-];
+/** The pages each role works on; a person sees the union of their roles' pages. */
+function navFor(roles: readonly string[]): NavItem[] {
+  const items: NavItem[] = [];
+  if (hasRole(roles, 'researcher')) {
+    items.push(
+      { route: 'query', label: 'Ask a question' },
+      { route: 'history', label: 'History' },
+      { route: 'network', label: 'Network and budget' },
+      { route: 'requests', label: 'My requests' },
+    );
+  }
+  if (hasRole(roles, 'staff')) {
+    items.push({ route: 'queue', label: 'Review queue' }, { route: 'membership', label: 'Membership' }, { route: 'health', label: 'Network health' });
+  }
+  if (stewardedNodes(roles).length > 0) items.push({ route: 'steward', label: 'My sites' });
+  return items;
+}
 
 export function App() {
   const [session, setSession] = useState<Session | null>(() => loadSession(window.sessionStorage, Date.now()));
   const [callbackError, setCallbackError] = useState<string | null>(null);
   const [completing, setCompleting] = useState(() => isCallback(window.location.search));
   const [form, setForm] = useState<QueryForm>(EMPTY_FORM);
+  const [me, setMe] = useState<MeJson | null>(null);
   const route = useRoute();
+
+  // Who the coordinator says the person is: their record and current roles (a token's own claim may be stale).
+  useEffect(() => {
+    setMe(null);
+    if (session === null) return undefined;
+    const abort = new AbortController();
+    createApiClient(() => session.token)
+      .call<MeJson>('GET', '/api/v1/me', undefined, abort.signal)
+      .then(setMe)
+      .catch(() => setMe(null));
+    return () => abort.abort();
+  }, [session]);
 
   // The OpenID Connect provider sent the browser back here with `?code=…&state=…`.
   useEffect(() => {
@@ -54,7 +87,7 @@ export function App() {
     saveSession(window.sessionStorage, next);
     setSession(next);
     setCallbackError(null);
-    navigate('query');
+    navigate('');
   };
   const signOut = () => {
     saveSession(window.sessionStorage, null);
@@ -71,10 +104,15 @@ export function App() {
       history: createHistoryStore(window.localStorage, historyOwner(session.claims)),
       form,
       setForm,
+      me,
+      roles: me?.roles ?? session.claims.roles,
     };
-  }, [session, form]);
+  }, [session, form, me]);
 
-  const page = route[0] ?? 'query';
+  const roles = state?.roles ?? [];
+  const nav = navFor(roles);
+  const home = nav[0]?.route ?? 'query';
+  const page = route[0] === undefined || route[0] === 'sign-in' ? home : route[0];
   let content: ReactElement;
   if (completing) {
     content = (
@@ -85,8 +123,22 @@ export function App() {
     );
   } else if (state === null) {
     content = <SignInPage onSignIn={signIn} initialError={callbackError} />;
-  } else if (page === 'query' || page === 'sign-in') {
+  } else if (page === 'query') {
     content = <QueryPage />;
+  } else if (page === 'availability' && route[1] !== undefined) {
+    content = <AvailabilityPage id={route[1]} />;
+  } else if (page === 'requests' && route[1] !== undefined) {
+    content = <RequestPage id={route[1]} />;
+  } else if (page === 'requests' || page === 'queue') {
+    content = <RequestsPage key={page} queue={page === 'queue'} />;
+  } else if (page === 'membership' && route[1] !== undefined) {
+    content = <MembershipDetailPage nodeId={route[1]} />;
+  } else if (page === 'membership') {
+    content = <MembershipPage />;
+  } else if (page === 'health') {
+    content = <HealthPage />;
+  } else if (page === 'steward') {
+    content = <StewardPage />;
   } else if (page === 'results' && route[1] !== undefined) {
     content = <ResultsPage id={route[1]} />;
   } else if (page === 'history') {
@@ -118,13 +170,13 @@ export function App() {
       </a>
       <header className="site-header">
         <div className="site-header__inner">
-          <a className="site-title" href={href('query')}>
+          <a className="site-title" href={href(home)}>
             Biospecimen federation
           </a>
           {state && (
             <nav aria-label="Main">
               <ul className="nav-list">
-                {RESEARCHER_NAV.map((item) => (
+                {nav.map((item) => (
                   <li key={item.route}>
                     <a href={href(item.route)} aria-current={page === item.route ? 'page' : undefined}>
                       {item.label}
@@ -138,7 +190,7 @@ export function App() {
             <div className="user-box">
               <span className="user-name" title={`${state.session.claims.subject} (${state.session.claims.issuer})`}>
                 {state.session.claims.name ?? state.session.claims.subject}
-                <span className="user-roles"> · {state.session.claims.roles.join(', ')}</span>
+                <span className="user-roles"> · {state.roles.join(', ')}</span>
               </span>
               <button type="button" className="button button--quiet" onClick={signOut}>
                 Sign out

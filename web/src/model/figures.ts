@@ -4,7 +4,7 @@
  * Laplace ε=0.1, rounded to 10)", "<10"); marks say how it was protected; charts draw a
  * below-threshold figure as the range it may lie in and a noisy one with its noise interval.
  */
-import type { BudgetJson, DisclosureJson, MergedTotalJson, ReleasedFigureJson, SiteResultJson, SiteStatusName } from '../api/types.js';
+import type { BudgetJson, DisclosureJson, MergedTotalJson, ReleasedFigureJson, SiteStatusName } from '../api/types.js';
 
 const STATUS_WORDS: Record<SiteStatusName, string> = {
   SITE_STATUS_UNSPECIFIED: 'unknown',
@@ -24,7 +24,7 @@ export function statusWord(status: SiteStatusName | undefined): string {
 }
 
 /** Whether a site's status means it answered with figures. */
-export function answered(site: SiteResultJson): boolean {
+export function answered(site: { status?: SiteStatusName | undefined }): boolean {
   return site.status === 'SITE_STATUS_OK';
 }
 
@@ -144,7 +144,7 @@ function round(value: number): string {
 }
 
 /** "ε 0.1 (charged 0.1)", "ε 0.1 (repeat: charged 0)", "no ε" */
-export function costText(site: SiteResultJson): string {
+export function costText(site: { cost?: number | undefined; charged?: number | undefined }): string {
   const cost = site.cost ?? 0;
   const charged = site.charged ?? 0;
   if (cost === 0) return 'no ε';

@@ -278,6 +278,9 @@ export function ResultsPage({ id }: { id: string }) {
         <>
           <ResultView entry={entry} />
           <div className="actions">
+            <a className="button button--primary" href={href('availability', entry.id)}>
+              Which collections have them? Request access
+            </a>
             <button
               type="button"
               className="button"
