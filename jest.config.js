@@ -8,6 +8,7 @@ const workspaces = {
   query: 'packages/query',
   privacy: 'packages/privacy',
   trust: 'packages/trust',
+  'count-index': 'packages/count-index',
   catalogue: 'packages/catalogue',
   fhir: 'packages/fhir',
   synthetic: 'packages/synthetic',

@@ -63,8 +63,8 @@ export interface OpenNode {
 /** The catalogue as the pipeline counts on it. */
 function countSourceOf(catalogue: Catalogue): CountSource {
   return {
-    servingEpoch: () => catalogue.epoch(),
-    count: async (query) => ({ epoch: catalogue.epoch(), ...catalogue.count(query) }),
+    servingEpoch: () => catalogue.servingEpoch(),
+    count: (query) => catalogue.count(query),
   };
 }
 
@@ -145,7 +145,9 @@ export async function openNode(config: NodeConfig, options: { logger?: Logger } 
   const files = nodeStateFiles(config);
   // First: a node whose audit log no longer matches its signed head stops here, before anything else is opened.
   const audit = opening(files.audit, () => openNodeAudit(config, signingKey));
-  const catalogue = opening(config.catalogue, () => openCatalogue(config.catalogue));
+  // Counts apply the policy's per-donor caps, which the noise is scaled to (docs/PRIVACY.md).
+  const caps = config.policy.contributionCaps;
+  const catalogue = opening(config.catalogue, () => openCatalogue(config.catalogue, { logger, ...(caps === null ? {} : { caps }) }));
   const replay = opening(files.replay, () => createReplayCache(files.replay));
   const budget = opening(files.budget, () => createBudgetLedger(files.budget));
   const holds = opening(files.holds, () => createHoldQueue(files.holds));

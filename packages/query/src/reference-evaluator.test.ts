@@ -159,7 +159,7 @@ describe('referenceCount units', () => {
     expect(count('aliquots', records, { op: 'in', field: 'material_type', values: ['serum'] })).toBe(5);
   });
 
-  test('specimens counts distinct roots, found through every record, withdrawn ones included', () => {
+  test("specimens counts distinct roots, found through the donor's records, withdrawn ones included", () => {
     // Roots: s1 (for s1, s2, s3), elsewhere-9 (for s4, s5), w (for c).
     expect(count('specimens', records)).toBe(3);
     expect(count('specimens', records, { op: 'in', field: 'material_type', values: ['dna'] })).toBe(1);
@@ -167,10 +167,26 @@ describe('referenceCount units', () => {
     expect(count('specimens', records.slice(3, 5))).toBe(1);
   });
 
-  test('a parent chain that loops back counts as one specimen, wherever it is entered', () => {
-    const loop = [record('a', { parent_sample_id: 'b' }), record('b', { parent_sample_id: 'a' })];
+  test('a parent chain that loops back within a donor counts as one specimen, wherever it is entered', () => {
+    const loop = [record('a', { donor_id: 'd', parent_sample_id: 'b' }), record('b', { donor_id: 'd', parent_sample_id: 'a' })];
     expect(count('specimens', loop)).toBe(1);
     expect(count('specimens', [...loop].reverse())).toBe(1);
+  });
+
+  test("a specimen belongs to one donor: a derivative filed under another donor is a specimen of that donor", () => {
+    // x and y (donor d1) hang under d0's records p and p-1: for d1 each names a parent outside its records.
+    const family = [
+      record('p', { donor_id: 'd0' }),
+      record('p-1', { donor_id: 'd0', parent_sample_id: 'p' }),
+      record('x', { donor_id: 'd1', parent_sample_id: 'p' }),
+      record('y', { donor_id: 'd1', parent_sample_id: 'p-1' }),
+      record('z', { donor_id: 'd1', parent_sample_id: 'x' }),
+    ];
+    // d0: root p. d1: roots p (x, z) and p-1 (y); the same id under two donors is two specimens.
+    expect(count('specimens', family)).toBe(3);
+    expect(referenceCount({ unit: 'specimens', stratify: ['material_type'] }, family).strata).toEqual([{ key: { material_type: 'serum' }, count: 3 }]);
+    // Two donors' derivatives of one missing parent are two specimens.
+    expect(count('specimens', [record('u', { donor_id: 'd0', parent_sample_id: 'gone' }), record('v', { donor_id: 'd1', parent_sample_id: 'gone' })])).toBe(2);
   });
 
   test('donors counts distinct donors', () => {

@@ -71,7 +71,8 @@ export interface ReferenceCountOptions {
 /**
  * Counts `query` over `records` by the binding rules: withdrawn specimens never
  * count; `aliquots` counts matching records, `specimens` distinct root
- * ancestors, `donors` distinct donors, overall and within each stratum.
+ * ancestors within each donor (see {@link createDonorRootFinder}), `donors`
+ * distinct donors, overall and within each stratum.
  * With `options.caps`, each donor's contribution is bounded as
  * {@link ContributionCaps} says.
  */
@@ -171,7 +172,11 @@ function dimensionValue(dimension: Dimension, record: SpecimenRecord): string {
   }
 }
 
-/** What identifies one counted unit: each record itself, its donor, or its root specimen. */
+/**
+ * What identifies one counted unit: each record itself, its donor, or its root
+ * specimen within its donor (a specimen belongs to one donor: the same root id
+ * under two donors is two specimens).
+ */
 function unitIdentity(unit: Unit, records: readonly SpecimenRecord[]): (record: SpecimenRecord, index: number) => string {
   switch (unit) {
     case 'aliquots':
@@ -179,46 +184,10 @@ function unitIdentity(unit: Unit, records: readonly SpecimenRecord[]): (record: 
     case 'donors':
       return (record) => record.donor_id;
     case 'specimens': {
-      const rootOf = createRootFinder(records);
-      return (record) => rootOf(record.sample_id);
+      const rootOf = createDonorRootFinder(records);
+      return (record) => `${record.donor_id}\u0000${rootOf(record)}`;
     }
   }
-}
-
-/**
- * Finds a sample's topmost ancestor through every record, withdrawn ones
- * included. A parent id naming no record is itself the root. A cycle (which
- * validated data never has) resolves to its smallest id, whatever the start.
- */
-function createRootFinder(records: readonly SpecimenRecord[]): (sampleId: string) => string {
-  const parentOf = new Map<string, string | null>(records.map((r) => [r.sample_id, r.parent_sample_id]));
-  const memo = new Map<string, string>();
-  return (sampleId) => {
-    const path: string[] = [];
-    let current = sampleId;
-    let root: string;
-    for (;;) {
-      const known = memo.get(current);
-      if (known !== undefined) {
-        root = known;
-        break;
-      }
-      const seenAt = path.indexOf(current);
-      if (seenAt >= 0) {
-        root = path.slice(seenAt).sort()[0] as string;
-        break;
-      }
-      path.push(current);
-      const parent = parentOf.get(current);
-      if (parent === undefined || parent === null) {
-        root = current;
-        break;
-      }
-      current = parent;
-    }
-    for (const id of path) memo.set(id, root);
-    return root;
-  };
 }
 
 /**

@@ -113,7 +113,7 @@ export function registerNodeCommands(program: Command): void {
       }
       if (kind === 'fhir' && o.mapping) throw new BiospecError('INVALID_ARGUMENT', '--mapping applies to CSV imports only');
       const lenient = kind === 'fhir' && (o.strict ? false : (o.lenient ?? config.fhirLenient));
-      const catalogue = openCatalogue(config.catalogue);
+      const catalogue = openCatalogue(config.catalogue, { countIndex: 'off' });
       const total = files.reduce((sum, file) => sum + fs.statSync(file).size, 0);
       const label = files.length === 1 ? path.basename(files[0] as string) : `${files.length} files`;
       const bar = createProgress(`importing ${label}`, Math.max(1, Math.round((kind === 'fhir' ? 2 : 1) * total / 1024)), 'KiB');
@@ -197,7 +197,7 @@ export function registerNodeCommands(program: Command): void {
       // Opened first and as the node: a tampered log is refused before the catalogue changes.
       const auditFile = path.join(config.stateDir, 'audit.db');
       const audit = openNodeAudit(config, await loadNodeSigningKey(config), { checkpointEveryMs: 0 });
-      const catalogue = openCatalogue(config.catalogue);
+      const catalogue = openCatalogue(config.catalogue, { countIndex: 'off' });
       try {
         const { specimens, epoch } = withdrawDonor({ catalogue, audit, auditFile }, o.donor, {
           actor: 'cli',

@@ -93,10 +93,10 @@ export interface StratumNumbering {
 }
 
 /**
- * The total and, when `strata` is given, the count per stratum number, of a
- * query {@link answersFromProfiles} accepts.
+ * The total and, when `strata` is given, the count per stratum number (added
+ * to `counts`), of a query {@link answersFromProfiles} accepts.
  */
-export function countFromProfiles(query: Query, data: IndexData, strata: StratumNumbering | null): { total: number; counts: Float64Array | null } {
+export function countFromProfiles(query: Query, data: IndexData, strata: StratumNumbering | null, counts: Float64Array | null): number {
   const profiles = data.profiles as Profiles;
   const keys = profiles.keys;
   const byAge = query.where === undefined || onKeysOnly(query.where) ? null : ageConjunction(query.where);
@@ -110,7 +110,6 @@ export function countFromProfiles(query: Query, data: IndexData, strata: Stratum
     for (let k = 0; k < stratumOf.length; k++) stratumOf[k] = (stratumOf[k] as number) + (codes[k] as number) * stride;
   });
   for (let k = 0; k < stratumOf.length; k++) if (hits[k] === 0) stratumOf[k] = -1;
-  const counts = strata === null ? null : new Float64Array(strata.size);
   let total = 0;
 
   if (query.unit === 'aliquots') {
@@ -121,18 +120,18 @@ export function countFromProfiles(query: Query, data: IndexData, strata: Stratum
       total += rows;
       if (counts !== null) counts[s] = (counts[s] as number) + rows;
     }
-    return { total, counts };
+    return total;
   }
 
   const table = profiles[query.unit] as ProfileTable;
-  if (byAge === null) return { total: countProfiles(table.profiles, table.runs, (key) => stratumOf[key] as number, counts), counts };
+  if (byAge === null) return countProfiles(table.profiles, table.runs, (key) => stratumOf[key] as number, counts);
   const { low, high } = byAge;
   const { uniform, mixed } = profiles.specimensByAge as AgeProfiles;
   // Roots of one age: their profile's entries in range. Roots of several: their (key, age) pairs in range.
   const inRange = low <= high ? runsInAgeRange(uniform, table.runs.length, low, high) : new Int32Array(table.runs.length);
   total = countProfiles(table.profiles, inRange, (key) => stratumOf[key] as number, counts);
   total += countProfiles(mixed.profiles, mixed.runs, (pair) => ((pair & 255) >= low && (pair & 255) <= high ? (stratumOf[pair >>> 8] as number) : -1), counts);
-  return { total, counts };
+  return total;
 }
 
 /**

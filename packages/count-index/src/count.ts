@@ -3,12 +3,11 @@
  * into a bitmap of matched rows, then count its unit overall and per stratum.
  */
 import type { Dimension, Query } from '@biospec/query';
-import type { TrueCount } from '../true-count.js';
-import { DIMENSION_COLUMNS } from '../compile.js';
-import { anyInRange, popcount } from './bits.js';
-import type { BitmapCache } from './bitmap-cache.js';
+import { popcount } from './bits.js';
+import { createBitmapCache, type BitmapCache } from './bitmap-cache.js';
+import { capCorrection } from './cap.js';
 import { compileNarrow, createBitmapPool, type BitmapPool } from './evaluate.js';
-import type { IndexData, SharedRoots } from './index-data.js';
+import type { BuiltIndex, IndexCount, IndexData } from './index-data.js';
 import { answersFromProfiles, countFromProfiles } from './profile-count.js';
 import { countRuns, countRunsListed } from './runs.js';
 import { createWordList, popcountListed, type WordList } from './word-list.js';
@@ -17,7 +16,6 @@ import { countGroupsPerStratum, countGroupsPerStratumOnce, countRowsByGroups, gr
 /** Reusable bitmaps for one index, so a count allocates nothing proportional to the rows. */
 export interface Scratch {
   matched: Uint32Array;
-  unshared: Uint32Array;
   breaks: Uint32Array;
   /** The words of `matched` that may be non-zero, when the evaluation listed them. */
   words: WordList;
@@ -26,72 +24,74 @@ export interface Scratch {
 
 export function createScratch(data: IndexData): Scratch {
   const words = data.words;
-  return { matched: new Uint32Array(words), unshared: new Uint32Array(words), breaks: new Uint32Array(words), words: createWordList(words), pool: createBitmapPool(words) };
+  return { matched: new Uint32Array(words), breaks: new Uint32Array(words), words: createWordList(words), pool: createBitmapPool(words) };
 }
 
-/** The true count of `query` over `data` (strata unsorted). */
-export function countWithIndex(query: Query, data: IndexData, cache: BitmapCache, scratch: Scratch): TrueCount {
-  if (answersFromProfiles(query, data)) {
-    const dimensions = [...new Set(query.stratify ?? [])];
-    const stratumOf = dimensions.length === 0 ? null : createStratumCoder(dimensions, data);
-    const { total, counts } = countFromProfiles(query, data, stratumOf === null ? null : { dimensions, strides: stratumOf.strides, size: stratumOf.size });
-    return { total, strata: stratumOf === null || counts === null ? [] : stratumOf.strata(counts) };
+/** A built index with the scratch space and bitmap caches of its parts. */
+export interface ServedIndex {
+  built: BuiltIndex;
+  cache: BitmapCache;
+  scratch: Scratch;
+  capped: { cache: BitmapCache; scratch: Scratch } | null;
+}
+
+export function createServedIndex(built: BuiltIndex): ServedIndex {
+  return {
+    built,
+    cache: createBitmapCache(),
+    scratch: createScratch(built.main),
+    capped: built.capped === null ? null : { cache: createBitmapCache(), scratch: createScratch(built.capped.data) },
+  };
+}
+
+/** The true count of `query` (strata unsorted), with the built index's caps if it has any. */
+export function countWithIndex(query: Query, served: ServedIndex): IndexCount {
+  const { main, capped } = served.built;
+  const dimensions = [...new Set(query.stratify ?? [])];
+  const stratumOf = dimensions.length === 0 ? null : createStratumCoder(dimensions, main);
+  const counts = stratumOf === null ? null : new Float64Array(stratumOf.size);
+  let total = answersFromProfiles(query, main)
+    ? countFromProfiles(query, main, stratumOf === null ? null : { dimensions, strides: stratumOf.strides, size: stratumOf.size }, counts)
+    : countRows(query, main, served.cache, served.scratch, dimensions, stratumOf, counts);
+  if (capped !== null && served.capped !== null) {
+    const matched = match(query, capped.data, served.capped.cache, served.capped.scratch);
+    const cells = stratumOf === null ? null : createStratumCoder(dimensions, capped.data).codes;
+    total += capCorrection(query.unit, matched, capped, dimensions, cells, counts);
   }
+  return { total, strata: stratumOf === null || counts === null ? [] : stratumOf.strata(counts) };
+}
+
+/** The total over the rows' bitmaps; per stratum into `counts` when stratified. */
+function countRows(
+  query: Query,
+  data: IndexData,
+  cache: BitmapCache,
+  scratch: Scratch,
+  dimensions: readonly Dimension[],
+  stratumOf: StratumCoder | null,
+  counts: Float64Array | null,
+): number {
   const matched = match(query, data, cache, scratch);
   const words = scratch.words.known ? scratch.words : null;
-  const dimensions = [...new Set(query.stratify ?? [])];
-  const stratumOf = dimensions.length === 0 ? null : createStratumCoder(dimensions, data);
 
   if (query.unit === 'aliquots') {
     const total = words === null ? popcount(matched) : popcountListed(matched, words);
-    if (stratumOf === null) return { total, strata: [] };
-    const counts = new Float64Array(stratumOf.size);
+    if (stratumOf === null || counts === null) return total;
     // Codes constant within donors change only at donor starts.
     const changes = dimensions.map((d) => data.changes[d] ?? data.donorStarts);
     countRowsByGroups(matched, groupBreaksOf(data.donorStarts, changes, scratch.breaks), data.rows, stratumOf.codes, counts);
-    return { total, strata: stratumOf.strata(counts) };
+    return total;
   }
 
   const starts = query.unit === 'donors' ? data.donorStarts : data.rootStarts;
-  const shared = query.unit === 'specimens' ? data.sharedRoots : null;
-  if (stratumOf === null && words !== null) {
-    // Only the listed words of `unshared` are written, and only they are read.
-    let runRows = matched;
-    if (shared !== null) {
-      runRows = scratch.unshared;
-      for (let i = 0; i < words.length; i++) {
-        const w = words.at[i] as number;
-        runRows[w] = (matched[w] as number) & ~(shared.rows[w] as number);
-      }
-    }
-    return { total: countRunsListed(runRows, starts, words) + sharedMatched(matched, shared), strata: [] };
-  }
-  let runRows = matched;
-  if (shared !== null) {
-    runRows = scratch.unshared;
-    for (let w = 0; w < runRows.length; w++) runRows[w] = (matched[w] as number) & ~(shared.rows[w] as number);
-  }
-  if (stratumOf === null) return { total: countRuns(runRows, starts) + sharedMatched(matched, shared), strata: [] };
+  if (stratumOf === null || counts === null) return words === null ? countRuns(matched, starts) : countRunsListed(matched, starts, words);
 
   // Groups: stretches of one run with one stratum; see strata.ts.
-  const counts = new Float64Array(stratumOf.size);
   const constant = query.unit === 'donors' ? data.constantWithin.donors : data.constantWithin.roots;
   const varying = dimensions.filter((d) => !constant.has(d));
   const breaks = groupBreaksOf(starts, varying.flatMap((d) => data.changes[d] ?? []), scratch.breaks);
   const countGroups = oneGroupPerStratum(query.unit, varying, constant, data) ? countGroupsPerStratum : countGroupsPerStratumOnce;
-  const total = countGroups(runRows, starts, breaks, data.rows, stratumOf.codes, counts) + sharedMatched(matched, shared);
-  if (shared !== null) {
-    for (const ranges of shared.ranges) {
-      const seen = new Set<number>();
-      for (let i = 0; i < ranges.length; i += 2) {
-        for (let row = ranges[i] as number; row < (ranges[i + 1] as number); row++) {
-          if (anyInRange(matched, row, row + 1)) seen.add(stratumOf.code(row));
-        }
-      }
-      for (const code of seen) counts[code] = (counts[code] as number) + 1;
-    }
-  }
-  return { total, strata: stratumOf.strata(counts) };
+  return countGroups(matched, starts, breaks, data.rows, stratumOf.codes, counts);
 }
 
 /**
@@ -115,22 +115,12 @@ function match(query: Query, data: IndexData, cache: BitmapCache, scratch: Scrat
   return matched;
 }
 
-/** Shared roots holding a match (each counted once, whatever its donors). */
-function sharedMatched(matched: Uint32Array, shared: SharedRoots | null): number {
-  let n = 0;
-  if (shared !== null) for (const ranges of shared.ranges) if (anyMatched(matched, ranges)) n++;
-  return n;
-}
-
-function anyMatched(matched: Uint32Array, ranges: Uint32Array): boolean {
-  for (let i = 0; i < ranges.length; i += 2) if (anyInRange(matched, ranges[i] as number, ranges[i + 1] as number)) return true;
-  return false;
-}
+type StratumCoder = ReturnType<typeof createStratumCoder>;
 
 /** Numbers strata densely by their dimension codes and names them back. */
 function createStratumCoder(dimensions: readonly Dimension[], data: IndexData) {
   const columns = dimensions.map((d) => data.dimensions[d]);
-  const names = dimensions.map((d) => data.names.get(DIMENSION_COLUMNS[d].kind) ?? []);
+  const names = dimensions.map((d) => data.names.get(d) ?? []);
   const sizes = names.map((n) => Math.max(1, n.length));
   const strides: number[] = [];
   let size = 1;
@@ -164,8 +154,8 @@ function createStratumCoder(dimensions: readonly Dimension[], data: IndexData) {
       for (let i = 0; i < columns.length; i++) c += ((columns[i] as StratumCodes['first'])[row] as number) * (strides[i] as number);
       return c;
     },
-    strata(counts: Float64Array): TrueCount['strata'] {
-      const strata: TrueCount['strata'] = [];
+    strata(counts: Float64Array): IndexCount['strata'] {
+      const strata: IndexCount['strata'] = [];
       counts.forEach((count, c) => {
         if (count === 0) return;
         const key: Record<string, string> = {};

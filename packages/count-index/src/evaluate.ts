@@ -14,13 +14,12 @@
  */
 import { BiospecError } from '@biospec/protocol';
 import { icd10IsUnder, isUseCategory, useBit, type Expr } from '@biospec/query';
-import { dayNumber } from '../compile.js';
-import type { CodeKind } from '../codebook.js';
-import { ageRangeBitmap, narrowAgeRange, UNKNOWN_AGE_CODE } from './age-slices.js';
+import { ageRangeBitmap, isSliced, narrowAgeRange, UNKNOWN_AGE_CODE } from './age-slices.js';
 import type { BitmapCache } from './bitmap-cache.js';
 import { dateBaseYear, dateKey, unknownDate } from './columns.js';
 import type { BitmapField, IndexData } from './index-data.js';
 import { orInto, rowSetSize, type RowSet } from './row-set.js';
+import { dayNumber, type IndexCodeKind } from './row-source.js';
 import { createWordList, listNonZero, nonZero, type WordList } from './word-list.js';
 
 /**
@@ -76,7 +75,7 @@ const ROW_TEST_COST = 2;
  */
 const SPARSE_SHARE = 1 / 32;
 
-export const IN_FIELDS: Record<string, { kind: CodeKind; bitmap: BitmapField | null }> = {
+export const IN_FIELDS: Record<string, { kind: IndexCodeKind; bitmap: BitmapField | null }> = {
   material_type: { kind: 'material_type', bitmap: 'material_type' },
   sex: { kind: 'sex', bitmap: 'sex' },
   storage_temperature: { kind: 'storage_temperature', bitmap: 'storage_temperature' },
@@ -298,7 +297,7 @@ function perRow(matches: (row: number) => boolean): Node {
 
 function ageNode(data: IndexData, cache: BitmapCache, min: number, max: number): Node {
   const age = data.age;
-  if (age instanceof Float64Array) {
+  if (!isSliced(age)) {
     // An unknown age (NaN) fails both comparisons.
     return perRow((row) => (age[row] as number) >= min && (age[row] as number) <= max);
   }

@@ -2,28 +2,16 @@
  * The in-memory count index: the non-withdrawn specimens of one data epoch,
  * as columns and bitmaps in donor order (see COUNT-INDEX.md).
  */
-import type { Dimension } from '@biospec/query';
-import type { CodeKind } from '../codebook.js';
+import type { ContributionCaps, Dimension } from '@biospec/query';
 import type { AgeSlices } from './age-slices.js';
 import type { CodeColumn, DateColumn, QuantityColumn } from './columns.js';
 import type { Profiles } from './profile-tables.js';
 import type { RowSet } from './row-set.js';
+import type { IndexCodeKind } from './row-source.js';
 
 /** Categorical fields with one bitmap per code. */
 export const BITMAP_FIELDS = ['material_type', 'sex', 'storage_temperature', 'status'] as const;
 export type BitmapField = (typeof BITMAP_FIELDS)[number];
-
-/**
- * Roots whose rows sit in more than one donor's run (a derivative filed under
- * another donor than its root, or a root id naming no record shared by donors).
- * Counted apart from the runs, one by one.
- */
-export interface SharedRoots {
-  /** Every row of a shared root. */
-  rows: Uint32Array;
-  /** Per shared root: its row ranges as [from, to, from, to, ...], `to` exclusive. */
-  ranges: Uint32Array[];
-}
 
 export interface IndexData {
   /** The data epoch the rows were read at. */
@@ -38,11 +26,15 @@ export interface IndexData {
   donorStarts: Uint32Array;
   /** First row of each run of one root within one donor. */
   rootStarts: Uint32Array;
-  sharedRoots: SharedRoots | null;
   /** Per field, the bitmap of each code (undefined: no row has it). */
   valueBits: Record<BitmapField, (Uint32Array | undefined)[]>;
-  /** Per field, rows per code at build time: selectivity for ordering AND. */
+  /** Per field, alive rows per code (selectivity for ordering AND; the summary's materials). */
   valueCounts: Record<BitmapField, number[]>;
+  /** Alive rows per collection code. */
+  collectionRows: number[];
+  /** Alive rows, and donors with one. */
+  aliveRows: number;
+  aliveDonors: number;
   /** Per bit of permitted_uses, the rows whose consent permits that use. */
   useBits: (Uint32Array | undefined)[];
   /** Stratify dimension codes per row. */
@@ -72,6 +64,40 @@ export interface IndexData {
   /** Keys and profiles answering categorical-only queries (profiles.ts); null when too varied to pay off. */
   profiles: Profiles | null;
   /** The code table as read with the rows. */
-  codes: Map<CodeKind, Map<string, number>>;
-  names: Map<CodeKind, string[]>;
+  codes: Map<IndexCodeKind, Map<string, number>>;
+  names: Map<IndexCodeKind, string[]>;
+}
+
+/** A true count as the index answers it: strata non-empty only, in no particular order. */
+export interface IndexCount {
+  total: number;
+  strata: { key: Record<string, string>; count: number }[];
+}
+
+/**
+ * The rows of the donors a per-donor cap could cut (build.ts, `couldBeCut`),
+ * as an index of their own whose donors' rows are in the
+ * order a cap takes them: by root, then sample id (cap.ts).
+ */
+export interface CappedRows {
+  caps: ContributionCaps;
+  data: IndexData;
+  /** Donor k's rows are [donorBounds[k], donorBounds[k + 1]). */
+  donorBounds: Uint32Array;
+  /**
+   * Upper bounds of what donor k can contribute, at build time (withdrawals
+   * only lower them), 64 bytes per donor: at k × 64 + mask, its distinct
+   * (root, cell) pairs, and at k × 64 + 32 + mask its distinct cells, a cell
+   * being the row's codes of the dimensions in `mask` (bit i: DIMENSIONS[i] of
+   * @biospec/query; mask 0: its roots, and one cell). At most 255.
+   */
+  unitBounds: Uint8Array;
+  /** Each row's root within its donor, numbered from 0 per donor. */
+  rootOfRow: Uint16Array;
+}
+
+/** One build: every row, and with caps the rows of the donors a cap could cut, both of one epoch. */
+export interface BuiltIndex {
+  main: IndexData;
+  capped: CappedRows | null;
 }

@@ -18,7 +18,7 @@
  * (key, age) pairs.
  */
 import { addAgeRun, createAgeProfileTable } from './age-profiles.js';
-import { UNKNOWN_AGE_CODE } from './age-slices.js';
+import { isSliced, UNKNOWN_AGE_CODE } from './age-slices.js';
 import { hasBit } from './bits.js';
 import type { IndexData } from './index-data.js';
 import { KEY_FIELDS, type AgeProfiles, type ProfileTable, type Profiles, type RowKeys, type RunUnit } from './profile-tables.js';
@@ -134,8 +134,7 @@ function addRootRun(table: ProfileTable, byAge: AgeProfiles | null, run: RunKeys
 export interface ProfileBuilder {
   /** `age`: the row's age code as the age column stores it (255 unknown), -1 when it has none. */
   row(uses: number, material: number, sex: number, temperature: number, status: number, collection: number, age: number): void;
-  /** `shared`: the root may have rows under other donors too (then its profile is the union, taken at the end). */
-  endRoot(root: string, shared: boolean): void;
+  endRoot(): void;
   endDonor(): void;
   finish(): Profiles | null;
 }
@@ -152,7 +151,6 @@ export function createProfileBuilder(rows: number): ProfileBuilder {
   const kept = (table: ProfileTable | null): ProfileTable | null => (table === null || table.profiles.values.length > limit ? null : table);
   const keptByAge = (): AgeProfiles | null =>
     specimens === null || byAge === null || byAge.uniform.length > AGE_ENTRIES_PER_LIMIT * limit || kept(byAge.mixed) === null ? null : byAge;
-  const sharedRoots = new Map<string, RunKeys>();
   const root = createRunKeys();
   const donorKeys = createKeySet();
   // Consecutive rows mostly share their key (rows are sorted by root, material, temperature).
@@ -187,14 +185,8 @@ export function createProfileBuilder(rows: number): ProfileBuilder {
       addKey(donorKeys, last);
       inRun = true;
     },
-    endRoot(id, shared) {
-      if (shared) {
-        let union = sharedRoots.get(id);
-        if (union === undefined) sharedRoots.set(id, (union = createRunKeys()));
-        for (let i = 0; i < root.keys.length; i++) addKey(union.keys, root.keys.at[i] as number);
-        for (let i = 0; i < root.pairs.length; i++) addKey(union.pairs, root.pairs.at[i] as number);
-        union.age = joinAges(union.age, root.age);
-      } else if (specimens !== null) {
+    endRoot() {
+      if (specimens !== null) {
         addRootRun(specimens, byAge, root, 1);
         specimens = kept(specimens);
         byAge = keptByAge();
@@ -213,7 +205,6 @@ export function createProfileBuilder(rows: number): ProfileBuilder {
     },
     finish() {
       if (keys.rows.length > limit) return null;
-      if (specimens !== null) for (const union of sharedRoots.values()) addRootRun(specimens, byAge, union, 1);
       specimens = kept(specimens);
       return { keys, specimens, donors: kept(donors), specimensByAge: keptByAge() };
     },
@@ -231,14 +222,8 @@ function keyOfRow(data: IndexData, profiles: Profiles, row: number): number {
   return keyIdOf(profiles.keys, [uses >>> 0, d.material_type[row] as number, d.sex[row] as number, d.storage_temperature[row] as number, status, data.collection[row] as number]);
 }
 
-/** The rows of the run holding `row`: [from, to) ranges (a shared root has several). */
-function runRanges(data: IndexData, unit: RunUnit, row: number): Uint32Array | [number, number] {
-  const shared = data.sharedRoots;
-  if (unit === 'specimens' && shared !== null && hasBit(shared.rows, row)) {
-    for (const ranges of shared.ranges) {
-      for (let i = 0; i < ranges.length; i += 2) if (row >= (ranges[i] as number) && row < (ranges[i + 1] as number)) return ranges;
-    }
-  }
+/** The rows of the run holding `row`: [from, to). */
+function runRanges(data: IndexData, unit: RunUnit, row: number): [number, number] {
   const starts = unit === 'donors' ? data.donorStarts : data.rootStarts;
   let from = row;
   while (from > 0 && !hasBit(starts, from)) from--;
@@ -248,7 +233,7 @@ function runRanges(data: IndexData, unit: RunUnit, row: number): Uint32Array | [
 }
 
 /** The keys of a run's alive rows, with their ages. */
-function aliveKeys(data: IndexData, profiles: Profiles, ranges: Uint32Array | readonly number[]): RunKeys {
+function aliveKeys(data: IndexData, profiles: Profiles, ranges: readonly number[]): RunKeys {
   const run = createRunKeys();
   for (let i = 0; i < ranges.length; i += 2) {
     for (let row = ranges[i] as number; row < (ranges[i + 1] as number); row++) {
@@ -270,7 +255,7 @@ function aliveKeys(data: IndexData, profiles: Profiles, ranges: Uint32Array | re
 export function withdrawFromProfiles(data: IndexData, rows: readonly number[], clear: () => void): void {
   const profiles = data.profiles;
   if (profiles === null) return clear();
-  const touched: { unit: RunUnit; table: ProfileTable; ranges: Uint32Array | readonly number[]; before: RunKeys }[] = [];
+  const touched: { unit: RunUnit; table: ProfileTable; ranges: readonly number[]; before: RunKeys }[] = [];
   for (const unit of ['specimens', 'donors'] as const) {
     const table = profiles[unit];
     if (table === null) continue;
@@ -298,7 +283,7 @@ export function withdrawFromProfiles(data: IndexData, rows: readonly number[], c
 /** A row's age code, read back from the age slices (the age tables are only kept while ages have codes). */
 function ageCodeOf(data: IndexData, row: number): number {
   const age = data.age;
-  if (age instanceof Float64Array) return UNKNOWN_AGE_CODE;
+  if (!isSliced(age)) return UNKNOWN_AGE_CODE;
   let code = 0;
   age.slices.forEach((slice, bit) => {
     if (hasBit(slice, row)) code |= 1 << bit;

@@ -16,6 +16,15 @@ export interface AgeSlices {
   readonly slices: readonly Uint32Array[];
 }
 
+/**
+ * True for sliced ages, false for a Float64 column. Not `instanceof`: an index
+ * handed over by a worker thread may hold typed arrays of another realm (jest's
+ * test context), whose constructors differ from this one's.
+ */
+export function isSliced(age: AgeSlices | Float64Array): age is AgeSlices {
+  return !ArrayBuffer.isView(age);
+}
+
 /** Slices of a Uint8 age column (255 = unknown), 32 rows per word. */
 export function ageSlicesOf(ages: Uint8Array, words: number): AgeSlices {
   const slices = Array.from({ length: AGE_SLICES }, () => new Uint32Array(words));

@@ -1,12 +1,13 @@
 import Database from 'better-sqlite3';
 import { referenceCount, type Expr, type Query, type SpecimenRecord } from '@biospec/query';
-import { openCatalogue } from '../catalogue.js';
-import { rowsOf, specimen, tempCataloguePath } from '../test-helpers.js';
-import { createCountIndex } from './live-index.js';
+import { createCountIndex } from '@biospec/count-index';
+import { openCatalogue } from './catalogue.js';
+import { createIndexSource } from './index-source.js';
+import { rowsOf, specimen, tempCataloguePath } from './test-helpers.js';
 
 /**
- * Every root's rows share an age: A1 and its derivatives (one, A3, filed under
- * another donor, so A1 is a shared root), B1 and its derivative, C1. The
+ * Every root's rows share an age: A1 and its derivative A2, A3 (filed under
+ * another donor, so for D2 a specimen of its own whose root id is A1), B1 and its derivative, C1. The
  * tests below also give A3 or B2 another age than their root's.
  */
 const records: SpecimenRecord[] = [
@@ -43,7 +44,7 @@ async function withIndex(rows: SpecimenRecord[], check: (index: ReturnType<typeo
   const catalogue = openCatalogue(path, { countIndex: 'off' });
   await catalogue.importRows(rowsOf(rows));
   const db = new Database(path, { readonly: true });
-  const index = createCountIndex({ path, db, mode: 'inline' });
+  const index = createCountIndex({ source: createIndexSource(path, db), mode: 'inline' });
   try {
     check(index, (donor) => catalogue.withdrawDonor(donor));
   } finally {
@@ -90,7 +91,7 @@ describe('specimens by key tests and age ranges, from the age profile tables', (
     writer.close();
     const stored = records.map((r) => (r.sample_id === 'C1' ? { ...r, age_at_collection: 300 } : r));
     const db = new Database(path, { readonly: true });
-    const index = createCountIndex({ path, db, mode: 'inline' });
+    const index = createCountIndex({ source: createIndexSource(path, db), mode: 'inline' });
     try {
       for (const query of queries) {
         expect(index.answersFromProfiles(query)).toBe(false);

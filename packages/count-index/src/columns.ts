@@ -18,7 +18,7 @@ const KEYS_PER_YEAR = 14 * 33;
 
 /** The value that means "unknown" in a column of this type. */
 export function unknownDate(column: DateColumn): number {
-  return column instanceof Uint16Array ? 0xffff : 0xffffffff;
+  return column.BYTES_PER_ELEMENT === 2 ? 0xffff : 0xffffffff;
 }
 
 /**
@@ -34,7 +34,7 @@ export function dateKey(yyyymmdd: number, baseYear: number): number {
 }
 
 export function dateBaseYear(column: DateColumn): number {
-  return column instanceof Uint16Array ? DATE_BASE_YEAR : 0;
+  return column.BYTES_PER_ELEMENT === 2 ? DATE_BASE_YEAR : 0;
 }
 
 /** A growing-once column writer: `set` widens the array when a value does not fit. */
