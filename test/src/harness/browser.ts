@@ -35,15 +35,20 @@ export async function screenshot(page: Page, name: string): Promise<string> {
 }
 
 /**
- * Console errors and page errors seen by a page, content-security-policy violations included
- * (Chromium reports each as a console error): a test ends by expecting none.
+ * What went wrong in a page: script errors, console errors (content-security-policy violations
+ * among them: Chromium reports each as one) and every HTTP answer of 400 or more, as
+ * `STATUS METHOD PATH` (the browser's own "Failed to load resource" line is left out for it,
+ * since it does not say which). A test ends by expecting none but those it provoked.
  */
 export function watchProblems(page: Page): string[] {
   const problems: string[] = [];
   page.on('console', (message) => {
-    if (message.type() === 'error') problems.push(`console: ${message.text()}`);
+    if (message.type() === 'error' && !message.text().startsWith('Failed to load resource:')) problems.push(`console: ${message.text()}`);
   });
   page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+  page.on('response', (response) => {
+    if (response.status() >= 400) problems.push(`${response.status()} ${response.request().method()} ${new URL(response.url()).pathname}`);
+  });
   return problems;
 }
 
