@@ -15,6 +15,7 @@ const workspaces = {
   federation: 'packages/federation',
   registry: 'packages/registry',
   directory: 'packages/directory',
+  access: 'packages/access',
   cli: 'packages/cli',
   node: 'node',
   coordinator: 'coordinator',
@@ -31,6 +32,8 @@ export default {
     '^@biospec/query/testing$': '<rootDir>/packages/query/src/testing/arbitraries.ts',
     // What the web UI bundles of the query model (no Node built-ins).
     '^@biospec/query/browser$': '<rootDir>/packages/query/src/browser.ts',
+    // Repository compliance suites any implementation of the access store runs.
+    '^@biospec/access/testing$': '<rootDir>/packages/access/src/testing/compliance.ts',
     ...Object.fromEntries(
       Object.entries(workspaces).map(([name, dir]) => [`^@biospec/${name}$`, `<rootDir>/${dir}/src/index.ts`]),
     ),

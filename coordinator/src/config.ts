@@ -3,6 +3,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { BiospecError } from '@biospec/protocol';
 import { DirectoryConfigSchema, resolveDirectoryConfig } from '@biospec/directory';
+import { isRole } from '@biospec/registry';
 
 const ClientTlsSchema = z
   .object({ ca: z.string().min(1).optional(), cert: z.string().min(1).optional(), key: z.string().min(1).optional() })
@@ -45,11 +46,58 @@ const registration = {
   unknownIdentities: z.enum(['link', 'auto']).default('link'),
   linkByVerifiedEmail: z.boolean().default(false),
   signIn: SignInSchema.optional(),
+  /**
+   * Where the provider's tokens say which groups or roles the caller holds (a claim, or a
+   * dotted path such as `realm_access.roles`); with `roleMapping` turning each into a role
+   * here (`"biobank-dac": "staff"`, `"nuh-stewards": "steward:northbridge-uh"`). Without
+   * it, the provider's tokens grant no role beyond the researcher record's.
+   */
+  roleClaim: z.string().min(1).max(200).optional(),
+  roleMapping: z.record(z.string(), z.string().refine(isRole, 'not a role (researcher, staff, steward:<node id>, operator:<node id>)')).optional(),
 };
 const IssuerSchema = z.union([
   z.object({ issuer: z.string().min(1), audience: z.string().min(1), jwks: z.string().min(1), ...registration }).strict(),
   z.object({ issuer: z.string().min(1), audience: z.string().min(1), jwksUri: z.url(), ...registration }).strict(),
 ]);
+
+/** Who is told of access-workflow events, and how (docs/ACCESS.md, "Notifications"). */
+const NotifierSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('log') }).strict(),
+  z
+    .object({
+      kind: z.literal('smtp'),
+      host: z.string().min(1),
+      port: z.number().int().min(1).max(65535).default(587),
+      secure: z.boolean().default(false),
+      requireTls: z.boolean().default(false),
+      from: z.string().min(3),
+      /** The SMTP password is read from `passwordFile` (mode 0600), never kept in the config. */
+      auth: z.object({ user: z.string().min(1), passwordFile: z.string().min(1) }).strict().optional(),
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal('webhook'),
+      url: z.url(),
+      /** File holding the shared secret that signs each body (`X-Biospec-Signature`). */
+      secretFile: z.string().min(1).optional(),
+      timeoutMs: z.number().int().min(100).max(60_000).default(5000),
+    })
+    .strict(),
+]);
+
+/** The access workflow's settings. */
+const AccessSchema = z
+  .object({
+    /** How long a grant is valid once a site approves. */
+    grantLifetimeDays: z.number().min(0.001).max(366).default(30),
+    /** A site still pending this long after staff approved a request (and between reminders) is reminded. */
+    remindAfterHours: z.number().min(0.001).max(24 * 365).default(72),
+    /** How often due reminders are looked for. */
+    reminderCheckSeconds: z.number().int().min(1).max(86_400).default(3600),
+    notifier: NotifierSchema.default({ kind: 'log' }),
+  })
+  .strict();
 
 /** The coordinator's config file (`coordinator.json`). Paths are relative to the file. */
 export const CoordinatorConfigSchema = z
@@ -100,6 +148,13 @@ export const CoordinatorConfigSchema = z
       .object({ cert: z.string().min(1), key: z.string().min(1), ca: z.string().min(1).optional(), requireClientCert: z.boolean().default(false) })
       .strict()
       .optional(),
+    /**
+     * The coordinator's public REST address (e.g. `https://coordinator.example.org`): grants
+     * name their request by URL under it, and notifications link to it. Without it, grants
+     * name a request `urn:biospec:<coordinator id>:request:<id>`.
+     */
+    publicUrl: z.url().optional(),
+    access: AccessSchema.prefault({}),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** At start, a folder, database or secret that other users can read stops the coordinator (`refuse`) or is only logged (`warn`). */
     filePermissions: z.enum(['refuse', 'warn']).default('refuse'),
@@ -142,9 +197,16 @@ export function parseCoordinatorConfig(input: unknown, baseDir: string): Coordin
     researcherIssuers: c.researcherIssuers.map((i) => ('jwks' in i ? { ...i, jwks: at(i.jwks) } : i)),
     webRoot: c.webRoot && at(c.webRoot),
     nodeTls: tlsAt(c.nodeTls),
+    access: { ...c.access, notifier: notifierAt(c.access.notifier, at) },
     tls: c.tls && { ...c.tls, cert: at(c.tls.cert), key: at(c.tls.key), ca: c.tls.ca && at(c.tls.ca) },
     directory: c.directory && resolveDirectoryConfig(c.directory, baseDir),
   };
+}
+
+function notifierAt(notifier: z.infer<typeof NotifierSchema>, at: (p: string) => string): z.infer<typeof NotifierSchema> {
+  if (notifier.kind === 'smtp' && notifier.auth) return { ...notifier, auth: { ...notifier.auth, passwordFile: at(notifier.auth.passwordFile) } };
+  if (notifier.kind === 'webhook' && notifier.secretFile) return { ...notifier, secretFile: at(notifier.secretFile) };
+  return notifier;
 }
 
 export function loadCoordinatorConfig(file: string): CoordinatorConfig {

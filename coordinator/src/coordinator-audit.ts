@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { BiospecError, readJsonFile, SiteStatus, siteStatusToJSON, type FederatedCountResponse } from '@biospec/protocol';
+import { BiospecError, readJsonFile, SiteStatus, siteStatusToJSON, type FederatedAvailabilityResponse, type FederatedCountResponse } from '@biospec/protocol';
 import { canonicalise, parseQuery, queryHash } from '@biospec/query';
 import { createAuditLog, createKeyRing, type AuditLog, type KeyRing, type SigningKey } from '@biospec/trust';
 import type { CoordinatorConfig } from './config.js';
@@ -35,7 +35,10 @@ export interface AccessAction {
  */
 export interface CoordinatorAudit {
   recordQuery(question: AuditedQuestion, response: FederatedCountResponse): Promise<void>;
-  recordRejectedQuery(question: AuditedQuestion, reason: unknown): Promise<void>;
+  /** An availability question (kind `availability-query`), with the same detail as a count. */
+  recordAvailability(question: AuditedQuestion, response: FederatedAvailabilityResponse): Promise<void>;
+  /** A question refused before fan-out; `kind` is `federated-query` (the default) or `availability-query`. */
+  recordRejectedQuery(question: AuditedQuestion, reason: unknown, kind?: string): Promise<void>;
   recordAccess(action: AccessAction): Promise<void>;
   readonly log: AuditLog;
 }
@@ -45,7 +48,7 @@ function statusName(status: SiteStatus): string {
   return siteStatusToJSON(status).replace(/^SITE_STATUS_/, '').toLowerCase();
 }
 
-function outcomeOf(response: FederatedCountResponse): FederatedOutcome {
+function outcomeOf(response: { sites: { status: SiteStatus }[] }): FederatedOutcome {
   const answered = response.sites.filter((s) => s.status === SiteStatus.SITE_STATUS_OK || s.status === SiteStatus.SITE_STATUS_HELD).length;
   if (answered === 0) return 'unanswered';
   return answered === response.sites.length ? 'answered' : 'partial';
@@ -77,10 +80,24 @@ export function createCoordinatorAudit(log: AuditLog): CoordinatorAudit {
         },
       });
     },
-    async recordRejectedQuery(question, reason) {
+    async recordAvailability(question, response) {
+      await log.record({
+        kind: 'availability-query',
+        actor: question.researcher,
+        subject: response.queryHash,
+        outcome: outcomeOf(response),
+        detail: {
+          project: question.project,
+          purpose: question.purpose,
+          sites: Object.fromEntries(response.sites.map((s) => [s.nodeId, statusName(s.status)])),
+          elapsedMs: response.elapsedMs,
+        },
+      });
+    },
+    async recordRejectedQuery(question, reason, kind = 'federated-query') {
       const err = BiospecError.from(reason);
       await log.record({
-        kind: 'federated-query',
+        kind,
         actor: question.researcher,
         subject: hashOrInvalid(question.query),
         outcome: 'rejected',

@@ -1,6 +1,18 @@
 import { Server, type ServerUnaryCall, type sendUnaryData } from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
-import { BiospecError, bindServer, NodeServiceService, serverCredentials, shutdownServer, toGrpcError, type CountRequest, type CountResponse, type NodeServiceServer } from '@biospec/protocol';
+import {
+  BiospecError,
+  bindServer,
+  NodeServiceService,
+  serverCredentials,
+  shutdownServer,
+  toGrpcError,
+  type AvailabilityRequest,
+  type CountRequest,
+  type GrantedAvailabilityRequest,
+  type NodeServiceServer,
+  type PushRevocationsRequest,
+} from '@biospec/protocol';
 import { createAdmission, type AdmissionStats, type DropReason } from './admission.js';
 import type { AnswerContext } from './count-pipeline.js';
 import { createCountStreams } from './count-stream.js';
@@ -27,8 +39,8 @@ function unary<Req, Res>(handler: (request: Req) => Promise<Res> | Res) {
   };
 }
 
-/** A unary call's deadline and cancellation, as the count pipeline takes them. */
-function contextOf(call: ServerUnaryCall<CountRequest, CountResponse>): AnswerContext {
+/** A unary call's deadline and cancellation, as the pipelines take them. */
+function contextOf<Req, Res>(call: ServerUnaryCall<Req, Res>): AnswerContext {
   const cancelled = new AbortController();
   call.on('cancelled', () => cancelled.abort());
   const deadline = call.getDeadline();
@@ -80,10 +92,27 @@ export async function startNodeServer(node: OpenNode): Promise<RunningNodeServer
     maxInFlight: config.admission.perStream,
     retryAfterMs: () => admission.retryAfterMs(),
   });
+  /** Access questions go through the same admission as counts: a flood of them is refused as busy too. */
+  const admitted = <T>(work: () => Promise<T>, context: AnswerContext) =>
+    admission.run(work, context).catch((reason: unknown) => {
+      if (reason instanceof BiospecError && reason.code === 'BUSY') logBusy();
+      throw reason;
+    });
   const implementation: NodeServiceServer = {
     count: (call, callback) => unary((request: CountRequest) => answer(request.signedQuery, contextOf(call)))(call, callback),
     countStream: (call) => streams.serve(call),
     describe: unary(() => node.describe()),
+    availability: (call, callback) =>
+      unary((request: AvailabilityRequest) => {
+        const context = contextOf(call);
+        return admitted(() => node.availability.answer(request.signedQuery, context), context);
+      })(call, callback),
+    grantedAvailability: (call, callback) =>
+      unary((request: GrantedAvailabilityRequest) => {
+        const context = contextOf(call);
+        return admitted(() => node.availability.granted(request, context), context);
+      })(call, callback),
+    pushRevocations: unary(async (request: PushRevocationsRequest) => ({ version: await node.availability.pushRevocations(request.revocationList) })),
   };
   server.addService(NodeServiceService, implementation);
   const health = new HealthImplementation({ '': 'SERVING', 'biospecimen.v1.NodeService': 'SERVING' });

@@ -5,3 +5,5 @@ export * from './open-node.js';
 export * from './grpc-server.js';
 export * from './withdrawal.js';
 export * from './admission.js';
+export * from './question-steps.js';
+export * from './availability-pipeline.js';

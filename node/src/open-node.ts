@@ -33,6 +33,9 @@ import {
 import type { Directory } from '@biospec/directory';
 import type { NodeConfig } from './config.js';
 import { createCountPipeline, type CountPipeline, type CountSource } from './count-pipeline.js';
+import { createAvailabilityPipeline, type AvailabilityPipeline } from './availability-pipeline.js';
+import { availabilitySourceOf } from './availability-source.js';
+import { createNodeAccessState, type NodeAccessState } from '@biospec/access';
 import { assertCatalogueNotLost } from './catalogue-guard.js';
 import { createPreAuthRefusals, type PreAuthRefusals } from './pre-auth-refusals.js';
 import { startNodeDirectory } from './node-directory.js';
@@ -47,6 +50,10 @@ export interface OpenNode {
   audit: AuditLog;
   signingKey: SigningKey;
   pipeline: CountPipeline;
+  /** Availability and granted availability answers, and revocation lists pushed by the coordinator. */
+  availability: AvailabilityPipeline;
+  /** The published collection list and the newest revocation list seen. */
+  accessState: NodeAccessState;
   logger: Logger;
   /** Public facts about the node; the catalogue summary is noisy (docs/PRIVACY.md, "Outside the count path"). */
   describe(): Promise<DescribeResponse>;
@@ -71,7 +78,7 @@ function countSourceOf(catalogue: Catalogue): CountSource {
 /** The files under a node's state folder. */
 export function nodeStateFiles(config: NodeConfig) {
   const state = (name: string) => path.join(config.stateDir, name);
-  return { replay: state('replay.db'), budget: state('budget.db'), holds: state('holds.db'), audit: state('audit.db') };
+  return { replay: state('replay.db'), budget: state('budget.db'), holds: state('holds.db'), audit: state('audit.db'), access: state('access.db') };
 }
 
 /** The node's private signing key, from the file `signingKey` names. */
@@ -151,6 +158,7 @@ export async function openNode(config: NodeConfig, options: { logger?: Logger } 
   const replay = opening(files.replay, () => createReplayCache(files.replay));
   const budget = opening(files.budget, () => createBudgetLedger(files.budget));
   const holds = opening(files.holds, () => createHoldQueue(files.holds));
+  const accessState = opening(files.access, () => createNodeAccessState(files.access));
   const reconciled = reconcileWithdrawals(
     { catalogue, audit, auditFile: files.audit },
     { onStorageFault: (fault) => logger.error({ file: fault.file, code: fault.code }, 'storage error') },
@@ -158,9 +166,9 @@ export async function openNode(config: NodeConfig, options: { logger?: Logger } 
   if (reconciled > 0) logger.warn({ reconciled }, 'withdrawals without their audit entry (a crash came between the two writes): entries written');
   const preAuthRefusals = createPreAuthRefusals({ audit });
   const counts = countSourceOf(catalogue);
-  const pipeline = createCountPipeline({
+  // One of each for every kind of question: a person's rate limit, budget and replayed tokens are the same whatever they ask.
+  const steps = {
     nodeId: config.nodeId,
-    counts,
     preAuthRefusals,
     signingKey,
     coordinatorKeys,
@@ -172,7 +180,9 @@ export async function openNode(config: NodeConfig, options: { logger?: Logger } 
     holds,
     audit,
     logger,
-  });
+  };
+  const pipeline = createCountPipeline({ ...steps, counts });
+  const availability = createAvailabilityPipeline({ ...steps, availability: availabilitySourceOf(catalogue), accessState });
 
   // Expired jtis can never be replayed (their tokens are rejected as expired), so they need not be kept.
   const pruneTimer = setInterval(() => replay.prune(Math.floor(Date.now() / 1000)), 60_000);
@@ -202,6 +212,8 @@ export async function openNode(config: NodeConfig, options: { logger?: Logger } 
     audit,
     signingKey,
     pipeline,
+    availability,
+    accessState,
     logger,
     summary,
     preAuthRefusals,
@@ -215,6 +227,8 @@ export async function openNode(config: NodeConfig, options: { logger?: Logger } 
         dataEpoch: released.epoch,
         policyJson: JSON.stringify(config.policy),
         jwksJson: JSON.stringify({ keys: [signingKey.publicJwk] }),
+        collectionsJson: JSON.stringify(accessState.published().collections),
+        collectionsDigest: accessState.published().digest,
       };
     },
     async close() {
@@ -226,6 +240,7 @@ export async function openNode(config: NodeConfig, options: { logger?: Logger } 
       replay.close();
       budget.close();
       holds.close();
+      accessState.close();
       audit.close();
     },
   };

@@ -11,7 +11,8 @@
 import Database from 'better-sqlite3';
 import { createCountIndex, type CountIndexMode, type CountIndexStatus } from '@biospec/count-index';
 import { BiospecError } from '@biospec/protocol';
-import type { ContributionCaps, MaterialType, Query, SourceRow } from '@biospec/query';
+import type { ContributionCaps, CountQuestion, Expr, MaterialType, SourceRow } from '@biospec/query';
+import type { ListedSpecimen } from './sql-worker-protocol.js';
 import { createCodebook, WITHDRAWN_CODE } from './codebook.js';
 import { configure, openWriter } from './connection.js';
 import type { CsvOptions } from './csv-source.js';
@@ -75,7 +76,14 @@ export interface Catalogue {
    * reference evaluator sorts). Rejects with WARMING_UP at once when no count
    * can be answered quickly (no index yet, and too many rows for SQL).
    */
-  count(query: Query): Promise<EpochCount>;
+  count(query: CountQuestion): Promise<EpochCount>;
+  /**
+   * The non-withdrawn specimens matching `where` (already validated) in `collections`, in
+   * sample id order, at most `limit`, with the epoch they were read at: what a granted
+   * availability answer lists. Read by the SQL worker, so a large listing never holds the
+   * event loop; answered whether or not the count index is ready.
+   */
+  listSpecimens(where: Expr | undefined, collections: readonly string[], limit: number): Promise<{ epoch: number; specimens: ListedSpecimen[] }>;
   /**
    * Atomically imports `rows`: any rejected row rejects the whole import
    * (INVALID_DATA with every row's issues) and nothing is written. Runs on
@@ -228,6 +236,8 @@ export function openCatalogue(path: string, options: OpenOptions = {}): Catalogu
       if (indexed === undefined) throw warmingUp();
       return { epoch: indexed.epoch, total: indexed.total, strata: sortStrata(indexed.strata) };
     },
+
+    listSpecimens: (where, collections, limit) => sql.list(where, collections, limit),
 
     async summary() {
       const way = answering();

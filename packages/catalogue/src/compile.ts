@@ -5,7 +5,7 @@
  * values and codes are translated to the catalogue's integer codes on the way.
  */
 import { BiospecError } from '@biospec/protocol';
-import { icd10IsUnder, isUseCategory, useBit, type ContributionCaps, type Dimension, type Expr, type Query, type Unit } from '@biospec/query';
+import { icd10IsUnder, isUseCategory, useBit, type ContributionCaps, type CountQuestion, type Expr, type StrataDimension, type Unit } from '@biospec/query';
 import { dayNumber } from '@biospec/count-index';
 import { WITHDRAWN_CODE, type CodeKind } from './codebook.js';
 
@@ -22,7 +22,7 @@ export interface CompiledCount {
   sql: string;
   params: SqlValue[];
   /** Stratify dimensions in query order; row column `d<i>` holds the code of dimension i. */
-  dimensions: Dimension[];
+  dimensions: StrataDimension[];
   /**
    * True when the statement returns a separate total row (`total_row = 1`).
    * Aliquot strata partition the matches, so their total is the sum of the strata.
@@ -45,8 +45,9 @@ const FIELD_COLUMNS = {
   collection_id: { column: 's.collection', kind: 'collection' },
 } as const satisfies Record<string, { column: string; kind: CodeKind }>;
 
-/** Stratify dimensions: the coded column and the code kind naming its values. */
-export const DIMENSION_COLUMNS: Record<Dimension, { column: string; kind: CodeKind }> = {
+/** Stratify dimensions: the coded column and the code kind naming its values (collection_id: availability questions only). */
+export const DIMENSION_COLUMNS: Record<StrataDimension, { column: string; kind: CodeKind }> = {
+  collection_id: { column: 's.collection', kind: 'collection' },
   material_type: { column: 's.material_type', kind: 'material_type' },
   sex: { column: 's.sex', kind: 'sex' },
   storage_temperature: { column: 's.storage_temperature', kind: 'storage_temperature' },
@@ -72,7 +73,7 @@ const NOT_WITHDRAWN = `s.status <> ${WITHDRAWN_CODE}`;
  * per stratum when asked; with `caps`, each donor's contribution bounded as
  * {@link ContributionCaps} says.
  */
-export function compileCount(query: Query, codes: CodeLookup, caps?: ContributionCaps): CompiledCount {
+export function compileCount(query: CountQuestion, codes: CodeLookup, caps?: ContributionCaps): CompiledCount {
   const params: SqlValue[] = [];
   const condition =
     query.where === undefined ? NOT_WITHDRAWN : `${NOT_WITHDRAWN} AND ${compileExpr(query.where, codes, params)}`;
@@ -114,7 +115,7 @@ export function compileCount(query: Query, codes: CodeLookup, caps?: Contributio
  * (UTF-8 bytes), which orders ids like the reference's code units except
  * where characters above U+FFFF meet U+E000–U+FFFF.
  */
-function compileCapped(unit: Unit, condition: string, params: SqlValue[], dimensions: Dimension[], caps: ContributionCaps): CompiledCount {
+function compileCapped(unit: Unit, condition: string, params: SqlValue[], dimensions: StrataDimension[], caps: ContributionCaps): CompiledCount {
   const totalCap = unit === 'donors' ? 1 : caps[unit];
   const cellCap = unit === 'donors' ? caps.donorCells : caps[unit];
   const unitColumn = unit === 'aliquots' ? 's.id' : unit === 'specimens' ? 'coalesce(s.root_id, s.sample_id)' : '0';
@@ -131,7 +132,7 @@ function compileCapped(unit: Unit, condition: string, params: SqlValue[], dimens
   return { sql, params, dimensions, totalRow: true };
 }
 
-function dimensionColumn(dimension: Dimension): string {
+function dimensionColumn(dimension: StrataDimension): string {
   const entry = DIMENSION_COLUMNS[dimension];
   if (entry === undefined) throw new BiospecError('INVALID_QUERY', `unknown stratify dimension '${String(dimension)}'`);
   return entry.column;

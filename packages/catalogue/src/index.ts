@@ -2,6 +2,7 @@ export { openCatalogue, SQL_FALLBACK_MAX_ROWS } from './catalogue.js';
 export type { Catalogue, CatalogueLogger, CatalogueStatus, CatalogueSummary, EpochCount, OpenOptions } from './catalogue.js';
 export { snapshotPathOf } from './index-source.js';
 export type { TrueCount } from './true-count.js';
+export type { ListedSpecimen } from './sql-worker-protocol.js';
 export type { CountIndexMode } from '@biospec/count-index';
 export type { ImportOptions, ImportReport } from './import.js';
 export { MAX_REPORTED_ISSUES } from './issue-log.js';

@@ -4,9 +4,10 @@
  * (sql-worker.ts) for a node; the count index answers normally.
  */
 import type Database from 'better-sqlite3';
-import type { ContributionCaps, MaterialType, Query } from '@biospec/query';
+import type { ContributionCaps, CountQuestion, Expr, MaterialType } from '@biospec/query';
 import { createCodebook, WITHDRAWN_CODE, type Codebook } from './codebook.js';
-import { compileCount, DIMENSION_COLUMNS, type CountRow } from './compile.js';
+import { compileCount, compileExpr, DIMENSION_COLUMNS, type CountRow, type SqlValue } from './compile.js';
+import type { ListedSpecimen } from './sql-worker-protocol.js';
 import { readEpoch } from './epoch.js';
 import type { CatalogueSummary } from './summary.js';
 import { sortStrata } from './strata-order.js';
@@ -41,7 +42,7 @@ export function createSqlCount(db: Database.Database, caps: ContributionCaps | u
     })();
 
   return {
-    count(query: Query): TrueCount & { epoch: number } {
+    count(query: CountQuestion): TrueCount & { epoch: number } {
       return read((epoch) => {
         const names = codebook(epoch);
         const compiled = compileCount(query, names, caps);
@@ -61,6 +62,37 @@ export function createSqlCount(db: Database.Database, caps: ContributionCaps | u
           if (!compiled.totalRow) total += row.n;
         }
         return { epoch, total, strata: sortStrata(strata) };
+      });
+    },
+    /**
+     * Specimens matching `where` in `collections`, withdrawn ones never, in sample id order,
+     * at most `limit`, with the epoch they are read at: what a granted answer lists.
+     */
+    list(where: Expr | undefined, collections: readonly string[], limit: number): { epoch: number; specimens: ListedSpecimen[] } {
+      return read((epoch) => {
+        const names = codebook(epoch);
+        const codes = collections.flatMap((c) => {
+          const code = names.codeOf('collection', c);
+          return code === undefined ? [] : [code];
+        });
+        if (codes.length === 0) return { epoch, specimens: [] };
+        const params: SqlValue[] = [];
+        const condition = where === undefined ? '1' : compileExpr(where, names, params);
+        const rows = prepared(
+          `SELECT s.sample_id, s.collection, s.material_type, s.quantity, s.storage_temperature FROM specimen s
+           WHERE s.status <> ${WITHDRAWN_CODE} AND s.collection IN (${codes.map(() => '?').join(', ')}) AND ${condition}
+           ORDER BY s.sample_id LIMIT ?`,
+        ).all(...codes, ...params, Math.max(0, Math.floor(limit))) as { sample_id: string; collection: number; material_type: number; quantity: number; storage_temperature: number }[];
+        return {
+          epoch,
+          specimens: rows.map((r) => ({
+            sample_id: r.sample_id,
+            collection_id: names.nameOf('collection', r.collection),
+            material_type: names.nameOf('material_type', r.material_type),
+            quantity: r.quantity,
+            storage_temperature: names.nameOf('storage_temperature', r.storage_temperature),
+          })),
+        };
       });
     },
     summary(): CatalogueSummary {

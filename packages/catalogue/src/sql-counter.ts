@@ -6,16 +6,19 @@
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { BiospecError, type ErrorCode } from '@biospec/protocol';
-import type { ContributionCaps, Query } from '@biospec/query';
+import type { ContributionCaps, CountQuestion, Expr } from '@biospec/query';
 import { createSqlCount } from './sql-count.js';
-import type { SqlReply, SqlRequest, SqlWorkerData } from './sql-worker-protocol.js';
+import type { ListedSpecimen, SqlReply, SqlRequest, SqlWorkerData } from './sql-worker-protocol.js';
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 import type { CatalogueSummary } from './summary.js';
 import type { TrueCount } from './true-count.js';
 import { compiledWorker } from './worker-script.js';
 
 export interface SqlCounter {
-  count(query: Query): Promise<TrueCount & { epoch: number }>;
+  count(query: CountQuestion): Promise<TrueCount & { epoch: number }>;
   summary(): Promise<CatalogueSummary>;
+  list(where: Expr | undefined, collections: readonly string[], limit: number): Promise<{ epoch: number; specimens: ListedSpecimen[] }>;
   close(): void;
 }
 
@@ -23,7 +26,12 @@ export function createSqlCounter(path: string, caps: ContributionCaps | undefine
   const script = compiledWorker('sql-worker.js', import.meta.url);
   if (script === undefined) {
     const local = createSqlCount(db, caps);
-    return { count: async (query) => local.count(query), summary: async () => local.summary(), close: () => undefined };
+    return {
+      count: async (query) => local.count(query),
+      summary: async () => local.summary(),
+      list: async (where, collections, limit) => local.list(where, collections, limit),
+      close: () => undefined,
+    };
   }
   let worker: Worker | undefined;
   let nextId = 0;
@@ -46,7 +54,7 @@ export function createSqlCounter(path: string, caps: ContributionCaps | undefine
     started.on('exit', () => failAll(new BiospecError('INTERNAL', `SQL worker of ${path} stopped`)));
     return started;
   };
-  const ask = (request: { type: 'count'; query: Query } | { type: 'summary' }): Promise<SqlReply> =>
+  const ask = (request: DistributiveOmit<SqlRequest, 'id'>): Promise<SqlReply> =>
     new Promise<SqlReply>((resolve, reject) => {
       worker ??= start();
       const id = nextId++;
@@ -63,6 +71,7 @@ export function createSqlCounter(path: string, caps: ContributionCaps | undefine
   return {
     count: async (query) => unwrap(await ask({ type: 'count', query }), 'count').result,
     summary: async () => unwrap(await ask({ type: 'summary' }), 'summary').result,
+    list: async (where, collections, limit) => unwrap(await ask({ type: 'list', where: where ?? null, collections: [...collections], limit }), 'list').result,
     close() {
       const running = worker;
       worker = undefined;

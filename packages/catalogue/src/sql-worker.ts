@@ -21,7 +21,12 @@ const sql = createSqlCount(db, caps ?? undefined);
 port.on('message', (request: SqlRequest) => {
   let reply: SqlReply;
   try {
-    reply = request.type === 'count' ? { id: request.id, type: 'count', result: sql.count(request.query) } : { id: request.id, type: 'summary', result: sql.summary() };
+    reply =
+      request.type === 'count'
+        ? { id: request.id, type: 'count', result: sql.count(request.query) }
+        : request.type === 'list'
+          ? { id: request.id, type: 'list', result: sql.list(request.where ?? undefined, request.collections, request.limit) }
+          : { id: request.id, type: 'summary', result: sql.summary() };
   } catch (error) {
     const failure = BiospecError.from(error);
     reply = { id: request.id, type: 'error', code: failure.code, message: failure.message };

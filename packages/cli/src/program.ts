@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { registerAccessCommands } from './commands/access.js';
 import { registerAuditCommands } from './commands/audit.js';
 import { registerCoordinatorCommands } from './commands/coordinator.js';
 import { registerDemoCommand } from './commands/demo.js';
@@ -20,6 +21,7 @@ export function createProgram(): Command {
   registerCoordinatorCommands(program);
   registerQueryCommand(program);
   registerNodesCommand(program);
+  registerAccessCommands(program);
   registerDirectoryCommand(program);
   registerVerifyCommand(program);
   registerAuditCommands(program);

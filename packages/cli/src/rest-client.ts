@@ -13,11 +13,11 @@ export interface CountRequestBody {
 export function createRestClient(url: string, token: string) {
   const base = url.replace(/\/$/, '');
 
-  async function call(pathname: string, body?: unknown): Promise<unknown> {
+  async function call(pathname: string, body?: unknown, method = body === undefined ? 'GET' : 'POST'): Promise<unknown> {
     let response: Response;
     try {
       response = await fetch(`${base}${pathname}`, {
-        method: body === undefined ? 'GET' : 'POST',
+        method,
         headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       });
@@ -40,12 +40,17 @@ export function createRestClient(url: string, token: string) {
       return { raw, response: FederatedCountResponse.fromJSON(raw) };
     },
     nodeJwks: async () => (await call('/api/v1/jwks')) as ResultBundle['jwks'],
+    /** Any REST call, for the access commands: GET without a body, POST (or `method`) with one. */
+    call,
     nodes: async () => ((await call('/api/v1/nodes')) as { nodes: unknown[] }).nodes.map((n) => NodeInfo.fromJSON(n)),
   };
 }
 
-/** Packs a federated answer with the nodes' public keys, so it can be verified offline later. */
-export function toResultBundle(response: FederatedCountResponse, jwks: ResultBundle['jwks']): ResultBundle {
+/** Packs a federated answer (count or availability) with the nodes' public keys, so it can be verified offline later. */
+export function toResultBundle(
+  response: Pick<FederatedCountResponse, 'queryHash' | 'canonicalQueryJson'> & { sites: Pick<FederatedCountResponse['sites'][number], 'nodeId' | 'status' | 'signedResult'>[] },
+  jwks: ResultBundle['jwks'],
+): ResultBundle {
   return {
     version: 1,
     query_hash: response.queryHash,

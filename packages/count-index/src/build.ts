@@ -6,7 +6,7 @@
  * yields every `chunkRows` rows so a caller can spread the build over
  * event-loop turns.
  */
-import { DIMENSIONS, type ContributionCaps, type Dimension } from '@biospec/query';
+import { DIMENSIONS, STRATA_DIMENSIONS, type ContributionCaps, type Dimension, type StrataDimension } from '@biospec/query';
 import { ageSlicesOf } from './age-slices.js';
 import { hasBit, popcount, setBit, wordsFor } from './bits.js';
 import {
@@ -92,8 +92,11 @@ function rootNumbers(data: IndexData): Uint16Array {
   return out;
 }
 
-/** Stratify codes of a row in {@link DIMENSIONS} order (the bits of a cap bounds mask). */
-const DIMENSION_CODES = [3, 4, 15, 16, 5] as const;
+/** Stratify codes of a row in {@link STRATA_DIMENSIONS} order (the bits of a cap bounds mask); the last, 7, is the collection. */
+const DIMENSION_CODES = [3, 4, 15, 16, 5, 7] as const;
+
+/** Bytes of {@link CappedRows.unitBounds} per donor: pairs, then cells, for every mask of the stratify dimensions. */
+export const UNIT_BOUNDS_STRIDE = 2 << DIMENSION_CODES.length;
 
 /**
  * Appends the donor's {@link CappedRows.unitBounds}: per mask of stratify
@@ -140,8 +143,8 @@ function couldBeCut(group: readonly Raw[], caps: ContributionCaps): boolean {
   const cells = new Set<string>();
   const pairs = new Set<string>();
   for (const r of group) {
-    // material, sex, storage temperature, age band, diagnosis chapter
-    const cell = `${r[3]},${r[4]},${r[5]},${r[15]},${r[16]}`;
+    // material, sex, storage temperature, age band, diagnosis chapter, collection
+    const cell = `${r[3]},${r[4]},${r[5]},${r[15]},${r[16]},${r[7]}`;
     cells.add(cell);
     pairs.add(`${r[2]}\u0000${cell}`);
   }
@@ -153,7 +156,7 @@ interface DataBuilderOptions {
   profiles: boolean;
   /** The order of a donor's rows: by root first, so that each root is a run. */
   order: (a: Raw, b: Raw) => number;
-  rootOrder: readonly Dimension[];
+  rootOrder: readonly StrataDimension[];
 }
 
 /** Fills one {@link IndexData} donor by donor, for at most `capacity` rows. */
@@ -250,11 +253,16 @@ function createDataBuilder(capacity: number, codes: IndexData['codes'], names: I
         (values.length === rows ? values : values.slice(0, rows)) as T;
       for (const field of BITMAP_FIELDS) valueBits[field].forEach((bits, code) => (valueBits[field][code] = bitmap(bits as Uint32Array)));
       useBits.forEach((bits, bit) => (useBits[bit] = bitmap(bits as Uint32Array)));
-      const dimensions = Object.fromEntries(DIMENSIONS.map((d) => [d, column(dimensionWriters[d].column)])) as IndexData['dimensions'];
+      const collectionColumn = column(collection.column);
+      // collection_id (availability questions) strata read the collection column itself.
+      const dimensions = {
+        ...Object.fromEntries(DIMENSIONS.map((d) => [d, column(dimensionWriters[d].column)])),
+        collection_id: collectionColumn,
+      } as IndexData['dimensions'];
       const starts = { donors: bitmap(donorStarts), roots: bitmap(rootStarts) };
       const changes = {} as IndexData['changes'];
-      const constantWithin = { donors: new Set<Dimension>(), roots: new Set<Dimension>() };
-      for (const d of DIMENSIONS) {
+      const constantWithin = { donors: new Set<StrataDimension>(), roots: new Set<StrataDimension>() };
+      for (const d of STRATA_DIMENSIONS) {
         const bits = changesOf(dimensions[d], rows, words);
         if (within(bits, starts.roots)) constantWithin.roots.add(d);
         const constantInDonors = within(bits, starts.donors);
@@ -275,7 +283,6 @@ function createDataBuilder(capacity: number, codes: IndexData['codes'], names: I
       const siteNames = names.get('anatomical_site') ?? [];
       const siteByName = new Map([...siteBuilders].map(([code, builder]) => [siteNames[code] ?? `#${code}`, builder]));
 
-      const collectionColumn = column(collection.column);
       const collectionRows: number[] = [];
       for (let p = 0; p < rows; p++) {
         const code = collectionColumn[p] as number;
@@ -325,7 +332,7 @@ function byRootThenCell(a: Raw, b: Raw): number {
   if (a[2] !== b[2]) return a[2] < b[2] ? -1 : 1;
   return a[3] - b[3] || a[5] - b[5];
 }
-const ROOT_ORDER: readonly Dimension[] = ['material_type', 'storage_temperature'];
+const ROOT_ORDER: readonly StrataDimension[] = ['material_type', 'storage_temperature'];
 
 /**
  * The capped sub-index's order: within a donor, rows by root, then by sample

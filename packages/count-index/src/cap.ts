@@ -13,7 +13,8 @@
  * others, one walk over their matched rows takes the first units (pairs) as
  * the rule says and subtracts the rest.
  */
-import { DIMENSIONS, type Dimension, type Unit } from '@biospec/query';
+import { STRATA_DIMENSIONS, type StrataDimension, type Unit } from '@biospec/query';
+import { UNIT_BOUNDS_STRIDE } from './build.js';
 import { popcount32 } from './bits.js';
 import type { CappedRows } from './index-data.js';
 import type { StratumCodes } from './strata.js';
@@ -26,10 +27,10 @@ function wordMask(w: number, from: number, to: number): number {
   return (high >= 32 ? -1 : (1 << high) - 1) & (-1 << low);
 }
 
-/** The cap bounds mask of a stratification: bit i for DIMENSIONS[i]. */
-function maskOf(dimensions: readonly Dimension[]): number {
+/** The cap bounds mask of a stratification: bit i for STRATA_DIMENSIONS[i]. */
+function maskOf(dimensions: readonly StrataDimension[]): number {
   let mask = 0;
-  for (const d of dimensions) mask |= 1 << DIMENSIONS.indexOf(d);
+  for (const d of dimensions) mask |= 1 << STRATA_DIMENSIONS.indexOf(d);
   return mask;
 }
 
@@ -43,7 +44,7 @@ export function capCorrection(
   unit: Unit,
   matched: Uint32Array,
   capped: CappedRows,
-  dimensions: readonly Dimension[],
+  dimensions: readonly StrataDimension[],
   cells: StratumCodes | null,
   counts: Float64Array | null,
 ): number {
@@ -54,7 +55,7 @@ export function capCorrection(
   const cellCap = unit === 'donors' ? caps.donorCells : caps[unit];
   // Per donor, the most it can contribute to this question, read from its bounds (aliquots: its rows).
   const mask = stratified ? maskOf(dimensions) : 0;
-  const boundAt = unit === 'donors' ? 32 + mask : mask;
+  const boundAt = unit === 'donors' ? UNIT_BOUNDS_STRIDE / 2 + mask : mask;
   const cap = stratified ? Math.min(totalCap, cellCap) : totalCap;
   const aliquots = unit === 'aliquots';
   const specimens = unit === 'specimens';
@@ -67,7 +68,7 @@ export function capCorrection(
   for (let k = 0, donors = donorBounds.length - 1; k < donors; k++) {
     const from = donorBounds[k] as number;
     const to = donorBounds[k + 1] as number;
-    const bound = aliquots ? to - from : (unitBounds[k * 64 + boundAt] as number);
+    const bound = aliquots ? to - from : (unitBounds[k * UNIT_BOUNDS_STRIDE + boundAt] as number);
     if (bound <= cap) continue;
     const firstWord = from >>> 5;
     const lastWord = (to - 1) >>> 5;

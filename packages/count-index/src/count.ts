@@ -2,7 +2,7 @@
  * Answers a query from an {@link IndexData}: evaluate the where-expression
  * into a bitmap of matched rows, then count its unit overall and per stratum.
  */
-import type { Dimension, Query } from '@biospec/query';
+import type { CountQuestion, StrataDimension } from '@biospec/query';
 import { popcount } from './bits.js';
 import { createBitmapCache, type BitmapCache } from './bitmap-cache.js';
 import { capCorrection } from './cap.js';
@@ -45,7 +45,7 @@ export function createServedIndex(built: BuiltIndex): ServedIndex {
 }
 
 /** The true count of `query` (strata unsorted), with the built index's caps if it has any. */
-export function countWithIndex(query: Query, served: ServedIndex): IndexCount {
+export function countWithIndex(query: CountQuestion, served: ServedIndex): IndexCount {
   const { main, capped } = served.built;
   const dimensions = [...new Set(query.stratify ?? [])];
   const stratumOf = dimensions.length === 0 ? null : createStratumCoder(dimensions, main);
@@ -63,11 +63,11 @@ export function countWithIndex(query: Query, served: ServedIndex): IndexCount {
 
 /** The total over the rows' bitmaps; per stratum into `counts` when stratified. */
 function countRows(
-  query: Query,
+  query: CountQuestion,
   data: IndexData,
   cache: BitmapCache,
   scratch: Scratch,
-  dimensions: readonly Dimension[],
+  dimensions: readonly StrataDimension[],
   stratumOf: StratumCoder | null,
   counts: Float64Array | null,
 ): number {
@@ -100,14 +100,14 @@ function countRows(
  * of each root's rows (less the dimensions constant inside roots); donors'
  * rows are ordered by root first, so for donors none may vary.
  */
-function oneGroupPerStratum(unit: 'specimens' | 'donors', varying: readonly Dimension[], constant: ReadonlySet<Dimension>, data: IndexData): boolean {
+function oneGroupPerStratum(unit: 'specimens' | 'donors', varying: readonly StrataDimension[], constant: ReadonlySet<StrataDimension>, data: IndexData): boolean {
   if (varying.length === 0) return true;
   if (unit === 'donors') return false;
   const order = data.rootOrder.filter((d) => !constant.has(d)).slice(0, varying.length);
   return varying.every((d) => order.includes(d));
 }
 
-function match(query: Query, data: IndexData, cache: BitmapCache, scratch: Scratch): Uint32Array {
+function match(query: CountQuestion, data: IndexData, cache: BitmapCache, scratch: Scratch): Uint32Array {
   const matched = scratch.matched;
   matched.set(data.alive);
   scratch.words.known = false;
@@ -118,9 +118,10 @@ function match(query: Query, data: IndexData, cache: BitmapCache, scratch: Scrat
 type StratumCoder = ReturnType<typeof createStratumCoder>;
 
 /** Numbers strata densely by their dimension codes and names them back. */
-function createStratumCoder(dimensions: readonly Dimension[], data: IndexData) {
+function createStratumCoder(dimensions: readonly StrataDimension[], data: IndexData) {
   const columns = dimensions.map((d) => data.dimensions[d]);
-  const names = dimensions.map((d) => data.names.get(d) ?? []);
+  // collection_id strata are named by the collection codes.
+  const names = dimensions.map((d) => data.names.get(d === 'collection_id' ? 'collection' : d) ?? []);
   const sizes = names.map((n) => Math.max(1, n.length));
   const strides: number[] = [];
   let size = 1;

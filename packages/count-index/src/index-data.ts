@@ -2,7 +2,7 @@
  * The in-memory count index: the non-withdrawn specimens of one data epoch,
  * as columns and bitmaps in donor order (see COUNT-INDEX.md).
  */
-import type { ContributionCaps, Dimension } from '@biospec/query';
+import type { ContributionCaps, StrataDimension } from '@biospec/query';
 import type { AgeSlices } from './age-slices.js';
 import type { CodeColumn, DateColumn, QuantityColumn } from './columns.js';
 import type { Profiles } from './profile-tables.js';
@@ -38,20 +38,20 @@ export interface IndexData {
   /** Per bit of permitted_uses, the rows whose consent permits that use. */
   useBits: (Uint32Array | undefined)[];
   /** Stratify dimension codes per row. */
-  dimensions: Record<Dimension, CodeColumn>;
+  dimensions: Record<StrataDimension, CodeColumn>;
   /**
    * Per stratify dimension, the rows whose code differs from the previous
    * row's; null when the code never changes inside a donor (then its changes
    * are donor starts, which are root starts too).
    */
-  changes: Record<Dimension, Uint32Array | null>;
+  changes: Record<StrataDimension, Uint32Array | null>;
   /** Stratify dimensions whose code never changes inside a donor's run, and inside a root's run. */
-  constantWithin: { donors: ReadonlySet<Dimension>; roots: ReadonlySet<Dimension> };
+  constantWithin: { donors: ReadonlySet<StrataDimension>; roots: ReadonlySet<StrataDimension> };
   /**
    * The dimensions each root's rows are sorted by (after the root): the rows
    * of one root and one stratum of a prefix of these are consecutive.
    */
-  rootOrder: readonly Dimension[];
+  rootOrder: readonly StrataDimension[];
   collection: CodeColumn;
   /** Ages as bit slices; a Float64 column (NaN = unknown) once an age is not a whole number below 255. */
   age: AgeSlices | Float64Array;
@@ -86,10 +86,10 @@ export interface CappedRows {
   donorBounds: Uint32Array;
   /**
    * Upper bounds of what donor k can contribute, at build time (withdrawals
-   * only lower them), 64 bytes per donor: at k × 64 + mask, its distinct
-   * (root, cell) pairs, and at k × 64 + 32 + mask its distinct cells, a cell
-   * being the row's codes of the dimensions in `mask` (bit i: DIMENSIONS[i] of
-   * @biospec/query; mask 0: its roots, and one cell). At most 255.
+   * only lower them), 128 bytes per donor: at k × 128 + mask, its distinct
+   * (root, cell) pairs, and at k × 128 + 64 + mask its distinct cells, a cell
+   * being the row's codes of the dimensions in `mask` (bit i: STRATA_DIMENSIONS[i]
+   * of @biospec/query; mask 0: its roots, and one cell). At most 255.
    */
   unitBounds: Uint8Array;
   /** Each row's root within its donor, numbered from 0 per donor. */

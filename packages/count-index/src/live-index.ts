@@ -17,7 +17,7 @@
  * `status()` (and to `onFailure`) and retried when the epoch moves or after
  * {@link RETRY_MS}, not on every count.
  */
-import type { ContributionCaps, Query } from '@biospec/query';
+import type { ContributionCaps, CountQuestion } from '@biospec/query';
 import { buildIndex } from './build.js';
 import { countWithIndex, createServedIndex, type ServedIndex } from './count.js';
 import type { BuiltIndex, IndexCount, IndexData } from './index-data.js';
@@ -109,11 +109,11 @@ export interface EpochCount extends IndexCount {
 
 export interface CountIndex {
   /** The count from the index answering now (see {@link EpochCount.fresh}), or undefined when none answers. */
-  count(query: Query): EpochCount | undefined;
+  count(query: CountQuestion): EpochCount | undefined;
   /** The epoch and freshness of the index answering now, or undefined when none does. */
   serving(): { epoch: number; fresh: boolean } | undefined;
   /** Whether the answering index counts `query` from its profile tables (else from its rows); undefined when none answers. */
-  answersFromProfiles(query: Query): boolean | undefined;
+  answersFromProfiles(query: CountQuestion): boolean | undefined;
   /** Non-withdrawn rows, donors, rows per material and per collection code, of the index answering now. */
   totals(): { epoch: number; rows: number; donors: number; materials: number[]; collections: number[]; names: IndexData['names'] } | undefined;
   /** Looks at the catalogue now: applies withdrawals, starts a build when an import needs one. */
@@ -345,7 +345,8 @@ function bytesOf(data: IndexData): number {
   else add(data.age);
   Object.values(data.valueBits).forEach((list) => list.forEach(add));
   data.useBits.forEach(add);
-  Object.values(data.dimensions).forEach(add);
+  // collection_id's column is data.collection, counted above.
+  Object.entries(data.dimensions).forEach(([d, codes]) => add(d === 'collection_id' ? undefined : codes));
   Object.values(data.changes).forEach((bits) => add(bits ?? undefined));
   for (const sets of [data.diagnosis, data.anatomicalSite]) for (const set of sets.values()) add(set.kind === 'list' ? set.rows : set.bits);
   if (data.profiles !== null) {

@@ -12,7 +12,7 @@
  * a root of several ages has, in place of keys, its (key, age) pairs, of which
  * those in range count as their key does.
  */
-import { isUseCategory, useBit, type Dimension, type Expr, type Query } from '@biospec/query';
+import { isUseCategory, useBit, type CountQuestion, type Expr, type StrataDimension } from '@biospec/query';
 import { runsInAgeRange } from './age-profiles.js';
 import { UNKNOWN_AGE_CODE } from './age-slices.js';
 import { IN_FIELDS } from './evaluate.js';
@@ -21,7 +21,8 @@ import type { AgeProfiles, KeyField, ProfileTable, Profiles, RowKeys } from './p
 import type { TupleTable } from './tuple-table.js';
 
 /** Stratify dimensions that are key fields. */
-const KEY_DIMENSIONS: Partial<Record<Dimension, KeyField>> = {
+const KEY_DIMENSIONS: Partial<Record<StrataDimension, KeyField>> = {
+  collection_id: 'collection',
   material_type: 'material_type',
   sex: 'sex',
   storage_temperature: 'storage_temperature',
@@ -36,7 +37,7 @@ function keyFieldOf(field: string): KeyField | undefined {
 }
 
 /** True when `query` is answered from the profile tables of `data`, not from its rows. */
-export function answersFromProfiles(query: Query, data: IndexData): boolean {
+export function answersFromProfiles(query: CountQuestion, data: IndexData): boolean {
   const profiles = data.profiles;
   if (profiles === null) return false;
   if (query.unit !== 'aliquots' && profiles[query.unit] === null) return false;
@@ -87,7 +88,7 @@ function onKeysOnly(expr: Expr): boolean {
 
 /** How strata are numbered (count.ts): the sum over dimensions of code × stride. */
 export interface StratumNumbering {
-  dimensions: readonly Dimension[];
+  dimensions: readonly StrataDimension[];
   strides: readonly number[];
   size: number;
 }
@@ -96,7 +97,7 @@ export interface StratumNumbering {
  * The total and, when `strata` is given, the count per stratum number (added
  * to `counts`), of a query {@link answersFromProfiles} accepts.
  */
-export function countFromProfiles(query: Query, data: IndexData, strata: StratumNumbering | null, counts: Float64Array | null): number {
+export function countFromProfiles(query: CountQuestion, data: IndexData, strata: StratumNumbering | null, counts: Float64Array | null): number {
   const profiles = data.profiles as Profiles;
   const keys = profiles.keys;
   const byAge = query.where === undefined || onKeysOnly(query.where) ? null : ageConjunction(query.where);

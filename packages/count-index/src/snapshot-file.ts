@@ -26,7 +26,8 @@ import fs from 'node:fs';
 import type { BuiltIndex } from './index-data.js';
 
 const MAGIC = 'BIOSPEC-CIDX';
-export const SNAPSHOT_FORMAT = 1;
+// 2: collection_id strata (the collection column as a dimension, 128 bytes of cap bounds per donor).
+export const SNAPSHOT_FORMAT = 2;
 const PREFIX = 52;
 
 /** What a snapshot must match to be used: the catalogue it was built from and how. */

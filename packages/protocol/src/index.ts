@@ -20,6 +20,12 @@ export {
   CountStreamError,
   CountStreamRequest,
   CountStreamResponse,
+  AvailabilityRequest,
+  AvailabilityResponse,
+  GrantedAvailabilityRequest,
+  GrantedAvailabilityResponse,
+  PushRevocationsRequest,
+  PushRevocationsResponse,
   DescribeRequest,
   DescribeResponse,
   NodeResult,
@@ -32,6 +38,10 @@ export {
   CoordinatorServiceService,
   FederatedCountRequest,
   FederatedCountResponse,
+  FederatedAvailabilityRequest,
+  FederatedAvailabilityResponse,
+  SiteAvailability,
+  CollectionAvailability,
   ListNodesRequest,
   ListNodesResponse,
   MergedStratum,
@@ -43,3 +53,6 @@ export {
   siteStatusToJSON,
   type CoordinatorServiceServer,
 } from './generated/biospecimen/v1/coordinator.js';
+export { AccessServiceClient, AccessServiceService, type AccessServiceServer } from './generated/biospecimen/v1/access.js';
+/** The access workflow's wire messages (AccessRequestView, Transition, Membership, ...), kept in one namespace. */
+export * as AccessWire from './generated/biospecimen/v1/access.js';

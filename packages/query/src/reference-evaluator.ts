@@ -4,7 +4,7 @@
  * compare. It deliberately shares nothing with the SQL path beyond the
  * vocabulary helpers both are defined against.
  */
-import type { Dimension, Expr, Query, Unit } from './ast.js';
+import type { CountQuestion, Expr, StrataDimension, Unit } from './ast.js';
 import { canonicalJson } from './canonical.js';
 import type { ContributionCaps } from './contribution.js';
 import type { SpecimenRecord } from './specimen.js';
@@ -56,7 +56,7 @@ export function matches(expr: Expr | undefined, record: SpecimenRecord): boolean
 }
 
 /** The stratum a record falls in: its value for each requested dimension. */
-export function stratumKeyOf(dimensions: readonly Dimension[], record: SpecimenRecord): Record<string, string> {
+export function stratumKeyOf(dimensions: readonly StrataDimension[], record: SpecimenRecord): Record<string, string> {
   const key: Record<string, string> = {};
   for (const dimension of dimensions) key[dimension] = dimensionValue(dimension, record);
   return key;
@@ -76,7 +76,7 @@ export interface ReferenceCountOptions {
  * With `options.caps`, each donor's contribution is bounded as
  * {@link ContributionCaps} says.
  */
-export function referenceCount(query: Query, records: readonly SpecimenRecord[], options: ReferenceCountOptions = {}): ReferenceCount {
+export function referenceCount(query: CountQuestion, records: readonly SpecimenRecord[], options: ReferenceCountOptions = {}): ReferenceCount {
   if (options.caps !== undefined) return cappedCount(query, records, options.caps);
   const unitOf = unitIdentity(query.unit, records);
   const dimensions = query.stratify ?? [];
@@ -105,7 +105,7 @@ export function referenceCount(query: Query, records: readonly SpecimenRecord[],
 }
 
 /** {@link referenceCount} with per-donor contribution caps, written as plainly as the rule reads. */
-function cappedCount(query: Query, records: readonly SpecimenRecord[], caps: ContributionCaps): ReferenceCount {
+function cappedCount(query: CountQuestion, records: readonly SpecimenRecord[], caps: ContributionCaps): ReferenceCount {
   const rootOf = createDonorRootFinder(records);
   const dimensions = query.stratify ?? [];
   const byDonor = new Map<string, { record: SpecimenRecord; index: number; root: string }[]>();
@@ -157,8 +157,10 @@ function compareText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-function dimensionValue(dimension: Dimension, record: SpecimenRecord): string {
+function dimensionValue(dimension: StrataDimension, record: SpecimenRecord): string {
   switch (dimension) {
+    case 'collection_id':
+      return record.collection_id;
     case 'material_type':
       return record.material_type;
     case 'sex':

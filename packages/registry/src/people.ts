@@ -5,9 +5,7 @@
  * name never buys a second budget.
  */
 
-/** Roles a person can hold at the coordinator. */
-export const ROLES = ['researcher', 'staff'] as const;
-export type Role = (typeof ROLES)[number];
+import type { Role } from './roles.js';
 
 export interface Person {
   /** Stable, random; never shown to nodes (they see a keyed pseudonym of it). */
@@ -55,5 +53,7 @@ export interface PeopleRepository {
   list(): Person[];
   setStatus(personId: string, status: Person['status']): Person;
   setRoles(personId: string, roles: Role[]): Person;
+  /** Active people who hold `role` (stewards of a node, staff), for notifications. */
+  withRole(role: Role): Person[];
   close(): void;
 }

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { BiospecError } from '@biospec/protocol';
-import { ROLES, type LinkedIdentity, type NewPerson, type PeopleRepository, type Person, type Role } from './people.js';
+import type { LinkedIdentity, NewPerson, PeopleRepository, Person } from './people.js';
+import { parseRoles, type Role } from './roles.js';
 
 /** Schema history (`PRAGMA user_version`); append, never edit a released step. */
 const MIGRATIONS: readonly string[] = [
@@ -90,14 +91,7 @@ export function createSqlitePeople(path: string, options: { now?: () => Date } =
     if (row === undefined) throw new BiospecError('NOT_FOUND', `no person with id ${id}`);
     return toPerson(row);
   };
-  const checkRoles = (roles: readonly string[]): Role[] => {
-    for (const role of roles) {
-      if (!(ROLES as readonly string[]).includes(role)) {
-        throw new BiospecError('INVALID_ARGUMENT', `unknown role '${role}'; roles are ${ROLES.join(', ')}`, { issues: [{ field: 'roles', message: `unknown role '${role}'` }] });
-      }
-    }
-    return [...new Set(roles)] as Role[];
-  };
+  const checkRoles = (roles: readonly string[]): Role[] => parseRoles(roles);
 
   return {
     create(person: NewPerson) {
@@ -156,6 +150,13 @@ export function createSqlitePeople(path: string, options: { now?: () => Date } =
       db.prepare('UPDATE person SET roles = ? WHERE id = ?').run(JSON.stringify(checkRoles(roles)), personId);
       return mustGet(personId);
     },
+    withRole: (role) =>
+      db
+        .prepare<[string], PersonRow>(
+          "SELECT p.* FROM person p WHERE p.status = 'active' AND EXISTS (SELECT 1 FROM json_each(p.roles) r WHERE r.value = ?) ORDER BY p.created_at, p.id",
+        )
+        .all(role)
+        .map(toPerson),
     close() {
       db.close();
     },

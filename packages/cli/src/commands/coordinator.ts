@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { importSigningKey, createAuditLog } from '@biospec/trust';
 import { readJsonFile } from '@biospec/protocol';
+import { parseRoles, type Role } from '@biospec/registry';
 import {
   addMember,
   coordinatorAuditFile,
@@ -60,16 +61,34 @@ export function registerCoordinatorCommands(program: Command): void {
     .option('--email <address>', 'e-mail address of the record (links identities whose provider verified it, where enabled)')
     .option('--days <n>', 'validity in days', '30')
     .option('--staff', 'also grant the coordinator staff role', false)
-    .action(async (o: { dir: string; subject: string; name?: string; email?: string; days: string; staff: boolean }) => {
+    .option('--role <role>', 'the roles to hold instead: researcher, staff, steward:<node id>, operator:<node id> (repeat)', (v: string, p: string[] = []) => [...p, v])
+    .action(async (o: { dir: string; subject: string; name?: string; email?: string; days: string; staff: boolean; role?: string[] }) => {
+      // Without --role or --staff a record keeps the roles it has (a new one is a researcher).
+      const roles = o.role ? parseRoles(o.role.flatMap((r) => r.split(',')).map((r) => r.trim()), '--role') : o.staff ? (['researcher', 'staff'] as Role[]) : undefined;
       const { token, person } = await issueResearcher(o.dir, {
         subject: o.subject,
         ...(o.name ? { name: o.name } : {}),
         ...(o.email ? { email: o.email } : {}),
         days: Number(o.days),
-        roles: o.staff ? ['researcher', 'staff'] : ['researcher'],
+        ...(roles ? { roles } : {}),
       });
-      console.error(`researcher record ${person.id}`);
+      console.error(`researcher record ${person.id} (${person.roles.join(', ')})`);
       console.log(token);
+    });
+  researcher
+    .command('roles')
+    .description("set the roles of a record (researcher, staff, steward:<node id>, operator:<node id>); effective at the record's next call")
+    .requiredOption('--dir <dir>', 'coordinator folder')
+    .requiredOption('--person <id>', 'the researcher record (see `researcher list`)')
+    .requiredOption('--set <roles>', 'comma separated roles')
+    .action((o: { dir: string; person: string; set: string }) => {
+      const people = openPeople(o.dir);
+      try {
+        const person = people.setRoles(o.person, parseRoles(o.set.split(',').map((r) => r.trim()).filter(Boolean), '--set'));
+        console.log(`record ${person.id} now holds ${person.roles.join(', ') || 'no role'}`);
+      } finally {
+        people.close();
+      }
     });
   researcher
     .command('link')

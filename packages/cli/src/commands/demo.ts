@@ -5,6 +5,7 @@ import { formatFederatedResult } from '../format-result.js';
 import { createRestClient, toResultBundle } from '../rest-client.js';
 import { startDemoFederation } from '../demo/demo-federation.js';
 import { DEMO_QUESTIONS } from '../demo/demo-questions.js';
+import { demoCollections } from '../demo/demo-access.js';
 import { waitForShutdown } from '../shutdown.js';
 import fs from 'node:fs';
 
@@ -46,14 +47,13 @@ The federation is up (files in ${federation.dir}):
   coordinator gRPC  ${federation.grpc.address}
 ${federation.nodes.map((n) => `  node ${n.site.id.padEnd(15)} ${n.server.address}   ${n.specimens} specimens`).join('\n')}
 
-Demo accounts: sign in to the web UI by pasting a token
-  researcher  Demo Researcher   ${path.join(federation.dir, 'researcher.token')}
-  staff       Demo Staff        ${path.join(federation.dir, 'staff.token')}
+Researcher token: ${path.join(federation.dir, 'researcher.token')}
 Try:
   export BIOSPEC_TOKEN=$(cat ${path.join(federation.dir, 'researcher.token')})
   ${cli} query --url ${url} --material tissue-ffpe --diagnosis C50 --sex female --age 40-60 --consent HMB
   ${cli} query --url ${url} --diagnosis I21,I25 --unit donors --stratify sex,age_band
-  ${cli} verify ${bundleFile}`);
+  ${cli} verify ${bundleFile}
+${accessWalkthrough(federation, url, cli)}`);
       if (o.once) {
         await federation.stop();
         return;
@@ -61,4 +61,32 @@ Try:
       console.log('\nPress Ctrl-C to stop.');
       await waitForShutdown(() => federation.stop());
     });
+}
+
+/** How to walk one access request through the demo from the CLI, one role after another. */
+function accessWalkthrough(federation: Awaited<ReturnType<typeof startDemoFederation>>, url: string, cli: string): string {
+  const rel = (file: string) => path.relative(process.cwd(), file) || file;
+  const tokenOf = (role: string) => federation.accounts.find((a) => a.roles.includes(role as never))!.tokenFile;
+  const [first, second] = federation.nodes.map((n) => n.site);
+  const firstCollection = demoCollections(first!)[0]!.id;
+  const secondCollection = demoCollections(second!)[0]!.id;
+  const accounts = federation.accounts.map((a) => `  ${a.roles.join(',').padEnd(26)} ${a.name.padEnd(30)} ${rel(a.tokenFile)}`).join('\n');
+  return `
+Demo accounts, one per role (bearer tokens; paste one into the web UI's sign-in page):
+${accounts}
+
+Walk one access request (export the tokens first):
+  export BIOSPEC_URL=${url}
+  R=$(cat ${rel(tokenOf('researcher'))}) S=$(cat ${rel(tokenOf('staff'))}) A=$(cat ${rel(tokenOf(`steward:${first!.id}`))}) B=$(cat ${rel(tokenOf(`steward:${second!.id}`))})
+  ${cli} access availability --token $R --diagnosis C50,I21 --save availability.json
+  ${cli} access create --token $R --from availability.json --title "Cohort study" --description "Why these specimens" \\
+      --ethics EC-2026-1 --purpose HMB --collection ${first!.id}/${firstCollection} --collection ${second!.id}/${secondCollection} \\
+      --key ${rel(federation.researcherKey)}             # prints the request id: REQ
+  ${cli} access submit REQ --token $R
+  ${cli} access review REQ --token $S && ${cli} access approve REQ --token $S --reason "ethics and purpose in order"
+  ${cli} node requests approve REQ --token $A         # ${first!.id} approves: a signed grant is issued for it
+  ${cli} node requests decline REQ --token $B --reason "no consent for this purpose"
+  ${cli} access fetch REQ --site ${first!.id} --key ${rel(federation.researcherKey)} --token $R   # end-to-end encrypted detail
+  ${cli} access show REQ --token $R                   # timeline, grants, deliveries
+  ${cli} access revoke GRANT --reason "consent withdrawn" --token $S   # then fetch is refused at the node`;
 }

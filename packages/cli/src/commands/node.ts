@@ -20,6 +20,7 @@ import {
 } from '@biospec/node';
 import { auditPageLines, verificationLines } from '../audit-report.js';
 import { resolveImportFiles } from '../import-files.js';
+import { registerNodeAccessCommands } from './node-access.js';
 import { createProgress } from '../progress.js';
 import { createQuarantine } from '../quarantine.js';
 import { waitForShutdown } from '../shutdown.js';
@@ -65,6 +66,7 @@ interface ImportCommandOptions {
 /** `biospec node …`: what a node operator runs on the institution's machine. */
 export function registerNodeCommands(program: Command): void {
   const node = program.command('node').description('run and administer an institution node');
+  registerNodeAccessCommands(node);
 
   node
     .command('init')
