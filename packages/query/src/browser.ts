@@ -6,7 +6,7 @@
  */
 export * from './specimen.js';
 export * from './ast.js';
-export * from './strata.js';
+export * from './strata-domains.js';
 export * from './vocab/duo.js';
 export * from './vocab/icd10.js';
 export * from './vocab/icd10-codes.js';

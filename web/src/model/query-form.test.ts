@@ -1,4 +1,5 @@
-import { buildQuery, canonicalPreview, EMPTY_FORM, fieldOfIssue, type QueryForm } from './query-form.js';
+import { strataCellCount } from '@biospec/query';
+import { buildQuery, canonicalPreview, cellCount, EMPTY_FORM, fieldOfIssue, type QueryForm } from './query-form.js';
 
 /** The demo's first question (packages/cli/src/demo/demo-questions.ts) as the builder holds it. */
 const DEMO_FIRST: QueryForm = {
@@ -107,5 +108,13 @@ describe('fieldOfIssue', () => {
 
   test('a lone criterion is addressed as where itself', () => {
     expect(fieldOfIssue('where.min', buildQuery({ ...EMPTY_FORM, ageMin: '70', ageMax: '40' }))).toBe('age');
+  });
+});
+
+describe('cellCount', () => {
+  test("is the query model's own count of cells", () => {
+    for (const dims of [[], ['sex'], ['material_type', 'sex'], ['material_type', 'diagnosis_chapter', 'sex']] as const) {
+      expect(cellCount(dims)).toBe(strataCellCount(dims));
+    }
   });
 });

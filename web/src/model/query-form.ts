@@ -4,6 +4,7 @@
  * which form field it came from, so an issue the API names by JSON path lands at that field.
  */
 import {
+  DIMENSION_DOMAINS,
   USE_CATEGORIES,
   canonicalJson,
   canonicalise,
@@ -184,6 +185,11 @@ export function fieldOfIssue(field: string | undefined, built: BuiltQuery): Form
     if (built.sources.length === 1) return built.sources[0] as FormField;
   }
   return 'general';
+}
+
+/** How many cells stratifying by `dimensions` gives: the product of their public domains' sizes. */
+export function cellCount(dimensions: readonly Dimension[]): number {
+  return dimensions.reduce((cells, dimension) => cells * DIMENSION_DOMAINS[dimension].length, 1);
 }
 
 /** The purposes a question can be asked for, in the order the model lists them. */

@@ -11,7 +11,6 @@ import {
   STORAGE_TEMPERATURE_LABELS,
   STATUS_LABELS,
   duoTerm,
-  strataCellCount,
   type Dimension,
   type Unit,
   type UseCategory,
@@ -24,7 +23,7 @@ import { DiagnosisPicker } from '../components/diagnosis-picker.js';
 import { ErrorSummary, type SummaryItem } from '../components/error-summary.js';
 import { FieldError } from '../components/field-error.js';
 import { Progress } from '../components/progress.js';
-import { buildQuery, canonicalPreview, fieldOfIssue, PURPOSES, type CountableStatus, type FormField, type QueryForm } from '../model/query-form.js';
+import { buildQuery, canonicalPreview, cellCount, fieldOfIssue, PURPOSES, type CountableStatus, type FormField, type QueryForm } from '../model/query-form.js';
 import { navigate } from '../routing.js';
 
 export const DIMENSION_LABELS: Record<Dimension, string> = {
@@ -109,7 +108,7 @@ export function QueryPage() {
 
   const built = useMemo(() => buildQuery(form), [form]);
   const canonical = useMemo(() => canonicalPreview(built.query), [built]);
-  const cells = strataCellCount(form.stratify);
+  const cells = cellCount(form.stratify);
   const update = (patch: Partial<QueryForm>) => setForm({ ...form, ...patch });
   const errorsOf = (field: FormField) => errors[field] ?? [];
   const describedBy = (field: FormField, ...others: string[]) =>
