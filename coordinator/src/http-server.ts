@@ -5,6 +5,7 @@ import { BiospecError, FederatedAvailabilityResponse, FederatedCountResponse, No
 import { MEMBERSHIP_ACTIONS, REQUEST_ACTIONS, SITE_ACTIONS, type MembershipAction, type RequestAction, type SiteAction } from '@biospec/access';
 import type { OpenCoordinator } from './open-coordinator.js';
 import { MAX_GRPC_REQUEST_BYTES, type RunningServer } from './grpc-server.js';
+import { networkHealth } from './network-health.js';
 import { registerWebUi } from './web-ui.js';
 
 const CountBodySchema = z
@@ -173,6 +174,7 @@ export async function startCoordinatorHttp(coordinator: OpenCoordinator): Promis
   });
 
   registerAccessRoutes(app, coordinator, authenticate);
+  app.get('/api/v1/network', async (request) => networkHealth(coordinator, await authenticate(request)));
 
   app.get('/api/v1/jwks', async () => coordinator.nodeJwks());
   app.get('/.well-known/jwks.json', async () => coordinator.jwks());
