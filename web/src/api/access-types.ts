@@ -45,6 +45,8 @@ export interface AccessRequestJson {
   origin: { kind: 'availability' | 'count'; queryHash: string; query: unknown };
   collections: { nodeId: string; collectionId: string }[];
   attachments: { name: string; sha256: string; bytes?: number }[];
+  /** The researcher's public encryption key (JWK), or null until they give one. */
+  encryptionKey: Record<string, unknown> | null;
   sites: SiteAnswerJson[];
   createdAt: string;
   updatedAt: string;

@@ -12,6 +12,7 @@ const request = (state: AccessRequestJson['state']): AccessRequestJson => ({
   origin: { kind: 'availability', queryHash: 'h', query: {} },
   collections: [],
   attachments: [],
+  encryptionKey: null,
   sites: [],
   createdAt: '',
   updatedAt: '',

@@ -5,22 +5,26 @@ import type { AccessRequestViewJson, FederatedAvailabilityJson, SiteAvailability
 import { useApp } from '../app-context.js';
 import { ApiErrorBox } from '../components/api-error.js';
 import { ErrorSummary, type SummaryItem } from '../components/error-summary.js';
+import { EncryptionKeyField } from '../components/encryption-key-field.js';
 import { FieldError } from '../components/field-error.js';
 import { Progress } from '../components/progress.js';
 import { useLoad } from '../components/use-load.js';
 import { questionTitle } from '../model/describe.js';
 import { answered, budgetText, costText, protectionDetail, statusWord } from '../model/figures.js';
+import { readPublicKeyText } from '../model/encryption-key.js';
 import { buildQuery } from '../model/query-form.js';
 import { href, navigate } from '../routing.js';
 
 /** The cell of specimens in collections a node did not describe: counted, but not a collection one can ask for. */
 const UNDESCRIBED = '_undescribed';
 
-type RequestField = 'title' | 'description' | 'ethicsReference' | 'purpose' | 'collections' | 'general';
+type RequestField = 'title' | 'description' | 'ethicsReference' | 'purpose' | 'collections' | 'encryptionKey' | 'general';
 
 function requestFieldOf(field: string | undefined): RequestField {
   const head = (field ?? '').split(/[.[]/)[0] ?? '';
-  return head === 'title' || head === 'description' || head === 'ethicsReference' || head === 'purpose' || head === 'collections' ? head : 'general';
+  return head === 'title' || head === 'description' || head === 'ethicsReference' || head === 'purpose' || head === 'collections' || head === 'encryptionKey'
+    ? head
+    : 'general';
 }
 
 function SiteCollections({ site, chosen, toggle }: { site: SiteAvailabilityJson; chosen: ReadonlySet<string>; toggle: (key: string, on: boolean) => void }) {
@@ -120,6 +124,7 @@ export function AvailabilityPage({ id }: { id: string }) {
   const [title, setTitle] = useState('');
   const [description, setDescription] = useState('');
   const [ethicsReference, setEthicsReference] = useState('');
+  const [keyText, setKeyText] = useState('');
   const [errors, setErrors] = useState<Partial<Record<RequestField, string[]>>>({});
   const [summary, setSummary] = useState<{ items: SummaryItem[]; code?: string }>({ items: [] });
   const [creating, setCreating] = useState(false);
@@ -156,6 +161,11 @@ export function AvailabilityPage({ id }: { id: string }) {
     event.preventDefault();
     const answer = availability.data;
     if (!answer) return;
+    const key = readPublicKeyText(keyText);
+    if ('problem' in key) {
+      setErrors({ encryptionKey: [key.problem] });
+      return;
+    }
     setCreating(true);
     setErrors({});
     setSummary({ items: [] });
@@ -166,6 +176,7 @@ export function AvailabilityPage({ id }: { id: string }) {
         ethicsReference,
         purpose: entry.form.purpose,
         origin: { kind: 'availability', query: JSON.parse(answer.canonicalQueryJson) as unknown, queryHash: answer.queryHash },
+        encryptionKey: key.key,
         collections: [...chosen].map((key) => {
           const [nodeId, ...rest] = key.split('/');
           return { nodeId: nodeId as string, collectionId: rest.join('/') };
@@ -241,6 +252,7 @@ export function AvailabilityPage({ id }: { id: string }) {
                 <FieldError id="request-ethics-error" messages={errors.ethicsReference ?? []} />
                 <input id="request-ethics" type="text" value={ethicsReference} onChange={(e) => setEthicsReference(e.target.value)} />
               </div>
+              <EncryptionKeyField value={keyText} onChange={setKeyText} errors={errors.encryptionKey ?? []} />
               <FieldError id="request-general-error" messages={[...(errors.purpose ?? []), ...(errors.general ?? [])]} />
               <button type="submit" className="button button--primary" disabled={creating}>
                 {creating ? 'Creating the draft…' : 'Create the request (draft)'}

@@ -70,7 +70,7 @@ export function HealthPage() {
                     <span className="cell-note">{n.calls} calls</span>
                   </td>
                   <td data-label="Error rate">{percent(n.errorRate)}</td>
-                  <td data-label="Software">{n.software ? `${n.software.name} ${n.software.version}` : 'not announced (directory off)'}</td>
+                  <td data-label="Software">{n.software ? `${n.software.name} ${n.software.version}` : 'not known (no answer)'}</td>
                   <td data-label="Data epoch">{n.dataEpoch ?? '—'}</td>
                 </tr>
               ))}

@@ -4,10 +4,12 @@ import { ApiError } from '../api/client.js';
 import type { AccessRequestViewJson, RequestAction, SiteAction } from '../api/access-types.js';
 import { useApp } from '../app-context.js';
 import { ApiErrorBox } from '../components/api-error.js';
+import { EncryptionKeyField } from '../components/encryption-key-field.js';
 import { FieldError } from '../components/field-error.js';
 import { Progress } from '../components/progress.js';
 import { ReasonAction } from '../components/reason-action.js';
 import { useLoad } from '../components/use-load.js';
+import { readPublicKeyText } from '../model/encryption-key.js';
 import { REASON_REQUIRED, REQUEST_ACTION_LABELS, SITE_ACTION_LABELS, requestActions, siteActions, stateWords } from '../model/access.js';
 
 function when(iso: string): string {
@@ -30,7 +32,26 @@ export function RequestPage({ id }: { id: string }) {
   const [commentSite, setCommentSite] = useState('');
   const [commentError, setCommentError] = useState<string[]>([]);
   const [sending, setSending] = useState(false);
+  const [keyText, setKeyText] = useState('');
+  const [keyErrors, setKeyErrors] = useState<string[]>([]);
   const view = loaded.data;
+
+  const saveKey = async (event: FormEvent) => {
+    event.preventDefault();
+    const key = readPublicKeyText(keyText);
+    if ('problem' in key) {
+      setKeyErrors([key.problem]);
+      return;
+    }
+    setKeyErrors([]);
+    try {
+      await api.call('PATCH', `/api/v1/access/requests/${encodeURIComponent(id)}`, { encryptionKey: key.key });
+      setKeyText('');
+      loaded.reload();
+    } catch (error) {
+      setKeyErrors(error instanceof ApiError && error.issues.length > 0 ? error.issues.map((i) => i.message) : [(error as Error).message]);
+    }
+  };
 
   const act = (action: RequestAction) => (reason: string) =>
     api.call('POST', `/api/v1/access/requests/${encodeURIComponent(id)}/actions/${action}`, reason ? { reason } : {});
@@ -65,6 +86,7 @@ export function RequestPage({ id }: { id: string }) {
   }
   const { request, researcher, timeline, comments, grants, deliveries } = view;
   const actions = requestActions(request, roles, me?.personId ?? '');
+  const needsKey = request.researcherId === me?.personId && (request.state === 'draft' || request.state === 'returned') && request.encryptionKey === null;
   return (
     <section aria-labelledby="page-title">
       <h1 id="page-title">{request.title}</h1>
@@ -94,6 +116,18 @@ export function RequestPage({ id }: { id: string }) {
         </div>
       )}
 
+      {needsKey && (
+        <section className="panel" aria-labelledby="key-title">
+          <h2 id="key-title">Before you submit: your encryption key</h2>
+          <form onSubmit={(event) => void saveKey(event)} noValidate>
+            <EncryptionKeyField value={keyText} onChange={setKeyText} errors={keyErrors} />
+            <button type="submit" className="button button--primary">
+              Save the key with the request
+            </button>
+          </form>
+        </section>
+      )}
+
       <section className="panel" aria-labelledby="what-title">
         <h2 id="what-title">What is asked</h2>
         <dl className="facts">
@@ -107,7 +141,7 @@ export function RequestPage({ id }: { id: string }) {
           <dd className="prose">{request.description || 'none'}</dd>
           <dt>Started from</dt>
           <dd>
-            an {request.origin.kind} answer, query hash <code className="hash">{request.origin.queryHash}</code>
+            {request.origin.kind === 'availability' ? 'an availability' : 'a count'} answer, query hash <code className="hash">{request.origin.queryHash}</code>
             <details>
               <summary>Canonical query</summary>
               <pre className="code-block" tabIndex={0} aria-label="Canonical query of the request">
