@@ -96,18 +96,13 @@ export function App() {
     navigate('sign-in');
   };
 
+  // The API client and the history belong to the session: pages that load data keep them across renders.
+  const api = useMemo(() => (session === null ? null : createApiClient(() => session.token)), [session]);
+  const history = useMemo(() => (session === null ? null : createHistoryStore(window.localStorage, historyOwner(session.claims))), [session]);
   const state = useMemo<AppState | null>(() => {
-    if (session === null) return null;
-    return {
-      api: createApiClient(() => session.token),
-      session,
-      history: createHistoryStore(window.localStorage, historyOwner(session.claims)),
-      form,
-      setForm,
-      me,
-      roles: me?.roles ?? session.claims.roles,
-    };
-  }, [session, form, me]);
+    if (session === null || api === null || history === null) return null;
+    return { api, session, history, form, setForm, me, roles: me?.roles ?? session.claims.roles };
+  }, [session, api, history, form, me]);
 
   const roles = state?.roles ?? [];
   const nav = navFor(roles);

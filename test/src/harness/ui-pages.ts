@@ -20,8 +20,6 @@ export async function signOut(page: Page): Promise<void> {
   await page.getByRole('heading', { name: 'Sign in', level: 1 }).waitFor();
 }
 
-/** The browser's own log line for an API answer of 400, 401 or 403, which tests provoke on purpose. */
-export const PROVOKED_API_ERROR = /^console: Failed to load resource: the server responded with a status of 40[013] /;
 
 /** Waits until the element's text is `expected` (pages reload after an action), failing with the last text seen. */
 export async function textBecomes(locator: Locator, expected: string, timeoutMs = 30_000): Promise<void> {

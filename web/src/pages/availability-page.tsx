@@ -119,7 +119,8 @@ function SiteCollections({ site, chosen, toggle }: { site: SiteAvailabilityJson;
  */
 export function AvailabilityPage({ id }: { id: string }) {
   const { api, history } = useApp();
-  const entry = history.get(id);
+  // One read of the history per page: a fresh object each render would ask the network again each render.
+  const entry = useMemo(() => history.get(id), [history, id]);
   const [chosen, setChosen] = useState<Set<string>>(new Set());
   const [title, setTitle] = useState('');
   const [description, setDescription] = useState('');
