@@ -1,4 +1,4 @@
-import { Server, type ServerUnaryCall, type sendUnaryData } from '@grpc/grpc-js';
+import { Server } from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import { parseQueryJson } from '@biospec/query';
 import {
@@ -8,7 +8,7 @@ import {
   CoordinatorServiceService,
   shutdownServer,
   serverCredentials,
-  toGrpcError,
+  unaryCall,
   type AccessServiceServer,
   type CoordinatorServiceServer,
 } from '@biospec/protocol';
@@ -34,20 +34,14 @@ export interface RunningServer {
 }
 
 /** Every researcher-facing call is authenticated before its handler runs. */
-function authenticated<Req, Res>(
-  coordinator: OpenCoordinator,
-  handler: (caller: Caller, request: Req) => Promise<Res>,
-) {
-  return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
-    const header = call.metadata.get('authorization')[0];
-    coordinator
-      .authenticate(typeof header === 'string' ? header : undefined)
-      .then((caller) => handler(caller, call.request))
-      .then(
-        (response) => callback(null, response),
-        (reason: unknown) => callback(toGrpcError(reason)),
-      );
-  };
+function authenticated<Req, Res>(coordinator: OpenCoordinator, handler: (caller: Caller, request: Req) => Promise<Res>) {
+  return unaryCall<Req, Res>(
+    async (call) => {
+      const header = call.metadata.get('authorization')[0];
+      return handler(await coordinator.authenticate(typeof header === 'string' ? header : undefined), call.request);
+    },
+    (err) => coordinator.logger.error({ err }, 'cannot answer a gRPC call'),
+  );
 }
 
 export async function startCoordinatorGrpc(coordinator: OpenCoordinator): Promise<RunningServer> {

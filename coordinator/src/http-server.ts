@@ -1,112 +1,38 @@
 import fs from 'node:fs';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { BiospecError, FederatedAvailabilityResponse, FederatedCountResponse, NodeInfo, httpStatusOf } from '@biospec/protocol';
 import { MEMBERSHIP_ACTIONS, REQUEST_ACTIONS, SITE_ACTIONS, type MembershipAction, type RequestAction, type SiteAction } from '@biospec/access';
 import type { OpenCoordinator } from './open-coordinator.js';
+import { createRestApi, type RestApi } from './rest-api.js';
+import { CountBodySchema, FederatedCountResponseJson, HealthJson, JwksJson, NodeJwksJson, NodesResponseJson, QueryDocument, SignInProvidersJson } from './rest-schemas.js';
+import {
+  AccessRequestListJson,
+  AccessRequestViewJson,
+  ApplicationBodySchema,
+  CommentBodySchema,
+  FederatedAvailabilityResponseJson,
+  GrantViewResponseJson,
+  GrantedBodySchema,
+  GrantedDeliveryJson,
+  ListQuerySchema,
+  MeJson,
+  MembershipListJson,
+  MembershipViewJson,
+  NetworkHealthJson,
+  ReasonBodySchema,
+  RequestBodySchema,
+  RevokeBodySchema,
+} from './rest-access-schemas.js';
 import { MAX_GRPC_REQUEST_BYTES, type RunningServer } from './grpc-server.js';
 import { networkHealth } from './network-health.js';
-import { registerWebUi } from './web-ui.js';
+import { registerWebUi, signInProviders } from './web-ui.js';
 
-const CountBodySchema = z
-  .object({
-    query: z.unknown(),
-    purpose: z.string(),
-    project: z.string(),
-    deadlineMs: z.number().int().min(0).max(120000).optional(),
-  })
-  .strict();
-
-/** Parses a request body with `schema`, or refuses it naming every field. */
-function parseBody<T extends z.ZodType>(schema: T, body: unknown): z.output<T> {
-  const parsed = schema.safeParse(body ?? {});
-  if (!parsed.success) {
-    throw new BiospecError('INVALID_ARGUMENT', 'request body is invalid', {
-      issues: parsed.error.issues.map((i) => ({ field: i.path.join('.') || '(body)', message: i.message })),
-    });
-  }
-  return parsed.data;
-}
-
-const ReasonBodySchema = z.object({ reason: z.string().max(2000).optional() }).strict();
-const CommentBodySchema = z.object({ body: z.string(), nodeId: z.string().optional() }).strict();
-const RevokeBodySchema = z.object({ reason: z.string() }).strict();
-const GrantedBodySchema = z.object({ deadlineMs: z.number().int().min(0).max(120000).optional() }).strict();
-const ApplicationBodySchema = z.object({ application: z.string().min(1).max(32_768) }).strict();
-/** A request's fields; the workflow checks each (CreateRequestSchema in @biospec/access). */
-const RequestBodySchema = z.record(z.string(), z.unknown());
-const ListQuerySchema = z.object({ state: z.string().optional(), nodeId: z.string().optional() }).strict();
+type Authenticate = (request: FastifyRequest) => ReturnType<OpenCoordinator['authenticate']>;
 
 function actionOf<T extends string>(value: string, allowed: readonly T[]): T {
   if ((allowed as readonly string[]).includes(value)) return value as T;
   throw new BiospecError('NOT_FOUND', `no action '${value}'; actions are ${allowed.join(', ')}`, { issues: [{ field: 'action', message: `unknown action '${value}'` }] });
-}
-
-/**
- * The access workflow's REST routes (docs/ACCESS.md lists each with the role it needs; the
- * role is checked once, in the workflow). Responses are the workflow's JSON.
- */
-function registerAccessRoutes(
-  app: FastifyInstance,
-  coordinator: OpenCoordinator,
-  authenticate: (request: FastifyRequest) => ReturnType<OpenCoordinator['authenticate']>,
-): void {
-  const { access, memberships } = coordinator;
-  const caller = async (request: FastifyRequest) => coordinator.accessCaller(await authenticate(request));
-  type Params = { id: string; nodeId: string; action: string; grantId: string };
-  const large = { bodyLimit: MAX_GRPC_REQUEST_BYTES };
-
-  app.get('/api/v1/me', async (request) => {
-    const who = await authenticate(request);
-    return { personId: who.person.id, name: who.person.name, email: who.person.email, roles: who.roles, pseudonym: who.pseudonym };
-  });
-
-  app.get('/api/v1/access/requests', async (request) => {
-    const filter = parseBody(ListQuerySchema, request.query);
-    return { requests: access.list(await caller(request), filter) };
-  });
-  app.post('/api/v1/access/requests', large, async (request, reply) => {
-    const view = await access.create(await caller(request), parseBody(RequestBodySchema, request.body) as never);
-    void reply.status(201);
-    return view;
-  });
-  app.get<{ Params: Params }>('/api/v1/access/requests/:id', async (request) => access.get(await caller(request), request.params.id));
-  app.patch<{ Params: Params }>('/api/v1/access/requests/:id', large, async (request) =>
-    access.update(await caller(request), request.params.id, parseBody(RequestBodySchema, request.body) as never),
-  );
-  app.post<{ Params: Params }>('/api/v1/access/requests/:id/actions/:action', async (request) =>
-    access.act(await caller(request), request.params.id, actionOf<RequestAction>(request.params.action, REQUEST_ACTIONS), parseBody(ReasonBodySchema, request.body)),
-  );
-  app.post<{ Params: Params }>('/api/v1/access/requests/:id/sites/:nodeId/actions/:action', async (request) =>
-    access.decideSite(
-      await caller(request),
-      request.params.id,
-      request.params.nodeId,
-      actionOf<SiteAction>(request.params.action, SITE_ACTIONS),
-      parseBody(ReasonBodySchema, request.body),
-    ),
-  );
-  app.post<{ Params: Params }>('/api/v1/access/requests/:id/comments', async (request) =>
-    access.comment(await caller(request), request.params.id, parseBody(CommentBodySchema, request.body)),
-  );
-  app.post<{ Params: Params }>('/api/v1/access/requests/:id/sites/:nodeId/granted-availability', async (request) => {
-    const { deadlineMs } = parseBody(GrantedBodySchema, request.body);
-    return coordinator.fetchGranted(await authenticate(request), request.params.id, request.params.nodeId, deadlineMs);
-  });
-  app.post<{ Params: Params }>('/api/v1/access/grants/:grantId/revoke', async (request) =>
-    access.revokeGrant(await caller(request), request.params.grantId, parseBody(RevokeBodySchema, request.body)),
-  );
-
-  app.post('/api/v1/membership/applications', async (request, reply) => {
-    const view = await memberships.apply(await caller(request), parseBody(ApplicationBodySchema, request.body).application);
-    void reply.status(201);
-    return view;
-  });
-  app.get('/api/v1/membership', async (request) => ({ memberships: memberships.list(await caller(request)) }));
-  app.get<{ Params: Params }>('/api/v1/membership/:nodeId', async (request) => memberships.get(await caller(request), request.params.nodeId));
-  app.post<{ Params: Params }>('/api/v1/membership/:nodeId/actions/:action', async (request) =>
-    memberships.decide(await caller(request), request.params.nodeId, actionOf<MembershipAction>(request.params.action, MEMBERSHIP_ACTIONS), parseBody(ReasonBodySchema, request.body)),
-  );
 }
 
 /**
@@ -123,11 +49,206 @@ function httpsOptions(tls: NonNullable<OpenCoordinator['config']['tls']>) {
   };
 }
 
+/** The routes of the REST API (each in the OpenAPI document, `GET /api/v1/openapi.json`). */
+function registerRoutes(api: RestApi, coordinator: OpenCoordinator, authenticate: Authenticate): void {
+  api.route(
+    'post',
+    '/api/v1/count',
+    {
+      summary: 'Ask every member node a feasibility question',
+      description: "Signs the canonical query for each node, fans it out with a deadline, verifies every node's signed answer and merges them; each site's row says how its figure was protected.",
+      body: CountBodySchema,
+      bodyFields: { query: QueryDocument },
+      response: FederatedCountResponseJson,
+      errors: ['INVALID_QUERY', 'RATE_LIMITED', 'PERMISSION_DENIED'],
+    },
+    async ({ request, body }) => {
+      const caller = await authenticate(request);
+      const { deadlineMs, ...rest } = body;
+      const response = await coordinator.federatedCount(caller, deadlineMs === undefined ? rest : { ...rest, deadlineMs });
+      return FederatedCountResponse.toJSON(response);
+    },
+  );
+  api.route(
+    'post',
+    '/api/v1/availability',
+    {
+      summary: 'Ask every member node which of its collections hold matching available specimens',
+      description: "Protected counts per collection and material type, with each node's published collection descriptions; under the same signatures, policy, noise and budget as counts (docs/ACCESS.md).",
+      body: CountBodySchema,
+      bodyFields: { query: QueryDocument },
+      response: FederatedAvailabilityResponseJson,
+      errors: ['INVALID_QUERY', 'RATE_LIMITED', 'PERMISSION_DENIED'],
+    },
+    async ({ request, body }) => {
+      const caller = await authenticate(request);
+      const { deadlineMs, ...rest } = body;
+      const response = await coordinator.federatedAvailability(caller, deadlineMs === undefined ? rest : { ...rest, deadlineMs });
+      return FederatedAvailabilityResponse.toJSON(response);
+    },
+  );
+  api.route(
+    'get',
+    '/api/v1/nodes',
+    { summary: "The member nodes (status, noisy catalogue size, data epoch, policy) and the coordinator's own rate limits", response: NodesResponseJson },
+    async ({ request }) => {
+      const caller = await authenticate(request);
+      return {
+        nodes: (await coordinator.listNodes(caller)).map((n) => NodeInfo.toJSON(n)),
+        coordinator: { coordinatorId: coordinator.config.coordinatorId, rateLimits: coordinator.config.rateLimits },
+      };
+    },
+  );
+  api.route(
+    'get',
+    '/api/v1/network',
+    {
+      summary: "Each node's health, for coordinator staff: membership, status, last seen, calls, error rate, latency p50/p95, software version, data epoch and what the directory last heard",
+      response: NetworkHealthJson,
+      errors: ['PERMISSION_DENIED'],
+    },
+    async ({ request }) => networkHealth(coordinator, await authenticate(request)),
+  );
+  api.route(
+    'get',
+    '/api/v1/sign-in',
+    { summary: 'The OpenID Connect providers the web UI offers for signing in (authorization code with PKCE)', auth: false, response: SignInProvidersJson },
+    async () => ({ providers: signInProviders(coordinator.config) }),
+  );
+  api.route('get', '/api/v1/jwks', { summary: "Every member node's public keys, to verify saved answers offline", auth: false, response: NodeJwksJson }, async () => coordinator.nodeJwks());
+  api.route('get', '/.well-known/jwks.json', { summary: "The coordinator's public keys (current and retired), for nodes to pin", auth: false, response: JwksJson }, async () => coordinator.jwks());
+  api.route('get', '/healthz', { summary: 'Liveness', auth: false, response: HealthJson }, async () => ({ status: 'ok' }));
+  api.route(
+    'get',
+    '/metrics',
+    { summary: 'Prometheus metrics', auth: false, response: { text: 'text/plain', description: 'Prometheus text exposition format' } },
+    async ({ reply }) => {
+      void reply.header('content-type', coordinator.metrics.contentType);
+      return coordinator.metrics.metrics();
+    },
+  );
+}
+
+/**
+ * The access workflow's REST routes (docs/ACCESS.md lists each with the role it needs; the
+ * role is checked once, in the workflow). Responses are the workflow's JSON.
+ */
+function registerAccessRoutes(api: RestApi, coordinator: OpenCoordinator, authenticate: Authenticate): void {
+  const { access, memberships } = coordinator;
+  const caller = async (request: FastifyRequest) => coordinator.accessCaller(await authenticate(request));
+  // Requests carry the result bundle they came from.
+  const bodyLimit = MAX_GRPC_REQUEST_BYTES;
+  const id = { id: 'The request id' };
+  const site = { ...id, nodeId: 'The site (node id)' };
+  const roleErrors = ['PERMISSION_DENIED', 'NOT_FOUND'] as const;
+  const moveErrors = [...roleErrors, 'FAILED_PRECONDITION'] as const;
+
+  api.route('get', '/api/v1/me', { summary: 'Who the token belongs to: person, roles and the pseudonym nodes see', response: MeJson, errors: ['PERMISSION_DENIED'] }, async ({ request }) => {
+    const who = await authenticate(request);
+    return { personId: who.person.id, name: who.person.name, email: who.person.email, roles: who.roles, pseudonym: who.pseudonym };
+  });
+  api.route(
+    'get',
+    '/api/v1/access/requests',
+    { summary: 'The access requests the caller may see (own requests; all for staff; their sites for stewards)', query: ListQuerySchema, response: AccessRequestListJson, errors: ['PERMISSION_DENIED'] },
+    async ({ request, query }) => ({ requests: access.list(await caller(request), query) }),
+  );
+  api.route(
+    'post',
+    '/api/v1/access/requests',
+    { summary: 'Create a draft access request', body: RequestBodySchema, response: AccessRequestViewJson, status: 201, bodyLimit, errors: ['PERMISSION_DENIED'] },
+    async ({ request, body }) => access.create(await caller(request), body as never),
+  );
+  api.route('get', '/api/v1/access/requests/:id', { summary: 'One access request with its timeline, comments, grants and deliveries', params: id, response: AccessRequestViewJson, errors: [...roleErrors] }, async ({ request, params }) =>
+    access.get(await caller(request), params['id']!),
+  );
+  api.route(
+    'patch',
+    '/api/v1/access/requests/:id',
+    { summary: 'Edit a draft or returned request', params: id, body: RequestBodySchema, response: AccessRequestViewJson, bodyLimit, errors: [...moveErrors] },
+    async ({ request, params, body }) => access.update(await caller(request), params['id']!, body as never),
+  );
+  api.route(
+    'post',
+    '/api/v1/access/requests/:id/actions/:action',
+    {
+      summary: `Move a request: ${REQUEST_ACTIONS.join(', ')}`,
+      params: { ...id, action: REQUEST_ACTIONS.join(' | ') },
+      body: ReasonBodySchema,
+      response: AccessRequestViewJson,
+      errors: [...moveErrors],
+    },
+    async ({ request, params, body }) => access.act(await caller(request), params['id']!, actionOf<RequestAction>(params['action']!, REQUEST_ACTIONS), body),
+  );
+  api.route(
+    'post',
+    '/api/v1/access/requests/:id/sites/:nodeId/actions/:action',
+    {
+      summary: `A site's answer, by its steward: ${SITE_ACTIONS.join(', ')}`,
+      params: { ...site, action: SITE_ACTIONS.join(' | ') },
+      body: ReasonBodySchema,
+      response: AccessRequestViewJson,
+      errors: [...moveErrors],
+    },
+    async ({ request, params, body }) =>
+      access.decideSite(await caller(request), params['id']!, params['nodeId']!, actionOf<SiteAction>(params['action']!, SITE_ACTIONS), body),
+  );
+  api.route(
+    'post',
+    '/api/v1/access/requests/:id/comments',
+    { summary: 'Comment on a request (or on one site of it)', params: id, body: CommentBodySchema, response: AccessRequestViewJson, errors: [...moveErrors] },
+    async ({ request, params, body }) => access.comment(await caller(request), params['id']!, body),
+  );
+  api.route(
+    'post',
+    '/api/v1/access/requests/:id/sites/:nodeId/granted-availability',
+    {
+      summary: "The granted detail of one approving site, encrypted by the node to the researcher's key",
+      params: site,
+      body: GrantedBodySchema,
+      response: GrantedDeliveryJson,
+      errors: [...moveErrors, 'UNAVAILABLE', 'DEADLINE_EXCEEDED'],
+    },
+    async ({ request, params, body }) => coordinator.fetchGranted(await authenticate(request), params['id']!, params['nodeId']!, body.deadlineMs),
+  );
+  api.route(
+    'post',
+    '/api/v1/access/grants/:grantId/revoke',
+    { summary: 'Revoke a grant (staff); every node learns it with the next revocation list', params: { grantId: 'The grant id' }, body: RevokeBodySchema, response: GrantViewResponseJson, errors: [...moveErrors] },
+    async ({ request, params, body }) => access.revokeGrant(await caller(request), params['grantId']!, body),
+  );
+
+  api.route(
+    'post',
+    '/api/v1/membership/applications',
+    { summary: "A node's signed application to join (from `biospec node join`)", body: ApplicationBodySchema, response: MembershipViewJson, status: 201, errors: ['PERMISSION_DENIED', 'FAILED_PRECONDITION'] },
+    async ({ request, body }) => memberships.apply(await caller(request), body.application),
+  );
+  api.route('get', '/api/v1/membership', { summary: 'Every membership and its state', response: MembershipListJson, errors: ['PERMISSION_DENIED'] }, async ({ request }) => ({
+    memberships: memberships.list(await caller(request)),
+  }));
+  api.route('get', '/api/v1/membership/:nodeId', { summary: "One node's membership and its history", params: { nodeId: 'The node id' }, response: MembershipViewJson, errors: [...roleErrors] }, async ({ request, params }) =>
+    memberships.get(await caller(request), params['nodeId']!),
+  );
+  api.route(
+    'post',
+    '/api/v1/membership/:nodeId/actions/:action',
+    {
+      summary: `Decide on a node's membership (staff): ${MEMBERSHIP_ACTIONS.join(', ')}`,
+      params: { nodeId: 'The node id', action: MEMBERSHIP_ACTIONS.join(' | ') },
+      body: ReasonBodySchema,
+      response: MembershipViewJson,
+      errors: [...moveErrors],
+    },
+    async ({ request, params, body }) => memberships.decide(await caller(request), params['nodeId']!, actionOf<MembershipAction>(params['action']!, MEMBERSHIP_ACTIONS), body),
+  );
+}
+
 /**
  * REST/JSON beside gRPC, for scripts and the web UI, over HTTPS when the config has `tls`.
- * Errors are `{ error: { code, message, issues } }`.
+ * Errors are `{ error: { code, message, issues } }`; the routes and their shapes are in the OpenAPI document.
  */
-export async function startCoordinatorHttp(coordinator: OpenCoordinator): Promise<RunningServer & { url: string }> {
+export async function startCoordinatorHttp(coordinator: OpenCoordinator): Promise<RunningServer & { url: string; servedRoutes(): { method: string; path: string }[] }> {
   const { tls } = coordinator.config;
   // `https: null` serves plain HTTP (fastify creates an HTTPS server only for an options object).
   const app = Fastify({ logger: false, bodyLimit: 64 * 1024, https: tls ? httpsOptions(tls) : null });
@@ -146,43 +267,29 @@ export async function startCoordinatorHttp(coordinator: OpenCoordinator): Promis
     void reply.status(httpStatusOf(err.code)).send({ error: { code: err.code, message: err.message, issues: err.issues } });
   });
 
-  const authenticate = (request: FastifyRequest) => coordinator.authenticate(request.headers.authorization);
-
   app.setNotFoundHandler((request, reply) => {
     void reply.status(404).send({ error: { code: 'NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0]}`, issues: [] } });
   });
 
-  app.post('/api/v1/count', async (request) => {
-    const caller = await authenticate(request);
-    const { deadlineMs, ...rest } = parseBody(CountBodySchema, request.body);
-    const response = await coordinator.federatedCount(caller, deadlineMs === undefined ? rest : { ...rest, deadlineMs });
-    return FederatedCountResponse.toJSON(response);
+  // Every route fastify serves, however it was added, so a test can check the OpenAPI document lists them all.
+  const served: { method: string; path: string }[] = [];
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) if (method !== 'HEAD') served.push({ method: method.toLowerCase(), path: route.url });
   });
-
-  app.post('/api/v1/availability', async (request) => {
-    const caller = await authenticate(request);
-    const { deadlineMs, ...rest } = parseBody(CountBodySchema, request.body);
-    const response = await coordinator.federatedAvailability(caller, deadlineMs === undefined ? rest : { ...rest, deadlineMs });
-    return FederatedAvailabilityResponse.toJSON(response);
-  });
-
   const webRoot = await registerWebUi(app, coordinator.config);
   if (webRoot === null) coordinator.logger.warn('web UI not built (npm run build): not serving it under /');
-  app.get('/api/v1/nodes', async (request) => {
-    const caller = await authenticate(request);
-    return { nodes: (await coordinator.listNodes(caller)).map((n) => NodeInfo.toJSON(n)) };
+  const authenticate = (request: FastifyRequest) => coordinator.authenticate(request.headers.authorization);
+  const api = createRestApi(app, {
+    title: 'Biospecimen federation coordinator',
+    version: '1',
+    description:
+      'Federated feasibility counts and availability over the member biobanks, and the access workflow from request to grant, for researchers, staff, stewards and scripts (docs/QUERY.md, docs/PROTOCOL.md, docs/ACCESS.md). Every error is `{"error": {"code", "message", "issues"}}` with the HTTP status of its code.',
   });
-
-  registerAccessRoutes(app, coordinator, authenticate);
-  app.get('/api/v1/network', async (request) => networkHealth(coordinator, await authenticate(request)));
-
-  app.get('/api/v1/jwks', async () => coordinator.nodeJwks());
-  app.get('/.well-known/jwks.json', async () => coordinator.jwks());
-  app.get('/healthz', async () => ({ status: 'ok' }));
-  app.get('/metrics', async (_request, reply) => {
-    void reply.header('content-type', coordinator.metrics.contentType);
-    return coordinator.metrics.metrics();
-  });
+  registerRoutes(api, coordinator, authenticate);
+  registerAccessRoutes(api, coordinator, authenticate);
+  api.route('get', '/api/v1/openapi.json', { summary: 'This OpenAPI 3.1 document', auth: false, response: z.record(z.string(), z.unknown()).meta({ id: 'OpenApiDocument' }) }, async () =>
+    api.document(),
+  );
 
   const { config } = coordinator;
   const separator = config.httpListen.lastIndexOf(':');
@@ -194,6 +301,7 @@ export async function startCoordinatorHttp(coordinator: OpenCoordinator): Promis
     port,
     address: `${host}:${port}`,
     url: `${tls ? 'https' : 'http'}://${host}:${port}`,
+    servedRoutes: () => [...served],
     stop: async () => void (await app.close()),
   };
 }

@@ -5,7 +5,7 @@ import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
 import type { CoordinatorConfig } from './config.js';
 
-/** An OpenID Connect provider the web UI offers for signing in (`GET /api/v1/sign-in`). */
+/** An OpenID Connect provider the web UI offers for signing in (`GET /api/v1/sign-in`, declared in http-server.ts). */
 export interface SignInProvider {
   issuer: string;
   name: string;
@@ -55,10 +55,13 @@ export function webUiRoot(config: Pick<CoordinatorConfig, 'webRoot'>): string | 
   return fs.existsSync(path.join(root, 'index.html')) ? root : null;
 }
 
+/** The route that serves the web UI's files: not part of the REST API, so not in its OpenAPI document. */
+export const WEB_UI_ROUTE = { method: 'get', path: '/*' } as const;
+
 /**
- * Serves the web UI's static files under `/` (only the files the build wrote; any other path
- * falls through to the API's not-found answer), the sign-in providers it offers, and security
- * headers on every response. Returns the folder served, or null when there is none.
+ * Serves the web UI's static files under `/` (one wildcard route, WEB_UI_ROUTE; a path with no
+ * file behind it falls through to the API's not-found answer) and security headers on every
+ * response. Returns the folder served, or null when there is none.
  */
 export async function registerWebUi(app: FastifyInstance, config: CoordinatorConfig): Promise<string | null> {
   const csp = contentSecurityPolicy(config);
@@ -69,14 +72,13 @@ export async function registerWebUi(app: FastifyInstance, config: CoordinatorCon
     void reply.header('cross-origin-opener-policy', 'same-origin');
     return payload;
   });
-  app.get('/api/v1/sign-in', async () => ({ providers: signInProviders(config) }));
 
   const root = webUiRoot(config);
   if (root === null) return null;
   await app.register(fastifyStatic, {
     root,
     prefix: '/',
-    wildcard: false,
+    wildcard: true,
     index: ['index.html'],
     setHeaders(res, file) {
       // File names under assets/ carry a hash of their content; index.html must be checked every time.

@@ -1,4 +1,4 @@
-import { Server, type ServerUnaryCall, type sendUnaryData } from '@grpc/grpc-js';
+import { Server, type ServerUnaryCall } from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import {
   BiospecError,
@@ -6,12 +6,8 @@ import {
   NodeServiceService,
   serverCredentials,
   shutdownServer,
-  toGrpcError,
-  type AvailabilityRequest,
-  type CountRequest,
-  type GrantedAvailabilityRequest,
+  unaryCall,
   type NodeServiceServer,
-  type PushRevocationsRequest,
 } from '@biospec/protocol';
 import { createAdmission, type AdmissionStats, type DropReason } from './admission.js';
 import type { AnswerContext } from './count-pipeline.js';
@@ -26,17 +22,6 @@ export interface RunningNodeServer {
   load(): AdmissionStats;
   /** Stops accepting calls, lets running ones finish for `graceMs`, then closes the stores. */
   stop(graceMs?: number): Promise<void>;
-}
-
-function unary<Req, Res>(handler: (request: Req) => Promise<Res> | Res) {
-  return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
-    Promise.resolve()
-      .then(() => handler(call.request))
-      .then(
-        (response) => callback(null, response),
-        (reason: unknown) => callback(toGrpcError(reason)),
-      );
-  };
 }
 
 /** A unary call's deadline and cancellation, as the pipelines take them. */
@@ -81,38 +66,33 @@ export async function startNodeServer(node: OpenNode): Promise<RunningNodeServer
     lastBusyLog = at;
     busySince = 0;
   };
-  const answer = (signedQuery: string, context: AnswerContext) =>
-    admission.run(() => node.pipeline.answer(signedQuery, context), context).catch((reason: unknown) => {
+  /** Counts and access questions go through one admission: a flood of either is refused as busy. */
+  const admitted = <T>(work: () => Promise<T>, context: AnswerContext) =>
+    admission.run(work, context).catch((reason: unknown) => {
       if (reason instanceof BiospecError && reason.code === 'BUSY') logBusy();
       throw reason;
     });
+  const answer = (signedQuery: string, context: AnswerContext) => admitted(() => node.pipeline.answer(signedQuery, context), context);
   const streams = createCountStreams({
     answer,
     logger: node.logger,
     maxInFlight: config.admission.perStream,
     retryAfterMs: () => admission.retryAfterMs(),
   });
-  /** Access questions go through the same admission as counts: a flood of them is refused as busy too. */
-  const admitted = <T>(work: () => Promise<T>, context: AnswerContext) =>
-    admission.run(work, context).catch((reason: unknown) => {
-      if (reason instanceof BiospecError && reason.code === 'BUSY') logBusy();
-      throw reason;
-    });
+  const fault = (err: unknown) => node.logger.error({ err }, 'cannot answer a unary call');
   const implementation: NodeServiceServer = {
-    count: (call, callback) => unary((request: CountRequest) => answer(request.signedQuery, contextOf(call)))(call, callback),
+    count: unaryCall((call) => answer(call.request.signedQuery, contextOf(call)), fault),
     countStream: (call) => streams.serve(call),
-    describe: unary(() => node.describe()),
-    availability: (call, callback) =>
-      unary((request: AvailabilityRequest) => {
-        const context = contextOf(call);
-        return admitted(() => node.availability.answer(request.signedQuery, context), context);
-      })(call, callback),
-    grantedAvailability: (call, callback) =>
-      unary((request: GrantedAvailabilityRequest) => {
-        const context = contextOf(call);
-        return admitted(() => node.availability.granted(request, context), context);
-      })(call, callback),
-    pushRevocations: unary(async (request: PushRevocationsRequest) => ({ version: await node.availability.pushRevocations(request.revocationList) })),
+    describe: unaryCall(() => node.describe(), fault),
+    availability: unaryCall((call) => {
+      const context = contextOf(call);
+      return admitted(() => node.availability.answer(call.request.signedQuery, context), context);
+    }, fault),
+    grantedAvailability: unaryCall((call) => {
+      const context = contextOf(call);
+      return admitted(() => node.availability.granted(call.request, context), context);
+    }, fault),
+    pushRevocations: unaryCall(async (call) => ({ version: await node.availability.pushRevocations(call.request.revocationList) }), fault),
   };
   server.addService(NodeServiceService, implementation);
   const health = new HealthImplementation({ '': 'SERVING', 'biospecimen.v1.NodeService': 'SERVING' });

@@ -217,7 +217,7 @@ test('the CLI walks a request: researcher, staff and steward each with their own
   expect(shown.stdout).toMatch(new RegExp(`${site} +approved +any-collection +g?[0-9a-f-]+ until `));
   expect(shown.stdout).toContain(`site ${site}: pending -> approved  by Steward of ${site} (steward:${site})`);
   const refused = await biospec(['access', 'approve', id, ...as('researcher')], { env });
-  expect(refused).toMatchObject({ code: 1, stderr: 'error (PERMISSION_DENIED): approving an access request needs the role staff\n  field roles: you have researcher\n' });
+  expect(refused).toMatchObject({ code: 1, stderr: 'error (PERMISSION_DENIED): approving an access request needs the role staff: field roles: you have researcher\n' });
   // A new token for an existing record keeps its roles unless --role or --staff says otherwise.
   const reissued = await biospec(['coordinator', 'researcher', 'add', '--dir', path.join(dir, 'coordinator'), '--subject', `steward@${site}.example.org`]);
   expect(reissued.code).toBe(0);

@@ -82,7 +82,8 @@ export function createIndexSource(path: string, db: Database.Database, options?:
     donorOfRow: (id) => donorOf.get(id) as string | undefined,
     openSnapshot: () => openRowSnapshot(openSnapshotReader(path), true),
     close() {
-      for (const worker of workers) void worker.terminate();
+      // Ending the build workers is all that is wanted; how they exit does not matter.
+      for (const worker of workers) worker.terminate().catch(() => undefined);
       workers.clear();
     },
   };

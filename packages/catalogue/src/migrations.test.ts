@@ -82,7 +82,7 @@ describe('migrations', () => {
     expect(() => openCatalogue(path, { readonly: true })).toThrow(/not a catalogue/);
   });
 
-  test('version 2 resolves the roots of a version-1 catalogue within each donor, and moves the epoch when one moved', async () => {
+  test('version 3 resolves the roots of a version-2 catalogue within each donor, and moves the epoch when one moved', async () => {
     const path = tempCataloguePath();
     const catalogue = openCatalogue(path, { countIndex: 'off' });
     // Written by this code: roots already within donors (x under d1 names d0's p as its root).
@@ -100,17 +100,17 @@ describe('migrations', () => {
     const roots = () => Object.fromEntries(Object.entries(recordsOf(path)).map(([id, r]) => [id, r.root_id]));
     expect(roots()).toEqual(within);
 
-    // As version 1 left it: roots followed through every donor's records.
+    // As versions 1 and 2 left it: roots followed through every donor's records.
     const db = new Database(path);
     db.prepare("UPDATE specimen SET root_id = 'p' WHERE sample_id IN ('x', 'x-1')").run();
-    db.pragma('user_version = 1');
-    expect(migrate(db)).toEqual({ from: 1, to: SCHEMA_VERSION });
+    db.pragma('user_version = 2');
+    expect(migrate(db)).toEqual({ from: 2, to: SCHEMA_VERSION });
     const epoch = () => db.prepare("SELECT value FROM meta WHERE key = 'epoch'").pluck().get();
     expect(epoch()).toBe(2);
     expect(roots()).toEqual(within);
 
     // Nothing to move: the epoch stays.
-    db.pragma('user_version = 1');
+    db.pragma('user_version = 2');
     migrate(db, MIGRATIONS);
     expect(epoch()).toBe(2);
     db.close();

@@ -16,7 +16,8 @@ export function createProgram(): Command {
   const program = new Command('biospec')
     .description('Biospecimen federation: nodes answer signed, disclosure-controlled feasibility queries; a coordinator routes and merges them.')
     .version('0.1.0')
-    .showHelpAfterError();
+    // A usage error is one line, as every other error of the CLI (report-error.ts); subcommands inherit this.
+    .configureOutput({ outputError: (text, write) => write(`${text.trim().replace(/\s*\n\s*/g, ' ')} (--help lists the options)\n`) });
   registerNodeCommands(program);
   registerCoordinatorCommands(program);
   registerQueryCommand(program);

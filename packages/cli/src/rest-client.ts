@@ -9,6 +9,12 @@ export interface CountRequestBody {
   deadlineMs?: number;
 }
 
+/** What `GET /api/v1/nodes` says of the coordinator itself. */
+export interface CoordinatorLimits {
+  coordinatorId: string;
+  rateLimits: { limit: number; windowSeconds: number }[];
+}
+
 /** A small client of the coordinator's REST API; errors come back as BiospecErrors with the server's code. */
 export function createRestClient(url: string, token: string) {
   const base = url.replace(/\/$/, '');
@@ -42,7 +48,11 @@ export function createRestClient(url: string, token: string) {
     nodeJwks: async () => (await call('/api/v1/jwks')) as ResultBundle['jwks'],
     /** Any REST call, for the access commands: GET without a body, POST (or `method`) with one. */
     call,
-    nodes: async () => ((await call('/api/v1/nodes')) as { nodes: unknown[] }).nodes.map((n) => NodeInfo.fromJSON(n)),
+    /** The member nodes, and the coordinator's own limits on each researcher's questions (absent from older coordinators). */
+    async nodes(): Promise<{ nodes: NodeInfo[]; coordinator?: CoordinatorLimits }> {
+      const raw = (await call('/api/v1/nodes')) as { nodes: unknown[]; coordinator?: CoordinatorLimits };
+      return { nodes: raw.nodes.map((n) => NodeInfo.fromJSON(n)), ...(raw.coordinator ? { coordinator: raw.coordinator } : {}) };
+    },
   };
 }
 

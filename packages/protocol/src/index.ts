@@ -1,6 +1,7 @@
 export * from './errors.js';
 export * from './grpc-credentials.js';
 export * from './grpc-server-lifecycle.js';
+export * from './unary-call.js';
 export * from './read-json-file.js';
 export * from './storage-error.js';
 export * from './private-files.js';

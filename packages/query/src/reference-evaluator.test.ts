@@ -90,6 +90,37 @@ describe('predicates', () => {
     expect(matching({ op: 'not', arg: { op: 'diagnosis', codes: ['C50'] } }, records)).toEqual(['x4', 'x5']);
   });
 
+  test('diagnosis: a range or chapter holds every code whose category lies between its ends', () => {
+    const codes = ['B99.9', 'C00', 'C00.1', 'C50.9', 'C97', 'C97.0', 'C98', 'D48.9', 'D49', 'D50.1', 'E11'];
+    const records = codes.map((code) => record(code, { diagnosis: [code] }));
+    expect(matching({ op: 'diagnosis', codes: ['C00-C97'] }, records)).toEqual(['C00', 'C00.1', 'C50.9', 'C97', 'C97.0']);
+    expect(matching({ op: 'diagnosis', codes: ['C00-D48'] }, records)).toEqual(['C00', 'C00.1', 'C50.9', 'C97', 'C97.0', 'C98', 'D48.9']);
+    expect(matching({ op: 'diagnosis', codes: ['C98-D49', 'E11'] }, records)).toEqual(['C98', 'D48.9', 'D49', 'E11']);
+    expect(matching({ op: 'not', arg: { op: 'diagnosis', codes: ['C00-D48'] } }, records)).toEqual(['B99.9', 'D49', 'D50.1', 'E11']);
+  });
+
+  test('property: a range and its categories spelled out count alike', () => {
+    const category = (ordinal: number) => `${'ABCD'[Math.floor(ordinal / 100)] ?? 'Z'}${String(ordinal % 100).padStart(2, '0')}`;
+    const codeArb = fc
+      .tuple(fc.integer({ min: 0, max: 399 }), fc.constantFrom('', '.0', '.9', '.12'))
+      .map(([ordinal, suffix]) => `${category(ordinal)}${suffix}`);
+    const recordsWithCodes = fc.array(fc.array(codeArb, { maxLength: 3 }), { maxLength: 15 }).map((lists) =>
+      lists.map((diagnosis, i) => record(`r${i}`, { donor_id: `d${i % 4}`, diagnosis })),
+    );
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 399 }), fc.integer({ min: 0, max: 150 }), recordsWithCodes, (first, span, records) => {
+        const last = Math.min(399, first + span);
+        const range: Expr = { op: 'diagnosis', codes: [`${category(first)}-${category(last)}`] };
+        const spelled: Expr = { op: 'diagnosis', codes: Array.from({ length: last - first + 1 }, (_, i) => category(first + i)) };
+        for (const unit of ['donors', 'specimens', 'aliquots'] as const) {
+          expect(count(unit, records, range)).toBe(count(unit, records, spelled));
+        }
+        expect(matching(range, records)).toEqual(matching(spelled, records));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   test('anatomical_site: a known site under one of the codes', () => {
     const records = [record('t1', { anatomical_site: 'C50.4' }), record('t2', { anatomical_site: 'C34.1' }), record('t3')];
     expect(matching({ op: 'anatomical_site', codes: ['C50'] }, records)).toEqual(['t1']);

@@ -25,4 +25,12 @@ readline.createInterface({ input: process.stdin }).on('line', (line) => {
   console.log(JSON.stringify({ p50: ms(delay.percentile(50)), p99: ms(delay.percentile(99)), max: ms(delay.max), status: node.catalogue.status() }));
   delay.reset();
 });
-process.once('SIGTERM', () => void server.stop(0).then(() => process.exit(0)));
+process.once('SIGTERM', () => {
+  server.stop(0).then(
+    () => process.exit(0),
+    (err: unknown) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
+});

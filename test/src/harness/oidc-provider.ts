@@ -133,11 +133,13 @@ export async function startTestOidcProvider(options: { user: OidcUser; redirectU
         if (form.get('client_id') !== pending.clientId || form.get('redirect_uri') !== pending.redirectUri) return fail('client or redirect_uri mismatch');
         if (!pkceVerified) return fail('PKCE verification failed');
         const claims = { name: options.user.name, email: options.user.email, email_verified: true };
-        void Promise.all([sign(claims, audience), sign({ ...claims, ...(pending.nonce ? { nonce: pending.nonce } : {}) }, clientId)]).then(
+        Promise.all([sign(claims, audience), sign({ ...claims, ...(pending.nonce ? { nonce: pending.nonce } : {}) }, clientId)]).then(
           ([accessToken, idToken]) => {
             tokenRequests.push({ grantType: 'authorization_code', pkceVerified, status: 200 });
             send(res, 200, { access_token: accessToken, id_token: idToken, token_type: 'Bearer', expires_in: 600 }, cors);
           },
+          // A token that cannot be signed is the provider's fault: the browser sees a 500, the test fails on it.
+          (error: unknown) => send(res, 500, { error: 'server_error', error_description: String(error) }, cors),
         );
         return undefined;
       }

@@ -2,6 +2,7 @@ import { useState } from 'react';
 import { createEncryptionKeyPair } from '../model/encryption-key.js';
 import { download } from './download.js';
 import { FieldError } from './field-error.js';
+import { runDetached } from '../run-detached.js';
 
 /**
  * The public key granted detail will be encrypted to: pasted from `biospec access keygen`, or
@@ -42,7 +43,7 @@ export function EncryptionKeyField({ value, onChange, errors }: { value: string;
         onChange={(event) => onChange(event.target.value)}
       />
       <div className="actions">
-        <button type="button" className="button" onClick={() => void make()}>
+        <button type="button" className="button" onClick={() => runDetached(() => make())}>
           Make a key pair in this browser
         </button>
         {made !== null && (

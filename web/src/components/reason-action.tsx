@@ -1,6 +1,7 @@
 import { useId, useState, type FormEvent } from 'react';
 import { ApiError } from '../api/client.js';
 import { FieldError } from './field-error.js';
+import { runDetached } from '../run-detached.js';
 
 /**
  * One workflow action with the reason recorded for it: a button that opens a short form with a
@@ -55,7 +56,7 @@ export function ReasonAction(props: {
     );
   }
   return (
-    <form className="reason-form" onSubmit={(event) => void submit(event)} noValidate aria-label={label}>
+    <form className="reason-form" onSubmit={(event) => runDetached(() => submit(event))} noValidate aria-label={label}>
       <FieldError id={`${id}-other`} messages={otherError} />
       <div className={`field ${reasonError.length ? 'field--error' : ''}`}>
         <label htmlFor={`${id}-reason`}>

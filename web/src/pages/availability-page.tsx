@@ -14,6 +14,7 @@ import { answered, budgetText, costText, protectionDetail, statusWord } from '..
 import { readPublicKeyText } from '../model/encryption-key.js';
 import { buildQuery } from '../model/query-form.js';
 import { href, navigate } from '../routing.js';
+import { runDetached } from '../run-detached.js';
 
 /** The cell of specimens in collections a node did not describe: counted, but not a collection one can ask for. */
 const UNDESCRIBED = '_undescribed';
@@ -223,7 +224,7 @@ export function AvailabilityPage({ id }: { id: string }) {
           <section className="panel" aria-labelledby="request-title">
             <h2 id="request-title">Request access to the chosen collections</h2>
             <ErrorSummary title="The request was not created" code={summary.code} items={summary.items} />
-            <form onSubmit={(event) => void create(event)} noValidate>
+            <form onSubmit={(event) => runDetached(() => create(event))} noValidate>
               <FieldError id="collections-error" messages={errors.collections ?? []} />
               <p aria-live="polite">
                 {chosen.size === 0 ? 'No collection chosen yet: tick the collections to ask for above.' : `${chosen.size} collection${chosen.size === 1 ? '' : 's'} chosen.`}

@@ -25,6 +25,7 @@ import { FieldError } from '../components/field-error.js';
 import { Progress } from '../components/progress.js';
 import { buildQuery, canonicalPreview, cellCount, fieldOfIssue, PURPOSES, type CountableStatus, type FormField, type QueryForm } from '../model/query-form.js';
 import { navigate } from '../routing.js';
+import { runDetached } from '../run-detached.js';
 
 export const DIMENSION_LABELS: Record<Dimension, string> = {
   material_type: 'Material type',
@@ -161,7 +162,7 @@ export function QueryPage() {
         canonical query shown beside the form.
       </p>
       <ErrorSummary title="The coordinator did not accept the question" code={summary.code} items={summary.items} />
-      <form className="query-layout" onSubmit={(event) => void submit(event)} noValidate aria-describedby="query-form-note">
+      <form className="query-layout" onSubmit={(event) => runDetached(() => submit(event))} noValidate aria-describedby="query-form-note">
         <div className="query-form">
           <p id="query-form-note" className="hint">
             Criteria you fill in are combined with AND; within one criterion any of the chosen values matches.

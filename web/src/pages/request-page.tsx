@@ -11,6 +11,7 @@ import { ReasonAction } from '../components/reason-action.js';
 import { useLoad } from '../components/use-load.js';
 import { readPublicKeyText } from '../model/encryption-key.js';
 import { REASON_REQUIRED, REQUEST_ACTION_LABELS, SITE_ACTION_LABELS, requestActions, siteActions, stateWords } from '../model/access.js';
+import { runDetached } from '../run-detached.js';
 
 function when(iso: string): string {
   return new Date(iso).toLocaleString('en-GB');
@@ -119,7 +120,7 @@ export function RequestPage({ id }: { id: string }) {
       {needsKey && (
         <section className="panel" aria-labelledby="key-title">
           <h2 id="key-title">Before you submit: your encryption key</h2>
-          <form onSubmit={(event) => void saveKey(event)} noValidate>
+          <form onSubmit={(event) => runDetached(() => saveKey(event))} noValidate>
             <EncryptionKeyField value={keyText} onChange={setKeyText} errors={keyErrors} />
             <button type="submit" className="button button--primary">
               Save the key with the request
@@ -264,7 +265,7 @@ export function RequestPage({ id }: { id: string }) {
             ))}
           </ul>
         )}
-        <form onSubmit={(event) => void sendComment(event)} noValidate>
+        <form onSubmit={(event) => runDetached(() => sendComment(event))} noValidate>
           <div className={`field ${commentError.length ? 'field--error' : ''}`}>
             <label htmlFor="comment-body">Add a comment</label>
             <FieldError id="comment-error" messages={commentError} />

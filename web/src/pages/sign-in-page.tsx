@@ -5,6 +5,7 @@ import { beginSignIn, redirectUriOf } from '../auth/oidc.js';
 import { ErrorSummary } from '../components/error-summary.js';
 import { FieldError } from '../components/field-error.js';
 import { sessionFromToken, type Session } from '../session.js';
+import { runDetached } from '../run-detached.js';
 
 /**
  * Sign in with a token the coordinator issued (`biospec coordinator researcher add`, or the one
@@ -73,7 +74,7 @@ export function SignInPage({ onSignIn, initialError }: { onSignIn: (session: Ses
           <ul className="button-list">
             {providers.map((provider) => (
               <li key={provider.issuer}>
-                <button type="button" className="button" onClick={() => void startProvider(provider)}>
+                <button type="button" className="button" onClick={() => runDetached(() => startProvider(provider))}>
                   Sign in with {provider.name}
                 </button>
               </li>
@@ -84,7 +85,7 @@ export function SignInPage({ onSignIn, initialError }: { onSignIn: (session: Ses
 
       <section aria-labelledby="token-title" className="panel">
         <h2 id="token-title">With a coordinator token</h2>
-        <form onSubmit={(event) => void submit(event)} noValidate>
+        <form onSubmit={(event) => runDetached(() => submit(event))} noValidate>
           <div className={`field ${tokenError ? 'field--error' : ''}`}>
             <label htmlFor="token">Bearer token</label>
             <p className="hint" id="token-hint">

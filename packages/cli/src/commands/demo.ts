@@ -1,10 +1,12 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { webUiRoot } from '@biospec/coordinator';
+import { BiospecError } from '@biospec/protocol';
 import { formatFederatedResult } from '../format-result.js';
 import { createRestClient, toResultBundle } from '../rest-client.js';
 import { startDemoFederation } from '../demo/demo-federation.js';
 import { DEMO_QUESTIONS } from '../demo/demo-questions.js';
+import { guardService } from '../process-guards.js';
 import { demoCollections } from '../demo/demo-access.js';
 import { waitForShutdown } from '../shutdown.js';
 import fs from 'node:fs';
@@ -19,6 +21,9 @@ export function registerDemoCommand(program: Command): void {
     .option('--http <host:port>', 'coordinator REST address', '127.0.0.1:8080')
     .option('--once', 'stop after the example questions', false)
     .action(async (o: { dir?: string; donors: string; http: string; once: boolean }) => {
+      if (!/^\d+$/.test(o.donors) || Number(o.donors) < 1) {
+        throw new BiospecError('INVALID_ARGUMENT', `--donors: '${o.donors}' is not a whole number of donors (1 or more)`);
+      }
       console.log('starting a demo federation: 1 coordinator, 3 nodes, synthetic catalogues ...');
       const federation = await startDemoFederation({
         ...(o.dir ? { dir: path.resolve(o.dir) } : {}),
@@ -59,6 +64,7 @@ ${accessWalkthrough(federation, url, cli)}`);
         return;
       }
       console.log('\nPress Ctrl-C to stop.');
+      guardService(() => federation.stop());
       await waitForShutdown(() => federation.stop());
     });
 }
