@@ -14,6 +14,7 @@ import { RequestPage } from './pages/request-page.js';
 import { RequestsPage } from './pages/requests-page.js';
 import { StewardPage } from './pages/steward-page.js';
 import { NetworkPage } from './pages/network-page.js';
+import { NoPagesPage } from './pages/no-pages-page.js';
 import { NotFoundPage } from './pages/not-found-page.js';
 import { QueryPage } from './pages/query-page.js';
 import { ResultsPage } from './pages/results-page.js';
@@ -118,6 +119,8 @@ export function App() {
     );
   } else if (state === null) {
     content = <SignInPage onSignIn={signIn} initialError={callbackError} />;
+  } else if (nav.length === 0) {
+    content = <NoPagesPage roles={roles} />;
   } else if (page === 'query') {
     content = <QueryPage />;
   } else if (page === 'availability' && route[1] !== undefined) {

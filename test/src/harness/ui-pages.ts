@@ -20,7 +20,6 @@ export async function signOut(page: Page): Promise<void> {
   await page.getByRole('heading', { name: 'Sign in', level: 1 }).waitFor();
 }
 
-
 /** Waits until the element's text is `expected` (pages reload after an action), failing with the last text seen. */
 export async function textBecomes(locator: Locator, expected: string, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -223,4 +223,13 @@ describe('the access workflow in a browser', () => {
     expect(steps.some((s) => s.includes('ethics vote and purpose in order') && s.includes('(staff)'))).toBe(true);
     await checkPage(page, 'request-timeline');
   }, BROWSER_TEST_MS);
+
+  test('a node operator, whose work is in the CLI, is told so instead of landing on a page they may not use', async () => {
+    await signOut(page);
+    await signInWithToken(page, url, tokenOf('operator:northbridge-uh'));
+    await page.getByRole('heading', { name: 'Nothing to do here for your roles', level: 1 }).waitFor();
+    await page.getByText('operator:northbridge-uh').first().waitFor();
+    await expect(page.getByRole('navigation', { name: 'Main' }).getByRole('link').count()).resolves.toBe(0);
+    await checkPage(page, 'operator');
+  }, BROWSER_TEST_MS);
 });
