@@ -16,6 +16,7 @@ const workspaces = {
   registry: 'packages/registry',
   directory: 'packages/directory',
   access: 'packages/access',
+  connect: 'packages/connect',
   cli: 'packages/cli',
   node: 'node',
   coordinator: 'coordinator',

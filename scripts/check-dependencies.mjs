@@ -28,6 +28,7 @@ export const FLOORS = {
   '@biospec/catalogue': 5,
   '@biospec/directory': 5,
   '@biospec/access': 5,
+  '@biospec/connect': 5,
   '@biospec/node': 6,
   '@biospec/coordinator': 6,
   '@biospec/cli': 7,

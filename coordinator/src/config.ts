@@ -5,6 +5,9 @@ import { BiospecError } from '@biospec/protocol';
 import { DirectoryConfigSchema, resolveDirectoryConfig } from '@biospec/directory';
 import { isRole } from '@biospec/registry';
 
+/** A member endpoint saying the node has no address: it dials the coordinator (`nodeConnect`). */
+export const CONNECT_OUT = 'connect-out';
+
 const ClientTlsSchema = z
   .object({ ca: z.string().min(1).optional(), cert: z.string().min(1).optional(), key: z.string().min(1).optional() })
   .strict();
@@ -13,8 +16,12 @@ const MemberSchema = z
   .object({
     id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lowercase letters, digits and dashes, at most 63'),
     name: z.string().min(1),
-    /** host:port of the node's gRPC server. */
-    endpoint: z.string().regex(/^[^\s:]+:\d{1,5}$/, 'host:port'),
+    /**
+     * host:port of the node's gRPC server, or `connect-out` for a node with no listening port that
+     * dials this coordinator's `nodeConnect` listener. A node with an address may connect out too:
+     * while its link is up, it is asked over the link.
+     */
+    endpoint: z.union([z.literal(CONNECT_OUT), z.string().regex(/^[^\s:]+:\d{1,5}$/, 'host:port or connect-out')]),
     /** JWKS file of the node's public signing keys (pinned). */
     jwks: z.string().min(1),
     /** TLS to this node; overrides `nodeTls`. */
@@ -143,6 +150,23 @@ export const CoordinatorConfigSchema = z
       })
       .strict()
       .prefault({}),
+    /**
+     * Where nodes that connect out dial in (docs/PROTOCOL.md, "Connect-out"): its own gRPC server,
+     * apart from the researcher-facing one, with its own TLS (set `requireClientCert` and `ca` for
+     * mutual TLS with the nodes' certificates). Each connection is pinged every `nodeKeepalive.timeMs`.
+     */
+    nodeConnect: z
+      .object({
+        listen: z.string().regex(/^[^\s:]+:\d{1,5}$/, 'host:port'),
+        tls: z
+          .object({ cert: z.string().min(1), key: z.string().min(1), ca: z.string().min(1).optional(), requireClientCert: z.boolean().default(false) })
+          .strict()
+          .optional(),
+        /** How long a dialling node has to answer the challenge, in milliseconds. */
+        proofTimeoutMs: z.number().int().min(100).max(60_000).default(10_000),
+      })
+      .strict()
+      .optional(),
     /** TLS for the researcher-facing servers, gRPC and REST alike. */
     tls: z
       .object({ cert: z.string().min(1), key: z.string().min(1), ca: z.string().min(1).optional(), requireClientCert: z.boolean().default(false) })
@@ -170,7 +194,13 @@ export const CoordinatorConfigSchema = z
     c.nodes.forEach((n, i) => {
       if (seen.has(n.id)) ctx.addIssue({ code: 'custom', path: ['nodes', i, 'id'], message: `duplicate node id ${n.id}` });
       seen.add(n.id);
+      if (n.endpoint === CONNECT_OUT && c.nodeConnect === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['nodes', i, 'endpoint'], message: 'a connect-out node needs nodeConnect.listen, where it dials in' });
+      }
     });
+    if (c.nodeConnect?.tls?.requireClientCert && c.nodeConnect.tls.ca === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['nodeConnect', 'tls', 'ca'], message: 'requireClientCert needs ca: the CA whose client certificates are accepted' });
+    }
   });
 
 export type CoordinatorConfig = z.infer<typeof CoordinatorConfigSchema> & { baseDir: string; file?: string };
@@ -199,6 +229,10 @@ export function parseCoordinatorConfig(input: unknown, baseDir: string): Coordin
     nodeTls: tlsAt(c.nodeTls),
     access: { ...c.access, notifier: notifierAt(c.access.notifier, at) },
     tls: c.tls && { ...c.tls, cert: at(c.tls.cert), key: at(c.tls.key), ca: c.tls.ca && at(c.tls.ca) },
+    nodeConnect: c.nodeConnect && {
+      ...c.nodeConnect,
+      tls: c.nodeConnect.tls && { ...c.nodeConnect.tls, cert: at(c.nodeConnect.tls.cert), key: at(c.nodeConnect.tls.key), ca: c.nodeConnect.tls.ca && at(c.nodeConnect.tls.ca) },
+    },
     directory: c.directory && resolveDirectoryConfig(c.directory, baseDir),
   };
 }

@@ -1,7 +1,8 @@
 import type { Logger } from 'pino';
 import { Gauge, type Registry } from 'prom-client';
 import { startServiceDirectory, type DirectoryEntry, type PublicJwk, type ServiceDirectory } from '@biospec/directory';
-import type { CoordinatorConfig } from './config.js';
+import type { ConnectLinks } from '@biospec/connect';
+import { CONNECT_OUT, type CoordinatorConfig } from './config.js';
 import type { Member } from './members.js';
 
 /**
@@ -9,9 +10,14 @@ import type { Member } from './members.js';
  * members at the endpoint and with the keys staff approved; a difference is shown to staff
  * (`biospec directory`, the log), never acted on by itself.
  */
-export function membershipNotes(entry: DirectoryEntry, member: Member | undefined): string[] {
+export function membershipNotes(entry: DirectoryEntry, member: Member | undefined, links?: ConnectLinks): string[] {
   if (member === undefined) return ['not a member: not asked until staff admit it (biospec coordinator add-node)'];
   const notes: string[] = [];
+  // What the directory says of a node beside what its connection out says: announcing itself but never
+  // connected points at its connectOut address or TLS; connected but silent here, at its directory settings.
+  const link = links?.link(member.id);
+  if (link) notes.push(`connected out since ${link.since.toISOString()} from ${link.peer}: asked over that connection`);
+  else if (member.endpoint === CONNECT_OUT) notes.push(`connect-out member with no connection: unreachable until it dials in${entry.stale ? '' : ' (it announces itself: check its connectOut address and TLS)'}`);
   if (entry.descriptor.endpoint !== member.endpoint) {
     notes.push(`announces endpoint ${entry.descriptor.endpoint}; membership has ${member.endpoint}, where it is still asked`);
   }
@@ -29,7 +35,7 @@ export function membershipNotes(entry: DirectoryEntry, member: Member | undefine
 export async function startCoordinatorDirectory(
   config: CoordinatorConfig,
   members: () => readonly Member[],
-  parts: { logger: Logger; metrics: Registry },
+  parts: { logger: Logger; metrics: Registry; links?: ConnectLinks },
 ): Promise<ServiceDirectory> {
   // Members change while the coordinator runs (memberships approved, nodes suspended): look them up each time.
   const byId = { get: (id: string) => members().find((m) => m.id === id), has: (id: string) => members().some((m) => m.id === id) };
@@ -40,13 +46,13 @@ export async function startCoordinatorDirectory(
       const member = byId.get(id);
       return member && (member.keys.jwks().keys as PublicJwk[]);
     },
-    annotate: (entry) => membershipNotes(entry, byId.get(entry.nodeId)),
+    annotate: (entry) => membershipNotes(entry, byId.get(entry.nodeId), parts.links),
     onError: (err) => parts.logger.warn({ err }, 'directory: background task failed'),
   });
   const { directory } = service;
   directory.on('stale', (entry) => byId.has(entry.nodeId) && parts.logger.warn({ node: entry.nodeId }, 'member silent in the directory'));
   directory.on('change', (entry) => {
-    const notes = membershipNotes(entry, byId.get(entry.nodeId));
+    const notes = membershipNotes(entry, byId.get(entry.nodeId), parts.links);
     parts.logger.info({ node: entry.nodeId, endpoint: entry.descriptor.endpoint, ...(notes.length > 0 ? { notes } : {}) }, 'directory: node announced');
   });
   new Gauge({

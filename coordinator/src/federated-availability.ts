@@ -5,13 +5,12 @@
  * it names), and lay each site's cells out per published collection. Like counts, nothing
  * here sees a specimen: only protected figures and the nodes' public collection lists.
  */
-import { Metadata } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import {
   BiospecError,
   DisclosureKind,
   SiteStatus,
-  type AvailabilityResponse,
+  NodeServiceService,
   type CollectionAvailability,
   type FederatedAvailabilityResponse,
   type NodeResult,
@@ -47,9 +46,7 @@ interface CheckedAnswer {
 
 export function createFederatedAvailability(c: FederatedAvailabilityComponents) {
   async function askSite(member: Member, deadline: Date, token: string, jti: string, hash: string): Promise<CheckedAnswer> {
-    const answer = await new Promise<AvailabilityResponse>((resolve, reject) =>
-      member.client.availability({ signedQuery: token }, new Metadata(), { deadline }, (err, res) => (err ? reject(err) : resolve(res))),
-    );
+    const answer = await member.call(NodeServiceService.availability, { signedQuery: token }, deadline);
     try {
       const result = await verifyResult(answer.signedResult, member.keys, { expectedNodeId: member.id, expectedQueryHash: hash, maxTokenBytes: MAX_ANSWER_BYTES });
       if (result.queryId !== jti) throw new Error(`answers query ${result.queryId}, not ${jti}`);

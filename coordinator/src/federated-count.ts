@@ -10,7 +10,7 @@ import {
 import { canonicalJson, canonicalise, isUseCategory, parseQuery, queryHash, strataCells, USE_CATEGORIES, type Query } from '@biospec/query';
 import type { RateLimiter } from '@biospec/privacy';
 import type { Person } from '@biospec/registry';
-import { signQueryForEach, verifyResult, type SignedQuery, type SigningKey } from '@biospec/trust';
+import { signQueryForEach, verifyResult, type SignedQuery, type SignQueryInput, type SigningKey } from '@biospec/trust';
 import { fanOut, mergeFigures, mergeStrata } from '@biospec/federation';
 import type { Member } from './members.js';
 import { researcherPseudonym } from './pseudonym.js';
@@ -58,6 +58,36 @@ export function deadlineOf(started: number, deadlineMs: number | undefined, defa
   return new Date(started + Math.min(deadlineMs && deadlineMs > 0 ? deadlineMs : defaultDeadlineMs, MAX_DEADLINE_MS));
 }
 
+/**
+ * Members whose queries are signed in one go. The first ones are asked while the rest are still
+ * being signed, and no signing run holds the event loop for long: a thousand members at once
+ * would be 60 ms of Ed25519 on an idle core, in one block, before any node could start.
+ */
+const SIGNING_CHUNK = 32;
+
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * One signed query per audience, in chunks of {@link SIGNING_CHUNK}, each after a turn of the event
+ * loop. The first chunk is signed before this resolves, so a question the signer refuses fails as a
+ * whole, at once, as it would unchunked; later chunks sign the same claims for other audiences.
+ */
+async function signInChunks(input: Omit<SignQueryInput, 'audience'>, audiences: readonly string[], key: SigningKey): Promise<Map<string, Promise<SignedQuery>>> {
+  const tokens = new Map<string, Promise<SignedQuery>>();
+  let previous: Promise<unknown> = Promise.resolve();
+  for (let from = 0; from < audiences.length; from += SIGNING_CHUNK) {
+    const chunk = audiences.slice(from, from + SIGNING_CHUNK);
+    const signed = from === 0 ? Promise.resolve(await signQueryForEach(input, chunk, key)) : previous.then(nextTurn).then(() => signQueryForEach(input, chunk, key));
+    chunk.forEach((audience, i) => tokens.set(audience, signed.then((all) => all[i]!)));
+    // Each member's promise carries a failure to its own site; the chain only orders the chunks.
+    previous = signed.then(
+      () => undefined,
+      () => undefined,
+    );
+  }
+  return tokens;
+}
+
 /** A stratified answer can be large; this matches the gRPC limit on what a node may send. */
 const MAX_ANSWER_BYTES = 1024 * 1024;
 
@@ -100,13 +130,12 @@ export function createFederatedCount(c: FederatedCountComponents) {
     const deadline = deadlineOf(started, input.deadlineMs, c.defaultDeadlineMs);
     const members = c.members();
 
-    const tokens = await signQueryForEach(
+    const tokenFor = await signInChunks(
       { query, purpose: input.purpose, researcher, project: input.project, issuer: c.coordinatorId, lifetimeSeconds: c.queryLifetimeSeconds },
       members.map((m) => m.id),
       c.signingKey,
     );
-    const tokenFor = new Map(tokens.map((t) => [t.audience, t]));
-    const outcomes = await fanOut(members, (member, siteDeadline) => askSite(member, siteDeadline, { ...tokenFor.get(member.id)!, hash }), { deadline });
+    const outcomes = await fanOut(members, (member, siteDeadline) => tokenFor.get(member.id)!.then((signed) => askSite(member, siteDeadline, { ...signed, hash })), { deadline });
 
     const sites: SiteResult[] = outcomes.map((o) => {
       const base = { nodeId: o.site.id, nodeName: o.site.name, latencyMs: Math.round(o.latencyMs) };

@@ -5,8 +5,7 @@
  * researcher can open. It records that the answer was delivered (its hash and size); it never
  * holds what is inside.
  */
-import { Metadata } from '@grpc/grpc-js';
-import { BiospecError, type ErrorCode, type GrantedAvailabilityResponse } from '@biospec/protocol';
+import { BiospecError, NodeServiceService, type ErrorCode, type GrantedAvailabilityResponse } from '@biospec/protocol';
 import type { GrantedFetch } from '@biospec/access';
 import { nodeRefusalOf } from '@biospec/federation';
 import { signQuery, type SigningKey } from '@biospec/trust';
@@ -52,13 +51,11 @@ export async function relayGrantedQuestion(input: GrantedRelayInput): Promise<st
   );
   let response: GrantedAvailabilityResponse;
   try {
-    response = await new Promise<GrantedAvailabilityResponse>((resolve, reject) =>
-      member.access.grantedAvailability(
-        { signedQuery: token, grant: fetch.grant.token, revocationList: fetch.revocations.token, recipientJwkJson: JSON.stringify(fetch.request.encryptionKey) },
-        new Metadata(),
-        { deadline: input.deadline },
-        (err, res) => (err ? reject(err) : resolve(res)),
-      ),
+    response = await member.call(
+      NodeServiceService.grantedAvailability,
+      { signedQuery: token, grant: fetch.grant.token, revocationList: fetch.revocations.token, recipientJwkJson: JSON.stringify(fetch.request.encryptionKey) },
+      input.deadline,
+      { large: true },
     );
   } catch (reason) {
     throw refusalOf(member.id, reason);

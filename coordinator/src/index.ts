@@ -13,3 +13,5 @@ export * from './network-health.js';
 export * from './rest-api.js';
 export * from './rest-schemas.js';
 export * from './rest-access-schemas.js';
+export * from './connect-server.js';
+export * from './member-connect.js';

@@ -20,6 +20,8 @@ export interface InitCoordinatorOptions {
   coordinatorId?: string;
   grpcListen?: string;
   httpListen?: string;
+  /** Where nodes that connect out dial in (`nodeConnect.listen`); no such listener without it. */
+  nodeConnectListen?: string;
   /** Per-researcher query limits; {@link DEFAULT_COORDINATOR_RATE_LIMITS} when absent. */
   rateLimits?: { limit: number; windowSeconds: number }[];
 }
@@ -53,6 +55,7 @@ export async function initCoordinatorDir(dir: string, options: InitCoordinatorOp
     coordinatorId: options.coordinatorId ?? 'coordinator',
     grpcListen: options.grpcListen ?? '127.0.0.1:50050',
     httpListen: options.httpListen ?? '127.0.0.1:8080',
+    ...(options.nodeConnectListen ? { nodeConnect: { listen: options.nodeConnectListen } } : {}),
     rateLimits: options.rateLimits ?? DEFAULT_COORDINATOR_RATE_LIMITS,
     nodes: [],
   };

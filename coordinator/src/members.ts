@@ -1,21 +1,19 @@
 import { NodeServiceClient, readJsonFile, channelCredentials, type ClientTlsFiles } from '@biospec/protocol';
 import { createKeyRing, type KeyRing } from '@biospec/trust';
-import { createNodeCountClient, type NodeCountClient } from '@biospec/federation';
-import type { CoordinatorConfig } from './config.js';
+import type { ConnectLinks } from '@biospec/connect';
+import { CONNECT_OUT, type CoordinatorConfig } from './config.js';
+import { memberCalls, type MemberCalls } from './member-connect.js';
 
-/** A member node as the coordinator knows it: where it is, its pinned keys, a client. */
-export interface Member {
+/** A member node as the coordinator knows it: where it is, its pinned keys, how to ask it. */
+export interface Member extends MemberCalls {
   id: string;
   name: string;
   endpoint: string;
   keys: KeyRing;
   /** The node's public JWKS document, republished to researchers for offline verification. */
   jwks: { keys: unknown[] };
-  client: NodeServiceClient;
-  /** Signed queries to this node, over one long-lived stream. */
-  counts: NodeCountClient;
-  /** A second channel for granted answers, which may be larger than any count (up to {@link MAX_GRANTED_ANSWER_BYTES}). */
-  access: NodeServiceClient;
+  /** A channel to its endpoint; undefined for a node that only connects out. */
+  client: NodeServiceClient | undefined;
 }
 
 /** Largest answer a node may send; results are small, strata included. */
@@ -27,13 +25,14 @@ export const MAX_GRANTED_ANSWER_BYTES = 8 * 1024 * 1024;
 export interface MemberEntry {
   id: string;
   name: string;
+  /** host:port, or `connect-out` for a node that dials in. */
   endpoint: string;
   jwks: { keys: unknown[] };
   tls?: ClientTlsFiles;
 }
 
-/** Opens the clients of one member node. */
-export async function openMember(config: CoordinatorConfig, entry: MemberEntry): Promise<Member> {
+/** Opens the clients of one member node (none for a node that only connects out). */
+export async function openMember(config: CoordinatorConfig, entry: MemberEntry, links: ConnectLinks): Promise<Member> {
   const keys = await createKeyRing(entry.jwks.keys as Parameters<typeof createKeyRing>[0]);
   const tls: ClientTlsFiles | undefined = entry.tls ?? config.nodeTls;
   const options = {
@@ -46,27 +45,17 @@ export async function openMember(config: CoordinatorConfig, entry: MemberEntry):
     'grpc.keepalive_timeout_ms': config.nodeKeepalive.timeoutMs,
     'grpc.keepalive_permit_without_calls': 1,
   };
-  const client = new NodeServiceClient(entry.endpoint, channelCredentials(tls), { ...options, 'grpc.max_receive_message_length': MAX_ANSWER_BYTES });
-  const access = new NodeServiceClient(entry.endpoint, channelCredentials(tls), {
-    ...options,
-    'grpc.max_receive_message_length': MAX_GRANTED_ANSWER_BYTES,
-    // Its own connection, so a large granted answer never sits in front of counts on the shared one.
-    'grpc.use_local_subchannel_pool': 1,
-  });
-  const counts = createNodeCountClient(client);
-  return { id: entry.id, name: entry.name, endpoint: entry.endpoint, keys, jwks: { keys: keys.jwks().keys }, client, counts, access };
-}
-
-/** Closes a member's clients (its stream's queries in flight fail as unavailable). */
-export function closeMember(member: Member): void {
-  member.counts.close();
-  member.client.close();
-  member.access.close();
-}
-
-/** The members of `coordinator.json` (admitted with add-node). */
-export async function openMembers(config: CoordinatorConfig): Promise<Member[]> {
-  return Promise.all(config.nodes.map((node) => openMember(config, configEntry(node))));
+  const direct = entry.endpoint !== CONNECT_OUT;
+  const client = direct ? new NodeServiceClient(entry.endpoint, channelCredentials(tls), { ...options, 'grpc.max_receive_message_length': MAX_ANSWER_BYTES }) : undefined;
+  const large = direct
+    ? new NodeServiceClient(entry.endpoint, channelCredentials(tls), {
+        ...options,
+        'grpc.max_receive_message_length': MAX_GRANTED_ANSWER_BYTES,
+        // Its own connection, so a large granted answer never sits in front of counts on the shared one.
+        'grpc.use_local_subchannel_pool': 1,
+      })
+    : undefined;
+  return { id: entry.id, name: entry.name, endpoint: entry.endpoint, keys, jwks: { keys: keys.jwks().keys }, client, ...memberCalls(entry.id, client, large, links) };
 }
 
 /** A `coordinator.json` node as a member entry: its pinned keys read from its JWKS file. */
@@ -90,26 +79,26 @@ export interface MemberRegistry {
   close(): void;
 }
 
-export function createMemberRegistry(config: CoordinatorConfig, initial: readonly Member[]): MemberRegistry {
+export function createMemberRegistry(config: CoordinatorConfig, initial: readonly Member[], links: ConnectLinks): MemberRegistry {
   let members: Member[] = [...initial];
   return {
     current: () => members,
     get: (nodeId) => members.find((m) => m.id === nodeId),
     async admit(entry) {
-      const member = await openMember(config, entry);
+      const member = await openMember(config, entry, links);
       const previous = members.find((m) => m.id === entry.id);
       members = [...members.filter((m) => m.id !== entry.id), member];
-      if (previous) closeMember(previous);
+      previous?.close();
       return member;
     },
     remove(nodeId) {
       const previous = members.find((m) => m.id === nodeId);
       if (previous === undefined) return;
       members = members.filter((m) => m.id !== nodeId);
-      closeMember(previous);
+      previous.close();
     },
     close() {
-      for (const member of members) closeMember(member);
+      for (const member of members) member.close();
       members = [];
     },
   };

@@ -1,4 +1,3 @@
-import { Metadata } from '@grpc/grpc-js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { pino, type Logger } from 'pino';
@@ -10,7 +9,7 @@ import {
   makePrivateDir,
   readJsonFile,
   SiteStatus,
-  type DescribeResponse,
+  NodeServiceService,
   type FederatedAvailabilityResponse,
   type FederatedCountResponse,
   type NodeInfo,
@@ -54,6 +53,7 @@ import { configEntry, createMemberRegistry, openMember, type Member, type Member
 import { createConfiguredNotifier } from './notifier-config.js';
 import { startCoordinatorDirectory } from './coordinator-directory.js';
 import type { Directory } from '@biospec/directory';
+import { createConnectLinks, type ConnectLinks } from '@biospec/connect';
 
 /** Who is asking: the researcher record behind the verified token, and the token's identity. */
 export interface Caller {
@@ -121,6 +121,8 @@ export interface OpenCoordinator {
   nodeJwks(): Record<string, { keys: unknown[] }>;
   /** The network directory (liveness, announced endpoints and keys); undefined unless `directory.enabled`. */
   directory: Directory | undefined;
+  /** Nodes connected out to this coordinator; served by `startNodeConnectServer` when `nodeConnect` is set. */
+  connectLinks: ConnectLinks;
   /** Leaves the directory (if it joined one); call before {@link close}. */
   stopDirectory(): Promise<void>;
   close(): void;
@@ -166,9 +168,18 @@ export async function openCoordinator(config: CoordinatorConfig, options: { logg
   const pseudonymSecret = fs.readFileSync(config.pseudonymSecret);
   secureCoordinatorFiles(config, logger);
   const audit = createCoordinatorAudit(openCoordinatorAuditLog(config, signingKey));
+  const pinned = (nodeId: string) => memberRegistry.get(nodeId)?.keys;
+  // A node that connects out proves itself with one of the keys membership pins for it; nobody else is let in.
+  const connectLinks = createConnectLinks({
+    coordinatorId: config.coordinatorId,
+    keysOf: pinned,
+    keepaliveTimeMs: config.nodeKeepalive.timeMs,
+    ...(config.nodeConnect ? { proofTimeoutMs: config.nodeConnect.proofTimeoutMs } : {}),
+    log: logger,
+  });
   const people = createSqlitePeople(peopleFile(config));
   const accessStore = createSqliteAccessStore(accessFile(config));
-  const memberRegistry = await openMemberRegistry(config, accessStore);
+  const memberRegistry = await openMemberRegistry(config, accessStore, connectLinks);
   // Tokens the coordinator signs itself are issued by its staff (`researcher add`), so an unseen one gets a record.
   const registrations = new Map<string, IssuerRegistration>([
     [config.coordinatorId, { issuer: config.coordinatorId, unknownIdentities: 'auto', linkByVerifiedEmail: false }],
@@ -215,7 +226,7 @@ export async function openCoordinator(config: CoordinatorConfig, options: { logg
   });
   const lastStatus = new Map<string, SiteStatus>();
   const siteHealth = createSiteHealthTracker();
-  const directory = config.directory?.enabled ? await startCoordinatorDirectory(config, () => memberRegistry.current(), { logger, metrics }) : undefined;
+  const directory = config.directory?.enabled ? await startCoordinatorDirectory(config, () => memberRegistry.current(), { logger, metrics, links: connectLinks }) : undefined;
 
   const rateLimiter = createRateLimiter(config.rateLimits);
   const federatedCount = createFederatedCount({
@@ -257,9 +268,7 @@ export async function openCoordinator(config: CoordinatorConfig, options: { logg
     const results = await Promise.allSettled(
       memberRegistry.current().map(
         (m) =>
-          new Promise<void>((resolve, reject) =>
-            m.client.pushRevocations({ revocationList: list.token }, new Metadata(), { deadline: new Date(Date.now() + 3000) }, (err) => (err ? reject(err) : resolve())),
-          ),
+          m.call(NodeServiceService.pushRevocations, { revocationList: list.token }, new Date(Date.now() + 3000)),
       ),
     );
     results.forEach((r, i) => {
@@ -388,10 +397,7 @@ export async function openCoordinator(config: CoordinatorConfig, options: { logg
       if (caller !== undefined) authorize(callerOf(caller), 'nodes.list');
       const outcomes = await fanOut(
         memberRegistry.current(),
-        (m, deadline) =>
-          new Promise<DescribeResponse>((resolve, reject) =>
-            m.client.describe({}, new Metadata(), { deadline }, (err, res) => (err ? reject(err) : resolve(res))),
-          ),
+        (m, deadline) => m.describe(deadline),
         { deadline: new Date(Date.now() + 1500) },
       );
       return outcomes.map((o) => {
@@ -415,10 +421,12 @@ export async function openCoordinator(config: CoordinatorConfig, options: { logg
     jwks: () => ({ keys: [signingKey.publicJwk, ...retired] }),
     nodeJwks: () => Object.fromEntries(memberRegistry.current().map((m) => [m.id, m.jwks])),
     directory: directory?.directory,
+    connectLinks,
     stopDirectory: async () => directory?.stop(),
     close() {
       clearInterval(reminderTimer);
       people.close();
+      connectLinks.close();
       memberRegistry.close();
       accessStore.close();
       audit.log.close();
@@ -449,7 +457,7 @@ function membershipEntry(config: CoordinatorConfig, membership: Membership): Mem
  * membership the first time, so staff can suspend it) and every approved membership,
  * less those suspended.
  */
-async function openMemberRegistry(config: CoordinatorConfig, store: AccessStore): Promise<MemberRegistry> {
+async function openMemberRegistry(config: CoordinatorConfig, store: AccessStore, links: ConnectLinks): Promise<MemberRegistry> {
   const at = new Date().toISOString();
   for (const node of config.nodes) {
     if (store.memberships.get(node.id) !== undefined) continue;
@@ -463,10 +471,10 @@ async function openMemberRegistry(config: CoordinatorConfig, store: AccessStore)
   const configured = config.nodes.filter((n) => approved.some((m) => m.nodeId === n.id));
   const applied = approved.filter((m) => !config.nodes.some((n) => n.id === m.nodeId));
   const members = await Promise.all([
-    ...configured.map((node) => openMember(config, configEntry(node))),
-    ...applied.map((m) => openMember(config, membershipEntry(config, m))),
+    ...configured.map((node) => openMember(config, configEntry(node), links)),
+    ...applied.map((m) => openMember(config, membershipEntry(config, m), links)),
   ]);
-  return createMemberRegistry(config, members);
+  return createMemberRegistry(config, members, links);
 }
 
 /** Largest signed answer a bundle may hold, as a node may send it. */

@@ -41,13 +41,49 @@ const KeepaliveSchema = z
   })
   .strict();
 
+const HOST_PORT = /^[^\s:]+:\d{1,5}$/;
+
+/**
+ * Connect-out (docs/PROTOCOL.md, "Connect-out"): the node dials its coordinator and answers its
+ * queries over that connection, for an institution that allows no inbound connection.
+ */
+const ConnectOutSchema = z
+  .object({
+    /** host:port of the coordinator's connect listener (its `nodeConnect.listen`). */
+    coordinator: z.string().regex(HOST_PORT, 'host:port'),
+    /** TLS to the coordinator: `ca` verifies its certificate; `cert` and `key` are presented for mutual TLS. Plaintext without it (loopback and tests only). */
+    tls: z.object({ ca: z.string().min(1).optional(), cert: z.string().min(1).optional(), key: z.string().min(1).optional() }).strict().optional(),
+    /** HTTP/2 keepalive of this connection, so a dropped one is noticed in seconds on this side too. */
+    keepalive: z
+      .object({
+        timeMs: z.number().int().min(1000).max(3_600_000).default(5000),
+        timeoutMs: z.number().int().min(100).max(600_000).default(5000),
+      })
+      .strict()
+      .prefault({}),
+    /** Waits between attempts: capped exponential backoff with jitter. */
+    backoff: z
+      .object({
+        initialMs: z.number().int().min(10).max(600_000).default(1000),
+        maxMs: z.number().int().min(10).max(3_600_000).default(30_000),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
 /** The node's config file (`node.json`), as written by `biospec node init`. Paths are relative to the file. */
 export const NodeConfigSchema = z
   .object({
     nodeId: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lowercase letters, digits and dashes, at most 63'),
     name: z.string().min(1).max(200),
-    /** host:port of the gRPC server; port 0 picks a free one. */
-    listen: z.string().regex(/^[^\s:]+:\d{1,5}$/, 'host:port').default('127.0.0.1:50051'),
+    /**
+     * host:port of the gRPC server; port 0 picks a free one. `null`: no listening port at all (a
+     * connect-out node). Absent: 127.0.0.1:50051, or no port when `connectOut` is set.
+     */
+    listen: z.string().regex(HOST_PORT, 'host:port').nullable().optional(),
+    /** Dial the coordinator and answer its queries over that connection; with `listen` too, the node serves both ways. */
+    connectOut: ConnectOutSchema.optional(),
     catalogue: z.string().default('catalogue.db'),
     /** This node's private signing key (JWK); `kid` selects it. */
     signingKey: z.string().default('node-key.jwk.json'),
@@ -81,14 +117,26 @@ export const NodeConfigSchema = z
     if (c.tls?.requireClientCert && c.tls.ca === undefined) {
       ctx.addIssue({ code: 'custom', path: ['tls', 'ca'], message: 'requireClientCert needs ca: the CA whose client certificates are accepted' });
     }
+    if (c.listen === null && c.connectOut === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['listen'], message: 'a node with no listening port needs connectOut, or nobody can ask it anything' });
+    }
+    const mtls = c.connectOut?.tls;
+    if (mtls && (mtls.cert === undefined) !== (mtls.key === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['connectOut', 'tls'], message: 'cert and key go together (mutual TLS)' });
+    }
   });
 
 /** A node config with every path resolved and the policy parsed. */
-export type NodeConfig = Omit<z.infer<typeof NodeConfigSchema>, 'policy'> & {
+export type NodeConfig = Omit<z.infer<typeof NodeConfigSchema>, 'policy' | 'listen'> & {
+  /** host:port of the gRPC server, or null when the node listens on no port (connect-out only). */
+  listen: string | null;
   policy: DisclosurePolicy;
   /** Folder of the config file; every relative path above was resolved against it. */
   baseDir: string;
 };
+
+/** Where a node listens when its config names no address and it does not connect out. */
+export const DEFAULT_LISTEN = '127.0.0.1:50051';
 
 /** Validates a parsed config object; reports every problem at once. */
 export function parseNodeConfig(input: unknown, baseDir: string): NodeConfig {
@@ -103,6 +151,7 @@ export function parseNodeConfig(input: unknown, baseDir: string): NodeConfig {
   return {
     ...c,
     baseDir,
+    listen: c.listen === undefined ? (c.connectOut ? null : DEFAULT_LISTEN) : c.listen,
     catalogue: at(c.catalogue),
     signingKey: at(c.signingKey),
     noiseSecret: at(c.noiseSecret),
@@ -111,6 +160,10 @@ export function parseNodeConfig(input: unknown, baseDir: string): NodeConfig {
     policy: parsePolicy(c.policy ?? {}),
     tls: c.tls && { ...c.tls, cert: at(c.tls.cert), key: at(c.tls.key), ca: c.tls.ca && at(c.tls.ca) },
     directory: c.directory && resolveDirectoryConfig(c.directory, baseDir),
+    connectOut: c.connectOut && {
+      ...c.connectOut,
+      tls: c.connectOut.tls && { ...c.connectOut.tls, ca: c.connectOut.tls.ca && at(c.connectOut.tls.ca), cert: c.connectOut.tls.cert && at(c.connectOut.tls.cert), key: c.connectOut.tls.key && at(c.connectOut.tls.key) },
+    },
   };
 }
 

@@ -23,10 +23,24 @@ export interface CountStreamsInit {
   now?: () => number;
 }
 
+/**
+ * What serving a stream uses of its call: a gRPC CountStream call, or a connect-out link, which
+ * brings the coordinator's queries to the node the same way over the connection the node dialled.
+ */
+export type CountStreamCall =
+  | ServerDuplexStream<CountStreamRequest, CountStreamResponse>
+  | {
+      on(event: 'data', listener: (request: CountStreamRequest) => void): unknown;
+      on(event: 'cancelled' | 'error' | 'end', listener: () => void): unknown;
+      write(response: CountStreamResponse): unknown;
+      end(): unknown;
+      getPeer(): string;
+    };
+
 /** The node's side of NodeService.CountStream. */
 export interface CountStreams {
   /** Serves one stream: every request goes through `answer`, exactly as a unary Count would. */
-  serve(call: ServerDuplexStream<CountStreamRequest, CountStreamResponse>): void;
+  serve(call: CountStreamCall): void;
   /** Ends every open stream once the queries it has in flight are answered; refuses queries sent meanwhile. */
   close(): void;
 }

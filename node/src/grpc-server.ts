@@ -12,12 +12,19 @@ import {
 import { createAdmission, type AdmissionStats, type DropReason } from './admission.js';
 import type { AnswerContext } from './count-pipeline.js';
 import { createCountStreams } from './count-stream.js';
+import type { ConnectOut, ConnectOutStatus, RelayedHandler } from '@biospec/connect';
+import { startNodeConnectOut } from './node-connect-out.js';
+import { startNodeStatusFile } from './node-status.js';
 import type { OpenNode } from './open-node.js';
 
-/** A running node server; `port` is the bound one (useful when the config said port 0). */
+/** A running node: its gRPC server and/or its connection out to the coordinator. */
 export interface RunningNodeServer {
+  /** The bound port (useful when the config said port 0); 0 when the node listens on no port (connect-out only). */
   port: number;
+  /** host:port of the gRPC server; '' when the node listens on no port. */
   address: string;
+  /** Where the connection to the coordinator stands; undefined unless `connectOut` is configured. */
+  connectOut(): ConnectOutStatus | undefined;
   /** What the node's admission limit has done since start: questions started, refused busy, dropped. */
   load(): AdmissionStats;
   /** Stops accepting calls, lets running ones finish for `graceMs`, then closes the stores. */
@@ -37,7 +44,11 @@ function contextOf<Req, Res>(call: ServerUnaryCall<Req, Res>): AnswerContext {
   };
 }
 
-/** Serves NodeService and the standard gRPC health service on the configured address. */
+/**
+ * Serves NodeService and the standard gRPC health service on the configured address, and/or
+ * connects out to the coordinator (`connectOut`) to answer the same queries over that
+ * connection, through the same admission limit and answer path.
+ */
 export async function startNodeServer(node: OpenNode): Promise<RunningNodeServer> {
   const { config } = node;
   const server = new Server({
@@ -98,18 +109,36 @@ export async function startNodeServer(node: OpenNode): Promise<RunningNodeServer
   const health = new HealthImplementation({ '': 'SERVING', 'biospecimen.v1.NodeService': 'SERVING' });
   health.addToServer(server);
 
-  const { port, address } = await bindServer(server, config.listen, serverCredentials(config.tls));
-  node.logger.info({ address, tls: Boolean(config.tls), mutualTls: Boolean(config.tls?.requireClientCert), admission: config.admission }, 'node serving');
+  const bound = config.listen === null ? undefined : await bindServer(server, config.listen, serverCredentials(config.tls));
+  if (bound) node.logger.info({ address: bound.address, tls: Boolean(config.tls), mutualTls: Boolean(config.tls?.requireClientCert), admission: config.admission }, 'node serving');
+  let connectOut: ConnectOut | undefined;
+  // Written on every change of the connection out and every 30 s: `biospec node status` reads it.
+  const status = startNodeStatusFile(config, { listening: bound?.address ?? null, connectOut: () => connectOut?.status() }, (err) =>
+    node.logger.warn({ err }, 'cannot write the status file'),
+  );
+  // The access calls over a connection out: the same handlers, with the deadline the coordinator sent.
+  const relay = <Req, Res>(method: { requestDeserialize: (b: Buffer) => Req; responseSerialize: (r: Res) => Buffer }, handle: (request: Req, context: AnswerContext) => Promise<Res>): RelayedHandler =>
+    async (bytes, context) => method.responseSerialize(await handle(method.requestDeserialize(bytes), context));
+  const { availability, grantedAvailability, pushRevocations } = NodeServiceService;
+  const relayed: Record<string, RelayedHandler> = {
+    [availability.path]: relay(availability, (request, context) => admitted(() => node.availability.answer(request.signedQuery, context), context)),
+    [grantedAvailability.path]: relay(grantedAvailability, (request, context) => admitted(() => node.availability.granted(request, context), context)),
+    [pushRevocations.path]: relay(pushRevocations, async (request) => ({ version: await node.availability.pushRevocations(request.revocationList) })),
+  };
+  connectOut = config.connectOut ? startNodeConnectOut(node, { serveQueries: (queries) => streams.serve(queries), onStatus: () => status.changed(), relayed }) : undefined;
 
   return {
-    port,
-    address,
+    port: bound?.port ?? 0,
+    address: bound?.address ?? '',
+    connectOut: () => connectOut?.status(),
     load: () => admission.stats(),
     async stop(graceMs = 2000) {
       health.setStatus('', 'NOT_SERVING');
-      // A coordinator's stream stays open between queries: end it, or shutdown waits out the grace period.
+      // A coordinator's stream (and the link out) stays open between queries: end it once its queries are
+      // answered, or shutdown waits out the grace period.
       streams.close();
-      await shutdownServer(server, graceMs);
+      await Promise.all([shutdownServer(server, graceMs), connectOut?.stop(graceMs)]);
+      status.stop();
       await node.close();
     },
   };

@@ -8,3 +8,5 @@ export * from './admission.js';
 export { noPinnedKeyWarning, pinCoordinatorKeys, readCoordinatorKeys } from './pinned-keys.js';
 export * from './question-steps.js';
 export * from './availability-pipeline.js';
+export * from './node-status.js';
+export * from './node-connect-out.js';

@@ -10,7 +10,10 @@ import { readCoordinatorKeys } from './pinned-keys.js';
 export interface InitNodeOptions {
   nodeId: string;
   name: string;
+  /** Where to serve gRPC; without it the node listens on 127.0.0.1:50051, or on no port when `connectOut` is given. */
   listen?: string;
+  /** host:port of the coordinator's connect listener: the node dials out (`connectOut.coordinator`). */
+  connectOut?: string;
   /** JWKS file of the coordinator keys to pin; without it the node accepts no query until some are pinned (`pinCoordinatorKeys`). */
   coordinatorJwks?: string;
   /** The coordinator ids (`iss`) the node answers; default the coordinator's default id, `coordinator`. */
@@ -53,7 +56,9 @@ export async function initNodeDir(dir: string, options: InitNodeOptions): Promis
   const body = {
     nodeId: options.nodeId,
     name: options.name,
-    listen: options.listen ?? '127.0.0.1:50051',
+    // A connect-out node listens only where told to: a hospital's node needs no inbound port.
+    ...(options.listen !== undefined || options.connectOut === undefined ? { listen: options.listen ?? '127.0.0.1:50051' } : {}),
+    ...(options.connectOut !== undefined ? { connectOut: { coordinator: options.connectOut } } : {}),
     coordinatorIds: options.coordinatorIds ?? ['coordinator'],
     policy: options.policy ?? DEFAULT_POLICY,
   };

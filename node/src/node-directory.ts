@@ -41,7 +41,7 @@ async function nodeDescriptor(config: NodeConfig, signingKey: SigningKey, summar
     nodeId: config.nodeId,
     name: config.name,
     institution: config.directory?.institution ?? config.name,
-    endpoint: config.directory?.endpoint ?? config.listen,
+    endpoint: config.directory?.endpoint ?? config.listen ?? 'connect-out',
     jwks: { keys: announcedKeys(config, signingKey) },
     software: { name: 'biospec', version: SOFTWARE_VERSION },
     policy: { text: describePolicy(policy), threshold: policy.threshold, rounding: policy.rounding, noise: policy.noise.mechanism, release: policy.release },

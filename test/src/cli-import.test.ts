@@ -115,10 +115,12 @@ test('unknown donors and missing files are clear errors', async () => {
   expect(nofile.stderr).toMatch(/no such file/);
 });
 
+// Nine CLI processes, each loading every service package (about 1 s of CPU each): a slow machine
+// needs more than the default 30 s for them.
 test('every command has --help', async () => {
   for (const args of [[], ['node'], ['node', 'import'], ['coordinator'], ['coordinator', 'researcher', 'add'], ['query'], ['verify'], ['demo'], ['keys', 'generate']]) {
     const help = await biospec([...args, '--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/Usage: biospec/);
   }
-});
+}, 120_000);

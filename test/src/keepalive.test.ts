@@ -1,52 +1,15 @@
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
 import { SiteStatus } from '@biospec/protocol';
 import { addMember, COORDINATOR_FILES, initCoordinatorDir, loadCoordinatorConfig, openCoordinator, type OpenCoordinator } from '@biospec/coordinator';
 import { NODE_ID, startSingleNode, type SingleNode } from './harness/single-node.js';
-
-/**
- * A TCP proxy that can drop the connections passing through it without a word, as a NAT or
- * firewall that forgets a connection does: bytes in either direction vanish, nothing is closed.
- * Connections made afterwards pass normally.
- */
-async function startProxy(targetPort: number) {
-  const connections = new Set<{ client: net.Socket; upstream: net.Socket; dropped: boolean }>();
-  const server = net.createServer((client) => {
-    const upstream = net.connect(targetPort, '127.0.0.1');
-    const connection = { client, upstream, dropped: false };
-    connections.add(connection);
-    client.on('data', (data) => void (connection.dropped || upstream.write(data)));
-    upstream.on('data', (data) => void (connection.dropped || client.write(data)));
-    const close = () => {
-      connections.delete(connection);
-      client.destroy();
-      upstream.destroy();
-    };
-    client.on('close', close).on('error', close);
-    upstream.on('close', close).on('error', close);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (server.address() as net.AddressInfo).port,
-    dropSilently() {
-      for (const c of connections) c.dropped = true;
-    },
-    async close() {
-      for (const c of connections) {
-        c.client.destroy();
-        c.upstream.destroy();
-      }
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
-}
+import { startTcpProxy, type TcpProxy } from './harness/tcp-proxy.js';
 
 let dir: string;
 let node: SingleNode;
-let proxy: Awaited<ReturnType<typeof startProxy>>;
+let proxy: TcpProxy;
 let coordinator: OpenCoordinator;
 
 const KEEPALIVE = { timeMs: 1000, timeoutMs: 1000 };
@@ -58,7 +21,7 @@ beforeAll(async () => {
   const coordinatorDir = path.join(dir, 'coordinator');
   await initCoordinatorDir(coordinatorDir, { grpcListen: '127.0.0.1:0', httpListen: '127.0.0.1:0', rateLimits: [{ limit: 1000, windowSeconds: 60 }] });
   node = await startSingleNode({ donors: 50, coordinatorKeyFile: path.join(coordinatorDir, COORDINATOR_FILES.signingKey) });
-  proxy = await startProxy(node.server.port);
+  proxy = await startTcpProxy(node.server.port);
   addMember(coordinatorDir, { id: NODE_ID, name: 'Behind a proxy', endpoint: `127.0.0.1:${proxy.port}`, jwksFile: path.join(node.dir, 'node.jwks.json') });
   const config = loadCoordinatorConfig(path.join(coordinatorDir, COORDINATOR_FILES.config));
   coordinator = await openCoordinator({ ...config, nodeKeepalive: KEEPALIVE }, { logger: pino({ level: 'silent' }) });

@@ -20,7 +20,7 @@ test('an application signed with a key it carries verifies; one signed by anothe
     issues: [
       { field: 'node_id', message: 'lowercase letters, digits and dashes, at most 63' },
       { field: 'name', message: expect.any(String) },
-      { field: 'endpoint', message: 'host:port' },
+      { field: 'endpoint', message: 'host:port or connect-out' },
     ],
   });
 });

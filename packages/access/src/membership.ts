@@ -32,7 +32,8 @@ export interface MembershipDescriptor {
 const ApplicationSchema = z.object({
   node_id: z.string().regex(NODE_ID_PATTERN, 'lowercase letters, digits and dashes, at most 63'),
   name: z.string().min(1).max(200),
-  endpoint: z.string().regex(/^[^\s:]+:\d{1,5}$/, 'host:port'),
+  // `connect-out`: a node with no inbound port, asked over the connection it opens to the coordinator.
+  endpoint: z.union([z.literal('connect-out'), z.string().regex(/^[^\s:]+:\d{1,5}$/, 'host:port or connect-out')]),
   jwks: z.object({ keys: z.array(z.record(z.string(), z.unknown())).min(1).max(10) }),
   contact: z.string().max(500).optional(),
   iat: z.number().int().nonnegative(),

@@ -39,25 +39,43 @@ export interface StaleSpecimen {
   record: SpecimenRecord;
 }
 
+/** Rows per multi-row statement of buffered donor and link writes. */
+const WRITE_BATCH = 200;
+
 export function createDonorLinks(db: Database.Database) {
   const hadLinks = db.prepare('SELECT 1 FROM specimen_link LIMIT 1').get() !== undefined;
   const selectDonor = db.prepare<[string], DonorRow>('SELECT sex, birth_date, birth_date_stated, conditions, consent FROM donor WHERE donor_id = ?');
-  const upsertDonor = db.prepare(
-    `INSERT INTO donor (donor_id, sex, birth_date, birth_date_stated, conditions, consent) VALUES (@donor_id, @sex, @birth_date, @birth_date_stated, @conditions, @consent)
-     ON CONFLICT (donor_id) DO UPDATE SET
+  const upsertDonors = multiRow(
+    db,
+    'INSERT INTO donor (donor_id, sex, birth_date, birth_date_stated, conditions, consent) VALUES',
+    6,
+    `ON CONFLICT (donor_id) DO UPDATE SET
        sex = coalesce(excluded.sex, sex),
        birth_date = CASE WHEN excluded.birth_date_stated = 1 THEN excluded.birth_date ELSE birth_date END,
        birth_date_stated = max(birth_date_stated, excluded.birth_date_stated),
        conditions = coalesce(excluded.conditions, conditions),
        consent = coalesce(excluded.consent, consent)`,
   );
-  const saveLink = db.prepare('INSERT INTO specimen_link (sample_id, own_diagnosis, age_stated) VALUES (?, ?, ?) ON CONFLICT (sample_id) DO UPDATE SET own_diagnosis = excluded.own_diagnosis, age_stated = excluded.age_stated');
+  const saveLinks = multiRow(
+    db,
+    'INSERT INTO specimen_link (sample_id, own_diagnosis, age_stated) VALUES',
+    3,
+    'ON CONFLICT (sample_id) DO UPDATE SET own_diagnosis = excluded.own_diagnosis, age_stated = excluded.age_stated',
+  );
   const dropLink = db.prepare('DELETE FROM specimen_link WHERE sample_id = ?');
   const touched = new Set<string>();
   // Specimens come grouped by donor: the last donor read answers most lookups.
   let last: { donorId: string; row: DonorRow | undefined } | null = null;
+  /** Donor upserts and link inserts not written yet; each statement's rows in order, as if run one by one. */
+  const flush = (): void => {
+    upsertDonors.flush();
+    saveLinks.flush();
+  };
   const donorRow = (donorId: string): DonorRow | undefined => {
-    if (last?.donorId !== donorId) last = { donorId, row: selectDonor.get(donorId) };
+    if (last?.donorId !== donorId) {
+      upsertDonors.flush();
+      last = { donorId, row: selectDonor.get(donorId) };
+    }
     return last.row;
   };
 
@@ -84,31 +102,42 @@ export function createDonorLinks(db: Database.Database) {
     touched,
     /** Stores what an import states about a donor; unstated fields keep their stored values. */
     updateDonor(facts: DonorFacts): void {
-      upsertDonor.run({
-        donor_id: facts.donor_id,
-        sex: facts.sex ?? null,
-        birth_date: facts.birth_date ?? null,
-        birth_date_stated: facts.birth_date === undefined ? 0 : 1,
-        conditions: facts.conditions === undefined ? null : facts.conditions.join(';'),
-        consent: facts.consent === undefined ? null : facts.consent.join(';'),
-      });
+      upsertDonors.add(
+        facts.donor_id,
+        facts.sex ?? null,
+        facts.birth_date ?? null,
+        facts.birth_date === undefined ? 0 : 1,
+        facts.conditions === undefined ? null : facts.conditions.join(';'),
+        facts.consent === undefined ? null : facts.consent.join(';'),
+      );
       touched.add(facts.donor_id);
       if (last?.donorId === facts.donor_id) last = null;
     },
     apply,
+    /** The donor's stored facts (this import's updates included), for a linked specimen; undefined for a donor never stored. */
+    donorRow,
     /** Remembers what a linked specimen states itself. */
     link(sampleId: string, link: DonorLink): void {
-      saveLink.run(sampleId, link.own_diagnosis.join(';'), link.age_stated ? 1 : 0);
+      saveLinks.add(sampleId, link.own_diagnosis.join(';'), link.age_stated ? 1 : 0);
+    },
+    /** {@link link} with the own diagnoses already `;`-joined. */
+    linkJoined(sampleId: string, ownDiagnosis: string, ageStated: boolean): void {
+      saveLinks.add(sampleId, ownDiagnosis, ageStated ? 1 : 0);
     },
     /** A specimen imported with all its fields (CSV) no longer follows a donor. */
     unlink(sampleId: string): void {
-      if (hadLinks) dropLink.run(sampleId);
+      if (!hadLinks) return;
+      saveLinks.flush();
+      dropLink.run(sampleId);
     },
+    /** Writes the buffered donor updates and links; the import calls it after its last row. */
+    flush,
     /**
      * The stored linked specimens of the donors this import updated that
      * `listed` says the import did not list, recomputed from their donors.
      */
     *stale(listed: (id: number) => boolean): Generator<StaleSpecimen> {
+      flush();
       if (touched.size === 0) return;
       const select = db.prepare(
         `SELECT s.id AS id, r.*, l.own_diagnosis AS own_diagnosis, l.age_stated AS age_stated
@@ -126,6 +155,7 @@ export function createDonorLinks(db: Database.Database) {
     },
     /** After removals: links of specimens that are gone. */
     pruneLinks(): void {
+      flush();
       db.exec('DELETE FROM specimen_link WHERE sample_id NOT IN (SELECT sample_id FROM specimen)');
     },
   };
@@ -169,3 +199,34 @@ function storedRecord(row: StoredRecordRow): SpecimenRecord {
 }
 
 export type DonorLinks = ReturnType<typeof createDonorLinks>;
+
+/**
+ * An INSERT whose rows are buffered and written {@link WRITE_BATCH} at a time
+ * in one multi-row statement (SQLite applies its rows, conflict clauses
+ * included, in order, as separate statements would).
+ */
+function multiRow(db: Database.Database, head: string, width: number, tail: string) {
+  const statements = new Map<number, Database.Statement>();
+  const statement = (rows: number): Database.Statement => {
+    let found = statements.get(rows);
+    if (found === undefined) {
+      const one = `(${new Array(width).fill('?').join(', ')})`;
+      found = db.prepare(`${head} ${new Array(rows).fill(one).join(', ')} ${tail}`);
+      statements.set(rows, found);
+    }
+    return found;
+  };
+  const params: (string | number | null)[] = [];
+  const flush = (): void => {
+    if (params.length === 0) return;
+    statement(params.length / width).run(params);
+    params.length = 0;
+  };
+  return {
+    add(...values: (string | number | null)[]): void {
+      for (const value of values) params.push(value);
+      if (params.length === WRITE_BATCH * width) flush();
+    },
+    flush,
+  };
+}

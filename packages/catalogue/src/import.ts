@@ -10,26 +10,16 @@
  */
 import type Database from 'better-sqlite3';
 import { BiospecError, storageError, storageFaultOf, type Issue, type StorageFault } from '@biospec/protocol';
-import {
-  MATERIAL_TYPES,
-  SEXES,
-  STATUSES,
-  STORAGE_TEMPERATURES,
-  ageBand,
-  diagnosisChapter,
-  permittedUseMask,
-  type SourceRow,
-  type SpecimenRecord,
-} from '@biospec/query';
+import { ROW_BATCHES, isRowBatchSource, type SourceRow } from '@biospec/query';
 import { bumpEpoch, readEpoch } from './epoch.js';
 import { recordEvent } from './events.js';
-import { partialDateSpan } from './partial-date.js';
 import { createCodebook, WITHDRAWN_CODE, type Codebook } from './codebook.js';
 import { NONE, SLOT, SLOTS, type EncodedBatch } from './encoded-batch.js';
-import { checkRecord, type FieldIssue } from './specimen-rules.js';
 import { createSpecimenWriter, type RowValues, type StoredValue } from './specimen-writer.js';
 import { createIssueLog, locate } from './issue-log.js';
 import { createDonorLinks, type DonorLinks } from './donor-links.js';
+import { createDerivedCodes, createRowImporter, diagnosisEntry, PROGRESS_EVERY, type DiagnosisEntry } from './row-importer.js';
+import { importRowBatches } from './row-batch-import.js';
 
 export interface ImportOptions {
   /** Delete specimens whose sample_id this import does not list (a full replacement). */
@@ -69,9 +59,6 @@ export interface ImportReport {
   durationMs: number;
 }
 
-/** At most this many issues travel in an error; the message still counts them all. */
-const PROGRESS_EVERY = 8192;
-
 /** Marks a source that can also hand over its rows as encoded batches (lines set, already validated). */
 export const ENCODED_BATCHES: unique symbol = Symbol('biospec.encodedBatches');
 
@@ -107,7 +94,9 @@ export async function importRows(
     const links = createDonorLinks(db);
     const read = isEncodedSource(rows)
       ? await importBatches(rows[ENCODED_BATCHES](), codes, writer, links, options)
-      : await importSourceRows(rows, codes, writer, links, options);
+      : isRowBatchSource(rows)
+        ? await importRowBatches(rows[ROW_BATCHES](), createRowImporter(codes, writer, links, options), codes, writer, links)
+        : await importSourceRows(rows, codes, writer, links, options);
     options.onProgress?.(read);
     writer.end();
 
@@ -173,61 +162,6 @@ function truncateWal(db: Database.Database, options: ImportOptions): void {
     if (!fault) throw error;
     options.onStorageFault?.(fault);
   }
-}
-
-/** Lazily assigned catalogue codes of the derived and categorical values a row needs. */
-function createDerivedCodes(codes: Codebook) {
-  const enumCodes = (kind: 'material_type' | 'sex' | 'storage_temperature' | 'status', names: readonly string[]) => {
-    const known: (number | undefined)[] = names.map(() => undefined);
-    return (index: number): number => (known[index] ??= codes.ensure(kind, names[index] as string));
-  };
-  const ageBands = new Map<number | null, number>();
-  const masks = new Map<number, number>();
-  return {
-    material: enumCodes('material_type', MATERIAL_TYPES),
-    sex: enumCodes('sex', SEXES),
-    temperature: enumCodes('storage_temperature', STORAGE_TEMPERATURES),
-    status: enumCodes('status', STATUSES),
-    ageBand(age: number | null): number {
-      let code = ageBands.get(age);
-      if (code === undefined) {
-        code = codes.ensure('age_band', ageBand(age));
-        ageBands.set(age, code);
-      }
-      return code;
-    },
-    /** Permitted-use mask of a consent code, computed once per code. */
-    mask(consentCode: number, consent: readonly string[]): number {
-      let mask = masks.get(consentCode);
-      if (mask === undefined) {
-        mask = permittedUseMask(consent);
-        masks.set(consentCode, mask);
-      }
-      return mask;
-    },
-  };
-}
-
-interface DiagnosisEntry {
-  joined: string | null;
-  codes: number[];
-  chapter: number;
-}
-
-function diagnosisEntry(codes: Codebook, diagnosis: readonly string[]): DiagnosisEntry {
-  return {
-    joined: diagnosis.length === 0 ? null : diagnosis.join(';'),
-    codes: [...new Set(diagnosis)].map((code) => codes.ensure('diagnosis', code)),
-    chapter: codes.ensure('diagnosis_chapter', diagnosisChapter(diagnosis)),
-  };
-}
-
-/** The catalogue's day interval of a partial date, as YYYYMMDD integers. */
-function daySpan(collectedOn: string | null): [number | null, number | null] {
-  if (collectedOn === null) return [null, null];
-  const span = partialDateSpan(collectedOn);
-  if ('error' in span) return [null, null];
-  return [Number(span.first.replaceAll('-', '')), Number(span.last.replaceAll('-', ''))];
 }
 
 type Writer = ReturnType<typeof createSpecimenWriter>;
@@ -309,88 +243,8 @@ async function importSourceRows(
   links: DonorLinks,
   options: ImportOptions,
 ): Promise<number> {
-  const derived = createDerivedCodes(codes);
-  const diagnoses = new Map<string, DiagnosisEntry>();
-  const own: StoredValue[] = new Array(14);
-  const values: RowValues = { own, mask: 0, ageBand: 0, chapter: 0, diagnosisCodes: [] };
-  let read = 0;
-  for await (const row of rows) {
-    if (row.donor !== undefined && row.record === undefined && row.issues === undefined) {
-      links.updateDonor(row.donor);
-      continue;
-    }
-    read++;
-    const where = row.line ?? read;
-    let record = row.record;
-    let issues: FieldIssue[] = row.issues ?? [];
-    if (issues.length === 0) issues = record === undefined ? [{ message: 'row carries no record' }] : checkRecord(record);
-    const sampleId = record !== undefined && typeof record.sample_id === 'string' && record.sample_id !== '' ? record.sample_id : undefined;
-    if (issues.length > 0 || record === undefined) {
-      writer.reject(locate(row.line, row.ref, read, issues), sampleId, where, (first) => {
-        const at = row.line !== undefined ? `line ${first}` : `row ${first}`;
-        return locate(row.line, row.ref, read, [{ field: 'sample_id', message: `duplicate sample_id '${sampleId}' (first on ${at})` }]);
-      });
-    } else {
-      if (row.linked !== undefined) {
-        record = links.apply(record, row.linked);
-        links.link(record.sample_id, row.linked);
-      } else links.unlink(record.sample_id);
-      encodeRecord(record, codes, derived, diagnoses, writer, values);
-      const sample = record.sample_id;
-      writer.add(sample, where, values, (first) => {
-        const at = row.line !== undefined ? `line ${first}` : `row ${first}`;
-        return locate(row.line, row.ref, read, [{ field: 'sample_id', message: `duplicate sample_id '${sample}' (first on ${at})` }]);
-      });
-    }
-    if (read % PROGRESS_EVERY === 0) options.onProgress?.(read);
-  }
-  // Donors updated without all their specimens listed: recompute the stored ones in this transaction.
-  // (An import into an empty catalogue has none stored, and its donor index is not built yet.)
-  if (writer.fresh) return read;
-  writer.flushBuffered();
-  let position = read;
-  for (const { record } of links.stale((id) => writer.listed(id))) {
-    encodeRecord(record, codes, derived, diagnoses, writer, values);
-    writer.add(record.sample_id, ++position, values);
-  }
-  return read;
+  const importer = createRowImporter(codes, writer, links, options);
+  for await (const row of rows) importer.add(row);
+  return importer.end();
 }
 
-/** Record → stored own fields (coded categoricals, YYYYMMDD day interval, joined diagnosis) and derived values. */
-function encodeRecord(
-  r: SpecimenRecord,
-  codes: Codebook,
-  derived: ReturnType<typeof createDerivedCodes>,
-  diagnoses: Map<string, DiagnosisEntry>,
-  writer: Writer,
-  values: RowValues,
-): void {
-  const [start, end] = daySpan(r.collected_on);
-  const key = r.diagnosis.join(';');
-  let diagnosis = diagnoses.get(key);
-  if (diagnosis === undefined) {
-    diagnosis = diagnosisEntry(codes, r.diagnosis);
-    diagnoses.set(key, diagnosis);
-  }
-  const consentCode = codes.ensure('consent', r.consent.join(';'));
-  const own = values.own;
-  own[0] = r.donor_id;
-  own[1] = codes.ensure('collection', r.collection_id);
-  own[2] = codes.ensure('material_type', r.material_type);
-  own[3] = start;
-  own[4] = end;
-  own[5] = diagnosis.joined;
-  own[6] = r.anatomical_site === null ? null : codes.ensure('anatomical_site', r.anatomical_site);
-  own[7] = codes.ensure('sex', r.sex);
-  own[8] = r.age_at_collection;
-  own[9] = codes.ensure('storage_temperature', r.storage_temperature);
-  own[10] = consentCode;
-  // Consent withdrawal is final: an import cannot make a withdrawn donor's specimens available again.
-  own[11] = writer.isWithdrawn(r.donor_id) ? WITHDRAWN_CODE : codes.ensure('status', r.status);
-  own[12] = r.quantity;
-  own[13] = r.parent_sample_id;
-  values.mask = derived.mask(consentCode, r.consent);
-  values.ageBand = derived.ageBand(r.age_at_collection);
-  values.chapter = diagnosis.chapter;
-  values.diagnosisCodes = diagnosis.codes;
-}

@@ -65,6 +65,8 @@ export interface ImportCounts {
 }
 
 type Duplicate = (firstLine: number) => Issue[];
+/** The issue of a row repeating a sample id: the row's line (or ordinal) and the first row's. */
+export type DuplicateWording = (sampleId: string, line: number, first: number) => Issue[];
 
 export function createSpecimenWriter(db: Database.Database, log: IssueLog) {
   const fresh = db.prepare('SELECT 1 FROM specimen LIMIT 1').get() === undefined;
@@ -171,9 +173,11 @@ export function createSpecimenWriter(db: Database.Database, log: IssueLog) {
   const bulkParams: StoredValue[] = new Array(BUFFER_ROWS * BULK_WIDTH);
   const codePairs: number[] = [];
 
-  const defaultDuplicate = (sampleId: string, line: number): Duplicate => (first) => [
+  /** How a repeated sample id is worded for rows added without a wording of their own (see `wordDuplicates`). */
+  let wording: DuplicateWording = (sampleId, line, first) => [
     { line, field: 'sample_id', message: `duplicate sample_id '${sampleId}' (first on line ${first})` },
   ];
+  const defaultDuplicate = (sampleId: string, line: number): Duplicate => (first) => wording(sampleId, line, first);
   const duplicateOf = (i: number): Issue[] => {
     const first = (rejectedIds?.find.get(sampleIds[i]) as number | undefined) ?? lineOfSample(sampleIds[i] as string);
     if (first === undefined) return [];
@@ -327,6 +331,8 @@ export function createSpecimenWriter(db: Database.Database, log: IssueLog) {
     if (sampleIndex === undefined) return;
     buildSampleIndex(db, sampleIndex, ({ id, sampleId, firstId }) => {
       log.reject(defaultDuplicate(sampleId, seen.lineOf(id) as number)(seen.lineOf(firstId) as number));
+      // Written and counted by a bulk insert, now taken out again.
+      counts.added--;
     });
     sampleIndex = undefined;
   };
@@ -355,6 +361,15 @@ export function createSpecimenWriter(db: Database.Database, log: IssueLog) {
     /** True when the catalogue was empty: every row is an insert. */
     fresh,
     isWithdrawn: (donorId: string): boolean => withdrawn.size > 0 && withdrawn.has(donorId),
+    /**
+     * Words repeated sample ids of rows added without a wording of their own
+     * (by default `(first on line N)`). A row added with its own wording brings
+     * the sample index back at once; rows worded here let a fresh import build
+     * it once at the end, and the repeats it then finds are worded here too.
+     */
+    wordDuplicates(word: DuplicateWording): void {
+      wording = word;
+    },
     /** Buffers a valid row; `duplicate` words the issue if its sample id was listed before. */
     add(sampleId: string, line: number, values: RowValues, duplicate?: Duplicate): void {
       // Repeats found when the index is built are worded by line; a row with its own wording needs the index now.

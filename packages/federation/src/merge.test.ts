@@ -51,3 +51,30 @@ test('strata merge cell by cell whatever the key order', () => {
     [{ material_type: 'rna', sex: 'male' }, 0, 'no site answered'],
   ]);
 });
+
+test('a stratum out of place, with an extra or a missing dimension, is merged only where its key says', () => {
+  const cells = [
+    { material_type: 'serum', sex: 'female' },
+    { material_type: 'serum', sex: 'male' },
+  ];
+  const exact = (value: number) => figure(DisclosureKind.DISCLOSURE_KIND_EXACT, value);
+  const merged = mergeStrata(cells, [
+    // In order.
+    [
+      { key: { material_type: 'serum', sex: 'female' }, figure: exact(1) },
+      { key: { material_type: 'serum', sex: 'male' }, figure: exact(2) },
+    ],
+    // Swapped: found by key.
+    [
+      { key: { sex: 'male', material_type: 'serum' }, figure: exact(20) },
+      { key: { material_type: 'serum', sex: 'female' }, figure: exact(10) },
+    ],
+    // Not cells of this question: ignored.
+    [
+      { key: { material_type: 'serum', sex: 'female', storage_temperature: 'LN' }, figure: exact(1000) },
+      { key: { material_type: 'serum' }, figure: exact(1000) },
+      { key: { material_type: 'plasma', sex: 'male' }, figure: exact(1000) },
+    ],
+  ]);
+  expect(merged.map((m) => m.total?.releasedSum)).toEqual([11, 22]);
+});

@@ -26,17 +26,17 @@ export interface NodeCountClient {
 }
 
 /** A rejected query, shaped like the ServiceError of a unary call, so one mapping serves both. */
-function callError(code: GrpcStatus, details: string, metadata = new Metadata()): Error & { code: GrpcStatus; details: string; metadata: Metadata } {
+export function callError(code: GrpcStatus, details: string, metadata = new Metadata()): Error & { code: GrpcStatus; details: string; metadata: Metadata } {
   return Object.assign(new Error(`${code} ${GrpcStatus[code]}: ${details}`), { code, details, metadata });
 }
 
 /** A refusal sent as a stream message, with the trailers the unary call would have carried. */
-function refusalError(error: CountStreamError): Error {
+export function refusalError(error: CountStreamError): Error {
   return callError(error.code, error.message, refusalTrailers(error.reason, error.retryAfterMs));
 }
 
 /** Milliseconds left until `deadline`, as the node is told them: at least 1 (0 would mean "no deadline"). */
-function timeLeft(deadline: Date): number {
+export function timeLeft(deadline: Date): number {
   return Math.min(0xffffffff, Math.max(1, Math.ceil(deadline.getTime() - Date.now())));
 }
 

@@ -1,6 +1,10 @@
-import { duoTerm, normaliseIcd10 } from '@biospec/query';
+import { duoTerm, normaliseIcd10 as normalise } from '@biospec/query';
+import { memoized } from './memo.js';
 import type { CodeableConcept, Coding, LocatedIssue } from './fhir-model.js';
 import { EXTENSIONS, ICD10_SYSTEMS, SYSTEMS } from './systems.js';
+
+/** ICD-10 codes normalised (`c509` → `C50.9`), remembered. */
+const normaliseIcd10 = memoized(normalise);
 
 /** `'39065001' (http://snomed.info/sct)`: how a coding is named in messages. */
 export function describeCoding(coding: Coding): string {

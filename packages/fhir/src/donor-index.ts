@@ -49,12 +49,66 @@ export interface DonorIndex {
   /** A donor update for a donor only a Specimen names, when the import carries Conditions or Consents; else null. */
   specimenOnlyDonor(donorId: string): DonorUpdate | null;
   context(defaultCollection: string): SpecimenContext;
+  /** After {@link finish}: what the second pass reads, as plain data another thread can be handed (the index's own maps, not copies). */
+  lookupData(): SpecimenLookupData;
   /** Whether any Condition's evidence names a specimen (else specimens need not be looked up by their keys). */
   namesSpecimens(): boolean;
   /** Problems that block: those of donors with a specimen in the import (or all, for an import without specimens). */
   blockingProblems(donorsWithSpecimens: ReadonlySet<string>, anySpecimen: boolean): SourceRow[];
   /** Problems of resources no imported specimen depends on: reported, never blocking. */
   unrelatedProblems(donorsWithSpecimens: ReadonlySet<string>, anySpecimen: boolean): DeferredProblem[];
+}
+
+/**
+ * What the second pass needs of the donor index: plain maps and sets, so it
+ * can be handed to another reading thread (a structured clone keeps the donor
+ * facts several keys share shared).
+ */
+export interface SpecimenLookupData {
+  donors: Map<string, DonorFacts>;
+  byIdentifier: Map<string, string>;
+  conditions: Map<string, readonly string[]>;
+  specimenConditions: Map<string, string[]>;
+  collections: Map<string, string>;
+  specimenUrls: Map<string, string>;
+  /** Donors whose update was handed out (grows as Specimens name donors the import updates only so). */
+  updated: Set<string>;
+  carriesConditions: boolean;
+  carriesConsents: boolean;
+}
+
+/** The second pass's view of the donors. */
+export interface SpecimenLookup {
+  context: SpecimenContext;
+  /** Whether any Condition's evidence names a specimen (else specimens need not be looked up by their keys). */
+  namesSpecimens: boolean;
+  /** A donor update for a donor only a Specimen names, when the import carries Conditions or Consents; else null. Once per donor. */
+  specimenOnlyDonor(donorId: string): DonorUpdate | null;
+}
+
+export function specimenLookup(data: SpecimenLookupData, defaultCollection: string): SpecimenLookup {
+  const { donors, byIdentifier, conditions, specimenConditions, collections, specimenUrls, updated, carriesConditions, carriesConsents } = data;
+  return {
+    context: {
+      donor: (key) => donors.get(key) ?? (key.startsWith('identifier:') ? donors.get(byIdentifier.get(key) ?? '') : undefined),
+      condition: (key) => conditions.get(key),
+      specimenConditions(keys) {
+        const codes: string[] = [];
+        for (const key of keys) for (const code of specimenConditions.get(key) ?? []) if (!codes.includes(code)) codes.push(code);
+        return codes;
+      },
+      collection: (key) => collections.get(key),
+      patientByIdentifier: (key) => byIdentifier.get(key),
+      specimenId: (key) => specimenUrls.get(key),
+      defaultCollection,
+    },
+    namesSpecimens: specimenConditions.size > 0,
+    specimenOnlyDonor(donorId) {
+      if (updated.has(donorId) || (!carriesConditions && !carriesConsents)) return null;
+      updated.add(donorId);
+      return { donor_id: donorId, ...(carriesConditions ? { conditions: [] } : {}), ...(carriesConsents ? { consent: [] } : {}) };
+    },
+  };
 }
 
 interface Pending {
@@ -81,6 +135,18 @@ export function createDonorIndex(): DonorIndex {
   const deferred: DeferredProblem[] = [];
   let carriesConditions = false;
   let carriesConsents = false;
+
+  const data = (): SpecimenLookupData => ({
+    donors,
+    byIdentifier,
+    conditions,
+    specimenConditions,
+    collections,
+    specimenUrls,
+    updated,
+    carriesConditions,
+    carriesConsents,
+  });
 
   const push = (map: Map<string, Pending[]>, key: string, pending: Pending): void => {
     const list = map.get(key);
@@ -234,26 +300,9 @@ export function createDonorIndex(): DonorIndex {
       updates.clear();
       return all;
     },
-    specimenOnlyDonor(donorId) {
-      if (updated.has(donorId) || (!carriesConditions && !carriesConsents)) return null;
-      updated.add(donorId);
-      return { donor_id: donorId, ...(carriesConditions ? { conditions: [] } : {}), ...(carriesConsents ? { consent: [] } : {}) };
-    },
-    context(defaultCollection) {
-      return {
-        donor: (key) => donors.get(key) ?? (key.startsWith('identifier:') ? donors.get(byIdentifier.get(key) ?? '') : undefined),
-        condition: (key) => conditions.get(key),
-        specimenConditions(keys) {
-          const codes: string[] = [];
-          for (const key of keys) for (const code of specimenConditions.get(key) ?? []) if (!codes.includes(code)) codes.push(code);
-          return codes;
-        },
-        collection: (key) => collections.get(key),
-        patientByIdentifier: (key) => byIdentifier.get(key),
-        specimenId: (key) => specimenUrls.get(key),
-        defaultCollection,
-      };
-    },
+    specimenOnlyDonor: (donorId) => specimenLookup(data(), '').specimenOnlyDonor(donorId),
+    context: (defaultCollection) => specimenLookup(data(), defaultCollection).context,
+    lookupData: data,
     namesSpecimens: () => specimenConditions.size > 0,
     blockingProblems(donorsWithSpecimens, anySpecimen) {
       return deferred

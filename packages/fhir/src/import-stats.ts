@@ -70,3 +70,10 @@ export function increment(counts: Record<string, number>, key: string): void {
 export function addExample(examples: string[], ref: string): void {
   if (examples.length < EXAMPLES) examples.push(ref);
 }
+
+/** Counts a warning in `stats` by its kind, keeping the first examples. */
+export function countWarning(stats: FhirImportStats, warning: FhirWarning): void {
+  const kind = (stats.warnings[warning.kind] ??= { count: 0, examples: [] });
+  kind.count += 1;
+  addExample(kind.examples, `${warning.ref}${warning.field ? ` ${warning.field}` : ''}: ${warning.message}`);
+}

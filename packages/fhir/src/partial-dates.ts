@@ -2,9 +2,11 @@
  * Partial ISO dates (`2019`, `2019-05`, `2019-05-14`) as FHIR `date` and
  * `dateTime` carry them, and ages computed between them.
  */
-import { ageInYears, dateParts as parts, type DateParts } from '@biospec/query';
+import { ageInYears as ageBetween, dateParts as parts, type DateParts } from '@biospec/query';
+import { memoized, memoized2 } from './memo.js';
 
-export { ageInYears };
+/** Whole years from a birth date to a date (`@biospec/query`'s ageInYears, remembered). */
+export const ageInYears: (birth: string, at: string) => number | null = memoized2(ageBetween);
 
 function daysInMonth(year: number, month: number): number {
   return new Date(Date.UTC(year, month, 0)).getUTCDate();
@@ -15,7 +17,9 @@ function daysInMonth(year: number, month: number): number {
  * and with the time dropped (the date as written, never shifted between time
  * zones); null when `value` is not a valid FHIR date or dateTime.
  */
-export function toPartialDate(value: string): string | null {
+export const toPartialDate: (value: string) => string | null = memoized(partialDateOf);
+
+function partialDateOf(value: string): string | null {
   if (value.includes('T') && !/^\d{4}-\d{2}-\d{2}T/.test(value)) return null;
   const p = parts(value);
   if (!p) return null;

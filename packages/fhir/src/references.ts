@@ -3,20 +3,22 @@
  * (`Patient/123`, `https://host/fhir/Patient/123/_history/2`), or the
  * `urn:uuid:` / `urn:oid:` full URL a bundle entry uses for it.
  */
+import { memoized } from './memo.js';
+
 const RELATIVE = /(?:^|\/)([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[A-Za-z0-9\-.]{1,64})?$/;
 
 /** The key a reference is looked up by, or null when it is a contained (`#id`) or unusable reference. */
-export function referenceKey(reference: string): string | null {
+export const referenceKey: (reference: string) => string | null = memoized((reference) => {
   if (reference.startsWith('urn:')) return reference;
   const match = RELATIVE.exec(reference);
   return match ? `${match[1]}/${match[2]}` : null;
-}
+});
 
 /** The resource type and id of a relative or absolute reference (not of a `urn:` one). */
-export function referenceTarget(reference: string): { type: string; id: string } | null {
+export const referenceTarget: (reference: string) => Readonly<{ type: string; id: string }> | null = memoized((reference) => {
   const match = RELATIVE.exec(reference);
-  return match && match[1] !== undefined && match[2] !== undefined ? { type: match[1], id: match[2] } : null;
-}
+  return match && match[1] !== undefined && match[2] !== undefined ? Object.freeze({ type: match[1], id: match[2] }) : null;
+});
 
 /** The keys a resource is reachable by: `Type/id` and, in a bundle, the entry's full URL. */
 export function resourceKeys(resourceType: string, id: string | undefined, fullUrl: string | undefined): string[] {

@@ -150,34 +150,38 @@ export async function* streamResources(path: string, options: StreamResourcesOpt
   }
 }
 
+/** Specimens `from` to `to` (exclusive) of a file's places, all within `bytes`, which holds the file from `bytesStart` on. */
+export interface SpecimenRun {
+  bytes: Buffer;
+  bytesStart: number;
+  from: number;
+  to: number;
+}
+
 /**
- * The second pass: the Specimens the first pass recorded in `places`, read
- * from their byte ranges (in file order, in large reads), as JSON text in
- * batches, one per read.
+ * The second pass: Specimens `from` to `to` of those the first pass recorded in `places`, read
+ * from their byte ranges (in file order, in large reads), as runs of
+ * Specimens that one read holds. The buffer is reused by the next read, so a
+ * run is to be consumed before the next is asked for.
  */
-export async function* readSpecimens(path: string, places: SpecimenPlaces, onBytes?: (read: number) => void): AsyncGenerator<SpecimenText[]> {
+export async function* readSpecimens(path: string, places: SpecimenPlaces, from: number, to: number, onBytes?: (read: number) => void): AsyncGenerator<SpecimenRun> {
+  if (from >= to) return;
   const file = await open(path, 'r');
-  // One buffer for every read: a batch is made of strings, copies, before the next read.
-  let reusable: Buffer = Buffer.allocUnsafe(READ_BYTES);
-  let buffer: Buffer = Buffer.alloc(0);
-  let bufferStart = 0;
-  let batch: SpecimenText[] = [];
+  let buffer: Buffer = Buffer.allocUnsafe(READ_BYTES);
   try {
-    for (let i = 0; i < places.size; i++) {
-      const { offset, length, index, entry } = places.get(i);
-      if (offset < bufferStart || offset + length > bufferStart + buffer.length) {
-        if (batch.length > 0) yield batch;
-        batch = [];
-        if (reusable.length < length) reusable = Buffer.allocUnsafe(length);
-        const { bytesRead } = await file.read(reusable, 0, reusable.length, offset);
-        buffer = reusable.subarray(0, bytesRead);
-        bufferStart = offset;
-        onBytes?.(offset + bytesRead);
-        if (bytesRead < length) throw new BiospecError('INVALID_DATA', `${path} changed while it was being imported`);
-      }
-      batch.push({ json: buffer.toString('utf8', offset - bufferStart, offset - bufferStart + length), location: entry ? `entry[${index}]` : `resource[${index}]`, entry });
+    let i = from;
+    while (i < to) {
+      const offset = places.offset(i);
+      const length = places.length(i);
+      if (buffer.length < length) buffer = Buffer.allocUnsafe(length);
+      const { bytesRead } = await file.read(buffer, 0, buffer.length, offset);
+      onBytes?.(offset + bytesRead);
+      if (bytesRead < length) throw new BiospecError('INVALID_DATA', `${path} changed while it was being imported`);
+      let next = i + 1;
+      while (next < to && places.offset(next) + places.length(next) <= offset + bytesRead && places.offset(next) >= offset) next++;
+      yield { bytes: buffer.subarray(0, bytesRead), bytesStart: offset, from: i, to: next };
+      i = next;
     }
-    if (batch.length > 0) yield batch;
   } finally {
     await file.close();
   }

@@ -21,12 +21,35 @@ export class SpecimenPlaces {
     this.entries[i] = entry ? 1 : 0;
   }
 
-  get(i: number): { offset: number; length: number; index: number; entry: boolean } {
-    return { offset: this.offsets[i] as number, length: this.lengths[i] as number, index: this.indices[i] as number, entry: this.entries[i] === 1 };
+  offset(i: number): number {
+    return this.offsets[i] as number;
+  }
+
+  length(i: number): number {
+    return this.lengths[i] as number;
+  }
+
+  index(i: number): number {
+    return this.indices[i] as number;
+  }
+
+  entry(i: number): boolean {
+    return this.entries[i] === 1;
+  }
+
+  /** The places as plain typed arrays, to hand to another thread. */
+  toData(): SpecimenPlacesData {
+    return { size: this.size, offsets: this.offsets.slice(0, this.size), lengths: this.lengths.slice(0, this.size), indices: this.indices.slice(0, this.size), entries: this.entries.slice(0, this.size) };
+  }
+
+  static fromData(data: SpecimenPlacesData): SpecimenPlaces {
+    const places = new SpecimenPlaces();
+    Object.assign(places, { offsets: data.offsets, lengths: data.lengths, indices: data.indices, entries: data.entries, size: data.size });
+    return places;
   }
 
   private grow(): void {
-    const size = this.offsets.length * 2;
+    const size = Math.max(1024, this.offsets.length * 2);
     const offsets = new Float64Array(size);
     offsets.set(this.offsets);
     const lengths = new Uint32Array(size);
@@ -37,4 +60,12 @@ export class SpecimenPlaces {
     entries.set(this.entries);
     Object.assign(this, { offsets, lengths, indices, entries });
   }
+}
+
+export interface SpecimenPlacesData {
+  size: number;
+  offsets: Float64Array;
+  lengths: Uint32Array;
+  indices: Uint32Array;
+  entries: Uint8Array;
 }

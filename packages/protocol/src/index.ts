@@ -57,3 +57,15 @@ export {
 export { AccessServiceClient, AccessServiceService, type AccessServiceServer } from './generated/biospecimen/v1/access.js';
 /** The access workflow's wire messages (AccessRequestView, Transition, Membership, ...), kept in one namespace. */
 export * as AccessWire from './generated/biospecimen/v1/access.js';
+export {
+  ConnectAccepted,
+  ConnectChallenge,
+  ConnectProof,
+  ConnectRequest,
+  ConnectResponse,
+  NodeConnectServiceClient,
+  NodeConnectServiceService,
+  RelayedCall,
+  RelayedCallResult,
+  type NodeConnectServiceServer,
+} from './generated/biospecimen/v1/connect.js';

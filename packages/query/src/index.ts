@@ -13,3 +13,4 @@ export * from './reference-evaluator.js';
 export { QUERY_LIMITS } from './limits.js';
 export { formatJsonPath } from './json-path.js';
 export { ageInYears, dateParts, type DateParts } from './age.js';
+export * from './row-batch.js';

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeFhirBundle } from '@biospec/fhir';
@@ -16,6 +17,10 @@ export interface FhirBenchResult {
   specimensPerSecond: number;
   /** Peak resident memory of the importing process (VmHWM), MiB. */
   peakRssMiB: number;
+  /** CPU time of the importing process (all its threads), s: what the import costs whatever the machine's load. */
+  cpuSeconds: number;
+  /** The 1-minute load average when the import started. */
+  loadAverage: number;
 }
 
 /**
@@ -33,6 +38,7 @@ export async function benchFhirImport(workDir: string, specimens: number, log: (
   await writeFhirBundle(records, bundle);
   const bundleMB = fs.statSync(bundle).size / 1e6;
   log(`importing the Bundle (${bundleMB.toFixed(0)} MB)`);
+  const loadAverage = os.loadavg()[0] as number;
   // The compiled child, also when this module runs from its TypeScript source (jest): `npm test` builds first.
   const child = path.resolve(here, '../../dist/bench/fhir-import-child.js');
   const output = await new Promise<string>((resolve, reject) =>
@@ -40,7 +46,7 @@ export async function benchFhirImport(workDir: string, specimens: number, log: (
       error ? reject(new Error(`FHIR import failed: ${stderr || error.message}`)) : resolve(stdout),
     ),
   );
-  const measured = JSON.parse(output.trim().split('\n').at(-1) as string) as { seconds: number; added: number; specimens: number; peakRssMiB: number };
+  const measured = JSON.parse(output.trim().split('\n').at(-1) as string) as { seconds: number; added: number; specimens: number; peakRssMiB: number; cpuSeconds: number };
   fs.rmSync(dir, { recursive: true, force: true });
   return {
     specimens: measured.added,
@@ -48,5 +54,7 @@ export async function benchFhirImport(workDir: string, specimens: number, log: (
     importSeconds: measured.seconds,
     specimensPerSecond: measured.added / measured.seconds,
     peakRssMiB: measured.peakRssMiB,
+    cpuSeconds: measured.cpuSeconds,
+    loadAverage,
   };
 }

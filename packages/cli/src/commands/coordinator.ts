@@ -16,6 +16,7 @@ import {
   openCoordinator,
   startCoordinatorGrpc,
   startCoordinatorHttp,
+  startNodeConnectServer,
 } from '@biospec/coordinator';
 import { auditPageLines, verificationLines } from '../audit-report.js';
 import { guardService } from '../process-guards.js';
@@ -58,12 +59,16 @@ export function registerCoordinatorCommands(program: Command): void {
     .option('--id <id>', 'issuer name nodes see on every query', 'coordinator')
     .option('--grpc <host:port>', 'researcher-facing gRPC address', '127.0.0.1:50050')
     .option('--http <host:port>', 'REST/JSON address', '127.0.0.1:8080')
-    .action(async (o: { dir: string; id: string; grpc: string; http: string }) => {
-      const { config, publicKeys } = await initCoordinatorDir(o.dir, { coordinatorId: o.id, grpcListen: o.grpc, httpListen: o.http }).catch(
-        (error: unknown) => {
-          throw withFlagNames(error, INIT_FLAGS);
-        },
-      );
+    .option('--node-connect <host:port>', 'where nodes without an inbound port connect out to (nodeConnect.listen); off without it')
+    .action(async (o: { dir: string; id: string; grpc: string; http: string; nodeConnect?: string }) => {
+      const { config, publicKeys } = await initCoordinatorDir(o.dir, {
+        coordinatorId: o.id,
+        grpcListen: o.grpc,
+        httpListen: o.http,
+        ...(o.nodeConnect ? { nodeConnectListen: o.nodeConnect } : {}),
+      }).catch((error: unknown) => {
+        throw withFlagNames(error, INIT_FLAGS);
+      });
       console.log(`coordinator created: ${config}`);
       console.log(`give every node the coordinator's public keys (they pin them with --coordinator-jwks at \`biospec node init\`): ${publicKeys}`);
     });
@@ -74,7 +79,7 @@ export function registerCoordinatorCommands(program: Command): void {
     .requiredOption('--dir <dir>', 'coordinator folder')
     .requiredOption('--id <id>', 'node id, as in its node.json')
     .requiredOption('--name <name>', 'institution name')
-    .requiredOption('--endpoint <host:port>', "the node's gRPC address")
+    .requiredOption('--endpoint <host:port>', "the node's gRPC address, or connect-out for a node that dials this coordinator (nodeConnect)")
     .requiredOption('--jwks <file>', "the node's public keys (its node.jwks.json)")
     .action((o: { dir: string; id: string; name: string; endpoint: string; jwks: string }) => {
       try {
@@ -168,9 +173,11 @@ export function registerCoordinatorCommands(program: Command): void {
       const opened = await openCoordinator(config);
       const grpc = await startCoordinatorGrpc(opened);
       const http = await startCoordinatorHttp(opened);
-      console.log(`coordinator serving gRPC on ${grpc.address}, REST on ${http.url} (${opened.members.length} member nodes)`);
+      const connect = config.nodeConnect ? await startNodeConnectServer(opened) : undefined;
+      const dialIn = connect ? `, nodes connect out to ${connect.address}` : '';
+      console.log(`coordinator serving gRPC on ${grpc.address}, REST on ${http.url}${dialIn} (${opened.members.length} member nodes)`);
       const stop = async () => {
-        await Promise.all([grpc.stop(), http.stop()]);
+        await Promise.all([grpc.stop(), http.stop(), connect?.stop()]);
         await opened.stopDirectory();
         opened.close();
       };

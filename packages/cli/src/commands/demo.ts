@@ -50,7 +50,7 @@ The federation is up (files in ${federation.dir}):
   web UI            ${ui}
   coordinator REST  ${url}   (POST /api/v1/count, GET /api/v1/nodes, GET /metrics)
   coordinator gRPC  ${federation.grpc.address}
-${federation.nodes.map((n) => `  node ${n.site.id.padEnd(15)} ${n.server.address}   ${n.specimens} specimens`).join('\n')}
+${federation.nodes.map((n) => `  node ${n.site.id.padEnd(15)} ${n.server.address}   ${n.specimens} specimens (withdrawn donors' not counted)`).join('\n')}
 
 Researcher token: ${path.join(federation.dir, 'researcher.token')}
 Try:
@@ -71,7 +71,11 @@ ${accessWalkthrough(federation, url, cli)}`);
 
 /** How to walk one access request through the demo from the CLI, one role after another. */
 function accessWalkthrough(federation: Awaited<ReturnType<typeof startDemoFederation>>, url: string, cli: string): string {
-  const rel = (file: string) => path.relative(process.cwd(), file) || file;
+  // Short when the demo folder is under the current one; absolute otherwise (never `../../tmp/…`).
+  const rel = (file: string) => {
+    const relative = path.relative(process.cwd(), file);
+    return relative === '' || relative.startsWith('..') ? file : relative;
+  };
   const tokenOf = (role: string) => federation.accounts.find((a) => a.roles.includes(role as never))!.tokenFile;
   const [first, second] = federation.nodes.map((n) => n.site);
   const firstCollection = demoCollections(first!)[0]!.id;

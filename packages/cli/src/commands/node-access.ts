@@ -73,14 +73,14 @@ export function registerNodeAccessCommands(node: Command): void {
 
   connected(node.command('join').description("ask the network to admit this node: its descriptor and public keys, signed with its key (sent with an operator's token)"))
     .requiredOption('--dir <dir>', 'node folder')
-    .option('--endpoint <host:port>', "the address the coordinator reaches this node at (default: its listen address)")
+    .option('--endpoint <host:port>', "the address the coordinator reaches this node at (default: its listen address, or connect-out for a node without one)")
     .option('--contact <text>', 'who to contact at the institution')
     .action(async (o: Connection & { dir: string; endpoint?: string; contact?: string }) => {
       const config = configOf(o.dir);
       const key = await loadNodeSigningKey(config);
       const jwks = readJsonFile(path.join(config.baseDir, NODE_FILES.publicKeys), 'node public keys') as { keys: Record<string, unknown>[] };
       const application = signMembershipApplication(
-        { nodeId: config.nodeId, name: config.name, endpoint: o.endpoint ?? config.listen, jwks, ...(o.contact ? { contact: o.contact } : {}) },
+        { nodeId: config.nodeId, name: config.name, endpoint: o.endpoint ?? config.listen ?? 'connect-out', jwks, ...(o.contact ? { contact: o.contact } : {}) },
         key,
       );
       const view = (await clientOf(o).call('/api/v1/membership/applications', { application })) as MembershipView;

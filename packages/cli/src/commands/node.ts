@@ -18,12 +18,14 @@ import {
   openNodeAudit,
   pinCoordinatorKeys,
   readCoordinatorKeys,
+  readNodeStatus,
   startNodeServer,
   withdrawDonor,
 } from '@biospec/node';
 import { auditPageLines, verificationLines } from '../audit-report.js';
 import { resolveImportFiles } from '../import-files.js';
 import { registerNodeAccessCommands } from './node-access.js';
+import { describeNodeStatus } from '../node-status-report.js';
 import { createProgress } from '../progress.js';
 import { createQuarantine } from '../quarantine.js';
 import { guardService } from '../process-guards.js';
@@ -92,18 +94,20 @@ export function registerNodeCommands(program: Command): void {
     .requiredOption('--dir <dir>', 'node folder to create')
     .requiredOption('--id <id>', 'node id (lowercase letters, digits, dashes), e.g. uh-berlin')
     .requiredOption('--name <name>', 'institution name shown to researchers')
-    .option('--listen <host:port>', 'gRPC address to serve on', '127.0.0.1:50051')
+    .option('--listen <host:port>', 'gRPC address to serve on (default 127.0.0.1:50051; none with --connect-out unless given)')
+    .option('--connect-out <host:port>', "dial the coordinator's connect listener instead of waiting for it (no inbound port needed)")
     .option('--coordinator-jwks <file>', "the coordinator's public keys (JWKS) to pin")
     .option('--coordinator-id <id>', "the coordinator's id (its coordinatorId): the issuer whose queries this node answers", 'coordinator')
     .option('--policy <preset>', `disclosure policy to start from: ${Object.keys(POLICY_PRESETS).join(', ')} (docs/PRIVACY.md, "Presets")`, 'default')
-    .action(async (o: { dir: string; id: string; name: string; listen: string; coordinatorJwks?: string; coordinatorId: string; policy: string }) => {
+    .action(async (o: { dir: string; id: string; name: string; listen?: string; connectOut?: string; coordinatorJwks?: string; coordinatorId: string; policy: string }) => {
       if (!Object.hasOwn(POLICY_PRESETS, o.policy)) {
         throw new BiospecError('INVALID_ARGUMENT', `--policy: unknown policy preset '${o.policy}'; presets: ${Object.keys(POLICY_PRESETS).join(', ')}`);
       }
       const { config, publicKeys, pinnedKeys } = await initNodeDir(o.dir, {
         nodeId: o.id,
         name: o.name,
-        listen: o.listen,
+        ...(o.listen ? { listen: o.listen } : {}),
+        ...(o.connectOut ? { connectOut: o.connectOut } : {}),
         coordinatorIds: [o.coordinatorId],
         policy: POLICY_PRESETS[o.policy as PolicyPresetName],
         ...(o.coordinatorJwks ? { coordinatorJwks: o.coordinatorJwks } : {}),
@@ -210,7 +214,8 @@ export function registerNodeCommands(program: Command): void {
       const config = configOf(o.dir);
       const node = await openNode(o.listen ? { ...config, listen: o.listen } : config);
       const running = await startNodeServer(node);
-      console.log(`node ${config.nodeId} serving on ${running.address}`);
+      if (running.address) console.log(`node ${config.nodeId} serving on ${running.address}`);
+      if (config.connectOut) console.log(`node ${config.nodeId} connecting out to ${config.connectOut.coordinator} (biospec node status shows whether it is connected)`);
       if ((await readCoordinatorKeys(config.coordinatorKeys)).keys.length === 0) console.error(`warning: ${noPinnedKeyWarning(config.coordinatorKeys, o.dir)}`);
       guardService(() => running.stop(), node.logger);
       node.catalogue.countIndexReady().then(
@@ -223,6 +228,18 @@ export function registerNodeCommands(program: Command): void {
         (err: unknown) => node.logger.error({ err }, 'count index not built; counting with SQL'),
       );
       await waitForShutdown(() => running.stop());
+    });
+
+  node
+    .command('status')
+    .description('say whether the node runs, where it listens, and whether it is connected to its coordinator (connect-out)')
+    .requiredOption('--dir <dir>', 'node folder')
+    .option('--json', 'print the status file as JSON', false)
+    .action((o: { dir: string; json: boolean }) => {
+      const config = configOf(o.dir);
+      const report = describeNodeStatus(config, readNodeStatus(config));
+      console.log(o.json ? JSON.stringify(report.status ?? null, null, 2) : report.lines.join('\n'));
+      if (!report.ok) process.exitCode = 1;
     });
 
   node

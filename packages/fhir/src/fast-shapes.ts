@@ -1,12 +1,13 @@
 /**
- * A fast check that a parsed Specimen has the shape `specimenSchema` (zod)
- * accepts, for the hot path of an import: validating every Specimen with zod
- * cost about as much as parsing its JSON. It checks every element the schema
- * declares, with the same types, and answers only "certainly valid" (the value
- * can be used as the schema's output: loose objects pass through unchanged) or
- * "not sure": then the caller runs zod, which reports the issues with their paths.
+ * Fast checks that a parsed resource has the shape its zod schema in
+ * fhir-model.ts accepts, for the hot path of an import: validating every
+ * resource with zod cost about as much as parsing its JSON. Each checks every
+ * element the schema declares, with the same types, and answers only
+ * "certainly valid" (the value can be used as the schema's output: loose
+ * objects pass through unchanged) or "not sure": then the caller runs zod,
+ * which reports the issues with their paths.
  */
-import type { FhirSpecimen } from './fhir-model.js';
+import type { ConsentProvision, FhirCondition, FhirConsent, FhirOrganization, FhirPatient, FhirSpecimen } from './fhir-model.js';
 
 type Check = (value: unknown) => boolean;
 
@@ -69,4 +70,56 @@ export function fastSpecimen(value: unknown): FhirSpecimen | null {
     optional(value.processing, arrayOf(isProcessing)) &&
     optional(value.contained, arrayOf(isContained));
   return ok ? (value as FhirSpecimen) : null;
+}
+
+const isIdentifiers = arrayOf(isIdentifier);
+
+/** The Patient when it certainly has `patientSchema`'s shape; null when zod must tell. */
+export function fastPatient(value: unknown): FhirPatient | null {
+  if (!isObject(value) || value.resourceType !== 'Patient') return null;
+  const ok = optional(value.id, isString) && optional(value.identifier, isIdentifiers) && optional(value.gender, isString) && optional(value.birthDate, isString);
+  return ok ? (value as FhirPatient) : null;
+}
+
+const isEvidence: Check = (v) => isObject(v) && optional(v.detail, arrayOf(isReference));
+
+/** The Condition when it certainly has `conditionSchema`'s shape; null when zod must tell. */
+export function fastCondition(value: unknown): FhirCondition | null {
+  if (!isObject(value) || value.resourceType !== 'Condition') return null;
+  const ok =
+    optional(value.id, isString) &&
+    optional(value.clinicalStatus, isCodeableConcept) &&
+    optional(value.verificationStatus, isCodeableConcept) &&
+    optional(value.code, isCodeableConcept) &&
+    optional(value.subject, isReference) &&
+    optional(value.evidence, arrayOf(isEvidence));
+  return ok ? (value as FhirCondition) : null;
+}
+
+/** Provisions nest; deeper than this is left to zod. */
+const MAX_PROVISION_DEPTH = 16;
+
+function isProvision(v: unknown, depth: number): boolean {
+  return (
+    depth < MAX_PROVISION_DEPTH &&
+    isObject(v) &&
+    optional(v.type, isString) &&
+    optional(v.period, isPeriod) &&
+    optional(v.code, arrayOf(isCodeableConcept)) &&
+    optional(v.purpose, arrayOf(isCoding)) &&
+    optional(v.provision, arrayOf((p) => isProvision(p, depth + 1)))
+  );
+}
+
+/** The Consent when it certainly has `consentSchema`'s shape; null when zod must tell. */
+export function fastConsent(value: unknown): FhirConsent | null {
+  if (!isObject(value) || value.resourceType !== 'Consent') return null;
+  const ok = optional(value.id, isString) && optional(value.status, isString) && optional(value.patient, isReference) && optional(value.provision, (p) => isProvision(p, 0));
+  return ok ? (value as FhirConsent & { provision?: ConsentProvision }) : null;
+}
+
+/** The Organization when it certainly has `organizationSchema`'s shape; null when zod must tell. */
+export function fastOrganization(value: unknown): FhirOrganization | null {
+  if (!isObject(value) || value.resourceType !== 'Organization') return null;
+  return optional(value.id, isString) && optional(value.identifier, isIdentifiers) ? (value as FhirOrganization) : null;
 }

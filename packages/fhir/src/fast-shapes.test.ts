@@ -1,6 +1,6 @@
 import fc from 'fast-check';
-import { fastSpecimen } from './fast-specimen.js';
-import { specimenSchema } from './fhir-model.js';
+import { fastCondition, fastConsent, fastOrganization, fastPatient, fastSpecimen } from './fast-shapes.js';
+import { conditionSchema, consentSchema, organizationSchema, patientSchema, specimenSchema } from './fhir-model.js';
 import { EXTENSIONS, SYSTEMS } from './systems.js';
 
 // The fast check may only ever say "valid" where zod says valid, and hand back the same value.
@@ -63,4 +63,64 @@ test('whatever the fast check accepts, zod accepts and returns unchanged', () =>
   // The property means something only if both answers are given often.
   expect(accepted).toBeGreaterThan(100);
   expect(accepted).toBeLessThan(2900);
+});
+
+const identifiers = maybe(fc.array(maybe(fc.record({ system: maybe(fc.string()), value: maybe(fc.string()) }, { requiredKeys: [] })), { maxLength: 2 }));
+const patient = fc.record(
+  { resourceType: fc.constantFrom('Patient', 'Specimen'), id: maybe(fc.string({ maxLength: 5 })), identifier: identifiers, gender: maybe(fc.string()), birthDate: maybe(fc.string()), name: maybe(fc.string()) },
+  { requiredKeys: ['resourceType'] },
+);
+const condition = fc.record(
+  {
+    resourceType: fc.constantFrom('Condition', 'Patient'),
+    id: maybe(fc.string({ maxLength: 5 })),
+    clinicalStatus: maybe(concept),
+    verificationStatus: maybe(concept),
+    code: maybe(concept),
+    subject: maybe(reference),
+    evidence: maybe(fc.array(maybe(fc.record({ detail: maybe(fc.array(maybe(reference), { maxLength: 2 })) }, { requiredKeys: [] })), { maxLength: 2 })),
+    onsetDateTime: maybe(fc.string()),
+  },
+  { requiredKeys: ['resourceType'] },
+);
+const { provision } = fc.letrec((tie) => ({
+  provision: fc.record(
+    {
+      type: maybe(fc.constantFrom('permit', 'deny')),
+      period: maybe(fc.record({ start: maybe(fc.string()), end: maybe(fc.string()) }, { requiredKeys: [] })),
+      code: maybe(fc.array(maybe(concept), { maxLength: 2 })),
+      purpose: maybe(fc.array(maybe(coding), { maxLength: 2 })),
+      provision: fc.oneof({ depthSize: 'small' }, fc.constant(undefined), maybe(fc.array(maybe(tie('provision')), { maxLength: 2 }))),
+    },
+    { requiredKeys: [] },
+  ),
+}));
+const consent = fc.record(
+  { resourceType: fc.constantFrom('Consent', 'Condition'), id: maybe(fc.string({ maxLength: 5 })), status: maybe(fc.string()), patient: maybe(reference), provision: maybe(provision), scope: maybe(concept) },
+  { requiredKeys: ['resourceType'] },
+);
+const organization = fc.record({ resourceType: fc.constantFrom('Organization', 'Patient'), id: maybe(fc.string({ maxLength: 5 })), identifier: identifiers, name: maybe(fc.string()) }, { requiredKeys: ['resourceType'] });
+
+test.each([
+  ['Patient', patient, fastPatient, patientSchema],
+  ['Condition', condition, fastCondition, conditionSchema],
+  ['Consent', consent, fastConsent, consentSchema],
+  ['Organization', organization, fastOrganization, organizationSchema],
+] as const)('whatever the fast check of a %s accepts, zod accepts and returns unchanged', (_type, arbitrary, fast, schema) => {
+  let accepted = 0;
+  fc.assert(
+    fc.property(arbitrary as fc.Arbitrary<unknown>, (generated) => {
+      const value = asJson(generated);
+      const answer = (fast as (v: unknown) => unknown)(value);
+      if (answer === null) return;
+      accepted += 1;
+      const parsed = (schema as { safeParse: (v: unknown) => { success: boolean; data?: unknown } }).safeParse(value);
+      expect(parsed.success).toBe(true);
+      expect(parsed.data).toEqual(value);
+      expect(answer).toBe(value);
+    }),
+    { numRuns: 2000, seed: 23 },
+  );
+  expect(accepted).toBeGreaterThan(100);
+  expect(accepted).toBeLessThan(1900);
 });
