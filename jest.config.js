@@ -31,6 +31,8 @@ export default {
   moduleNameMapper: {
     // Property-test generators of the query model, shared with the integration tests.
     '^@biospec/query/testing$': '<rootDir>/packages/query/src/testing/arbitraries.ts',
+    // What the web UI bundles of the query model (no Node built-ins).
+    '^@biospec/query/browser$': '<rootDir>/packages/query/src/browser.ts',
     // Repository compliance suites any implementation of the access store runs.
     '^@biospec/access/testing$': '<rootDir>/packages/access/src/testing/compliance.ts',
     ...Object.fromEntries(
@@ -38,7 +40,7 @@ export default {
     ),
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
-  roots: ['<rootDir>/packages', '<rootDir>/node', '<rootDir>/coordinator', '<rootDir>/test'],
+  roots: ['<rootDir>/packages', '<rootDir>/node', '<rootDir>/coordinator', '<rootDir>/web', '<rootDir>/test'],
   testMatch: ['**/src/**/*.test.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
   testTimeout: 30000,

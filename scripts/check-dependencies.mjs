@@ -17,6 +17,7 @@ import ts from 'typescript';
 export const FLOORS = {
   '@biospec/protocol': 1,
   '@biospec/query': 2,
+  '@biospec/web': 3,
   '@biospec/privacy': 3,
   '@biospec/federation': 3,
   '@biospec/registry': 3,

@@ -34,9 +34,25 @@ const MemberSchema = z
  * `resolvePerson`): by default only linked ones (or, if enabled, ones whose
  * verified e-mail matches a researcher record) may ask.
  */
+/**
+ * How the web UI signs in with an issuer: the OpenID Connect authorization-code flow with PKCE
+ * for a public client (no secret). `bearer` names the token of the provider's answer the UI
+ * sends to the coordinator; its `aud` must be the issuer's `audience`.
+ */
+const SignInSchema = z
+  .object({
+    name: z.string().min(1).max(100),
+    clientId: z.string().min(1),
+    authorizationEndpoint: z.url(),
+    tokenEndpoint: z.url(),
+    scope: z.string().min(1).default('openid profile email'),
+    bearer: z.enum(['access_token', 'id_token']).default('access_token'),
+  })
+  .strict();
 const registration = {
   unknownIdentities: z.enum(['link', 'auto']).default('link'),
   linkByVerifiedEmail: z.boolean().default(false),
+  signIn: SignInSchema.optional(),
   /**
    * Where the provider's tokens say which groups or roles the caller holds (a claim, or a
    * dotted path such as `realm_access.roles`); with `roleMapping` turning each into a role
@@ -108,6 +124,8 @@ export const CoordinatorConfigSchema = z
     nodes: z.array(MemberSchema).default([]),
     /** Who may sign researcher tokens. The coordinator itself always may (issuer = coordinatorId). */
     researcherIssuers: z.array(IssuerSchema).default([]),
+    /** Folder of the web UI's static files, served under `/`; default: the built `@biospec/web` (`web/dist`). */
+    webRoot: z.string().min(1).optional(),
     /** Audience of researcher tokens the coordinator issues. */
     researcherAudience: z.string().default('biospec-coordinator'),
     defaultDeadlineMs: z.number().int().min(100).max(120000).default(5000),
@@ -207,6 +225,7 @@ export function parseCoordinatorConfig(input: unknown, baseDir: string): Coordin
     stateDir: at(c.stateDir),
     nodes: c.nodes.map((n) => ({ ...n, jwks: at(n.jwks), tls: tlsAt(n.tls) })),
     researcherIssuers: c.researcherIssuers.map((i) => ('jwks' in i ? { ...i, jwks: at(i.jwks) } : i)),
+    webRoot: c.webRoot && at(c.webRoot),
     nodeTls: tlsAt(c.nodeTls),
     access: { ...c.access, notifier: notifierAt(c.access.notifier, at) },
     tls: c.tls && { ...c.tls, cert: at(c.tls.cert), key: at(c.tls.key), ca: c.tls.ca && at(c.tls.ca) },

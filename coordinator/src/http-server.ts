@@ -5,7 +5,7 @@ import { BiospecError, FederatedAvailabilityResponse, FederatedCountResponse, No
 import { MEMBERSHIP_ACTIONS, REQUEST_ACTIONS, SITE_ACTIONS, type MembershipAction, type RequestAction, type SiteAction } from '@biospec/access';
 import type { OpenCoordinator } from './open-coordinator.js';
 import { createRestApi, type RestApi } from './rest-api.js';
-import { CountBodySchema, FederatedCountResponseJson, HealthJson, JwksJson, NodeJwksJson, NodesResponseJson, QueryDocument } from './rest-schemas.js';
+import { CountBodySchema, FederatedCountResponseJson, HealthJson, JwksJson, NodeJwksJson, NodesResponseJson, QueryDocument, SignInProvidersJson } from './rest-schemas.js';
 import {
   AccessRequestListJson,
   AccessRequestViewJson,
@@ -19,11 +19,14 @@ import {
   MeJson,
   MembershipListJson,
   MembershipViewJson,
+  NetworkHealthJson,
   ReasonBodySchema,
   RequestBodySchema,
   RevokeBodySchema,
 } from './rest-access-schemas.js';
 import { MAX_GRPC_REQUEST_BYTES, type RunningServer } from './grpc-server.js';
+import { networkHealth } from './network-health.js';
+import { registerWebUi, signInProviders } from './web-ui.js';
 
 type Authenticate = (request: FastifyRequest) => ReturnType<OpenCoordinator['authenticate']>;
 
@@ -95,6 +98,22 @@ function registerRoutes(api: RestApi, coordinator: OpenCoordinator, authenticate
         coordinator: { coordinatorId: coordinator.config.coordinatorId, rateLimits: coordinator.config.rateLimits },
       };
     },
+  );
+  api.route(
+    'get',
+    '/api/v1/network',
+    {
+      summary: "Each node's health, for coordinator staff: membership, status, last seen, calls, error rate, latency p50/p95, software version, data epoch and what the directory last heard",
+      response: NetworkHealthJson,
+      errors: ['PERMISSION_DENIED'],
+    },
+    async ({ request }) => networkHealth(coordinator, await authenticate(request)),
+  );
+  api.route(
+    'get',
+    '/api/v1/sign-in',
+    { summary: 'The OpenID Connect providers the web UI offers for signing in (authorization code with PKCE)', auth: false, response: SignInProvidersJson },
+    async () => ({ providers: signInProviders(coordinator.config) }),
   );
   api.route('get', '/api/v1/jwks', { summary: "Every member node's public keys, to verify saved answers offline", auth: false, response: NodeJwksJson }, async () => coordinator.nodeJwks());
   api.route('get', '/.well-known/jwks.json', { summary: "The coordinator's public keys (current and retired), for nodes to pin", auth: false, response: JwksJson }, async () => coordinator.jwks());
@@ -257,6 +276,8 @@ export async function startCoordinatorHttp(coordinator: OpenCoordinator): Promis
   app.addHook('onRoute', (route) => {
     for (const method of [route.method].flat()) if (method !== 'HEAD') served.push({ method: method.toLowerCase(), path: route.url });
   });
+  const webRoot = await registerWebUi(app, coordinator.config);
+  if (webRoot === null) coordinator.logger.warn('web UI not built (npm run build): not serving it under /');
   const authenticate = (request: FastifyRequest) => coordinator.authenticate(request.headers.authorization);
   const api = createRestApi(app, {
     title: 'Biospecimen federation coordinator',

@@ -42,7 +42,7 @@ import {
   type Permission,
   type RevocationList,
 } from '@biospec/access';
-import { fanOut } from '@biospec/federation';
+import { createSiteHealthTracker, fanOut, type SiteHealthTracker } from '@biospec/federation';
 import type { CoordinatorConfig } from './config.js';
 import { coordinatorAuditFile, createCoordinatorAudit, openCoordinatorAuditLog, type CoordinatorAudit } from './coordinator-audit.js';
 import { researcherPseudonym } from './pseudonym.js';
@@ -113,6 +113,8 @@ export interface OpenCoordinator {
   /** The coordinator's signed audit log; the access workflow records its actions with `recordAccess`. */
   audit: CoordinatorAudit;
   listNodes(caller?: Caller): Promise<NodeInfo[]>;
+  /** Each node's recent calls (counts and Describe): statuses, latencies, when last seen. */
+  siteHealth: SiteHealthTracker;
   /** The coordinator's public keys (current and retired), for nodes to pin. */
   jwks(): { keys: unknown[] };
   /** Every member's public keys, for researchers to verify saved results offline. */
@@ -223,6 +225,7 @@ export async function openCoordinator(config: CoordinatorConfig, options: { logg
     registers: [metrics],
   });
   const lastStatus = new Map<string, SiteStatus>();
+  const siteHealth = createSiteHealthTracker();
   const directory = config.directory?.enabled ? await startCoordinatorDirectory(config, () => memberRegistry.current(), { logger, metrics, links: connectLinks }) : undefined;
 
   const rateLimiter = createRateLimiter(config.rateLimits);
@@ -237,6 +240,7 @@ export async function openCoordinator(config: CoordinatorConfig, options: { logg
     logger,
     onSiteAnswered(node, status, latencyMs) {
       lastStatus.set(node, status);
+      siteHealth.record(node, status, latencyMs);
       siteAnswers.inc({ node, status });
       siteLatency.observe({ node }, latencyMs / 1000);
     },
@@ -399,6 +403,7 @@ export async function openCoordinator(config: CoordinatorConfig, options: { logg
       return outcomes.map((o) => {
         const status = o.ok ? SiteStatus.SITE_STATUS_OK : o.failure.status;
         lastStatus.set(o.site.id, status);
+        siteHealth.record(o.site.id, status, o.latencyMs);
         return {
           nodeId: o.site.id,
           name: o.site.name,
@@ -408,9 +413,11 @@ export async function openCoordinator(config: CoordinatorConfig, options: { logg
           dataEpoch: o.ok ? o.value.dataEpoch : 0,
           policyJson: o.ok ? o.value.policyJson : '',
           guarantee: o.ok ? guaranteeOf(o.value.policyJson) : '',
+          softwareVersion: o.ok ? o.value.softwareVersion : '',
         };
       });
     },
+    siteHealth,
     jwks: () => ({ keys: [signingKey.publicJwk, ...retired] }),
     nodeJwks: () => Object.fromEntries(memberRegistry.current().map((m) => [m.id, m.jwks])),
     directory: directory?.directory,

@@ -191,3 +191,27 @@ export const FederatedAvailabilityResponseJson = z
   })
   .strict()
   .meta({ id: 'FederatedAvailabilityResponse' });
+
+const NodeHealthJson = z
+  .object({
+    nodeId: z.string(),
+    name: z.string(),
+    endpoint: z.string(),
+    membership: z.enum(MEMBERSHIP_STATES).nullable().meta({ description: 'Its membership state, or null for a node the coordinator asks without one.' }),
+    lastStatus: SiteStatusJson.nullable(),
+    lastSeenAt: z.string().nullable().meta({ description: 'When it last answered the coordinator (any call but a timeout, unreachable or error).' }),
+    calls: z.number().int().min(0),
+    errorRate: z.number().min(0).max(1).nullable(),
+    latencyP50Ms: z.number().nullable(),
+    latencyP95Ms: z.number().nullable(),
+    dataEpoch: z.number().int().nullable(),
+    software: z.object({ name: z.string(), version: z.string() }).strict().nullable(),
+    directory: z.object({ lastSeenAt: z.string(), stale: z.boolean() }).strict().nullable().meta({ description: 'What the network directory last heard from it, when the directory is enabled.' }),
+  })
+  .strict()
+  .meta({ id: 'NodeHealth' });
+
+export const NetworkHealthJson = z
+  .object({ windowMinutes: z.number().meta({ description: "The window of the coordinator's record of its calls." }), nodes: z.array(NodeHealthJson) })
+  .strict()
+  .meta({ id: 'NetworkHealth' });

@@ -142,6 +142,7 @@ const NodeInfoJson = z
     policyJson: z.string().optional().meta({ description: "The node's disclosure policy as JSON text (docs/PRIVACY.md)." }),
     catalogueDonors: ReleasedFigureJson.optional(),
     guarantee: z.string().optional(),
+    softwareVersion: z.string().optional().meta({ description: "The node's software version, from its Describe answer." }),
   })
   .strict()
   .meta({ id: 'NodeInfo' });
@@ -193,3 +194,24 @@ export const ErrorEnvelopeJson = z
   })
   .strict()
   .meta({ id: 'Error' });
+
+/** `GET /api/v1/sign-in`: the OpenID Connect providers the web UI offers (`signIn` of a researcher issuer in coordinator.json). */
+export const SignInProvidersJson = z
+  .object({
+    providers: z.array(
+      z
+        .object({
+          issuer: z.string(),
+          name: z.string(),
+          clientId: z.string(),
+          authorizationEndpoint: z.string(),
+          tokenEndpoint: z.string(),
+          scope: z.string(),
+          bearer: z.enum(['access_token', 'id_token']).meta({ description: 'Which token of the provider the UI sends to the coordinator as its bearer token.' }),
+        })
+        .strict()
+        .meta({ id: 'SignInProvider' }),
+    ),
+  })
+  .strict()
+  .meta({ id: 'SignInProviders' });

@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { z } from 'zod';
 import type { Logger } from 'pino';
@@ -8,8 +7,8 @@ import type { SigningKey } from '@biospec/trust';
 import { PublicJwkSchema, startServiceDirectory, type DescriptorInput, type PublicJwk, type ServiceDirectory } from '@biospec/directory';
 import type { NodeConfig } from './config.js';
 import { NODE_FILES } from './init-node.js';
+import { SOFTWARE_VERSION } from './software-version.js';
 
-const SOFTWARE_VERSION = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
 
 /**
  * The keys this node announces: its public JWKS file (`node.jwks.json`, the one sent to the coordinator)

@@ -41,6 +41,7 @@ import { createPreAuthRefusals, type PreAuthRefusals } from './pre-auth-refusals
 import { startNodeDirectory } from './node-directory.js';
 import { loadPinnedKeys } from './pinned-keys.js';
 import { reconcileWithdrawals } from './withdrawal.js';
+import { SOFTWARE_VERSION } from './software-version.js';
 
 /** A node's parts, opened from its config: what the gRPC server and the CLI work with. */
 export interface OpenNode {
@@ -229,6 +230,7 @@ export async function openNode(config: NodeConfig, options: { logger?: Logger } 
         jwksJson: JSON.stringify({ keys: [signingKey.publicJwk] }),
         collectionsJson: JSON.stringify(accessState.published().collections),
         collectionsDigest: accessState.published().digest,
+        softwareVersion: SOFTWARE_VERSION,
       };
     },
     async close() {

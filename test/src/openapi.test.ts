@@ -16,9 +16,13 @@ import {
   JwksJson,
   loadCoordinatorConfig,
   NodeJwksJson,
+  NetworkHealthJson,
   NodesResponseJson,
   openCoordinator,
+  SignInProvidersJson,
   startCoordinatorHttp,
+  WEB_UI_ROUTE,
+  webUiRoot,
   type OpenCoordinator,
 } from '@biospec/coordinator';
 import { NODE_ID, startSingleNode, type SingleNode } from './harness/single-node.js';
@@ -53,8 +57,13 @@ afterAll(async () => {
 
 const openApiPath = (route: string) => route.replace(/:(\w+)/g, '{$1}');
 
+/** The web UI's files (web/dist, one wildcard route): pages and scripts for the browser, not part of the REST API. */
+const webUiFiles = `${WEB_UI_ROUTE.method} ${WEB_UI_ROUTE.path}`;
+
 test('every route the fastify app serves is in the OpenAPI document, and nothing else', () => {
-  const served = http.servedRoutes().map((r) => `${r.method} ${openApiPath(r.path)}`).sort();
+  const all = http.servedRoutes().map((r) => `${r.method} ${openApiPath(r.path)}`);
+  const served = all.filter((route) => route !== webUiFiles).sort();
+  expect(all.length - served.length).toBe(webUiRoot({ webRoot: undefined }) === null ? 0 : 1);
   const documented = Object.entries(document.paths).flatMap(([route, operations]) => Object.keys(operations).map((method) => `${method} ${route}`)).sort();
   expect(served.length).toBeGreaterThanOrEqual(7);
   expect(documented).toEqual(served);
@@ -113,6 +122,32 @@ test('live answers have the documented shapes: count, nodes (with the coordinato
   const anonymous = await fetch(`${http.url}/api/v1/nodes`);
   expect(anonymous.status).toBe(401);
   await documented('Error', ErrorEnvelopeJson, anonymous);
+});
+
+test('the web UI is served under / with its content security policy; a path with no file behind it gets the API\'s not-found answer', async () => {
+  // npm test builds web/dist before the tests run.
+  expect(webUiRoot({ webRoot: undefined })).not.toBeNull();
+  const page = await fetch(`${http.url}/`);
+  expect(page.status).toBe(200);
+  expect(page.headers.get('content-type')).toContain('text/html');
+  expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
+  await expect(page.text()).resolves.toContain('<div id="root">');
+  for (const missing of ['/no-such-file.js', '/api/v1/no-such-route']) {
+    const answer = await fetch(`${http.url}${missing}`);
+    expect({ missing, status: answer.status }).toEqual({ missing, status: 404 });
+    await expect(answer.json()).resolves.toEqual({ error: { code: 'NOT_FOUND', message: `no route GET ${missing}`, issues: [] } });
+  }
+});
+
+test('the sign-in providers and the network health have their documented shapes; network health is for staff only', async () => {
+  await documented('SignInProviders', SignInProvidersJson, await fetch(`${http.url}/api/v1/sign-in`));
+  const researcher = await fetch(`${http.url}/api/v1/network`, { headers: { authorization: `Bearer ${token}` } });
+  expect(researcher.status).toBe(403);
+  const staff = await issueResearcher(path.join(dir, 'coordinator'), { subject: 'staff@example.org', roles: ['staff'] });
+  const health = (await documented('NetworkHealth', NetworkHealthJson, await fetch(`${http.url}/api/v1/network`, { headers: { authorization: `Bearer ${staff.token}` } }))) as {
+    nodes: { nodeId: string; lastStatus: string; software: unknown }[];
+  };
+  expect(health.nodes).toEqual([expect.objectContaining({ nodeId: NODE_ID, lastStatus: 'SITE_STATUS_OK', software: { name: 'biospec', version: expect.any(String) } })]);
 });
 
 test("coordinator init writes the coordinator's rate limits into coordinator.json, where they can be seen and changed", () => {

@@ -77,6 +77,7 @@ export const RULES = {
   'membership.decline': { does: "declining a node's membership", accepts: staff },
   'membership.suspend': { does: 'suspending a node', accepts: staff },
   'membership.readmit': { does: 're-admitting a node', accepts: staff },
+  'network.health': { does: "viewing the network's health", accepts: staff },
 } as const satisfies Record<string, Rule>;
 
 export type Permission = keyof typeof RULES;

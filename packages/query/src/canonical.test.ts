@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import type { Expr, Query } from './ast.js';
-import { canonicalJson, canonicalise, queryHash } from './canonical.js';
+import { canonicalJson, canonicalise } from './canonical.js';
+import { queryHash } from './query-hash.js';
 import { referenceCount } from './reference-evaluator.js';
 import { parseQuery } from './schema.js';
 import { createRandom, queryArb, recordsArb, reword } from './testing/arbitraries.js';

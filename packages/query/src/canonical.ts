@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { DIMENSIONS, type AgeRangeExpr, type DateRangeExpr, type Expr, type InExpr, type Query } from './ast.js';
 import { icd10IsUnder, icd10RangeEnds, normaliseIcd10, readIcd10Term } from './vocab/icd10.js';
 
@@ -75,11 +74,6 @@ export function canonicaliseExpr(expr: Expr): Expr {
     case 'min_quantity':
       return { op: 'min_quantity', value: expr.value };
   }
-}
-
-/** Lowercase hex SHA-256 of the canonical JSON of the canonical query: the query's identity. */
-export function queryHash(query: Query): string {
-  return createHash('sha256').update(canonicalJson(canonicalise(query)), 'utf8').digest('hex');
 }
 
 /** Normalised, deduplicated, sorted codes with every code already covered by another one removed. */

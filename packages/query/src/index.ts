@@ -7,6 +7,7 @@ export * from './vocab/icd10-codes.js';
 export * from './vocab/labels.js';
 export * from './schema.js';
 export * from './canonical.js';
+export * from './query-hash.js';
 export * from './contribution.js';
 export * from './reference-evaluator.js';
 export { QUERY_LIMITS } from './limits.js';

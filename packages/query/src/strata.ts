@@ -1,10 +1,9 @@
 import { BiospecError } from '@biospec/protocol';
 import type { Dimension, StrataDimension, Unit } from './ast.js';
-import { ICD10_CHAPTERS, icd10Chapter } from './vocab/icd10.js';
-import { MATERIAL_TYPES, SEXES, STORAGE_TEMPERATURES } from './specimen.js';
+import { icd10Chapter } from './vocab/icd10.js';
+import { DIMENSION_DOMAINS } from './strata-domains.js';
 
-/** Age bands used to stratify results; each band's label is its key value. */
-export const AGE_BANDS = ['0-17', '18-29', '30-39', '40-49', '50-59', '60-69', '70-79', '80+'] as const;
+export { AGE_BANDS, DIMENSION_DOMAINS } from './strata-domains.js';
 
 export function ageBand(age: number | null): string {
   if (age === null) return 'unknown';
@@ -21,21 +20,6 @@ export function diagnosisChapter(diagnosis: readonly string[]): string {
   if (primary === undefined) return 'none';
   return icd10Chapter(primary) ?? 'unknown';
 }
-
-/**
- * The fixed, public set of values each stratify dimension can take: every
- * value {@link ageBand}, {@link diagnosisChapter} and the record fields can
- * produce. A stratified answer lists every cell of the product of these
- * domains, so which cells an answer holds depends on the question alone,
- * never on the data (docs/PRIVACY.md).
- */
-export const DIMENSION_DOMAINS: Readonly<Record<Dimension, readonly string[]>> = Object.freeze({
-  material_type: MATERIAL_TYPES,
-  sex: SEXES,
-  age_band: [...AGE_BANDS, 'unknown'],
-  diagnosis_chapter: [...ICD10_CHAPTERS.map((c) => c.chapter), 'none', 'unknown'],
-  storage_temperature: STORAGE_TEMPERATURES,
-});
 
 /** Domains a node supplies: `collection_id`'s is its published collection list (and one cell for the rest). */
 export interface StrataDomains {

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { Command } from 'commander';
+import { webUiRoot } from '@biospec/coordinator';
 import { BiospecError } from '@biospec/protocol';
 import { formatFederatedResult } from '../format-result.js';
 import { createRestClient, toResultBundle } from '../rest-client.js';
@@ -43,8 +44,10 @@ export function registerDemoCommand(program: Command): void {
       fs.writeFileSync(bundleFile, JSON.stringify(toResultBundle(response, await client.nodeJwks()), null, 2) + '\n');
 
       const cli = 'npx biospec';
+      const ui = webUiRoot({ webRoot: undefined }) === null ? '(not built: run npm run build)' : `${url}/`;
       console.log(`
 The federation is up (files in ${federation.dir}):
+  web UI            ${ui}
   coordinator REST  ${url}   (POST /api/v1/count, GET /api/v1/nodes, GET /metrics)
   coordinator gRPC  ${federation.grpc.address}
 ${federation.nodes.map((n) => `  node ${n.site.id.padEnd(15)} ${n.server.address}   ${n.specimens} specimens (withdrawn donors' not counted)`).join('\n')}
@@ -79,7 +82,7 @@ function accessWalkthrough(federation: Awaited<ReturnType<typeof startDemoFedera
   const secondCollection = demoCollections(second!)[0]!.id;
   const accounts = federation.accounts.map((a) => `  ${a.roles.join(',').padEnd(26)} ${a.name.padEnd(30)} ${rel(a.tokenFile)}`).join('\n');
   return `
-Demo accounts, one per role (bearer tokens):
+Demo accounts, one per role (bearer tokens; paste one into the web UI's sign-in page):
 ${accounts}
 
 Walk one access request (export the tokens first):

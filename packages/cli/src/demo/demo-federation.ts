@@ -34,6 +34,7 @@ export interface DemoFederation {
   grpc: RunningServer;
   http: RunningServer;
   nodes: { site: DemoSite; server: RunningNodeServer; specimens: number }[];
+  /** A researcher's bearer token (also in `researcher.token`). */
   token: string;
   stop(): Promise<void>;
 }

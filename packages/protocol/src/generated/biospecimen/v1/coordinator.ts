@@ -219,6 +219,8 @@ export interface NodeInfo {
     | undefined;
   /** One line saying what the node's policy guarantees a donor, and what it does not. */
   guarantee: string;
+  /** The node's software version, as its Describe answer gives it; empty when it did not answer. */
+  softwareVersion: string;
 }
 
 export interface ListNodesResponse {
@@ -1290,6 +1292,7 @@ function createBaseNodeInfo(): NodeInfo {
     policyJson: "",
     catalogueDonors: undefined,
     guarantee: "",
+    softwareVersion: "",
   };
 }
 
@@ -1318,6 +1321,9 @@ export const NodeInfo: MessageFns<NodeInfo> = {
     }
     if (message.guarantee !== "") {
       writer.uint32(74).string(message.guarantee);
+    }
+    if (message.softwareVersion !== "") {
+      writer.uint32(82).string(message.softwareVersion);
     }
     return writer;
   },
@@ -1399,6 +1405,14 @@ export const NodeInfo: MessageFns<NodeInfo> = {
             message.guarantee = reader.string();
             continue;
           }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.softwareVersion = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1441,6 +1455,11 @@ export const NodeInfo: MessageFns<NodeInfo> = {
         ? ReleasedFigure.fromJSON(object.catalogue_donors)
         : undefined,
       guarantee: isSet(object.guarantee) ? globalThis.String(object.guarantee) : "",
+      softwareVersion: isSet(object.softwareVersion)
+        ? globalThis.String(object.softwareVersion)
+        : isSet(object.software_version)
+        ? globalThis.String(object.software_version)
+        : "",
     };
   },
 
@@ -1470,6 +1489,9 @@ export const NodeInfo: MessageFns<NodeInfo> = {
     if (message.guarantee !== "") {
       obj.guarantee = message.guarantee;
     }
+    if (message.softwareVersion !== "") {
+      obj.softwareVersion = message.softwareVersion;
+    }
     return obj;
   },
 
@@ -1488,6 +1510,7 @@ export const NodeInfo: MessageFns<NodeInfo> = {
       ? ReleasedFigure.fromPartial(object.catalogueDonors)
       : undefined;
     message.guarantee = object.guarantee ?? "";
+    message.softwareVersion = object.softwareVersion ?? "";
     return message;
   },
 };

@@ -130,6 +130,8 @@ export interface DescribeResponse {
   collectionsJson: string;
   /** Hex SHA-256 of that list, as availability answers name it. */
   collectionsDigest: string;
+  /** The node's software version (the `@biospec/node` package), for the network health view. */
+  softwareVersion: string;
 }
 
 export interface AvailabilityRequest {
@@ -1042,6 +1044,7 @@ function createBaseDescribeResponse(): DescribeResponse {
     catalogueDonors: undefined,
     collectionsJson: "",
     collectionsDigest: "",
+    softwareVersion: "",
   };
 }
 
@@ -1070,6 +1073,9 @@ export const DescribeResponse: MessageFns<DescribeResponse> = {
     }
     if (message.collectionsDigest !== "") {
       writer.uint32(74).string(message.collectionsDigest);
+    }
+    if (message.softwareVersion !== "") {
+      writer.uint32(82).string(message.softwareVersion);
     }
     return writer;
   },
@@ -1151,6 +1157,14 @@ export const DescribeResponse: MessageFns<DescribeResponse> = {
             message.collectionsDigest = reader.string();
             continue;
           }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.softwareVersion = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1201,6 +1215,11 @@ export const DescribeResponse: MessageFns<DescribeResponse> = {
         : isSet(object.collections_digest)
         ? globalThis.String(object.collections_digest)
         : "",
+      softwareVersion: isSet(object.softwareVersion)
+        ? globalThis.String(object.softwareVersion)
+        : isSet(object.software_version)
+        ? globalThis.String(object.software_version)
+        : "",
     };
   },
 
@@ -1230,6 +1249,9 @@ export const DescribeResponse: MessageFns<DescribeResponse> = {
     if (message.collectionsDigest !== "") {
       obj.collectionsDigest = message.collectionsDigest;
     }
+    if (message.softwareVersion !== "") {
+      obj.softwareVersion = message.softwareVersion;
+    }
     return obj;
   },
 
@@ -1248,6 +1270,7 @@ export const DescribeResponse: MessageFns<DescribeResponse> = {
       : undefined;
     message.collectionsJson = object.collectionsJson ?? "";
     message.collectionsDigest = object.collectionsDigest ?? "";
+    message.softwareVersion = object.softwareVersion ?? "";
     return message;
   },
 };
