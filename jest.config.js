@@ -5,6 +5,7 @@
  */
 const workspaces = {
   protocol: 'packages/protocol',
+  health: 'packages/health',
   query: 'packages/query',
   privacy: 'packages/privacy',
   trust: 'packages/trust',
@@ -28,6 +29,8 @@ export default {
   moduleNameMapper: {
     // Property-test generators of the query model, shared with the integration tests.
     '^@biospec/query/testing$': '<rootDir>/packages/query/src/testing/arbitraries.ts',
+    // Compliance suites: one test suite per repository interface, run against every implementation.
+    '^@biospec/privacy/testing$': '<rootDir>/packages/privacy/src/testing/rate-limit-store-compliance.ts',
     ...Object.fromEntries(
       Object.entries(workspaces).map(([name, dir]) => [`^@biospec/${name}$`, `<rootDir>/${dir}/src/index.ts`]),
     ),

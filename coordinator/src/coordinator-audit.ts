@@ -1,8 +1,9 @@
 import path from 'node:path';
-import { BiospecError, readJsonFile, SiteStatus, siteStatusToJSON, type FederatedCountResponse } from '@biospec/protocol';
+import { BiospecError, readJsonFile, type FederatedCountResponse } from '@biospec/protocol';
 import { canonicalise, parseQuery, queryHash } from '@biospec/query';
 import { createAuditLog, createKeyRing, type AuditLog, type KeyRing, type SigningKey } from '@biospec/trust';
 import type { CoordinatorConfig } from './config.js';
+import { federatedOutcome, siteStatusLabel } from './metrics.js';
 
 /** How a federated question ended: every site answered, some did, none did, or it was refused before fan-out. */
 export type FederatedOutcome = 'answered' | 'partial' | 'unanswered' | 'rejected';
@@ -14,6 +15,8 @@ export interface AuditedQuestion {
   query: unknown;
   purpose: string;
   project: string;
+  /** The researcher's call it came in. */
+  requestId?: string;
 }
 
 /** One step of the access workflow (request submitted, site approved, grant issued, revoked, ...). */
@@ -40,16 +43,7 @@ export interface CoordinatorAudit {
   readonly log: AuditLog;
 }
 
-/** `ok`, `held`, `unreachable`, ...: a site status as the log shows it. */
-function statusName(status: SiteStatus): string {
-  return siteStatusToJSON(status).replace(/^SITE_STATUS_/, '').toLowerCase();
-}
 
-function outcomeOf(response: FederatedCountResponse): FederatedOutcome {
-  const answered = response.sites.filter((s) => s.status === SiteStatus.SITE_STATUS_OK || s.status === SiteStatus.SITE_STATUS_HELD).length;
-  if (answered === 0) return 'unanswered';
-  return answered === response.sites.length ? 'answered' : 'partial';
-}
 
 /** The hash of a refused question when it is a valid query at all. */
 function hashOrInvalid(query: unknown): string {
@@ -68,11 +62,12 @@ export function createCoordinatorAudit(log: AuditLog): CoordinatorAudit {
         kind: 'federated-query',
         actor: question.researcher,
         subject: response.queryHash,
-        outcome: outcomeOf(response),
+        outcome: federatedOutcome(response),
         detail: {
+          ...(question.requestId === undefined ? {} : { requestId: question.requestId }),
           project: question.project,
           purpose: question.purpose,
-          sites: Object.fromEntries(response.sites.map((s) => [s.nodeId, statusName(s.status)])),
+          sites: Object.fromEntries(response.sites.map((s) => [s.nodeId, siteStatusLabel(s.status)])),
           elapsedMs: response.elapsedMs,
         },
       });
@@ -84,7 +79,13 @@ export function createCoordinatorAudit(log: AuditLog): CoordinatorAudit {
         actor: question.researcher,
         subject: hashOrInvalid(question.query),
         outcome: 'rejected',
-        detail: { project: question.project, purpose: question.purpose, code: err.code, reason: err.message },
+        detail: {
+          ...(question.requestId === undefined ? {} : { requestId: question.requestId }),
+          project: question.project,
+          purpose: question.purpose,
+          code: err.code,
+          reason: err.message,
+        },
       });
     },
     async recordAccess(action) {

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { Gauge, type Registry } from 'prom-client';
+import type { CoordinatorMetrics } from './metrics.js';
 import { startServiceDirectory, type DirectoryEntry, type PublicJwk, type ServiceDirectory } from '@biospec/directory';
 import type { CoordinatorConfig } from './config.js';
 import type { Member } from './members.js';
@@ -29,7 +29,7 @@ export function membershipNotes(entry: DirectoryEntry, member: Member | undefine
 export async function startCoordinatorDirectory(
   config: CoordinatorConfig,
   members: readonly Member[],
-  parts: { logger: Logger; metrics: Registry },
+  parts: { logger: Logger; metrics: Pick<CoordinatorMetrics, 'observeDirectory'> },
 ): Promise<ServiceDirectory> {
   const byId = new Map(members.map((m) => [m.id, m]));
   const service = await startServiceDirectory(config.directory!, {
@@ -48,14 +48,7 @@ export async function startCoordinatorDirectory(
     const notes = membershipNotes(entry, byId.get(entry.nodeId));
     parts.logger.info({ node: entry.nodeId, endpoint: entry.descriptor.endpoint, ...(notes.length > 0 ? { notes } : {}) }, 'directory: node announced');
   });
-  new Gauge({
-    name: 'biospec_directory_members_live',
-    help: 'Member nodes with a fresh descriptor in the directory',
-    registers: [parts.metrics],
-    collect() {
-      this.set(directory.current().filter((e) => !e.stale && byId.has(e.nodeId)).length);
-    },
-  });
+  parts.metrics.observeDirectory(() => directory.current().filter((e) => !e.stale && byId.has(e.nodeId)).length);
   parts.logger.info({ peerId: directory.peerId, addresses: directory.addresses() }, 'directory joined');
   return service;
 }

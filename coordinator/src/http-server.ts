@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { BiospecError, FederatedCountResponse, NodeInfo, httpStatusOf } from '@biospec/protocol';
+import { BiospecError, FederatedCountResponse, NodeInfo, REQUEST_ID_HEADER, httpStatusOf, requestIdFrom } from '@biospec/protocol';
 import type { OpenCoordinator } from './open-coordinator.js';
 import type { RunningServer } from './grpc-server.js';
 
@@ -35,7 +35,27 @@ function httpsOptions(tls: NonNullable<OpenCoordinator['config']['tls']>) {
 export async function startCoordinatorHttp(coordinator: OpenCoordinator): Promise<RunningServer & { url: string }> {
   const { tls } = coordinator.config;
   // `https: null` serves plain HTTP (fastify creates an HTTPS server only for an options object).
-  const app = Fastify({ logger: false, bodyLimit: 64 * 1024, https: tls ? httpsOptions(tls) : null });
+  const app = Fastify({
+    logger: false,
+    bodyLimit: 64 * 1024,
+    https: tls ? httpsOptions(tls) : null,
+    // One id per call: the caller's x-request-id when well formed, else a new one; carried in every signed query.
+    genReqId: (request) => requestIdFrom(request.headers[REQUEST_ID_HEADER]),
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    void reply.header(REQUEST_ID_HEADER, request.id);
+  });
+  // The access log: one line per request, after its answer went out.
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    const seconds = reply.elapsedTime / 1000;
+    coordinator.metrics.httpRequest(route, request.method, reply.statusCode, seconds);
+    coordinator.logger.info(
+      { requestId: request.id, method: request.method, url: request.url, route, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10, remote: request.ip },
+      'http request',
+    );
+  });
 
   app.setErrorHandler((reason: unknown, _request: FastifyRequest, reply: FastifyReply) => {
     const fastifyError = reason as { statusCode?: number; code?: string; message?: string };
@@ -47,22 +67,25 @@ export async function startCoordinatorHttp(coordinator: OpenCoordinator): Promis
           : fastifyError.statusCode && fastifyError.statusCode < 500
             ? new BiospecError('INVALID_ARGUMENT', fastifyError.message ?? 'bad request')
             : BiospecError.from(reason);
-    if (err.code === 'INTERNAL') coordinator.logger.error({ err: reason }, 'internal error');
+    if (err.code === 'INTERNAL') coordinator.logger.error({ err: reason, requestId: _request.id }, 'internal error');
+    // Rate limits, budgets, busy: when to ask again, in whole seconds (RFC 9110 10.2.3).
+    if (err.retryAfterMs !== undefined) void reply.header('retry-after', String(Math.max(1, Math.ceil(err.retryAfterMs / 1000))));
     void reply.status(httpStatusOf(err.code)).send({ error: { code: err.code, message: err.message, issues: err.issues } });
   });
 
   const authenticate = (request: FastifyRequest) => coordinator.authenticate(request.headers.authorization);
 
   app.post('/api/v1/count', async (request) => {
-    const { person } = await authenticate(request);
-    const body = CountBodySchema.safeParse(request.body);
-    if (!body.success) {
-      throw new BiospecError('INVALID_ARGUMENT', 'request body is invalid', {
-        issues: body.error.issues.map((i) => ({ field: i.path.join('.') || '(body)', message: i.message })),
-      });
-    }
-    const { deadlineMs, ...rest } = body.data;
-    const response = await coordinator.federatedCount(person, deadlineMs === undefined ? rest : { ...rest, deadlineMs });
+    const response = await coordinator.ask(request.headers.authorization, () => {
+      const body = CountBodySchema.safeParse(request.body);
+      if (!body.success) {
+        throw new BiospecError('INVALID_ARGUMENT', 'request body is invalid', {
+          issues: body.error.issues.map((i) => ({ field: i.path.join('.') || '(body)', message: i.message })),
+        });
+      }
+      const { deadlineMs, ...rest } = body.data;
+      return { ...rest, ...(deadlineMs === undefined ? {} : { deadlineMs }), requestId: request.id };
+    });
     return FederatedCountResponse.toJSON(response);
   });
 
@@ -74,9 +97,14 @@ export async function startCoordinatorHttp(coordinator: OpenCoordinator): Promis
   app.get('/api/v1/jwks', async () => coordinator.nodeJwks());
   app.get('/.well-known/jwks.json', async () => coordinator.jwks());
   app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_request, reply) => {
+    const report = coordinator.readiness.report();
+    void reply.status(report.ready ? 200 : 503);
+    return { status: report.ready ? 'ready' : 'not ready', ...report };
+  });
   app.get('/metrics', async (_request, reply) => {
-    void reply.header('content-type', coordinator.metrics.contentType);
-    return coordinator.metrics.metrics();
+    void reply.header('content-type', coordinator.metrics.registry.contentType);
+    return coordinator.metrics.registry.metrics();
   });
 
   const { config } = coordinator;

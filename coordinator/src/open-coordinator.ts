@@ -2,16 +2,26 @@ import { Metadata } from '@grpc/grpc-js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { pino, type Logger } from 'pino';
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { checkPrivatePermissions, createPrivateFile, makePrivateDir, readJsonFile, SiteStatus, type DescribeResponse, type FederatedCountResponse, type NodeInfo } from '@biospec/protocol';
-import { createRateLimiter, describeGuarantee, parsePolicy } from '@biospec/privacy';
+import {
+  checkPrivatePermissions,
+  createPrivateFile,
+  makePrivateDir,
+  readJsonFile,
+  SiteStatus,
+  type DescribeResponse,
+  type FederatedCountResponse,
+  type NodeInfo,
+} from '@biospec/protocol';
+import { createRateLimiter, createSqliteRateLimitStore, describeGuarantee, parsePolicy } from '@biospec/privacy';
+import { createReadiness, probeWritable, type Readiness } from '@biospec/health';
 import { createSqlitePeople, resolvePerson, type IssuerRegistration, type PeopleRepository, type Person } from '@biospec/registry';
 import { createKeyRing, createResearcherVerifier, defaultHeadFile, importSigningKey, type ResearcherIdentity, type SigningKey } from '@biospec/trust';
 import { fanOut } from '@biospec/federation';
 import type { CoordinatorConfig } from './config.js';
 import { coordinatorAuditFile, createCoordinatorAudit, openCoordinatorAuditLog, type CoordinatorAudit } from './coordinator-audit.js';
 import { researcherPseudonym } from './pseudonym.js';
-import { createFederatedCount, type FederatedCount } from './federated-count.js';
+import { createFederatedCount, type FederatedCount, type FederatedCountInput } from './federated-count.js';
+import { createCoordinatorMetrics, type CoordinatorMetrics } from './metrics.js';
 import { openMembers, type Member } from './members.js';
 import { startCoordinatorDirectory } from './coordinator-directory.js';
 import type { Directory } from '@biospec/directory';
@@ -28,7 +38,10 @@ export interface OpenCoordinator {
   logger: Logger;
   signingKey: SigningKey;
   members: readonly Member[];
-  metrics: Registry;
+  /** The coordinator's Prometheus metrics (coordinator/src/metrics.ts). */
+  metrics: CoordinatorMetrics;
+  /** Whether the coordinator can serve now (its databases take writes); `/readyz` and gRPC health report it. */
+  readiness: Readiness;
   /** Researcher records and the identities linked to them. */
   people: PeopleRepository;
   /**
@@ -38,6 +51,12 @@ export interface OpenCoordinator {
    */
   authenticate(authorization: string | undefined): Promise<Caller>;
   federatedCount: FederatedCount;
+  /**
+   * A federated question as a REST or gRPC call brings it: authenticate, read the input
+   * (`input` throws INVALID_ARGUMENT for a malformed one), ask. Every outcome, refusals
+   * before the question is asked included, is counted in the metrics.
+   */
+  ask(authorization: string | undefined, input: () => FederatedCountInput): Promise<FederatedCountResponse>;
   /** The coordinator's signed audit log; the access workflow records its actions with `recordAccess`. */
   audit: CoordinatorAudit;
   listNodes(): Promise<NodeInfo[]>;
@@ -49,7 +68,7 @@ export interface OpenCoordinator {
   directory: Directory | undefined;
   /** Leaves the directory (if it joined one); call before {@link close}. */
   stopDirectory(): Promise<void>;
-  close(): void;
+  close(): Promise<void>;
 }
 
 /**
@@ -62,16 +81,25 @@ export function peopleFile(config: CoordinatorConfig): string {
   return path.join(config.stateDir, 'people.db');
 }
 
+/** The rate-limit windows' database. */
+export function rateLimitsFile(config: CoordinatorConfig): string {
+  return path.join(config.stateDir, 'rate-limits.db');
+}
+
+/** Every SQLite database under the coordinator's state folder. */
+export function coordinatorDatabases(config: CoordinatorConfig): string[] {
+  return [coordinatorAuditFile(config), peopleFile(config), rateLimitsFile(config)];
+}
+
 export function secureCoordinatorFiles(config: CoordinatorConfig, logger: Logger): void {
   makePrivateDir(config.stateDir);
   const auditFile = coordinatorAuditFile(config);
-  createPrivateFile(auditFile);
-  createPrivateFile(peopleFile(config));
+  for (const database of coordinatorDatabases(config)) createPrivateFile(database);
   const wide = checkPrivatePermissions(
     {
       dirs: [config.baseDir, config.stateDir],
       files: [config.signingKey, config.pseudonymSecret, defaultHeadFile(auditFile)],
-      databases: [auditFile, peopleFile(config)],
+      databases: coordinatorDatabases(config),
     },
     config.filePermissions,
     `coordinator ${config.coordinatorId}`,
@@ -114,23 +142,14 @@ export async function openCoordinator(config: CoordinatorConfig, options: { logg
     ],
   });
 
-  const metrics = new Registry();
-  collectDefaultMetrics({ register: metrics });
-  const queries = new Counter({ name: 'biospec_federated_queries_total', help: 'Federated count queries answered', registers: [metrics] });
-  const siteAnswers = new Counter({
-    name: 'biospec_site_answers_total',
-    help: 'Per-site outcomes of federated queries',
-    labelNames: ['node', 'status'],
-    registers: [metrics],
-  });
-  const siteLatency = new Histogram({
-    name: 'biospec_site_latency_seconds',
-    help: 'Time until each site answered or failed',
-    labelNames: ['node'],
-    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-    registers: [metrics],
-  });
-  const lastStatus = new Map<string, SiteStatus>();
+  const metrics = createCoordinatorMetrics({ coordinator: config.coordinatorId });
+  const rateLimiter = createRateLimiter(config.rateLimits, { store: createSqliteRateLimitStore(rateLimitsFile(config)) });
+  const readiness = createReadiness([
+    { name: 'databases', run: () => probeWritable([config.stateDir], coordinatorDatabases(config)) },
+  ]);
+  readiness.onChange((report) => logger.info({ ready: report.ready, checks: report.checks }, report.ready ? 'coordinator ready' : 'coordinator not ready'));
+  await readiness.refresh();
+  readiness.start(READINESS_EVERY_MS);
   const directory = config.directory?.enabled ? await startCoordinatorDirectory(config, members, { logger, metrics }) : undefined;
 
   const federatedCount = createFederatedCount({
@@ -138,16 +157,37 @@ export async function openCoordinator(config: CoordinatorConfig, options: { logg
     signingKey,
     members: () => members,
     pseudonymSecret,
-    rateLimiter: createRateLimiter(config.rateLimits),
+    rateLimiter,
     defaultDeadlineMs: config.defaultDeadlineMs,
     queryLifetimeSeconds: config.queryLifetimeSeconds,
     logger,
-    onSiteAnswered(node, status, latencyMs) {
-      lastStatus.set(node, status);
-      siteAnswers.inc({ node, status });
-      siteLatency.observe({ node }, latencyMs / 1000);
-    },
+    onSiteAnswered: (node, status, latencyMs) => metrics.siteAnswered(node, status, latencyMs),
   });
+
+  const authenticate = async (authorization: string | undefined): Promise<Caller> => {
+    const identity = await verifier.verify(authorization ?? '');
+    const registration = registrations.get(identity.issuer) as IssuerRegistration;
+    return { identity, person: resolvePerson(people, identity, registration) };
+  };
+  const audited: FederatedCount = async (person, input) => {
+    const question = {
+      researcher: researcherPseudonym(pseudonymSecret, person),
+      query: input.query,
+      purpose: input.purpose,
+      project: input.project,
+      ...(input.requestId === undefined ? {} : { requestId: input.requestId }),
+    };
+    let response: FederatedCountResponse;
+    try {
+      response = await federatedCount(person, input);
+    } catch (reason) {
+      await audit.recordRejectedQuery(question, reason);
+      throw reason;
+    }
+    // Recorded before the researcher sees the answer, like a node's answers.
+    await audit.recordQuery(question, response);
+    return response;
+  };
 
   return {
     config,
@@ -155,26 +195,21 @@ export async function openCoordinator(config: CoordinatorConfig, options: { logg
     signingKey,
     members,
     metrics,
+    readiness,
     people,
-    async authenticate(authorization) {
-      const identity = await verifier.verify(authorization ?? '');
-      const registration = registrations.get(identity.issuer) as IssuerRegistration;
-      return { identity, person: resolvePerson(people, identity, registration) };
-    },
+    authenticate,
     audit,
-    async federatedCount(person, input) {
-      const question = { researcher: researcherPseudonym(pseudonymSecret, person), query: input.query, purpose: input.purpose, project: input.project };
-      let response: FederatedCountResponse;
+    federatedCount: audited,
+    async ask(authorization, input) {
       try {
-        response = await federatedCount(person, input);
+        const { person } = await authenticate(authorization);
+        const response = await audited(person, input());
+        metrics.question({ response });
+        return response;
       } catch (reason) {
-        await audit.recordRejectedQuery(question, reason);
+        metrics.question({ refused: reason });
         throw reason;
       }
-      // Recorded before the researcher sees the answer, like a node's answers.
-      await audit.recordQuery(question, response);
-      queries.inc();
-      return response;
     },
     async listNodes() {
       const outcomes = await fanOut(
@@ -187,7 +222,7 @@ export async function openCoordinator(config: CoordinatorConfig, options: { logg
       );
       return outcomes.map((o) => {
         const status = o.ok ? SiteStatus.SITE_STATUS_OK : o.failure.status;
-        lastStatus.set(o.site.id, status);
+        metrics.siteSeen(o.site.id, status);
         return {
           nodeId: o.site.id,
           name: o.site.name,
@@ -204,7 +239,9 @@ export async function openCoordinator(config: CoordinatorConfig, options: { logg
     nodeJwks: () => Object.fromEntries(members.map((m) => [m.id, m.jwks])),
     directory: directory?.directory,
     stopDirectory: async () => directory?.stop(),
-    close() {
+    async close() {
+      readiness.stop();
+      await rateLimiter.close();
       people.close();
       for (const m of members) {
         m.counts.close();
@@ -214,6 +251,9 @@ export async function openCoordinator(config: CoordinatorConfig, options: { logg
     },
   };
 }
+
+/** How often readiness is evaluated. */
+const READINESS_EVERY_MS = 1000;
 
 /** What a node's published policy guarantees, in its own words, or why that cannot be said. */
 function guaranteeOf(policyJson: string): string {

@@ -48,6 +48,11 @@ export const NodeConfigSchema = z
     name: z.string().min(1).max(200),
     /** host:port of the gRPC server; port 0 picks a free one. */
     listen: z.string().regex(/^[^\s:]+:\d{1,5}$/, 'host:port').default('127.0.0.1:50051'),
+    /**
+     * host:port of the plain-HTTP listener for `/healthz`, `/readyz` and `/metrics` (probes and
+     * Prometheus), separate from the gRPC port; off when absent.
+     */
+    httpListen: z.string().regex(/^[^\s:]+:\d{1,5}$/, 'host:port').optional(),
     catalogue: z.string().default('catalogue.db'),
     /** This node's private signing key (JWK); `kid` selects it. */
     signingKey: z.string().default('node-key.jwk.json'),

@@ -22,6 +22,7 @@ import {
   type SigningKey,
 } from '@biospec/trust';
 import { canonicalJson, type Query } from '@biospec/query';
+import type { CountRouteLabel, NodeMetrics } from './metrics.js';
 import type { PreAuthRefusals } from './pre-auth-refusals.js';
 
 /** What the pipeline counts on: the epoch answers are given at, and true counts with the epoch they are true for. */
@@ -31,8 +32,8 @@ export interface CountSource {
    * @throws BiospecError WARMING_UP when nothing can answer quickly yet.
    */
   servingEpoch(): number;
-  /** True counts of a canonical query, with the epoch they are true for, read together. */
-  count(query: Query): Promise<TrueCount & { epoch: number }>;
+  /** True counts of a canonical query, with the epoch they are true for, read together, and how they were counted. */
+  count(query: Query): Promise<TrueCount & { epoch: number; route?: CountRouteLabel }>;
 }
 
 /** What the count pipeline is built from; every part is injected so tests can use real stores in temp folders. */
@@ -52,6 +53,8 @@ export interface CountPipelineComponents {
   /** Where refusals that come before the token verifies are counted instead of audited one by one. */
   preAuthRefusals: PreAuthRefusals;
   logger: Logger;
+  /** Where outcomes, count times and budget charges are counted; none when absent. */
+  metrics?: Pick<NodeMetrics, 'question' | 'refused' | 'countTook' | 'budgetCharged'>;
   now?: () => Date;
 }
 
@@ -68,6 +71,11 @@ export interface AnswerContext {
 export interface CountPipeline {
   /** Answers one signed query; throws a BiospecError (mapped to a gRPC status by the server) when it refuses. */
   answer(signedQuery: string, context?: AnswerContext): Promise<CountResponse>;
+}
+
+/** The coordinator's request id of a query, as log lines and audit entries carry it. */
+function requestIdOf(claims: QueryClaims): { requestId?: string } {
+  return claims.request_id === undefined ? {} : { requestId: claims.request_id };
 }
 
 interface Release {
@@ -100,10 +108,12 @@ export function createCountPipeline(c: CountPipelineComponents): CountPipeline {
 
   function charge(claims: QueryClaims, plan: QuestionPlan, epoch: number, at: Date): number {
     if (!c.policy.budget) return 0;
-    return c.budget.charge(
+    const { charged } = c.budget.charge(
       { person: claims.researcher, queryHash: claims.query_hash, epoch, generation, epsilon: plan.cost, now: at, project: claims.project },
       c.policy.budget,
-    ).charged;
+    );
+    c.metrics?.budgetCharged(charged);
+    return charged;
   }
 
   async function release(claims: QueryClaims, plan: QuestionPlan, epoch: number): Promise<{ release: Release; epoch: number; charged: number }> {
@@ -118,7 +128,9 @@ export function createCountPipeline(c: CountPipelineComponents): CountPipeline {
       return { release: { total: heldFigure(policy, plan.total), strata: [], outcome: 'held' }, epoch, charged };
     }
 
+    const counting = process.hrtime.bigint();
     const raw = await c.counts.count(claims.query);
+    c.metrics?.countTook(raw.route ?? 'unknown', Number(process.hrtime.bigint() - counting) / 1e9);
     // A withdrawal between the charge and the count moved the epoch: these figures are the new epoch's, so that is what is charged.
     if (raw.epoch !== epoch) charged += charge(claims, plan, raw.epoch, now());
     const released = protectAnswer(raw, claims.query, plan, policy, {
@@ -142,17 +154,17 @@ export function createCountPipeline(c: CountPipelineComponents): CountPipeline {
     return { release: { ...released, outcome: 'answered' }, epoch: raw.epoch, charged };
   }
 
-  /** Refuses a question the caller no longer waits for, before it costs anything. */
-  function assertStillWanted(context: AnswerContext, at: Date): void {
-    if (context.signal?.aborted) throw new BiospecError('DEADLINE_EXCEEDED', 'the caller cancelled the question before it was counted');
-    if (context.deadline && context.deadline.getTime() <= at.getTime()) {
-      throw new BiospecError('DEADLINE_EXCEEDED', 'the question reached its deadline before it was counted');
-    }
+  /** Why a question is no longer wanted (its caller went away, or its deadline passed), or undefined while it is. */
+  function unwanted(context: AnswerContext, at: Date): 'cancelled' | 'deadline' | undefined {
+    if (context.signal?.aborted) return 'cancelled';
+    if (context.deadline && context.deadline.getTime() <= at.getTime()) return 'deadline';
+    return undefined;
   }
 
   return {
     async answer(signedQuery, context = {}) {
       let claims: QueryClaims | undefined;
+      let dropped: 'cancelled' | 'deadline' | undefined;
       try {
         const at = now();
         try {
@@ -167,10 +179,13 @@ export function createCountPipeline(c: CountPipelineComponents): CountPipeline {
           await c.preAuthRefusals.record(context.peer ?? 'unknown', err);
           throw err;
         }
-        c.rateLimiter.take(claims.researcher, at.getTime());
+        await c.rateLimiter.take(claims.researcher, at.getTime());
         const plan = planQuestion(claims.query, c.policy);
         const servingEpoch = c.counts.servingEpoch();
-        assertStillWanted(context, now());
+        // Refused before it costs anything.
+        dropped = unwanted(context, now());
+        if (dropped === 'cancelled') throw new BiospecError('DEADLINE_EXCEEDED', 'the caller cancelled the question before it was counted');
+        if (dropped === 'deadline') throw new BiospecError('DEADLINE_EXCEEDED', 'the question reached its deadline before it was counted');
         const { release: released, epoch, charged } = await release(claims, plan, servingEpoch);
         const result: NodeResult = {
           nodeId: c.nodeId,
@@ -191,22 +206,25 @@ export function createCountPipeline(c: CountPipelineComponents): CountPipeline {
           actor: claims.researcher,
           subject: claims.query_hash,
           outcome: released.outcome,
-          detail: { jti: claims.jti, project: claims.project, purpose: claims.purpose, released: released.total.display, epoch, charged },
+          detail: { jti: claims.jti, ...requestIdOf(claims), project: claims.project, purpose: claims.purpose, released: released.total.display, epoch, charged },
         });
-        c.logger.info({ queryHash: claims.query_hash, outcome: released.outcome, released: released.total.display }, 'query answered');
+        c.metrics?.question(released.outcome === 'released-by-steward' ? 'released_by_steward' : released.outcome);
+        c.logger.info({ ...requestIdOf(claims), queryHash: claims.query_hash, outcome: released.outcome, released: released.total.display }, 'query answered');
         return { signedResult, result };
       } catch (reason) {
         const err = BiospecError.from(reason);
+        if (dropped) c.metrics?.question('dropped', dropped);
+        else c.metrics?.refused(err.code);
         if (claims !== undefined) {
           await c.audit.record({
             kind: 'query',
             actor: claims.researcher,
             subject: claims.query_hash,
             outcome: 'rejected',
-            detail: { code: err.code, reason: err.message, issues: err.issues.map((i) => i.message) },
+            detail: { jti: claims.jti, ...requestIdOf(claims), code: err.code, reason: err.message, issues: err.issues.map((i) => i.message) },
           });
         }
-        c.logger.warn({ code: err.code, reason: err.message }, 'query rejected');
+        c.logger.warn({ ...(claims ? requestIdOf(claims) : {}), code: err.code, reason: err.message }, 'query rejected');
         throw err;
       }
     },

@@ -1,10 +1,13 @@
 import { Server, type ServerUnaryCall, type sendUnaryData } from '@grpc/grpc-js';
+import path from 'node:path';
 import { HealthImplementation } from 'grpc-health-check';
+import { bindGrpcHealth, createReadiness, initialHealthStatuses, probeWritable, startHealthServer, type Readiness, type RunningHealthServer } from '@biospec/health';
 import { BiospecError, bindServer, NodeServiceService, serverCredentials, shutdownServer, toGrpcError, type CountRequest, type CountResponse, type NodeServiceServer } from '@biospec/protocol';
 import { createAdmission, type AdmissionStats, type DropReason } from './admission.js';
 import type { AnswerContext } from './count-pipeline.js';
 import { createCountStreams } from './count-stream.js';
-import type { OpenNode } from './open-node.js';
+import { indexProblem } from './index-state.js';
+import { nodeStateFiles, type OpenNode } from './open-node.js';
 
 /** A running node server; `port` is the bound one (useful when the config said port 0). */
 export interface RunningNodeServer {
@@ -12,6 +15,10 @@ export interface RunningNodeServer {
   address: string;
   /** What the node's admission limit has done since start: questions started, refused busy, dropped. */
   load(): AdmissionStats;
+  /** Whether the node can answer now (count index, databases, pinned keys); the HTTP and gRPC health services report it. */
+  readiness: Readiness;
+  /** The `/healthz`, `/readyz`, `/metrics` listener, when `httpListen` is configured. */
+  health?: RunningHealthServer;
   /** Stops accepting calls, lets running ones finish for `graceMs`, then closes the stores. */
   stop(graceMs?: number): Promise<void>;
 }
@@ -40,8 +47,39 @@ function contextOf(call: ServerUnaryCall<CountRequest, CountResponse>): AnswerCo
   };
 }
 
-/** Serves NodeService and the standard gRPC health service on the configured address. */
-export async function startNodeServer(node: OpenNode): Promise<RunningNodeServer> {
+/** The services gRPC health reports besides the whole server (the empty name). */
+const NODE_SERVICES = ['biospecimen.v1.NodeService'];
+/** How often readiness is evaluated. */
+const READINESS_EVERY_MS = 1000;
+
+/** A node is ready when its count index answers, its databases take writes and it pins at least one coordinator key. */
+function nodeReadiness(node: OpenNode): Readiness {
+  const { config } = node;
+  return createReadiness([
+    {
+      name: 'countIndex',
+      run: () => indexProblem(node.catalogue),
+    },
+    {
+      name: 'databases',
+      run: () => probeWritable([config.stateDir, path.dirname(config.catalogue)], [config.catalogue, ...Object.values(nodeStateFiles(config))]),
+    },
+    {
+      name: 'coordinatorKeys',
+      async run() {
+        const keys = (await node.coordinatorKeys()).kids();
+        return keys.length > 0 ? undefined : `no coordinator key pinned in ${config.coordinatorKeys}`;
+      },
+    },
+  ]);
+}
+
+/**
+ * Serves NodeService and the standard gRPC health service on the configured address, and
+ * the health and metrics listener on `httpListen` when configured. gRPC health says
+ * SERVING, for the whole server and for NodeService, exactly when `/readyz` says ready.
+ */
+export async function startNodeServer(node: OpenNode, options: { readinessEveryMs?: number } = {}): Promise<RunningNodeServer> {
   const { config } = node;
   const server = new Server({
     'grpc.max_receive_message_length': config.maxMessageBytes,
@@ -52,6 +90,7 @@ export async function startNodeServer(node: OpenNode): Promise<RunningNodeServer
     'grpc.keepalive_permit_without_calls': 1,
   });
   const dropped = (reason: DropReason) => {
+    node.metrics.question('dropped', reason);
     // The token was never verified, so who asked is unknown; the record says a question was not counted, and why.
     node.audit
       .record({ kind: 'query', actor: 'unknown', subject: 'unverified', outcome: 'dropped', detail: { reason } })
@@ -71,7 +110,10 @@ export async function startNodeServer(node: OpenNode): Promise<RunningNodeServer
   };
   const answer = (signedQuery: string, context: AnswerContext) =>
     admission.run(() => node.pipeline.answer(signedQuery, context), context).catch((reason: unknown) => {
-      if (reason instanceof BiospecError && reason.code === 'BUSY') logBusy();
+      if (reason instanceof BiospecError && reason.code === 'BUSY') {
+        node.metrics.question('busy', 'queue');
+        logBusy();
+      }
       throw reason;
     });
   const streams = createCountStreams({
@@ -79,6 +121,7 @@ export async function startNodeServer(node: OpenNode): Promise<RunningNodeServer
     logger: node.logger,
     maxInFlight: config.admission.perStream,
     retryAfterMs: () => admission.retryAfterMs(),
+    onBusy: () => node.metrics.question('busy', 'stream'),
   });
   const implementation: NodeServiceServer = {
     count: (call, callback) => unary((request: CountRequest) => answer(request.signedQuery, contextOf(call)))(call, callback),
@@ -86,18 +129,37 @@ export async function startNodeServer(node: OpenNode): Promise<RunningNodeServer
     describe: unary(() => node.describe()),
   };
   server.addService(NodeServiceService, implementation);
-  const health = new HealthImplementation({ '': 'SERVING', 'biospecimen.v1.NodeService': 'SERVING' });
+  node.metrics.observe({
+    holdsWaiting: () => node.holds.list('held').length,
+    auditEntries: () => node.audit.list({ order: 'desc', limit: 1 })[0]?.seq ?? 0,
+    indexState: () => node.indexState(),
+    admission: () => admission.stats(),
+  });
+  const readiness = nodeReadiness(node);
+  const health = new HealthImplementation(initialHealthStatuses(NODE_SERVICES));
   health.addToServer(server);
+  const healthBinding = bindGrpcHealth(health, NODE_SERVICES, readiness);
+  readiness.onChange((report) => node.logger.info({ ready: report.ready, checks: report.checks }, report.ready ? 'node ready' : 'node not ready'));
+  await readiness.refresh();
+  readiness.start(options.readinessEveryMs ?? READINESS_EVERY_MS);
 
   const { port, address } = await bindServer(server, config.listen, serverCredentials(config.tls));
-  node.logger.info({ address, tls: Boolean(config.tls), mutualTls: Boolean(config.tls?.requireClientCert), admission: config.admission }, 'node serving');
+  const healthServer = config.httpListen === undefined ? undefined : await startHealthServer({ listen: config.httpListen, readiness, metrics: node.metrics.registry });
+  node.logger.info(
+    { address, http: healthServer?.address, tls: Boolean(config.tls), mutualTls: Boolean(config.tls?.requireClientCert), admission: config.admission },
+    'node serving',
+  );
 
   return {
     port,
     address,
     load: () => admission.stats(),
+    readiness,
+    ...(healthServer ? { health: healthServer } : {}),
     async stop(graceMs = 2000) {
-      health.setStatus('', 'NOT_SERVING');
+      readiness.stop();
+      healthBinding.shutdown();
+      await healthServer?.stop();
       // A coordinator's stream stays open between queries: end it, or shutdown waits out the grace period.
       streams.close();
       await shutdownServer(server, graceMs);

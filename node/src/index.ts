@@ -5,3 +5,4 @@ export * from './open-node.js';
 export * from './grpc-server.js';
 export * from './withdrawal.js';
 export * from './admission.js';
+export * from './metrics.js';

@@ -16,6 +16,7 @@ import {
   createBudgetLedger,
   createHoldQueue,
   createRateLimiter,
+  createSqliteRateLimitStore,
   protectCatalogueSummary,
   type CatalogueSummaryRelease,
   type HoldQueue,
@@ -37,6 +38,8 @@ import { assertCatalogueNotLost } from './catalogue-guard.js';
 import { createPreAuthRefusals, type PreAuthRefusals } from './pre-auth-refusals.js';
 import { startNodeDirectory } from './node-directory.js';
 import { loadPinnedKeys } from './pinned-keys.js';
+import { createNodeMetrics, type IndexState, type NodeMetrics } from './metrics.js';
+import { indexStateOf } from './index-state.js';
 import { reconcileWithdrawals } from './withdrawal.js';
 
 /** A node's parts, opened from its config: what the gRPC server and the CLI work with. */
@@ -48,6 +51,12 @@ export interface OpenNode {
   signingKey: SigningKey;
   pipeline: CountPipeline;
   logger: Logger;
+  /** The node's Prometheus metrics (node/src/metrics.ts). */
+  metrics: NodeMetrics;
+  /** The count index's state now, for readiness and metrics. */
+  indexState(): IndexState;
+  /** The coordinator keys this node pins, as currently in force. */
+  coordinatorKeys(): Promise<KeyRing>;
   /** Public facts about the node; the catalogue summary is noisy (docs/PRIVACY.md, "Outside the count path"). */
   describe(): Promise<DescribeResponse>;
   /** Refusals that came before a token verified, counted per peer (written to the audit log once a minute). */
@@ -64,14 +73,20 @@ export interface OpenNode {
 function countSourceOf(catalogue: Catalogue): CountSource {
   return {
     servingEpoch: () => catalogue.epoch(),
-    count: async (query) => ({ epoch: catalogue.epoch(), ...catalogue.count(query) }),
+    count: async (query) => ({ epoch: catalogue.epoch(), route: catalogue.countRoute(query), ...catalogue.count(query) }),
   };
 }
 
 /** The files under a node's state folder. */
 export function nodeStateFiles(config: NodeConfig) {
   const state = (name: string) => path.join(config.stateDir, name);
-  return { replay: state('replay.db'), budget: state('budget.db'), holds: state('holds.db'), audit: state('audit.db') };
+  return {
+    replay: state('replay.db'),
+    budget: state('budget.db'),
+    holds: state('holds.db'),
+    audit: state('audit.db'),
+    rateLimits: state('rate-limits.db'),
+  };
 }
 
 /** The node's private signing key, from the file `signingKey` names. */
@@ -149,6 +164,8 @@ export async function openNode(config: NodeConfig, options: { logger?: Logger } 
   const replay = opening(files.replay, () => createReplayCache(files.replay));
   const budget = opening(files.budget, () => createBudgetLedger(files.budget));
   const holds = opening(files.holds, () => createHoldQueue(files.holds));
+  // Persisted, so a restart does not open a fresh window to everyone.
+  const rateLimiter = createRateLimiter(config.policy.rateLimits, { store: opening(files.rateLimits, () => createSqliteRateLimitStore(files.rateLimits)) });
   const reconciled = reconcileWithdrawals(
     { catalogue, audit, auditFile: files.audit },
     { onStorageFault: (fault) => logger.error({ file: fault.file, code: fault.code }, 'storage error') },
@@ -156,6 +173,7 @@ export async function openNode(config: NodeConfig, options: { logger?: Logger } 
   if (reconciled > 0) logger.warn({ reconciled }, 'withdrawals without their audit entry (a crash came between the two writes): entries written');
   const preAuthRefusals = createPreAuthRefusals({ audit });
   const counts = countSourceOf(catalogue);
+  const metrics = createNodeMetrics({ node: config.nodeId });
   const pipeline = createCountPipeline({
     nodeId: config.nodeId,
     counts,
@@ -166,10 +184,11 @@ export async function openNode(config: NodeConfig, options: { logger?: Logger } 
     policy: config.policy,
     noiseSecret,
     budget,
-    rateLimiter: createRateLimiter(config.policy.rateLimits),
+    rateLimiter,
     holds,
     audit,
     logger,
+    metrics,
   });
 
   // Expired jtis can never be replayed (their tokens are rejected as expired), so they need not be kept.
@@ -201,6 +220,9 @@ export async function openNode(config: NodeConfig, options: { logger?: Logger } 
     signingKey,
     pipeline,
     logger,
+    metrics,
+    indexState: () => indexStateOf(catalogue),
+    coordinatorKeys,
     summary,
     preAuthRefusals,
     directory: directory?.directory,
@@ -224,6 +246,7 @@ export async function openNode(config: NodeConfig, options: { logger?: Logger } 
       replay.close();
       budget.close();
       holds.close();
+      await rateLimiter.close();
       audit.close();
     },
   };

@@ -34,6 +34,6 @@ test('an answer that does not verify against the pinned node key marks that site
     expect(honest.every((s) => s.status === SiteStatus.SITE_STATUS_OK)).toBe(true);
     expect(response.total?.releasedSum).toBe(honest.reduce((n, s) => n + (s.total?.value ?? 0), 0));
   } finally {
-    coordinator.close();
+    await coordinator.close();
   }
 });

@@ -65,7 +65,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  coordinator?.close();
+  await coordinator?.close();
   await proxy?.close();
   await node?.stop();
   fs.rmSync(dir, { recursive: true, force: true });

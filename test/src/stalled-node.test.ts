@@ -29,7 +29,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  coordinator?.close();
+  await coordinator?.close();
   await node?.stop();
   fs.rmSync(dir, { recursive: true, force: true });
 });

@@ -12,7 +12,7 @@ import { bumpEpoch, readEpoch } from './epoch.js';
 import { listEvents, recordEvent, type CatalogueEvent } from './events.js';
 import { importRows, type ImportOptions, type ImportReport } from './import.js';
 import { assertCurrentSchema, migrate } from './migrations.js';
-import { createCountIndex, type CountIndexMode } from './count-index/live-index.js';
+import { createCountIndex, type CountIndexMode, type CountIndexStatus } from './count-index/live-index.js';
 import type { TrueCount } from './true-count.js';
 
 
@@ -32,6 +32,9 @@ export interface CatalogueSummary {
   epoch: number;
 }
 
+/** How a count is answered: the count index's bitmaps, its pre-aggregated profiles, or compiled SQL. */
+export type CountRoute = 'index' | 'profile' | 'sql';
+
 export interface Catalogue {
   /** The catalogue file. */
   readonly path: string;
@@ -45,6 +48,10 @@ export interface Catalogue {
    * their key with its properties in alphabetical order (as the reference evaluator sorts).
    */
   count(query: Query): TrueCount;
+  /** How {@link count} would answer `query` now (for the node's latency metrics). */
+  countRoute(query: Query): CountRoute;
+  /** The count index's state (warming, ready, failed or off), without starting a build. */
+  status(): CountIndexStatus;
   /**
    * Atomically imports `rows`: any rejected row rejects the whole import
    * (INVALID_DATA with every row's issues) and nothing is written. Runs on
@@ -157,6 +164,13 @@ export function openCatalogue(path: string, options: OpenOptions = {}): Catalogu
       await countIndex.idle();
       const stats = countIndex.stats();
       return stats && { rows: stats.rows, bytes: stats.bytes, buildMs: stats.buildMs };
+    },
+
+    status: () => countIndex.status(),
+
+    countRoute(query) {
+      const fromProfiles = countIndex.answersFromProfiles(query);
+      return fromProfiles === undefined ? 'sql' : fromProfiles ? 'profile' : 'index';
     },
 
     count(query) {

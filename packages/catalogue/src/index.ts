@@ -1,7 +1,7 @@
 export { openCatalogue } from './catalogue.js';
-export type { Catalogue, CatalogueSummary, OpenOptions } from './catalogue.js';
+export type { Catalogue, CatalogueSummary, CountRoute, OpenOptions } from './catalogue.js';
 export type { TrueCount } from './true-count.js';
-export type { CountIndexMode } from './count-index/live-index.js';
+export type { CountIndexMode, CountIndexStatus } from './count-index/live-index.js';
 export type { ImportOptions, ImportReport } from './import.js';
 export { MAX_REPORTED_ISSUES } from './issue-log.js';
 export type { CatalogueEvent } from './events.js';

@@ -43,3 +43,4 @@ export {
   siteStatusToJSON,
   type CoordinatorServiceServer,
 } from './generated/biospecimen/v1/coordinator.js';
+export * from './request-id.js';

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { BiospecError } from '@biospec/protocol';
+import { BiospecError, REQUEST_ID_PATTERN } from '@biospec/protocol';
 import { canonicalise, parseQuery, queryHash, type Query } from '@biospec/query';
 import { z } from 'zod';
 import { DEFAULT_MAX_TOKEN_BYTES, reject, signCompactJws, verifyCompactJws } from './compact-jws.js';
@@ -31,6 +31,8 @@ export interface QueryClaims {
   /** The researcher's pseudonym, never their identity. */
   researcher: string;
   project: string;
+  /** The id of the researcher's call this query was signed for (REST or gRPC), for joining logs and audit entries. */
+  request_id?: string;
 }
 
 const text = (max: number) => z.string().min(1).max(max);
@@ -47,6 +49,7 @@ const ClaimsSchema = z.object({
   purpose: text(2000),
   researcher: text(256),
   project: text(256),
+  request_id: z.string().regex(REQUEST_ID_PATTERN, 'expected 1 to 128 letters, digits, ., _, : or -').optional(),
 });
 
 function pathOf(path: readonly PropertyKey[] | undefined): string {
@@ -64,6 +67,8 @@ export interface SignQueryInput {
   issuer: string;
   /** Default {@link DEFAULT_QUERY_LIFETIME_SECONDS}; at most {@link MAX_QUERY_LIFETIME_SECONDS}. */
   lifetimeSeconds?: number;
+  /** The researcher's call this query is signed for; becomes the `request_id` claim. */
+  requestId?: string;
 }
 
 /** One node's signed copy of a query. */
@@ -100,6 +105,7 @@ export async function signQueryForEach(
     purpose: input.purpose,
     researcher: input.researcher,
     project: input.project,
+    ...(input.requestId === undefined ? {} : { request_id: input.requestId }),
   };
   const parsed = ClaimsSchema.safeParse({ ...common, aud: audiences[0] ?? 'none', jti: 'x' });
   if (!parsed.success) {

@@ -35,7 +35,23 @@ export interface CountIndex {
   idle(): Promise<void>;
   /** Rows and bytes of the built index, or null when none is built. */
   stats(): { rows: number; bytes: number; epoch: number; buildMs: number; builds: number } | null;
+  /** Where the index stands, without starting anything. */
+  status(): CountIndexStatus;
   close(): void;
+}
+
+/** The count index's state, as a node's readiness and metrics read it. */
+export interface CountIndexStatus {
+  /**
+   * `ready`: the index answers at the catalogue's epoch; `warming`: it is being built (counts
+   * use SQL meanwhile); `failed`: its last build failed (`cause`); `off`: no index is kept.
+   */
+  state: 'ready' | 'warming' | 'failed' | 'off';
+  /** The catalogue's data epoch. */
+  dataEpoch: number;
+  /** The built index (perhaps of an older epoch), or null. */
+  serving: { epoch: number; rows: number; ms: number; from: 'build' } | null;
+  cause?: string;
 }
 
 export interface CountIndexOptions {
@@ -67,6 +83,7 @@ export function createCountIndex(options: CountIndexOptions): CountIndex {
   let building: { cancel: () => void; done: Promise<void> } | null = null;
   let closed = false;
   let builds = 0;
+  let failure: string | undefined;
 
   const openReader = (): Database.Database => {
     const reader = new Database(path, { readonly: true, fileMustExist: true });
@@ -79,6 +96,7 @@ export function createCountIndex(options: CountIndexOptions): CountIndex {
   const adopt = (data: IndexData, buildMs: number): void => {
     built = { data, cache: createBitmapCache(), scratch: createScratch(data), buildMs };
     builds++;
+    failure = undefined;
   };
 
   const buildInline = (): void => {
@@ -117,8 +135,9 @@ export function createCountIndex(options: CountIndexOptions): CountIndex {
           return;
         }
         adopt(step.value, performance.now() - started);
-      } catch {
+      } catch (error) {
         // A failed build leaves counts on SQL; the next stale count tries again.
+        failure = (error as Error).message;
       }
       end();
     };
@@ -176,6 +195,15 @@ export function createCountIndex(options: CountIndexOptions): CountIndex {
     },
     async idle() {
       while (building !== null) await building.done;
+    },
+    status() {
+      // Applies withdrawals, and starts the rebuild a change by another process needs, as a count would.
+      if (mode === 'background') current();
+      const dataEpoch = readEpoch.get() as number;
+      const serving = built === null ? null : { epoch: built.data.epoch, rows: built.data.rows, ms: built.buildMs, from: 'build' as const };
+      if (mode === 'off') return { state: 'off', dataEpoch, serving: null };
+      if (building === null && failure !== undefined) return { state: 'failed', dataEpoch, serving, cause: failure };
+      return { state: building === null && serving?.epoch === dataEpoch ? 'ready' : 'warming', dataEpoch, serving };
     },
     stats() {
       if (built === null) return null;

@@ -117,7 +117,7 @@ export function registerCoordinatorCommands(program: Command): void {
       await waitForShutdown(async () => {
         await Promise.all([grpc.stop(), http.stop()]);
         await opened.stopDirectory();
-        opened.close();
+        await opened.close();
       });
     });
 
