@@ -44,3 +44,4 @@ export {
   type CoordinatorServiceServer,
 } from './generated/biospecimen/v1/coordinator.js';
 export * from './request-id.js';
+export * from './config-input.js';
