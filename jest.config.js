@@ -6,6 +6,7 @@
 const workspaces = {
   protocol: 'packages/protocol',
   health: 'packages/health',
+  backup: 'packages/backup',
   query: 'packages/query',
   privacy: 'packages/privacy',
   trust: 'packages/trust',

@@ -8,3 +8,4 @@ export * from './grpc-server.js';
 export * from './http-server.js';
 export * from './coordinator-audit.js';
 export * from './pseudonym.js';
+export * from './backup.js';

@@ -14,6 +14,7 @@ import {
 } from '@biospec/protocol';
 import { createRateLimiter, createSqliteRateLimitStore, describeGuarantee, parsePolicy } from '@biospec/privacy';
 import { createReadiness, probeWritable, type Readiness } from '@biospec/health';
+import { holdPidFile } from '@biospec/backup';
 import { createSqlitePeople, resolvePerson, type IssuerRegistration, type PeopleRepository, type Person } from '@biospec/registry';
 import { createKeyRing, createResearcherVerifier, defaultHeadFile, importSigningKey, type ResearcherIdentity, type SigningKey } from '@biospec/trust';
 import { fanOut } from '@biospec/federation';
@@ -79,6 +80,11 @@ export interface OpenCoordinator {
 /** The researcher records' database. */
 export function peopleFile(config: CoordinatorConfig): string {
   return path.join(config.stateDir, 'people.db');
+}
+
+/** The pid file a running coordinator holds in its state folder; a restore refuses to write under a live one. */
+export function coordinatorPidFile(config: CoordinatorConfig): string {
+  return path.join(config.stateDir, 'coordinator.pid');
 }
 
 /** The rate-limit windows' database. */
@@ -189,6 +195,9 @@ export async function openCoordinator(config: CoordinatorConfig, options: { logg
     return response;
   };
 
+  // While this file names a live process, `biospec coordinator restore` refuses to write under the coordinator.
+  const releasePidFile = holdPidFile(coordinatorPidFile(config));
+
   return {
     config,
     logger,
@@ -248,6 +257,7 @@ export async function openCoordinator(config: CoordinatorConfig, options: { logg
         m.client.close();
       }
       audit.log.close();
+      releasePidFile();
     },
   };
 }

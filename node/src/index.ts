@@ -6,3 +6,4 @@ export * from './grpc-server.js';
 export * from './withdrawal.js';
 export * from './admission.js';
 export * from './metrics.js';
+export * from './backup.js';

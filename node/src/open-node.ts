@@ -38,6 +38,7 @@ import { assertCatalogueNotLost } from './catalogue-guard.js';
 import { createPreAuthRefusals, type PreAuthRefusals } from './pre-auth-refusals.js';
 import { startNodeDirectory } from './node-directory.js';
 import { loadPinnedKeys } from './pinned-keys.js';
+import { holdPidFile } from '@biospec/backup';
 import { createNodeMetrics, type IndexState, type NodeMetrics } from './metrics.js';
 import { indexStateOf } from './index-state.js';
 import { reconcileWithdrawals } from './withdrawal.js';
@@ -87,6 +88,11 @@ export function nodeStateFiles(config: NodeConfig) {
     audit: state('audit.db'),
     rateLimits: state('rate-limits.db'),
   };
+}
+
+/** The pid file a running node holds in its state folder; a restore refuses to write under a live one. */
+export function nodePidFile(config: NodeConfig): string {
+  return path.join(config.stateDir, 'node.pid');
 }
 
 /** The node's private signing key, from the file `signingKey` names. */
@@ -212,6 +218,9 @@ export async function openNode(config: NodeConfig, options: { logger?: Logger } 
   };
   const directory = config.directory?.enabled ? await startNodeDirectory(config, { signingKey, summary, logger }) : undefined;
 
+  // While this file names a live process, `biospec node restore` refuses to write under the node.
+  const releasePidFile = holdPidFile(nodePidFile(config));
+
   return {
     config,
     catalogue,
@@ -248,6 +257,7 @@ export async function openNode(config: NodeConfig, options: { logger?: Logger } 
       holds.close();
       await rateLimiter.close();
       audit.close();
+      releasePidFile();
     },
   };
 }

@@ -4,6 +4,8 @@ import { importSigningKey, createAuditLog } from '@biospec/trust';
 import { readJsonFile } from '@biospec/protocol';
 import {
   addMember,
+  backupCoordinator,
+  restoreCoordinator,
   coordinatorAuditFile,
   coordinatorAuditKeys,
   COORDINATOR_FILES,
@@ -119,6 +121,31 @@ export function registerCoordinatorCommands(program: Command): void {
         await opened.stopDirectory();
         await opened.close();
       });
+    });
+
+  coordinator
+    .command('backup')
+    .description("copy the coordinator's databases (while it serves; SQLite online backup), config and pinned keys into a new folder; its own keys only with --include-keys")
+    .requiredOption('--dir <dir>', 'coordinator folder')
+    .requiredOption('--out <dir>', 'new folder for the backup')
+    .option('--include-keys', 'also copy the signing key and the pseudonym secret (keep such a backup as safe as the keys)', false)
+    .action(async (o: { dir: string; out: string; includeKeys: boolean }) => {
+      const config = loadCoordinatorConfig(path.join(o.dir, COORDINATOR_FILES.config));
+      const manifest = await backupCoordinator(config, o.out, { includeSecrets: o.includeKeys });
+      for (const item of manifest.items) console.log(`${item.role.padEnd(24)} ${item.kind.padEnd(8)} ${item.bytes} bytes`);
+      console.log(`backup of coordinator ${manifest.id} written to ${o.out}${manifest.includesSecrets ? ' (with keys)' : ' (without keys: keep the signing key and pseudonym secret safe elsewhere)'}`);
+    });
+
+  coordinator
+    .command('restore')
+    .description('restore a backup into a stopped coordinator: a fresh folder, or with --force the folder it replaces')
+    .requiredOption('--from <dir>', 'the backup folder')
+    .requiredOption('--dir <dir>', 'coordinator folder to restore into')
+    .option('--force', 'replace databases and files that exist in the folder', false)
+    .action((o: { from: string; dir: string; force: boolean }) => {
+      const report = restoreCoordinator(o.from, o.dir, { force: o.force });
+      console.log(`restored coordinator ${report.manifest.id} from the backup of ${report.manifest.createdAt}: ${report.restored.length} files`);
+      for (const missing of report.missingSecrets) console.error(`missing secret ${missing}: put it in place (from your key escrow) before starting the coordinator`);
     });
 
   coordinator
