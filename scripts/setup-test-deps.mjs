@@ -2,6 +2,7 @@
 // gRPC (python3-grpcio) and JOSE (python3-jwcrypto) implementation. Idempotent;
 // does nothing when they are present. Tests that need them fail loudly if this could not run.
 import { execFileSync, spawnSync } from 'node:child_process';
+import { ensureHelm } from './helm-binary.mjs';
 
 const PYTHON = '/usr/bin/python3';
 const PACKAGES = ['python3-grpcio', 'python3-grpc-tools', 'python3-jwcrypto'];
@@ -26,3 +27,17 @@ if (present()) {
     process.exit(1);
   }
 }
+
+// systemd-analyze, for the unit checks (test/src/deploy.test.ts); on the project's machine image already.
+if (spawnSync('systemd-analyze', ['--version'], { stdio: 'ignore' }).status !== 0) {
+  if (process.getuid?.() !== 0) {
+    console.error('systemd-analyze missing; run as root or install: apt-get install -y systemd');
+    process.exit(1);
+  }
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
+  execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'systemd'], { stdio: 'inherit', env });
+}
+
+// helm, for the chart checks (test/src/deploy.test.ts).
+console.log(`helm: ${ensureHelm()}`);
