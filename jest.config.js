@@ -15,6 +15,7 @@ const workspaces = {
   synthetic: 'packages/synthetic',
   federation: 'packages/federation',
   registry: 'packages/registry',
+  postgres: 'packages/postgres',
   directory: 'packages/directory',
   cli: 'packages/cli',
   node: 'node',
@@ -32,6 +33,9 @@ export default {
     '^@biospec/query/testing$': '<rootDir>/packages/query/src/testing/arbitraries.ts',
     // Compliance suites: one test suite per repository interface, run against every implementation.
     '^@biospec/privacy/testing$': '<rootDir>/packages/privacy/src/testing/rate-limit-store-compliance.ts',
+    '^@biospec/trust/testing$': '<rootDir>/packages/trust/src/testing/audit-store-compliance.ts',
+    '^@biospec/postgres/testing$': '<rootDir>/packages/postgres/src/testing/pg-server.ts',
+    '^@biospec/registry/testing$': '<rootDir>/packages/registry/src/testing/people-compliance.ts',
     ...Object.fromEntries(
       Object.entries(workspaces).map(([name, dir]) => [`^@biospec/${name}$`, `<rootDir>/${dir}/src/index.ts`]),
     ),

@@ -95,10 +95,10 @@ export async function issueResearcher(
   const people = openPeople(dir);
   try {
     const identity = { issuer: config.coordinatorId, subject: input.subject };
-    let person = people.findByIdentity(identity) ?? (input.email ? people.findByEmail(input.email) : undefined);
-    person ??= people.create({ ...(input.name ? { name: input.name } : {}), ...(input.email ? { email: input.email } : {}) });
-    people.link(person.id, identity, 'researcher add');
-    if (input.roles) person = people.setRoles(person.id, input.roles);
+    let person = (await people.findByIdentity(identity)) ?? (input.email ? await people.findByEmail(input.email) : undefined);
+    person ??= await people.create({ ...(input.name ? { name: input.name } : {}), ...(input.email ? { email: input.email } : {}) });
+    await people.link(person.id, identity, 'researcher add');
+    if (input.roles) person = await people.setRoles(person.id, input.roles);
     const token = await issueResearcherToken(
       {
         subject: input.subject,
@@ -112,6 +112,6 @@ export async function issueResearcher(
     );
     return { token, person };
   } finally {
-    people.close();
+    await people.close();
   }
 }

@@ -173,7 +173,7 @@ export async function openCoordinator(config: CoordinatorConfig, options: { logg
   const authenticate = async (authorization: string | undefined): Promise<Caller> => {
     const identity = await verifier.verify(authorization ?? '');
     const registration = registrations.get(identity.issuer) as IssuerRegistration;
-    return { identity, person: resolvePerson(people, identity, registration) };
+    return { identity, person: await resolvePerson(people, identity, registration) };
   };
   const audited: FederatedCount = async (person, input) => {
     const question = {
@@ -251,7 +251,7 @@ export async function openCoordinator(config: CoordinatorConfig, options: { logg
     async close() {
       readiness.stop();
       await rateLimiter.close();
-      people.close();
+      await people.close();
       for (const m of members) {
         m.counts.close();
         m.client.close();

@@ -50,8 +50,8 @@ let proxy: Awaited<ReturnType<typeof startProxy>>;
 let coordinator: OpenCoordinator;
 
 const KEEPALIVE = { timeMs: 1000, timeoutMs: 1000 };
-const ask = (deadlineMs: number) =>
-  coordinator.federatedCount(coordinator.people.findByEmail('keepalive@example.org') ?? coordinator.people.create({ email: 'keepalive@example.org' }), { query: { unit: 'specimens' }, purpose: 'DUO:0000006', project: 'keepalive', deadlineMs });
+const ask = async (deadlineMs: number) =>
+  coordinator.federatedCount((await coordinator.people.findByEmail('keepalive@example.org')) ?? (await coordinator.people.create({ email: 'keepalive@example.org' })), { query: { unit: 'specimens' }, purpose: 'DUO:0000006', project: 'keepalive', deadlineMs });
 
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'biospec-keepalive-'));

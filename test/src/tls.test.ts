@@ -82,7 +82,7 @@ test('a node with mutual TLS serves the coordinator that has a certificate', asy
     { logger: pino({ level: 'silent' }) },
   );
   try {
-    const person = coordinator.people.create({ name: 'tls' });
+    const person = await coordinator.people.create({ name: 'tls' });
     const response = await coordinator.federatedCount(person, { query: { unit: 'donors' }, purpose: 'DUO:0000006', project: 'tls' });
     expect(response.sites[0]?.status).toBe(SiteStatus.SITE_STATUS_OK);
     expect(response.sites[0]?.total?.value).toBeGreaterThan(0);

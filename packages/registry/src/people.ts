@@ -1,3 +1,5 @@
+import { BiospecError } from '@biospec/protocol';
+
 /**
  * One record per person, whatever accounts they sign in with. The privacy
  * budget at every node is kept per person (the nodes see a pseudonym of this
@@ -39,21 +41,36 @@ export interface NewPerson {
   roles?: Role[];
 }
 
-/** Where people and their identities are kept (SQLite by default; see createSqlitePeople). */
+/**
+ * Where people and their identities are kept: SQLite by default (createSqlitePeople), PostgreSQL
+ * for several coordinators sharing one database (packages/postgres). Asynchronous because a
+ * database server is; every implementation passes testing/people-compliance.ts.
+ */
 export interface PeopleRepository {
-  create(person: NewPerson): Person;
-  get(id: string): Person | undefined;
-  findByIdentity(identity: Identity): Person | undefined;
+  create(person: NewPerson): Promise<Person>;
+  get(id: string): Promise<Person | undefined>;
+  findByIdentity(identity: Identity): Promise<Person | undefined>;
   /** The person with this e-mail address (compared case-insensitively), if exactly one has it. */
-  findByEmail(email: string): Person | undefined;
+  findByEmail(email: string): Promise<Person | undefined>;
   /**
-   * Links an identity to a person.
+   * Links an identity to a person (linking it again to the same person changes nothing).
    * @throws BiospecError ALREADY_EXISTS when it is linked to another person; NOT_FOUND for an unknown person.
    */
-  link(personId: string, identity: Identity, linkedBy: string): LinkedIdentity;
-  identities(personId: string): LinkedIdentity[];
-  list(): Person[];
-  setStatus(personId: string, status: Person['status']): Person;
-  setRoles(personId: string, roles: Role[]): Person;
-  close(): void;
+  link(personId: string, identity: Identity, linkedBy: string): Promise<LinkedIdentity>;
+  identities(personId: string): Promise<LinkedIdentity[]>;
+  list(): Promise<Person[]>;
+  setStatus(personId: string, status: Person['status']): Promise<Person>;
+  /** @throws BiospecError INVALID_ARGUMENT naming an unknown role; NOT_FOUND for an unknown person. */
+  setRoles(personId: string, roles: Role[]): Promise<Person>;
+  close(): Promise<void>;
+}
+
+/** Checks roles against {@link ROLES}; the one rule every repository applies. */
+export function checkRoles(roles: readonly string[]): Role[] {
+  for (const role of roles) {
+    if (!(ROLES as readonly string[]).includes(role)) {
+      throw new BiospecError('INVALID_ARGUMENT', `unknown role '${role}'; roles are ${ROLES.join(', ')}`, { issues: [{ field: 'roles', message: `unknown role '${role}'` }] });
+    }
+  }
+  return [...new Set(roles)] as Role[];
 }

@@ -81,28 +81,28 @@ export function registerCoordinatorCommands(program: Command): void {
     .requiredOption('--issuer <iss>', "the identity provider's issuer, as in its tokens")
     .requiredOption('--subject <sub>', "the person's subject at that provider")
     .option('--by <name>', 'who links it, for the record', 'coordinator staff')
-    .action((o: { dir: string; person: string; issuer: string; subject: string; by: string }) => {
+    .action(async (o: { dir: string; person: string; issuer: string; subject: string; by: string }) => {
       const people = openPeople(o.dir);
       try {
-        people.link(o.person, { issuer: o.issuer, subject: o.subject }, o.by);
+        await people.link(o.person, { issuer: o.issuer, subject: o.subject }, o.by);
         console.log(`linked ${o.subject} of ${o.issuer} to researcher record ${o.person}`);
       } finally {
-        people.close();
+        await people.close();
       }
     });
   researcher
     .command('list')
     .description('researcher records with their linked identities')
     .requiredOption('--dir <dir>', 'coordinator folder')
-    .action((o: { dir: string }) => {
+    .action(async (o: { dir: string }) => {
       const people = openPeople(o.dir);
       try {
-        for (const p of people.list()) {
-          const ids = people.identities(p.id).map((i) => `${i.subject} (${i.issuer})`).join(', ');
+        for (const p of await people.list()) {
+          const ids = (await people.identities(p.id)).map((i) => `${i.subject} (${i.issuer})`).join(', ');
           console.log(`${p.id}  ${p.name ?? '-'}  ${p.email ?? '-'}  ${p.roles.join('+')}  ${p.status}  ${ids}`);
         }
       } finally {
-        people.close();
+        await people.close();
       }
     });
 
