@@ -9,11 +9,15 @@ import { BiospecError, readJsonFile } from '@biospec/protocol';
 import { readBackup, restoreBackup, takeBackup, type BackupItem, type BackupManifest } from '@biospec/backup';
 import { defaultHeadFile } from '@biospec/trust';
 import { parseCoordinatorConfig, type CoordinatorConfig } from './config.js';
-import { coordinatorAuditFile } from './coordinator-audit.js';
+import { coordinatorAuditFile, peopleFile, rateLimitsFile } from './coordinator-state.js';
 import { COORDINATOR_FILES } from './init-coordinator.js';
-import { coordinatorPidFile, peopleFile, rateLimitsFile } from './open-coordinator.js';
+import { coordinatorPidFile } from './open-coordinator.js';
 
-/** Everything a coordinator keeps, by role, in the order it is copied (the audit head before the audit log). */
+/**
+ * Everything a coordinator keeps in files, by role, in the order it is copied (the audit head
+ * before the audit log). A coordinator whose state is in PostgreSQL has no state databases here:
+ * that database is backed up with PostgreSQL's own tools (pg_dump, or the server's base backups).
+ */
 export function coordinatorBackupItems(config: CoordinatorConfig): BackupItem[] {
   const auditFile = coordinatorAuditFile(config);
   return [
@@ -22,10 +26,14 @@ export function coordinatorBackupItems(config: CoordinatorConfig): BackupItem[] 
     ...(config.retiredKeys ? [{ role: 'retired-keys', kind: 'file', path: config.retiredKeys } as const] : []),
     ...config.nodes.map((n) => ({ role: `member-keys-${n.id}`, kind: 'file', path: n.jwks }) as const),
     ...config.researcherIssuers.flatMap((issuer, i) => ('jwks' in issuer ? [{ role: `issuer-keys-${i}`, kind: 'file', path: issuer.jwks } as const] : [])),
-    { role: 'people', kind: 'database', path: peopleFile(config) },
-    { role: 'rate-limits', kind: 'database', path: rateLimitsFile(config), optional: true },
-    { role: 'audit-head', kind: 'file', path: defaultHeadFile(auditFile), optional: true },
-    { role: 'audit', kind: 'database', path: auditFile },
+    ...(config.database
+      ? []
+      : ([
+          { role: 'people', kind: 'database', path: peopleFile(config) },
+          { role: 'rate-limits', kind: 'database', path: rateLimitsFile(config), optional: true },
+          { role: 'audit-head', kind: 'file', path: defaultHeadFile(auditFile), optional: true },
+          { role: 'audit', kind: 'database', path: auditFile },
+        ] as const)),
     ...(config.directory
       ? ([
           { role: 'directory-snapshot', kind: 'file', path: config.directory.snapshot, optional: true },

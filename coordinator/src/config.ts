@@ -103,6 +103,18 @@ export const CoordinatorConfigSchema = z
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('Least severe level logged (JSON lines on stderr).'),
     filePermissions: z.enum(['refuse', 'warn']).default('refuse').describe('At start, a folder, database or secret that other users can read stops the coordinator (`refuse`) or is only logged (`warn`).'),
     directory: DirectoryConfigSchema.optional().describe('The libp2p directory (signed descriptor gossip); off unless `directory.enabled`.'),
+    database: z
+      .object({
+        url: z
+          .string()
+          .regex(/^postgres(ql)?:\/\//, 'a postgres:// URL')
+          .describe('libpq connection URL (`postgres://user:password@host:5432/biospec?sslmode=require`); better set through BIOSPEC_COORDINATOR_DATABASE_URL than written in the file.'),
+      })
+      .strict()
+      .optional()
+      .describe(
+        'PostgreSQL for the coordinator\'s state (researcher records, rate-limit windows, audit log), shared by several coordinators serving one network; absent: SQLite files in `stateDir`.',
+      ),
   })
   .strict()
   .superRefine((c, ctx) => {
@@ -130,6 +142,7 @@ export const COORDINATOR_ENV_OVERRIDES: readonly EnvOverride[] = [
   { env: 'BIOSPEC_COORDINATOR_STATE_DIR', path: ['stateDir'] },
   { env: 'BIOSPEC_COORDINATOR_SIGNING_KEY', path: ['signingKey'] },
   { env: 'BIOSPEC_COORDINATOR_PSEUDONYM_SECRET', path: ['pseudonymSecret'] },
+  { env: 'BIOSPEC_COORDINATOR_DATABASE_URL', path: ['database', 'url'] },
 ];
 
 /** Validates a parsed config object, with the environment's overrides applied (none unless given); reports every problem at once. */

@@ -1,7 +1,6 @@
-import path from 'node:path';
 import { BiospecError, readJsonFile, type FederatedCountResponse } from '@biospec/protocol';
 import { canonicalise, parseQuery, queryHash } from '@biospec/query';
-import { createAuditLog, createKeyRing, type AuditLog, type KeyRing, type SigningKey } from '@biospec/trust';
+import { createKeyRing, type AuditStore, type KeyRing, type SigningKey } from '@biospec/trust';
 import type { CoordinatorConfig } from './config.js';
 import { federatedOutcome, siteStatusLabel } from './metrics.js';
 
@@ -40,7 +39,7 @@ export interface CoordinatorAudit {
   recordQuery(question: AuditedQuestion, response: FederatedCountResponse): Promise<void>;
   recordRejectedQuery(question: AuditedQuestion, reason: unknown): Promise<void>;
   recordAccess(action: AccessAction): Promise<void>;
-  readonly log: AuditLog;
+  readonly log: AuditStore;
 }
 
 
@@ -54,7 +53,7 @@ function hashOrInvalid(query: unknown): string {
   }
 }
 
-export function createCoordinatorAudit(log: AuditLog): CoordinatorAudit {
+export function createCoordinatorAudit(log: AuditStore): CoordinatorAudit {
   return {
     log,
     async recordQuery(question, response) {
@@ -98,16 +97,6 @@ export function createCoordinatorAudit(log: AuditLog): CoordinatorAudit {
       });
     },
   };
-}
-
-/** The coordinator's audit database: `audit.db` in its state folder (its signed head beside it). */
-export function coordinatorAuditFile(config: CoordinatorConfig): string {
-  return path.join(config.stateDir, 'audit.db');
-}
-
-/** Opens the coordinator's audit log as its owner, checkpoints signed with the coordinator key. */
-export function openCoordinatorAuditLog(config: CoordinatorConfig, signingKey: SigningKey): AuditLog {
-  return createAuditLog(coordinatorAuditFile(config), { signer: { key: signingKey, logId: config.coordinatorId } });
 }
 
 /** The keys the coordinator's checkpoints may be signed with: the current key and the retired ones. */

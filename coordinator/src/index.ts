@@ -9,3 +9,4 @@ export * from './http-server.js';
 export * from './coordinator-audit.js';
 export * from './pseudonym.js';
 export * from './backup.js';
+export * from './coordinator-state.js';

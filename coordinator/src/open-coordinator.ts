@@ -12,14 +12,15 @@ import {
   type FederatedCountResponse,
   type NodeInfo,
 } from '@biospec/protocol';
-import { createRateLimiter, createSqliteRateLimitStore, describeGuarantee, parsePolicy } from '@biospec/privacy';
-import { createReadiness, probeWritable, type Readiness } from '@biospec/health';
+import { createRateLimiter, describeGuarantee, parsePolicy } from '@biospec/privacy';
+import { createReadiness, type Readiness } from '@biospec/health';
 import { holdPidFile } from '@biospec/backup';
-import { createSqlitePeople, resolvePerson, type IssuerRegistration, type PeopleRepository, type Person } from '@biospec/registry';
+import { resolvePerson, type IssuerRegistration, type PeopleRepository, type Person } from '@biospec/registry';
 import { createKeyRing, createResearcherVerifier, defaultHeadFile, importSigningKey, type ResearcherIdentity, type SigningKey } from '@biospec/trust';
 import { fanOut } from '@biospec/federation';
 import type { CoordinatorConfig } from './config.js';
-import { coordinatorAuditFile, createCoordinatorAudit, openCoordinatorAuditLog, type CoordinatorAudit } from './coordinator-audit.js';
+import { createCoordinatorAudit, type CoordinatorAudit } from './coordinator-audit.js';
+import { coordinatorAuditFile, coordinatorDatabases, openCoordinatorState } from './coordinator-state.js';
 import { researcherPseudonym } from './pseudonym.js';
 import { createFederatedCount, type FederatedCount, type FederatedCountInput } from './federated-count.js';
 import { createCoordinatorMetrics, type CoordinatorMetrics } from './metrics.js';
@@ -77,24 +78,9 @@ export interface OpenCoordinator {
  * checks the coordinator's folders, audit database (with -wal and -shm) and secrets: one that
  * other users can read stops the start, or is logged under `filePermissions: "warn"`.
  */
-/** The researcher records' database. */
-export function peopleFile(config: CoordinatorConfig): string {
-  return path.join(config.stateDir, 'people.db');
-}
-
 /** The pid file a running coordinator holds in its state folder; a restore refuses to write under a live one. */
 export function coordinatorPidFile(config: CoordinatorConfig): string {
   return path.join(config.stateDir, 'coordinator.pid');
-}
-
-/** The rate-limit windows' database. */
-export function rateLimitsFile(config: CoordinatorConfig): string {
-  return path.join(config.stateDir, 'rate-limits.db');
-}
-
-/** Every SQLite database under the coordinator's state folder. */
-export function coordinatorDatabases(config: CoordinatorConfig): string[] {
-  return [coordinatorAuditFile(config), peopleFile(config), rateLimitsFile(config)];
 }
 
 export function secureCoordinatorFiles(config: CoordinatorConfig, logger: Logger): void {
@@ -119,9 +105,10 @@ export async function openCoordinator(config: CoordinatorConfig, options: { logg
   const retired = config.retiredKeys ? ((readJsonFile(config.retiredKeys, 'retired keys') as { keys: unknown[] }).keys ?? []) : [];
   const pseudonymSecret = fs.readFileSync(config.pseudonymSecret);
   secureCoordinatorFiles(config, logger);
-  const audit = createCoordinatorAudit(openCoordinatorAuditLog(config, signingKey));
+  const state = await openCoordinatorState(config, { signer: { key: signingKey, logId: config.coordinatorId } });
+  const audit = createCoordinatorAudit(state.audit);
   const members = await openMembers(config);
-  const people = createSqlitePeople(peopleFile(config));
+  const { people } = state;
   // Tokens the coordinator signs itself are issued by its staff (`researcher add`), so an unseen one gets a record.
   const registrations = new Map<string, IssuerRegistration>([
     [config.coordinatorId, { issuer: config.coordinatorId, unknownIdentities: 'auto', linkByVerifiedEmail: false }],
@@ -149,10 +136,8 @@ export async function openCoordinator(config: CoordinatorConfig, options: { logg
   });
 
   const metrics = createCoordinatorMetrics({ coordinator: config.coordinatorId });
-  const rateLimiter = createRateLimiter(config.rateLimits, { store: createSqliteRateLimitStore(rateLimitsFile(config)) });
-  const readiness = createReadiness([
-    { name: 'databases', run: () => probeWritable([config.stateDir], coordinatorDatabases(config)) },
-  ]);
+  const rateLimiter = createRateLimiter(config.rateLimits, { store: state.rateLimits });
+  const readiness = createReadiness([{ name: 'databases', run: () => state.writable() }]);
   readiness.onChange((report) => logger.info({ ready: report.ready, checks: report.checks }, report.ready ? 'coordinator ready' : 'coordinator not ready'));
   await readiness.refresh();
   readiness.start(READINESS_EVERY_MS);
@@ -250,13 +235,11 @@ export async function openCoordinator(config: CoordinatorConfig, options: { logg
     stopDirectory: async () => directory?.stop(),
     async close() {
       readiness.stop();
-      await rateLimiter.close();
-      await people.close();
       for (const m of members) {
         m.counts.close();
         m.client.close();
       }
-      audit.log.close();
+      await state.close();
       releasePidFile();
     },
   };

@@ -118,7 +118,7 @@ test("metrics scraped while questions run; one request id reaches the node's aud
 
   const entries = node.node.audit.list({ kind: 'query', order: 'desc', limit: 3 });
   expect(entries.map((e) => e.detail?.['requestId']).sort()).toEqual(['ops-req-0', 'ops-req-1', 'ops-req-2']);
-  const coordinatorEntries = coordinator.audit.log.list({ kind: 'federated-query', order: 'desc', limit: 3 });
+  const coordinatorEntries = await coordinator.audit.log.list({ kind: 'federated-query', order: 'desc', limit: 3 });
   expect(coordinatorEntries.map((e) => e.detail?.['requestId']).sort()).toEqual(['ops-req-0', 'ops-req-1', 'ops-req-2']);
   const logged = accessLog.filter((l) => l['msg'] === 'http request' && l['route'] === '/api/v1/count');
   expect(logged.map((l) => l['requestId']).sort()).toEqual(['ops-req-0', 'ops-req-1', 'ops-req-2']);

@@ -1,12 +1,12 @@
 import path from 'node:path';
 import type { Command } from 'commander';
-import { importSigningKey, createAuditLog } from '@biospec/trust';
+import { importSigningKey } from '@biospec/trust';
 import { readJsonFile } from '@biospec/protocol';
 import {
   addMember,
   backupCoordinator,
   restoreCoordinator,
-  coordinatorAuditFile,
+  openCoordinatorAuditReader,
   coordinatorAuditKeys,
   COORDINATOR_FILES,
   initCoordinatorDir,
@@ -82,7 +82,7 @@ export function registerCoordinatorCommands(program: Command): void {
     .requiredOption('--subject <sub>', "the person's subject at that provider")
     .option('--by <name>', 'who links it, for the record', 'coordinator staff')
     .action(async (o: { dir: string; person: string; issuer: string; subject: string; by: string }) => {
-      const people = openPeople(o.dir);
+      const people = await openPeople(o.dir);
       try {
         await people.link(o.person, { issuer: o.issuer, subject: o.subject }, o.by);
         console.log(`linked ${o.subject} of ${o.issuer} to researcher record ${o.person}`);
@@ -95,7 +95,7 @@ export function registerCoordinatorCommands(program: Command): void {
     .description('researcher records with their linked identities')
     .requiredOption('--dir <dir>', 'coordinator folder')
     .action(async (o: { dir: string }) => {
-      const people = openPeople(o.dir);
+      const people = await openPeople(o.dir);
       try {
         for (const p of await people.list()) {
           const ids = (await people.identities(p.id)).map((i) => `${i.subject} (${i.issuer})`).join(', ');
@@ -157,14 +157,14 @@ export function registerCoordinatorCommands(program: Command): void {
     .action(async (o: { dir: string; limit: string; before?: string }) => {
       const config = loadCoordinatorConfig(path.join(o.dir, COORDINATOR_FILES.config));
       const signingKey = await importSigningKey(readJsonFile(config.signingKey, 'signing key') as Parameters<typeof importSigningKey>[0]);
-      const audit = createAuditLog(coordinatorAuditFile(config), { readonly: true });
+      const audit = await openCoordinatorAuditReader(config);
       try {
-        for (const line of auditPageLines(audit, o)) console.log(line);
+        for (const line of await auditPageLines(audit, o)) console.log(line);
         const report = await audit.verify(await coordinatorAuditKeys(config, signingKey), { logId: config.coordinatorId });
         for (const line of verificationLines(report)) console.log(line);
         if (!report.ok) process.exitCode = 1;
       } finally {
-        audit.close();
+        await audit.close();
       }
     });
 }

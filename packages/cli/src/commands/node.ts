@@ -306,7 +306,7 @@ export function registerNodeCommands(program: Command): void {
       const signingKey = await loadNodeSigningKey(config);
       const audit = createAuditLog(nodeStateFiles(config).audit, { readonly: true });
       try {
-        for (const line of auditPageLines(audit, o)) console.log(line);
+        for (const line of await auditPageLines(audit, o)) console.log(line);
         const report = await audit.verify(await nodeAuditKeys(config, signingKey), { logId: config.nodeId });
         for (const line of verificationLines(report)) console.log(line);
         if (!report.ok) process.exitCode = 1;
