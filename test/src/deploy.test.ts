@@ -8,6 +8,7 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse, parseAllDocuments } from 'yaml';
@@ -21,7 +22,8 @@ import { parseCoordinatorConfig } from '@biospec/coordinator';
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const chart = path.join(repo, 'deploy/helm/biospec');
 const fullValues = path.join(chart, 'ci/full-values.yaml');
-const helm = path.join(repo, 'node_modules/.cache/biospec-tools/helm-v4.1.4/helm');
+// Where scripts/helm-binary.mjs puts it.
+const helm = path.join(process.env['XDG_CACHE_HOME'] || path.join(os.homedir(), '.cache'), 'biospec/helm-v4.1.4/helm');
 
 type Manifest = { apiVersion: string; kind: string; metadata: { name: string }; [key: string]: unknown };
 

@@ -26,7 +26,10 @@ export async function startChildCoordinator(dir: string, env: Record<string, str
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const started = await new Promise<{ grpc: string; url: string }>((resolve, reject) => {
     let out = '';
-    const timer = setTimeout(() => reject(new Error(`coordinator did not start within 60 s: ${stderr}`)), 60_000);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`coordinator did not start within 60 s: ${stderr}`));
+    }, 60_000);
     child.stdout!.on('data', (chunk: Buffer) => {
       out += chunk.toString('utf8');
       const match = /coordinator serving gRPC on (\S+), REST on (\S+)/.exec(out);
