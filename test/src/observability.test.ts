@@ -29,6 +29,7 @@ let coordinator: OpenCoordinator;
 let http: RunningServer & { url: string };
 let grpc: RunningServer;
 let token: string;
+let coordinatorDir: string;
 const accessLog: Record<string, unknown>[] = [];
 
 const get = async (url: string) => {
@@ -46,7 +47,7 @@ const QUESTION = { query: { unit: 'specimens', where: { op: 'in', field: 'materi
 
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'biospec-observability-'));
-  const coordinatorDir = path.join(dir, 'coordinator');
+  coordinatorDir = path.join(dir, 'coordinator');
   await initCoordinatorDir(coordinatorDir, { grpcListen: '127.0.0.1:0', httpListen: '127.0.0.1:0', rateLimits: [{ limit: 6, windowSeconds: 3600 }] });
   node = await startSingleNode({
     donors: 3000,
@@ -150,6 +151,36 @@ test('the coordinator counts every outcome: answered, unauthenticated, invalid q
   expect(sample(metrics, 'biospec_site_latency_seconds_count', { node: NODE_ID })).toBe(6);
   expect(sample(metrics, 'biospec_site_status', { node: NODE_ID, status: 'ok' })).toBe(1);
   expect(sample(metrics, 'biospec_site_status', { node: NODE_ID, status: 'unreachable' })).toBe(0);
+});
+
+test('over gRPC too: the caller\'s x-request-id is sent back at once and reaches the node\'s audit entry', async () => {
+  const { CoordinatorServiceClient } = await import('@biospec/protocol');
+  const { credentials, Metadata } = await import('@grpc/grpc-js');
+  const client = new CoordinatorServiceClient(grpc.address, credentials.createInsecure());
+  const metadata = new Metadata();
+  // Another researcher: the first has used up the coordinator's window.
+  const other = await issueResearcher(coordinatorDir, { subject: 'ops-grpc@example.org' });
+  metadata.set('authorization', `Bearer ${other.token}`);
+  metadata.set('x-request-id', 'ops-grpc-1');
+  const question = QUESTION;
+  let sentBack: unknown;
+  const call = client.federatedCount(
+    { queryJson: JSON.stringify(question.query), purpose: question.purpose, project: question.project, deadlineMs: 0 },
+    metadata,
+    () => undefined,
+  );
+  await new Promise<void>((resolve) => {
+    call.on('metadata', (received) => {
+      sentBack = received.get('x-request-id')[0];
+    });
+    call.on('status', () => resolve());
+  });
+  client.close();
+  expect(sentBack).toBe('ops-grpc-1');
+  const [entry] = await coordinator.audit.log.list({ kind: 'federated-query', order: 'desc', limit: 1 });
+  expect(entry).toMatchObject({ outcome: 'answered', detail: { requestId: 'ops-grpc-1' } });
+  const [nodeEntry] = node.node.audit.list({ kind: 'query', order: 'desc', limit: 1 });
+  expect(nodeEntry?.detail?.['requestId']).toBe('ops-grpc-1');
 });
 
 test("the coordinator's /readyz and gRPC health say ready", async () => {
