@@ -10,6 +10,7 @@ const workspaces = {
   query: 'packages/query',
   privacy: 'packages/privacy',
   trust: 'packages/trust',
+  'count-index': 'packages/count-index',
   catalogue: 'packages/catalogue',
   fhir: 'packages/fhir',
   synthetic: 'packages/synthetic',
@@ -17,6 +18,7 @@ const workspaces = {
   registry: 'packages/registry',
   postgres: 'packages/postgres',
   directory: 'packages/directory',
+  access: 'packages/access',
   cli: 'packages/cli',
   node: 'node',
   coordinator: 'coordinator',
@@ -36,6 +38,8 @@ export default {
     '^@biospec/trust/testing$': '<rootDir>/packages/trust/src/testing/audit-store-compliance.ts',
     '^@biospec/postgres/testing$': '<rootDir>/packages/postgres/src/testing/pg-server.ts',
     '^@biospec/registry/testing$': '<rootDir>/packages/registry/src/testing/people-compliance.ts',
+    // Repository compliance suites any implementation of the access store runs.
+    '^@biospec/access/testing$': '<rootDir>/packages/access/src/testing/compliance.ts',
     ...Object.fromEntries(
       Object.entries(workspaces).map(([name, dir]) => [`^@biospec/${name}$`, `<rootDir>/${dir}/src/index.ts`]),
     ),

@@ -9,14 +9,15 @@ import { BiospecError, readJsonFile } from '@biospec/protocol';
 import { readBackup, restoreBackup, takeBackup, type BackupItem, type BackupManifest } from '@biospec/backup';
 import { defaultHeadFile } from '@biospec/trust';
 import { parseCoordinatorConfig, type CoordinatorConfig } from './config.js';
-import { coordinatorAuditFile, peopleFile, rateLimitsFile } from './coordinator-state.js';
+import { accessFile, coordinatorAuditFile, peopleFile, rateLimitsFile } from './coordinator-state.js';
 import { COORDINATOR_FILES } from './init-coordinator.js';
 import { coordinatorPidFile } from './open-coordinator.js';
 
 /**
  * Everything a coordinator keeps in files, by role, in the order it is copied (the audit head
- * before the audit log). A coordinator whose state is in PostgreSQL has no state databases here:
- * that database is backed up with PostgreSQL's own tools (pg_dump, or the server's base backups).
+ * before the audit log). A coordinator whose state is in PostgreSQL keeps only its access store
+ * (`access.db`) here: that database is backed up with PostgreSQL's own tools (pg_dump, or the
+ * server's base backups).
  */
 export function coordinatorBackupItems(config: CoordinatorConfig): BackupItem[] {
   const auditFile = coordinatorAuditFile(config);
@@ -34,6 +35,7 @@ export function coordinatorBackupItems(config: CoordinatorConfig): BackupItem[] 
           { role: 'audit-head', kind: 'file', path: defaultHeadFile(auditFile), optional: true },
           { role: 'audit', kind: 'database', path: auditFile },
         ] as const)),
+    { role: 'access', kind: 'database', path: accessFile(config), optional: true },
     ...(config.directory
       ? ([
           { role: 'directory-snapshot', kind: 'file', path: config.directory.snapshot, optional: true },

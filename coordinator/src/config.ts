@@ -3,6 +3,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { applyEnvOverrides, BiospecError, configIssues, type EnvOverride } from '@biospec/protocol';
 import { DirectoryConfigSchema, resolveDirectoryConfig } from '@biospec/directory';
+import { isRole } from '@biospec/registry';
 
 const ClientTlsSchema = z
   .object({
@@ -33,6 +34,18 @@ const registration = {
     .default('link')
     .describe('An identity of this issuer no researcher record has: refused until staff link it (`link`), or given a new record (`auto`).'),
   linkByVerifiedEmail: z.boolean().default(false).describe('Link an unknown identity to the record with the e-mail address the issuer says it verified.'),
+  roleClaim: z
+    .string()
+    .min(1)
+    .max(200)
+    .optional()
+    .describe(
+      'Where the provider\'s tokens say which groups or roles the caller holds (a claim, or a dotted path such as `realm_access.roles`); `roleMapping` turns each into a role here. Without it, the provider\'s tokens grant no role beyond the researcher record\'s.',
+    ),
+  roleMapping: z
+    .record(z.string(), z.string().refine(isRole, 'not a role (researcher, staff, steward:<node id>, operator:<node id>)'))
+    .optional()
+    .describe('Provider group or role → role here (`"biobank-dac": "staff"`, `"nuh-stewards": "steward:northbridge-uh"`).'),
 };
 const issuer = z.string().min(1).describe('The `iss` of the provider\'s tokens.');
 const audience = z.string().min(1).describe('The `aud` its tokens must carry for this coordinator.');
@@ -40,6 +53,52 @@ const IssuerSchema = z.union([
   z.object({ issuer, audience, jwks: z.string().min(1).describe('A JWKS file of the provider\'s keys.'), ...registration }).strict(),
   z.object({ issuer, audience, jwksUri: z.url().describe('The provider\'s JWKS URL, fetched and cached.'), ...registration }).strict(),
 ]);
+
+/** Who is told of access-workflow events, and how (docs/ACCESS.md, "Notifications"). */
+const NotifierSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('log') }).strict(),
+  z
+    .object({
+      kind: z.literal('smtp'),
+      host: z.string().min(1).describe('The SMTP server.'),
+      port: z.number().int().min(1).max(65535).default(587).describe('Its port.'),
+      secure: z.boolean().default(false).describe('TLS from the first byte (port 465); otherwise STARTTLS when offered.'),
+      requireTls: z.boolean().default(false).describe('Refuse to send unless STARTTLS succeeds.'),
+      from: z.string().min(3).describe('The `From` address of notifications.'),
+      auth: z
+        .object({
+          user: z.string().min(1).describe('The SMTP user.'),
+          passwordFile: z.string().min(1).describe('File holding the SMTP password (mode 0600); the password is never kept in the config.'),
+        })
+        .strict()
+        .optional()
+        .describe('SMTP authentication; none when absent.'),
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal('webhook'),
+      url: z.url().describe('Where each event is POSTed as JSON.'),
+      secretFile: z.string().min(1).optional().describe('File holding the shared secret that signs each body (`X-Biospec-Signature`).'),
+      timeoutMs: z.number().int().min(100).max(60_000).default(5000).describe('How long one POST may take, in milliseconds.'),
+    })
+    .strict(),
+]);
+
+/** The access workflow's settings. */
+const AccessSchema = z
+  .object({
+    grantLifetimeDays: z.number().min(0.001).max(366).default(30).describe('How long a grant is valid once a site approves, in days.'),
+    remindAfterHours: z
+      .number()
+      .min(0.001)
+      .max(24 * 365)
+      .default(72)
+      .describe('A site still pending this long after staff approved a request (and between reminders) is reminded, in hours.'),
+    reminderCheckSeconds: z.number().int().min(1).max(86_400).default(3600).describe('How often due reminders are looked for, in seconds.'),
+    notifier: NotifierSchema.default({ kind: 'log' }).describe('Who is told of access-workflow events, and how (docs/ACCESS.md, "Notifications"): `log`, `smtp` or `webhook`.'),
+  })
+  .strict();
 
 /** The coordinator's config file (`coordinator.json`). Paths are relative to the file. */
 export const CoordinatorConfigSchema = z
@@ -58,7 +117,7 @@ export const CoordinatorConfigSchema = z
       .string()
       .default('state')
       .describe(
-        'Folder of the coordinator\'s own databases: researcher records (`people.db`), rate-limit windows (`rate-limits.db`) and its audit log (`audit.db` and its signed head `audit.db.head`).',
+        'Folder of the coordinator\'s own databases: researcher records (`people.db`), rate-limit windows (`rate-limits.db`), its audit log (`audit.db` and its signed head `audit.db.head`) and the access workflow (`access.db`: requests, grants, memberships; kept here also when `database` is set).',
       ),
     nodes: z.array(MemberSchema).default([]).describe('The member nodes (`biospec coordinator add-node` writes them).'),
     researcherIssuers: z.array(IssuerSchema).default([]).describe('Who may sign researcher tokens. The coordinator itself always may (issuer = coordinatorId).'),
@@ -100,6 +159,13 @@ export const CoordinatorConfigSchema = z
       .strict()
       .optional()
       .describe('TLS for the researcher-facing servers, gRPC and REST alike; plain when absent.'),
+    publicUrl: z
+      .url()
+      .optional()
+      .describe(
+        'The coordinator\'s public REST address (e.g. `https://coordinator.example.org`): grants name their request by URL under it, and notifications link to it. Without it, grants name a request `urn:biospec:<coordinator id>:request:<id>`.',
+      ),
+    access: AccessSchema.prefault({}).describe('The access workflow (docs/ACCESS.md): grant lifetime, reminders, notifications.'),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('Least severe level logged (JSON lines on stderr).'),
     filePermissions: z.enum(['refuse', 'warn']).default('refuse').describe('At start, a folder, database or secret that other users can read stops the coordinator (`refuse`) or is only logged (`warn`).'),
     directory: DirectoryConfigSchema.optional().describe('The libp2p directory (signed descriptor gossip); off unless `directory.enabled`.'),
@@ -113,7 +179,7 @@ export const CoordinatorConfigSchema = z
       .strict()
       .optional()
       .describe(
-        'PostgreSQL for the coordinator\'s state (researcher records, rate-limit windows, audit log), shared by several coordinators serving one network; absent: SQLite files in `stateDir`.',
+        'PostgreSQL for the coordinator\'s state (researcher records, rate-limit windows, audit log), shared by several coordinators serving one network; absent: SQLite files in `stateDir`. The access workflow stays in `stateDir/access.db` either way.',
       ),
   })
   .strict()
@@ -166,9 +232,16 @@ export function parseCoordinatorConfig(input: unknown, baseDir: string, env: Rea
     nodes: c.nodes.map((n) => ({ ...n, jwks: at(n.jwks), tls: tlsAt(n.tls) })),
     researcherIssuers: c.researcherIssuers.map((i) => ('jwks' in i ? { ...i, jwks: at(i.jwks) } : i)),
     nodeTls: tlsAt(c.nodeTls),
+    access: { ...c.access, notifier: notifierAt(c.access.notifier, at) },
     tls: c.tls && { ...c.tls, cert: at(c.tls.cert), key: at(c.tls.key), ca: c.tls.ca && at(c.tls.ca) },
     directory: c.directory && resolveDirectoryConfig(c.directory, baseDir),
   };
+}
+
+function notifierAt(notifier: z.infer<typeof NotifierSchema>, at: (p: string) => string): z.infer<typeof NotifierSchema> {
+  if (notifier.kind === 'smtp' && notifier.auth) return { ...notifier, auth: { ...notifier.auth, passwordFile: at(notifier.auth.passwordFile) } };
+  if (notifier.kind === 'webhook' && notifier.secretFile) return { ...notifier, secretFile: at(notifier.secretFile) };
+  return notifier;
 }
 
 /** Reads and validates `coordinator.json` (or another file), with the overrides `env` (the process's by default) sets. */

@@ -1,4 +1,4 @@
-import { BiospecError, readJsonFile, type FederatedCountResponse } from '@biospec/protocol';
+import { BiospecError, readJsonFile, type FederatedAvailabilityResponse, type FederatedCountResponse } from '@biospec/protocol';
 import { canonicalise, parseQuery, queryHash } from '@biospec/query';
 import { createKeyRing, type AuditStore, type KeyRing, type SigningKey } from '@biospec/trust';
 import type { CoordinatorConfig } from './config.js';
@@ -37,11 +37,13 @@ export interface AccessAction {
  */
 export interface CoordinatorAudit {
   recordQuery(question: AuditedQuestion, response: FederatedCountResponse): Promise<void>;
-  recordRejectedQuery(question: AuditedQuestion, reason: unknown): Promise<void>;
+  /** An availability question (kind `availability-query`), with the same detail as a count. */
+  recordAvailability(question: AuditedQuestion, response: FederatedAvailabilityResponse): Promise<void>;
+  /** A question refused before fan-out; `kind` is `federated-query` (the default) or `availability-query`. */
+  recordRejectedQuery(question: AuditedQuestion, reason: unknown, kind?: string): Promise<void>;
   recordAccess(action: AccessAction): Promise<void>;
   readonly log: AuditStore;
 }
-
 
 
 /** The hash of a refused question when it is a valid query at all. */
@@ -71,10 +73,25 @@ export function createCoordinatorAudit(log: AuditStore): CoordinatorAudit {
         },
       });
     },
-    async recordRejectedQuery(question, reason) {
+    async recordAvailability(question, response) {
+      await log.record({
+        kind: 'availability-query',
+        actor: question.researcher,
+        subject: response.queryHash,
+        outcome: federatedOutcome(response),
+        detail: {
+          ...(question.requestId === undefined ? {} : { requestId: question.requestId }),
+          project: question.project,
+          purpose: question.purpose,
+          sites: Object.fromEntries(response.sites.map((s) => [s.nodeId, siteStatusLabel(s.status)])),
+          elapsedMs: response.elapsedMs,
+        },
+      });
+    },
+    async recordRejectedQuery(question, reason, kind = 'federated-query') {
       const err = BiospecError.from(reason);
       await log.record({
-        kind: 'federated-query',
+        kind,
         actor: question.researcher,
         subject: hashOrInvalid(question.query),
         outcome: 'rejected',

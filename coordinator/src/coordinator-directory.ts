@@ -28,10 +28,11 @@ export function membershipNotes(entry: DirectoryEntry, member: Member | undefine
  */
 export async function startCoordinatorDirectory(
   config: CoordinatorConfig,
-  members: readonly Member[],
+  members: () => readonly Member[],
   parts: { logger: Logger; metrics: Pick<CoordinatorMetrics, 'observeDirectory'> },
 ): Promise<ServiceDirectory> {
-  const byId = new Map(members.map((m) => [m.id, m]));
+  // Members change while the coordinator runs (memberships approved, nodes suspended): look them up each time.
+  const byId = { get: (id: string) => members().find((m) => m.id === id), has: (id: string) => members().some((m) => m.id === id) };
   const service = await startServiceDirectory(config.directory!, {
     role: 'coordinator',
     id: config.coordinatorId,

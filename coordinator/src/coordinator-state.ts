@@ -2,6 +2,8 @@
  * Where the coordinator keeps its state: SQLite files in its state folder (the embedded default),
  * or PostgreSQL shared by several coordinators serving one network (`database.url`). Both behind
  * the same repository interfaces: researcher records, rate-limit windows, the audit log.
+ * The access workflow's store (requests, grants, memberships) is SQLite in the state folder
+ * either way (`access.db`).
  */
 import path from 'node:path';
 import { createSqliteRateLimitStore, type RateLimitStore } from '@biospec/privacy';
@@ -26,9 +28,14 @@ export function coordinatorAuditFile(config: CoordinatorConfig): string {
   return path.join(config.stateDir, 'audit.db');
 }
 
-/** The coordinator's SQLite databases; none when its state is in PostgreSQL. */
+/** The access workflow's SQLite database (requests, grants, memberships), in the state folder whatever `database` says. */
+export function accessFile(config: CoordinatorConfig): string {
+  return path.join(config.stateDir, 'access.db');
+}
+
+/** The coordinator's SQLite databases: the access store, and the rest unless its state is in PostgreSQL. */
 export function coordinatorDatabases(config: CoordinatorConfig): string[] {
-  return config.database ? [] : [coordinatorAuditFile(config), peopleFile(config), rateLimitsFile(config)];
+  return [...(config.database ? [] : [coordinatorAuditFile(config), peopleFile(config), rateLimitsFile(config)]), accessFile(config)];
 }
 
 export interface CoordinatorState {
@@ -61,7 +68,8 @@ export async function openCoordinatorState(config: CoordinatorConfig, options: O
         audit,
         async writable() {
           const { rows } = await pool.query<{ recovery: boolean }>('SELECT pg_is_in_recovery() AS recovery');
-          return rows[0]?.recovery ? 'the PostgreSQL server is a read-only standby' : undefined;
+          if (rows[0]?.recovery) return 'the PostgreSQL server is a read-only standby';
+          return probeWritable([config.stateDir], coordinatorDatabases(config));
         },
         async close() {
           await audit.close();

@@ -39,6 +39,27 @@ export interface FederatedCountComponents {
 
 const MAX_DEADLINE_MS = 120_000;
 
+/**
+ * Checks what every federated question carries besides its query: a DUO use category as
+ * purpose and a project.
+ * @throws BiospecError INVALID_ARGUMENT naming the field.
+ */
+export function checkPurposeAndProject(input: { purpose: string; project: string }): void {
+  if (!isUseCategory(input.purpose)) {
+    throw new BiospecError('INVALID_ARGUMENT', `purpose must be one of ${USE_CATEGORIES.join(', ')}`, {
+      issues: [{ field: 'purpose', message: `unknown research purpose '${input.purpose}'` }],
+    });
+  }
+  if (!input.project.trim()) {
+    throw new BiospecError('INVALID_ARGUMENT', 'project is required', { issues: [{ field: 'project', message: 'empty' }] });
+  }
+}
+
+/** The absolute deadline of a federated question: the caller's, or the default, never more than two minutes. */
+export function deadlineOf(started: number, deadlineMs: number | undefined, defaultDeadlineMs: number): Date {
+  return new Date(started + Math.min(deadlineMs && deadlineMs > 0 ? deadlineMs : defaultDeadlineMs, MAX_DEADLINE_MS));
+}
+
 /** A stratified answer can be large; this matches the gRPC limit on what a node may send. */
 const MAX_ANSWER_BYTES = 1024 * 1024;
 
@@ -94,19 +115,11 @@ export function createFederatedCount(c: FederatedCountComponents) {
   return async function federatedCount(person: Person, input: FederatedCountInput): Promise<FederatedCountResponse> {
     const started = Date.now();
     const query: Query = canonicalise(parseQuery(input.query));
-    if (!isUseCategory(input.purpose)) {
-      throw new BiospecError('INVALID_ARGUMENT', `purpose must be one of ${USE_CATEGORIES.join(', ')}`, {
-        issues: [{ field: 'purpose', message: `unknown research purpose '${input.purpose}'` }],
-      });
-    }
-    if (!input.project.trim()) {
-      throw new BiospecError('INVALID_ARGUMENT', 'project is required', { issues: [{ field: 'project', message: 'empty' }] });
-    }
+    checkPurposeAndProject(input);
     const researcher = pseudonymOf(person);
     await c.rateLimiter.take(researcher);
     const hash = queryHash(query);
-    const deadlineMs = Math.min(input.deadlineMs && input.deadlineMs > 0 ? input.deadlineMs : c.defaultDeadlineMs, MAX_DEADLINE_MS);
-    const deadline = new Date(started + deadlineMs);
+    const deadline = deadlineOf(started, input.deadlineMs, c.defaultDeadlineMs);
     const members = c.members();
 
     const tokens = await signQueryForEach(

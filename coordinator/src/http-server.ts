@@ -1,18 +1,36 @@
 import fs from 'node:fs';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { BiospecError, FederatedCountResponse, NodeInfo, REQUEST_ID_HEADER, httpStatusOf, requestIdFrom } from '@biospec/protocol';
+import { BiospecError, FederatedAvailabilityResponse, FederatedCountResponse, NodeInfo, REQUEST_ID_HEADER, httpStatusOf, requestIdFrom } from '@biospec/protocol';
+import { MEMBERSHIP_ACTIONS, REQUEST_ACTIONS, SITE_ACTIONS, type MembershipAction, type RequestAction, type SiteAction } from '@biospec/access';
 import type { OpenCoordinator } from './open-coordinator.js';
-import type { RunningServer } from './grpc-server.js';
+import { createRestApi, type RestApi } from './rest-api.js';
+import { CountBodySchema, FederatedCountResponseJson, HealthJson, JwksJson, NodeJwksJson, NodesResponseJson, QueryDocument, ReadinessJson } from './rest-schemas.js';
+import {
+  AccessRequestListJson,
+  AccessRequestViewJson,
+  ApplicationBodySchema,
+  CommentBodySchema,
+  FederatedAvailabilityResponseJson,
+  GrantViewResponseJson,
+  GrantedBodySchema,
+  GrantedDeliveryJson,
+  ListQuerySchema,
+  MeJson,
+  MembershipListJson,
+  MembershipViewJson,
+  ReasonBodySchema,
+  RequestBodySchema,
+  RevokeBodySchema,
+} from './rest-access-schemas.js';
+import { MAX_GRPC_REQUEST_BYTES, type RunningServer } from './grpc-server.js';
 
-const CountBodySchema = z
-  .object({
-    query: z.unknown(),
-    purpose: z.string(),
-    project: z.string(),
-    deadlineMs: z.number().int().min(0).max(120000).optional(),
-  })
-  .strict();
+type Authenticate = (request: FastifyRequest) => ReturnType<OpenCoordinator['authenticate']>;
+
+function actionOf<T extends string>(value: string, allowed: readonly T[]): T {
+  if ((allowed as readonly string[]).includes(value)) return value as T;
+  throw new BiospecError('NOT_FOUND', `no action '${value}'; actions are ${allowed.join(', ')}`, { issues: [{ field: 'action', message: `unknown action '${value}'` }] });
+}
 
 /**
  * HTTPS options from the coordinator's `tls` block, the one its gRPC server uses: the same
@@ -28,11 +46,205 @@ function httpsOptions(tls: NonNullable<OpenCoordinator['config']['tls']>) {
   };
 }
 
+/** The routes of the REST API (each in the OpenAPI document, `GET /api/v1/openapi.json`). */
+function registerRoutes(api: RestApi, coordinator: OpenCoordinator, authenticate: Authenticate): void {
+  api.route(
+    'post',
+    '/api/v1/count',
+    {
+      summary: 'Ask every member node a feasibility question',
+      description: "Signs the canonical query for each node, fans it out with a deadline, verifies every node's signed answer and merges them; each site's row says how its figure was protected.",
+      body: CountBodySchema,
+      bodyFields: { query: QueryDocument },
+      response: FederatedCountResponseJson,
+      errors: ['INVALID_QUERY', 'RATE_LIMITED', 'PERMISSION_DENIED'],
+    },
+    async ({ request, body }) => {
+      const { deadlineMs, ...rest } = body;
+      // The request id (x-request-id) is carried in every signed query and audit entry.
+      const response = await coordinator.ask(request.headers.authorization, () => ({ ...rest, ...(deadlineMs === undefined ? {} : { deadlineMs }), requestId: request.id }));
+      return FederatedCountResponse.toJSON(response);
+    },
+  );
+  api.route(
+    'post',
+    '/api/v1/availability',
+    {
+      summary: 'Ask every member node which of its collections hold matching available specimens',
+      description: "Protected counts per collection and material type, with each node's published collection descriptions; under the same signatures, policy, noise and budget as counts (docs/ACCESS.md).",
+      body: CountBodySchema,
+      bodyFields: { query: QueryDocument },
+      response: FederatedAvailabilityResponseJson,
+      errors: ['INVALID_QUERY', 'RATE_LIMITED', 'PERMISSION_DENIED'],
+    },
+    async ({ request, body }) => {
+      const caller = await authenticate(request);
+      const { deadlineMs, ...rest } = body;
+      const response = await coordinator.federatedAvailability(caller, { ...rest, ...(deadlineMs === undefined ? {} : { deadlineMs }), requestId: request.id });
+      return FederatedAvailabilityResponse.toJSON(response);
+    },
+  );
+  api.route(
+    'get',
+    '/api/v1/nodes',
+    { summary: "The member nodes (status, noisy catalogue size, data epoch, policy) and the coordinator's own rate limits", response: NodesResponseJson },
+    async ({ request }) => {
+      const caller = await authenticate(request);
+      return {
+        nodes: (await coordinator.listNodes(caller)).map((n) => NodeInfo.toJSON(n)),
+        coordinator: { coordinatorId: coordinator.config.coordinatorId, rateLimits: coordinator.config.rateLimits },
+      };
+    },
+  );
+  api.route('get', '/api/v1/jwks', { summary: "Every member node's public keys, to verify saved answers offline", auth: false, response: NodeJwksJson }, async () => coordinator.nodeJwks());
+  api.route('get', '/.well-known/jwks.json', { summary: "The coordinator's public keys (current and retired), for nodes to pin", auth: false, response: JwksJson }, async () => coordinator.jwks());
+  api.route('get', '/healthz', { summary: 'Liveness: the process answers', auth: false, response: HealthJson }, async () => ({ status: 'ok' }));
+  api.route(
+    'get',
+    '/readyz',
+    {
+      summary: 'Readiness: whether the coordinator can serve now (its databases take writes)',
+      description: 'Status 200 when ready, 503 with the same body when not; gRPC health says SERVING exactly when this says ready (docs/OPERATIONS.md).',
+      auth: false,
+      response: ReadinessJson,
+    },
+    async ({ reply }) => {
+      const report = coordinator.readiness.report();
+      void reply.status(report.ready ? 200 : 503);
+      return { status: report.ready ? 'ready' : 'not ready', ...report };
+    },
+  );
+  api.route(
+    'get',
+    '/metrics',
+    { summary: 'Prometheus metrics', auth: false, response: { text: 'text/plain', description: 'Prometheus text exposition format' } },
+    async ({ reply }) => {
+      void reply.header('content-type', coordinator.metrics.registry.contentType);
+      return coordinator.metrics.registry.metrics();
+    },
+  );
+}
+
+/**
+ * The access workflow's REST routes (docs/ACCESS.md lists each with the role it needs; the
+ * role is checked once, in the workflow). Responses are the workflow's JSON.
+ */
+function registerAccessRoutes(api: RestApi, coordinator: OpenCoordinator, authenticate: Authenticate): void {
+  const { access, memberships } = coordinator;
+  const caller = async (request: FastifyRequest) => coordinator.accessCaller(await authenticate(request));
+  // Requests carry the result bundle they came from.
+  const bodyLimit = MAX_GRPC_REQUEST_BYTES;
+  const id = { id: 'The request id' };
+  const site = { ...id, nodeId: 'The site (node id)' };
+  const roleErrors = ['PERMISSION_DENIED', 'NOT_FOUND'] as const;
+  const moveErrors = [...roleErrors, 'FAILED_PRECONDITION'] as const;
+
+  api.route('get', '/api/v1/me', { summary: 'Who the token belongs to: person, roles and the pseudonym nodes see', response: MeJson, errors: ['PERMISSION_DENIED'] }, async ({ request }) => {
+    const who = await authenticate(request);
+    return { personId: who.person.id, name: who.person.name, email: who.person.email, roles: who.roles, pseudonym: who.pseudonym };
+  });
+  api.route(
+    'get',
+    '/api/v1/access/requests',
+    { summary: 'The access requests the caller may see (own requests; all for staff; their sites for stewards)', query: ListQuerySchema, response: AccessRequestListJson, errors: ['PERMISSION_DENIED'] },
+    async ({ request, query }) => ({ requests: access.list(await caller(request), query) }),
+  );
+  api.route(
+    'post',
+    '/api/v1/access/requests',
+    { summary: 'Create a draft access request', body: RequestBodySchema, response: AccessRequestViewJson, status: 201, bodyLimit, errors: ['PERMISSION_DENIED'] },
+    async ({ request, body }) => access.create(await caller(request), body as never),
+  );
+  api.route('get', '/api/v1/access/requests/:id', { summary: 'One access request with its timeline, comments, grants and deliveries', params: id, response: AccessRequestViewJson, errors: [...roleErrors] }, async ({ request, params }) =>
+    access.get(await caller(request), params['id']!),
+  );
+  api.route(
+    'patch',
+    '/api/v1/access/requests/:id',
+    { summary: 'Edit a draft or returned request', params: id, body: RequestBodySchema, response: AccessRequestViewJson, bodyLimit, errors: [...moveErrors] },
+    async ({ request, params, body }) => access.update(await caller(request), params['id']!, body as never),
+  );
+  api.route(
+    'post',
+    '/api/v1/access/requests/:id/actions/:action',
+    {
+      summary: `Move a request: ${REQUEST_ACTIONS.join(', ')}`,
+      params: { ...id, action: REQUEST_ACTIONS.join(' | ') },
+      body: ReasonBodySchema,
+      response: AccessRequestViewJson,
+      errors: [...moveErrors],
+    },
+    async ({ request, params, body }) => access.act(await caller(request), params['id']!, actionOf<RequestAction>(params['action']!, REQUEST_ACTIONS), body),
+  );
+  api.route(
+    'post',
+    '/api/v1/access/requests/:id/sites/:nodeId/actions/:action',
+    {
+      summary: `A site's answer, by its steward: ${SITE_ACTIONS.join(', ')}`,
+      params: { ...site, action: SITE_ACTIONS.join(' | ') },
+      body: ReasonBodySchema,
+      response: AccessRequestViewJson,
+      errors: [...moveErrors],
+    },
+    async ({ request, params, body }) =>
+      access.decideSite(await caller(request), params['id']!, params['nodeId']!, actionOf<SiteAction>(params['action']!, SITE_ACTIONS), body),
+  );
+  api.route(
+    'post',
+    '/api/v1/access/requests/:id/comments',
+    { summary: 'Comment on a request (or on one site of it)', params: id, body: CommentBodySchema, response: AccessRequestViewJson, errors: [...moveErrors] },
+    async ({ request, params, body }) => access.comment(await caller(request), params['id']!, body),
+  );
+  api.route(
+    'post',
+    '/api/v1/access/requests/:id/sites/:nodeId/granted-availability',
+    {
+      summary: "The granted detail of one approving site, encrypted by the node to the researcher's key",
+      params: site,
+      body: GrantedBodySchema,
+      response: GrantedDeliveryJson,
+      errors: [...moveErrors, 'UNAVAILABLE', 'DEADLINE_EXCEEDED'],
+    },
+    async ({ request, params, body }) => coordinator.fetchGranted(await authenticate(request), params['id']!, params['nodeId']!, body.deadlineMs),
+  );
+  api.route(
+    'post',
+    '/api/v1/access/grants/:grantId/revoke',
+    { summary: 'Revoke a grant (staff); every node learns it with the next revocation list', params: { grantId: 'The grant id' }, body: RevokeBodySchema, response: GrantViewResponseJson, errors: [...moveErrors] },
+    async ({ request, params, body }) => access.revokeGrant(await caller(request), params['grantId']!, body),
+  );
+
+  api.route(
+    'post',
+    '/api/v1/membership/applications',
+    { summary: "A node's signed application to join (from `biospec node join`)", body: ApplicationBodySchema, response: MembershipViewJson, status: 201, errors: ['PERMISSION_DENIED', 'FAILED_PRECONDITION'] },
+    async ({ request, body }) => memberships.apply(await caller(request), body.application),
+  );
+  api.route('get', '/api/v1/membership', { summary: 'Every membership and its state', response: MembershipListJson, errors: ['PERMISSION_DENIED'] }, async ({ request }) => ({
+    memberships: memberships.list(await caller(request)),
+  }));
+  api.route('get', '/api/v1/membership/:nodeId', { summary: "One node's membership and its history", params: { nodeId: 'The node id' }, response: MembershipViewJson, errors: [...roleErrors] }, async ({ request, params }) =>
+    memberships.get(await caller(request), params['nodeId']!),
+  );
+  api.route(
+    'post',
+    '/api/v1/membership/:nodeId/actions/:action',
+    {
+      summary: `Decide on a node's membership (staff): ${MEMBERSHIP_ACTIONS.join(', ')}`,
+      params: { nodeId: 'The node id', action: MEMBERSHIP_ACTIONS.join(' | ') },
+      body: ReasonBodySchema,
+      response: MembershipViewJson,
+      errors: [...moveErrors],
+    },
+    async ({ request, params, body }) => memberships.decide(await caller(request), params['nodeId']!, actionOf<MembershipAction>(params['action']!, MEMBERSHIP_ACTIONS), body),
+  );
+}
+
 /**
  * REST/JSON beside gRPC, for scripts and the web UI, over HTTPS when the config has `tls`.
- * Errors are `{ error: { code, message, issues } }`.
+ * Errors are `{ error: { code, message, issues } }`; the routes and their shapes are in the OpenAPI document.
  */
-export async function startCoordinatorHttp(coordinator: OpenCoordinator): Promise<RunningServer & { url: string }> {
+export async function startCoordinatorHttp(coordinator: OpenCoordinator): Promise<RunningServer & { url: string; servedRoutes(): { method: string; path: string }[] }> {
   const { tls } = coordinator.config;
   // `https: null` serves plain HTTP (fastify creates an HTTPS server only for an options object).
   const app = Fastify({
@@ -73,39 +285,27 @@ export async function startCoordinatorHttp(coordinator: OpenCoordinator): Promis
     void reply.status(httpStatusOf(err.code)).send({ error: { code: err.code, message: err.message, issues: err.issues } });
   });
 
+  app.setNotFoundHandler((request, reply) => {
+    void reply.status(404).send({ error: { code: 'NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0]}`, issues: [] } });
+  });
+
+  // Every route fastify serves, however it was added, so a test can check the OpenAPI document lists them all.
+  const served: { method: string; path: string }[] = [];
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) if (method !== 'HEAD') served.push({ method: method.toLowerCase(), path: route.url });
+  });
   const authenticate = (request: FastifyRequest) => coordinator.authenticate(request.headers.authorization);
-
-  app.post('/api/v1/count', async (request) => {
-    const response = await coordinator.ask(request.headers.authorization, () => {
-      const body = CountBodySchema.safeParse(request.body);
-      if (!body.success) {
-        throw new BiospecError('INVALID_ARGUMENT', 'request body is invalid', {
-          issues: body.error.issues.map((i) => ({ field: i.path.join('.') || '(body)', message: i.message })),
-        });
-      }
-      const { deadlineMs, ...rest } = body.data;
-      return { ...rest, ...(deadlineMs === undefined ? {} : { deadlineMs }), requestId: request.id };
-    });
-    return FederatedCountResponse.toJSON(response);
+  const api = createRestApi(app, {
+    title: 'Biospecimen federation coordinator',
+    version: '1',
+    description:
+      'Federated feasibility counts and availability over the member biobanks, and the access workflow from request to grant, for researchers, staff, stewards and scripts (docs/QUERY.md, docs/PROTOCOL.md, docs/ACCESS.md). Every error is `{"error": {"code", "message", "issues"}}` with the HTTP status of its code.',
   });
-
-  app.get('/api/v1/nodes', async (request) => {
-    await authenticate(request);
-    return { nodes: (await coordinator.listNodes()).map((n) => NodeInfo.toJSON(n)) };
-  });
-
-  app.get('/api/v1/jwks', async () => coordinator.nodeJwks());
-  app.get('/.well-known/jwks.json', async () => coordinator.jwks());
-  app.get('/healthz', async () => ({ status: 'ok' }));
-  app.get('/readyz', async (_request, reply) => {
-    const report = coordinator.readiness.report();
-    void reply.status(report.ready ? 200 : 503);
-    return { status: report.ready ? 'ready' : 'not ready', ...report };
-  });
-  app.get('/metrics', async (_request, reply) => {
-    void reply.header('content-type', coordinator.metrics.registry.contentType);
-    return coordinator.metrics.registry.metrics();
-  });
+  registerRoutes(api, coordinator, authenticate);
+  registerAccessRoutes(api, coordinator, authenticate);
+  api.route('get', '/api/v1/openapi.json', { summary: 'This OpenAPI 3.1 document', auth: false, response: z.record(z.string(), z.unknown()).meta({ id: 'OpenApiDocument' }) }, async () =>
+    api.document(),
+  );
 
   const { config } = coordinator;
   const separator = config.httpListen.lastIndexOf(':');
@@ -117,6 +317,7 @@ export async function startCoordinatorHttp(coordinator: OpenCoordinator): Promis
     port,
     address: `${host}:${port}`,
     url: `${tls ? 'https' : 'http'}://${host}:${port}`,
+    servedRoutes: () => [...served],
     stop: async () => void (await app.close()),
   };
 }

@@ -10,3 +10,5 @@ export * from './coordinator-audit.js';
 export * from './pseudonym.js';
 export * from './backup.js';
 export * from './coordinator-state.js';
+export * from './rest-api.js';
+export * from './rest-schemas.js';

@@ -44,7 +44,7 @@ const SITE_STATUSES = [
   SiteStatus.SITE_STATUS_ERROR,
 ];
 
-export function federatedOutcome(response: FederatedCountResponse): Exclude<FederatedOutcomeLabel, 'refused'> {
+export function federatedOutcome(response: { sites: readonly { status: SiteStatus }[] }): Exclude<FederatedOutcomeLabel, 'refused'> {
   const answered = response.sites.filter((s) => s.status === SiteStatus.SITE_STATUS_OK || s.status === SiteStatus.SITE_STATUS_HELD).length;
   if (answered === 0) return 'unanswered';
   return answered === response.sites.length ? 'answered' : 'partial';

@@ -3,12 +3,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pino, type Logger } from 'pino';
 import {
+  BiospecError,
   checkPrivatePermissions,
   createPrivateFile,
   makePrivateDir,
   readJsonFile,
   SiteStatus,
   type DescribeResponse,
+  type FederatedAvailabilityResponse,
   type FederatedCountResponse,
   type NodeInfo,
 } from '@biospec/protocol';
@@ -16,15 +18,43 @@ import { createRateLimiter, describeGuarantee, parsePolicy } from '@biospec/priv
 import { createReadiness, type Readiness } from '@biospec/health';
 import { holdPidFile } from '@biospec/backup';
 import { resolvePerson, type IssuerRegistration, type PeopleRepository, type Person } from '@biospec/registry';
-import { createKeyRing, createResearcherVerifier, defaultHeadFile, importSigningKey, type ResearcherIdentity, type SigningKey } from '@biospec/trust';
+import {
+  createKeyRing,
+  createResearcherVerifier,
+  defaultHeadFile,
+  importSigningKey,
+  verifyResult,
+  type ResearcherIdentity,
+  type ResultBundle,
+  type SigningKey,
+} from '@biospec/trust';
+import {
+  authorize,
+  createAccessWorkflow,
+  createMembershipWorkflow,
+  createSqliteAccessStore,
+  sendDueReminders,
+  type AccessCaller,
+  type AccessStore,
+  type AccessWorkflow,
+  type Delivery,
+  type Membership,
+  type MembershipWorkflow,
+  type Notifier,
+  type Permission,
+  type RevocationList,
+} from '@biospec/access';
 import { fanOut } from '@biospec/federation';
 import type { CoordinatorConfig } from './config.js';
 import { createCoordinatorAudit, type CoordinatorAudit } from './coordinator-audit.js';
-import { coordinatorAuditFile, coordinatorDatabases, openCoordinatorState } from './coordinator-state.js';
+import { accessFile, coordinatorAuditFile, coordinatorDatabases, openCoordinatorState } from './coordinator-state.js';
 import { researcherPseudonym } from './pseudonym.js';
-import { createFederatedCount, type FederatedCount, type FederatedCountInput } from './federated-count.js';
+import { createFederatedCount, deadlineOf, type FederatedCountInput } from './federated-count.js';
+import { createFederatedAvailability } from './federated-availability.js';
 import { createCoordinatorMetrics, type CoordinatorMetrics } from './metrics.js';
-import { openMembers, type Member } from './members.js';
+import { relayGrantedQuestion } from './granted-relay.js';
+import { configEntry, createMemberRegistry, openMember, type Member, type MemberEntry, type MemberRegistry } from './members.js';
+import { createConfiguredNotifier } from './notifier-config.js';
 import { startCoordinatorDirectory } from './coordinator-directory.js';
 import type { Directory } from '@biospec/directory';
 
@@ -32,6 +62,21 @@ import type { Directory } from '@biospec/directory';
 export interface Caller {
   person: Person;
   identity: ResearcherIdentity;
+  /**
+   * The roles the caller holds: the researcher record's, plus, for an identity provider
+   * configured with `roleClaim`, the roles its token maps to. A coordinator-issued token's
+   * own `roles` claim grants nothing the record does not hold (a role staff removed is gone at once).
+   */
+  roles: string[];
+  /** The pseudonym nodes see for this person. */
+  pseudonym: string;
+}
+
+/** What a granted availability fetch hands back: the encrypted answer, relayed, and the record of its delivery. */
+export interface GrantedDelivery {
+  nodeId: string;
+  encryptedAnswer: string;
+  delivery: Delivery;
 }
 
 /** A coordinator's parts, opened from its config: what its gRPC and HTTP servers expose. */
@@ -39,7 +84,9 @@ export interface OpenCoordinator {
   config: CoordinatorConfig;
   logger: Logger;
   signingKey: SigningKey;
-  members: readonly Member[];
+  /** The member nodes asked now (approved, not suspended). */
+  readonly members: readonly Member[];
+  memberRegistry: MemberRegistry;
   /** The coordinator's Prometheus metrics (coordinator/src/metrics.ts). */
   metrics: CoordinatorMetrics;
   /** Whether the coordinator can serve now (its databases take writes); `/readyz` and gRPC health report it. */
@@ -52,16 +99,32 @@ export interface OpenCoordinator {
    * researcher record has (see docs/SECURITY.md, "Who is asking").
    */
   authenticate(authorization: string | undefined): Promise<Caller>;
-  federatedCount: FederatedCount;
+  /** Checks the caller may take `permission` (one rule per action; docs/ACCESS.md, "Roles"). */
+  authorize(caller: Caller, permission: Permission): void;
+  /** The caller as the access workflow sees them. */
+  accessCaller(caller: Caller): AccessCaller;
+  /** A count question; a caller (or a researcher record) without the researcher role is refused. */
+  federatedCount(who: Caller | Person, input: FederatedCountInput): Promise<FederatedCountResponse>;
   /**
-   * A federated question as a REST or gRPC call brings it: authenticate, read the input
-   * (`input` throws INVALID_ARGUMENT for a malformed one), ask. Every outcome, refusals
-   * before the question is asked included, is counted in the metrics.
+   * A count question as a REST or gRPC call brings it: authenticate, read the input (`input`
+   * throws INVALID_ARGUMENT for a malformed one), ask. Every outcome, refusals before the
+   * question is asked included, is counted in the metrics.
    */
   ask(authorization: string | undefined, input: () => FederatedCountInput): Promise<FederatedCountResponse>;
+  /** An availability question, under the same checks, signatures, rate limit and audit as counts. */
+  federatedAvailability(caller: Caller, input: FederatedCountInput): Promise<FederatedAvailabilityResponse>;
+  /** Requests, site answers, comments, grants and revocation. */
+  access: AccessWorkflow;
+  /** Node membership: applications, approval, suspension. */
+  memberships: MembershipWorkflow;
+  accessStore: AccessStore;
+  /** Relays a granted availability question to one site and records the delivery of its encrypted answer. */
+  fetchGranted(caller: Caller, requestId: string, nodeId: string, deadlineMs?: number): Promise<GrantedDelivery>;
+  /** Sends the reminders due now (the coordinator also does so on a timer). */
+  sendReminders(): Promise<string[]>;
   /** The coordinator's signed audit log; the access workflow records its actions with `recordAccess`. */
   audit: CoordinatorAudit;
-  listNodes(): Promise<NodeInfo[]>;
+  listNodes(caller?: Caller): Promise<NodeInfo[]>;
   /** The coordinator's public keys (current and retired), for nodes to pin. */
   jwks(): { keys: unknown[] };
   /** Every member's public keys, for researchers to verify saved results offline. */
@@ -73,24 +136,23 @@ export interface OpenCoordinator {
   close(): Promise<void>;
 }
 
-/**
- * Makes the state folder 0700 and the audit database 0600 where they do not exist yet, then
- * checks the coordinator's folders, audit database (with -wal and -shm) and secrets: one that
- * other users can read stops the start, or is logged under `filePermissions: "warn"`.
- */
 /** The pid file a running coordinator holds in its state folder; a restore refuses to write under a live one. */
 export function coordinatorPidFile(config: CoordinatorConfig): string {
   return path.join(config.stateDir, 'coordinator.pid');
 }
 
+/**
+ * Makes the state folder 0700 and its SQLite databases 0600 where they do not exist yet, then
+ * checks the coordinator's folders, databases (with -wal and -shm) and secrets: one that
+ * other users can read stops the start, or is logged under `filePermissions: "warn"`.
+ */
 export function secureCoordinatorFiles(config: CoordinatorConfig, logger: Logger): void {
   makePrivateDir(config.stateDir);
-  const auditFile = coordinatorAuditFile(config);
   for (const database of coordinatorDatabases(config)) createPrivateFile(database);
   const wide = checkPrivatePermissions(
     {
       dirs: [config.baseDir, config.stateDir],
-      files: [config.signingKey, config.pseudonymSecret, defaultHeadFile(auditFile)],
+      files: [config.signingKey, config.pseudonymSecret, ...(config.database ? [] : [defaultHeadFile(coordinatorAuditFile(config))])],
       databases: coordinatorDatabases(config),
     },
     config.filePermissions,
@@ -107,8 +169,9 @@ export async function openCoordinator(config: CoordinatorConfig, options: { logg
   secureCoordinatorFiles(config, logger);
   const state = await openCoordinatorState(config, { signer: { key: signingKey, logId: config.coordinatorId } });
   const audit = createCoordinatorAudit(state.audit);
-  const members = await openMembers(config);
   const { people } = state;
+  const accessStore = createSqliteAccessStore(accessFile(config));
+  const memberRegistry = await openMemberRegistry(config, accessStore);
   // Tokens the coordinator signs itself are issued by its staff (`researcher add`), so an unseen one gets a record.
   const registrations = new Map<string, IssuerRegistration>([
     [config.coordinatorId, { issuer: config.coordinatorId, unknownIdentities: 'auto', linkByVerifiedEmail: false }],
@@ -122,31 +185,34 @@ export async function openCoordinator(config: CoordinatorConfig, options: { logg
     issuers: [
       { issuer: config.coordinatorId, audience: config.researcherAudience, keys: ownKeys },
       ...(await Promise.all(
-        config.researcherIssuers.map(async (i) =>
-          'jwks' in i
+        config.researcherIssuers.map(async (i) => {
+          const mapping = { ...(i.roleClaim ? { roleClaim: i.roleClaim } : {}), ...(i.roleMapping ? { roleMapping: i.roleMapping } : {}) };
+          return 'jwks' in i
             ? {
                 issuer: i.issuer,
                 audience: i.audience,
                 keys: await createKeyRing((readJsonFile(i.jwks, 'issuer keys') as { keys: Parameters<typeof createKeyRing>[0] }).keys),
+                ...mapping,
               }
-            : i,
-        ),
+            : { issuer: i.issuer, audience: i.audience, jwksUri: i.jwksUri, ...mapping };
+        }),
       )),
     ],
   });
 
   const metrics = createCoordinatorMetrics({ coordinator: config.coordinatorId });
-  const rateLimiter = createRateLimiter(config.rateLimits, { store: state.rateLimits });
   const readiness = createReadiness([{ name: 'databases', run: () => state.writable() }]);
   readiness.onChange((report) => logger.info({ ready: report.ready, checks: report.checks }, report.ready ? 'coordinator ready' : 'coordinator not ready'));
   await readiness.refresh();
   readiness.start(READINESS_EVERY_MS);
-  const directory = config.directory?.enabled ? await startCoordinatorDirectory(config, members, { logger, metrics }) : undefined;
+  const directory = config.directory?.enabled ? await startCoordinatorDirectory(config, () => memberRegistry.current(), { logger, metrics }) : undefined;
 
+  // Persisted (in PostgreSQL shared by every coordinator of the network), so a restart opens no fresh window.
+  const rateLimiter = createRateLimiter(config.rateLimits, { store: state.rateLimits });
   const federatedCount = createFederatedCount({
     coordinatorId: config.coordinatorId,
     signingKey,
-    members: () => members,
+    members: () => memberRegistry.current(),
     pseudonymSecret,
     rateLimiter,
     defaultDeadlineMs: config.defaultDeadlineMs,
@@ -155,21 +221,99 @@ export async function openCoordinator(config: CoordinatorConfig, options: { logg
     onSiteAnswered: (node, status, latencyMs) => metrics.siteAnswered(node, status, latencyMs),
   });
 
+  const federatedAvailability = createFederatedAvailability({
+    coordinatorId: config.coordinatorId,
+    signingKey,
+    members: () => memberRegistry.current(),
+    rateLimiter,
+    defaultDeadlineMs: config.defaultDeadlineMs,
+    queryLifetimeSeconds: config.queryLifetimeSeconds,
+    logger,
+  });
+
+  const notifier: Notifier = createConfiguredNotifier(config, logger);
+  const pseudonymOfRecord = (personId: string) => researcherPseudonym(pseudonymSecret, { id: personId });
+  const requestUri = (id: string) =>
+    config.publicUrl ? `${config.publicUrl.replace(/\/$/, '')}/api/v1/access/requests/${id}` : `urn:biospec:${config.coordinatorId}:request:${id}`;
+  const recordAccess = (entry: { actor: string; subject: string; action: string; outcome: string; detail?: Record<string, unknown> }) => audit.recordAccess(entry);
+  const backgroundError = (error: unknown, what: string) => logger.warn({ err: error, what }, 'access workflow: a follow-up failed; the action stands');
+
+  /** Sends a new revocation list to every member now; one that is down gets it with its next granted question. */
+  async function pushRevocations(list: RevocationList): Promise<void> {
+    const results = await Promise.allSettled(
+      memberRegistry.current().map(
+        (m) =>
+          new Promise<void>((resolve, reject) =>
+            m.client.pushRevocations({ revocationList: list.token }, new Metadata(), { deadline: new Date(Date.now() + 3000) }, (err) => (err ? reject(err) : resolve())),
+          ),
+      ),
+    );
+    results.forEach((r, i) => {
+      if (r.status === 'rejected') logger.warn({ node: memberRegistry.current()[i]?.id, version: list.version, err: r.reason }, 'revocation list not pushed; the node gets it with its next granted question');
+    });
+  }
+
+  const access = createAccessWorkflow({
+    store: accessStore,
+    people,
+    pseudonymOf: pseudonymOfRecord,
+    coordinatorId: config.coordinatorId,
+    signingKey,
+    grantLifetimeSeconds: Math.round(config.access.grantLifetimeDays * 86400),
+    requestUri,
+    grantSource: config.publicUrl ?? config.coordinatorId,
+    isMember: (nodeId) => memberRegistry.get(nodeId) !== undefined,
+    checkBundle: (bundle, hash) => checkBundle(bundle, hash, memberRegistry.current()),
+    audit: recordAccess,
+    notifier,
+    onRevocationList: pushRevocations,
+    onBackgroundError: backgroundError,
+  });
+  const memberships = createMembershipWorkflow({
+    memberships: accessStore.memberships,
+    people,
+    audit: recordAccess,
+    notifier,
+    onBackgroundError: backgroundError,
+    async onChange(membership: Membership) {
+      if (membership.state === 'approved') await memberRegistry.admit(membershipEntry(config, membership));
+      else memberRegistry.remove(membership.nodeId);
+    },
+  });
+
+  const remindersRun = () =>
+    sendDueReminders({ requests: accessStore.requests, people, notifier, afterMs: config.access.remindAfterHours * 3600_000, requestUri });
+  const reminderTimer = setInterval(() => {
+    remindersRun().catch((reason: unknown) => logger.error({ err: reason }, 'reminders not sent'));
+  }, config.access.reminderCheckSeconds * 1000);
+  reminderTimer.unref();
+
+  const callerOf = (who: Caller | Person): AccessCaller =>
+    'identity' in who
+      ? { personId: who.person.id, name: who.person.name, roles: who.roles, pseudonym: who.pseudonym }
+      : { personId: who.id, name: who.name, roles: who.roles, pseudonym: pseudonymOfRecord(who.id) };
+
   const authenticate = async (authorization: string | undefined): Promise<Caller> => {
     const identity = await verifier.verify(authorization ?? '');
     const registration = registrations.get(identity.issuer) as IssuerRegistration;
-    return { identity, person: await resolvePerson(people, identity, registration) };
+    const person = await resolvePerson(people, identity, registration);
+    const mapsRoles = config.researcherIssuers.some((i) => i.issuer === identity.issuer && i.roleClaim !== undefined);
+    const roles = [...new Set([...person.roles, ...(mapsRoles ? identity.roles : [])])];
+    return { identity, person, roles, pseudonym: researcherPseudonym(pseudonymSecret, person) };
   };
-  const audited: FederatedCount = async (person, input) => {
+  const countQuestion = async (who: Caller | Person, input: FederatedCountInput): Promise<FederatedCountResponse> => {
+    const caller = callerOf(who);
     const question = {
-      researcher: researcherPseudonym(pseudonymSecret, person),
+      researcher: caller.pseudonym,
       query: input.query,
       purpose: input.purpose,
       project: input.project,
       ...(input.requestId === undefined ? {} : { requestId: input.requestId }),
     };
+    const person = 'identity' in who ? who.person : who;
     let response: FederatedCountResponse;
     try {
+      authorize(caller, 'count.ask');
       response = await federatedCount(person, input);
     } catch (reason) {
       await audit.recordRejectedQuery(question, reason);
@@ -187,17 +331,67 @@ export async function openCoordinator(config: CoordinatorConfig, options: { logg
     config,
     logger,
     signingKey,
-    members,
+    get members() {
+      return memberRegistry.current();
+    },
+    memberRegistry,
     metrics,
     readiness,
     people,
     authenticate,
+    authorize(caller, permission) {
+      authorize(callerOf(caller), permission);
+    },
+    accessCaller: callerOf,
     audit,
-    federatedCount: audited,
+    access,
+    memberships,
+    accessStore,
+    async federatedAvailability(caller, input) {
+      const question = {
+        researcher: caller.pseudonym,
+        query: input.query,
+        purpose: input.purpose,
+        project: input.project,
+        ...(input.requestId === undefined ? {} : { requestId: input.requestId }),
+      };
+      let response: FederatedAvailabilityResponse;
+      try {
+        authorize(callerOf(caller), 'availability.ask');
+        response = await federatedAvailability(caller.pseudonym, input);
+      } catch (reason) {
+        await audit.recordRejectedQuery(question, reason, 'availability-query');
+        throw reason;
+      }
+      await audit.recordAvailability(question, response);
+      return response;
+    },
+    async fetchGranted(caller, requestId, nodeId, deadlineMs) {
+      const who = callerOf(caller);
+      const fetch = access.prepareGrantedFetch(who, requestId, nodeId);
+      const member = memberRegistry.get(nodeId);
+      if (member === undefined) {
+        const state = accessStore.memberships.get(nodeId)?.state;
+        throw new BiospecError('FAILED_PRECONDITION', `node ${nodeId} is ${state ?? 'not a member'}; it is not asked now`);
+      }
+      const encryptedAnswer = await relayGrantedQuestion({
+        coordinatorId: config.coordinatorId,
+        signingKey,
+        queryLifetimeSeconds: config.queryLifetimeSeconds,
+        member,
+        researcher: who.pseudonym,
+        fetch,
+        deadline: deadlineOf(Date.now(), deadlineMs, Math.max(config.defaultDeadlineMs, 30_000)),
+      });
+      const delivery = await access.recordDelivery(who, fetch, encryptedAnswer);
+      return { nodeId, encryptedAnswer, delivery };
+    },
+    sendReminders: remindersRun,
+    federatedCount: countQuestion,
     async ask(authorization, input) {
       try {
-        const { person } = await authenticate(authorization);
-        const response = await audited(person, input());
+        const caller = await authenticate(authorization);
+        const response = await countQuestion(caller, input());
         metrics.question({ response });
         return response;
       } catch (reason) {
@@ -205,9 +399,10 @@ export async function openCoordinator(config: CoordinatorConfig, options: { logg
         throw reason;
       }
     },
-    async listNodes() {
+    async listNodes(caller) {
+      if (caller !== undefined) authorize(callerOf(caller), 'nodes.list');
       const outcomes = await fanOut(
-        members,
+        memberRegistry.current(),
         (m, deadline) =>
           new Promise<DescribeResponse>((resolve, reject) =>
             m.client.describe({}, new Metadata(), { deadline }, (err, res) => (err ? reject(err) : resolve(res))),
@@ -230,16 +425,16 @@ export async function openCoordinator(config: CoordinatorConfig, options: { logg
       });
     },
     jwks: () => ({ keys: [signingKey.publicJwk, ...retired] }),
-    nodeJwks: () => Object.fromEntries(members.map((m) => [m.id, m.jwks])),
+    nodeJwks: () => Object.fromEntries(memberRegistry.current().map((m) => [m.id, m.jwks])),
     directory: directory?.directory,
     stopDirectory: async () => directory?.stop(),
     async close() {
       readiness.stop();
-      for (const m of members) {
-        m.counts.close();
-        m.client.close();
-      }
+      clearInterval(reminderTimer);
+      memberRegistry.close();
+      accessStore.close();
       await state.close();
+      await notifier.close().catch((reason: unknown) => logger.warn({ err: reason }, 'notifier did not close cleanly'));
       releasePidFile();
     },
   };
@@ -254,5 +449,64 @@ function guaranteeOf(policyJson: string): string {
     return describeGuarantee(parsePolicy(JSON.parse(policyJson)));
   } catch {
     return 'unknown: the node published a policy this coordinator cannot read';
+  }
+}
+
+/** A membership's node as a member entry: its pinned keys are those of its approved application. */
+function membershipEntry(config: CoordinatorConfig, membership: Membership): MemberEntry {
+  // A node also in coordinator.json keeps the keys and TLS settings add-node gave it.
+  const configured = config.nodes.find((n) => n.id === membership.nodeId);
+  if (configured) return configEntry(configured);
+  return { id: membership.nodeId, name: membership.name, endpoint: membership.endpoint, jwks: membership.jwks };
+}
+
+/**
+ * The nodes asked at start: every node of coordinator.json (adopted as an approved
+ * membership the first time, so staff can suspend it) and every approved membership,
+ * less those suspended.
+ */
+async function openMemberRegistry(config: CoordinatorConfig, store: AccessStore): Promise<MemberRegistry> {
+  const at = new Date().toISOString();
+  for (const node of config.nodes) {
+    if (store.memberships.get(node.id) !== undefined) continue;
+    const entry = configEntry(node);
+    store.memberships.put(
+      { nodeId: node.id, name: node.name, endpoint: node.endpoint, jwks: entry.jwks as Membership['jwks'], contact: null, state: 'approved', application: '', updatedAt: at },
+      { nodeId: node.id, from: null, to: 'approved', actor: { personId: 'operator', name: null, role: 'add-node' }, at, reason: 'admitted with biospec coordinator add-node' },
+    );
+  }
+  const approved = store.memberships.list().filter((m) => m.state === 'approved');
+  const configured = config.nodes.filter((n) => approved.some((m) => m.nodeId === n.id));
+  const applied = approved.filter((m) => !config.nodes.some((n) => n.id === m.nodeId));
+  const members = await Promise.all([
+    ...configured.map((node) => openMember(config, configEntry(node))),
+    ...applied.map((m) => openMember(config, membershipEntry(config, m))),
+  ]);
+  return createMemberRegistry(config, members);
+}
+
+/** Largest signed answer a bundle may hold, as a node may send it. */
+const MAX_BUNDLE_ANSWER_BYTES = 1024 * 1024;
+
+/**
+ * A result bundle attached to an access request must be for the request's query and every
+ * signed answer in it must verify against the coordinator's pinned keys of that node.
+ */
+async function checkBundle(bundle: unknown, hash: string, members: readonly Member[]): Promise<void> {
+  const b = bundle as Partial<ResultBundle>;
+  const fail = (message: string, field = 'origin.bundle'): never => {
+    throw new BiospecError('INVALID_ARGUMENT', `the result bundle does not verify: ${message}`, { issues: [{ field, message }] });
+  };
+  if (typeof b !== 'object' || b === null || b.version !== 1 || !Array.isArray(b.sites)) return fail('not a result bundle');
+  if (b.query_hash !== hash) return fail(`it answers query ${String(b.query_hash)}, not the request's ${hash}`, 'origin.bundle.query_hash');
+  for (const site of b.sites) {
+    if (!site.signed_result) continue;
+    const member = members.find((m) => m.id === site.node_id);
+    if (member === undefined) return fail(`site ${site.node_id} is not a member`, 'origin.bundle.sites');
+    try {
+      await verifyResult(site.signed_result, member.keys, { expectedNodeId: member.id, expectedQueryHash: hash, maxTokenBytes: MAX_BUNDLE_ANSWER_BYTES });
+    } catch (error) {
+      fail(`site ${site.node_id}: ${BiospecError.from(error).message}`, 'origin.bundle.sites');
+    }
   }
 }

@@ -25,6 +25,7 @@ export function nodeBackupItems(config: NodeConfig): BackupItem[] {
     { role: 'budget', kind: 'database', path: state.budget },
     { role: 'holds', kind: 'database', path: state.holds },
     { role: 'rate-limits', kind: 'database', path: state.rateLimits, optional: true },
+    { role: 'access', kind: 'database', path: state.access, optional: true },
     { role: 'audit-head', kind: 'file', path: defaultHeadFile(state.audit), optional: true },
     { role: 'audit', kind: 'database', path: state.audit },
     ...(config.directory

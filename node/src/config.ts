@@ -48,7 +48,7 @@ export const NodeConfigSchema = z
     noiseSecret: z.string().default('noise-secret').describe('Secret behind the deterministic noise; never leaves the node.'),
     coordinatorKeys: z.string().default('coordinator.jwks.json').describe('JWKS of the coordinator keys this node accepts queries from (pinned).'),
     coordinatorIds: z.array(z.string().min(1).max(512)).min(1).default(['coordinator']).describe('The `iss` a query token must carry: the coordinator ids (their `coordinatorId`) this node answers. The pinned keys decide who signed; this decides as whom.'),
-    stateDir: z.string().default('state').describe('Folder for the replay cache, budget ledger, hold queue, rate-limit windows and audit log.'),
+    stateDir: z.string().default('state').describe('Folder for the replay cache, budget ledger, hold queue, rate-limit windows, audit log and access state (published collections, revocation lists).'),
     policy: z.unknown().optional(),
     tls: TlsSchema.optional().describe('TLS for the gRPC server (docs/SECURITY.md); plain gRPC when absent.'),
     maxMessageBytes: z.number().int().min(1024).max(4 * 1024 * 1024).default(64 * 1024).describe('Largest gRPC message accepted, in bytes; queries are small, so this stays small.'),

@@ -151,3 +151,22 @@ test("a cancelled stream aborts its queries' signal, so work not yet started is 
   call.emit('cancelled');
   expect(signal?.aborted).toBe(true);
 });
+
+test('an answer the stream cannot take is logged and the stream abandoned, never an unhandled rejection', async () => {
+  const held = heldAnswers();
+  const lines: { msg: string; id?: number; err?: { message: string } }[] = [];
+  const capture = pino({ level: 'error' }, { write: (line: string) => lines.push(JSON.parse(line) as (typeof lines)[number]) });
+  const streams = createCountStreams({ answer: held.answer, logger: capture });
+  const call = new FakeCall();
+  call.write = () => {
+    throw new Error('stream already closed');
+  };
+  serve(streams, call);
+  call.send(3, 'a');
+  call.send(4, 'b');
+  held.release('a');
+  await flush();
+  expect(lines).toMatchObject([{ msg: 'cannot send the answer to a stream query; abandoning the stream', id: 3, err: { message: 'stream already closed' } }]);
+  // The other query of the broken stream is told its caller is gone.
+  expect(held.contexts.get('b')!.signal!.aborted).toBe(true);
+});

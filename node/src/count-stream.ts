@@ -92,17 +92,22 @@ export function createCountStreams(init: CountStreamsInit): CountStreams {
         }
         inFlight += 1;
         const context: AnswerContext = { signal: callerGone.signal, ...(deadline ? { deadline } : {}), ...(peer ? { peer } : {}) };
-        init
-          .answer(request.signedQuery, context)
-          .then(
-            (response): CountStreamResponse => ({ id, signedResult: response.signedResult }),
-            (reason: unknown) => refusal(id, reason),
-          )
-          .then((message) => {
-            inFlight -= 1;
-            send(message);
-            endWhenIdle();
-          });
+        const answerOne = async () => {
+          let message: CountStreamResponse;
+          try {
+            message = { id, signedResult: (await init.answer(request.signedQuery, context)).signedResult };
+          } catch (reason) {
+            message = refusal(id, reason);
+          }
+          inFlight -= 1;
+          send(message);
+          endWhenIdle();
+        };
+        // A write that throws means the stream is broken: say so, and drop its other queries.
+        answerOne().catch((err: unknown) => {
+          init.logger.error({ err, id }, 'cannot send the answer to a stream query; abandoning the stream');
+          abandon();
+        });
       });
     },
     close() {

@@ -1,8 +1,16 @@
-import { Server, type ServerUnaryCall, type sendUnaryData } from '@grpc/grpc-js';
+import { Server, type ServerUnaryCall } from '@grpc/grpc-js';
 import path from 'node:path';
 import { HealthImplementation } from 'grpc-health-check';
 import { bindGrpcHealth, createReadiness, initialHealthStatuses, probeWritable, startHealthServer, type Readiness, type RunningHealthServer } from '@biospec/health';
-import { BiospecError, bindServer, NodeServiceService, serverCredentials, shutdownServer, toGrpcError, type CountRequest, type CountResponse, type NodeServiceServer } from '@biospec/protocol';
+import {
+  BiospecError,
+  bindServer,
+  NodeServiceService,
+  serverCredentials,
+  shutdownServer,
+  unaryCall,
+  type NodeServiceServer,
+} from '@biospec/protocol';
 import { createAdmission, type AdmissionStats, type DropReason } from './admission.js';
 import type { AnswerContext } from './count-pipeline.js';
 import { createCountStreams } from './count-stream.js';
@@ -23,19 +31,8 @@ export interface RunningNodeServer {
   stop(graceMs?: number): Promise<void>;
 }
 
-function unary<Req, Res>(handler: (request: Req) => Promise<Res> | Res) {
-  return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
-    Promise.resolve()
-      .then(() => handler(call.request))
-      .then(
-        (response) => callback(null, response),
-        (reason: unknown) => callback(toGrpcError(reason)),
-      );
-  };
-}
-
-/** A unary call's deadline and cancellation, as the count pipeline takes them. */
-function contextOf(call: ServerUnaryCall<CountRequest, CountResponse>): AnswerContext {
+/** A unary call's deadline and cancellation, as the pipelines take them. */
+function contextOf<Req, Res>(call: ServerUnaryCall<Req, Res>): AnswerContext {
   const cancelled = new AbortController();
   call.on('cancelled', () => cancelled.abort());
   const deadline = call.getDeadline();
@@ -108,14 +105,16 @@ export async function startNodeServer(node: OpenNode, options: { readinessEveryM
     lastBusyLog = at;
     busySince = 0;
   };
-  const answer = (signedQuery: string, context: AnswerContext) =>
-    admission.run(() => node.pipeline.answer(signedQuery, context), context).catch((reason: unknown) => {
+  /** Counts and access questions go through one admission: a flood of either is refused as busy. */
+  const admitted = <T>(work: () => Promise<T>, context: AnswerContext) =>
+    admission.run(work, context).catch((reason: unknown) => {
       if (reason instanceof BiospecError && reason.code === 'BUSY') {
         node.metrics.question('busy', 'queue');
         logBusy();
       }
       throw reason;
     });
+  const answer = (signedQuery: string, context: AnswerContext) => admitted(() => node.pipeline.answer(signedQuery, context), context);
   const streams = createCountStreams({
     answer,
     logger: node.logger,
@@ -123,10 +122,20 @@ export async function startNodeServer(node: OpenNode, options: { readinessEveryM
     retryAfterMs: () => admission.retryAfterMs(),
     onBusy: () => node.metrics.question('busy', 'stream'),
   });
+  const fault = (err: unknown) => node.logger.error({ err }, 'cannot answer a unary call');
   const implementation: NodeServiceServer = {
-    count: (call, callback) => unary((request: CountRequest) => answer(request.signedQuery, contextOf(call)))(call, callback),
+    count: unaryCall((call) => answer(call.request.signedQuery, contextOf(call)), fault),
     countStream: (call) => streams.serve(call),
-    describe: unary(() => node.describe()),
+    describe: unaryCall(() => node.describe(), fault),
+    availability: unaryCall((call) => {
+      const context = contextOf(call);
+      return admitted(() => node.availability.answer(call.request.signedQuery, context), context);
+    }, fault),
+    grantedAvailability: unaryCall((call) => {
+      const context = contextOf(call);
+      return admitted(() => node.availability.granted(call.request, context), context);
+    }, fault),
+    pushRevocations: unaryCall(async (call) => ({ version: await node.availability.pushRevocations(call.request.revocationList) }), fault),
   };
   server.addService(NodeServiceService, implementation);
   node.metrics.observe({

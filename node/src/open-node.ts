@@ -34,6 +34,9 @@ import {
 import type { Directory } from '@biospec/directory';
 import type { NodeConfig } from './config.js';
 import { createCountPipeline, type CountPipeline, type CountSource } from './count-pipeline.js';
+import { createAvailabilityPipeline, type AvailabilityPipeline } from './availability-pipeline.js';
+import { availabilitySourceOf } from './availability-source.js';
+import { createNodeAccessState, type NodeAccessState } from '@biospec/access';
 import { assertCatalogueNotLost } from './catalogue-guard.js';
 import { createPreAuthRefusals, type PreAuthRefusals } from './pre-auth-refusals.js';
 import { startNodeDirectory } from './node-directory.js';
@@ -51,6 +54,10 @@ export interface OpenNode {
   audit: AuditLog;
   signingKey: SigningKey;
   pipeline: CountPipeline;
+  /** Availability and granted availability answers, and revocation lists pushed by the coordinator. */
+  availability: AvailabilityPipeline;
+  /** The published collection list and the newest revocation list seen. */
+  accessState: NodeAccessState;
   logger: Logger;
   /** The node's Prometheus metrics (node/src/metrics.ts). */
   metrics: NodeMetrics;
@@ -73,8 +80,12 @@ export interface OpenNode {
 /** The catalogue as the pipeline counts on it. */
 function countSourceOf(catalogue: Catalogue): CountSource {
   return {
-    servingEpoch: () => catalogue.epoch(),
-    count: async (query) => ({ epoch: catalogue.epoch(), route: catalogue.countRoute(query), ...catalogue.count(query) }),
+    servingEpoch: () => catalogue.servingEpoch(),
+    async count(query) {
+      // Read before counting: the route that answers this count (an index becoming ready meanwhile only makes it faster).
+      const route = catalogue.countRoute(query);
+      return { ...(await catalogue.count(query)), ...(route === undefined ? {} : { route }) };
+    },
   };
 }
 
@@ -87,6 +98,7 @@ export function nodeStateFiles(config: NodeConfig) {
     holds: state('holds.db'),
     audit: state('audit.db'),
     rateLimits: state('rate-limits.db'),
+    access: state('access.db'),
   };
 }
 
@@ -166,12 +178,15 @@ export async function openNode(config: NodeConfig, options: { logger?: Logger } 
   const files = nodeStateFiles(config);
   // First: a node whose audit log no longer matches its signed head stops here, before anything else is opened.
   const audit = opening(files.audit, () => openNodeAudit(config, signingKey));
-  const catalogue = opening(config.catalogue, () => openCatalogue(config.catalogue));
+  // Counts apply the policy's per-donor caps, which the noise is scaled to (docs/PRIVACY.md).
+  const caps = config.policy.contributionCaps;
+  const catalogue = opening(config.catalogue, () => openCatalogue(config.catalogue, { logger, ...(caps === null ? {} : { caps }) }));
   const replay = opening(files.replay, () => createReplayCache(files.replay));
   const budget = opening(files.budget, () => createBudgetLedger(files.budget));
   const holds = opening(files.holds, () => createHoldQueue(files.holds));
   // Persisted, so a restart does not open a fresh window to everyone.
   const rateLimiter = createRateLimiter(config.policy.rateLimits, { store: opening(files.rateLimits, () => createSqliteRateLimitStore(files.rateLimits)) });
+  const accessState = opening(files.access, () => createNodeAccessState(files.access));
   const reconciled = reconcileWithdrawals(
     { catalogue, audit, auditFile: files.audit },
     { onStorageFault: (fault) => logger.error({ file: fault.file, code: fault.code }, 'storage error') },
@@ -180,9 +195,9 @@ export async function openNode(config: NodeConfig, options: { logger?: Logger } 
   const preAuthRefusals = createPreAuthRefusals({ audit });
   const counts = countSourceOf(catalogue);
   const metrics = createNodeMetrics({ node: config.nodeId });
-  const pipeline = createCountPipeline({
+  // One of each for every kind of question: a person's rate limit, budget and replayed tokens are the same whatever they ask.
+  const steps = {
     nodeId: config.nodeId,
-    counts,
     preAuthRefusals,
     signingKey,
     coordinatorKeys,
@@ -195,7 +210,9 @@ export async function openNode(config: NodeConfig, options: { logger?: Logger } 
     audit,
     logger,
     metrics,
-  });
+  };
+  const pipeline = createCountPipeline({ ...steps, counts });
+  const availability = createAvailabilityPipeline({ ...steps, availability: availabilitySourceOf(catalogue), accessState });
 
   // Expired jtis can never be replayed (their tokens are rejected as expired), so they need not be kept.
   const pruneTimer = setInterval(() => replay.prune(Math.floor(Date.now() / 1000)), 60_000);
@@ -228,6 +245,8 @@ export async function openNode(config: NodeConfig, options: { logger?: Logger } 
     audit,
     signingKey,
     pipeline,
+    availability,
+    accessState,
     logger,
     metrics,
     indexState: () => indexStateOf(catalogue),
@@ -244,6 +263,8 @@ export async function openNode(config: NodeConfig, options: { logger?: Logger } 
         dataEpoch: released.epoch,
         policyJson: JSON.stringify(config.policy),
         jwksJson: JSON.stringify({ keys: [signingKey.publicJwk] }),
+        collectionsJson: JSON.stringify(accessState.published().collections),
+        collectionsDigest: accessState.published().digest,
       };
     },
     async close() {
@@ -256,6 +277,7 @@ export async function openNode(config: NodeConfig, options: { logger?: Logger } 
       budget.close();
       holds.close();
       await rateLimiter.close();
+      accessState.close();
       audit.close();
       releasePidFile();
     },

@@ -25,10 +25,10 @@ afterAll(() => {
 });
 
 /** What a user can observe of the catalogue: size, epoch and a fingerprint of every row. */
-function snapshot() {
+async function snapshot() {
   const catalogue = openCatalogue(path.join(nodeDir, 'catalogue.db'));
   try {
-    return { size: catalogue.size(), epoch: catalogue.epoch(), donors: catalogue.count({ unit: 'donors' }).total, aliquots: catalogue.count({ unit: 'aliquots' }).total };
+    return { size: catalogue.size(), epoch: catalogue.epoch(), donors: (await catalogue.count({ unit: 'donors' })).total, aliquots: (await catalogue.count({ unit: 'aliquots' })).total };
   } finally {
     catalogue.close();
   }
@@ -67,12 +67,12 @@ const BAD: [string, (lines: string[]) => string[], RegExp][] = [
 ];
 
 test.each(BAD)('a CSV with %s imports nothing and names the line and field', async (name, edit, message) => {
-  const before = snapshot();
+  const before = await snapshot();
   const result = await biospec(['node', 'import', variant(`${name.replace(/\W+/g, '-')}.csv`, edit), '--dir', nodeDir]);
   expect(result.code).toBe(1);
   expect(result.stderr).toMatch(/INVALID_DATA/);
   expect(result.stderr).toMatch(message);
-  expect(snapshot()).toEqual(before);
+  expect(await snapshot()).toEqual(before);
 });
 
 test('every bad row is reported, not just the first', async () => {
@@ -85,20 +85,20 @@ test('every bad row is reported, not just the first', async () => {
 });
 
 test('re-importing the same file duplicates nothing and keeps the data epoch', async () => {
-  const before = snapshot();
+  const before = await snapshot();
   const again = await biospec(['node', 'import', good, '--dir', nodeDir]);
   expect(again.code).toBe(0);
   expect(again.stdout).toMatch(/added 0, changed 0, unchanged \d+, removed 0/);
-  expect(snapshot()).toEqual(before);
+  expect(await snapshot()).toEqual(before);
 });
 
 test('withdrawing a donor removes every one of their specimens at once, bumps the epoch and is audited', async () => {
   const rows = fs.readFileSync(good, 'utf8').trimEnd().split('\n').slice(1);
   const donor = rows.map((r) => r.split(',')[1]!).find((d, _, all) => all.filter((x) => x === d).length >= 3)!;
-  const before = snapshot();
+  const before = await snapshot();
   const result = await biospec(['node', 'withdraw', '--dir', nodeDir, '--donor', donor]);
   expect(result.code).toBe(0);
-  const after = snapshot();
+  const after = await snapshot();
   expect(after.donors).toBe(before.donors - 1);
   expect(after.epoch).toBeGreaterThan(before.epoch);
   const audit = await biospec(['node', 'audit', '--dir', nodeDir]);

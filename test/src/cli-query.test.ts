@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { startExactFederation, type ExactFederation } from './harness/exact-federation.js';
+import { duration } from '@biospec/cli';
 import { biospec } from './harness/cli.js';
 
 let fed: ExactFederation;
@@ -76,4 +77,13 @@ test('biospec nodes lists every member with its status and its own policy', asyn
   expect(nodes.code).toBe(0);
   for (const node of fed.federation.nodes) expect(nodes.stdout).toMatch(new RegExp(`${node.site.id}\\s+.*\\s+ok\\s+about \\d+ donors \\(noisy`));
   expect(nodes.stdout).toMatch(/policy: /);
+});
+
+test("biospec nodes starts with the coordinator's own rate limits", async () => {
+  const nodes = await biospec(['nodes', '--url', fed.url], { env: { BIOSPEC_TOKEN: fed.federation.token } });
+  const limits = fed.federation.coordinator.config.rateLimits.map((r) => `${r.limit} per ${duration(r.windowSeconds)}`).join(', ');
+  expect(nodes.stdout.split('\n')[0]).toBe(`coordinator coordinator: rate limits per researcher ${limits} (besides each node's own)`);
+  expect(duration(60)).toBe('1 min');
+  expect(duration(36000)).toBe('10 h');
+  expect(duration(90)).toBe('90 s');
 });

@@ -76,7 +76,7 @@ test('a node refuses to start when its files are readable by others, naming each
       },
     }));
   const node = await openNode({ ...config, filePermissions: 'warn' }, { logger: capture });
-  node.close();
+  await node.close();
   expect(lines.map((l) => (JSON.parse(l) as { path: string }).path)).toEqual([dir, path.join(dir, 'noise-secret'), path.join(dir, 'catalogue.db')]);
 });
 

@@ -102,7 +102,7 @@ test('a node whose catalogue is missing, empty or blank beside its state refuses
     fs.renameSync(kept, catalogueFile);
     const reopened = await openNode(loadNodeConfig(path.join(node.dir, NODE_FILES.config)), { logger: silent });
     expect(reopened.catalogue.size()).toBe(node.records.length);
-    reopened.close();
+    await reopened.close();
   } finally {
     fs.rmSync(path.dirname(node.dir), { recursive: true, force: true });
   }
@@ -116,7 +116,7 @@ test('a new node without state may still start before its first import', async (
     for (const suffix of ['', '-wal', '-shm']) fs.rmSync(config.catalogue + suffix, { force: true });
     const fresh = await openNode(config, { logger: silent });
     expect(fresh.catalogue.size()).toBe(0);
-    fresh.close();
+    await fresh.close();
   } finally {
     fs.rmSync(path.dirname(node.dir), { recursive: true, force: true });
   }
@@ -147,12 +147,12 @@ test('a withdrawal and its audit entry cannot be separated by a crash: the next 
       expect(entries[0]).toMatchObject({ actor: 'crash-test', outcome: 'withdrawn', detail: { event: event!.id, epoch: event!.epoch, reconciled: true } });
       expect(restarted.audit.verifyChain().ok).toBe(true);
     } finally {
-      restarted.close();
+      await restarted.close();
     }
     // A second start finds nothing left to reconcile.
     const again = await openNode(config, { logger: silent });
     expect(again.audit.list({ kind: 'withdrawal' }).filter((e) => e.subject === donor)).toHaveLength(1);
-    again.close();
+    await again.close();
 
     // Without a crash, `biospec node withdraw` writes the entry itself, naming the catalogue event.
     const other = node.records.find((r) => r.donor_id !== donor)!.donor_id;

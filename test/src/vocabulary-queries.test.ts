@@ -50,6 +50,9 @@ test.each([
   ['C18 matches C18.7, C34 matches C34.1', ['C18', 'C34'], 2],
   ['C50 does not match C51 (a different category)', ['C50', 'I21'], 4],
   ['lowercase and undotted codes are normalised', ['c504'], 1],
+  ['a range holds every category between its ends (C18 to C50)', ['C18-C50'], 5],
+  ['chapter II (neoplasms, C00-D48) holds every C code here', ['II'], 6],
+  ['a range ending before C50 leaves the C50 donors out', ['c00-c49', 'I21'], 3],
 ])('ICD-10 descendants: %s', async (_name, codes, expected) => {
   if (codes === null) {
     await expect(donorsMatching({ op: 'diagnosis', codes: ['C5'] })).rejects.toThrow(/C5/);

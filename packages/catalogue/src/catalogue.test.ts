@@ -1,7 +1,9 @@
+import { existsSync } from 'node:fs';
 import type { BiospecError } from '@biospec/protocol';
 import type { SourceRow, SpecimenRecord } from '@biospec/query';
 import { openCatalogue, type Catalogue } from './catalogue.js';
 import { importCsv } from './csv.js';
+import { snapshotPathOf } from './index-source.js';
 import { CSV_HEADER, contentOf, csvLine, recordsOf, rowsOf, specimen, tempCataloguePath, writeCsv, rejection } from './test-helpers.js';
 
 const BASE: SpecimenRecord[] = [
@@ -46,8 +48,8 @@ describe('importing', () => {
     expect(replaced).toMatchObject({ added: 0, changed: 0, unchanged: 4, removed: 1, epoch: 3 });
     expect(Object.keys(recordsOf(path))).toEqual(['S1', 'S2', 'S3', 'S5']);
     expect(recordsOf(path).S3).toMatchObject({ diagnosis: 'I10' });
-    expect(catalogue.count({ unit: 'aliquots', where: { op: 'diagnosis', codes: ['C50'] } }).total).toBe(3);
-    expect(catalogue.count({ unit: 'aliquots', where: { op: 'diagnosis', codes: ['I10'] } }).total).toBe(1);
+    expect((await catalogue.count({ unit: 'aliquots', where: { op: 'diagnosis', codes: ['C50'] } })).total).toBe(3);
+    expect((await catalogue.count({ unit: 'aliquots', where: { op: 'diagnosis', codes: ['I10'] } })).total).toBe(1);
   });
 
   test('removeMissing with no rows at all is refused', async () => {
@@ -69,11 +71,34 @@ describe('importing', () => {
     );
     const roots = Object.fromEntries(Object.entries(recordsOf(path)).map(([id, r]) => [id, r.root_id]));
     expect(roots).toEqual({ A1: 'A1', A2: 'A1', A3: 'A1', B2: 'GONE', B3: 'GONE' });
-    expect(catalogue.count({ unit: 'specimens' }).total).toBe(2);
+    expect((await catalogue.count({ unit: 'specimens' })).total).toBe(2);
 
     // Re-parenting a specimen moves its descendants' roots with it.
     await catalogue.importRows(rowsOf([specimen({ sample_id: 'A2', parent_sample_id: 'B3' })]));
     expect(recordsOf(path).A3?.root_id).toBe('GONE');
+  });
+
+  test("roots stay within the donor: another donor's parent (listed before or after) is itself the root, and a donor change moves roots", async () => {
+    await catalogue.importRows(
+      rowsOf([
+        specimen({ sample_id: 'P1', donor_id: 'D0' }),
+        specimen({ sample_id: 'P2', donor_id: 'D0', parent_sample_id: 'P1' }),
+        // Parent written before, in the same buffer: another donor's, so the root is the parent itself.
+        specimen({ sample_id: 'X1', donor_id: 'D1', parent_sample_id: 'P2' }),
+        specimen({ sample_id: 'X2', donor_id: 'D1', parent_sample_id: 'X1' }),
+        // Parent listed later (resolved in SQL), of another donor.
+        specimen({ sample_id: 'Y1', donor_id: 'D2', parent_sample_id: 'Q1' }),
+        specimen({ sample_id: 'Q1', donor_id: 'D3' }),
+      ]),
+    );
+    const roots = () => Object.fromEntries(Object.entries(recordsOf(path)).map(([id, r]) => [id, r.root_id]));
+    expect(roots()).toEqual({ P1: 'P1', P2: 'P1', X1: 'P2', X2: 'P2', Y1: 'Q1', Q1: 'Q1' });
+    // D0's P1 and D1's P2 are two specimens, D2's Q1 and D3's Q1 two more.
+    expect((await catalogue.count({ unit: 'specimens' })).total).toBe(4);
+
+    // X1 moves to D0: its root becomes P1, and X2 (still D1's) now has X1, another donor's record, as its root.
+    await catalogue.importRows(rowsOf([specimen({ sample_id: 'X1', donor_id: 'D0', parent_sample_id: 'P2' })]));
+    expect(roots()).toMatchObject({ X1: 'P1', X2: 'X1' });
   });
 
   test('a parent cycle rejects the import, naming the samples', async () => {
@@ -126,7 +151,7 @@ describe('importing', () => {
     const running = catalogue.importRows(slow());
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(catalogue.size()).toBe(4);
-    expect(catalogue.count({ unit: 'aliquots' }).total).toBe(4);
+    expect((await catalogue.count({ unit: 'aliquots' })).total).toBe(4);
     expect(() => catalogue.withdrawDonor('D1')).toThrow(/import .* is in progress/);
     await expect(catalogue.importRows(rowsOf([]))).rejects.toThrow(/in progress/);
     release();
@@ -148,7 +173,7 @@ describe('consent withdrawal', () => {
     await catalogue.importRows(rowsOf(BASE), { actor: 'importer', source: 'base.csv' });
     expect(catalogue.withdrawDonor('D1', { actor: 'steward', reason: 'donor request' })).toEqual({ specimens: 2, epoch: 2 });
     expect(catalogue.size()).toBe(2);
-    expect(catalogue.count({ unit: 'donors' }).total).toBe(2);
+    expect((await catalogue.count({ unit: 'donors' })).total).toBe(2);
     expect(recordsOf(path).S1?.status).toBe('withdrawn');
 
     // A later import that still says "available" cannot bring them back.
@@ -181,7 +206,7 @@ describe('summary and read-only access', () => {
     const path = tempCataloguePath();
     const catalogue = openCatalogue(path);
     await catalogue.importRows(rowsOf([...BASE, specimen({ sample_id: 'S5', donor_id: 'D9', status: 'withdrawn' })]));
-    expect(catalogue.summary()).toEqual({
+    expect(await catalogue.summary()).toEqual({
       specimens: 4,
       donors: 3,
       collections: 1,
@@ -192,9 +217,41 @@ describe('summary and read-only access', () => {
 
     const reader = openCatalogue(path, { readonly: true });
     expect(reader.size()).toBe(4);
-    expect(reader.count({ unit: 'donors', where: { op: 'in', field: 'material_type', values: ['plasma'] } }).total).toBe(2);
+    expect((await reader.count({ unit: 'donors', where: { op: 'in', field: 'material_type', values: ['plasma'] } })).total).toBe(2);
     expect(() => reader.withdrawDonor('D1')).toThrow(/read-only/);
     await expect(reader.importRows(rowsOf(BASE))).rejects.toThrow(/read-only/);
     reader.close();
+  });
+});
+
+describe('while no count index is ready', () => {
+  test('a catalogue too large for SQL says WARMING_UP at once; small ones answer by SQL; then the index answers and is persisted', async () => {
+    const path = tempCataloguePath();
+    const writer = openCatalogue(path, { countIndex: 'off' });
+    await writer.importRows(rowsOf(BASE));
+    writer.close();
+
+    // Counted as too large for SQL (no row id is that small): nothing answers until the index is ready.
+    const large = openCatalogue(path, { sqlFallbackMaxRows: 0 });
+    const warming = await rejection(large.count({ unit: 'donors' }));
+    expect(warming.code).toBe('WARMING_UP');
+    expect(warming.message).toBe('count index warming up');
+    expect(() => large.servingEpoch()).toThrow('count index warming up');
+    expect(large.status()).toMatchObject({ state: 'warming', answering: 'none', serving: null, dataEpoch: 1 });
+    await large.countIndexReady();
+    expect(await large.count({ unit: 'donors' })).toEqual({ epoch: 1, total: 3, strata: [] });
+    expect(large.servingEpoch()).toBe(1);
+    expect(large.status()).toMatchObject({ state: 'ready', answering: 'index', serving: { epoch: 1, rows: 4, from: 'build' } });
+    expect(await large.summary()).toMatchObject({ specimens: 4, donors: 3, epoch: 1 });
+    large.close();
+    expect(existsSync(snapshotPathOf(path))).toBe(true);
+
+    // A small catalogue answers by SQL before its index is read back.
+    const small = openCatalogue(path);
+    expect(small.status()).toMatchObject({ answering: 'sql' });
+    expect(await small.count({ unit: 'donors' })).toEqual({ epoch: 1, total: 3, strata: [] });
+    await small.countIndexReady();
+    expect(small.status()).toMatchObject({ state: 'ready', serving: { from: 'file' } });
+    small.close();
   });
 });

@@ -2,56 +2,93 @@
  * A node's specimen catalogue: one SQLite file in WAL mode, opened with
  * {@link openCatalogue}. Counts here are TRUE counts; disclosure control is
  * applied elsewhere before anything leaves the node.
+ *
+ * Counts come from the count index (@biospec/count-index), built or read
+ * from its persisted file on a worker thread; the compiled SQL answers, on a
+ * worker thread of its own, only where the index cannot and the catalogue is
+ * small enough to answer at once. Nothing here holds the event loop for long.
  */
 import Database from 'better-sqlite3';
+import { createCountIndex, type CountIndexMode, type CountIndexStatus } from '@biospec/count-index';
 import { BiospecError } from '@biospec/protocol';
-import type { MaterialType, Query, SourceRow } from '@biospec/query';
+import type { ContributionCaps, CountQuestion, Expr, MaterialType, SourceRow } from '@biospec/query';
+import type { ListedSpecimen } from './sql-worker-protocol.js';
 import { createCodebook, WITHDRAWN_CODE } from './codebook.js';
-import { compileCount, DIMENSION_COLUMNS, type CountRow } from './compile.js';
+import { configure, openWriter } from './connection.js';
+import type { CsvOptions } from './csv-source.js';
+import { csvSource } from './csv-source.js';
+import { importWorkerScript, runImportWorker } from './import-runner.js';
 import { bumpEpoch, readEpoch } from './epoch.js';
 import { listEvents, recordEvent, type CatalogueEvent } from './events.js';
 import { importRows, type ImportOptions, type ImportReport } from './import.js';
-import { assertCurrentSchema, migrate } from './migrations.js';
-import { createCountIndex, type CountIndexMode, type CountIndexStatus } from './count-index/live-index.js';
+import { createIndexSource } from './index-source.js';
+import { assertCurrentSchema, migrate, SCHEMA_VERSION } from './migrations.js';
+import { createSqlCounter } from './sql-counter.js';
+import { materialTypes } from './sql-count.js';
+import type { CatalogueSummary } from './summary.js';
+import { sortStrata } from './strata-order.js';
 import type { TrueCount } from './true-count.js';
 
+export type { CatalogueSummary } from './summary.js';
 
-/**
- * The coarse shape of a catalogue for the node's descriptor, over
- * non-withdrawn specimens only. Exact figures: the caller decides how coarse to publish them.
- */
-export interface CatalogueSummary {
-  /** Non-withdrawn specimen records (aliquots included). */
-  specimens: number;
-  /** Distinct donors with at least one non-withdrawn specimen. */
-  donors: number;
-  /** Distinct collections with at least one non-withdrawn specimen. */
-  collections: number;
-  /** Non-withdrawn specimen records per material type; types with none are omitted. */
-  materialTypes: Partial<Record<MaterialType, number>>;
+/** A true count with the data epoch it is true for, read together. */
+export interface EpochCount extends TrueCount {
   epoch: number;
 }
 
-/** How a count is answered: the count index's bitmaps, its pre-aggregated profiles, or compiled SQL. */
+/** What answers counts now, for a node's health (see {@link Catalogue.status}). */
+export interface CatalogueStatus extends CountIndexStatus {
+  /**
+   * How a count is answered now: `index` (current), `stale-index` (an older
+   * epoch's index while the new one builds), `sql` (the compiled SQL, on a
+   * small catalogue or with the index off), or `none` (WARMING_UP).
+   */
+  answering: 'index' | 'stale-index' | 'sql' | 'none';
+}
+
+/** How a count is answered: the count index's rows, its pre-aggregated profiles, or compiled SQL. */
 export type CountRoute = 'index' | 'profile' | 'sql';
+
+/** The logger a catalogue reports index builds to (pino's shape). */
+export interface CatalogueLogger {
+  info(details: object, message: string): void;
+  warn(details: object, message: string): void;
+}
 
 export interface Catalogue {
   /** The catalogue file. */
   readonly path: string;
-  /** Non-withdrawn specimen records. */
+  /**
+   * Non-withdrawn specimen records, as the answering index has them (or by
+   * SQL on a small catalogue); WARMING_UP when nothing can say at once.
+   */
   size(): number;
-  /** The data epoch, bumped by every change to the specimens. */
+  /** The data epoch in the file, bumped by every change to the specimens. */
   epoch(): number;
   /**
-   * The true count of `query` (already validated). Strata keys list the
-   * dimensions in `query.stratify` order; strata are sorted by the JSON of
-   * their key with its properties in alphabetical order (as the reference evaluator sorts).
+   * The epoch counts are answered at right now (what {@link count} would be
+   * true for if nothing changed meanwhile): the answering index's epoch, or
+   * the file's when the SQL answers. WARMING_UP when no count can be answered quickly.
    */
-  count(query: Query): TrueCount;
-  /** How {@link count} would answer `query` now (for the node's latency metrics). */
-  countRoute(query: Query): CountRoute;
-  /** The count index's state (warming, ready, failed or off), without starting a build. */
-  status(): CountIndexStatus;
+  servingEpoch(): number;
+  /**
+   * The true count of `query` (already validated), with per-donor caps when
+   * opened with them, and the epoch it is true for, read together. Strata keys
+   * list the dimensions in `query.stratify` order; strata are sorted by the
+   * JSON of their key with its properties in alphabetical order (as the
+   * reference evaluator sorts). Rejects with WARMING_UP at once when no count
+   * can be answered quickly (no index yet, and too many rows for SQL).
+   */
+  count(query: CountQuestion): Promise<EpochCount>;
+  /** How {@link count} would answer `query` now (for the node's latency metrics); undefined when nothing answers yet. */
+  countRoute(query: CountQuestion): CountRoute | undefined;
+  /**
+   * The non-withdrawn specimens matching `where` (already validated) in `collections`, in
+   * sample id order, at most `limit`, with the epoch they were read at: what a granted
+   * availability answer lists. Read by the SQL worker, so a large listing never holds the
+   * event loop; answered whether or not the count index is ready.
+   */
+  listSpecimens(where: Expr | undefined, collections: readonly string[], limit: number): Promise<{ epoch: number; specimens: ListedSpecimen[] }>;
   /**
    * Atomically imports `rows`: any rejected row rejects the whole import
    * (INVALID_DATA with every row's issues) and nothing is written. Runs on
@@ -59,16 +96,26 @@ export interface Catalogue {
    */
   importRows(rows: AsyncIterable<SourceRow>, options?: ImportOptions): Promise<ImportReport>;
   /**
+   * Imports a CSV file as {@link importRows} does, on a worker thread: the
+   * whole import (parsing, SQLite writes, commit) stays off this thread's event loop.
+   */
+  importCsvFile(csvPath: string, options?: CsvOptions & ImportOptions): Promise<ImportReport>;
+  /**
    * Consent withdrawal: every specimen of the donor becomes `withdrawn` at
-   * once, and later imports cannot make them available again. NOT_FOUND for an unknown donor.
+   * once (counts after this call never include them), and later imports
+   * cannot make them available again. NOT_FOUND for an unknown donor.
    */
   withdrawDonor(donorId: string, options?: { actor?: string; reason?: string }): { specimens: number; epoch: number };
   /** The newest catalogue events (imports and withdrawals), newest first. */
   events(limit?: number): CatalogueEvent[];
-  summary(): CatalogueSummary;
+  /** Totals for the node's descriptor, from the answering index (or SQL on a worker thread). */
+  summary(): Promise<CatalogueSummary>;
+  /** The count index's state: warming, ready or failed (with its cause), the epoch and rows it answers, its build time. */
+  status(): CatalogueStatus;
   /**
-   * Resolves when no count-index build is running, with the index's size and
-   * build time, or null when counts are answered by SQL (index off or not built).
+   * Resolves when no count-index build is running and the index answers at
+   * the current epoch, with its size and build time, or null when counts are
+   * answered by SQL (index off or its build failed).
    */
   countIndexReady(): Promise<{ rows: number; bytes: number; buildMs: number } | null>;
   close(): void;
@@ -78,34 +125,29 @@ export interface OpenOptions {
   /** Open without writing anything: no migration, no import, no withdrawal. */
   readonly?: boolean;
   /**
-   * The in-memory count index (see COUNT-INDEX.md): `background` (default)
-   * builds it off the request path and counts with SQL until it is ready;
-   * `inline` builds it on the count that needs it; `off` counts with SQL only.
+   * The in-memory count index (see packages/count-index/COUNT-INDEX.md):
+   * `background` (default) builds it on a worker thread (or reads it from its
+   * persisted file) and meanwhile answers by SQL only on small catalogues;
+   * `inline` builds it on the count that needs it (tests); `off` counts with SQL only.
    */
   countIndex?: CountIndexMode;
+  /**
+   * Per-donor contribution caps every count applies (see `ContributionCaps` in
+   * @biospec/query): positive whole numbers. Absent: uncapped counts.
+   */
+  caps?: ContributionCaps;
+  /** Where index builds (and their failures) are reported. */
+  logger?: CatalogueLogger;
+  /** Largest row id up to which SQL answers while the index is not ready ({@link SQL_FALLBACK_MAX_ROWS} by default). */
+  sqlFallbackMaxRows?: number;
 }
 
-/** Page cache per connection; negative means KiB. */
-const CACHE_SIZE_KIB = -65536;
-const STATEMENT_CACHE_LIMIT = 256;
-
-function configure(db: Database.Database): void {
-  db.pragma('busy_timeout = 5000');
-  db.pragma(`cache_size = ${CACHE_SIZE_KIB}`);
-  db.pragma('temp_store = MEMORY');
-  // No memory mapping: mapped pages count as the node's resident memory, and a count
-  // answered by SQL (while the count index rebuilds) would map the whole file.
-  db.pragma('mmap_size = 0');
-}
-
-function openWriter(path: string): Database.Database {
-  const db = new Database(path);
-  configure(db);
-  db.pragma('journal_mode = WAL');
-  // WAL with synchronous=NORMAL stays consistent after a crash; at worst the last commits are lost.
-  db.pragma('synchronous = NORMAL');
-  return db;
-}
+/**
+ * Up to this many rows (by the largest row id), a count the index cannot
+ * answer yet is answered by SQL on the worker: about 0.1 s for the heaviest
+ * shapes at this size. Above, it is WARMING_UP until the index is ready.
+ */
+export const SQL_FALLBACK_MAX_ROWS = 100_000;
 
 /**
  * Opens (creating and migrating when writable) the catalogue at `path`, a
@@ -137,18 +179,37 @@ export function openCatalogue(path: string, options: OpenOptions = {}): Catalogu
     }
   }
 
-  const statements = new Map<string, Database.Statement>();
-  const prepared = (sql: string): Database.Statement => {
-    let statement = statements.get(sql);
-    if (statement === undefined) {
-      if (statements.size >= STATEMENT_CACHE_LIMIT) statements.clear();
-      statement = db.prepare(sql);
-      statements.set(sql, statement);
-    }
-    return statement;
-  };
   const codes = createCodebook(db);
-  const countIndex = createCountIndex({ path, db, mode: options.countIndex ?? 'background' });
+  const caps = options.caps === undefined ? undefined : checkedCaps(options.caps);
+  const mode = options.countIndex ?? 'background';
+  const logger = options.logger;
+  const catalogueId = (db.prepare("SELECT value FROM meta WHERE key = 'catalogue_id'").pluck().get() as string | undefined) ?? '';
+  const source = createIndexSource(path, db, {
+    key: { catalogueId, schemaVersion: SCHEMA_VERSION, caps: caps === undefined ? null : JSON.stringify(caps) },
+    persist: catalogueId !== '',
+  });
+  const countIndex = createCountIndex({
+    source,
+    mode,
+    ...(caps === undefined ? {} : { caps }),
+    onFailure: (cause) => logger?.warn({ catalogue: path, cause: cause.message }, 'count index build failed; counts answered by SQL only on small catalogues until it succeeds'),
+    onReady: (info) => logger?.info({ catalogue: path, ...info }, 'count index ready'),
+  });
+  const sql = createSqlCounter(path, caps, db);
+  const maxRowId = db.prepare('SELECT max(id) FROM specimen').pluck();
+  const sizeBySql = db.prepare(`SELECT COUNT(*) FROM specimen s WHERE s.status <> ${WITHDRAWN_CODE}`).pluck();
+  const sqlFallbackMaxRows = options.sqlFallbackMaxRows ?? SQL_FALLBACK_MAX_ROWS;
+  const small = (): boolean => ((maxRowId.get() as number | null) ?? 0) <= sqlFallbackMaxRows;
+  /** Who answers a count now. */
+  const answering = (): CatalogueStatus['answering'] => {
+    if (mode === 'off') return 'sql';
+    const serving = countIndex.serving();
+    if (serving?.fresh === true) return 'index';
+    if (small()) return 'sql';
+    return serving === undefined ? 'none' : 'stale-index';
+  };
+  const warmingUp = (): BiospecError => new BiospecError('WARMING_UP', 'count index warming up');
+
   let importing = false;
   const assertWritable = (what: string): void => {
     if (readonly) throw new BiospecError('FAILED_PRECONDITION', `catalogue ${path} is open read-only; cannot ${what}`);
@@ -157,42 +218,66 @@ export function openCatalogue(path: string, options: OpenOptions = {}): Catalogu
 
   return {
     path,
-    size: () => prepared(`SELECT COUNT(*) FROM specimen s WHERE s.status <> ${WITHDRAWN_CODE}`).pluck().get() as number,
+    size() {
+      const way = answering();
+      if (way === 'index' || way === 'stale-index') return countIndex.totals()?.rows ?? 0;
+      if (way === 'sql') return sizeBySql.get() as number;
+      throw warmingUp();
+    },
     epoch: () => readEpoch(db),
+
+    servingEpoch() {
+      const way = answering();
+      if (way === 'sql') return readEpoch(db);
+      const serving = countIndex.serving();
+      if (serving === undefined) throw warmingUp();
+      return serving.epoch;
+    },
+
+    async count(query) {
+      const way = answering();
+      if (way === 'sql') return sql.count(query);
+      const indexed = countIndex.count(query);
+      if (indexed === undefined) throw warmingUp();
+      return { epoch: indexed.epoch, total: indexed.total, strata: sortStrata(indexed.strata) };
+    },
+
+    countRoute(query) {
+      const way = answering();
+      if (way === 'none') return undefined;
+      if (way === 'sql') return 'sql';
+      return countIndex.answersFromProfiles(query) === true ? 'profile' : 'index';
+    },
+
+    listSpecimens: (where, collections, limit) => sql.list(where, collections, limit),
+
+    async summary() {
+      const way = answering();
+      const totals = way === 'index' || way === 'stale-index' ? countIndex.totals() : undefined;
+      if (totals === undefined) {
+        if (way === 'none') throw warmingUp();
+        return sql.summary();
+      }
+      const names = totals.names.get('material_type') ?? [];
+      const counts = totals.materials.map((n, code) => [(names[code] ?? `#${code}`) as MaterialType, n] as const);
+      return {
+        specimens: totals.rows,
+        donors: totals.donors,
+        collections: totals.collections.filter((n) => n > 0).length,
+        materialTypes: materialTypes(counts),
+        epoch: totals.epoch,
+      };
+    },
+
+    status() {
+      return { ...countIndex.status(), answering: answering() };
+    },
 
     async countIndexReady() {
       await countIndex.idle();
-      const stats = countIndex.stats();
+      const status = countIndex.status();
+      const stats = status.state === 'ready' ? countIndex.stats() : null;
       return stats && { rows: stats.rows, bytes: stats.bytes, buildMs: stats.buildMs };
-    },
-
-    status: () => countIndex.status(),
-
-    countRoute(query) {
-      const fromProfiles = countIndex.answersFromProfiles(query);
-      return fromProfiles === undefined ? 'sql' : fromProfiles ? 'profile' : 'index';
-    },
-
-    count(query) {
-      const indexed = countIndex.count(query);
-      if (indexed !== undefined) return { total: indexed.total, strata: sortStrata(indexed.strata) };
-      const compiled = compileCount(query, codes);
-      const rows = prepared(compiled.sql).all(...compiled.params) as CountRow[];
-      const strata: TrueCount['strata'] = [];
-      let total = 0;
-      for (const row of rows) {
-        if (row.total_row === 1) {
-          total = row.n;
-          continue;
-        }
-        const key: Record<string, string> = {};
-        compiled.dimensions.forEach((dimension, i) => {
-          key[dimension] = codes.nameOf(DIMENSION_COLUMNS[dimension].kind, row[`d${i}`] as number);
-        });
-        strata.push({ key, count: row.n });
-        if (!compiled.totalRow) total += row.n;
-      }
-      return { total, strata: sortStrata(strata) };
     },
 
     async importRows(rows, importOptions) {
@@ -209,9 +294,23 @@ export function openCatalogue(path: string, options: OpenOptions = {}): Catalogu
       }
     },
 
+    async importCsvFile(csvPath, importOptions = {}) {
+      const script = importWorkerScript();
+      if (script === undefined) return this.importRows(csvSource(csvPath, importOptions), { ...importOptions, source: importOptions.source ?? csvPath });
+      assertWritable('import');
+      importing = true;
+      try {
+        return await runImportWorker(script, path, csvPath, importOptions);
+      } finally {
+        importing = false;
+        codes.reload();
+        countIndex.refresh();
+      }
+    },
+
     withdrawDonor(donorId, withdrawOptions = {}) {
       assertWritable('withdraw a donor');
-      return db.transaction(() => {
+      const result = db.transaction(() => {
         const known = db.prepare('SELECT 1 FROM specimen WHERE donor_id = ? LIMIT 1').get(donorId);
         if (known === undefined) throw new BiospecError('NOT_FOUND', `no specimens of donor '${donorId}' in the catalogue`);
         const { changes } = db
@@ -231,38 +330,31 @@ export function openCatalogue(path: string, options: OpenOptions = {}): Catalogu
         });
         return { specimens: changes, epoch };
       }).immediate();
+      // At once: the answering index stops counting the donor (or, if it cannot, stops answering).
+      countIndex.refresh();
+      return result;
     },
 
     events: (limit = 100) => listEvents(db, limit),
 
-    summary() {
-      const totals = prepared(
-        `SELECT COUNT(*) AS specimens, COUNT(DISTINCT s.donor_id) AS donors, COUNT(DISTINCT s.collection) AS collections
-         FROM specimen s WHERE s.status <> ${WITHDRAWN_CODE}`,
-      ).get() as { specimens: number; donors: number; collections: number };
-      const byMaterial = prepared(
-        `SELECT s.material_type AS code, COUNT(*) AS n FROM specimen s WHERE s.status <> ${WITHDRAWN_CODE} GROUP BY s.material_type`,
-      ).all() as { code: number; n: number }[];
-      const materialTypes: CatalogueSummary['materialTypes'] = {};
-      const named = byMaterial.map(({ code, n }) => [codes.nameOf('material_type', code) as MaterialType, n] as const);
-      for (const [name, n] of named.sort(([a], [b]) => (a < b ? -1 : 1))) materialTypes[name] = n;
-      return { ...totals, materialTypes, epoch: readEpoch(db) };
-    },
-
     close() {
       countIndex.close();
+      source.close();
+      sql.close();
+      // The workers' read-only connections end a moment later, so this one may not be the last to close
+      // (which would checkpoint): copy the log into the file now, so a closed catalogue's file holds all of it.
+      if (!readonly && db.open) db.pragma('wal_checkpoint(TRUNCATE)');
       db.close();
     },
   };
 }
 
-/** JSON of a stratum key with its properties sorted, the order strata are listed in. */
-function sortKeyOf(key: Record<string, string>): string {
-  return JSON.stringify(Object.fromEntries(Object.entries(key).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))));
-}
-
-function sortStrata(strata: TrueCount['strata']): TrueCount['strata'] {
-  const keyed = strata.map((stratum) => ({ stratum, sortKey: sortKeyOf(stratum.key) }));
-  keyed.sort((a, b) => (a.sortKey < b.sortKey ? -1 : a.sortKey > b.sortKey ? 1 : 0));
-  return keyed.map(({ stratum }) => stratum);
+function checkedCaps(caps: ContributionCaps): ContributionCaps {
+  for (const name of ['specimens', 'aliquots', 'donorCells'] as const) {
+    const value = caps[name];
+    if (!Number.isInteger(value) || value < 1) {
+      throw new BiospecError('INVALID_CONFIG', `contribution cap ${name} must be a whole number of at least 1, not ${String(value)}`);
+    }
+  }
+  return { specimens: caps.specimens, aliquots: caps.aliquots, donorCells: caps.donorCells };
 }

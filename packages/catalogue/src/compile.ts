@@ -5,7 +5,8 @@
  * values and codes are translated to the catalogue's integer codes on the way.
  */
 import { BiospecError } from '@biospec/protocol';
-import { icd10IsUnder, isUseCategory, useBit, type Dimension, type Expr, type Query, type Unit } from '@biospec/query';
+import { icd10IsUnder, isUseCategory, useBit, type ContributionCaps, type CountQuestion, type Expr, type StrataDimension, type Unit } from '@biospec/query';
+import { dayNumber } from '@biospec/count-index';
 import { WITHDRAWN_CODE, type CodeKind } from './codebook.js';
 
 export type SqlValue = string | number;
@@ -21,7 +22,7 @@ export interface CompiledCount {
   sql: string;
   params: SqlValue[];
   /** Stratify dimensions in query order; row column `d<i>` holds the code of dimension i. */
-  dimensions: Dimension[];
+  dimensions: StrataDimension[];
   /**
    * True when the statement returns a separate total row (`total_row = 1`).
    * Aliquot strata partition the matches, so their total is the sum of the strata.
@@ -44,8 +45,9 @@ const FIELD_COLUMNS = {
   collection_id: { column: 's.collection', kind: 'collection' },
 } as const satisfies Record<string, { column: string; kind: CodeKind }>;
 
-/** Stratify dimensions: the coded column and the code kind naming its values. */
-export const DIMENSION_COLUMNS: Record<Dimension, { column: string; kind: CodeKind }> = {
+/** Stratify dimensions: the coded column and the code kind naming its values (collection_id: availability questions only). */
+export const DIMENSION_COLUMNS: Record<StrataDimension, { column: string; kind: CodeKind }> = {
+  collection_id: { column: 's.collection', kind: 'collection' },
   material_type: { column: 's.material_type', kind: 'material_type' },
   sex: { column: 's.sex', kind: 'sex' },
   storage_temperature: { column: 's.storage_temperature', kind: 'storage_temperature' },
@@ -53,48 +55,84 @@ export const DIMENSION_COLUMNS: Record<Dimension, { column: string; kind: CodeKi
   diagnosis_chapter: { column: 's.diagnosis_chapter', kind: 'diagnosis_chapter' },
 };
 
-const UNIT_COLUMNS: Record<Unit, string | null> = {
+/**
+ * The columns naming one counted unit: a specimen is its root within its
+ * donor (root-resolution.ts), so the pair, never the root id alone.
+ */
+const UNIT_KEYS: Record<Unit, readonly string[] | null> = {
   aliquots: null,
-  specimens: 'coalesce(s.root_id, s.sample_id)',
-  donors: 's.donor_id',
+  specimens: ['s.donor_id', 'coalesce(s.root_id, s.sample_id)'],
+  donors: ['s.donor_id'],
 };
 
 /** Spelled exactly like the partial count indexes' WHERE clause, so the planner can use them. */
 const NOT_WITHDRAWN = `s.status <> ${WITHDRAWN_CODE}`;
 
-/** Compiles `query` (already validated) into one statement counting its unit, per stratum when asked. */
-export function compileCount(query: Query, codes: CodeLookup): CompiledCount {
+/**
+ * Compiles `query` (already validated) into one statement counting its unit,
+ * per stratum when asked; with `caps`, each donor's contribution bounded as
+ * {@link ContributionCaps} says.
+ */
+export function compileCount(query: CountQuestion, codes: CodeLookup, caps?: ContributionCaps): CompiledCount {
   const params: SqlValue[] = [];
   const condition =
     query.where === undefined ? NOT_WITHDRAWN : `${NOT_WITHDRAWN} AND ${compileExpr(query.where, codes, params)}`;
   const dimensions = [...new Set(query.stratify ?? [])];
-  const unitColumn = UNIT_COLUMNS[query.unit];
-  if (unitColumn === undefined) throw new BiospecError('INVALID_QUERY', `unknown unit '${String(query.unit)}'`);
-  const counted = unitColumn === null ? 'COUNT(*)' : `COUNT(DISTINCT ${unitColumn})`;
-
-  if (dimensions.length === 0) {
-    return {
-      sql: `SELECT 1 AS total_row, ${counted} AS n FROM specimen s WHERE ${condition}`,
-      params,
-      dimensions,
-      totalRow: true,
-    };
-  }
+  const unitKeys = UNIT_KEYS[query.unit];
+  if (unitKeys === undefined) throw new BiospecError('INVALID_QUERY', `unknown unit '${String(query.unit)}'`);
+  if (caps !== undefined) return compileCapped(query.unit, condition, params, dimensions, caps);
   const columns = dimensions.map((d, i) => `${dimensionColumn(d)} AS d${i}`);
   const groups = dimensions.map((_, i) => `d${i}`).join(', ');
-  if (unitColumn === null) {
+  const nulls = dimensions.map((_, i) => `NULL AS d${i}`);
+
+  if (unitKeys === null) {
+    if (dimensions.length === 0) {
+      return { sql: `SELECT 1 AS total_row, COUNT(*) AS n FROM specimen s WHERE ${condition}`, params, dimensions, totalRow: true };
+    }
     const sql = `SELECT 0 AS total_row, ${columns.join(', ')}, COUNT(*) AS n FROM specimen s WHERE ${condition} GROUP BY ${groups}`;
     return { sql, params, dimensions, totalRow: false };
   }
+  const units = unitKeys.map((key, i) => `${key} AS u${i}`);
+  const unitNames = unitKeys.map((_, i) => `u${i}`).join(', ');
+  if (dimensions.length === 0) {
+    const sql = `SELECT 1 AS total_row, COUNT(*) AS n FROM (SELECT DISTINCT ${units.join(', ')} FROM specimen s WHERE ${condition})`;
+    return { sql, params, dimensions, totalRow: true };
+  }
   // Distinct units can fall in several strata, so the total is its own aggregate over the same matches.
   const sql =
-    `WITH m AS MATERIALIZED (SELECT ${unitColumn} AS u, ${columns.join(', ')} FROM specimen s WHERE ${condition}) ` +
-    `SELECT 1 AS total_row, ${dimensions.map((_, i) => `NULL AS d${i}`).join(', ')}, COUNT(DISTINCT u) AS n FROM m ` +
-    `UNION ALL SELECT 0, ${groups}, COUNT(DISTINCT u) FROM m GROUP BY ${groups}`;
+    `WITH m AS MATERIALIZED (SELECT ${[...units, ...columns].join(', ')} FROM specimen s WHERE ${condition}) ` +
+    `SELECT 1 AS total_row, ${nulls.join(', ')}, COUNT(*) AS n FROM (SELECT DISTINCT ${unitNames} FROM m) ` +
+    `UNION ALL SELECT 0, ${groups}, COUNT(*) FROM (SELECT DISTINCT ${unitNames}, ${groups} FROM m) GROUP BY ${groups}`;
   return { sql, params, dimensions, totalRow: true };
 }
 
-function dimensionColumn(dimension: Dimension): string {
+/**
+ * With per-donor caps (a fallback while the count index is not ready, so
+ * window functions are fine): each donor's matching rows are numbered in
+ * (root, sample id) order; its total is min(cap, its distinct units); each of
+ * its (unit, cell) pairs is placed at its first row, and only its first
+ * `cellCap` pairs count. Text compares as SQLite's BINARY collation does
+ * (UTF-8 bytes), which orders ids like the reference's code units except
+ * where characters above U+FFFF meet U+E000–U+FFFF.
+ */
+function compileCapped(unit: Unit, condition: string, params: SqlValue[], dimensions: StrataDimension[], caps: ContributionCaps): CompiledCount {
+  const totalCap = unit === 'donors' ? 1 : caps[unit];
+  const cellCap = unit === 'donors' ? caps.donorCells : caps[unit];
+  const unitColumn = unit === 'aliquots' ? 's.id' : unit === 'specimens' ? 'coalesce(s.root_id, s.sample_id)' : '0';
+  const columns = dimensions.map((d, i) => `${dimensionColumn(d)} AS d${i}`);
+  const groups = dimensions.map((_, i) => `d${i}`).join(', ');
+  const nulls = dimensions.map((_, i) => `NULL AS d${i}`);
+  const order = 'ROW_NUMBER() OVER (PARTITION BY s.donor_id ORDER BY coalesce(s.root_id, s.sample_id), s.sample_id) AS o';
+  const matches = `m AS MATERIALIZED (SELECT s.donor_id AS dn, ${unitColumn} AS u, ${[...columns, order].join(', ')} FROM specimen s WHERE ${condition})`;
+  const total = `SELECT 1 AS total_row, ${[...nulls, `coalesce(SUM(min(k, ${Math.floor(totalCap)})), 0) AS n`].join(', ')} FROM (SELECT COUNT(DISTINCT u) AS k FROM m GROUP BY dn)`;
+  if (dimensions.length === 0) return { sql: `WITH ${matches} ${total}`, params, dimensions, totalRow: true };
+  const pairs = `SELECT dn, ${groups}, MIN(o) AS f FROM m GROUP BY dn, u, ${groups}`;
+  const ranked = `SELECT ${groups}, ROW_NUMBER() OVER (PARTITION BY dn ORDER BY f) AS k FROM (${pairs})`;
+  const sql = `WITH ${matches} ${total} UNION ALL SELECT 0, ${groups}, COUNT(*) FROM (${ranked}) WHERE k <= ${Math.floor(cellCap)} GROUP BY ${groups}`;
+  return { sql, params, dimensions, totalRow: true };
+}
+
+function dimensionColumn(dimension: StrataDimension): string {
   const entry = DIMENSION_COLUMNS[dimension];
   if (entry === undefined) throw new BiospecError('INVALID_QUERY', `unknown stratify dimension '${String(dimension)}'`);
   return entry.column;
@@ -170,13 +208,4 @@ function codesUnder(stored: ReadonlyMap<string, number>, ancestors: readonly str
   const matching: number[] = [];
   for (const [name, code] of stored) if (ancestors.some((ancestor) => icd10IsUnder(name, ancestor))) matching.push(code);
   return matching.sort((a, b) => a - b);
-}
-
-/** `2019-05-14` → 20190514, the form collected_start/collected_end are stored in. */
-export function dayNumber(isoDate: string): number {
-  const day = Number(isoDate.replaceAll('-', ''));
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(isoDate) || !Number.isInteger(day)) {
-    throw new BiospecError('INVALID_QUERY', `date '${isoDate}' is not a full ISO date YYYY-MM-DD`);
-  }
-  return day;
 }

@@ -1,9 +1,13 @@
-import { writeFileSync } from 'node:fs';
+import { statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BiospecError } from '@biospec/protocol';
+import { referenceCount, type Query } from '@biospec/query';
 import { openCatalogue, type Catalogue } from './catalogue.js';
 import { loadColumnMapping, parseColumnMapping } from './column-mapping.js';
 import { importCsv, readCsv } from './csv.js';
+import { WORKER_MIN_BYTES } from './csv-parallel.js';
+import { importWorkerScript } from './import-runner.js';
+import { compiledWorker } from './worker-script.js';
 import { MAX_REPORTED_ISSUES } from './issue-log.js';
 import { CSV_HEADER, contentOf, csvLine, recordsOf, specimen, tempCataloguePath, tempDir, writeCsv, rejection } from './test-helpers.js';
 
@@ -312,5 +316,58 @@ describe('column mapping', () => {
     const dates: (string | null | undefined)[] = [];
     for await (const row of readCsv(writeCsv([CSV_HEADER, line, line2]), { mapping })) dates.push(row.record?.collected_on);
     expect(dates).toEqual(['2019-05-14', '2019-05']);
+  });
+});
+
+describe('a large file: parsed on the CSV worker thread, imported on the import worker', () => {
+  // 48,000 rows of about 96 bytes: past the size from which parsing moves to its worker.
+  const records = Array.from({ length: 48_000 }, (_, i) =>
+    specimen({
+      sample_id: `L${i}`,
+      donor_id: `D${Math.floor(i / 4)}`,
+      parent_sample_id: i % 4 === 0 ? null : `L${i - (i % 4)}`,
+      material_type: (['serum', 'plasma', 'dna', 'tissue-ffpe'] as const)[i % 4],
+      age_at_collection: 18 + (i % 70),
+      diagnosis: i % 3 === 0 ? ['C50.9'] : ['E11.9', 'I10'],
+    }),
+  );
+  const large = (edit: (lines: string[]) => string[] = (l) => l) => writeCsv(edit([CSV_HEADER, ...records.map(csvLine)]), 'large.csv');
+
+  test('the file is large enough, and both workers are built', () => {
+    expect(statSync(large()).size).toBeGreaterThanOrEqual(WORKER_MIN_BYTES);
+    expect(compiledWorker('csv-worker.js', import.meta.url.replace(/csv\.test\.ts$/, 'csv-parallel.ts'))).toBeDefined();
+    expect(importWorkerScript()).toBeDefined();
+  });
+
+  test('imports every row, with progress, and counts as the reference evaluator does', async () => {
+    const csv = openCatalogue(tempCataloguePath(), { countIndex: 'off' });
+    const bytes: number[] = [];
+    const report = await importCsv(csv, large(), { onBytes: (read) => bytes.push(read) });
+    expect(report).toMatchObject({ added: 48_000, rejected: 0, epoch: 1 });
+    expect(bytes.length).toBeGreaterThan(1);
+    for (const query of [
+      { unit: 'specimens', stratify: ['material_type'] },
+      { unit: 'donors', where: { op: 'diagnosis', codes: ['C50'] } },
+      { unit: 'aliquots', where: { op: 'age_range', min: 30, max: 40 }, stratify: ['age_band'] },
+    ] satisfies Query[]) {
+      const { epoch, ...figures } = await csv.count(query);
+      expect(epoch).toBe(1);
+      expect(figures).toEqual(referenceCount(query, records));
+    }
+    csv.close();
+  });
+
+  test('a bad row deep in the file rejects the import, naming its line, and nothing is written', async () => {
+    const path = tempCataloguePath();
+    const catalogue = openCatalogue(path, { countIndex: 'off' });
+    const before = contentOf(path);
+    // Line 46,002: the header is line 1, record i is line i + 2.
+    const file = large((lines) => lines.map((line, i) => (i === 46_001 ? line.replace(',serum,', ',blood,').replace(',plasma,', ',blood,').replace(',dna,', ',blood,').replace(',tissue-ffpe,', ',blood,') : line)));
+    const error = await rejection(importCsv(catalogue, file));
+    expect(error.code).toBe('INVALID_DATA');
+    expect(error.message).toBe('1 of 48000 rows rejected; nothing was imported');
+    expect(error.issues).toEqual([expect.objectContaining({ line: 46_002, field: 'material_type' })]);
+    expect(contentOf(path)).toBe(before);
+    catalogue.close();
   });
 });

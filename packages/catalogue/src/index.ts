@@ -1,7 +1,9 @@
-export { openCatalogue } from './catalogue.js';
-export type { Catalogue, CatalogueSummary, CountRoute, OpenOptions } from './catalogue.js';
+export { openCatalogue, SQL_FALLBACK_MAX_ROWS } from './catalogue.js';
+export type { Catalogue, CatalogueLogger, CountRoute, CatalogueStatus, CatalogueSummary, EpochCount, OpenOptions } from './catalogue.js';
+export { snapshotPathOf } from './index-source.js';
 export type { TrueCount } from './true-count.js';
-export type { CountIndexMode, CountIndexStatus } from './count-index/live-index.js';
+export type { ListedSpecimen } from './sql-worker-protocol.js';
+export type { CountIndexMode } from '@biospec/count-index';
 export type { ImportOptions, ImportReport } from './import.js';
 export { MAX_REPORTED_ISSUES } from './issue-log.js';
 export type { CatalogueEvent } from './events.js';

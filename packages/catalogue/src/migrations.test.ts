@@ -1,8 +1,8 @@
 import Database from 'better-sqlite3';
 import { BiospecError } from '@biospec/protocol';
 import { openCatalogue } from './catalogue.js';
-import { migrate, schemaVersion, SCHEMA_VERSION, type Migration } from './migrations.js';
-import { contentOf, tempCataloguePath } from './test-helpers.js';
+import { migrate, MIGRATIONS, schemaVersion, SCHEMA_VERSION, type Migration } from './migrations.js';
+import { contentOf, recordsOf, rowsOf, specimen, tempCataloguePath } from './test-helpers.js';
 
 describe('migrations', () => {
   test('a new catalogue is created at the current version, in WAL mode, with epoch 0', () => {
@@ -80,5 +80,39 @@ describe('migrations', () => {
     const empty = new Database(path);
     empty.close();
     expect(() => openCatalogue(path, { readonly: true })).toThrow(/not a catalogue/);
+  });
+
+  test('version 3 resolves the roots of a version-2 catalogue within each donor, and moves the epoch when one moved', async () => {
+    const path = tempCataloguePath();
+    const catalogue = openCatalogue(path, { countIndex: 'off' });
+    // Written by this code: roots already within donors (x under d1 names d0's p as its root).
+    await catalogue.importRows(
+      rowsOf([
+        specimen({ sample_id: 'p', donor_id: 'd0' }),
+        specimen({ sample_id: 'p-1', donor_id: 'd0', parent_sample_id: 'p' }),
+        specimen({ sample_id: 'x', donor_id: 'd1', parent_sample_id: 'p-1' }),
+        specimen({ sample_id: 'x-1', donor_id: 'd1', parent_sample_id: 'x' }),
+        specimen({ sample_id: 'y', donor_id: 'd1', parent_sample_id: 'gone' }),
+      ]),
+    );
+    catalogue.close();
+    const within = { p: 'p', 'p-1': 'p', x: 'p-1', 'x-1': 'p-1', y: 'gone' };
+    const roots = () => Object.fromEntries(Object.entries(recordsOf(path)).map(([id, r]) => [id, r.root_id]));
+    expect(roots()).toEqual(within);
+
+    // As versions 1 and 2 left it: roots followed through every donor's records.
+    const db = new Database(path);
+    db.prepare("UPDATE specimen SET root_id = 'p' WHERE sample_id IN ('x', 'x-1')").run();
+    db.pragma('user_version = 2');
+    expect(migrate(db)).toEqual({ from: 2, to: SCHEMA_VERSION });
+    const epoch = () => db.prepare("SELECT value FROM meta WHERE key = 'epoch'").pluck().get();
+    expect(epoch()).toBe(2);
+    expect(roots()).toEqual(within);
+
+    // Nothing to move: the epoch stays.
+    db.pragma('user_version = 2');
+    migrate(db, MIGRATIONS);
+    expect(epoch()).toBe(2);
+    db.close();
   });
 });

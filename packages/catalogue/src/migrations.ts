@@ -3,6 +3,7 @@
  * `PRAGMA user_version`. Each runs in its own transaction, so a failed one
  * leaves the file at the previous version.
  */
+import { randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import { BiospecError } from '@biospec/protocol';
 
@@ -149,10 +150,41 @@ CREATE TABLE specimen_link (
 ) STRICT, WITHOUT ROWID;
 `;
 
+/**
+ * Version 3. A specimen belongs to one donor: `root_id` becomes the topmost
+ * ancestor within the row's donor (a parent of another donor, or of no
+ * record, is itself the root), as imports now resolve it (root-resolution.ts);
+ * counts of specimens are (donor, root) pairs. Version 1 followed parents
+ * through every donor's records. Recomputed here with the same pointer
+ * jumping, frozen as it was written (a version-1 catalogue is acyclic, and
+ * so is every donor's part of it). When a root moved, the epoch moves too, so
+ * no figure of the new meaning is ever released under an epoch that stood
+ * for the old one (deterministic noise is keyed by the epoch). Also gives the
+ * catalogue a random `catalogue_id` in `meta`.
+ */
+function rootsWithinDonors(db: Database.Database): void {
+  db.exec('CREATE TEMP TABLE migrate_root (id INTEGER PRIMARY KEY, donor TEXT NOT NULL, root TEXT NOT NULL)');
+  db.exec('INSERT INTO temp.migrate_root (id, donor, root) SELECT id, donor_id, parent_sample_id FROM specimen WHERE parent_sample_id IS NOT NULL');
+  const jump = db.prepare(
+    `UPDATE temp.migrate_root AS r SET root = a.root
+     FROM specimen AS p JOIN temp.migrate_root AS a ON a.id = p.id
+     WHERE p.sample_id = r.root AND p.donor_id = r.donor AND a.root <> r.root`,
+  );
+  for (let pass = 0; pass < 64 && jump.run().changes > 0; pass++);
+  const { changes } = db
+    .prepare('UPDATE specimen AS s SET root_id = r.root FROM temp.migrate_root AS r WHERE s.id = r.id AND s.root_id IS NOT r.root')
+    .run();
+  db.exec('DROP TABLE temp.migrate_root');
+  if (changes > 0) db.exec("UPDATE meta SET value = value + 1 WHERE key = 'epoch'");
+  // The catalogue's identity, which a persisted count index names (a file recreated at the same path is another catalogue).
+  db.prepare("INSERT OR IGNORE INTO meta (key, value) VALUES ('catalogue_id', ?)").run(randomUUID());
+}
+
 /** The schema's history, oldest first; `version` numbers are 1, 2, 3, ... */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, description: 'specimens, diagnosis codes, meta, withdrawn donors, catalogue events', up: (db) => db.exec(V1) },
   { version: 2, description: 'donor-level facts and donor-linked specimens (FHIR donor updates)', up: (db) => db.exec(V2) },
+  { version: 3, description: 'root specimens resolved within each donor; a catalogue id', up: rootsWithinDonors },
 ];
 
 /** The schema version this code reads and writes. */

@@ -1,9 +1,12 @@
 /**
- * Sets every derived specimen's root_id to its topmost ancestor, following
- * parents through all records (withdrawn ones too); a parent id naming no
- * record is itself the root. Runs inside SQLite (pointer jumping over a temp
- * table), so memory stays flat however many specimens there are. A cycle
- * rejects the import, naming its samples.
+ * Sets every derived specimen's root_id to its topmost ancestor within its
+ * donor: parents are followed through the donor's records (withdrawn ones
+ * too); a parent id naming no record, or another donor's record, is itself
+ * the root. So a specimen belongs to one donor and one donor's roots never
+ * depend on another's records (the per-donor contribution bound needs it;
+ * `@biospec/query` ContributionCaps). Runs inside SQLite (pointer jumping over
+ * a temp table), so memory stays flat however many specimens there are. A
+ * cycle within a donor rejects the import, naming its samples.
  */
 import type Database from 'better-sqlite3';
 import { BiospecError, type Issue } from '@biospec/protocol';
@@ -12,22 +15,24 @@ import { BiospecError, type Issue } from '@biospec/protocol';
 const MAX_PASSES = 64;
 
 export function resolveRoots(db: Database.Database, lineOf: (sampleId: string) => number | undefined, maxIssues: number): void {
-  db.exec('CREATE TEMP TABLE IF NOT EXISTS import_root (id INTEGER PRIMARY KEY, root TEXT NOT NULL)');
+  db.exec('CREATE TEMP TABLE IF NOT EXISTS import_root (id INTEGER PRIMARY KEY, donor TEXT NOT NULL, root TEXT NOT NULL)');
   db.exec('DELETE FROM temp.import_root');
   try {
-    db.exec('INSERT INTO temp.import_root (id, root) SELECT id, parent_sample_id FROM specimen WHERE parent_sample_id IS NOT NULL');
-    // root := the root pointer of the row root names, while that row has a parent itself.
+    db.exec(
+      'INSERT INTO temp.import_root (id, donor, root) SELECT id, donor_id, parent_sample_id FROM specimen WHERE parent_sample_id IS NOT NULL',
+    );
+    // root := the root pointer of the row root names, while that row is the same donor's and has a parent itself.
     const jump = db.prepare(
       `UPDATE temp.import_root AS r SET root = a.root
        FROM specimen AS p JOIN temp.import_root AS a ON a.id = p.id
-       WHERE p.sample_id = r.root AND a.root <> r.root`,
+       WHERE p.sample_id = r.root AND p.donor_id = r.donor AND a.root <> r.root`,
     );
     for (let pass = 0; pass < MAX_PASSES && jump.run().changes > 0; pass++);
-    // Resolved pointers name a row without parent, or no row; anything else is in or leads into a cycle.
+    // Resolved pointers name a row without parent, another donor's row, or no row; anything else is in or leads into a cycle.
     const unresolved = db
       .prepare(
         `SELECT s.sample_id, s.parent_sample_id FROM temp.import_root r
-         JOIN specimen p ON p.sample_id = r.root AND p.parent_sample_id IS NOT NULL
+         JOIN specimen p ON p.sample_id = r.root AND p.donor_id = r.donor AND p.parent_sample_id IS NOT NULL
          JOIN specimen s ON s.id = r.id ORDER BY r.id`,
       )
       .raw()

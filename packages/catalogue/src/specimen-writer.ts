@@ -108,7 +108,7 @@ export function createSpecimenWriter(db: Database.Database, log: IssueLog) {
   );
   const deleteCodes = db.prepare('DELETE FROM specimen_diagnosis WHERE specimen_id = ?');
   const selectId = db.prepare('SELECT id FROM specimen WHERE sample_id = ?').pluck();
-  const selectRoot = db.prepare('SELECT coalesce(root_id, sample_id) FROM specimen WHERE sample_id = ?').pluck();
+  const selectRoot = db.prepare('SELECT donor_id, coalesce(root_id, sample_id) FROM specimen WHERE sample_id = ?').raw();
 
   // Sample ids of rejected records, so a later row repeating one is reported as a duplicate.
   let rejectedIds: { find: Database.Statement; add: Database.Statement } | undefined;
@@ -124,21 +124,26 @@ export function createSpecimenWriter(db: Database.Database, log: IssueLog) {
     return rejectedIds;
   };
 
-  /** The root a row with parent `parent` gets: from the rows written so far (and, in bulk, buffered rows before `upTo`). */
-  const rootOf = (parent: string | null, upTo = 0): string | null => {
+  /**
+   * The root a row of `donor` with parent `parent` gets: from the rows written so far (and, in bulk,
+   * buffered rows before `upTo`). A parent of another donor is itself the root (root-resolution.ts).
+   */
+  const rootOf = (parent: string | null, donor: string, upTo = 0): string | null => {
     if (parent === null) return null;
     // Children usually follow their parents closely: look in the buffer first.
     for (let j = upTo - 1; j >= 0; j--) {
-      if (sampleIds[j] === parent && rejected[j] === undefined) return roots[j] ?? parent;
+      if (sampleIds[j] === parent && rejected[j] === undefined) return own[j * OWN] === donor ? (roots[j] ?? parent) : parent;
     }
     if (sampleIndex !== undefined) {
       // No rejected rows so far, and no index to look further back than the previous buffer.
-      for (let j = previousIds.length - 1; j >= 0; j--) if (previousIds[j] === parent) return previousRoots[j] ?? parent;
+      for (let j = previousIds.length - 1; j >= 0; j--) {
+        if (previousIds[j] === parent) return previousDonors[j] === donor ? (previousRoots[j] ?? parent) : parent;
+      }
       rootsUnsure = true;
       return parent;
     }
-    const stored = selectRoot.get(parent) as string | undefined;
-    if (stored !== undefined) return stored;
+    const stored = selectRoot.get(parent) as [string, string] | undefined;
+    if (stored !== undefined) return stored[0] === donor ? stored[1] : parent;
     // Not written (yet): a parent outside the catalogue, or one listed later.
     if (fresh) rootsUnsure = true;
     return parent;
@@ -148,9 +153,11 @@ export function createSpecimenWriter(db: Database.Database, log: IssueLog) {
   const own: StoredValue[] = new Array(BUFFER_ROWS * OWN);
   let sampleIds: (string | undefined)[] = [];
   let roots: (string | null)[] = [];
+  let donors: string[] = [];
   // The previous buffer's rows, all written, while the sample index is away (swapped with the buffer's arrays).
   let previousIds: (string | undefined)[] = [];
   let previousRoots: (string | null)[] = [];
+  let previousDonors: string[] = [];
   const lines: number[] = [];
   const masks: number[] = [];
   const ageBands: number[] = [];
@@ -215,8 +222,9 @@ export function createSpecimenWriter(db: Database.Database, log: IssueLog) {
     for (let i = 0; i < pending; i++) {
       if (rejected[i] !== undefined) continue;
       const sampleId = sampleIds[i] as string;
-      const root = rootOf(own[i * OWN + PARENT] as string | null, i);
+      const root = rootOf(own[i * OWN + PARENT] as string | null, own[i * OWN] as string, i);
       roots[i] = root;
+      donors[i] = own[i * OWN] as string;
       for (let f = i * OWN, last = f + OWN; f < last; f++) bulkParams[p++] = own[f] as StoredValue;
       bulkParams[p++] = masks[i] as number;
       bulkParams[p++] = root;
@@ -281,8 +289,9 @@ export function createSpecimenWriter(db: Database.Database, log: IssueLog) {
           counts.unchanged++;
           continue;
         }
-        if (stored[PARENT + 1] !== own[i * OWN + PARENT]) rootsUnsure = true;
-        const root = rootOf(own[i * OWN + PARENT] as string | null);
+        // A new parent, or a new donor (roots are resolved within donors), can move roots.
+        if (stored[PARENT + 1] !== own[i * OWN + PARENT] || stored[1] !== own[i * OWN]) rootsUnsure = true;
+        const root = rootOf(own[i * OWN + PARENT] as string | null, own[i * OWN] as string);
         const row = writtenRow(i, root, sampleId, id);
         row.splice(row.length - 2, 1);
         update.run(row);
@@ -292,7 +301,7 @@ export function createSpecimenWriter(db: Database.Database, log: IssueLog) {
         continue;
       }
       const parent = own[i * OWN + PARENT] as string | null;
-      const root = rootOf(parent);
+      const root = rootOf(parent, own[i * OWN] as string);
       if (insertOne().run(writtenRow(i, root, sampleId, nextId)).changes === 0) {
         log.reject(duplicateOf(i));
         continue;
@@ -333,6 +342,7 @@ export function createSpecimenWriter(db: Database.Database, log: IssueLog) {
     if (sampleIndex !== undefined) {
       [previousIds, sampleIds] = [sampleIds, previousIds];
       [previousRoots, roots] = [roots, previousRoots];
+      [previousDonors, donors] = [donors, previousDonors];
     }
     sampleIds.length = 0;
     lines.length = 0;

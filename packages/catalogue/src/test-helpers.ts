@@ -79,7 +79,8 @@ export function contentOf(path: string): string {
       specimens: db.prepare('SELECT * FROM specimen ORDER BY id').all(),
       diagnosis: db.prepare('SELECT * FROM specimen_diagnosis ORDER BY specimen_id, code').all(),
       codes: db.prepare('SELECT * FROM code ORDER BY kind, code').all(),
-      meta: db.prepare('SELECT * FROM meta ORDER BY key').all(),
+      // The catalogue id is random: two catalogues written alike differ only there.
+      meta: db.prepare("SELECT * FROM meta WHERE key <> 'catalogue_id' ORDER BY key").all(),
       events: db.prepare('SELECT * FROM catalogue_events ORDER BY id').all(),
       withdrawn: db.prepare('SELECT * FROM withdrawn_donor ORDER BY donor_id').all(),
       schema: db.prepare('SELECT type, name, sql FROM sqlite_master ORDER BY name').all(),

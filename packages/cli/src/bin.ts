@@ -1,12 +1,17 @@
 #!/usr/bin/env node
 // First, before anything loads libp2p: Node 20 lacks Promise.withResolvers (see the module).
 import '@biospec/directory/polyfills';
+import { pino } from 'pino';
+import { installProcessGuards } from './process-guards.js';
 import { createProgram } from './program.js';
 import { reportError } from './report-error.js';
 
 // Whatever biospec creates (catalogues, state databases and their -wal/-shm, keys, secrets,
 // exports of specimen data) is its user's alone; services also check this at start.
 process.umask(0o077);
+
+// A bug that escapes every handler is logged as one line and ends the process with exit code 1.
+installProcessGuards(pino({ base: { service: 'biospec' } }, pino.destination(2)));
 
 createProgram()
   .parseAsync(process.argv)

@@ -51,3 +51,9 @@ export function formatFederatedResult(response: FederatedCountResponse): string 
   }
   return lines.join('\n');
 }
+
+/** `60` → `1 min`, `36000` → `10 h`: a window as people say it. */
+export function duration(seconds: number): string {
+  for (const [unit, size] of [['d', 86400], ['h', 3600], ['min', 60]] as const) if (seconds % size === 0) return `${seconds / size} ${unit}`;
+  return `${seconds} s`;
+}

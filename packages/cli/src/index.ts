@@ -5,3 +5,4 @@ export * from './rest-client.js';
 export * from './report-error.js';
 export * from './demo/demo-federation.js';
 export * from './demo/demo-questions.js';
+export * from './demo/demo-access.js';

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { registerAccessCommands } from './commands/access.js';
 import { registerAuditCommands } from './commands/audit.js';
 import { registerCoordinatorCommands } from './commands/coordinator.js';
 import { registerDemoCommand } from './commands/demo.js';
@@ -15,11 +16,13 @@ export function createProgram(): Command {
   const program = new Command('biospec')
     .description('Biospecimen federation: nodes answer signed, disclosure-controlled feasibility queries; a coordinator routes and merges them.')
     .version('0.1.0')
-    .showHelpAfterError();
+    // A usage error is one line, as every other error of the CLI (report-error.ts); subcommands inherit this.
+    .configureOutput({ outputError: (text, write) => write(`${text.trim().replace(/\s*\n\s*/g, ' ')} (--help lists the options)\n`) });
   registerNodeCommands(program);
   registerCoordinatorCommands(program);
   registerQueryCommand(program);
   registerNodesCommand(program);
+  registerAccessCommands(program);
   registerDirectoryCommand(program);
   registerVerifyCommand(program);
   registerAuditCommands(program);

@@ -9,15 +9,21 @@ export interface CountRequestBody {
   deadlineMs?: number;
 }
 
+/** What `GET /api/v1/nodes` says of the coordinator itself. */
+export interface CoordinatorLimits {
+  coordinatorId: string;
+  rateLimits: { limit: number; windowSeconds: number }[];
+}
+
 /** A small client of the coordinator's REST API; errors come back as BiospecErrors with the server's code. */
 export function createRestClient(url: string, token: string) {
   const base = url.replace(/\/$/, '');
 
-  async function call(pathname: string, body?: unknown): Promise<unknown> {
+  async function call(pathname: string, body?: unknown, method = body === undefined ? 'GET' : 'POST'): Promise<unknown> {
     let response: Response;
     try {
       response = await fetch(`${base}${pathname}`, {
-        method: body === undefined ? 'GET' : 'POST',
+        method,
         headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       });
@@ -40,12 +46,21 @@ export function createRestClient(url: string, token: string) {
       return { raw, response: FederatedCountResponse.fromJSON(raw) };
     },
     nodeJwks: async () => (await call('/api/v1/jwks')) as ResultBundle['jwks'],
-    nodes: async () => ((await call('/api/v1/nodes')) as { nodes: unknown[] }).nodes.map((n) => NodeInfo.fromJSON(n)),
+    /** Any REST call, for the access commands: GET without a body, POST (or `method`) with one. */
+    call,
+    /** The member nodes, and the coordinator's own limits on each researcher's questions (absent from older coordinators). */
+    async nodes(): Promise<{ nodes: NodeInfo[]; coordinator?: CoordinatorLimits }> {
+      const raw = (await call('/api/v1/nodes')) as { nodes: unknown[]; coordinator?: CoordinatorLimits };
+      return { nodes: raw.nodes.map((n) => NodeInfo.fromJSON(n)), ...(raw.coordinator ? { coordinator: raw.coordinator } : {}) };
+    },
   };
 }
 
-/** Packs a federated answer with the nodes' public keys, so it can be verified offline later. */
-export function toResultBundle(response: FederatedCountResponse, jwks: ResultBundle['jwks']): ResultBundle {
+/** Packs a federated answer (count or availability) with the nodes' public keys, so it can be verified offline later. */
+export function toResultBundle(
+  response: Pick<FederatedCountResponse, 'queryHash' | 'canonicalQueryJson'> & { sites: Pick<FederatedCountResponse['sites'][number], 'nodeId' | 'status' | 'signedResult'>[] },
+  jwks: ResultBundle['jwks'],
+): ResultBundle {
   return {
     version: 1,
     query_hash: response.queryHash,

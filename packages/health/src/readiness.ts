@@ -75,7 +75,10 @@ export function createReadiness(checks: readonly ReadinessCheck[], options: { no
     },
     start(everyMs) {
       if (timer) return;
-      timer = setInterval(() => void refresh(), everyMs);
+      // Checks report their own failures in the report; only a throwing listener rejects, and the next tick evaluates again.
+      timer = setInterval(() => {
+        refresh().catch(() => undefined);
+      }, everyMs);
       timer.unref();
     },
     stop() {

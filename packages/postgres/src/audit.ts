@@ -154,7 +154,11 @@ export async function createPostgresAuditStore(pool: pg.Pool, options: PostgresA
       if (typeof entry.kind !== 'string' || entry.kind === '' || typeof entry.outcome !== 'string' || entry.outcome === '') {
         return Promise.reject(new BiospecError('INVALID_ARGUMENT', 'an audit entry needs a kind and an outcome'));
       }
-      if (queued.length === 0) setImmediate(() => (flushing = flushing.then(flush)));
+      if (queued.length === 0) {
+        setImmediate(() => {
+          flushing = flushing.then(flush);
+        });
+      }
       return new Promise((resolve, reject) => queued.push({ input: entry, resolve, reject }));
     },
     async list(listOptions = {}) {

@@ -157,6 +157,15 @@ export async function createPostgresPeople(pool: pg.Pool, options: { now?: () =>
         if (rowCount === 0) throw new BiospecError('NOT_FOUND', `no person with id ${personId}`);
         return mustGet(personId);
       }),
+    withRole: (role) =>
+      guarded('cannot list researcher records', async () => {
+        // Roles are kept as a JSON array of strings, as in SQLite.
+        const { rows } = await pool.query<PersonRow>(
+          "SELECT * FROM person WHERE status = 'active' AND roles::jsonb @> jsonb_build_array($1::text) ORDER BY created_at, id",
+          [role],
+        );
+        return rows.map(toPerson);
+      }),
     async close() {
       if (options.ownsPool) await pool.end();
     },

@@ -4,7 +4,7 @@
  * here may read the data: the charge a researcher sees must not depend on it.
  */
 import { createHash, createHmac } from 'node:crypto';
-import { DIMENSION_DOMAINS, strataCellCount, type Query } from '@biospec/query';
+import { DIMENSION_DOMAINS, strataCellCount, type StrataDomains, type StrataQuestion } from '@biospec/query';
 import { decimalToRational, type Rational } from './discrete-noise.js';
 import type { DisclosurePolicy } from './policy.js';
 
@@ -32,10 +32,14 @@ export interface QuestionPlan {
   cost: number;
 }
 
-/** Plans the protection of `query` (canonical) under `policy`. */
-export function planQuestion(query: Query, policy: DisclosurePolicy): QuestionPlan {
+/**
+ * Plans the protection of `query` (canonical) under `policy`. `domains` supplies the
+ * collection domain of an availability question (the node's published list); the cost
+ * does not depend on it for specimens (one donor's pairs over all cells are capped).
+ */
+export function planQuestion(query: StrataQuestion, policy: DisclosurePolicy, domains?: StrataDomains): QuestionPlan {
   const dimensions = query.stratify ?? [];
-  const cellCount = dimensions.length === 0 ? 0 : strataCellCount(dimensions);
+  const cellCount = dimensions.length === 0 ? 0 : strataCellCount(dimensions, domains);
   const caps = policy.contributionCaps;
   const figureSensitivity = query.unit === 'donors' || caps === null ? 1 : caps[query.unit];
   if (policy.noise.mechanism !== 'laplace') {

@@ -231,3 +231,29 @@ test('heldFigure has no value and says it is held', () => {
   expect(held.disclosure?.kind).toBe(HELD);
   expect(held.display).toBe('held for review');
 });
+
+describe('a collection domain supplied by the node (availability answers)', () => {
+  const availability = { unit: 'specimens' as const, stratify: ['collection_id', 'material_type'] as const };
+  const domains = { collection_id: ['breast', 'tumour-bank', '_undescribed'] };
+
+  test('every (collection x material) cell is released in the fixed order, and the question costs 2ε like any stratified specimen question', () => {
+    const plan = planQuestion(availability, DEFAULT_POLICY, domains);
+    expect(plan).toMatchObject({ cellCount: 3 * MATERIAL_TYPES.length, cost: 0.2 });
+    const raw: TrueCount = { total: 40, strata: [{ key: { collection_id: 'breast', material_type: 'tissue-ffpe' }, count: 40 }] };
+    const released = protectAnswer(raw, availability, plan, DEFAULT_POLICY, context, domains);
+    expect(released.strata.map((s) => s.key)).toEqual(strataCells(['collection_id', 'material_type'], domains));
+    expect(released.strata[0]!.key).toEqual({ collection_id: 'breast', material_type: MATERIAL_TYPES[0] });
+    expect(released.strata.every((s) => s.figure?.disclosure !== undefined)).toBe(true);
+  });
+
+  test('without the domain, or with a count of a collection outside it, protection refuses', () => {
+    expect(() => planQuestion(availability, DEFAULT_POLICY)).toThrow("stratifying by collection_id needs the node's published collection domain");
+    const stray: TrueCount = { total: 1, strata: [{ key: { collection_id: 'secret-collection', material_type: 'serum' }, count: 1 }] };
+    expect(() => protectAnswer(stray, availability, planQuestion(availability, DEFAULT_POLICY, domains), DEFAULT_POLICY, context, domains)).toThrow(BiospecError);
+  });
+
+  test('researchers still cannot stratify a count by collection', async () => {
+    const { parseQuery } = await import('@biospec/query');
+    expect(() => parseQuery({ unit: 'specimens', stratify: ['collection_id'] })).toThrow(/unknown stratify dimension 'collection_id'/);
+  });
+});

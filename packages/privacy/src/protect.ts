@@ -1,5 +1,5 @@
 import { BiospecError, DisclosureKind, type Disclosure, type ReleasedFigure, type Stratum } from '@biospec/protocol';
-import { canonicalJson, strataCellIndex, strataCells, type Query } from '@biospec/query';
+import { canonicalJson, strataCellIndex, strataCells, type StrataDomains, type StrataQuestion } from '@biospec/query';
 import type { FigurePlan, QuestionPlan } from './accounting.js';
 import { decimalToRational, sampleDiscreteGaussian, sampleDiscreteLaplace, type BitSource } from './discrete-noise.js';
 import { questionBitSources, questionNoiseKey } from './noise.js';
@@ -39,7 +39,8 @@ export interface ProtectedResult {
  * noisy value (post-processing, so they cost no privacy). Noise comes from
  * the question's keyed stream (secret, query hash, epoch, generation), figure
  * 0 being the total and figure i the i-th cell: the same question on the same
- * data always gets the same figures.
+ * data always gets the same figures. `domains` supplies the collection domain of an
+ * availability answer (the node's published list, and one cell for the rest).
  *
  * Without noise (mechanism `none`), the threshold and rounding apply to true
  * counts, and complementary suppression keeps the total from giving away the
@@ -48,16 +49,17 @@ export interface ProtectedResult {
  */
 export function protectAnswer(
   raw: TrueCount,
-  query: Query,
+  query: StrataQuestion,
   plan: QuestionPlan,
   policy: DisclosurePolicy,
   context: ProtectionContext,
+  domains?: StrataDomains,
 ): ProtectedResult {
   const dimensions = query.stratify ?? [];
-  const keys = strataCells(dimensions);
+  const keys = strataCells(dimensions, domains);
   const counts = new Array<number>(keys.length).fill(0);
   for (const stratum of raw.strata) {
-    const index = strataCellIndex(dimensions, stratum.key);
+    const index = strataCellIndex(dimensions, stratum.key, domains);
     if (index < 0) throw new BiospecError('INTERNAL', `a count names a cell outside the strata domains: ${JSON.stringify(stratum.key)}`);
     counts[index] = stratum.count;
   }

@@ -1,6 +1,7 @@
 export * from './errors.js';
 export * from './grpc-credentials.js';
 export * from './grpc-server-lifecycle.js';
+export * from './unary-call.js';
 export * from './read-json-file.js';
 export * from './storage-error.js';
 export * from './private-files.js';
@@ -20,6 +21,12 @@ export {
   CountStreamError,
   CountStreamRequest,
   CountStreamResponse,
+  AvailabilityRequest,
+  AvailabilityResponse,
+  GrantedAvailabilityRequest,
+  GrantedAvailabilityResponse,
+  PushRevocationsRequest,
+  PushRevocationsResponse,
   DescribeRequest,
   DescribeResponse,
   NodeResult,
@@ -32,6 +39,10 @@ export {
   CoordinatorServiceService,
   FederatedCountRequest,
   FederatedCountResponse,
+  FederatedAvailabilityRequest,
+  FederatedAvailabilityResponse,
+  SiteAvailability,
+  CollectionAvailability,
   ListNodesRequest,
   ListNodesResponse,
   MergedStratum,
@@ -45,3 +56,6 @@ export {
 } from './generated/biospecimen/v1/coordinator.js';
 export * from './request-id.js';
 export * from './config-input.js';
+export { AccessServiceClient, AccessServiceService, type AccessServiceServer } from './generated/biospecimen/v1/access.js';
+/** The access workflow's wire messages (AccessRequestView, Transition, Membership, ...), kept in one namespace. */
+export * as AccessWire from './generated/biospecimen/v1/access.js';

@@ -20,6 +20,16 @@ export const DIMENSIONS = [
   'storage_temperature',
 ] as const satisfies readonly Dimension[];
 
+/**
+ * A dimension a node stratifies its own questions by: the public ones, and `collection_id`
+ * for availability answers, whose domain each node publishes (its collection list).
+ * Researchers' queries cannot stratify by collection: the query schema accepts only
+ * {@link Dimension}s.
+ */
+export type StrataDimension = Dimension | 'collection_id';
+/** Every stratify dimension a count can take, in the order cap bounds number them. */
+export const STRATA_DIMENSIONS = [...DIMENSIONS, 'collection_id'] as const satisfies readonly StrataDimension[];
+
 export interface AndExpr {
   op: 'and';
   args: Expr[];
@@ -95,6 +105,16 @@ export type Predicate =
   | MinQuantityExpr;
 
 export type Expr = AndExpr | OrExpr | NotExpr | Predicate;
+
+/**
+ * What a node counts: a researcher's {@link Query}, or a question the node derives from one
+ * (an availability question, stratified by collection and material type).
+ */
+export interface CountQuestion {
+  unit: Unit;
+  where?: Expr;
+  stratify?: readonly StrataDimension[];
+}
 
 /** A feasibility query. Researchers never send SQL, only this. */
 export interface Query {

@@ -63,8 +63,30 @@ describe('canonicalise', () => {
       op: 'anatomical_site',
       codes: ['C50.1'],
     });
-    // Sibling categories both stay: C51 is not under C50.
-    expect(canonicalise(q({ op: 'diagnosis', codes: ['C50', 'C51'] })).where).toEqual({ op: 'diagnosis', codes: ['C50', 'C51'] });
+    // Sibling ICD-O-3 sites both stay: C51 is not under C50.
+    expect(canonicalise(q({ op: 'anatomical_site', codes: ['C50', 'C51'] })).where).toEqual({ op: 'anatomical_site', codes: ['C50', 'C51'] });
+  });
+
+  test('diagnosis categories merge into maximal runs; a run of one is its category, a longer one a range', () => {
+    const canonical = (codes: string[]) => (canonicalise(q({ op: 'diagnosis', codes })).where as { codes: string[] }).codes;
+    expect(canonical(['C51', 'C50'])).toEqual(['C50-C51']);
+    expect(canonical(['C00-C20', 'C21-C30', 'C25-C40', 'E11'])).toEqual(['C00-C40', 'E11']);
+    // Adjacent across letters: C99 and D00 are neighbours.
+    expect(canonical(['D00-D48', 'C00-C99'])).toEqual(['C00-D48']);
+    // Finer codes inside a run are dropped; those outside stay.
+    expect(canonical(['C50.9', 'C00-C49', 'C51-C97', 'E11.9', 'C50'])).toEqual(['C00-C97', 'E11.9']);
+    expect(canonical(['C50.9', 'C00-C49', 'C51-C97'])).toEqual(['C00-C49', 'C50.9', 'C51-C97']);
+    expect(canonical(['ii', 'IV'])).toEqual(['C00-D48', 'E00-E90']);
+  });
+
+  test('a range, its categories spelled out and its chapter hash alike', () => {
+    const diagnosis = (codes: string[]) => parseQuery(q({ op: 'diagnosis', codes }));
+    const spelled = Array.from({ length: 98 }, (_, i) => `C${String(i).padStart(2, '0')}`);
+    expect(queryHash(diagnosis(['C00-C97']))).toBe(queryHash(diagnosis(spelled)));
+    expect(queryHash(diagnosis(['C00-C97']))).toBe(queryHash(diagnosis([...spelled].reverse().map((c) => c.toLowerCase()))));
+    expect(queryHash(diagnosis(['II']))).toBe(queryHash(diagnosis(['C00-D48'])));
+    expect(queryHash(diagnosis(['II']))).toBe(queryHash(diagnosis(['C00-C97', 'C98', 'C99', 'D00-D48', 'C50.9'])));
+    expect(queryHash(diagnosis(['C00-C97']))).not.toBe(queryHash(diagnosis(['C00-C96'])));
   });
 
   test('omits absent bounds and absent parts', () => {
@@ -171,6 +193,24 @@ describe('canonical form properties', () => {
         expect(referenceCount(canonicalise(query), records)).toEqual(referenceCount(query, records));
       }),
       { numRuns: 500 },
+    );
+  });
+
+  test('a canonical diagnosis list never has more items than the list it came from', () => {
+    const term = fc.oneof(
+      fc.tuple(fc.constantFrom('C', 'D', 'E'), fc.integer({ min: 0, max: 99 })).map(([l, n]) => `${l}${String(n).padStart(2, '0')}`),
+      fc
+        .tuple(fc.integer({ min: 200, max: 499 }), fc.integer({ min: 0, max: 30 }))
+        .map(([first, span]) => [first, Math.min(499, first + span)].map((o) => `${'CDE'[Math.floor(o / 100) - 2]}${String(o % 100).padStart(2, '0')}`).join('-')),
+      fc.constantFrom('C50.9', 'D48.1', 'E11.9', 'II', 'III', 'IV'),
+    );
+    fc.assert(
+      fc.property(fc.array(term, { minLength: 1, maxLength: 100 }), (codes) => {
+        const canonical = canonicalise(parseQuery(q({ op: 'diagnosis', codes })));
+        expect((canonical.where as { codes: string[] }).codes.length).toBeLessThanOrEqual(codes.length);
+        expect(parseQuery(canonical)).toEqual(canonical);
+      }),
+      { numRuns: 300 },
     );
   });
 

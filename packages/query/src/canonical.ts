@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { DIMENSIONS, type AgeRangeExpr, type DateRangeExpr, type Expr, type InExpr, type Query } from './ast.js';
-import { icd10IsUnder, normaliseIcd10 } from './vocab/icd10.js';
+import { icd10IsUnder, icd10RangeEnds, normaliseIcd10, readIcd10Term } from './vocab/icd10.js';
 
 /**
  * JSON with object keys sorted recursively and no whitespace; properties whose
@@ -25,7 +25,8 @@ export function canonicalJson(value: unknown): string {
 /**
  * The one form of a query that every equal wording of it shares: connectives
  * flattened, deduplicated and sorted, double negation removed, value and code
- * lists normalised and sorted, redundant codes dropped, absent parts omitted.
+ * lists normalised and sorted, redundant codes dropped, diagnosis categories
+ * merged into ranges, absent parts omitted.
  * Pure and idempotent: `canonicalise(canonicalise(q))` equals `canonicalise(q)`.
  */
 export function canonicalise(query: Query): Query {
@@ -66,8 +67,9 @@ export function canonicaliseExpr(expr: Expr): Expr {
       return range;
     }
     case 'diagnosis':
+      return { op: 'diagnosis', codes: minimalDiagnosisTerms(expr.codes) };
     case 'anatomical_site':
-      return { op: expr.op, codes: minimalCodes(expr.codes) };
+      return { op: 'anatomical_site', codes: minimalCodes(expr.codes) };
     case 'consent_permits':
       return { op: 'consent_permits', use: expr.use };
     case 'min_quantity':
@@ -84,6 +86,56 @@ export function queryHash(query: Query): string {
 function minimalCodes(codes: readonly string[]): string[] {
   const normalised = sortedUnique(codes.map((code) => normaliseIcd10(code) ?? code));
   return normalised.filter((code) => !normalised.some((other) => other !== code && icd10IsUnder(code, other)));
+}
+
+/**
+ * The one spelling of a set of ICD-10 diagnoses: the categories the list covers
+ * (listed, or inside a range or chapter) merged into maximal runs, a run of one
+ * written as its category (`C50`) and a longer run as a range (`C00-C97`); then
+ * the finer codes no run or other code covers; all sorted. So a range and its
+ * categories spelled out, or a chapter and its range, hash alike, and the
+ * canonical list never has more items than the list it came from (every run
+ * holds at least one of them), so it stays within the schema's list limit.
+ */
+function minimalDiagnosisTerms(terms: readonly string[]): string[] {
+  const runs: [number, number][] = [];
+  const finer: string[] = [];
+  for (const raw of terms) {
+    const reading = readIcd10Term(raw);
+    const term = 'term' in reading ? reading.term : raw;
+    const ends = icd10RangeEnds(term);
+    if (ends !== null) runs.push([categoryOrdinal(ends[0]), categoryOrdinal(ends[1])]);
+    else if (isCategory(term)) runs.push([categoryOrdinal(term), categoryOrdinal(term)]);
+    else finer.push(term);
+  }
+  const merged: [number, number][] = [];
+  for (const [first, last] of runs.sort((a, b) => a[0] - b[0])) {
+    const previous = merged[merged.length - 1];
+    if (previous !== undefined && first <= previous[1] + 1) previous[1] = Math.max(previous[1], last);
+    else merged.push([first, last]);
+  }
+  const covered = (code: string): boolean => {
+    if (!isCategory(code.slice(0, 3))) return false;
+    const ordinal = categoryOrdinal(code.slice(0, 3));
+    return merged.some(([first, last]) => ordinal >= first && ordinal <= last);
+  };
+  const codes = sortedUnique(finer).filter((code) => !covered(code));
+  const kept = codes.filter((code) => !codes.some((other) => other !== code && icd10IsUnder(code, other)));
+  const spelled = merged.map(([first, last]) => (first === last ? categoryOf(first) : `${categoryOf(first)}-${categoryOf(last)}`));
+  return [...spelled, ...kept].sort(compareText);
+}
+
+function isCategory(text: string): boolean {
+  return /^[A-Z][0-9]{2}$/.test(text);
+}
+
+/** `A00` → 0, `A99` → 99, `B00` → 100: categories in order, adjacent ones one apart. */
+function categoryOrdinal(category: string): number {
+  return (category.charCodeAt(0) - 65) * 100 + Number(category.slice(1));
+}
+
+function categoryOf(ordinal: number): string {
+  return `${String.fromCharCode(65 + Math.floor(ordinal / 100))}${String(ordinal % 100).padStart(2, '0')}`;
 }
 
 function sortedUnique<T extends string>(values: readonly T[]): T[] {

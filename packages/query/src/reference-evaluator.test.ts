@@ -90,6 +90,37 @@ describe('predicates', () => {
     expect(matching({ op: 'not', arg: { op: 'diagnosis', codes: ['C50'] } }, records)).toEqual(['x4', 'x5']);
   });
 
+  test('diagnosis: a range or chapter holds every code whose category lies between its ends', () => {
+    const codes = ['B99.9', 'C00', 'C00.1', 'C50.9', 'C97', 'C97.0', 'C98', 'D48.9', 'D49', 'D50.1', 'E11'];
+    const records = codes.map((code) => record(code, { diagnosis: [code] }));
+    expect(matching({ op: 'diagnosis', codes: ['C00-C97'] }, records)).toEqual(['C00', 'C00.1', 'C50.9', 'C97', 'C97.0']);
+    expect(matching({ op: 'diagnosis', codes: ['C00-D48'] }, records)).toEqual(['C00', 'C00.1', 'C50.9', 'C97', 'C97.0', 'C98', 'D48.9']);
+    expect(matching({ op: 'diagnosis', codes: ['C98-D49', 'E11'] }, records)).toEqual(['C98', 'D48.9', 'D49', 'E11']);
+    expect(matching({ op: 'not', arg: { op: 'diagnosis', codes: ['C00-D48'] } }, records)).toEqual(['B99.9', 'D49', 'D50.1', 'E11']);
+  });
+
+  test('property: a range and its categories spelled out count alike', () => {
+    const category = (ordinal: number) => `${'ABCD'[Math.floor(ordinal / 100)] ?? 'Z'}${String(ordinal % 100).padStart(2, '0')}`;
+    const codeArb = fc
+      .tuple(fc.integer({ min: 0, max: 399 }), fc.constantFrom('', '.0', '.9', '.12'))
+      .map(([ordinal, suffix]) => `${category(ordinal)}${suffix}`);
+    const recordsWithCodes = fc.array(fc.array(codeArb, { maxLength: 3 }), { maxLength: 15 }).map((lists) =>
+      lists.map((diagnosis, i) => record(`r${i}`, { donor_id: `d${i % 4}`, diagnosis })),
+    );
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 399 }), fc.integer({ min: 0, max: 150 }), recordsWithCodes, (first, span, records) => {
+        const last = Math.min(399, first + span);
+        const range: Expr = { op: 'diagnosis', codes: [`${category(first)}-${category(last)}`] };
+        const spelled: Expr = { op: 'diagnosis', codes: Array.from({ length: last - first + 1 }, (_, i) => category(first + i)) };
+        for (const unit of ['donors', 'specimens', 'aliquots'] as const) {
+          expect(count(unit, records, range)).toBe(count(unit, records, spelled));
+        }
+        expect(matching(range, records)).toEqual(matching(spelled, records));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   test('anatomical_site: a known site under one of the codes', () => {
     const records = [record('t1', { anatomical_site: 'C50.4' }), record('t2', { anatomical_site: 'C34.1' }), record('t3')];
     expect(matching({ op: 'anatomical_site', codes: ['C50'] }, records)).toEqual(['t1']);
@@ -159,7 +190,7 @@ describe('referenceCount units', () => {
     expect(count('aliquots', records, { op: 'in', field: 'material_type', values: ['serum'] })).toBe(5);
   });
 
-  test('specimens counts distinct roots, found through every record, withdrawn ones included', () => {
+  test("specimens counts distinct roots, found through the donor's records, withdrawn ones included", () => {
     // Roots: s1 (for s1, s2, s3), elsewhere-9 (for s4, s5), w (for c).
     expect(count('specimens', records)).toBe(3);
     expect(count('specimens', records, { op: 'in', field: 'material_type', values: ['dna'] })).toBe(1);
@@ -167,10 +198,26 @@ describe('referenceCount units', () => {
     expect(count('specimens', records.slice(3, 5))).toBe(1);
   });
 
-  test('a parent chain that loops back counts as one specimen, wherever it is entered', () => {
-    const loop = [record('a', { parent_sample_id: 'b' }), record('b', { parent_sample_id: 'a' })];
+  test('a parent chain that loops back within a donor counts as one specimen, wherever it is entered', () => {
+    const loop = [record('a', { donor_id: 'd', parent_sample_id: 'b' }), record('b', { donor_id: 'd', parent_sample_id: 'a' })];
     expect(count('specimens', loop)).toBe(1);
     expect(count('specimens', [...loop].reverse())).toBe(1);
+  });
+
+  test("a specimen belongs to one donor: a derivative filed under another donor is a specimen of that donor", () => {
+    // x and y (donor d1) hang under d0's records p and p-1: for d1 each names a parent outside its records.
+    const family = [
+      record('p', { donor_id: 'd0' }),
+      record('p-1', { donor_id: 'd0', parent_sample_id: 'p' }),
+      record('x', { donor_id: 'd1', parent_sample_id: 'p' }),
+      record('y', { donor_id: 'd1', parent_sample_id: 'p-1' }),
+      record('z', { donor_id: 'd1', parent_sample_id: 'x' }),
+    ];
+    // d0: root p. d1: roots p (x, z) and p-1 (y); the same id under two donors is two specimens.
+    expect(count('specimens', family)).toBe(3);
+    expect(referenceCount({ unit: 'specimens', stratify: ['material_type'] }, family).strata).toEqual([{ key: { material_type: 'serum' }, count: 3 }]);
+    // Two donors' derivatives of one missing parent are two specimens.
+    expect(count('specimens', [record('u', { donor_id: 'd0', parent_sample_id: 'gone' }), record('v', { donor_id: 'd1', parent_sample_id: 'gone' })])).toBe(2);
   });
 
   test('donors counts distinct donors', () => {

@@ -4,7 +4,7 @@
  * compare. It deliberately shares nothing with the SQL path beyond the
  * vocabulary helpers both are defined against.
  */
-import type { Dimension, Expr, Query, Unit } from './ast.js';
+import type { CountQuestion, Expr, StrataDimension, Unit } from './ast.js';
 import { canonicalJson } from './canonical.js';
 import type { ContributionCaps } from './contribution.js';
 import type { SpecimenRecord } from './specimen.js';
@@ -56,7 +56,7 @@ export function matches(expr: Expr | undefined, record: SpecimenRecord): boolean
 }
 
 /** The stratum a record falls in: its value for each requested dimension. */
-export function stratumKeyOf(dimensions: readonly Dimension[], record: SpecimenRecord): Record<string, string> {
+export function stratumKeyOf(dimensions: readonly StrataDimension[], record: SpecimenRecord): Record<string, string> {
   const key: Record<string, string> = {};
   for (const dimension of dimensions) key[dimension] = dimensionValue(dimension, record);
   return key;
@@ -71,11 +71,12 @@ export interface ReferenceCountOptions {
 /**
  * Counts `query` over `records` by the binding rules: withdrawn specimens never
  * count; `aliquots` counts matching records, `specimens` distinct root
- * ancestors, `donors` distinct donors, overall and within each stratum.
+ * ancestors within each donor (see {@link createDonorRootFinder}), `donors`
+ * distinct donors, overall and within each stratum.
  * With `options.caps`, each donor's contribution is bounded as
  * {@link ContributionCaps} says.
  */
-export function referenceCount(query: Query, records: readonly SpecimenRecord[], options: ReferenceCountOptions = {}): ReferenceCount {
+export function referenceCount(query: CountQuestion, records: readonly SpecimenRecord[], options: ReferenceCountOptions = {}): ReferenceCount {
   if (options.caps !== undefined) return cappedCount(query, records, options.caps);
   const unitOf = unitIdentity(query.unit, records);
   const dimensions = query.stratify ?? [];
@@ -104,7 +105,7 @@ export function referenceCount(query: Query, records: readonly SpecimenRecord[],
 }
 
 /** {@link referenceCount} with per-donor contribution caps, written as plainly as the rule reads. */
-function cappedCount(query: Query, records: readonly SpecimenRecord[], caps: ContributionCaps): ReferenceCount {
+function cappedCount(query: CountQuestion, records: readonly SpecimenRecord[], caps: ContributionCaps): ReferenceCount {
   const rootOf = createDonorRootFinder(records);
   const dimensions = query.stratify ?? [];
   const byDonor = new Map<string, { record: SpecimenRecord; index: number; root: string }[]>();
@@ -156,8 +157,10 @@ function compareText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-function dimensionValue(dimension: Dimension, record: SpecimenRecord): string {
+function dimensionValue(dimension: StrataDimension, record: SpecimenRecord): string {
   switch (dimension) {
+    case 'collection_id':
+      return record.collection_id;
     case 'material_type':
       return record.material_type;
     case 'sex':
@@ -171,7 +174,11 @@ function dimensionValue(dimension: Dimension, record: SpecimenRecord): string {
   }
 }
 
-/** What identifies one counted unit: each record itself, its donor, or its root specimen. */
+/**
+ * What identifies one counted unit: each record itself, its donor, or its root
+ * specimen within its donor (a specimen belongs to one donor: the same root id
+ * under two donors is two specimens).
+ */
 function unitIdentity(unit: Unit, records: readonly SpecimenRecord[]): (record: SpecimenRecord, index: number) => string {
   switch (unit) {
     case 'aliquots':
@@ -179,46 +186,10 @@ function unitIdentity(unit: Unit, records: readonly SpecimenRecord[]): (record: 
     case 'donors':
       return (record) => record.donor_id;
     case 'specimens': {
-      const rootOf = createRootFinder(records);
-      return (record) => rootOf(record.sample_id);
+      const rootOf = createDonorRootFinder(records);
+      return (record) => `${record.donor_id}\u0000${rootOf(record)}`;
     }
   }
-}
-
-/**
- * Finds a sample's topmost ancestor through every record, withdrawn ones
- * included. A parent id naming no record is itself the root. A cycle (which
- * validated data never has) resolves to its smallest id, whatever the start.
- */
-function createRootFinder(records: readonly SpecimenRecord[]): (sampleId: string) => string {
-  const parentOf = new Map<string, string | null>(records.map((r) => [r.sample_id, r.parent_sample_id]));
-  const memo = new Map<string, string>();
-  return (sampleId) => {
-    const path: string[] = [];
-    let current = sampleId;
-    let root: string;
-    for (;;) {
-      const known = memo.get(current);
-      if (known !== undefined) {
-        root = known;
-        break;
-      }
-      const seenAt = path.indexOf(current);
-      if (seenAt >= 0) {
-        root = path.slice(seenAt).sort()[0] as string;
-        break;
-      }
-      path.push(current);
-      const parent = parentOf.get(current);
-      if (parent === undefined || parent === null) {
-        root = current;
-        break;
-      }
-      current = parent;
-    }
-    for (const id of path) memo.set(id, root);
-    return root;
-  };
 }
 
 /**

@@ -51,6 +51,27 @@ describe('parseQuery accepts valid queries', () => {
     expect(query.stratify).toEqual(['sex', 'age_band']);
   });
 
+  test('diagnosis takes ranges of categories and chapters, normalised to FIRST-LAST', () => {
+    const codes = (list: string[]) => (parseQuery(where({ op: 'diagnosis', codes: list })).where as { codes: string[] }).codes;
+    expect(codes(['C00-C97', 'c00-d48', 'II', 'ii', ' C00 \u2013 C14 ', 'IX', 'C50-C50'])).toEqual([
+      'C00-C97',
+      'C00-D48',
+      'C00-D48',
+      'C00-D48',
+      'C00-C14',
+      'I00-I99',
+      'C50',
+    ]);
+  });
+
+  test('the list limit counts the items sent: a range is one item, 101 categories are refused', () => {
+    const categories = Array.from({ length: 101 }, (_, i) => `C${String(i % 100).padStart(2, '0')}`);
+    categories[100] = 'D00';
+    const error = caught(() => parseQuery(where({ op: 'diagnosis', codes: categories })));
+    expect(error.issues).toEqual([{ field: 'where.codes', message: 'list has 101 items; at most 100 are allowed' }]);
+    expect(parseQuery(where({ op: 'diagnosis', codes: ['C00-D00'] })).where).toEqual({ op: 'diagnosis', codes: ['C00-D00'] });
+  });
+
   test('a query without where or stratify is valid', () => {
     expect(parseQuery({ unit: 'aliquots' })).toEqual({ unit: 'aliquots' });
   });
@@ -99,6 +120,11 @@ describe('parseQuery error matrix', () => {
     ['from after to', where({ op: 'collected_between', from: '2020-01-02', to: '2020-01-01' }), 'where.from', /from \(2020-01-02\) is after to \(2020-01-01\)/],
     ['diagnosis code not ICD-10', where({ op: 'diagnosis', codes: ['C50', 'breast cancer'] }), 'where.codes[1]', /'breast cancer' is not an ICD-10 code/],
     ['empty diagnosis codes', where({ op: 'diagnosis', codes: [] }), 'where.codes', /must list at least one code/],
+    ['diagnosis range backwards', where({ op: 'diagnosis', codes: ['C97-C00'] }), 'where.codes[0]', /'C97-C00' is not an ICD-10 code, range or chapter: the range starts after it ends \(C97 comes after C00\)/],
+    ['diagnosis range of finer codes', where({ op: 'diagnosis', codes: ['C50.1-C50.4'] }), 'where.codes[0]', /a range joins two three-character categories, like C00-C97/],
+    ['diagnosis range with three ends', where({ op: 'diagnosis', codes: ['C00-C10-C20'] }), 'where.codes[0]', /not an ICD-10 code, range or chapter/],
+    ['no chapter XXIII', where({ op: 'diagnosis', codes: ['XXIII'] }), 'where.codes[0]', /'XXIII' is not an ICD-10 code, range or chapter: expected a code like C50 or C50.9, a range like C00-C97 or a chapter like II/],
+    ['anatomical site range', where({ op: 'anatomical_site', codes: ['C00-C14'] }), 'where.codes[0]', /'C00-C14' is not an ICD-O-3 topography code/],
     ['anatomical site not a code', where({ op: 'anatomical_site', codes: ['5'] }), 'where.codes[0]', /'5' is not an ICD-O-3 topography code/],
     ['consent use not a use category', where({ op: 'consent_permits', use: 'DUO:0000044' }), 'where.use', /'DUO:0000044' is not a DUO use category.*allowed: DUO:0000004 \(NRES\), DUO:0000042 \(GRU\), DUO:0000006 \(HMB\), DUO:0000007 \(DS\), DUO:0000011 \(POA\)/],
     ['negative min_quantity', where({ op: 'min_quantity', value: -0.5 }), 'where.value', /min_quantity must not be negative/],

@@ -7,7 +7,7 @@ import { QUERY_LIMITS, findJsonNestingOverrun, findLimitViolations } from './lim
 import { MATERIAL_TYPES, SEXES, STORAGE_TEMPERATURES } from './specimen.js';
 import { strataCellCount } from './strata.js';
 import { USE_CATEGORIES, duoTerm, isUseCategory } from './vocab/duo.js';
-import { normaliseIcd10 } from './vocab/icd10.js';
+import { normaliseIcd10, readIcd10Term } from './vocab/icd10.js';
 
 const OPS = ['and', 'or', 'not', 'in', 'age_range', 'collected_between', 'diagnosis', 'anatomical_site', 'consent_permits', 'min_quantity'] as const;
 const IN_FIELDS = ['material_type', 'sex', 'storage_temperature', 'status', 'collection_id'] as const;
@@ -127,7 +127,18 @@ function codeList(system: string) {
   return list(code, 'code');
 }
 
-export const DiagnosisExprSchema = strictObject({ op: z.literal('diagnosis'), codes: codeList('an ICD-10') });
+/** ICD-10 codes, ranges of categories and chapters, normalised on the way in (`II` → `C00-D48`). */
+const diagnosisTerm = z.string().transform((raw, ctx) => {
+  const reading = readIcd10Term(raw);
+  if ('problem' in reading) {
+    ctx.addIssue({ code: 'custom', message: `${quoteValue(raw)} is not an ICD-10 code, range or chapter: ${reading.problem}` });
+    return z.NEVER;
+  }
+  return reading.term;
+});
+
+/** The limit on items applies to the list as sent: a range is one item, however many categories it holds. */
+export const DiagnosisExprSchema = strictObject({ op: z.literal('diagnosis'), codes: list(diagnosisTerm, 'code') });
 
 export const AnatomicalSiteExprSchema = strictObject({ op: z.literal('anatomical_site'), codes: codeList('an ICD-O-3 topography') });
 

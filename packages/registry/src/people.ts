@@ -1,5 +1,3 @@
-import { BiospecError } from '@biospec/protocol';
-
 /**
  * One record per person, whatever accounts they sign in with. The privacy
  * budget at every node is kept per person (the nodes see a pseudonym of this
@@ -7,9 +5,7 @@ import { BiospecError } from '@biospec/protocol';
  * name never buys a second budget.
  */
 
-/** Roles a person can hold at the coordinator. */
-export const ROLES = ['researcher', 'staff'] as const;
-export type Role = (typeof ROLES)[number];
+import { parseRoles, type Role } from './roles.js';
 
 export interface Person {
   /** Stable, random; never shown to nodes (they see a keyed pseudonym of it). */
@@ -60,17 +56,14 @@ export interface PeopleRepository {
   identities(personId: string): Promise<LinkedIdentity[]>;
   list(): Promise<Person[]>;
   setStatus(personId: string, status: Person['status']): Promise<Person>;
-  /** @throws BiospecError INVALID_ARGUMENT naming an unknown role; NOT_FOUND for an unknown person. */
+  /** @throws BiospecError INVALID_ARGUMENT naming a role that is not one; NOT_FOUND for an unknown person. */
   setRoles(personId: string, roles: Role[]): Promise<Person>;
+  /** Active people who hold `role` (stewards of a node, staff), for notifications. */
+  withRole(role: Role): Promise<Person[]>;
   close(): Promise<void>;
 }
 
-/** Checks roles against {@link ROLES}; the one rule every repository applies. */
+/** Checks roles (see {@link parseRoles}) and removes repeats; the one rule every repository applies. */
 export function checkRoles(roles: readonly string[]): Role[] {
-  for (const role of roles) {
-    if (!(ROLES as readonly string[]).includes(role)) {
-      throw new BiospecError('INVALID_ARGUMENT', `unknown role '${role}'; roles are ${ROLES.join(', ')}`, { issues: [{ field: 'roles', message: `unknown role '${role}'` }] });
-    }
-  }
-  return [...new Set(roles)] as Role[];
+  return parseRoles(roles);
 }

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { BiospecError } from '@biospec/protocol';
-import { checkRoles, type Identity, type LinkedIdentity, type NewPerson, type PeopleRepository, type Person, type Role } from './people.js';
+import { checkRoles, type Identity, type LinkedIdentity, type NewPerson, type PeopleRepository, type Person } from './people.js';
+import type { Role } from './roles.js';
 
 /** Schema history (`PRAGMA user_version`); append, never edit a released step. */
 const MIGRATIONS: readonly string[] = [
@@ -148,6 +149,13 @@ export function createSqlitePeople(path: string, options: { now?: () => Date } =
       db.prepare('UPDATE person SET roles = ? WHERE id = ?').run(JSON.stringify(checkRoles(roles)), personId);
       return mustGet(personId);
     },
+    withRole: (role: Role) =>
+      db
+        .prepare<[string], PersonRow>(
+          "SELECT p.* FROM person p WHERE p.status = 'active' AND EXISTS (SELECT 1 FROM json_each(p.roles) r WHERE r.value = ?) ORDER BY p.created_at, p.id",
+        )
+        .all(role)
+        .map(toPerson),
     close() {
       if (db.open) db.close();
     },
@@ -163,6 +171,7 @@ export function createSqlitePeople(path: string, options: { now?: () => Date } =
     list: async () => repository.list(),
     setStatus: async (personId, status) => repository.setStatus(personId, status),
     setRoles: async (personId, roles) => repository.setRoles(personId, roles),
+    withRole: async (role) => repository.withRole(role),
     close: async () => repository.close(),
   };
 }

@@ -87,8 +87,16 @@ export function readHeadFile(file: string): string | undefined {
   }
 }
 
+let temporaries = 0;
+
+/**
+ * A temporary name no other write of this process uses: a periodic write off
+ * the main thread and the write at close can overlap, and with one shared
+ * name the first rename takes the other's file away.
+ */
 function temporaryName(file: string): string {
-  return path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
+  temporaries += 1;
+  return path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${temporaries}.tmp`);
 }
 
 /**
@@ -117,5 +125,22 @@ export async function writeHeadFile(file: string, token: string): Promise<void> 
   } finally {
     await handle.close();
   }
-  await fs.promises.rename(temporary, file);
+  // A write that finished later than a newer one (the head written at close, or by the log's
+  // next opening) must not put the older head back: the rename is skipped then. The check and
+  // the rename run in one turn of the event loop, so nothing of this process writes in between.
+  if (seqOfHead(readHeadFile(file)) >= seqOfHead(token)) {
+    await fs.promises.rm(temporary, { force: true });
+    return;
+  }
+  fs.renameSync(temporary, file);
+}
+
+/** The entry count a head token vouches for, read without verifying it (−1 when unreadable). */
+function seqOfHead(token: string | undefined): number {
+  try {
+    const payload = JSON.parse(Buffer.from((token ?? '').split('.')[1] ?? '', 'base64url').toString('utf8')) as { seq?: unknown };
+    return typeof payload.seq === 'number' ? payload.seq : -1;
+  } catch {
+    return -1;
+  }
 }

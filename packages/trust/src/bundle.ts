@@ -6,6 +6,9 @@ import { z } from 'zod';
 import { createKeyRing } from './keys.js';
 import { verifyResult } from './result-token.js';
 
+/** The largest signed answer a bundle may hold, the same bound the coordinator puts on a node's answer. */
+const MAX_SAVED_ANSWER_BYTES = 1024 * 1024;
+
 const JwksSchema = z.object({ keys: z.array(z.record(z.string(), z.unknown())) });
 
 /** A researcher's saved federated result: everything needed to re-verify it offline, years later. */
@@ -75,6 +78,8 @@ export async function verifyBundle(
         const result = await verifyResult(site.signed_result, keys, {
           expectedNodeId: site.node_id,
           expectedQueryHash: bundle.query_hash,
+          // As large as a coordinator accepts from a node: stratified and availability answers list every cell.
+          maxTokenBytes: MAX_SAVED_ANSWER_BYTES,
         });
         return { node_id: site.node_id, verified: true, kid: keyIdOf(site.signed_result), result };
       } catch (error) {

@@ -9,17 +9,20 @@ export {
   type SigningKey,
 } from './keys.js';
 export { REPLAY_CACHE_MIGRATIONS, createReplayCache, type ReplayCache } from './replay-cache.js';
-export { DEFAULT_MAX_TOKEN_BYTES, signCompactJws, verifyCompactJws, type VerifiedJws } from './compact-jws.js';
+export { DEFAULT_MAX_TOKEN_BYTES, reject, signCompactJws, verifyCompactJws, type VerifiedJws } from './compact-jws.js';
 export {
   DEFAULT_CLOCK_SKEW_SECONDS,
   DEFAULT_QUERY_LIFETIME_SECONDS,
   MAX_QUERY_LIFETIME_SECONDS,
   QUERY_TOKEN_TYPE,
+  QUESTION_KINDS,
   signQuery,
   signQueryForEach,
   verifyQuery,
   type SignedQuery,
   type QueryClaims,
+  type QuestionKind,
+  type RevocationStamp,
   type SignQueryInput,
   type VerifyQueryOptions,
 } from './query-token.js';
@@ -28,13 +31,16 @@ export { ResultBundleSchema, verifyBundle, type ResultBundle, type SiteVerificat
 export {
   DEFAULT_RESEARCHER_TOKEN_LIFETIME_SECONDS,
   RESEARCHER_ROLES,
+  ROLE_PATTERN,
   createResearcherVerifier,
+  rolesFromClaims,
   issueResearcherToken,
   type IssueResearcherTokenInput,
   type LocalIssuer,
   type RemoteIssuer,
   type ResearcherIdentity,
   type ResearcherRole,
+  type RoleMapping,
   type ResearcherVerifier,
   type ResearcherVerifierOptions,
 } from './researcher-token.js';

@@ -15,6 +15,22 @@ export const MAX_QUERY_LIFETIME_SECONDS = 300;
 /** Clock difference tolerated between coordinator and node. */
 export const DEFAULT_CLOCK_SKEW_SECONDS = 30;
 
+/**
+ * What a signed query asks: a count (the default, and the only kind before access
+ * questions existed), an availability question, or a granted availability question. The
+ * kind is signed, is checked by the endpoint that answers it, and is part of the noise
+ * keying, so an availability answer never shares noise with a count of the same query.
+ */
+export const QUESTION_KINDS = ['count', 'availability', 'granted-availability'] as const;
+export type QuestionKind = (typeof QUESTION_KINDS)[number];
+
+/** The coordinator's revocation list a granted question was signed under: its version and the SHA-256 of the signed list. */
+export interface RevocationStamp {
+  version: number;
+  /** Hex SHA-256 of the signed list; empty for version 0 (nothing ever revoked). */
+  sha256: string;
+}
+
 /** The claims set of a signed query: what a node may trust once {@link verifyQuery} returns it. */
 export interface QueryClaims {
   iss: string;
@@ -33,6 +49,12 @@ export interface QueryClaims {
   project: string;
   /** The id of the researcher's call this query was signed for (REST or gRPC), for joining logs and audit entries. */
   request_id?: string;
+  /** Absent on a count. */
+  question?: QuestionKind;
+  /** The access request a granted question belongs to. */
+  request?: string;
+  /** The revocation list in force when a granted question was signed. */
+  revocations?: RevocationStamp;
 }
 
 const text = (max: number) => z.string().min(1).max(max);
@@ -50,6 +72,12 @@ const ClaimsSchema = z.object({
   researcher: text(256),
   project: text(256),
   request_id: z.string().regex(REQUEST_ID_PATTERN, 'expected 1 to 128 letters, digits, ., _, : or -').optional(),
+  question: z.enum(QUESTION_KINDS).optional(),
+  request: text(128).optional(),
+  revocations: z
+    .object({ version: z.number().int().nonnegative(), sha256: z.union([z.string().regex(/^[0-9a-f]{64}$/), z.literal('')]) })
+    .strict()
+    .optional(),
 });
 
 function pathOf(path: readonly PropertyKey[] | undefined): string {
@@ -69,6 +97,10 @@ export interface SignQueryInput {
   lifetimeSeconds?: number;
   /** The researcher's call this query is signed for; becomes the `request_id` claim. */
   requestId?: string;
+  /** Absent (or `count`) for a count. */
+  question?: QuestionKind;
+  request?: string;
+  revocations?: RevocationStamp;
 }
 
 /** One node's signed copy of a query. */
@@ -106,6 +138,9 @@ export async function signQueryForEach(
     researcher: input.researcher,
     project: input.project,
     ...(input.requestId === undefined ? {} : { request_id: input.requestId }),
+    ...(input.question === undefined || input.question === 'count' ? {} : { question: input.question }),
+    ...(input.request === undefined ? {} : { request: input.request }),
+    ...(input.revocations === undefined ? {} : { revocations: input.revocations }),
   };
   const parsed = ClaimsSchema.safeParse({ ...common, aud: audiences[0] ?? 'none', jti: 'x' });
   if (!parsed.success) {
@@ -143,6 +178,8 @@ export interface VerifyQueryOptions {
   clockSkewSeconds?: number;
   maxTokenBytes?: number;
   maxLifetimeSeconds?: number;
+  /** The kind of question this endpoint answers; default `count`. A token for another kind is refused. */
+  question?: QuestionKind;
 }
 
 /**
@@ -184,6 +221,12 @@ export async function verifyQuery(token: string, options: VerifyQueryOptions): P
     reject('UNAUTHENTICATED', field, `invalid claim ${field}: ${issue?.message ?? 'invalid'}`);
   }
   const claims = parsed.data;
+  const expected = options.question ?? 'count';
+  const asked = claims.question ?? 'count';
+  if (asked !== expected) reject('PERMISSION_DENIED', 'question', `token is for ${article(asked)} question, not ${article(expected)} one`);
+  if (asked === 'granted-availability' && (claims.request === undefined || claims.revocations === undefined)) {
+    reject('UNAUTHENTICATED', claims.request === undefined ? 'request' : 'revocations', `invalid claim ${claims.request === undefined ? 'request' : 'revocations'}: a granted question needs it`);
+  }
   const query = canonicalise(parseQuery(claims.query));
   if (claims.query_hash !== queryHash(query)) reject('UNAUTHENTICATED', 'query_hash', 'query hash does not match');
 
@@ -191,5 +234,9 @@ export async function verifyQuery(token: string, options: VerifyQueryOptions): P
   if (!options.replay.remember(claims.jti, claims.exp + skew, nowSeconds)) {
     reject('PERMISSION_DENIED', 'jti', 'replayed token');
   }
-  return { ...claims, query };
+  return { ...claims, query } as QueryClaims;
+}
+
+function article(kind: QuestionKind): string {
+  return kind === 'count' ? 'a count' : kind === 'availability' ? 'an availability' : 'a granted availability';
 }

@@ -14,9 +14,16 @@ import { z } from 'zod';
 import { DEFAULT_MAX_TOKEN_BYTES, isCanonicalBase64url, refuseCriticalHeaders, reject } from './compact-jws.js';
 import { SIGNING_ALGORITHM, type KeyRing, type SigningKey } from './keys.js';
 
-/** Roles the coordinator knows; others a provider sends are ignored. */
+/** Network-wide roles; node roles are `steward:<node id>` and `operator:<node id>` (packages/registry/src/roles.ts). */
 export const RESEARCHER_ROLES = ['researcher', 'staff'] as const;
-export type ResearcherRole = (typeof RESEARCHER_ROLES)[number];
+export type ResearcherRole = (typeof RESEARCHER_ROLES)[number] | `steward:${string}` | `operator:${string}`;
+
+/**
+ * The shape of a role in a token: the grammar of `packages/registry/src/roles.ts`, which
+ * owns what roles mean (this package sits beside the registry and cannot import it).
+ */
+export const ROLE_PATTERN = /^(researcher|staff|(steward|operator):[a-z0-9][a-z0-9-]{0,62})$/;
+const isRoleShaped = (role: string) => ROLE_PATTERN.test(role);
 
 /** Lifetime of a coordinator-issued researcher token unless asked otherwise. */
 export const DEFAULT_RESEARCHER_TOKEN_LIFETIME_SECONDS = 3600;
@@ -39,8 +46,8 @@ export interface ResearcherIdentity {
 export interface IssueResearcherTokenInput {
   subject: string;
   name?: string;
-  /** Default ['researcher']. */
-  roles?: ResearcherRole[];
+  /** Default ['researcher']. Role-shaped strings ({@link ROLE_PATTERN}); the registry decides who holds which. */
+  roles?: string[];
   issuer: string;
   audience: string;
   /** Default {@link DEFAULT_RESEARCHER_TOKEN_LIFETIME_SECONDS}. */
@@ -50,7 +57,7 @@ export interface IssueResearcherTokenInput {
 const IssueSchema = z.object({
   subject: z.string().min(1).max(256),
   name: z.string().max(256).optional(),
-  roles: z.array(z.enum(RESEARCHER_ROLES)).optional(),
+  roles: z.array(z.string().regex(ROLE_PATTERN, 'not a role')).optional(),
   issuer: z.string().min(1),
   audience: z.string().min(1),
   lifetimeSeconds: z.number().int().positive().optional(),
@@ -77,14 +84,26 @@ export async function issueResearcherToken(input: IssueResearcherTokenInput, key
 }
 
 /** An issuer whose keys this coordinator holds (usually itself). */
-export interface LocalIssuer {
+export interface LocalIssuer extends RoleMapping {
   issuer: string;
   audience: string;
   keys: KeyRing;
 }
 
+/**
+ * Where an issuer's tokens say which roles the caller holds. Without `roleClaim`, the
+ * `roles` claim, keeping only role-shaped values. With it, the values at that claim (a
+ * dotted path such as `realm_access.roles`; a string or a list of strings), each turned
+ * into this network's role by `roleMapping` (a provider's group `biobank-dac` to `staff`,
+ * say); values the mapping does not name are dropped.
+ */
+export interface RoleMapping {
+  roleClaim?: string;
+  roleMapping?: Record<string, string>;
+}
+
 /** An external OpenID Connect provider; its keys are fetched from `jwksUri` and cached. */
-export interface RemoteIssuer {
+export interface RemoteIssuer extends RoleMapping {
   issuer: string;
   audience: string;
   jwksUri: string;
@@ -113,6 +132,7 @@ const ClaimsSchema = z.object({
 });
 
 interface ResolvedIssuer {
+  rolesOf: (claims: Record<string, unknown>) => string[];
   audience: string;
   algorithms: string[];
   getKey: JWTVerifyGetKey;
@@ -188,9 +208,7 @@ export function createResearcherVerifier(options: ResearcherVerifierOptions): Re
         const field = claims.error.issues[0]?.path.map(String).join('.') || 'claims';
         reject('UNAUTHENTICATED', field, `invalid claim ${field}`);
       }
-      const roles = claims.data.roles?.filter((role) => (RESEARCHER_ROLES as readonly string[]).includes(role)) ?? [
-        'researcher',
-      ];
+      const roles = issuer.rolesOf(payload as Record<string, unknown>);
       const identity: ResearcherIdentity = {
         subject: claims.data.sub,
         ...(claims.data.name === undefined ? {} : { name: claims.data.name }),
@@ -209,10 +227,33 @@ export function createResearcherVerifier(options: ResearcherVerifierOptions): Re
 /** Distinct researcher tokens remembered as verified; the oldest is forgotten first. */
 const VERIFIED_CACHE_SIZE = 10_000;
 
+/** The roles a verified token's claims carry, under its issuer's {@link RoleMapping}. */
+export function rolesFromClaims(claims: Record<string, unknown>, mapping: RoleMapping): string[] {
+  if (mapping.roleClaim === undefined) {
+    const roles = claims.roles;
+    if (!Array.isArray(roles)) return ['researcher'];
+    return [...new Set(roles.filter((role): role is string => typeof role === 'string' && isRoleShaped(role)))];
+  }
+  let value: unknown = claims;
+  for (const step of mapping.roleClaim.split('.')) {
+    value = typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>)[step] : undefined;
+  }
+  const values = typeof value === 'string' ? [value] : Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
+  const table = mapping.roleMapping ?? {};
+  const mapped = values.flatMap((v) => (Object.prototype.hasOwnProperty.call(table, v) ? [table[v] as string] : []));
+  return [...new Set(mapped.filter(isRoleShaped))];
+}
+
 function resolveIssuer(config: LocalIssuer | RemoteIssuer, index: number): ResolvedIssuer {
+  const mapping: RoleMapping = {
+    ...(config.roleClaim === undefined ? {} : { roleClaim: config.roleClaim }),
+    ...(config.roleMapping === undefined ? {} : { roleMapping: config.roleMapping }),
+  };
+  const rolesOf = (claims: Record<string, unknown>) => rolesFromClaims(claims, mapping);
   if ('keys' in config) {
     const ring = config.keys;
     return {
+      rolesOf,
       audience: config.audience,
       algorithms: [SIGNING_ALGORITHM],
       getKey: (header) => {
@@ -231,7 +272,7 @@ function resolveIssuer(config: LocalIssuer | RemoteIssuer, index: number): Resol
       cause,
     });
   }
-  return { audience: config.audience, algorithms: EXTERNAL_ALGORITHMS, getKey: createRemoteJWKSet(url) };
+  return { rolesOf, audience: config.audience, algorithms: EXTERNAL_ALGORITHMS, getKey: createRemoteJWKSet(url) };
 }
 
 function bearerToken(value: string): string {

@@ -109,7 +109,7 @@ export async function startNodeHost(dirs: readonly string[]): Promise<NodeHost> 
       }
       if (byDir.size === dirs.length) resolve();
     });
-    void exited.then((code) => reject(new Error(`node host exited with ${code}: ${err}`)));
+    exited.then((code) => reject(new Error(`node host exited with ${code}: ${err}`)), reject);
   });
   return {
     pid: child.pid!,

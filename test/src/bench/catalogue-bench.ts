@@ -9,6 +9,8 @@ import { QUERY_SHAPES } from './shapes.js';
 import { createBenchNode, startNodeProcess } from './bench-node.js';
 import { residentMemory } from './machine.js';
 import { time, type Timing } from './stats.js';
+import { benchAlwaysAnswering, type AlwaysBenchResult } from './always-bench.js';
+import { benchPeers, type PeersBenchResult } from './peers-bench.js';
 
 /** Synthetic rows per donor of the university-hospital profile (measured by the generator's author). */
 const ROWS_PER_DONOR = 5.2;
@@ -27,7 +29,15 @@ export interface CatalogueBenchResult {
   node: { shape: string; timing: Timing; unary: Timing }[];
   nodeRss: { rss: number; peak: number };
   indexBuildSeconds: number;
+  /** In-process `Catalogue.count` with the per-donor caps {@link BENCH_CAPS}. */
+  capped: { shape: string; timing: Timing }[];
+  /** The same questions answered by DuckDB and by SQLite with the index off. */
+  peers: PeersBenchResult;
+  always: AlwaysBenchResult;
 }
+
+/** About the caps the node's policy will use (the lead's defaults). */
+export const BENCH_CAPS = { specimens: 5, aliquots: 25, donorCells: 5 };
 
 /** Imports a synthetic catalogue of about `rows` specimens and measures import and count latency. */
 export async function benchCatalogue(
@@ -35,6 +45,7 @@ export async function benchCatalogue(
   rows: number,
   runs: number,
   nodeWarmup: number,
+  peerRuns: { duckdb: number; sqlite: number },
   log: (line: string) => void,
 ): Promise<CatalogueBenchResult> {
   const dir = path.join(workDir, `catalogue-${rows}`);
@@ -42,10 +53,8 @@ export async function benchCatalogue(
   const { coordinatorKey, configFile } = await createBenchNode(nodeDir, 'bench-node');
   const csv = path.join(dir, 'export.csv');
   log(`generating about ${rows} specimens`);
-  const written = await writeCsv(
-    generateCatalogue({ seed: 42, donors: Math.ceil(rows / ROWS_PER_DONOR), profile: 'university-hospital', idPrefix: 'B' }),
-    csv,
-  );
+  const donors = Math.ceil(rows / ROWS_PER_DONOR);
+  const written = await writeCsv(generateCatalogue({ seed: 42, donors, profile: 'university-hospital', idPrefix: 'B' }), csv);
 
   log(`importing ${written.rows} rows`);
   const config = loadNodeConfig(configFile);
@@ -63,14 +72,26 @@ export async function benchCatalogue(
     let run = 0;
     results.push({ shape: shape.name, timing: await time(() => catalogue.count(shape.query(run++)), { runs }) });
   }
+  const peers = await benchPeers(csv, config.catalogue, QUERY_SHAPES, catalogue, peerRuns, log);
   catalogue.close();
   fs.rmSync(csv, { force: true });
+  log('in-process count with per-donor caps: building the capped index');
+  const cappedCatalogue = openCatalogue(config.catalogue, { caps: BENCH_CAPS, readonly: true });
+  await cappedCatalogue.countIndexReady();
+  const capped: CatalogueBenchResult['capped'] = [];
+  for (const shape of QUERY_SHAPES) {
+    log(`in-process count with caps: ${shape.name}`);
+    let run = 0;
+    capped.push({ shape: shape.name, timing: await time(() => cappedCatalogue.count(shape.query(run++)), { runs }) });
+  }
+  cappedCatalogue.close();
   // The closed index's typed arrays (hundreds of MB at 10M) stay mapped in this process until a
   // collection; left to V8, that collection runs during the timed calls below and slows the node
   // RPC figures by 1.5 to 2 ms at 10M. `npm run bench` starts with --expose-gc.
   (globalThis as { gc?: () => void }).gc?.();
 
   log('starting the node in its own process');
+  let stopped = false;
   const node = await startNodeProcess(nodeDir);
   const nodeResults: CatalogueBenchResult['node'] = [];
   const sign = (query: Query) =>
@@ -92,6 +113,9 @@ export async function benchCatalogue(
       nodeResults.push({ shape: shape.name, timing, unary });
     }
     const nodeRss = residentMemory(node.pid);
+    await node.stop();
+    stopped = true;
+    const always = await benchAlwaysAnswering(nodeDir, config.catalogue, written.rows, donors, coordinatorKey, log);
     return {
       rows: written.rows,
       csvMB: written.bytes / 1e6,
@@ -101,8 +125,11 @@ export async function benchCatalogue(
       node: nodeResults,
       nodeRss,
       indexBuildSeconds: node.indexBuildSeconds,
+      capped,
+      peers,
+      always,
     };
   } finally {
-    await node.stop();
+    if (!stopped) await node.stop();
   }
 }

@@ -25,6 +25,8 @@ export async function benchSignatures(seconds: number): Promise<{ operation: str
     queryId: 'x',
     cost: 0.1,
     charged: 0.1,
+    question: '',
+    collectionsDigest: '',
   };
   const results: string[] = [];
   const signResultRate = await rate(async () => results.push(await signResult(result, key)), seconds);

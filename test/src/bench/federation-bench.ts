@@ -62,7 +62,8 @@ export async function startFederationBench(
   const template = path.join(dir, 'template.db');
   const csv = path.join(dir, 'template.csv');
   await writeCsv(generateCatalogue({ seed: 9, donors: donorsPerNode, profile: 'university-hospital', idPrefix: 'F' }), csv);
-  const catalogue = openCatalogue(template);
+  // No count index: the file is copied once closed, which needs its last connection closed (and the log checkpointed).
+  const catalogue = openCatalogue(template, { countIndex: 'off' });
   await importCsv(catalogue, csv, { actor: 'bench' });
   catalogue.close();
 

@@ -18,4 +18,12 @@ for (const dir of process.argv.slice(2)) {
   const index = await node.catalogue.countIndexReady();
   console.log(JSON.stringify({ dir, address: server.address, indexBuildSeconds: index ? index.buildMs / 1000 : null }));
 }
-process.once('SIGTERM', () => void Promise.all(running.map((r) => r.stop(0))).then(() => process.exit(0)));
+process.once('SIGTERM', () => {
+  Promise.all(running.map((r) => r.stop(0))).then(
+    () => process.exit(0),
+    (err: unknown) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
+});

@@ -36,6 +36,10 @@ export interface ExactFederationOptions {
   rateLimits?: { limit: number; windowSeconds: number }[];
   /** Edits a site's node config before its node starts. */
   nodeConfig?: DemoOptions['nodeConfig'];
+  /** Edits the coordinator's config before it starts. */
+  coordinatorConfig?: DemoOptions['coordinatorConfig'];
+  /** The coordinator's logger (its lines only; the nodes log elsewhere). */
+  coordinatorLogger?: DemoOptions['coordinatorLogger'];
 }
 
 export async function startExactFederation(options: ExactFederationOptions = {}): Promise<ExactFederation> {
@@ -46,6 +50,8 @@ export async function startExactFederation(options: ExactFederationOptions = {})
     donorsPerSite,
     rateLimits: options.rateLimits ?? GENEROUS,
     ...(options.nodeConfig ? { nodeConfig: options.nodeConfig } : {}),
+    ...(options.coordinatorConfig ? { coordinatorConfig: options.coordinatorConfig } : {}),
+    ...(options.coordinatorLogger ? { coordinatorLogger: options.coordinatorLogger } : {}),
   });
   const records = new Map(sites.map((site, index) => [site.id, [...generateCatalogue(demoCatalogueOptions(site, index, { donorsPerSite }))]]));
   const url = `http://${federation.http.address}`;

@@ -1,7 +1,9 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { importSigningKey } from '@biospec/trust';
-import { readJsonFile } from '@biospec/protocol';
+import { BiospecError, readJsonFile } from '@biospec/protocol';
+import { parseRoles, type Role } from '@biospec/registry';
 import {
   addMember,
   backupCoordinator,
@@ -18,7 +20,34 @@ import {
   startCoordinatorHttp,
 } from '@biospec/coordinator';
 import { auditPageLines, verificationLines } from '../audit-report.js';
+import { guardService } from '../process-guards.js';
 import { waitForShutdown } from '../shutdown.js';
+
+/** A folder without coordinator.json is told as such, not as an unreadable file. */
+function coordinatorDir(dir: string): string {
+  if (!fs.existsSync(path.join(dir, COORDINATOR_FILES.config))) {
+    throw new BiospecError('NOT_FOUND', `${dir} is not a coordinator folder (no ${COORDINATOR_FILES.config}); create one with \`biospec coordinator init --dir ${dir} …\``);
+  }
+  return dir;
+}
+
+/** Renames config fields in a refusal to the flags they came from, so it names what was typed. */
+function withFlagNames(error: unknown, flags: [RegExp, string][]): unknown {
+  if (!(error instanceof BiospecError) || error.code !== 'INVALID_CONFIG' || error.issues.length === 0) return error;
+  const issues = error.issues.map((i) => ({ ...i, field: flags.find(([pattern]) => pattern.test(i.field ?? ''))?.[1] ?? i.field }));
+  return new BiospecError('INVALID_ARGUMENT', 'invalid coordinator settings', { issues, cause: error });
+}
+
+const INIT_FLAGS: [RegExp, string][] = [
+  [/^coordinatorId$/, '--id'],
+  [/^grpcListen$/, '--grpc'],
+  [/^httpListen$/, '--http'],
+];
+const MEMBER_FLAGS: [RegExp, string][] = [
+  [/^nodes\.\d+\.id$/, '--id'],
+  [/^nodes\.\d+\.name$/, '--name'],
+  [/^nodes\.\d+\.endpoint$/, '--endpoint'],
+];
 
 /** `biospec coordinator …`: what coordinator staff run. */
 export function registerCoordinatorCommands(program: Command): void {
@@ -32,9 +61,13 @@ export function registerCoordinatorCommands(program: Command): void {
     .option('--grpc <host:port>', 'researcher-facing gRPC address', '127.0.0.1:50050')
     .option('--http <host:port>', 'REST/JSON address', '127.0.0.1:8080')
     .action(async (o: { dir: string; id: string; grpc: string; http: string }) => {
-      const { config, publicKeys } = await initCoordinatorDir(o.dir, { coordinatorId: o.id, grpcListen: o.grpc, httpListen: o.http });
+      const { config, publicKeys } = await initCoordinatorDir(o.dir, { coordinatorId: o.id, grpcListen: o.grpc, httpListen: o.http }).catch(
+        (error: unknown) => {
+          throw withFlagNames(error, INIT_FLAGS);
+        },
+      );
       console.log(`coordinator created: ${config}`);
-      console.log(`give every node the coordinator's public keys: ${publicKeys}`);
+      console.log(`give every node the coordinator's public keys (they pin them with --coordinator-jwks at \`biospec node init\`): ${publicKeys}`);
     });
 
   coordinator
@@ -46,7 +79,11 @@ export function registerCoordinatorCommands(program: Command): void {
     .requiredOption('--endpoint <host:port>', "the node's gRPC address")
     .requiredOption('--jwks <file>', "the node's public keys (its node.jwks.json)")
     .action((o: { dir: string; id: string; name: string; endpoint: string; jwks: string }) => {
-      addMember(o.dir, { id: o.id, name: o.name, endpoint: o.endpoint, jwksFile: o.jwks });
+      try {
+        addMember(coordinatorDir(o.dir), { id: o.id, name: o.name, endpoint: o.endpoint, jwksFile: o.jwks });
+      } catch (error) {
+        throw withFlagNames(error, MEMBER_FLAGS);
+      }
       console.log(`node ${o.id} admitted at ${o.endpoint}`);
     });
 
@@ -62,16 +99,35 @@ export function registerCoordinatorCommands(program: Command): void {
     .option('--email <address>', 'e-mail address of the record (links identities whose provider verified it, where enabled)')
     .option('--days <n>', 'validity in days', '30')
     .option('--staff', 'also grant the coordinator staff role', false)
-    .action(async (o: { dir: string; subject: string; name?: string; email?: string; days: string; staff: boolean }) => {
-      const { token, person } = await issueResearcher(o.dir, {
+    .option('--role <role>', 'the roles to hold instead: researcher, staff, steward:<node id>, operator:<node id> (repeat)', (v: string, p: string[] = []) => [...p, v])
+    .action(async (o: { dir: string; subject: string; name?: string; email?: string; days: string; staff: boolean; role?: string[] }) => {
+      // Without --role or --staff a record keeps the roles it has (a new one is a researcher).
+      const roles = o.role ? parseRoles(o.role.flatMap((r) => r.split(',')).map((r) => r.trim()), '--role') : o.staff ? (['researcher', 'staff'] as Role[]) : undefined;
+      const { token, person } = await issueResearcher(coordinatorDir(o.dir), {
         subject: o.subject,
         ...(o.name ? { name: o.name } : {}),
         ...(o.email ? { email: o.email } : {}),
         days: Number(o.days),
-        roles: o.staff ? ['researcher', 'staff'] : ['researcher'],
+        ...(roles ? { roles } : {}),
       });
-      console.error(`researcher record ${person.id}`);
+      console.error(`researcher record ${person.id} (${person.roles.join(', ')})`);
       console.log(token);
+    });
+  researcher
+    .command('roles')
+    .description("set the roles of a record (researcher, staff, steward:<node id>, operator:<node id>); effective at the record's next call")
+    .requiredOption('--dir <dir>', 'coordinator folder')
+    .requiredOption('--person <id>', 'the researcher record (see `researcher list`)')
+    .requiredOption('--set <roles>', 'comma separated roles')
+    .action(async (o: { dir: string; person: string; set: string }) => {
+      const roles = parseRoles(o.set.split(',').map((r) => r.trim()).filter(Boolean), '--set');
+      const people = await openPeople(coordinatorDir(o.dir));
+      try {
+        const person = await people.setRoles(o.person, roles);
+        console.log(`record ${person.id} now holds ${person.roles.join(', ') || 'no role'}`);
+      } finally {
+        await people.close();
+      }
     });
   researcher
     .command('link')
@@ -82,7 +138,7 @@ export function registerCoordinatorCommands(program: Command): void {
     .requiredOption('--subject <sub>', "the person's subject at that provider")
     .option('--by <name>', 'who links it, for the record', 'coordinator staff')
     .action(async (o: { dir: string; person: string; issuer: string; subject: string; by: string }) => {
-      const people = await openPeople(o.dir);
+      const people = await openPeople(coordinatorDir(o.dir));
       try {
         await people.link(o.person, { issuer: o.issuer, subject: o.subject }, o.by);
         console.log(`linked ${o.subject} of ${o.issuer} to researcher record ${o.person}`);
@@ -95,7 +151,7 @@ export function registerCoordinatorCommands(program: Command): void {
     .description('researcher records with their linked identities')
     .requiredOption('--dir <dir>', 'coordinator folder')
     .action(async (o: { dir: string }) => {
-      const people = await openPeople(o.dir);
+      const people = await openPeople(coordinatorDir(o.dir));
       try {
         for (const p of await people.list()) {
           const ids = (await people.identities(p.id)).map((i) => `${i.subject} (${i.issuer})`).join(', ');
@@ -111,16 +167,18 @@ export function registerCoordinatorCommands(program: Command): void {
     .description('serve gRPC and REST until interrupted')
     .requiredOption('--dir <dir>', 'coordinator folder')
     .action(async (o: { dir: string }) => {
-      const config = loadCoordinatorConfig(path.join(o.dir, COORDINATOR_FILES.config));
+      const config = loadCoordinatorConfig(path.join(coordinatorDir(o.dir), COORDINATOR_FILES.config));
       const opened = await openCoordinator(config);
       const grpc = await startCoordinatorGrpc(opened);
       const http = await startCoordinatorHttp(opened);
       console.log(`coordinator serving gRPC on ${grpc.address}, REST on ${http.url} (${opened.members.length} member nodes)`);
-      await waitForShutdown(async () => {
+      const stop = async () => {
         await Promise.all([grpc.stop(), http.stop()]);
         await opened.stopDirectory();
         await opened.close();
-      });
+      };
+      guardService(stop, opened.logger);
+      await waitForShutdown(stop);
     });
 
   coordinator
@@ -130,7 +188,7 @@ export function registerCoordinatorCommands(program: Command): void {
     .requiredOption('--out <dir>', 'new folder for the backup')
     .option('--include-keys', 'also copy the signing key and the pseudonym secret (keep such a backup as safe as the keys)', false)
     .action(async (o: { dir: string; out: string; includeKeys: boolean }) => {
-      const config = loadCoordinatorConfig(path.join(o.dir, COORDINATOR_FILES.config));
+      const config = loadCoordinatorConfig(path.join(coordinatorDir(o.dir), COORDINATOR_FILES.config));
       const manifest = await backupCoordinator(config, o.out, { includeSecrets: o.includeKeys });
       for (const item of manifest.items) console.log(`${item.role.padEnd(24)} ${item.kind.padEnd(8)} ${item.bytes} bytes`);
       console.log(`backup of coordinator ${manifest.id} written to ${o.out}${manifest.includesSecrets ? ' (with keys)' : ' (without keys: keep the signing key and pseudonym secret safe elsewhere)'}`);
@@ -155,7 +213,7 @@ export function registerCoordinatorCommands(program: Command): void {
     .option('--limit <n>', 'entries to show', '20')
     .option('--before <seq>', 'show entries older than this one (the next page)')
     .action(async (o: { dir: string; limit: string; before?: string }) => {
-      const config = loadCoordinatorConfig(path.join(o.dir, COORDINATOR_FILES.config));
+      const config = loadCoordinatorConfig(path.join(coordinatorDir(o.dir), COORDINATOR_FILES.config));
       const signingKey = await importSigningKey(readJsonFile(config.signingKey, 'signing key') as Parameters<typeof importSigningKey>[0]);
       const audit = await openCoordinatorAuditReader(config);
       try {

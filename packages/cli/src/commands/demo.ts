@@ -1,9 +1,12 @@
 import path from 'node:path';
 import type { Command } from 'commander';
+import { BiospecError } from '@biospec/protocol';
 import { formatFederatedResult } from '../format-result.js';
 import { createRestClient, toResultBundle } from '../rest-client.js';
 import { startDemoFederation } from '../demo/demo-federation.js';
 import { DEMO_QUESTIONS } from '../demo/demo-questions.js';
+import { guardService } from '../process-guards.js';
+import { demoCollections } from '../demo/demo-access.js';
 import { waitForShutdown } from '../shutdown.js';
 import fs from 'node:fs';
 
@@ -17,6 +20,9 @@ export function registerDemoCommand(program: Command): void {
     .option('--http <host:port>', 'coordinator REST address', '127.0.0.1:8080')
     .option('--once', 'stop after the example questions', false)
     .action(async (o: { dir?: string; donors: string; http: string; once: boolean }) => {
+      if (!/^\d+$/.test(o.donors) || Number(o.donors) < 1) {
+        throw new BiospecError('INVALID_ARGUMENT', `--donors: '${o.donors}' is not a whole number of donors (1 or more)`);
+      }
       console.log('starting a demo federation: 1 coordinator, 3 nodes, synthetic catalogues ...');
       const federation = await startDemoFederation({
         ...(o.dir ? { dir: path.resolve(o.dir) } : {}),
@@ -48,12 +54,42 @@ Try:
   export BIOSPEC_TOKEN=$(cat ${path.join(federation.dir, 'researcher.token')})
   ${cli} query --url ${url} --material tissue-ffpe --diagnosis C50 --sex female --age 40-60 --consent HMB
   ${cli} query --url ${url} --diagnosis I21,I25 --unit donors --stratify sex,age_band
-  ${cli} verify ${bundleFile}`);
+  ${cli} verify ${bundleFile}
+${accessWalkthrough(federation, url, cli)}`);
       if (o.once) {
         await federation.stop();
         return;
       }
       console.log('\nPress Ctrl-C to stop.');
+      guardService(() => federation.stop());
       await waitForShutdown(() => federation.stop());
     });
+}
+
+/** How to walk one access request through the demo from the CLI, one role after another. */
+function accessWalkthrough(federation: Awaited<ReturnType<typeof startDemoFederation>>, url: string, cli: string): string {
+  const rel = (file: string) => path.relative(process.cwd(), file) || file;
+  const tokenOf = (role: string) => federation.accounts.find((a) => a.roles.includes(role as never))!.tokenFile;
+  const [first, second] = federation.nodes.map((n) => n.site);
+  const firstCollection = demoCollections(first!)[0]!.id;
+  const secondCollection = demoCollections(second!)[0]!.id;
+  const accounts = federation.accounts.map((a) => `  ${a.roles.join(',').padEnd(26)} ${a.name.padEnd(30)} ${rel(a.tokenFile)}`).join('\n');
+  return `
+Demo accounts, one per role (bearer tokens):
+${accounts}
+
+Walk one access request (export the tokens first):
+  export BIOSPEC_URL=${url}
+  R=$(cat ${rel(tokenOf('researcher'))}) S=$(cat ${rel(tokenOf('staff'))}) A=$(cat ${rel(tokenOf(`steward:${first!.id}`))}) B=$(cat ${rel(tokenOf(`steward:${second!.id}`))})
+  ${cli} access availability --token $R --diagnosis C50,I21 --save availability.json
+  ${cli} access create --token $R --from availability.json --title "Cohort study" --description "Why these specimens" \\
+      --ethics EC-2026-1 --purpose HMB --collection ${first!.id}/${firstCollection} --collection ${second!.id}/${secondCollection} \\
+      --key ${rel(federation.researcherKey)}             # prints the request id: REQ
+  ${cli} access submit REQ --token $R
+  ${cli} access review REQ --token $S && ${cli} access approve REQ --token $S --reason "ethics and purpose in order"
+  ${cli} node requests approve REQ --token $A         # ${first!.id} approves: a signed grant is issued for it
+  ${cli} node requests decline REQ --token $B --reason "no consent for this purpose"
+  ${cli} access fetch REQ --site ${first!.id} --key ${rel(federation.researcherKey)} --token $R   # end-to-end encrypted detail
+  ${cli} access show REQ --token $R                   # timeline, grants, deliveries
+  ${cli} access revoke GRANT --reason "consent withdrawn" --token $S   # then fetch is refused at the node`;
 }

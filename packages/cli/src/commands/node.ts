@@ -11,10 +11,13 @@ import {
   loadNodeConfig,
   loadNodeSigningKey,
   NODE_FILES,
+  noPinnedKeyWarning,
   nodeAuditKeys,
   nodeStateFiles,
   openNode,
   openNodeAudit,
+  pinCoordinatorKeys,
+  readCoordinatorKeys,
   startNodeServer,
   withdrawDonor,
   backupNode,
@@ -22,8 +25,10 @@ import {
 } from '@biospec/node';
 import { auditPageLines, verificationLines } from '../audit-report.js';
 import { resolveImportFiles } from '../import-files.js';
+import { registerNodeAccessCommands } from './node-access.js';
 import { createProgress } from '../progress.js';
 import { createQuarantine } from '../quarantine.js';
+import { guardService } from '../process-guards.js';
 import { waitForShutdown } from '../shutdown.js';
 
 /** What a FHIR import read besides the specimens it imported, so nothing is dropped silently. */
@@ -48,7 +53,21 @@ function describeFhirStats(stats: FhirImportStats): string {
   return lines.join('\n');
 }
 
-const configOf = (dir: string) => loadNodeConfig(path.join(dir, NODE_FILES.config));
+/** The node folder's config; a folder without one is told as such, not as an unreadable file. */
+function configOf(dir: string) {
+  const file = path.join(dir, NODE_FILES.config);
+  if (!fs.existsSync(file)) throw new BiospecError('NOT_FOUND', `${dir} is not a node folder (no ${NODE_FILES.config}); create one with \`biospec node init --dir ${dir} …\``);
+  return loadNodeConfig(file);
+}
+
+/** The flag each field of node.json comes from at `node init`, so a refusal names what the operator typed. */
+const INIT_FLAGS: Record<string, string> = { nodeId: '--id', name: '--name', listen: '--listen', 'coordinatorIds.0': '--coordinator-id' };
+
+function withFlagNames(error: unknown): unknown {
+  if (!(error instanceof BiospecError) || error.code !== 'INVALID_CONFIG' || error.issues.length === 0) return error;
+  const issues = error.issues.map((i) => ({ ...i, field: INIT_FLAGS[i.field ?? ''] ?? i.field }));
+  return new BiospecError('INVALID_ARGUMENT', 'invalid node settings', { issues, cause: error });
+}
 
 /** The quarantine report's default place: the node's state folder, one file per import. */
 function defaultQuarantine(stateDir: string): string {
@@ -67,6 +86,7 @@ interface ImportCommandOptions {
 /** `biospec node …`: what a node operator runs on the institution's machine. */
 export function registerNodeCommands(program: Command): void {
   const node = program.command('node').description('run and administer an institution node');
+  registerNodeAccessCommands(node);
 
   node
     .command('init')
@@ -82,16 +102,32 @@ export function registerNodeCommands(program: Command): void {
       if (!Object.hasOwn(POLICY_PRESETS, o.policy)) {
         throw new BiospecError('INVALID_ARGUMENT', `--policy: unknown policy preset '${o.policy}'; presets: ${Object.keys(POLICY_PRESETS).join(', ')}`);
       }
-      const { config, publicKeys } = await initNodeDir(o.dir, {
+      const { config, publicKeys, pinnedKeys } = await initNodeDir(o.dir, {
         nodeId: o.id,
         name: o.name,
         listen: o.listen,
         coordinatorIds: [o.coordinatorId],
         policy: POLICY_PRESETS[o.policy as PolicyPresetName],
         ...(o.coordinatorJwks ? { coordinatorJwks: o.coordinatorJwks } : {}),
+      }).catch((error: unknown) => {
+        throw withFlagNames(error);
       });
       console.log(`node ${o.id} created: ${config}`);
-      console.log(`give the coordinator this node's public keys: ${publicKeys}`);
+      console.log(`give the coordinator's staff this node's public keys, ${publicKeys}, and the address at which the coordinator reaches it (it listens on ${o.listen})`);
+      if (pinnedKeys === 0) console.error(`warning: ${noPinnedKeyWarning(path.join(o.dir, NODE_FILES.coordinatorKeys), o.dir)}`);
+    });
+
+  node
+    .command('trust-coordinator <file>')
+    .description("pin the coordinator's public keys (the coordinator.jwks.json its staff give you); a running node takes them within a second")
+    .requiredOption('--dir <dir>', 'node folder')
+    .option('--replace', 'pin only these keys, dropping those pinned before (after a key rotation has finished)', false)
+    .action(async (file: string, o: { dir: string; replace: boolean }) => {
+      const config = configOf(o.dir);
+      const { added, pinned } = await pinCoordinatorKeys(config.coordinatorKeys, file, { replace: o.replace });
+      console.log(
+        `${added.length === 0 ? 'no new key' : `pinned ${added.join(', ')}`}; the node now accepts queries signed by ${pinned.join(', ')} (in ${config.coordinatorKeys})`,
+      );
     });
 
   node
@@ -115,7 +151,7 @@ export function registerNodeCommands(program: Command): void {
       }
       if (kind === 'fhir' && o.mapping) throw new BiospecError('INVALID_ARGUMENT', '--mapping applies to CSV imports only');
       const lenient = kind === 'fhir' && (o.strict ? false : (o.lenient ?? config.fhirLenient));
-      const catalogue = openCatalogue(config.catalogue);
+      const catalogue = openCatalogue(config.catalogue, { countIndex: 'off' });
       const total = files.reduce((sum, file) => sum + fs.statSync(file).size, 0);
       const label = files.length === 1 ? path.basename(files[0] as string) : `${files.length} files`;
       const bar = createProgress(`importing ${label}`, Math.max(1, Math.round((kind === 'fhir' ? 2 : 1) * total / 1024)), 'KiB');
@@ -177,12 +213,16 @@ export function registerNodeCommands(program: Command): void {
       const node = await openNode(o.listen ? { ...config, listen: o.listen } : config);
       const running = await startNodeServer(node);
       console.log(`node ${config.nodeId} serving on ${running.address}`);
-      void node.catalogue.countIndexReady().then((index) =>
-        console.log(
-          index
-            ? `count index ready: ${index.rows} specimens, ${(index.bytes / 2 ** 20).toFixed(0)} MiB, built in ${(index.buildMs / 1000).toFixed(1)} s`
-            : 'counting with SQL (no count index)',
-        ),
+      if ((await readCoordinatorKeys(config.coordinatorKeys)).keys.length === 0) console.error(`warning: ${noPinnedKeyWarning(config.coordinatorKeys, o.dir)}`);
+      guardService(() => running.stop(), node.logger);
+      node.catalogue.countIndexReady().then(
+        (index) =>
+          console.log(
+            index
+              ? `count index ready: ${index.rows} specimens, ${(index.bytes / 2 ** 20).toFixed(0)} MiB, built in ${(index.buildMs / 1000).toFixed(1)} s`
+              : 'counting with SQL (no count index)',
+          ),
+        (err: unknown) => node.logger.error({ err }, 'count index not built; counting with SQL'),
       );
       await waitForShutdown(() => running.stop());
     });
@@ -199,7 +239,7 @@ export function registerNodeCommands(program: Command): void {
       // Opened first and as the node: a tampered log is refused before the catalogue changes.
       const auditFile = path.join(config.stateDir, 'audit.db');
       const audit = openNodeAudit(config, await loadNodeSigningKey(config), { checkpointEveryMs: 0 });
-      const catalogue = openCatalogue(config.catalogue);
+      const catalogue = openCatalogue(config.catalogue, { countIndex: 'off' });
       try {
         const { specimens, epoch } = withdrawDonor({ catalogue, audit, auditFile }, o.donor, {
           actor: 'cli',

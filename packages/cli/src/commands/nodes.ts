@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { BiospecError, siteStatusToJSON } from '@biospec/protocol';
 import { describePolicy, parsePolicy } from '@biospec/privacy';
+import { duration } from '../format-result.js';
 import { createRestClient } from '../rest-client.js';
 
 /** `biospec nodes`: the network's member nodes as the coordinator sees them, with each node's own policy. */
@@ -14,10 +15,14 @@ export function registerNodesCommand(program: Command): void {
     .action(async (o: { url: string; token?: string; json: boolean }) => {
       const token = o.token ?? process.env.BIOSPEC_TOKEN;
       if (!token) throw new BiospecError('UNAUTHENTICATED', 'no researcher token: pass --token or set BIOSPEC_TOKEN');
-      const nodes = await createRestClient(o.url, token).nodes();
+      const { nodes, coordinator } = await createRestClient(o.url, token).nodes();
       if (o.json) {
-        console.log(JSON.stringify(nodes, null, 2));
+        console.log(JSON.stringify(coordinator ? { nodes, coordinator } : nodes, null, 2));
         return;
+      }
+      if (coordinator) {
+        const limits = coordinator.rateLimits.map((r) => `${r.limit} per ${duration(r.windowSeconds)}`).join(', ') || 'none';
+        console.log(`coordinator ${coordinator.coordinatorId}: rate limits per researcher ${limits} (besides each node's own)`);
       }
       for (const n of nodes) {
         const status = siteStatusToJSON(n.lastStatus).replace('SITE_STATUS_', '').toLowerCase();

@@ -24,7 +24,7 @@ export function registerQueryCommand(program: Command): void {
     .option('--token <jwt>', 'researcher bearer token (or BIOSPEC_TOKEN)')
     .option('--unit <unit>', 'donors, specimens or aliquots', 'specimens')
     .option('--material <types>', 'material types, comma separated (e.g. tissue-ffpe,serum)')
-    .option('--diagnosis <codes>', 'ICD-10 codes, descendants included (e.g. C50,C18)')
+    .option('--diagnosis <codes>', 'ICD-10 codes, ranges or chapters, descendants included (e.g. C50,C18 or C00-D48 or II)')
     .option('--sex <sexes>', 'female, male, other, unknown')
     .option('--age <from-to>', 'age at collection, inclusive (e.g. 40-60, 18-)')
     .option('--collected <from..to>', 'collection date range (e.g. 2015-01-01..2020-12-31)')

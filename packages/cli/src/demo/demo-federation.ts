@@ -2,9 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pino, type Logger } from 'pino';
-import { DEFAULT_POLICY, type DisclosurePolicy } from '@biospec/privacy';
 import { importCsv } from '@biospec/catalogue';
-import { generateCatalogue, writeCsv, type ProfileName } from '@biospec/synthetic';
+import { generateCatalogue, writeCsv } from '@biospec/synthetic';
 import { initNodeDir, loadNodeConfig, openNode, startNodeServer, type NodeConfig, type RunningNodeServer } from '@biospec/node';
 import {
   addMember,
@@ -15,51 +14,22 @@ import {
   openCoordinator,
   startCoordinatorGrpc,
   startCoordinatorHttp,
+  type CoordinatorConfig,
   type OpenCoordinator,
   type RunningServer,
 } from '@biospec/coordinator';
+import type { CollectionDescription } from '@biospec/access';
+import { createDemoAccounts, demoCollections, type DemoAccount } from './demo-access.js';
 
-/** Generous enough for someone exploring the demo by hand; production keeps SHRINE's defaults. */
-const DEMO_RATE_LIMITS = [
-  { limit: 60, windowSeconds: 60 },
-  { limit: 1000, windowSeconds: 36000 },
-];
-
-const DEMO_POLICY: DisclosurePolicy = {
-  ...DEFAULT_POLICY,
-  budget: { epsilon: 50, windowDays: 30 },
-  rateLimits: DEMO_RATE_LIMITS,
-};
-
-/** One demo institution: a profile for its synthetic catalogue and its own disclosure policy. */
-export interface DemoSite {
-  id: string;
-  name: string;
-  profile: ProfileName;
-  prefix: string;
-  policy: DisclosurePolicy;
-}
-
-export const DEMO_SITES: readonly DemoSite[] = [
-  { id: 'northbridge-uh', name: 'Northbridge University Hospital Biobank', profile: 'university-hospital', prefix: 'NUH', policy: DEMO_POLICY },
-  {
-    id: 'lakeside-heart',
-    name: 'Lakeside Heart Centre Biobank',
-    profile: 'cardiology-centre',
-    prefix: 'LHC',
-    policy: { ...DEMO_POLICY, rounding: 5, noise: { mechanism: 'shrine', bin: 5, sigma: 6.5, clamp: 10 } },
-  },
-  {
-    id: 'riverside-pop',
-    name: 'Riverside Population Biobank',
-    profile: 'population-biobank',
-    prefix: 'RPB',
-    policy: { ...DEMO_POLICY, noise: { mechanism: 'none' } },
-  },
-];
+export { DEMO_SITES, type DemoSite } from './demo-sites.js';
+import { DEMO_RATE_LIMITS, DEMO_SITES, type DemoSite } from './demo-sites.js';
 
 export interface DemoFederation {
   dir: string;
+  /** One account per role (researcher, staff, a steward and an operator per site), tokens in `dir/tokens/`. */
+  accounts: DemoAccount[];
+  /** The demo researcher's encryption key (private JWK file); granted detail is encrypted to its public half. */
+  researcherKey: string;
   coordinator: OpenCoordinator;
   grpc: RunningServer;
   http: RunningServer;
@@ -83,6 +53,12 @@ export interface DemoOptions {
   rateLimits?: { limit: number; windowSeconds: number }[];
   /** Edits a site's node config before its node starts (tests: admission limits). */
   nodeConfig?: (site: DemoSite, config: NodeConfig) => NodeConfig;
+  /** Edits the coordinator's config before it starts (tests: notifier, reminders). */
+  coordinatorConfig?: (config: CoordinatorConfig) => CoordinatorConfig;
+  /** The coordinator's own logger (the nodes keep `logger`). */
+  coordinatorLogger?: Logger;
+  /** The collections a site publishes; by default all its named collections but its site-wide one. */
+  collections?: (site: DemoSite) => CollectionDescription[];
 }
 
 /** What a demo site's synthetic catalogue is generated from; tests regenerate it for ground truth. */
@@ -124,20 +100,25 @@ export async function startDemoFederation(options: DemoOptions = {}): Promise<De
     const nodeConfig = options.nodeConfig ? options.nodeConfig(site, loaded) : loaded;
     const node = await openNode(nodeConfig, { logger: logger.child({ node: site.id }) });
     const report = await importCsv(node.catalogue, csv, { actor: 'demo', source: csv });
+    node.accessState.publish(options.collections ? options.collections(site) : demoCollections(site), { actor: 'demo' });
     log(`${site.name}: ${rows} synthetic specimens imported (${report.added} added) in ${(report.durationMs / 1000).toFixed(1)} s`);
     const server = await startNodeServer(node);
     addMember(coordinatorDir, { id: site.id, name: site.name, endpoint: server.address, jwksFile: publicKeys });
     nodes.push({ site, server, specimens: node.catalogue.size() });
   }
 
-  const coordinator = await openCoordinator(loadCoordinatorConfig(path.join(coordinatorDir, COORDINATOR_FILES.config)), { logger });
+  const loaded = loadCoordinatorConfig(path.join(coordinatorDir, COORDINATOR_FILES.config));
+  const coordinator = await openCoordinator(options.coordinatorConfig ? options.coordinatorConfig(loaded) : loaded, { logger: options.coordinatorLogger ?? logger });
   const grpc = await startCoordinatorGrpc(coordinator);
   const http = await startCoordinatorHttp(coordinator);
   const { token } = await issueResearcher(coordinatorDir, { subject: 'demo.researcher@example.org', name: 'Demo Researcher' });
   fs.writeFileSync(path.join(dir, 'researcher.token'), token + '\n', { mode: 0o600 });
+  const { accounts, researcherKey } = await createDemoAccounts(coordinatorDir, dir, sites);
 
   return {
     dir,
+    accounts,
+    researcherKey,
     coordinator,
     grpc,
     http,

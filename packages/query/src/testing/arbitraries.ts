@@ -10,7 +10,11 @@ import { MATERIAL_TYPES, SEXES, STORAGE_TEMPERATURES, STATUSES, type SpecimenRec
 import { strataCellCount } from '../strata.js';
 import { USE_CATEGORIES } from '../vocab/duo.js';
 
-const DIAGNOSES = ['C50', 'C50.9', 'C50.1', 'C50.12', 'C34', 'C34.1', 'E11', 'E11.9', 'I21'] as const;
+const DIAGNOSES = ['C50', 'C50.9', 'C50.1', 'C50.12', 'C34', 'C34.1', 'E11', 'E11.9', 'I21', 'C00', 'D48.9', 'D49'] as const;
+/** What a query may ask, normalised: the codes above, ranges with an end on a code records carry, chapters II and IV as their ranges. */
+const DIAGNOSIS_TERMS = [...DIAGNOSES, 'C00-C34', 'C35-C50', 'C50-D48', 'D48-E11', 'C00-D48', 'E00-E90', 'C51-D49'] as const;
+/** Other spellings of some terms above, for rewording. */
+const RESPELLINGS: Readonly<Record<string, string>> = { 'C00-D48': 'ii', 'E00-E90': 'IV', 'C50-D48': 'c50 \u2013 d48' };
 const SITES = ['C50', 'C50.4', 'C50.9', 'C34.1', 'C18'] as const;
 const DATES = ['2018-12-31', '2019-01-01', '2019-05-01', '2019-05-14', '2019-05-31', '2019-12-31', '2020-02-29'] as const;
 const RECORD_DATES = ['2019', '2019-05', '2019-05-14', '2020-02', '2018-12-31', '2020'] as const;
@@ -42,7 +46,7 @@ export const predicateArb: fc.Arbitrary<Expr> = fc.oneof(
   inExpr,
   ageRange,
   dateRange,
-  nonEmptySubset(DIAGNOSES).map((codes): Expr => ({ op: 'diagnosis', codes })),
+  nonEmptySubset(DIAGNOSIS_TERMS).map((codes): Expr => ({ op: 'diagnosis', codes })),
   nonEmptySubset(SITES).map((codes): Expr => ({ op: 'anatomical_site', codes })),
   fc.constantFrom(...USE_CATEGORIES).map((use): Expr => ({ op: 'consent_permits', use })),
   fc.integer({ min: 0, max: 5 }).map((value): Expr => ({ op: 'min_quantity', value })),
@@ -140,7 +144,7 @@ export function reword(expr: Expr, random: () => number): Expr {
       break;
     case 'diagnosis':
     case 'anatomical_site':
-      out = { op: expr.op, codes: withDuplicate(expr.codes).map((c) => (random() < 0.5 ? c.toLowerCase().replace('.', '') : c)) };
+      out = { op: expr.op, codes: withDuplicate(expr.codes).map((c) => (random() < 0.5 ? (RESPELLINGS[c] ?? c.toLowerCase().replace('.', '')) : c)) };
       break;
     default:
       out = expr;

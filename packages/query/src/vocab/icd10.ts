@@ -56,9 +56,57 @@ export function icd10Chapter(code: string): string | null {
   return null;
 }
 
-/** True when `code` is `ancestor` or one of its descendants (`C50.9` under `C50`). */
+/** `C00-C97`: a range of three-character categories, both ends included (the normalised form of blocks and chapters). */
+const ICD10_RANGE = /^([A-Z][0-9]{2})-([A-Z][0-9]{2})$/;
+const ICD10_CATEGORY = /^[A-Z][0-9]{2}$/;
+
+/** A normalised diagnosis term (`C50.9`, `C00-D48`), or why the raw text is not one. */
+export type Icd10TermReading = { term: string } | { problem: string };
+
+/**
+ * Reads what a researcher may write for a diagnosis: a code (`C50`, `c509`), a
+ * range of three-character categories (`C00-C97`, `c00–d48` with an en dash)
+ * or a chapter's Roman numeral (`II`, read as its range `C00-D48`). Codes are
+ * normalised as {@link normaliseIcd10} does, ranges to `FIRST-LAST` in capitals.
+ */
+export function readIcd10Term(raw: string): Icd10TermReading {
+  const text = raw.trim().toUpperCase();
+  const chapter = ICD10_CHAPTERS.find((c) => c.chapter === text);
+  if (chapter !== undefined) return { term: `${chapter.first}-${chapter.last}` };
+  const ends = text.split(/\s*[-\u2013]\s*/);
+  if (ends.length === 2) {
+    const [first, last] = ends.map((end) => normaliseIcd10(end));
+    if (first == null || last == null || !ICD10_CATEGORY.test(first) || !ICD10_CATEGORY.test(last)) {
+      return { problem: 'a range joins two three-character categories, like C00-C97' };
+    }
+    if (first > last) return { problem: `the range starts after it ends (${first} comes after ${last})` };
+    return { term: first === last ? first : `${first}-${last}` };
+  }
+  const code = normaliseIcd10(text);
+  return code === null ? { problem: 'expected a code like C50 or C50.9, a range like C00-C97 or a chapter like II' } : { term: code };
+}
+
+/** The two ends of a normalised range term (`C00-D48` → [`C00`, `D48`]), or null for a code. */
+export function icd10RangeEnds(term: string): [string, string] | null {
+  const match = ICD10_RANGE.exec(term);
+  return match === null ? null : [match[1] as string, match[2] as string];
+}
+
+/**
+ * True when `code` is `ancestor` or one of its descendants (`C50.9` under `C50`),
+ * or when `ancestor` is a range (`C00-D48`) holding the code's category.
+ * The count paths match diagnoses with this function alone, so ranges need nothing of them.
+ */
 export function icd10IsUnder(code: string, ancestor: string): boolean {
   if (code === ancestor) return true;
+  // A range is 7 characters with its dash at index 3; checked before the regex, since this runs per stored code.
+  if (ancestor.length === 7 && ancestor.charCodeAt(3) === 45) {
+    const ends = icd10RangeEnds(ancestor);
+    if (ends !== null) {
+      const category = code.slice(0, 3);
+      return ICD10_CATEGORY.test(category) && category >= ends[0] && category <= ends[1];
+    }
+  }
   if (!code.startsWith(ancestor)) return false;
   // `C50` is a prefix of `C50.9` but a category is never a prefix of a different category.
   return ancestor.length === 3 ? code[3] === '.' : true;

@@ -84,6 +84,20 @@ export function peopleCompliance(name: string, harness: PeopleHarness): void {
       expect((await people.get(p.id))?.roles).toEqual(['researcher', 'staff']);
     });
 
+    test("a node's roles are kept; withRole finds the active people who hold one, and nobody for a role only named inside another", async () => {
+      const steward = await people.create({ name: 'steward', roles: ['researcher', 'steward:north-uh'] });
+      const both = await people.create({ name: 'both', roles: ['steward:north-uh', 'operator:south-uh'] });
+      const gone = await people.create({ name: 'gone', roles: ['steward:north-uh'] });
+      await people.setStatus(gone.id, 'suspended');
+      await people.create({ name: 'plain' });
+      expect((await people.withRole('steward:north-uh')).map((p) => p.name).sort()).toEqual(['both', 'steward']);
+      expect((await people.withRole('operator:south-uh')).map((p) => p.id)).toEqual([both.id]);
+      expect(await people.withRole('steward:north')).toEqual([]);
+      expect(await people.withRole('staff')).toEqual([]);
+      expect((await people.get(steward.id))?.roles).toEqual(['researcher', 'steward:north-uh']);
+      await expect(people.setRoles(steward.id, ['steward:' as never])).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    });
+
     test('the same identity linked by two callers at once ends up with one person', async () => {
       const [a, b] = await Promise.all([people.create({ name: 'a' }), people.create({ name: 'b' })]);
       const outcomes = await Promise.allSettled([

@@ -225,6 +225,55 @@ export interface ListNodesResponse {
   nodes: NodeInfo[];
 }
 
+export interface FederatedAvailabilityRequest {
+  /** The query AST as JSON (docs/QUERY.md); its stratify must be empty. */
+  queryJson: string;
+  purpose: string;
+  project: string;
+  deadlineMs: number;
+}
+
+/** One collection a node publishes, with the protected counts of its available matching specimens. */
+export interface CollectionAvailability {
+  collectionId: string;
+  /** Empty for the cell of specimens in collections the node did not describe. */
+  name: string;
+  description: string;
+  contactName: string;
+  contactEmail: string;
+  accessConditions: string;
+  /** Every material type's protected count, in the fixed order of the domain. */
+  materials: Stratum[];
+  /** The sum of the released figures above (post-processing; below-threshold cells add an upper bound). */
+  total?: MergedTotal | undefined;
+}
+
+export interface SiteAvailability {
+  nodeId: string;
+  nodeName: string;
+  status: SiteStatus;
+  message: string;
+  /** The node's signed answer (compact JWS), verifiable offline with its public key. */
+  signedResult: string;
+  total?: ReleasedFigure | undefined;
+  collections: CollectionAvailability[];
+  collectionsDigest: string;
+  dataEpoch: number;
+  budget?: BudgetStatus | undefined;
+  cost: number;
+  charged: number;
+  latencyMs: number;
+  retryAfterMs: number;
+}
+
+export interface FederatedAvailabilityResponse {
+  queryHash: string;
+  canonicalQueryJson: string;
+  sites: SiteAvailability[];
+  total?: MergedTotal | undefined;
+  elapsedMs: number;
+}
+
 function createBaseFederatedCountRequest(): FederatedCountRequest {
   return { queryJson: "", purpose: "", project: "", deadlineMs: 0 };
 }
@@ -1510,6 +1559,816 @@ export const ListNodesResponse: MessageFns<ListNodesResponse> = {
   },
 };
 
+function createBaseFederatedAvailabilityRequest(): FederatedAvailabilityRequest {
+  return { queryJson: "", purpose: "", project: "", deadlineMs: 0 };
+}
+
+export const FederatedAvailabilityRequest: MessageFns<FederatedAvailabilityRequest> = {
+  encode(message: FederatedAvailabilityRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.queryJson !== "") {
+      writer.uint32(10).string(message.queryJson);
+    }
+    if (message.purpose !== "") {
+      writer.uint32(18).string(message.purpose);
+    }
+    if (message.project !== "") {
+      writer.uint32(26).string(message.project);
+    }
+    if (message.deadlineMs !== 0) {
+      writer.uint32(32).uint32(message.deadlineMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): FederatedAvailabilityRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseFederatedAvailabilityRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.queryJson = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.purpose = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.project = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.deadlineMs = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): FederatedAvailabilityRequest {
+    return {
+      queryJson: isSet(object.queryJson)
+        ? globalThis.String(object.queryJson)
+        : isSet(object.query_json)
+        ? globalThis.String(object.query_json)
+        : "",
+      purpose: isSet(object.purpose) ? globalThis.String(object.purpose) : "",
+      project: isSet(object.project) ? globalThis.String(object.project) : "",
+      deadlineMs: isSet(object.deadlineMs)
+        ? globalThis.Number(object.deadlineMs)
+        : isSet(object.deadline_ms)
+        ? globalThis.Number(object.deadline_ms)
+        : 0,
+    };
+  },
+
+  toJSON(message: FederatedAvailabilityRequest): unknown {
+    const obj: any = {};
+    if (message.queryJson !== "") {
+      obj.queryJson = message.queryJson;
+    }
+    if (message.purpose !== "") {
+      obj.purpose = message.purpose;
+    }
+    if (message.project !== "") {
+      obj.project = message.project;
+    }
+    if (message.deadlineMs !== 0) {
+      obj.deadlineMs = Math.round(message.deadlineMs);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<FederatedAvailabilityRequest>, I>>(base?: I): FederatedAvailabilityRequest {
+    return FederatedAvailabilityRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<FederatedAvailabilityRequest>, I>>(object: I): FederatedAvailabilityRequest {
+    const message = createBaseFederatedAvailabilityRequest();
+    message.queryJson = object.queryJson ?? "";
+    message.purpose = object.purpose ?? "";
+    message.project = object.project ?? "";
+    message.deadlineMs = object.deadlineMs ?? 0;
+    return message;
+  },
+};
+
+function createBaseCollectionAvailability(): CollectionAvailability {
+  return {
+    collectionId: "",
+    name: "",
+    description: "",
+    contactName: "",
+    contactEmail: "",
+    accessConditions: "",
+    materials: [],
+    total: undefined,
+  };
+}
+
+export const CollectionAvailability: MessageFns<CollectionAvailability> = {
+  encode(message: CollectionAvailability, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.collectionId !== "") {
+      writer.uint32(10).string(message.collectionId);
+    }
+    if (message.name !== "") {
+      writer.uint32(18).string(message.name);
+    }
+    if (message.description !== "") {
+      writer.uint32(26).string(message.description);
+    }
+    if (message.contactName !== "") {
+      writer.uint32(34).string(message.contactName);
+    }
+    if (message.contactEmail !== "") {
+      writer.uint32(42).string(message.contactEmail);
+    }
+    if (message.accessConditions !== "") {
+      writer.uint32(50).string(message.accessConditions);
+    }
+    for (const v of message.materials) {
+      Stratum.encode(v!, writer.uint32(58).fork()).join();
+    }
+    if (message.total !== undefined) {
+      MergedTotal.encode(message.total, writer.uint32(66).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CollectionAvailability {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCollectionAvailability();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.collectionId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.description = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.contactName = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.contactEmail = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.accessConditions = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.materials.push(Stratum.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.total = MergedTotal.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CollectionAvailability {
+    return {
+      collectionId: isSet(object.collectionId)
+        ? globalThis.String(object.collectionId)
+        : isSet(object.collection_id)
+        ? globalThis.String(object.collection_id)
+        : "",
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      description: isSet(object.description) ? globalThis.String(object.description) : "",
+      contactName: isSet(object.contactName)
+        ? globalThis.String(object.contactName)
+        : isSet(object.contact_name)
+        ? globalThis.String(object.contact_name)
+        : "",
+      contactEmail: isSet(object.contactEmail)
+        ? globalThis.String(object.contactEmail)
+        : isSet(object.contact_email)
+        ? globalThis.String(object.contact_email)
+        : "",
+      accessConditions: isSet(object.accessConditions)
+        ? globalThis.String(object.accessConditions)
+        : isSet(object.access_conditions)
+        ? globalThis.String(object.access_conditions)
+        : "",
+      materials: globalThis.Array.isArray(object?.materials)
+        ? object.materials.map((e: any) => Stratum.fromJSON(e))
+        : [],
+      total: isSet(object.total) ? MergedTotal.fromJSON(object.total) : undefined,
+    };
+  },
+
+  toJSON(message: CollectionAvailability): unknown {
+    const obj: any = {};
+    if (message.collectionId !== "") {
+      obj.collectionId = message.collectionId;
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.description !== "") {
+      obj.description = message.description;
+    }
+    if (message.contactName !== "") {
+      obj.contactName = message.contactName;
+    }
+    if (message.contactEmail !== "") {
+      obj.contactEmail = message.contactEmail;
+    }
+    if (message.accessConditions !== "") {
+      obj.accessConditions = message.accessConditions;
+    }
+    if (message.materials?.length) {
+      obj.materials = message.materials.map((e) => Stratum.toJSON(e));
+    }
+    if (message.total !== undefined) {
+      obj.total = MergedTotal.toJSON(message.total);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CollectionAvailability>, I>>(base?: I): CollectionAvailability {
+    return CollectionAvailability.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CollectionAvailability>, I>>(object: I): CollectionAvailability {
+    const message = createBaseCollectionAvailability();
+    message.collectionId = object.collectionId ?? "";
+    message.name = object.name ?? "";
+    message.description = object.description ?? "";
+    message.contactName = object.contactName ?? "";
+    message.contactEmail = object.contactEmail ?? "";
+    message.accessConditions = object.accessConditions ?? "";
+    message.materials = object.materials?.map((e) => Stratum.fromPartial(e)) || [];
+    message.total = (object.total !== undefined && object.total !== null)
+      ? MergedTotal.fromPartial(object.total)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseSiteAvailability(): SiteAvailability {
+  return {
+    nodeId: "",
+    nodeName: "",
+    status: SiteStatus.SITE_STATUS_UNSPECIFIED,
+    message: "",
+    signedResult: "",
+    total: undefined,
+    collections: [],
+    collectionsDigest: "",
+    dataEpoch: 0,
+    budget: undefined,
+    cost: 0,
+    charged: 0,
+    latencyMs: 0,
+    retryAfterMs: 0,
+  };
+}
+
+export const SiteAvailability: MessageFns<SiteAvailability> = {
+  encode(message: SiteAvailability, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.nodeId !== "") {
+      writer.uint32(10).string(message.nodeId);
+    }
+    if (message.nodeName !== "") {
+      writer.uint32(18).string(message.nodeName);
+    }
+    if (message.status !== SiteStatus.SITE_STATUS_UNSPECIFIED) {
+      writer.uint32(24).int32(siteStatusToNumber(message.status));
+    }
+    if (message.message !== "") {
+      writer.uint32(34).string(message.message);
+    }
+    if (message.signedResult !== "") {
+      writer.uint32(42).string(message.signedResult);
+    }
+    if (message.total !== undefined) {
+      ReleasedFigure.encode(message.total, writer.uint32(50).fork()).join();
+    }
+    for (const v of message.collections) {
+      CollectionAvailability.encode(v!, writer.uint32(58).fork()).join();
+    }
+    if (message.collectionsDigest !== "") {
+      writer.uint32(66).string(message.collectionsDigest);
+    }
+    if (message.dataEpoch !== 0) {
+      writer.uint32(72).int64(message.dataEpoch);
+    }
+    if (message.budget !== undefined) {
+      BudgetStatus.encode(message.budget, writer.uint32(82).fork()).join();
+    }
+    if (message.cost !== 0) {
+      writer.uint32(89).double(message.cost);
+    }
+    if (message.charged !== 0) {
+      writer.uint32(97).double(message.charged);
+    }
+    if (message.latencyMs !== 0) {
+      writer.uint32(104).uint32(message.latencyMs);
+    }
+    if (message.retryAfterMs !== 0) {
+      writer.uint32(112).uint32(message.retryAfterMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SiteAvailability {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSiteAvailability();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.nodeId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.nodeName = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.status = siteStatusFromJSON(reader.int32());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.message = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.signedResult = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.total = ReleasedFigure.decode(reader, reader.uint32());
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.collections.push(CollectionAvailability.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.collectionsDigest = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.dataEpoch = longToNumber(reader.int64());
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.budget = BudgetStatus.decode(reader, reader.uint32());
+            continue;
+          }
+          case 11: {
+            if (tag !== 89) {
+              break;
+            }
+
+            message.cost = reader.double();
+            continue;
+          }
+          case 12: {
+            if (tag !== 97) {
+              break;
+            }
+
+            message.charged = reader.double();
+            continue;
+          }
+          case 13: {
+            if (tag !== 104) {
+              break;
+            }
+
+            message.latencyMs = reader.uint32();
+            continue;
+          }
+          case 14: {
+            if (tag !== 112) {
+              break;
+            }
+
+            message.retryAfterMs = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SiteAvailability {
+    return {
+      nodeId: isSet(object.nodeId)
+        ? globalThis.String(object.nodeId)
+        : isSet(object.node_id)
+        ? globalThis.String(object.node_id)
+        : "",
+      nodeName: isSet(object.nodeName)
+        ? globalThis.String(object.nodeName)
+        : isSet(object.node_name)
+        ? globalThis.String(object.node_name)
+        : "",
+      status: isSet(object.status) ? siteStatusFromJSON(object.status) : SiteStatus.SITE_STATUS_UNSPECIFIED,
+      message: isSet(object.message) ? globalThis.String(object.message) : "",
+      signedResult: isSet(object.signedResult)
+        ? globalThis.String(object.signedResult)
+        : isSet(object.signed_result)
+        ? globalThis.String(object.signed_result)
+        : "",
+      total: isSet(object.total) ? ReleasedFigure.fromJSON(object.total) : undefined,
+      collections: globalThis.Array.isArray(object?.collections)
+        ? object.collections.map((e: any) => CollectionAvailability.fromJSON(e))
+        : [],
+      collectionsDigest: isSet(object.collectionsDigest)
+        ? globalThis.String(object.collectionsDigest)
+        : isSet(object.collections_digest)
+        ? globalThis.String(object.collections_digest)
+        : "",
+      dataEpoch: isSet(object.dataEpoch)
+        ? globalThis.Number(object.dataEpoch)
+        : isSet(object.data_epoch)
+        ? globalThis.Number(object.data_epoch)
+        : 0,
+      budget: isSet(object.budget) ? BudgetStatus.fromJSON(object.budget) : undefined,
+      cost: isSet(object.cost) ? globalThis.Number(object.cost) : 0,
+      charged: isSet(object.charged) ? globalThis.Number(object.charged) : 0,
+      latencyMs: isSet(object.latencyMs)
+        ? globalThis.Number(object.latencyMs)
+        : isSet(object.latency_ms)
+        ? globalThis.Number(object.latency_ms)
+        : 0,
+      retryAfterMs: isSet(object.retryAfterMs)
+        ? globalThis.Number(object.retryAfterMs)
+        : isSet(object.retry_after_ms)
+        ? globalThis.Number(object.retry_after_ms)
+        : 0,
+    };
+  },
+
+  toJSON(message: SiteAvailability): unknown {
+    const obj: any = {};
+    if (message.nodeId !== "") {
+      obj.nodeId = message.nodeId;
+    }
+    if (message.nodeName !== "") {
+      obj.nodeName = message.nodeName;
+    }
+    if (message.status !== SiteStatus.SITE_STATUS_UNSPECIFIED) {
+      obj.status = siteStatusToJSON(message.status);
+    }
+    if (message.message !== "") {
+      obj.message = message.message;
+    }
+    if (message.signedResult !== "") {
+      obj.signedResult = message.signedResult;
+    }
+    if (message.total !== undefined) {
+      obj.total = ReleasedFigure.toJSON(message.total);
+    }
+    if (message.collections?.length) {
+      obj.collections = message.collections.map((e) => CollectionAvailability.toJSON(e));
+    }
+    if (message.collectionsDigest !== "") {
+      obj.collectionsDigest = message.collectionsDigest;
+    }
+    if (message.dataEpoch !== 0) {
+      obj.dataEpoch = Math.round(message.dataEpoch);
+    }
+    if (message.budget !== undefined) {
+      obj.budget = BudgetStatus.toJSON(message.budget);
+    }
+    if (message.cost !== 0) {
+      obj.cost = floatToJson(message.cost);
+    }
+    if (message.charged !== 0) {
+      obj.charged = floatToJson(message.charged);
+    }
+    if (message.latencyMs !== 0) {
+      obj.latencyMs = Math.round(message.latencyMs);
+    }
+    if (message.retryAfterMs !== 0) {
+      obj.retryAfterMs = Math.round(message.retryAfterMs);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SiteAvailability>, I>>(base?: I): SiteAvailability {
+    return SiteAvailability.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SiteAvailability>, I>>(object: I): SiteAvailability {
+    const message = createBaseSiteAvailability();
+    message.nodeId = object.nodeId ?? "";
+    message.nodeName = object.nodeName ?? "";
+    message.status = object.status ?? SiteStatus.SITE_STATUS_UNSPECIFIED;
+    message.message = object.message ?? "";
+    message.signedResult = object.signedResult ?? "";
+    message.total = (object.total !== undefined && object.total !== null)
+      ? ReleasedFigure.fromPartial(object.total)
+      : undefined;
+    message.collections = object.collections?.map((e) => CollectionAvailability.fromPartial(e)) || [];
+    message.collectionsDigest = object.collectionsDigest ?? "";
+    message.dataEpoch = object.dataEpoch ?? 0;
+    message.budget = (object.budget !== undefined && object.budget !== null)
+      ? BudgetStatus.fromPartial(object.budget)
+      : undefined;
+    message.cost = object.cost ?? 0;
+    message.charged = object.charged ?? 0;
+    message.latencyMs = object.latencyMs ?? 0;
+    message.retryAfterMs = object.retryAfterMs ?? 0;
+    return message;
+  },
+};
+
+function createBaseFederatedAvailabilityResponse(): FederatedAvailabilityResponse {
+  return { queryHash: "", canonicalQueryJson: "", sites: [], total: undefined, elapsedMs: 0 };
+}
+
+export const FederatedAvailabilityResponse: MessageFns<FederatedAvailabilityResponse> = {
+  encode(message: FederatedAvailabilityResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.queryHash !== "") {
+      writer.uint32(10).string(message.queryHash);
+    }
+    if (message.canonicalQueryJson !== "") {
+      writer.uint32(18).string(message.canonicalQueryJson);
+    }
+    for (const v of message.sites) {
+      SiteAvailability.encode(v!, writer.uint32(26).fork()).join();
+    }
+    if (message.total !== undefined) {
+      MergedTotal.encode(message.total, writer.uint32(34).fork()).join();
+    }
+    if (message.elapsedMs !== 0) {
+      writer.uint32(40).uint32(message.elapsedMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): FederatedAvailabilityResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseFederatedAvailabilityResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.queryHash = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.canonicalQueryJson = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.sites.push(SiteAvailability.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.total = MergedTotal.decode(reader, reader.uint32());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.elapsedMs = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): FederatedAvailabilityResponse {
+    return {
+      queryHash: isSet(object.queryHash)
+        ? globalThis.String(object.queryHash)
+        : isSet(object.query_hash)
+        ? globalThis.String(object.query_hash)
+        : "",
+      canonicalQueryJson: isSet(object.canonicalQueryJson)
+        ? globalThis.String(object.canonicalQueryJson)
+        : isSet(object.canonical_query_json)
+        ? globalThis.String(object.canonical_query_json)
+        : "",
+      sites: globalThis.Array.isArray(object?.sites) ? object.sites.map((e: any) => SiteAvailability.fromJSON(e)) : [],
+      total: isSet(object.total) ? MergedTotal.fromJSON(object.total) : undefined,
+      elapsedMs: isSet(object.elapsedMs)
+        ? globalThis.Number(object.elapsedMs)
+        : isSet(object.elapsed_ms)
+        ? globalThis.Number(object.elapsed_ms)
+        : 0,
+    };
+  },
+
+  toJSON(message: FederatedAvailabilityResponse): unknown {
+    const obj: any = {};
+    if (message.queryHash !== "") {
+      obj.queryHash = message.queryHash;
+    }
+    if (message.canonicalQueryJson !== "") {
+      obj.canonicalQueryJson = message.canonicalQueryJson;
+    }
+    if (message.sites?.length) {
+      obj.sites = message.sites.map((e) => SiteAvailability.toJSON(e));
+    }
+    if (message.total !== undefined) {
+      obj.total = MergedTotal.toJSON(message.total);
+    }
+    if (message.elapsedMs !== 0) {
+      obj.elapsedMs = Math.round(message.elapsedMs);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<FederatedAvailabilityResponse>, I>>(base?: I): FederatedAvailabilityResponse {
+    return FederatedAvailabilityResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<FederatedAvailabilityResponse>, I>>(
+    object: I,
+  ): FederatedAvailabilityResponse {
+    const message = createBaseFederatedAvailabilityResponse();
+    message.queryHash = object.queryHash ?? "";
+    message.canonicalQueryJson = object.canonicalQueryJson ?? "";
+    message.sites = object.sites?.map((e) => SiteAvailability.fromPartial(e)) || [];
+    message.total = (object.total !== undefined && object.total !== null)
+      ? MergedTotal.fromPartial(object.total)
+      : undefined;
+    message.elapsedMs = object.elapsedMs ?? 0;
+    return message;
+  },
+};
+
 /**
  * The researcher-facing service of a coordinator. Calls carry a bearer JWT in
  * the `authorization` metadata. The same operations are offered as REST/JSON.
@@ -1538,6 +2397,21 @@ export const CoordinatorServiceService = {
     responseSerialize: (value: ListNodesResponse): Buffer => Buffer.from(ListNodesResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListNodesResponse => ListNodesResponse.decode(value),
   },
+  /**
+   * Which collections at each node hold matching available specimens: protected counts per
+   * (collection x material type), with each node's published collection descriptions.
+   */
+  federatedAvailability: {
+    path: "/biospecimen.v1.CoordinatorService/FederatedAvailability" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: FederatedAvailabilityRequest): Buffer =>
+      Buffer.from(FederatedAvailabilityRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): FederatedAvailabilityRequest => FederatedAvailabilityRequest.decode(value),
+    responseSerialize: (value: FederatedAvailabilityResponse): Buffer =>
+      Buffer.from(FederatedAvailabilityResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): FederatedAvailabilityResponse => FederatedAvailabilityResponse.decode(value),
+  },
 } as const;
 
 export interface CoordinatorServiceServer extends UntypedServiceImplementation {
@@ -1545,6 +2419,11 @@ export interface CoordinatorServiceServer extends UntypedServiceImplementation {
   federatedCount: handleUnaryCall<FederatedCountRequest, FederatedCountResponse>;
   /** The member nodes and what the coordinator last learned of them. */
   listNodes: handleUnaryCall<ListNodesRequest, ListNodesResponse>;
+  /**
+   * Which collections at each node hold matching available specimens: protected counts per
+   * (collection x material type), with each node's published collection descriptions.
+   */
+  federatedAvailability: handleUnaryCall<FederatedAvailabilityRequest, FederatedAvailabilityResponse>;
 }
 
 export interface CoordinatorServiceClient extends Client {
@@ -1579,6 +2458,25 @@ export interface CoordinatorServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListNodesResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Which collections at each node hold matching available specimens: protected counts per
+   * (collection x material type), with each node's published collection descriptions.
+   */
+  federatedAvailability(
+    request: FederatedAvailabilityRequest,
+    callback: (error: ServiceError | null, response: FederatedAvailabilityResponse) => void,
+  ): ClientUnaryCall;
+  federatedAvailability(
+    request: FederatedAvailabilityRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: FederatedAvailabilityResponse) => void,
+  ): ClientUnaryCall;
+  federatedAvailability(
+    request: FederatedAvailabilityRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: FederatedAvailabilityResponse) => void,
   ): ClientUnaryCall;
 }
 

@@ -105,6 +105,10 @@ export interface NodeResult {
   cost: number;
   /** Epsilon charged for it now: `cost`, or 0 for a repeat of the same question in the same data epoch. */
   charged: number;
+  /** "availability" for an availability answer; empty for a count. */
+  question: string;
+  /** For an availability answer: hex SHA-256 of the published collection list its cells follow. */
+  collectionsDigest: string;
 }
 
 export interface DescribeRequest {
@@ -119,7 +123,57 @@ export interface DescribeResponse {
   /** The node's public signing keys, as a JWKS JSON document. */
   jwksJson: string;
   /** Donors held (withdrawn ones excluded), noisy like any count (docs/PRIVACY.md, "Outside the count path"). */
-  catalogueDonors?: ReleasedFigure | undefined;
+  catalogueDonors?:
+    | ReleasedFigure
+    | undefined;
+  /** The node's published collections (id, name, description, contact, access conditions) as JSON. */
+  collectionsJson: string;
+  /** Hex SHA-256 of that list, as availability answers name it. */
+  collectionsDigest: string;
+}
+
+export interface AvailabilityRequest {
+  /** Compact JWS (EdDSA) from a coordinator with question "availability". */
+  signedQuery: string;
+}
+
+export interface AvailabilityResponse {
+  /**
+   * Compact JWS by the node; its payload is a NodeResult with question "availability",
+   * strata keyed by collection_id and material_type.
+   */
+  signedResult: string;
+  /** The published collection list the answer's cells follow (its digest is in the signed result). */
+  collectionsJson: string;
+}
+
+export interface GrantedAvailabilityRequest {
+  /**
+   * Compact JWS from a coordinator with question "granted-availability", the access request
+   * and the revocation list version it was signed under.
+   */
+  signedQuery: string;
+  /** The signed grant (a GA4GH Passport ControlledAccessGrants visa) for this researcher and node. */
+  grant: string;
+  /** The coordinator's signed revocation list the question names; empty when it names version 0. */
+  revocationList: string;
+  /** The researcher's public encryption key (JWK JSON); its thumbprint must be the grant's. */
+  recipientJwkJson: string;
+}
+
+export interface GrantedAvailabilityResponse {
+  /** Compact JWE (ECDH-ES+A256KW, A256GCM) to the researcher's key, holding the node's signed detail. */
+  encryptedAnswer: string;
+}
+
+export interface PushRevocationsRequest {
+  /** The coordinator's signed revocation list. */
+  revocationList: string;
+}
+
+export interface PushRevocationsResponse {
+  /** The newest list version the node now holds. */
+  version: number;
 }
 
 function createBaseCountRequest(): CountRequest {
@@ -636,6 +690,8 @@ function createBaseNodeResult(): NodeResult {
     budget: undefined,
     cost: 0,
     charged: 0,
+    question: "",
+    collectionsDigest: "",
   };
 }
 
@@ -673,6 +729,12 @@ export const NodeResult: MessageFns<NodeResult> = {
     }
     if (message.charged !== 0) {
       writer.uint32(89).double(message.charged);
+    }
+    if (message.question !== "") {
+      writer.uint32(98).string(message.question);
+    }
+    if (message.collectionsDigest !== "") {
+      writer.uint32(106).string(message.collectionsDigest);
     }
     return writer;
   },
@@ -778,6 +840,22 @@ export const NodeResult: MessageFns<NodeResult> = {
             message.charged = reader.double();
             continue;
           }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.question = reader.string();
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.collectionsDigest = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -823,6 +901,12 @@ export const NodeResult: MessageFns<NodeResult> = {
       budget: isSet(object.budget) ? BudgetStatus.fromJSON(object.budget) : undefined,
       cost: isSet(object.cost) ? globalThis.Number(object.cost) : 0,
       charged: isSet(object.charged) ? globalThis.Number(object.charged) : 0,
+      question: isSet(object.question) ? globalThis.String(object.question) : "",
+      collectionsDigest: isSet(object.collectionsDigest)
+        ? globalThis.String(object.collectionsDigest)
+        : isSet(object.collections_digest)
+        ? globalThis.String(object.collections_digest)
+        : "",
     };
   },
 
@@ -861,6 +945,12 @@ export const NodeResult: MessageFns<NodeResult> = {
     if (message.charged !== 0) {
       obj.charged = floatToJson(message.charged);
     }
+    if (message.question !== "") {
+      obj.question = message.question;
+    }
+    if (message.collectionsDigest !== "") {
+      obj.collectionsDigest = message.collectionsDigest;
+    }
     return obj;
   },
 
@@ -884,6 +974,8 @@ export const NodeResult: MessageFns<NodeResult> = {
       : undefined;
     message.cost = object.cost ?? 0;
     message.charged = object.charged ?? 0;
+    message.question = object.question ?? "";
+    message.collectionsDigest = object.collectionsDigest ?? "";
     return message;
   },
 };
@@ -941,7 +1033,16 @@ export const DescribeRequest: MessageFns<DescribeRequest> = {
 };
 
 function createBaseDescribeResponse(): DescribeResponse {
-  return { nodeId: "", name: "", dataEpoch: 0, policyJson: "", jwksJson: "", catalogueDonors: undefined };
+  return {
+    nodeId: "",
+    name: "",
+    dataEpoch: 0,
+    policyJson: "",
+    jwksJson: "",
+    catalogueDonors: undefined,
+    collectionsJson: "",
+    collectionsDigest: "",
+  };
 }
 
 export const DescribeResponse: MessageFns<DescribeResponse> = {
@@ -963,6 +1064,12 @@ export const DescribeResponse: MessageFns<DescribeResponse> = {
     }
     if (message.catalogueDonors !== undefined) {
       ReleasedFigure.encode(message.catalogueDonors, writer.uint32(58).fork()).join();
+    }
+    if (message.collectionsJson !== "") {
+      writer.uint32(66).string(message.collectionsJson);
+    }
+    if (message.collectionsDigest !== "") {
+      writer.uint32(74).string(message.collectionsDigest);
     }
     return writer;
   },
@@ -1028,6 +1135,22 @@ export const DescribeResponse: MessageFns<DescribeResponse> = {
             message.catalogueDonors = ReleasedFigure.decode(reader, reader.uint32());
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.collectionsJson = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.collectionsDigest = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1068,6 +1191,16 @@ export const DescribeResponse: MessageFns<DescribeResponse> = {
         : isSet(object.catalogue_donors)
         ? ReleasedFigure.fromJSON(object.catalogue_donors)
         : undefined,
+      collectionsJson: isSet(object.collectionsJson)
+        ? globalThis.String(object.collectionsJson)
+        : isSet(object.collections_json)
+        ? globalThis.String(object.collections_json)
+        : "",
+      collectionsDigest: isSet(object.collectionsDigest)
+        ? globalThis.String(object.collectionsDigest)
+        : isSet(object.collections_digest)
+        ? globalThis.String(object.collections_digest)
+        : "",
     };
   },
 
@@ -1091,6 +1224,12 @@ export const DescribeResponse: MessageFns<DescribeResponse> = {
     if (message.catalogueDonors !== undefined) {
       obj.catalogueDonors = ReleasedFigure.toJSON(message.catalogueDonors);
     }
+    if (message.collectionsJson !== "") {
+      obj.collectionsJson = message.collectionsJson;
+    }
+    if (message.collectionsDigest !== "") {
+      obj.collectionsDigest = message.collectionsDigest;
+    }
     return obj;
   },
 
@@ -1107,6 +1246,516 @@ export const DescribeResponse: MessageFns<DescribeResponse> = {
     message.catalogueDonors = (object.catalogueDonors !== undefined && object.catalogueDonors !== null)
       ? ReleasedFigure.fromPartial(object.catalogueDonors)
       : undefined;
+    message.collectionsJson = object.collectionsJson ?? "";
+    message.collectionsDigest = object.collectionsDigest ?? "";
+    return message;
+  },
+};
+
+function createBaseAvailabilityRequest(): AvailabilityRequest {
+  return { signedQuery: "" };
+}
+
+export const AvailabilityRequest: MessageFns<AvailabilityRequest> = {
+  encode(message: AvailabilityRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.signedQuery !== "") {
+      writer.uint32(10).string(message.signedQuery);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AvailabilityRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAvailabilityRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.signedQuery = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AvailabilityRequest {
+    return {
+      signedQuery: isSet(object.signedQuery)
+        ? globalThis.String(object.signedQuery)
+        : isSet(object.signed_query)
+        ? globalThis.String(object.signed_query)
+        : "",
+    };
+  },
+
+  toJSON(message: AvailabilityRequest): unknown {
+    const obj: any = {};
+    if (message.signedQuery !== "") {
+      obj.signedQuery = message.signedQuery;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AvailabilityRequest>, I>>(base?: I): AvailabilityRequest {
+    return AvailabilityRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AvailabilityRequest>, I>>(object: I): AvailabilityRequest {
+    const message = createBaseAvailabilityRequest();
+    message.signedQuery = object.signedQuery ?? "";
+    return message;
+  },
+};
+
+function createBaseAvailabilityResponse(): AvailabilityResponse {
+  return { signedResult: "", collectionsJson: "" };
+}
+
+export const AvailabilityResponse: MessageFns<AvailabilityResponse> = {
+  encode(message: AvailabilityResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.signedResult !== "") {
+      writer.uint32(10).string(message.signedResult);
+    }
+    if (message.collectionsJson !== "") {
+      writer.uint32(18).string(message.collectionsJson);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AvailabilityResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAvailabilityResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.signedResult = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.collectionsJson = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AvailabilityResponse {
+    return {
+      signedResult: isSet(object.signedResult)
+        ? globalThis.String(object.signedResult)
+        : isSet(object.signed_result)
+        ? globalThis.String(object.signed_result)
+        : "",
+      collectionsJson: isSet(object.collectionsJson)
+        ? globalThis.String(object.collectionsJson)
+        : isSet(object.collections_json)
+        ? globalThis.String(object.collections_json)
+        : "",
+    };
+  },
+
+  toJSON(message: AvailabilityResponse): unknown {
+    const obj: any = {};
+    if (message.signedResult !== "") {
+      obj.signedResult = message.signedResult;
+    }
+    if (message.collectionsJson !== "") {
+      obj.collectionsJson = message.collectionsJson;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AvailabilityResponse>, I>>(base?: I): AvailabilityResponse {
+    return AvailabilityResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AvailabilityResponse>, I>>(object: I): AvailabilityResponse {
+    const message = createBaseAvailabilityResponse();
+    message.signedResult = object.signedResult ?? "";
+    message.collectionsJson = object.collectionsJson ?? "";
+    return message;
+  },
+};
+
+function createBaseGrantedAvailabilityRequest(): GrantedAvailabilityRequest {
+  return { signedQuery: "", grant: "", revocationList: "", recipientJwkJson: "" };
+}
+
+export const GrantedAvailabilityRequest: MessageFns<GrantedAvailabilityRequest> = {
+  encode(message: GrantedAvailabilityRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.signedQuery !== "") {
+      writer.uint32(10).string(message.signedQuery);
+    }
+    if (message.grant !== "") {
+      writer.uint32(18).string(message.grant);
+    }
+    if (message.revocationList !== "") {
+      writer.uint32(26).string(message.revocationList);
+    }
+    if (message.recipientJwkJson !== "") {
+      writer.uint32(34).string(message.recipientJwkJson);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GrantedAvailabilityRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGrantedAvailabilityRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.signedQuery = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.grant = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.revocationList = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.recipientJwkJson = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GrantedAvailabilityRequest {
+    return {
+      signedQuery: isSet(object.signedQuery)
+        ? globalThis.String(object.signedQuery)
+        : isSet(object.signed_query)
+        ? globalThis.String(object.signed_query)
+        : "",
+      grant: isSet(object.grant) ? globalThis.String(object.grant) : "",
+      revocationList: isSet(object.revocationList)
+        ? globalThis.String(object.revocationList)
+        : isSet(object.revocation_list)
+        ? globalThis.String(object.revocation_list)
+        : "",
+      recipientJwkJson: isSet(object.recipientJwkJson)
+        ? globalThis.String(object.recipientJwkJson)
+        : isSet(object.recipient_jwk_json)
+        ? globalThis.String(object.recipient_jwk_json)
+        : "",
+    };
+  },
+
+  toJSON(message: GrantedAvailabilityRequest): unknown {
+    const obj: any = {};
+    if (message.signedQuery !== "") {
+      obj.signedQuery = message.signedQuery;
+    }
+    if (message.grant !== "") {
+      obj.grant = message.grant;
+    }
+    if (message.revocationList !== "") {
+      obj.revocationList = message.revocationList;
+    }
+    if (message.recipientJwkJson !== "") {
+      obj.recipientJwkJson = message.recipientJwkJson;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GrantedAvailabilityRequest>, I>>(base?: I): GrantedAvailabilityRequest {
+    return GrantedAvailabilityRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GrantedAvailabilityRequest>, I>>(object: I): GrantedAvailabilityRequest {
+    const message = createBaseGrantedAvailabilityRequest();
+    message.signedQuery = object.signedQuery ?? "";
+    message.grant = object.grant ?? "";
+    message.revocationList = object.revocationList ?? "";
+    message.recipientJwkJson = object.recipientJwkJson ?? "";
+    return message;
+  },
+};
+
+function createBaseGrantedAvailabilityResponse(): GrantedAvailabilityResponse {
+  return { encryptedAnswer: "" };
+}
+
+export const GrantedAvailabilityResponse: MessageFns<GrantedAvailabilityResponse> = {
+  encode(message: GrantedAvailabilityResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.encryptedAnswer !== "") {
+      writer.uint32(10).string(message.encryptedAnswer);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GrantedAvailabilityResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGrantedAvailabilityResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.encryptedAnswer = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GrantedAvailabilityResponse {
+    return {
+      encryptedAnswer: isSet(object.encryptedAnswer)
+        ? globalThis.String(object.encryptedAnswer)
+        : isSet(object.encrypted_answer)
+        ? globalThis.String(object.encrypted_answer)
+        : "",
+    };
+  },
+
+  toJSON(message: GrantedAvailabilityResponse): unknown {
+    const obj: any = {};
+    if (message.encryptedAnswer !== "") {
+      obj.encryptedAnswer = message.encryptedAnswer;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GrantedAvailabilityResponse>, I>>(base?: I): GrantedAvailabilityResponse {
+    return GrantedAvailabilityResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GrantedAvailabilityResponse>, I>>(object: I): GrantedAvailabilityResponse {
+    const message = createBaseGrantedAvailabilityResponse();
+    message.encryptedAnswer = object.encryptedAnswer ?? "";
+    return message;
+  },
+};
+
+function createBasePushRevocationsRequest(): PushRevocationsRequest {
+  return { revocationList: "" };
+}
+
+export const PushRevocationsRequest: MessageFns<PushRevocationsRequest> = {
+  encode(message: PushRevocationsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.revocationList !== "") {
+      writer.uint32(10).string(message.revocationList);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PushRevocationsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePushRevocationsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.revocationList = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PushRevocationsRequest {
+    return {
+      revocationList: isSet(object.revocationList)
+        ? globalThis.String(object.revocationList)
+        : isSet(object.revocation_list)
+        ? globalThis.String(object.revocation_list)
+        : "",
+    };
+  },
+
+  toJSON(message: PushRevocationsRequest): unknown {
+    const obj: any = {};
+    if (message.revocationList !== "") {
+      obj.revocationList = message.revocationList;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PushRevocationsRequest>, I>>(base?: I): PushRevocationsRequest {
+    return PushRevocationsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PushRevocationsRequest>, I>>(object: I): PushRevocationsRequest {
+    const message = createBasePushRevocationsRequest();
+    message.revocationList = object.revocationList ?? "";
+    return message;
+  },
+};
+
+function createBasePushRevocationsResponse(): PushRevocationsResponse {
+  return { version: 0 };
+}
+
+export const PushRevocationsResponse: MessageFns<PushRevocationsResponse> = {
+  encode(message: PushRevocationsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.version !== 0) {
+      writer.uint32(8).int64(message.version);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PushRevocationsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePushRevocationsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.version = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PushRevocationsResponse {
+    return { version: isSet(object.version) ? globalThis.Number(object.version) : 0 };
+  },
+
+  toJSON(message: PushRevocationsResponse): unknown {
+    const obj: any = {};
+    if (message.version !== 0) {
+      obj.version = Math.round(message.version);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PushRevocationsResponse>, I>>(base?: I): PushRevocationsResponse {
+    return PushRevocationsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PushRevocationsResponse>, I>>(object: I): PushRevocationsResponse {
+    const message = createBasePushRevocationsResponse();
+    message.version = object.version ?? 0;
     return message;
   },
 };
@@ -1151,6 +1800,52 @@ export const NodeServiceService = {
     responseSerialize: (value: DescribeResponse): Buffer => Buffer.from(DescribeResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): DescribeResponse => DescribeResponse.decode(value),
   },
+  /**
+   * Answers one signed availability question (question "availability"): protected counts of
+   * available specimens per (published collection x material type), under the same policy,
+   * noise keying and budget as counts (docs/ACCESS.md).
+   */
+  availability: {
+    path: "/biospecimen.v1.NodeService/Availability" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: AvailabilityRequest): Buffer => Buffer.from(AvailabilityRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): AvailabilityRequest => AvailabilityRequest.decode(value),
+    responseSerialize: (value: AvailabilityResponse): Buffer =>
+      Buffer.from(AvailabilityResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): AvailabilityResponse => AvailabilityResponse.decode(value),
+  },
+  /**
+   * Answers one signed granted availability question (question "granted-availability")
+   * when the grant sent with it allows it: the matching available specimens, signed by the
+   * node and encrypted to the researcher's key, so only the researcher can read them.
+   */
+  grantedAvailability: {
+    path: "/biospecimen.v1.NodeService/GrantedAvailability" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GrantedAvailabilityRequest): Buffer =>
+      Buffer.from(GrantedAvailabilityRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GrantedAvailabilityRequest => GrantedAvailabilityRequest.decode(value),
+    responseSerialize: (value: GrantedAvailabilityResponse): Buffer =>
+      Buffer.from(GrantedAvailabilityResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GrantedAvailabilityResponse => GrantedAvailabilityResponse.decode(value),
+  },
+  /**
+   * The coordinator's newest signed revocation list; the node keeps it when it is newer
+   * than the one it has seen. Granted questions carry the list too, so this is a shortcut.
+   */
+  pushRevocations: {
+    path: "/biospecimen.v1.NodeService/PushRevocations" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: PushRevocationsRequest): Buffer =>
+      Buffer.from(PushRevocationsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): PushRevocationsRequest => PushRevocationsRequest.decode(value),
+    responseSerialize: (value: PushRevocationsResponse): Buffer =>
+      Buffer.from(PushRevocationsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): PushRevocationsResponse => PushRevocationsResponse.decode(value),
+  },
 } as const;
 
 export interface NodeServiceServer extends UntypedServiceImplementation {
@@ -1164,6 +1859,23 @@ export interface NodeServiceServer extends UntypedServiceImplementation {
   countStream: handleBidiStreamingCall<CountStreamRequest, CountStreamResponse>;
   /** Public facts about the node: identity, catalogue size, data epoch, policy, keys. */
   describe: handleUnaryCall<DescribeRequest, DescribeResponse>;
+  /**
+   * Answers one signed availability question (question "availability"): protected counts of
+   * available specimens per (published collection x material type), under the same policy,
+   * noise keying and budget as counts (docs/ACCESS.md).
+   */
+  availability: handleUnaryCall<AvailabilityRequest, AvailabilityResponse>;
+  /**
+   * Answers one signed granted availability question (question "granted-availability")
+   * when the grant sent with it allows it: the matching available specimens, signed by the
+   * node and encrypted to the researcher's key, so only the researcher can read them.
+   */
+  grantedAvailability: handleUnaryCall<GrantedAvailabilityRequest, GrantedAvailabilityResponse>;
+  /**
+   * The coordinator's newest signed revocation list; the node keeps it when it is newer
+   * than the one it has seen. Granted questions carry the list too, so this is a shortcut.
+   */
+  pushRevocations: handleUnaryCall<PushRevocationsRequest, PushRevocationsResponse>;
 }
 
 export interface NodeServiceClient extends Client {
@@ -1209,6 +1921,65 @@ export interface NodeServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: DescribeResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Answers one signed availability question (question "availability"): protected counts of
+   * available specimens per (published collection x material type), under the same policy,
+   * noise keying and budget as counts (docs/ACCESS.md).
+   */
+  availability(
+    request: AvailabilityRequest,
+    callback: (error: ServiceError | null, response: AvailabilityResponse) => void,
+  ): ClientUnaryCall;
+  availability(
+    request: AvailabilityRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: AvailabilityResponse) => void,
+  ): ClientUnaryCall;
+  availability(
+    request: AvailabilityRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: AvailabilityResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Answers one signed granted availability question (question "granted-availability")
+   * when the grant sent with it allows it: the matching available specimens, signed by the
+   * node and encrypted to the researcher's key, so only the researcher can read them.
+   */
+  grantedAvailability(
+    request: GrantedAvailabilityRequest,
+    callback: (error: ServiceError | null, response: GrantedAvailabilityResponse) => void,
+  ): ClientUnaryCall;
+  grantedAvailability(
+    request: GrantedAvailabilityRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GrantedAvailabilityResponse) => void,
+  ): ClientUnaryCall;
+  grantedAvailability(
+    request: GrantedAvailabilityRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GrantedAvailabilityResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * The coordinator's newest signed revocation list; the node keeps it when it is newer
+   * than the one it has seen. Granted questions carry the list too, so this is a shortcut.
+   */
+  pushRevocations(
+    request: PushRevocationsRequest,
+    callback: (error: ServiceError | null, response: PushRevocationsResponse) => void,
+  ): ClientUnaryCall;
+  pushRevocations(
+    request: PushRevocationsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: PushRevocationsResponse) => void,
+  ): ClientUnaryCall;
+  pushRevocations(
+    request: PushRevocationsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: PushRevocationsResponse) => void,
   ): ClientUnaryCall;
 }
 

@@ -1,0 +1,16 @@
+export * from './states.js';
+export * from './model.js';
+export * from './repositories.js';
+export { ACCESS_STORE_MIGRATIONS, createSqliteAccessStore } from './sqlite-store.js';
+export * from './permissions.js';
+export * from './inputs.js';
+export * from './grant-token.js';
+export * from './granted-detail.js';
+export * from './membership.js';
+export * from './membership-workflow.js';
+export * from './collections.js';
+export * from './availability.js';
+export * from './node-access-state.js';
+export * from './notifier.js';
+export * from './reminders.js';
+export * from './workflow.js';

@@ -1,0 +1,124 @@
+/**
+ * Where the access workflow keeps its records. Small, storage-neutral interfaces: SQLite
+ * implements them (`createSqliteAccessStore`), and any other store (PostgreSQL for replicas)
+ * must pass the same compliance suites (`@biospec/access/testing`).
+ *
+ * Every write that moves a state is a compare-and-set: it names the state it expects and
+ * fails with FAILED_PRECONDITION when another writer moved it first, so two staff members
+ * (or two coordinator replicas) can never both apply a transition from the same state.
+ */
+import type {
+  AccessRequest,
+  Actor,
+  Comment,
+  Delivery,
+  Grant,
+  Membership,
+  MembershipState,
+  MembershipTransition,
+  RequestFields,
+  RevocationList,
+  SiteAnswer,
+  Transition,
+} from './model.js';
+import type { RequestState, SiteState } from './states.js';
+
+/** A transition to apply: the request's own state when `nodeId` is null, else that site's. */
+export interface NewTransition {
+  requestId: string;
+  nodeId: string | null;
+  /** The state the writer saw; the move fails if the stored state differs. Null only for a request's creation. */
+  from: RequestState | SiteState | null;
+  to: RequestState | SiteState;
+  action: string;
+  actor: Actor;
+  at: string;
+  reason: string;
+}
+
+export interface RequestFilter {
+  researcherId?: string;
+  /** Requests that ask at least one of these nodes. */
+  nodeIds?: readonly string[];
+  states?: readonly RequestState[];
+}
+
+/** A site that has not answered: for reminders. */
+export interface AwaitingSite {
+  requestId: string;
+  nodeId: string;
+  /** When the request was approved (since when the site has been asked). */
+  askedAt: string;
+  remindedAt: string | null;
+}
+
+export interface RequestRepository {
+  /** Stores a new request with its sites and its first transition (from null to its state). ALREADY_EXISTS for a used id. */
+  create(request: AccessRequest, first: NewTransition): AccessRequest;
+  get(id: string): AccessRequest | undefined;
+  /** Requests matching every condition given, newest first. */
+  list(filter?: RequestFilter): AccessRequest[];
+  /**
+   * Replaces the researcher's fields and the sites they ask while the request is in state
+   * `expected` (sites keep their answers where the node stays asked).
+   */
+  updateFields(id: string, fields: RequestFields, sites: readonly SiteAnswer[], expected: RequestState, at: string): AccessRequest;
+  /** Applies one transition and appends it to the timeline, atomically. NOT_FOUND, or FAILED_PRECONDITION when the state is not `from`. */
+  transition(transition: NewTransition): AccessRequest;
+  /** Every transition of the request and its sites, oldest first. */
+  timeline(requestId: string): Transition[];
+  addComment(comment: Comment): Comment;
+  /** Oldest first. */
+  comments(requestId: string): Comment[];
+  /** Pending sites of approved requests, for reminders. */
+  awaitingSites(): AwaitingSite[];
+  markReminded(requestId: string, nodeId: string, at: string): void;
+}
+
+export interface GrantFilter {
+  requestId?: string;
+  nodeId?: string;
+}
+
+export interface GrantRepository {
+  /** ALREADY_EXISTS for a used id. */
+  add(grant: Grant): Grant;
+  get(id: string): Grant | undefined;
+  /** Oldest first. */
+  list(filter?: GrantFilter): Grant[];
+  /** The newest signed revocation list, if any grant was ever revoked. */
+  revocationList(): RevocationList | undefined;
+  /** Revoked grants that have not expired at `at`: the entries a revocation list must carry. */
+  revokedUnexpired(at: string): Grant[];
+  /**
+   * Marks `ids` revoked and stores `list`, atomically. `list.version` must be one more than
+   * the stored list's (FAILED_PRECONDITION otherwise: another revocation came first).
+   */
+  revoke(ids: readonly string[], revokedBy: string, reason: string, at: string, list: RevocationList): void;
+  addDelivery(delivery: Delivery): Delivery;
+  /** Oldest first. */
+  deliveries(requestId: string): Delivery[];
+}
+
+export interface MembershipRepository {
+  get(nodeId: string): Membership | undefined;
+  list(): Membership[];
+  /**
+   * Stores a membership with its first transition (null → its state), or, for a node
+   * whose membership is in state `replacing`, replaces it: a declined node may apply
+   * again. FAILED_PRECONDITION when the node's membership is in another state.
+   */
+  put(membership: Membership, transition: Omit<MembershipTransition, 'seq'>, replacing?: MembershipState): Membership;
+  /** Moves a membership from `from` to `to`, atomically with its transition. */
+  transition(nodeId: string, from: MembershipState, to: MembershipState, actor: Actor, at: string, reason: string): Membership;
+  /** Oldest first. */
+  history(nodeId: string): MembershipTransition[];
+}
+
+/** Every repository of the access workflow, opened together. */
+export interface AccessStore {
+  requests: RequestRepository;
+  grants: GrantRepository;
+  memberships: MembershipRepository;
+  close(): void;
+}
