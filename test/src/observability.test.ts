@@ -77,17 +77,19 @@ afterAll(async () => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-test("the node's readiness is false while its count index builds, then true; gRPC health follows for the server and NodeService", async () => {
-  expect((await get(`${nodeHttp()}/healthz`)).status).toBe(200);
-  // The import that started the node's index build ended just before the server started.
-  const building = await get(`${nodeHttp()}/readyz`);
-  expect(building.status).toBe(503);
-  expect(JSON.parse(building.text)).toMatchObject({ ready: false, checks: { countIndex: 'count index warming up', databases: 'ok', coordinatorKeys: 'ok' } });
-  expect(await grpcHealth(node.server.address, '')).toBe('NOT_SERVING');
-  expect(await grpcHealth(node.server.address, 'biospecimen.v1.NodeService')).toBe('NOT_SERVING');
+/** Evaluates the node's readiness until it is `ready` (or not); a pinned-keys change is read within a second. */
+async function readinessBecomes(ready: boolean): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  while ((await node.server.readiness.refresh()).ready !== ready) {
+    if (Date.now() > deadline) throw new Error(`node readiness did not become ${ready}: ${JSON.stringify(node.server.readiness.report())}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
 
+test("the node's readiness follows its checks (here: its pinned coordinator keys); gRPC health follows for the server and NodeService", async () => {
+  expect((await get(`${nodeHttp()}/healthz`)).status).toBe(200);
   await node.node.catalogue.countIndexReady();
-  await node.server.readiness.refresh();
+  await readinessBecomes(true);
   const ready = await get(`${nodeHttp()}/readyz`);
   expect(ready.status).toBe(200);
   expect(JSON.parse(ready.text)).toMatchObject({ ready: true, checks: { countIndex: 'ok', databases: 'ok', coordinatorKeys: 'ok' } });
@@ -96,6 +98,24 @@ test("the node's readiness is false while its count index builds, then true; gRP
   const metricsReady = (await get(`${nodeHttp()}/metrics`)).text;
   expect(sample(metricsReady, 'biospec_node_count_index_state', { state: 'ready' })).toBe(1);
   expect(sample(metricsReady, 'biospec_node_count_index_build_seconds')).toBeGreaterThan(0);
+
+  // With no coordinator key pinned the node can answer nobody: not ready, and gRPC health says so.
+  const keysFile = node.node.config.coordinatorKeys;
+  const pinned = fs.readFileSync(keysFile, 'utf8');
+  fs.writeFileSync(keysFile, JSON.stringify({ keys: [] }));
+  try {
+    await readinessBecomes(false);
+    const unready = await get(`${nodeHttp()}/readyz`);
+    expect(unready.status).toBe(503);
+    expect(JSON.parse(unready.text)).toMatchObject({ ready: false, checks: { countIndex: 'ok', databases: 'ok', coordinatorKeys: `no coordinator key pinned in ${keysFile}` } });
+    expect(await grpcHealth(node.server.address, '')).toBe('NOT_SERVING');
+    expect(await grpcHealth(node.server.address, 'biospecimen.v1.NodeService')).toBe('NOT_SERVING');
+  } finally {
+    fs.writeFileSync(keysFile, pinned);
+  }
+  await readinessBecomes(true);
+  expect((await get(`${nodeHttp()}/readyz`)).status).toBe(200);
+  expect(await grpcHealth(node.server.address, '')).toBe('SERVING');
 });
 
 test("metrics scraped while questions run; one request id reaches the node's audit entry and the REST access log", async () => {
