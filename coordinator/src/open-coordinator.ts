@@ -429,7 +429,7 @@ export async function openCoordinator(config: CoordinatorConfig, options: { logg
     directory: directory?.directory,
     stopDirectory: async () => directory?.stop(),
     async close() {
-      readiness.stop();
+      await readiness.stop();
       clearInterval(reminderTimer);
       memberRegistry.close();
       accessStore.close();

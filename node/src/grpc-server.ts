@@ -166,7 +166,7 @@ export async function startNodeServer(node: OpenNode, options: { readinessEveryM
     readiness,
     ...(healthServer ? { health: healthServer } : {}),
     async stop(graceMs = 2000) {
-      readiness.stop();
+      await readiness.stop();
       healthBinding.shutdown();
       await healthServer?.stop();
       // A coordinator's stream stays open between queries: end it, or shutdown waits out the grace period.

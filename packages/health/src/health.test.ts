@@ -6,6 +6,27 @@ import { createReadiness, type ReadinessReport } from './readiness.js';
 import { startHealthServer } from './health-server.js';
 import { probeWritable } from './write-probe.js';
 
+test('stop waits for an evaluation in flight, so nothing a check writes outlives the service', async () => {
+  let release = (): void => undefined;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  let finished = false;
+  const readiness = createReadiness([
+    {
+      name: 'slow',
+      async run() {
+        await gate;
+        finished = true;
+        return undefined;
+      },
+    },
+  ]);
+  const evaluating = readiness.refresh();
+  const stopped = readiness.stop().then(() => finished);
+  release();
+  expect(await stopped).toBe(true);
+  expect((await evaluating).ready).toBe(true);
+});
+
 test('readiness runs every check, reports each problem, and tells listeners only of changes', async () => {
   let indexProblem: string | undefined = 'count index warming up';
   const seen: ReadinessReport[] = [];

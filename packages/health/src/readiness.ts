@@ -30,7 +30,11 @@ export interface Readiness {
   onChange(listener: (report: ReadinessReport) => void): void;
   /** Runs the checks every `everyMs` until {@link stop}; the timer does not keep the process alive. */
   start(everyMs: number): void;
-  stop(): void;
+  /**
+   * Stops the timer and resolves once an evaluation in flight has ended, so nothing a check
+   * writes (the write probes) outlives the service's stop.
+   */
+  stop(): Promise<void>;
 }
 
 export function createReadiness(checks: readonly ReadinessCheck[], options: { now?: () => Date } = {}): Readiness {
@@ -81,9 +85,10 @@ export function createReadiness(checks: readonly ReadinessCheck[], options: { no
       }, everyMs);
       timer.unref();
     },
-    stop() {
+    async stop() {
       if (timer) clearInterval(timer);
       timer = undefined;
+      await running?.catch(() => undefined);
     },
   };
 }
