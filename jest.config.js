@@ -5,6 +5,8 @@
  */
 const workspaces = {
   protocol: 'packages/protocol',
+  health: 'packages/health',
+  backup: 'packages/backup',
   query: 'packages/query',
   privacy: 'packages/privacy',
   trust: 'packages/trust',
@@ -14,6 +16,7 @@ const workspaces = {
   synthetic: 'packages/synthetic',
   federation: 'packages/federation',
   registry: 'packages/registry',
+  postgres: 'packages/postgres',
   directory: 'packages/directory',
   access: 'packages/access',
   connect: 'packages/connect',
@@ -33,6 +36,11 @@ export default {
     '^@biospec/query/testing$': '<rootDir>/packages/query/src/testing/arbitraries.ts',
     // What the web UI bundles of the query model (no Node built-ins).
     '^@biospec/query/browser$': '<rootDir>/packages/query/src/browser.ts',
+    // Compliance suites: one test suite per repository interface, run against every implementation.
+    '^@biospec/privacy/testing$': '<rootDir>/packages/privacy/src/testing/rate-limit-store-compliance.ts',
+    '^@biospec/trust/testing$': '<rootDir>/packages/trust/src/testing/audit-store-compliance.ts',
+    '^@biospec/postgres/testing$': '<rootDir>/packages/postgres/src/testing/pg-server.ts',
+    '^@biospec/registry/testing$': '<rootDir>/packages/registry/src/testing/people-compliance.ts',
     // Repository compliance suites any implementation of the access store runs.
     '^@biospec/access/testing$': '<rootDir>/packages/access/src/testing/compliance.ts',
     ...Object.fromEntries(

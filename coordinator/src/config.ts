@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { BiospecError } from '@biospec/protocol';
+import { applyEnvOverrides, BiospecError, configIssues, type EnvOverride } from '@biospec/protocol';
 import { DirectoryConfigSchema, resolveDirectoryConfig } from '@biospec/directory';
 import { isRole } from '@biospec/registry';
 
@@ -9,23 +9,24 @@ import { isRole } from '@biospec/registry';
 export const CONNECT_OUT = 'connect-out';
 
 const ClientTlsSchema = z
-  .object({ ca: z.string().min(1).optional(), cert: z.string().min(1).optional(), key: z.string().min(1).optional() })
+  .object({
+    ca: z.string().min(1).optional().describe('PEM CA the node\'s certificate must chain to.'),
+    cert: z.string().min(1).optional().describe('PEM client certificate, for nodes that require one (mutual TLS).'),
+    key: z.string().min(1).optional().describe('PEM private key of the client certificate.'),
+  })
   .strict();
 
 const MemberSchema = z
   .object({
-    id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lowercase letters, digits and dashes, at most 63'),
-    name: z.string().min(1),
-    /**
-     * host:port of the node's gRPC server, or `connect-out` for a node with no listening port that
-     * dials this coordinator's `nodeConnect` listener. A node with an address may connect out too:
-     * while its link is up, it is asked over the link.
-     */
-    endpoint: z.union([z.literal(CONNECT_OUT), z.string().regex(/^[^\s:]+:\d{1,5}$/, 'host:port or connect-out')]),
-    /** JWKS file of the node's public signing keys (pinned). */
-    jwks: z.string().min(1),
-    /** TLS to this node; overrides `nodeTls`. */
-    tls: ClientTlsSchema.optional(),
+    id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lowercase letters, digits and dashes, at most 63').describe('The node\'s id, as in its node.json.'),
+    name: z.string().min(1).describe('The institution\'s name, shown to researchers.'),
+    endpoint: z
+      .union([z.literal(CONNECT_OUT), z.string().regex(/^[^\s:]+:\d{1,5}$/, 'host:port or connect-out')])
+      .describe(
+        'host:port of the node\'s gRPC server, or `connect-out` for a node with no listening port that dials this coordinator\'s `nodeConnect` listener. A node with an address may connect out too: while its link is up, it is asked over the link.',
+      ),
+    jwks: z.string().min(1).describe('JWKS file of the node\'s public signing keys (pinned).'),
+    tls: ClientTlsSchema.optional().describe('TLS to this node; overrides `nodeTls`.'),
   })
   .strict();
 
@@ -41,30 +42,39 @@ const MemberSchema = z
  */
 const SignInSchema = z
   .object({
-    name: z.string().min(1).max(100),
-    clientId: z.string().min(1),
-    authorizationEndpoint: z.url(),
-    tokenEndpoint: z.url(),
-    scope: z.string().min(1).default('openid profile email'),
-    bearer: z.enum(['access_token', 'id_token']).default('access_token'),
+    name: z.string().min(1).max(100).describe('What the sign-in button says (e.g. the institution\'s login).'),
+    clientId: z.string().min(1).describe('The UI\'s client id at the provider (a public client: no secret).'),
+    authorizationEndpoint: z.url().describe('The provider\'s authorization endpoint.'),
+    tokenEndpoint: z.url().describe('The provider\'s token endpoint.'),
+    scope: z.string().min(1).default('openid profile email').describe('Scopes asked for.'),
+    bearer: z.enum(['access_token', 'id_token']).default('access_token').describe('Which token of the provider\'s answer the UI sends to the coordinator; its `aud` must be the issuer\'s `audience`.'),
   })
   .strict();
 const registration = {
-  unknownIdentities: z.enum(['link', 'auto']).default('link'),
-  linkByVerifiedEmail: z.boolean().default(false),
-  signIn: SignInSchema.optional(),
-  /**
-   * Where the provider's tokens say which groups or roles the caller holds (a claim, or a
-   * dotted path such as `realm_access.roles`); with `roleMapping` turning each into a role
-   * here (`"biobank-dac": "staff"`, `"nuh-stewards": "steward:northbridge-uh"`). Without
-   * it, the provider's tokens grant no role beyond the researcher record's.
-   */
-  roleClaim: z.string().min(1).max(200).optional(),
-  roleMapping: z.record(z.string(), z.string().refine(isRole, 'not a role (researcher, staff, steward:<node id>, operator:<node id>)')).optional(),
+  unknownIdentities: z
+    .enum(['link', 'auto'])
+    .default('link')
+    .describe('An identity of this issuer no researcher record has: refused until staff link it (`link`), or given a new record (`auto`).'),
+  linkByVerifiedEmail: z.boolean().default(false).describe('Link an unknown identity to the record with the e-mail address the issuer says it verified.'),
+  roleClaim: z
+    .string()
+    .min(1)
+    .max(200)
+    .optional()
+    .describe(
+      'Where the provider\'s tokens say which groups or roles the caller holds (a claim, or a dotted path such as `realm_access.roles`); `roleMapping` turns each into a role here. Without it, the provider\'s tokens grant no role beyond the researcher record\'s.',
+    ),
+  signIn: SignInSchema.optional().describe('How the web UI signs in with this issuer (OpenID Connect authorization code with PKCE); absent: the UI offers no sign-in for it.'),
+  roleMapping: z
+    .record(z.string(), z.string().refine(isRole, 'not a role (researcher, staff, steward:<node id>, operator:<node id>)'))
+    .optional()
+    .describe('Provider group or role → role here (`"biobank-dac": "staff"`, `"nuh-stewards": "steward:northbridge-uh"`).'),
 };
+const issuer = z.string().min(1).describe('The `iss` of the provider\'s tokens.');
+const audience = z.string().min(1).describe('The `aud` its tokens must carry for this coordinator.');
 const IssuerSchema = z.union([
-  z.object({ issuer: z.string().min(1), audience: z.string().min(1), jwks: z.string().min(1), ...registration }).strict(),
-  z.object({ issuer: z.string().min(1), audience: z.string().min(1), jwksUri: z.url(), ...registration }).strict(),
+  z.object({ issuer, audience, jwks: z.string().min(1).describe('A JWKS file of the provider\'s keys.'), ...registration }).strict(),
+  z.object({ issuer, audience, jwksUri: z.url().describe('The provider\'s JWKS URL, fetched and cached.'), ...registration }).strict(),
 ]);
 
 /** Who is told of access-workflow events, and how (docs/ACCESS.md, "Notifications"). */
@@ -73,22 +83,27 @@ const NotifierSchema = z.discriminatedUnion('kind', [
   z
     .object({
       kind: z.literal('smtp'),
-      host: z.string().min(1),
-      port: z.number().int().min(1).max(65535).default(587),
-      secure: z.boolean().default(false),
-      requireTls: z.boolean().default(false),
-      from: z.string().min(3),
-      /** The SMTP password is read from `passwordFile` (mode 0600), never kept in the config. */
-      auth: z.object({ user: z.string().min(1), passwordFile: z.string().min(1) }).strict().optional(),
+      host: z.string().min(1).describe('The SMTP server.'),
+      port: z.number().int().min(1).max(65535).default(587).describe('Its port.'),
+      secure: z.boolean().default(false).describe('TLS from the first byte (port 465); otherwise STARTTLS when offered.'),
+      requireTls: z.boolean().default(false).describe('Refuse to send unless STARTTLS succeeds.'),
+      from: z.string().min(3).describe('The `From` address of notifications.'),
+      auth: z
+        .object({
+          user: z.string().min(1).describe('The SMTP user.'),
+          passwordFile: z.string().min(1).describe('File holding the SMTP password (mode 0600); the password is never kept in the config.'),
+        })
+        .strict()
+        .optional()
+        .describe('SMTP authentication; none when absent.'),
     })
     .strict(),
   z
     .object({
       kind: z.literal('webhook'),
-      url: z.url(),
-      /** File holding the shared secret that signs each body (`X-Biospec-Signature`). */
-      secretFile: z.string().min(1).optional(),
-      timeoutMs: z.number().int().min(100).max(60_000).default(5000),
+      url: z.url().describe('Where each event is POSTed as JSON.'),
+      secretFile: z.string().min(1).optional().describe('File holding the shared secret that signs each body (`X-Biospec-Signature`).'),
+      timeoutMs: z.number().int().min(100).max(60_000).default(5000).describe('How long one POST may take, in milliseconds.'),
     })
     .strict(),
 ]);
@@ -96,94 +111,120 @@ const NotifierSchema = z.discriminatedUnion('kind', [
 /** The access workflow's settings. */
 const AccessSchema = z
   .object({
-    /** How long a grant is valid once a site approves. */
-    grantLifetimeDays: z.number().min(0.001).max(366).default(30),
-    /** A site still pending this long after staff approved a request (and between reminders) is reminded. */
-    remindAfterHours: z.number().min(0.001).max(24 * 365).default(72),
-    /** How often due reminders are looked for. */
-    reminderCheckSeconds: z.number().int().min(1).max(86_400).default(3600),
-    notifier: NotifierSchema.default({ kind: 'log' }),
+    grantLifetimeDays: z.number().min(0.001).max(366).default(30).describe('How long a grant is valid once a site approves, in days.'),
+    remindAfterHours: z
+      .number()
+      .min(0.001)
+      .max(24 * 365)
+      .default(72)
+      .describe('A site still pending this long after staff approved a request (and between reminders) is reminded, in hours.'),
+    reminderCheckSeconds: z.number().int().min(1).max(86_400).default(3600).describe('How often due reminders are looked for, in seconds.'),
+    notifier: NotifierSchema.default({ kind: 'log' }).describe('Who is told of access-workflow events, and how (docs/ACCESS.md, "Notifications"): `log`, `smtp` or `webhook`.'),
   })
   .strict();
 
 /** The coordinator's config file (`coordinator.json`). Paths are relative to the file. */
 export const CoordinatorConfigSchema = z
   .object({
-    /** `iss` of every query the coordinator signs; nodes see it. */
-    coordinatorId: z.string().min(1).default('coordinator'),
-    grpcListen: z.string().regex(/^[^\s:]+:\d{1,5}$/, 'host:port').default('127.0.0.1:50050'),
-    httpListen: z.string().regex(/^[^\s:]+:\d{1,5}$/, 'host:port').default('127.0.0.1:8080'),
-    /** Private signing key (JWK) used for queries and researcher tokens. */
-    signingKey: z.string().default('coordinator-key.jwk.json'),
-    /** Earlier public keys still published while nodes move to a new key (rotation). */
-    retiredKeys: z.string().optional(),
-    /** Secret that turns researcher records into the pseudonyms nodes see. */
-    pseudonymSecret: z.string().default('pseudonym-secret'),
-    /** Folder of the coordinator's own databases: researcher records (`people.db`) and its audit log (`audit.db` and its signed head `audit.db.head`). */
-    stateDir: z.string().default('state'),
-    nodes: z.array(MemberSchema).default([]),
-    /** Who may sign researcher tokens. The coordinator itself always may (issuer = coordinatorId). */
-    researcherIssuers: z.array(IssuerSchema).default([]),
-    /** Folder of the web UI's static files, served under `/`; default: the built `@biospec/web` (`web/dist`). */
-    webRoot: z.string().min(1).optional(),
-    /** Audience of researcher tokens the coordinator issues. */
-    researcherAudience: z.string().default('biospec-coordinator'),
-    defaultDeadlineMs: z.number().int().min(100).max(120000).default(5000),
-    queryLifetimeSeconds: z.number().int().min(10).max(300).default(120),
+    coordinatorId: z.string().min(1).default('coordinator').describe('`iss` of every query the coordinator signs; nodes see it.'),
+    grpcListen: z.string().regex(/^[^\s:]+:\d{1,5}$/, 'host:port').default('127.0.0.1:50050').describe('host:port of the researcher-facing gRPC server; port 0 picks a free one.'),
+    httpListen: z
+      .string()
+      .regex(/^[^\s:]+:\d{1,5}$/, 'host:port')
+      .default('127.0.0.1:8080')
+      .describe('host:port of the REST server, which also serves `/healthz`, `/readyz` and `/metrics`.'),
+    signingKey: z.string().default('coordinator-key.jwk.json').describe('Private signing key (JWK) used for queries and researcher tokens.'),
+    retiredKeys: z.string().optional().describe('Earlier public keys still published while nodes move to a new key (rotation).'),
+    pseudonymSecret: z.string().default('pseudonym-secret').describe('Secret that turns researcher records into the pseudonyms nodes see.'),
+    stateDir: z
+      .string()
+      .default('state')
+      .describe(
+        'Folder of the coordinator\'s own databases: researcher records (`people.db`), rate-limit windows (`rate-limits.db`), its audit log (`audit.db` and its signed head `audit.db.head`) and the access workflow (`access.db`: requests, grants, memberships; kept here also when `database` is set).',
+      ),
+    nodes: z.array(MemberSchema).default([]).describe('The member nodes (`biospec coordinator add-node` writes them).'),
+    researcherIssuers: z.array(IssuerSchema).default([]).describe('Who may sign researcher tokens. The coordinator itself always may (issuer = coordinatorId).'),
+    webRoot: z.string().min(1).optional().describe('Folder of the web UI\'s static files, served under `/`; default: the built `@biospec/web` (`web/dist`).'),
+    researcherAudience: z.string().default('biospec-coordinator').describe('Audience of researcher tokens the coordinator issues.'),
+    defaultDeadlineMs: z.number().int().min(100).max(120000).default(5000).describe('How long a federated question waits for the sites when the researcher names no deadline.'),
+    queryLifetimeSeconds: z.number().int().min(10).max(300).default(120).describe('Lifetime of each signed query (`exp - iat`); nodes refuse longer ones.'),
     rateLimits: z
-      .array(z.object({ limit: z.number().int().min(1), windowSeconds: z.number().int().min(1) }).strict())
+      .array(
+        z
+          .object({
+            limit: z.number().int().min(1).describe('Most questions per window.'),
+            windowSeconds: z.number().int().min(1).describe('The sliding window, in seconds.'),
+          })
+          .strict(),
+      )
       .default([
         { limit: 10, windowSeconds: 60 },
         { limit: 200, windowSeconds: 36000 },
-      ]),
-    /** TLS for connections to nodes; mutual when cert and key are set. */
-    nodeTls: ClientTlsSchema.optional(),
-    /**
-     * HTTP/2 keepalive on every connection to a node: a ping every `timeMs`, and a connection whose
-     * ping is not answered within `timeoutMs` is closed, failing its queries as `unreachable` at once
-     * instead of at their deadline. Nodes accept pings this often (`keepalive.minPingIntervalMs`, 5000 by default).
-     */
+      ])
+      .describe('Per-researcher limits on federated questions, all enforced together; the windows are kept in `state/rate-limits.db`.'),
+    nodeTls: ClientTlsSchema.optional().describe('TLS for connections to nodes; mutual when cert and key are set.'),
     nodeKeepalive: z
       .object({
-        timeMs: z.number().int().min(1000).max(3_600_000).default(5000),
-        timeoutMs: z.number().int().min(100).max(600_000).default(5000),
+        timeMs: z.number().int().min(1000).max(3_600_000).default(5000).describe('A ping on every node connection this often, in milliseconds.'),
+        timeoutMs: z.number().int().min(100).max(600_000).default(5000).describe('A connection whose ping is not answered within this is closed.'),
       })
       .strict()
-      .prefault({}),
-    /**
-     * Where nodes that connect out dial in (docs/PROTOCOL.md, "Connect-out"): its own gRPC server,
-     * apart from the researcher-facing one, with its own TLS (set `requireClientCert` and `ca` for
-     * mutual TLS with the nodes' certificates). Each connection is pinged every `nodeKeepalive.timeMs`.
-     */
+      .prefault({})
+      .describe(
+        'HTTP/2 keepalive on every connection to a node: a connection dropped silently fails its queries as `unreachable` at once instead of at their deadline. Nodes accept pings this often (`keepalive.minPingIntervalMs`, 5000 by default).',
+      ),
     nodeConnect: z
       .object({
-        listen: z.string().regex(/^[^\s:]+:\d{1,5}$/, 'host:port'),
+        listen: z.string().regex(/^[^\s:]+:\d{1,5}$/, 'host:port').describe('host:port where nodes without an inbound port dial in.'),
         tls: z
-          .object({ cert: z.string().min(1), key: z.string().min(1), ca: z.string().min(1).optional(), requireClientCert: z.boolean().default(false) })
+          .object({
+            cert: z.string().min(1).describe('PEM certificate chain.'),
+            key: z.string().min(1).describe('PEM private key of that certificate.'),
+            ca: z.string().min(1).optional().describe('PEM CA whose client certificates are accepted (mutual TLS with the nodes).'),
+            requireClientCert: z.boolean().default(false).describe('Refuse nodes without a certificate signed by `ca`; needs `ca`.'),
+          })
           .strict()
-          .optional(),
-        /** How long a dialling node has to answer the challenge, in milliseconds. */
-        proofTimeoutMs: z.number().int().min(100).max(60_000).default(10_000),
+          .optional()
+          .describe('TLS for this listener; plain when absent.'),
+        proofTimeoutMs: z.number().int().min(100).max(60_000).default(10_000).describe('How long a dialling node has to answer the challenge, in milliseconds.'),
       })
       .strict()
-      .optional(),
-    /** TLS for the researcher-facing servers, gRPC and REST alike. */
+      .optional()
+      .describe(
+        'Where nodes that connect out dial in (docs/PROTOCOL.md, "Connect-out"): its own gRPC server, apart from the researcher-facing one, with its own TLS. Each connection is pinged every `nodeKeepalive.timeMs`. Off when absent.',
+      ),
     tls: z
-      .object({ cert: z.string().min(1), key: z.string().min(1), ca: z.string().min(1).optional(), requireClientCert: z.boolean().default(false) })
+      .object({
+        cert: z.string().min(1).describe('PEM certificate chain.'),
+        key: z.string().min(1).describe('PEM private key of that certificate.'),
+        ca: z.string().min(1).optional().describe('PEM CA whose client certificates are accepted (mutual TLS).'),
+        requireClientCert: z.boolean().default(false).describe('Refuse clients without a certificate signed by `ca`; needs `ca`.'),
+      })
       .strict()
-      .optional(),
-    /**
-     * The coordinator's public REST address (e.g. `https://coordinator.example.org`): grants
-     * name their request by URL under it, and notifications link to it. Without it, grants
-     * name a request `urn:biospec:<coordinator id>:request:<id>`.
-     */
-    publicUrl: z.url().optional(),
-    access: AccessSchema.prefault({}),
-    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-    /** At start, a folder, database or secret that other users can read stops the coordinator (`refuse`) or is only logged (`warn`). */
-    filePermissions: z.enum(['refuse', 'warn']).default('refuse'),
-    /** The libp2p directory (signed descriptor gossip); off unless `directory.enabled`. */
-    directory: DirectoryConfigSchema.optional(),
+      .optional()
+      .describe('TLS for the researcher-facing servers, gRPC and REST alike; plain when absent.'),
+    publicUrl: z
+      .url()
+      .optional()
+      .describe(
+        'The coordinator\'s public REST address (e.g. `https://coordinator.example.org`): grants name their request by URL under it, and notifications link to it. Without it, grants name a request `urn:biospec:<coordinator id>:request:<id>`.',
+      ),
+    access: AccessSchema.prefault({}).describe('The access workflow (docs/ACCESS.md): grant lifetime, reminders, notifications.'),
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('Least severe level logged (JSON lines on stderr).'),
+    filePermissions: z.enum(['refuse', 'warn']).default('refuse').describe('At start, a folder, database or secret that other users can read stops the coordinator (`refuse`) or is only logged (`warn`).'),
+    directory: DirectoryConfigSchema.optional().describe('The libp2p directory (signed descriptor gossip); off unless `directory.enabled`.'),
+    database: z
+      .object({
+        url: z
+          .string()
+          .regex(/^postgres(ql)?:\/\//, 'a postgres:// URL')
+          .describe('libpq connection URL (`postgres://user:password@host:5432/biospec?sslmode=require`); better set through BIOSPEC_COORDINATOR_DATABASE_URL than written in the file.'),
+      })
+      .strict()
+      .optional()
+      .describe(
+        'PostgreSQL for the coordinator\'s state (researcher records, rate-limit windows, audit log), shared by several coordinators serving one network; absent: SQLite files in `stateDir`. The access workflow stays in `stateDir/access.db` either way.',
+      ),
   })
   .strict()
   .superRefine((c, ctx) => {
@@ -205,12 +246,27 @@ export const CoordinatorConfigSchema = z
 
 export type CoordinatorConfig = z.infer<typeof CoordinatorConfigSchema> & { baseDir: string; file?: string };
 
-export function parseCoordinatorConfig(input: unknown, baseDir: string): CoordinatorConfig {
-  const parsed = CoordinatorConfigSchema.safeParse(input);
+/**
+ * The keys of `coordinator.json` an environment variable may set, for container platforms and
+ * systemd units (docs/CONFIG.md): listen addresses, log level, paths. Relative paths are resolved
+ * against the config file's folder, as the file's own are.
+ */
+export const COORDINATOR_ENV_OVERRIDES: readonly EnvOverride[] = [
+  { env: 'BIOSPEC_COORDINATOR_GRPC_LISTEN', path: ['grpcListen'] },
+  { env: 'BIOSPEC_COORDINATOR_HTTP_LISTEN', path: ['httpListen'] },
+  { env: 'BIOSPEC_COORDINATOR_LOG_LEVEL', path: ['logLevel'] },
+  { env: 'BIOSPEC_COORDINATOR_STATE_DIR', path: ['stateDir'] },
+  { env: 'BIOSPEC_COORDINATOR_SIGNING_KEY', path: ['signingKey'] },
+  { env: 'BIOSPEC_COORDINATOR_PSEUDONYM_SECRET', path: ['pseudonymSecret'] },
+  { env: 'BIOSPEC_COORDINATOR_DATABASE_URL', path: ['database', 'url'] },
+];
+
+/** Validates a parsed config object, with the environment's overrides applied (none unless given); reports every problem at once. */
+export function parseCoordinatorConfig(input: unknown, baseDir: string, env: Readonly<Record<string, string | undefined>> = {}): CoordinatorConfig {
+  const { value, fromEnv } = applyEnvOverrides(input, env, COORDINATOR_ENV_OVERRIDES);
+  const parsed = CoordinatorConfigSchema.safeParse(value);
   if (!parsed.success) {
-    throw new BiospecError('INVALID_CONFIG', 'coordinator config is invalid', {
-      issues: parsed.error.issues.map((i) => ({ field: i.path.join('.') || '(root)', message: i.message })),
-    });
+    throw new BiospecError('INVALID_CONFIG', 'coordinator config is invalid', { issues: configIssues(parsed.error.issues, { fromEnv }) });
   }
   const c = parsed.data;
   const at = (p: string) => path.resolve(baseDir, p);
@@ -243,12 +299,13 @@ function notifierAt(notifier: z.infer<typeof NotifierSchema>, at: (p: string) =>
   return notifier;
 }
 
-export function loadCoordinatorConfig(file: string): CoordinatorConfig {
+/** Reads and validates `coordinator.json` (or another file), with the overrides `env` (the process's by default) sets. */
+export function loadCoordinatorConfig(file: string, env: Readonly<Record<string, string | undefined>> = process.env): CoordinatorConfig {
   let raw: unknown;
   try {
     raw = JSON.parse(fs.readFileSync(file, 'utf8'));
   } catch (cause) {
     throw new BiospecError('INVALID_CONFIG', `cannot read coordinator config ${file}: ${(cause as Error).message}`, { cause });
   }
-  return { ...parseCoordinatorConfig(raw, path.dirname(path.resolve(file))), file: path.resolve(file) };
+  return { ...parseCoordinatorConfig(raw, path.dirname(path.resolve(file)), env), file: path.resolve(file) };
 }

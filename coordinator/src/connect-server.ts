@@ -27,11 +27,11 @@ export async function startNodeConnectServer(coordinator: OpenCoordinator): Prom
   const implementation: NodeConnectServiceServer = { connect: (call) => connectLinks.handle(call) };
   server.addService(NodeConnectServiceService, implementation);
   const { port, address } = await bindServer(server, nodeConnect.listen, serverCredentials(nodeConnect.tls));
-  if (!coordinator.metrics.getSingleMetric('biospec_connect_out_nodes')) {
+  if (!coordinator.metrics.registry.getSingleMetric('biospec_connect_out_nodes')) {
     new Gauge({
       name: 'biospec_connect_out_nodes',
       help: 'Member nodes connected out to this coordinator now',
-      registers: [coordinator.metrics],
+      registers: [coordinator.metrics.registry],
       collect() {
         this.set(connectLinks.stats().connected);
       },

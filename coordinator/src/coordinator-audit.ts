@@ -1,8 +1,8 @@
-import path from 'node:path';
-import { BiospecError, readJsonFile, SiteStatus, siteStatusToJSON, type FederatedAvailabilityResponse, type FederatedCountResponse } from '@biospec/protocol';
+import { BiospecError, readJsonFile, type FederatedAvailabilityResponse, type FederatedCountResponse } from '@biospec/protocol';
 import { canonicalise, parseQuery, queryHash } from '@biospec/query';
-import { createAuditLog, createKeyRing, type AuditLog, type KeyRing, type SigningKey } from '@biospec/trust';
+import { createKeyRing, type AuditStore, type KeyRing, type SigningKey } from '@biospec/trust';
 import type { CoordinatorConfig } from './config.js';
+import { federatedOutcome, siteStatusLabel } from './metrics.js';
 
 /** How a federated question ended: every site answered, some did, none did, or it was refused before fan-out. */
 export type FederatedOutcome = 'answered' | 'partial' | 'unanswered' | 'rejected';
@@ -14,6 +14,8 @@ export interface AuditedQuestion {
   query: unknown;
   purpose: string;
   project: string;
+  /** The researcher's call it came in. */
+  requestId?: string;
 }
 
 /** One step of the access workflow (request submitted, site approved, grant issued, revoked, ...). */
@@ -40,19 +42,9 @@ export interface CoordinatorAudit {
   /** A question refused before fan-out; `kind` is `federated-query` (the default) or `availability-query`. */
   recordRejectedQuery(question: AuditedQuestion, reason: unknown, kind?: string): Promise<void>;
   recordAccess(action: AccessAction): Promise<void>;
-  readonly log: AuditLog;
+  readonly log: AuditStore;
 }
 
-/** `ok`, `held`, `unreachable`, ...: a site status as the log shows it. */
-function statusName(status: SiteStatus): string {
-  return siteStatusToJSON(status).replace(/^SITE_STATUS_/, '').toLowerCase();
-}
-
-function outcomeOf(response: { sites: { status: SiteStatus }[] }): FederatedOutcome {
-  const answered = response.sites.filter((s) => s.status === SiteStatus.SITE_STATUS_OK || s.status === SiteStatus.SITE_STATUS_HELD).length;
-  if (answered === 0) return 'unanswered';
-  return answered === response.sites.length ? 'answered' : 'partial';
-}
 
 /** The hash of a refused question when it is a valid query at all. */
 function hashOrInvalid(query: unknown): string {
@@ -63,7 +55,7 @@ function hashOrInvalid(query: unknown): string {
   }
 }
 
-export function createCoordinatorAudit(log: AuditLog): CoordinatorAudit {
+export function createCoordinatorAudit(log: AuditStore): CoordinatorAudit {
   return {
     log,
     async recordQuery(question, response) {
@@ -71,11 +63,12 @@ export function createCoordinatorAudit(log: AuditLog): CoordinatorAudit {
         kind: 'federated-query',
         actor: question.researcher,
         subject: response.queryHash,
-        outcome: outcomeOf(response),
+        outcome: federatedOutcome(response),
         detail: {
+          ...(question.requestId === undefined ? {} : { requestId: question.requestId }),
           project: question.project,
           purpose: question.purpose,
-          sites: Object.fromEntries(response.sites.map((s) => [s.nodeId, statusName(s.status)])),
+          sites: Object.fromEntries(response.sites.map((s) => [s.nodeId, siteStatusLabel(s.status)])),
           elapsedMs: response.elapsedMs,
         },
       });
@@ -85,11 +78,12 @@ export function createCoordinatorAudit(log: AuditLog): CoordinatorAudit {
         kind: 'availability-query',
         actor: question.researcher,
         subject: response.queryHash,
-        outcome: outcomeOf(response),
+        outcome: federatedOutcome(response),
         detail: {
+          ...(question.requestId === undefined ? {} : { requestId: question.requestId }),
           project: question.project,
           purpose: question.purpose,
-          sites: Object.fromEntries(response.sites.map((s) => [s.nodeId, statusName(s.status)])),
+          sites: Object.fromEntries(response.sites.map((s) => [s.nodeId, siteStatusLabel(s.status)])),
           elapsedMs: response.elapsedMs,
         },
       });
@@ -101,7 +95,13 @@ export function createCoordinatorAudit(log: AuditLog): CoordinatorAudit {
         actor: question.researcher,
         subject: hashOrInvalid(question.query),
         outcome: 'rejected',
-        detail: { project: question.project, purpose: question.purpose, code: err.code, reason: err.message },
+        detail: {
+          ...(question.requestId === undefined ? {} : { requestId: question.requestId }),
+          project: question.project,
+          purpose: question.purpose,
+          code: err.code,
+          reason: err.message,
+        },
       });
     },
     async recordAccess(action) {
@@ -114,16 +114,6 @@ export function createCoordinatorAudit(log: AuditLog): CoordinatorAudit {
       });
     },
   };
-}
-
-/** The coordinator's audit database: `audit.db` in its state folder (its signed head beside it). */
-export function coordinatorAuditFile(config: CoordinatorConfig): string {
-  return path.join(config.stateDir, 'audit.db');
-}
-
-/** Opens the coordinator's audit log as its owner, checkpoints signed with the coordinator key. */
-export function openCoordinatorAuditLog(config: CoordinatorConfig, signingKey: SigningKey): AuditLog {
-  return createAuditLog(coordinatorAuditFile(config), { signer: { key: signingKey, logId: config.coordinatorId } });
 }
 
 /** The keys the coordinator's checkpoints may be signed with: the current key and the retired ones. */

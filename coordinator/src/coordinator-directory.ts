@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { Gauge, type Registry } from 'prom-client';
+import type { CoordinatorMetrics } from './metrics.js';
 import { startServiceDirectory, type DirectoryEntry, type PublicJwk, type ServiceDirectory } from '@biospec/directory';
 import type { ConnectLinks } from '@biospec/connect';
 import { CONNECT_OUT, type CoordinatorConfig } from './config.js';
@@ -35,7 +35,7 @@ export function membershipNotes(entry: DirectoryEntry, member: Member | undefine
 export async function startCoordinatorDirectory(
   config: CoordinatorConfig,
   members: () => readonly Member[],
-  parts: { logger: Logger; metrics: Registry; links?: ConnectLinks },
+  parts: { logger: Logger; metrics: Pick<CoordinatorMetrics, 'observeDirectory'>; links?: ConnectLinks },
 ): Promise<ServiceDirectory> {
   // Members change while the coordinator runs (memberships approved, nodes suspended): look them up each time.
   const byId = { get: (id: string) => members().find((m) => m.id === id), has: (id: string) => members().some((m) => m.id === id) };
@@ -55,14 +55,7 @@ export async function startCoordinatorDirectory(
     const notes = membershipNotes(entry, byId.get(entry.nodeId), parts.links);
     parts.logger.info({ node: entry.nodeId, endpoint: entry.descriptor.endpoint, ...(notes.length > 0 ? { notes } : {}) }, 'directory: node announced');
   });
-  new Gauge({
-    name: 'biospec_directory_members_live',
-    help: 'Member nodes with a fresh descriptor in the directory',
-    registers: [parts.metrics],
-    collect() {
-      this.set(directory.current().filter((e) => !e.stale && byId.has(e.nodeId)).length);
-    },
-  });
+  parts.metrics.observeDirectory(() => directory.current().filter((e) => !e.stale && byId.has(e.nodeId)).length);
   parts.logger.info({ peerId: directory.peerId, addresses: directory.addresses() }, 'directory joined');
   return service;
 }

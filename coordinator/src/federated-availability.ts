@@ -87,7 +87,7 @@ export function createFederatedAvailability(c: FederatedAvailabilityComponents) 
     const query: Query = canonicalise(parseQuery(input.query));
     availabilityQuestion(query);
     checkPurposeAndProject(input);
-    c.rateLimiter.take(researcher);
+    await c.rateLimiter.take(researcher);
     const hash = queryHash(query);
     const deadline = deadlineOf(started, input.deadlineMs, c.defaultDeadlineMs);
     const members = c.members();
@@ -100,6 +100,7 @@ export function createFederatedAvailability(c: FederatedAvailabilityComponents) 
         issuer: c.coordinatorId,
         lifetimeSeconds: c.queryLifetimeSeconds,
         question: 'availability',
+        ...(input.requestId === undefined ? {} : { requestId: input.requestId }),
       },
       members.map((m) => m.id),
       c.signingKey,
@@ -144,7 +145,7 @@ export function createFederatedAvailability(c: FederatedAvailabilityComponents) 
       total: mergeFigures(answered.flatMap((s) => (s.total ? [s.total] : []))),
       elapsedMs: Date.now() - started,
     };
-    c.logger.info({ queryHash: hash, researcher, sites: sites.map((s) => `${s.nodeId}:${s.status}`), elapsedMs: response.elapsedMs }, 'federated availability');
+    c.logger.info({ requestId: input.requestId, queryHash: hash, researcher, sites: sites.map((s) => `${s.nodeId}:${s.status}`), elapsedMs: response.elapsedMs }, 'federated availability');
     return response;
   };
 }

@@ -11,7 +11,7 @@ import { canonicalJson, canonicalise, isUseCategory, parseQuery, queryHash, stra
 import type { RateLimiter } from '@biospec/privacy';
 import type { Person } from '@biospec/registry';
 import { signQueryForEach, verifyResult, type SignedQuery, type SignQueryInput, type SigningKey } from '@biospec/trust';
-import { fanOut, mergeFigures, mergeStrata } from '@biospec/federation';
+import { fanOut, mergeFigures, mergeStrata, type SiteFailure } from '@biospec/federation';
 import type { Member } from './members.js';
 import { researcherPseudonym } from './pseudonym.js';
 
@@ -21,6 +21,8 @@ export interface FederatedCountInput {
   purpose: string;
   project: string;
   deadlineMs?: number;
+  /** The researcher's call (REST or gRPC) this question came in; carried in every signed query. */
+  requestId?: string;
 }
 
 export interface FederatedCountComponents {
@@ -92,6 +94,26 @@ async function signInChunks(input: Omit<SignQueryInput, 'audience'>, audiences: 
 const MAX_ANSWER_BYTES = 1024 * 1024;
 
 
+/** Refusals that ask the researcher to wait: their own rate limit, or their privacy budget. */
+const LIMIT_REASONS: ReadonlySet<string> = new Set(['RATE_LIMITED', 'BUDGET_EXHAUSTED']);
+
+/**
+ * When every site refused the question for the researcher's rate limit or privacy budget,
+ * the question as a whole is refused the same way (HTTP 429 with `Retry-After`, gRPC
+ * RESOURCE_EXHAUSTED with the `retry-after-ms` trailer) rather than answered with no figure:
+ * RATE_LIMITED if any site said so, BUDGET_EXHAUSTED otherwise, and the earliest moment any
+ * site said it may answer again. Any other site outcome (an answer, a timeout, another
+ * refusal) keeps the per-site answer.
+ */
+export function refuseWhenEveryoneLimited(outcomes: readonly { ok: boolean; site: { id: string }; failure?: SiteFailure }[]): void {
+  const failures = outcomes.map((o) => (o.ok ? undefined : o.failure));
+  if (failures.length === 0 || !failures.every((f) => f?.reason !== undefined && LIMIT_REASONS.has(f.reason))) return;
+  const code = failures.some((f) => f?.reason === 'RATE_LIMITED') ? 'RATE_LIMITED' : 'BUDGET_EXHAUSTED';
+  const hints = failures.flatMap((f) => (f?.retryAfterMs === undefined ? [] : [f.retryAfterMs]));
+  const why = outcomes.map((o, i) => `${o.site.id}: ${failures[i]?.message ?? ''}`).join('; ');
+  throw new BiospecError(code, `every site refused the question (${why})`, hints.length > 0 ? { retryAfterMs: Math.min(...hints) } : {});
+}
+
 /**
  * The coordinator's path for one question: authenticate (done by the caller),
  * validate and canonicalise, rate-limit, sign one token per site, fan out with
@@ -125,13 +147,21 @@ export function createFederatedCount(c: FederatedCountComponents) {
     const query: Query = canonicalise(parseQuery(input.query));
     checkPurposeAndProject(input);
     const researcher = pseudonymOf(person);
-    c.rateLimiter.take(researcher);
+    await c.rateLimiter.take(researcher);
     const hash = queryHash(query);
     const deadline = deadlineOf(started, input.deadlineMs, c.defaultDeadlineMs);
     const members = c.members();
 
     const tokenFor = await signInChunks(
-      { query, purpose: input.purpose, researcher, project: input.project, issuer: c.coordinatorId, lifetimeSeconds: c.queryLifetimeSeconds },
+      {
+        query,
+        purpose: input.purpose,
+        researcher,
+        project: input.project,
+        issuer: c.coordinatorId,
+        lifetimeSeconds: c.queryLifetimeSeconds,
+        ...(input.requestId === undefined ? {} : { requestId: input.requestId }),
+      },
       members.map((m) => m.id),
       c.signingKey,
     );
@@ -163,6 +193,7 @@ export function createFederatedCount(c: FederatedCountComponents) {
       };
     });
 
+    refuseWhenEveryoneLimited(outcomes);
     const answered = sites.filter((s) => s.status === SiteStatus.SITE_STATUS_OK);
     const response: FederatedCountResponse = {
       queryHash: hash,
@@ -174,7 +205,7 @@ export function createFederatedCount(c: FederatedCountComponents) {
       elapsedMs: Date.now() - started,
     };
     c.logger.info(
-      { queryHash: hash, researcher, sites: sites.map((s) => `${s.nodeId}:${s.status}`), elapsedMs: response.elapsedMs },
+      { requestId: input.requestId, queryHash: hash, researcher, sites: sites.map((s) => `${s.nodeId}:${s.status}`), elapsedMs: response.elapsedMs },
       'federated count',
     );
     return response;

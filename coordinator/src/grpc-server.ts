@@ -1,11 +1,14 @@
-import { Server } from '@grpc/grpc-js';
+import { Metadata, Server, type ServerUnaryCall } from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
+import { bindGrpcHealth, initialHealthStatuses } from '@biospec/health';
 import { parseQueryJson } from '@biospec/query';
 import {
   AccessServiceService,
   bindServer,
   BiospecError,
   CoordinatorServiceService,
+  REQUEST_ID_HEADER,
+  requestIdFrom,
   shutdownServer,
   serverCredentials,
   unaryCall,
@@ -33,44 +36,80 @@ export interface RunningServer {
   stop(graceMs?: number): Promise<void>;
 }
 
+/** One id per question call: the caller's x-request-id when well formed, else a new one, sent back at once in the initial metadata. */
+function requestIdOf<Req, Res>(call: ServerUnaryCall<Req, Res>): string {
+  const requestId = requestIdFrom(call.metadata.get(REQUEST_ID_HEADER)[0]);
+  const sent = new Metadata();
+  sent.set(REQUEST_ID_HEADER, requestId);
+  call.sendMetadata(sent);
+  return requestId;
+}
+
 /** Every researcher-facing call is authenticated before its handler runs. */
-function authenticated<Req, Res>(coordinator: OpenCoordinator, handler: (caller: Caller, request: Req) => Promise<Res>) {
+function authenticated<Req, Res>(coordinator: OpenCoordinator, handler: (caller: Caller, request: Req, call: ServerUnaryCall<Req, Res>) => Promise<Res>) {
   return unaryCall<Req, Res>(
     async (call) => {
       const header = call.metadata.get('authorization')[0];
-      return handler(await coordinator.authenticate(typeof header === 'string' ? header : undefined), call.request);
+      return handler(await coordinator.authenticate(typeof header === 'string' ? header : undefined), call.request, call);
     },
     (err) => coordinator.logger.error({ err }, 'cannot answer a gRPC call'),
   );
 }
 
+function authorizationOf<Req, Res>(call: ServerUnaryCall<Req, Res>): string | undefined {
+  const header = call.metadata.get('authorization')[0];
+  return typeof header === 'string' ? header : undefined;
+}
+
+/** The services gRPC health reports besides the whole server (the empty name). */
+const COORDINATOR_SERVICES = ['biospecimen.v1.CoordinatorService', 'biospecimen.v1.AccessService'];
+
+/**
+ * Serves CoordinatorService, AccessService and gRPC health, which says SERVING (for the whole
+ * server and for each service) exactly when `/readyz` says ready.
+ */
 export async function startCoordinatorGrpc(coordinator: OpenCoordinator): Promise<RunningServer> {
   const { config } = coordinator;
   const server = new Server({ 'grpc.max_receive_message_length': MAX_GRPC_REQUEST_BYTES });
   const implementation: CoordinatorServiceServer = {
-    federatedCount: authenticated(coordinator, (caller, request) => {
-      return coordinator.federatedCount(caller, {
-        query: parseQueryJson(request.queryJson),
-        purpose: request.purpose,
-        project: request.project,
-        deadlineMs: request.deadlineMs,
-      });
-    }),
+    federatedCount: unaryCall(
+      (call) => {
+        const requestId = requestIdOf(call);
+        return coordinator.ask(authorizationOf(call), () => ({
+          query: parseQueryJson(call.request.queryJson),
+          purpose: call.request.purpose,
+          project: call.request.project,
+          deadlineMs: call.request.deadlineMs,
+          requestId,
+        }));
+      },
+      (err) => coordinator.logger.error({ err }, 'cannot answer a gRPC call'),
+    ),
     listNodes: authenticated(coordinator, async (caller) => ({ nodes: await coordinator.listNodes(caller) })),
-    federatedAvailability: authenticated(coordinator, (caller, request) =>
+    federatedAvailability: authenticated(coordinator, (caller, request, call) =>
       coordinator.federatedAvailability(caller, {
         query: parseQueryJson(request.queryJson),
         purpose: request.purpose,
         project: request.project,
         deadlineMs: request.deadlineMs,
+        requestId: requestIdOf(call),
       }),
     ),
   };
   server.addService(CoordinatorServiceService, implementation);
   server.addService(AccessServiceService, accessService(coordinator));
-  new HealthImplementation({ '': 'SERVING', 'biospecimen.v1.CoordinatorService': 'SERVING', 'biospecimen.v1.AccessService': 'SERVING' }).addToServer(server);
+  const health = new HealthImplementation(initialHealthStatuses(COORDINATOR_SERVICES));
+  health.addToServer(server);
+  const healthBinding = bindGrpcHealth(health, COORDINATOR_SERVICES, coordinator.readiness);
   const { port, address } = await bindServer(server, config.grpcListen, serverCredentials(config.tls));
-  return { port, address, stop: (graceMs = 2000) => shutdownServer(server, graceMs) };
+  return {
+    port,
+    address,
+    stop: (graceMs = 2000) => {
+      healthBinding.shutdown();
+      return shutdownServer(server, graceMs);
+    },
+  };
 }
 
 /** The access workflow over gRPC: the same checks and workflow as REST, with protobuf messages. */
@@ -84,7 +123,7 @@ function accessService(coordinator: OpenCoordinator): AccessServiceServer {
     updateAccessRequest: authenticated(coordinator, async (caller, request) => ({
       request: requestToWire(await access.update(who(caller), request.id, fieldsFromWire(request.fields, { update: true, clear: request.clear }) as never)),
     })),
-    getAccessRequest: authenticated(coordinator, async (caller, request) => ({ request: requestToWire(access.get(who(caller), request.id)) })),
+    getAccessRequest: authenticated(coordinator, async (caller, request) => ({ request: requestToWire(await access.get(who(caller), request.id)) })),
     listAccessRequests: authenticated(coordinator, async (caller, request) => ({
       requests: access.list(who(caller), { ...(request.state ? { state: request.state } : {}), ...(request.nodeId ? { nodeId: request.nodeId } : {}) }).map(summaryToWire),
     })),

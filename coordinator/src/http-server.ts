@@ -1,11 +1,11 @@
 import fs from 'node:fs';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { BiospecError, FederatedAvailabilityResponse, FederatedCountResponse, NodeInfo, httpStatusOf } from '@biospec/protocol';
+import { BiospecError, FederatedAvailabilityResponse, FederatedCountResponse, NodeInfo, REQUEST_ID_HEADER, httpStatusOf, requestIdFrom } from '@biospec/protocol';
 import { MEMBERSHIP_ACTIONS, REQUEST_ACTIONS, SITE_ACTIONS, type MembershipAction, type RequestAction, type SiteAction } from '@biospec/access';
 import type { OpenCoordinator } from './open-coordinator.js';
 import { createRestApi, type RestApi } from './rest-api.js';
-import { CountBodySchema, FederatedCountResponseJson, HealthJson, JwksJson, NodeJwksJson, NodesResponseJson, QueryDocument, SignInProvidersJson } from './rest-schemas.js';
+import { CountBodySchema, FederatedCountResponseJson, HealthJson, JwksJson, NodeJwksJson, NodesResponseJson, QueryDocument, ReadinessJson, SignInProvidersJson } from './rest-schemas.js';
 import {
   AccessRequestListJson,
   AccessRequestViewJson,
@@ -63,9 +63,9 @@ function registerRoutes(api: RestApi, coordinator: OpenCoordinator, authenticate
       errors: ['INVALID_QUERY', 'RATE_LIMITED', 'PERMISSION_DENIED'],
     },
     async ({ request, body }) => {
-      const caller = await authenticate(request);
       const { deadlineMs, ...rest } = body;
-      const response = await coordinator.federatedCount(caller, deadlineMs === undefined ? rest : { ...rest, deadlineMs });
+      // The request id (x-request-id) is carried in every signed query and audit entry.
+      const response = await coordinator.ask(request.headers.authorization, () => ({ ...rest, ...(deadlineMs === undefined ? {} : { deadlineMs }), requestId: request.id }));
       return FederatedCountResponse.toJSON(response);
     },
   );
@@ -83,7 +83,7 @@ function registerRoutes(api: RestApi, coordinator: OpenCoordinator, authenticate
     async ({ request, body }) => {
       const caller = await authenticate(request);
       const { deadlineMs, ...rest } = body;
-      const response = await coordinator.federatedAvailability(caller, deadlineMs === undefined ? rest : { ...rest, deadlineMs });
+      const response = await coordinator.federatedAvailability(caller, { ...rest, ...(deadlineMs === undefined ? {} : { deadlineMs }), requestId: request.id });
       return FederatedAvailabilityResponse.toJSON(response);
     },
   );
@@ -117,14 +117,29 @@ function registerRoutes(api: RestApi, coordinator: OpenCoordinator, authenticate
   );
   api.route('get', '/api/v1/jwks', { summary: "Every member node's public keys, to verify saved answers offline", auth: false, response: NodeJwksJson }, async () => coordinator.nodeJwks());
   api.route('get', '/.well-known/jwks.json', { summary: "The coordinator's public keys (current and retired), for nodes to pin", auth: false, response: JwksJson }, async () => coordinator.jwks());
-  api.route('get', '/healthz', { summary: 'Liveness', auth: false, response: HealthJson }, async () => ({ status: 'ok' }));
+  api.route('get', '/healthz', { summary: 'Liveness: the process answers', auth: false, response: HealthJson }, async () => ({ status: 'ok' }));
+  api.route(
+    'get',
+    '/readyz',
+    {
+      summary: 'Readiness: whether the coordinator can serve now (its databases take writes)',
+      description: 'Status 200 when ready, 503 with the same body when not; gRPC health says SERVING exactly when this says ready (docs/OPERATIONS.md).',
+      auth: false,
+      response: ReadinessJson,
+    },
+    async ({ reply }) => {
+      const report = coordinator.readiness.report();
+      void reply.status(report.ready ? 200 : 503);
+      return { status: report.ready ? 'ready' : 'not ready', ...report };
+    },
+  );
   api.route(
     'get',
     '/metrics',
     { summary: 'Prometheus metrics', auth: false, response: { text: 'text/plain', description: 'Prometheus text exposition format' } },
     async ({ reply }) => {
-      void reply.header('content-type', coordinator.metrics.contentType);
-      return coordinator.metrics.metrics();
+      void reply.header('content-type', coordinator.metrics.registry.contentType);
+      return coordinator.metrics.registry.metrics();
     },
   );
 }
@@ -251,7 +266,27 @@ function registerAccessRoutes(api: RestApi, coordinator: OpenCoordinator, authen
 export async function startCoordinatorHttp(coordinator: OpenCoordinator): Promise<RunningServer & { url: string; servedRoutes(): { method: string; path: string }[] }> {
   const { tls } = coordinator.config;
   // `https: null` serves plain HTTP (fastify creates an HTTPS server only for an options object).
-  const app = Fastify({ logger: false, bodyLimit: 64 * 1024, https: tls ? httpsOptions(tls) : null });
+  const app = Fastify({
+    logger: false,
+    bodyLimit: 64 * 1024,
+    https: tls ? httpsOptions(tls) : null,
+    // One id per call: the caller's x-request-id when well formed, else a new one; carried in every signed query.
+    genReqId: (request) => requestIdFrom(request.headers[REQUEST_ID_HEADER]),
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    void reply.header(REQUEST_ID_HEADER, request.id);
+  });
+  // The access log: one line per request, after its answer went out.
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    const seconds = reply.elapsedTime / 1000;
+    coordinator.metrics.httpRequest(route, request.method, reply.statusCode, seconds);
+    coordinator.logger.info(
+      { requestId: request.id, method: request.method, url: request.url, route, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10, remote: request.ip },
+      'http request',
+    );
+  });
 
   app.setErrorHandler((reason: unknown, _request: FastifyRequest, reply: FastifyReply) => {
     const fastifyError = reason as { statusCode?: number; code?: string; message?: string };
@@ -263,7 +298,9 @@ export async function startCoordinatorHttp(coordinator: OpenCoordinator): Promis
           : fastifyError.statusCode && fastifyError.statusCode < 500
             ? new BiospecError('INVALID_ARGUMENT', fastifyError.message ?? 'bad request')
             : BiospecError.from(reason);
-    if (err.code === 'INTERNAL') coordinator.logger.error({ err: reason }, 'internal error');
+    if (err.code === 'INTERNAL') coordinator.logger.error({ err: reason, requestId: _request.id }, 'internal error');
+    // Rate limits, budgets, busy: when to ask again, in whole seconds (RFC 9110 10.2.3).
+    if (err.retryAfterMs !== undefined) void reply.header('retry-after', String(Math.max(1, Math.ceil(err.retryAfterMs / 1000))));
     void reply.status(httpStatusOf(err.code)).send({ error: { code: err.code, message: err.message, issues: err.issues } });
   });
 

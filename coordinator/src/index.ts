@@ -10,6 +10,8 @@ export * from './coordinator-audit.js';
 export * from './pseudonym.js';
 export * from './web-ui.js';
 export * from './network-health.js';
+export * from './backup.js';
+export * from './coordinator-state.js';
 export * from './rest-api.js';
 export * from './rest-schemas.js';
 export * from './rest-access-schemas.js';

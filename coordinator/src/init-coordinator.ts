@@ -4,7 +4,9 @@ import path from 'node:path';
 import { BiospecError, createPrivateFile, makePrivateDir } from '@biospec/protocol';
 import { createSqlitePeople, type PeopleRepository, type Person, type Role } from '@biospec/registry';
 import { generateSigningKey, importSigningKey, issueResearcherToken } from '@biospec/trust';
+import { createPostgresPeople, createPostgresPool } from '@biospec/postgres';
 import { loadCoordinatorConfig, parseCoordinatorConfig } from './config.js';
+import { peopleFile } from './coordinator-state.js';
 
 /** Files `initCoordinatorDir` writes, relative to the coordinator folder. */
 export const COORDINATOR_FILES = {
@@ -160,11 +162,23 @@ export function addMember(dir: string, member: AddMemberOptions): void {
   fs.renameSync(stagedConfig, configFile);
 }
 
-/** Opens the coordinator's researcher records (its `state/people.db`), for commands run beside or instead of the service. */
-export function openPeople(dir: string): PeopleRepository {
+/**
+ * Opens the coordinator's researcher records (its `state/people.db`, or the PostgreSQL database
+ * its config names), for commands run beside or instead of the service.
+ */
+export async function openPeople(dir: string): Promise<PeopleRepository> {
   const config = loadCoordinatorConfig(path.join(dir, COORDINATOR_FILES.config));
+  if (config.database) {
+    const pool = createPostgresPool(config.database.url, { applicationName: 'biospec cli' });
+    try {
+      return await createPostgresPeople(pool, { ownsPool: true });
+    } catch (error) {
+      await pool.end().catch(() => undefined);
+      throw error;
+    }
+  }
   makePrivateDir(config.stateDir);
-  const file = path.join(config.stateDir, 'people.db');
+  const file = peopleFile(config);
   createPrivateFile(file);
   return createSqlitePeople(file);
 }
@@ -180,13 +194,13 @@ export async function issueResearcher(
 ): Promise<{ token: string; person: Person }> {
   const config = loadCoordinatorConfig(path.join(dir, COORDINATOR_FILES.config));
   const key = await importSigningKey(JSON.parse(fs.readFileSync(config.signingKey, 'utf8')));
-  const people = openPeople(dir);
+  const people = await openPeople(dir);
   try {
     const identity = { issuer: config.coordinatorId, subject: input.subject };
-    let person = people.findByIdentity(identity) ?? (input.email ? people.findByEmail(input.email) : undefined);
-    person ??= people.create({ ...(input.name ? { name: input.name } : {}), ...(input.email ? { email: input.email } : {}) });
-    people.link(person.id, identity, 'researcher add');
-    if (input.roles) person = people.setRoles(person.id, input.roles);
+    let person = (await people.findByIdentity(identity)) ?? (input.email ? await people.findByEmail(input.email) : undefined);
+    person ??= await people.create({ ...(input.name ? { name: input.name } : {}), ...(input.email ? { email: input.email } : {}) });
+    await people.link(person.id, identity, 'researcher add');
+    if (input.roles) person = await people.setRoles(person.id, input.roles);
     const token = await issueResearcherToken(
       {
         subject: input.subject,
@@ -200,6 +214,6 @@ export async function issueResearcher(
     );
     return { token, person };
   } finally {
-    people.close();
+    await people.close();
   }
 }

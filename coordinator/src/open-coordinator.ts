@@ -1,7 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { pino, type Logger } from 'pino';
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import {
   BiospecError,
   checkPrivatePermissions,
@@ -15,7 +14,9 @@ import {
   type NodeInfo,
 } from '@biospec/protocol';
 import { createRateLimiter, describeGuarantee, parsePolicy } from '@biospec/privacy';
-import { createSqlitePeople, resolvePerson, type IssuerRegistration, type PeopleRepository, type Person } from '@biospec/registry';
+import { createReadiness, type Readiness } from '@biospec/health';
+import { holdPidFile } from '@biospec/backup';
+import { resolvePerson, type IssuerRegistration, type PeopleRepository, type Person } from '@biospec/registry';
 import {
   createKeyRing,
   createResearcherVerifier,
@@ -44,10 +45,12 @@ import {
 } from '@biospec/access';
 import { createSiteHealthTracker, fanOut, type SiteHealthTracker } from '@biospec/federation';
 import type { CoordinatorConfig } from './config.js';
-import { coordinatorAuditFile, createCoordinatorAudit, openCoordinatorAuditLog, type CoordinatorAudit } from './coordinator-audit.js';
+import { createCoordinatorAudit, type CoordinatorAudit } from './coordinator-audit.js';
+import { accessFile, coordinatorAuditFile, coordinatorDatabases, openCoordinatorState } from './coordinator-state.js';
 import { researcherPseudonym } from './pseudonym.js';
 import { createFederatedCount, deadlineOf, type FederatedCountInput } from './federated-count.js';
 import { createFederatedAvailability } from './federated-availability.js';
+import { createCoordinatorMetrics, type CoordinatorMetrics } from './metrics.js';
 import { relayGrantedQuestion } from './granted-relay.js';
 import { configEntry, createMemberRegistry, openMember, type Member, type MemberEntry, type MemberRegistry } from './members.js';
 import { createConfiguredNotifier } from './notifier-config.js';
@@ -84,7 +87,10 @@ export interface OpenCoordinator {
   /** The member nodes asked now (approved, not suspended). */
   readonly members: readonly Member[];
   memberRegistry: MemberRegistry;
-  metrics: Registry;
+  /** The coordinator's Prometheus metrics (coordinator/src/metrics.ts). */
+  metrics: CoordinatorMetrics;
+  /** Whether the coordinator can serve now (its databases take writes); `/readyz` and gRPC health report it. */
+  readiness: Readiness;
   /** Researcher records and the identities linked to them. */
   people: PeopleRepository;
   /**
@@ -99,6 +105,12 @@ export interface OpenCoordinator {
   accessCaller(caller: Caller): AccessCaller;
   /** A count question; a caller (or a researcher record) without the researcher role is refused. */
   federatedCount(who: Caller | Person, input: FederatedCountInput): Promise<FederatedCountResponse>;
+  /**
+   * A count question as a REST or gRPC call brings it: authenticate, read the input (`input`
+   * throws INVALID_ARGUMENT for a malformed one), ask. Every outcome, refusals before the
+   * question is asked included, is counted in the metrics.
+   */
+  ask(authorization: string | undefined, input: () => FederatedCountInput): Promise<FederatedCountResponse>;
   /** An availability question, under the same checks, signatures, rate limit and audit as counts. */
   federatedAvailability(caller: Caller, input: FederatedCountInput): Promise<FederatedAvailabilityResponse>;
   /** Requests, site answers, comments, grants and revocation. */
@@ -125,35 +137,27 @@ export interface OpenCoordinator {
   connectLinks: ConnectLinks;
   /** Leaves the directory (if it joined one); call before {@link close}. */
   stopDirectory(): Promise<void>;
-  close(): void;
+  close(): Promise<void>;
 }
 
-/** The access workflow's database. */
-export function accessFile(config: CoordinatorConfig): string {
-  return path.join(config.stateDir, 'access.db');
+/** The pid file a running coordinator holds in its state folder; a restore refuses to write under a live one. */
+export function coordinatorPidFile(config: CoordinatorConfig): string {
+  return path.join(config.stateDir, 'coordinator.pid');
 }
 
 /**
- * Makes the state folder 0700 and the audit database 0600 where they do not exist yet, then
- * checks the coordinator's folders, audit database (with -wal and -shm) and secrets: one that
+ * Makes the state folder 0700 and its SQLite databases 0600 where they do not exist yet, then
+ * checks the coordinator's folders, databases (with -wal and -shm) and secrets: one that
  * other users can read stops the start, or is logged under `filePermissions: "warn"`.
  */
-/** The researcher records' database. */
-export function peopleFile(config: CoordinatorConfig): string {
-  return path.join(config.stateDir, 'people.db');
-}
-
 export function secureCoordinatorFiles(config: CoordinatorConfig, logger: Logger): void {
   makePrivateDir(config.stateDir);
-  const auditFile = coordinatorAuditFile(config);
-  createPrivateFile(auditFile);
-  createPrivateFile(peopleFile(config));
-  createPrivateFile(accessFile(config));
+  for (const database of coordinatorDatabases(config)) createPrivateFile(database);
   const wide = checkPrivatePermissions(
     {
       dirs: [config.baseDir, config.stateDir],
-      files: [config.signingKey, config.pseudonymSecret, defaultHeadFile(auditFile)],
-      databases: [auditFile, peopleFile(config), accessFile(config)],
+      files: [config.signingKey, config.pseudonymSecret, ...(config.database ? [] : [defaultHeadFile(coordinatorAuditFile(config))])],
+      databases: coordinatorDatabases(config),
     },
     config.filePermissions,
     `coordinator ${config.coordinatorId}`,
@@ -167,7 +171,9 @@ export async function openCoordinator(config: CoordinatorConfig, options: { logg
   const retired = config.retiredKeys ? ((readJsonFile(config.retiredKeys, 'retired keys') as { keys: unknown[] }).keys ?? []) : [];
   const pseudonymSecret = fs.readFileSync(config.pseudonymSecret);
   secureCoordinatorFiles(config, logger);
-  const audit = createCoordinatorAudit(openCoordinatorAuditLog(config, signingKey));
+  const state = await openCoordinatorState(config, { signer: { key: signingKey, logId: config.coordinatorId } });
+  const audit = createCoordinatorAudit(state.audit);
+  const { people } = state;
   const pinned = (nodeId: string) => memberRegistry.get(nodeId)?.keys;
   // A node that connects out proves itself with one of the keys membership pins for it; nobody else is let in.
   const connectLinks = createConnectLinks({
@@ -177,7 +183,6 @@ export async function openCoordinator(config: CoordinatorConfig, options: { logg
     ...(config.nodeConnect ? { proofTimeoutMs: config.nodeConnect.proofTimeoutMs } : {}),
     log: logger,
   });
-  const people = createSqlitePeople(peopleFile(config));
   const accessStore = createSqliteAccessStore(accessFile(config));
   const memberRegistry = await openMemberRegistry(config, accessStore, connectLinks);
   // Tokens the coordinator signs itself are issued by its staff (`researcher add`), so an unseen one gets a record.
@@ -208,27 +213,16 @@ export async function openCoordinator(config: CoordinatorConfig, options: { logg
     ],
   });
 
-  const metrics = new Registry();
-  collectDefaultMetrics({ register: metrics });
-  const queries = new Counter({ name: 'biospec_federated_queries_total', help: 'Federated count queries answered', registers: [metrics] });
-  const siteAnswers = new Counter({
-    name: 'biospec_site_answers_total',
-    help: 'Per-site outcomes of federated queries',
-    labelNames: ['node', 'status'],
-    registers: [metrics],
-  });
-  const siteLatency = new Histogram({
-    name: 'biospec_site_latency_seconds',
-    help: 'Time until each site answered or failed',
-    labelNames: ['node'],
-    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-    registers: [metrics],
-  });
-  const lastStatus = new Map<string, SiteStatus>();
+  const metrics = createCoordinatorMetrics({ coordinator: config.coordinatorId });
   const siteHealth = createSiteHealthTracker();
+  const readiness = createReadiness([{ name: 'databases', run: () => state.writable() }]);
+  readiness.onChange((report) => logger.info({ ready: report.ready, checks: report.checks }, report.ready ? 'coordinator ready' : 'coordinator not ready'));
+  await readiness.refresh();
+  readiness.start(READINESS_EVERY_MS);
   const directory = config.directory?.enabled ? await startCoordinatorDirectory(config, () => memberRegistry.current(), { logger, metrics, links: connectLinks }) : undefined;
 
-  const rateLimiter = createRateLimiter(config.rateLimits);
+  // Persisted (in PostgreSQL shared by every coordinator of the network), so a restart opens no fresh window.
+  const rateLimiter = createRateLimiter(config.rateLimits, { store: state.rateLimits });
   const federatedCount = createFederatedCount({
     coordinatorId: config.coordinatorId,
     signingKey,
@@ -239,10 +233,8 @@ export async function openCoordinator(config: CoordinatorConfig, options: { logg
     queryLifetimeSeconds: config.queryLifetimeSeconds,
     logger,
     onSiteAnswered(node, status, latencyMs) {
-      lastStatus.set(node, status);
+      metrics.siteAnswered(node, status, latencyMs);
       siteHealth.record(node, status, latencyMs);
-      siteAnswers.inc({ node, status });
-      siteLatency.observe({ node }, latencyMs / 1000);
     },
   });
 
@@ -316,6 +308,40 @@ export async function openCoordinator(config: CoordinatorConfig, options: { logg
       ? { personId: who.person.id, name: who.person.name, roles: who.roles, pseudonym: who.pseudonym }
       : { personId: who.id, name: who.name, roles: who.roles, pseudonym: pseudonymOfRecord(who.id) };
 
+  const authenticate = async (authorization: string | undefined): Promise<Caller> => {
+    const identity = await verifier.verify(authorization ?? '');
+    const registration = registrations.get(identity.issuer) as IssuerRegistration;
+    const person = await resolvePerson(people, identity, registration);
+    const mapsRoles = config.researcherIssuers.some((i) => i.issuer === identity.issuer && i.roleClaim !== undefined);
+    const roles = [...new Set([...person.roles, ...(mapsRoles ? identity.roles : [])])];
+    return { identity, person, roles, pseudonym: researcherPseudonym(pseudonymSecret, person) };
+  };
+  const countQuestion = async (who: Caller | Person, input: FederatedCountInput): Promise<FederatedCountResponse> => {
+    const caller = callerOf(who);
+    const question = {
+      researcher: caller.pseudonym,
+      query: input.query,
+      purpose: input.purpose,
+      project: input.project,
+      ...(input.requestId === undefined ? {} : { requestId: input.requestId }),
+    };
+    const person = 'identity' in who ? who.person : who;
+    let response: FederatedCountResponse;
+    try {
+      authorize(caller, 'count.ask');
+      response = await federatedCount(person, input);
+    } catch (reason) {
+      await audit.recordRejectedQuery(question, reason);
+      throw reason;
+    }
+    // Recorded before the researcher sees the answer, like a node's answers.
+    await audit.recordQuery(question, response);
+    return response;
+  };
+
+  // While this file names a live process, `biospec coordinator restore` refuses to write under the coordinator.
+  const releasePidFile = holdPidFile(coordinatorPidFile(config));
+
   return {
     config,
     logger,
@@ -325,15 +351,9 @@ export async function openCoordinator(config: CoordinatorConfig, options: { logg
     },
     memberRegistry,
     metrics,
+    readiness,
     people,
-    async authenticate(authorization) {
-      const identity = await verifier.verify(authorization ?? '');
-      const registration = registrations.get(identity.issuer) as IssuerRegistration;
-      const person = resolvePerson(people, identity, registration);
-      const mapsRoles = config.researcherIssuers.some((i) => i.issuer === identity.issuer && i.roleClaim !== undefined);
-      const roles = [...new Set([...person.roles, ...(mapsRoles ? identity.roles : [])])];
-      return { identity, person, roles, pseudonym: researcherPseudonym(pseudonymSecret, person) };
-    },
+    authenticate,
     authorize(caller, permission) {
       authorize(callerOf(caller), permission);
     },
@@ -343,7 +363,13 @@ export async function openCoordinator(config: CoordinatorConfig, options: { logg
     memberships,
     accessStore,
     async federatedAvailability(caller, input) {
-      const question = { researcher: caller.pseudonym, query: input.query, purpose: input.purpose, project: input.project };
+      const question = {
+        researcher: caller.pseudonym,
+        query: input.query,
+        purpose: input.purpose,
+        project: input.project,
+        ...(input.requestId === undefined ? {} : { requestId: input.requestId }),
+      };
       let response: FederatedAvailabilityResponse;
       try {
         authorize(callerOf(caller), 'availability.ask');
@@ -376,22 +402,17 @@ export async function openCoordinator(config: CoordinatorConfig, options: { logg
       return { nodeId, encryptedAnswer, delivery };
     },
     sendReminders: remindersRun,
-    async federatedCount(who, input) {
-      const caller = callerOf(who);
-      const question = { researcher: caller.pseudonym, query: input.query, purpose: input.purpose, project: input.project };
-      const person = 'identity' in who ? who.person : who;
-      let response: FederatedCountResponse;
+    federatedCount: countQuestion,
+    async ask(authorization, input) {
       try {
-        authorize(caller, 'count.ask');
-        response = await federatedCount(person, input);
+        const caller = await authenticate(authorization);
+        const response = await countQuestion(caller, input());
+        metrics.question({ response });
+        return response;
       } catch (reason) {
-        await audit.recordRejectedQuery(question, reason);
+        metrics.question({ refused: reason });
         throw reason;
       }
-      // Recorded before the researcher sees the answer, like a node's answers.
-      await audit.recordQuery(question, response);
-      queries.inc();
-      return response;
     },
     async listNodes(caller) {
       if (caller !== undefined) authorize(callerOf(caller), 'nodes.list');
@@ -402,7 +423,7 @@ export async function openCoordinator(config: CoordinatorConfig, options: { logg
       );
       return outcomes.map((o) => {
         const status = o.ok ? SiteStatus.SITE_STATUS_OK : o.failure.status;
-        lastStatus.set(o.site.id, status);
+        metrics.siteSeen(o.site.id, status);
         siteHealth.record(o.site.id, status, o.latencyMs);
         return {
           nodeId: o.site.id,
@@ -423,17 +444,21 @@ export async function openCoordinator(config: CoordinatorConfig, options: { logg
     directory: directory?.directory,
     connectLinks,
     stopDirectory: async () => directory?.stop(),
-    close() {
+    async close() {
+      await readiness.stop();
       clearInterval(reminderTimer);
-      people.close();
       connectLinks.close();
       memberRegistry.close();
       accessStore.close();
-      audit.log.close();
-      notifier.close().catch((reason: unknown) => logger.warn({ err: reason }, 'notifier did not close cleanly'));
+      await state.close();
+      await notifier.close().catch((reason: unknown) => logger.warn({ err: reason }, 'notifier did not close cleanly'));
+      releasePidFile();
     },
   };
 }
+
+/** How often readiness is evaluated. */
+const READINESS_EVERY_MS = 1000;
 
 /** What a node's published policy guarantees, in its own words, or why that cannot be said. */
 function guaranteeOf(policyJson: string): string {

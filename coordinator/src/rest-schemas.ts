@@ -171,6 +171,16 @@ export const NodeJwksJson = z.record(z.string(), JwksJson).meta({ id: 'NodeJwks'
 
 export const HealthJson = z.object({ status: z.literal('ok') }).strict().meta({ id: 'Health' });
 
+export const ReadinessJson = z
+  .object({
+    status: z.enum(['ready', 'not ready']),
+    ready: z.boolean(),
+    checks: z.record(z.string(), z.string()).meta({ description: "Each check's problem, or `ok` (`databases`: the coordinator's state takes writes)." }),
+    checkedAt: z.string().meta({ description: 'ISO time of the last evaluation (every second).' }),
+  })
+  .strict()
+  .meta({ id: 'Readiness', description: 'Sent with 200 when ready and with 503 when not.' });
+
 /** Every error the REST API sends, with the HTTP status of its code (packages/protocol/src/errors.ts). */
 export const ErrorEnvelopeJson = z
   .object({

@@ -34,7 +34,7 @@ import { BiospecError, type AvailabilityResponse, type GrantedAvailabilityReques
 import { planQuestion, protectAnswer, type TrueCount } from '@biospec/privacy';
 import type { QueryClaims } from '@biospec/trust';
 import { canonicalJson } from '@biospec/query';
-import { createQuestionSteps, type AnswerContext, type QuestionStepsComponents } from './question-steps.js';
+import { createQuestionSteps, requestIdOf, type AnswerContext, type QuestionStepsComponents } from './question-steps.js';
 
 /** What availability answers count on. */
 export interface AvailabilitySource {
@@ -85,7 +85,7 @@ export function createAvailabilityPipeline(c: AvailabilityPipelineComponents): A
       try {
         claims = await steps.verify(signedQuery, 'availability', context);
         const asked = claims;
-        c.rateLimiter.take(asked.researcher, steps.now().getTime());
+        await c.rateLimiter.take(asked.researcher, steps.now().getTime());
         const question = availabilityQuestion(asked.query);
         const published = c.accessState.published();
         const domain = availabilityCollectionDomain(published.collections);
@@ -127,9 +127,10 @@ export function createAvailabilityPipeline(c: AvailabilityPipelineComponents): A
           actor: asked.researcher,
           subject: asked.query_hash,
           outcome: released.outcome,
-          detail: { jti: asked.jti, project: asked.project, purpose: asked.purpose, released: released.total.display, epoch, charged, collections: published.digest },
+          detail: { jti: asked.jti, ...requestIdOf(asked), project: asked.project, purpose: asked.purpose, released: released.total.display, epoch, charged, collections: published.digest },
         });
-        c.logger.info({ queryHash: asked.query_hash, outcome: released.outcome, released: released.total.display }, 'availability answered');
+        steps.answered(released.outcome);
+        c.logger.info({ ...requestIdOf(asked), queryHash: asked.query_hash, outcome: released.outcome, released: released.total.display }, 'availability answered');
         return { signedResult, collectionsJson: JSON.stringify(published.collections) };
       } catch (reason) {
         throw await steps.refused(claims, reason, 'availability');
@@ -141,7 +142,7 @@ export function createAvailabilityPipeline(c: AvailabilityPipelineComponents): A
       try {
         claims = await steps.verify(request.signedQuery, 'granted-availability', context);
         const asked = claims;
-        c.rateLimiter.take(asked.researcher, steps.now().getTime());
+        await c.rateLimiter.take(asked.researcher, steps.now().getTime());
         const keys = await c.coordinatorKeys();
         const stamp = await checkRevocationStamp(asked, request.revocationList, keys, c.accessState.revocations());
         // Kept before the grant is checked: a list that revokes this very grant must stay in force.
@@ -181,9 +182,10 @@ export function createAvailabilityPipeline(c: AvailabilityPipelineComponents): A
           actor: asked.researcher,
           subject: grant.biospec_grant.request,
           outcome: 'answered',
-          detail: { grant: grant.jti, jti: asked.jti, queryHash: asked.query_hash, specimens: specimens.length, truncated, epoch: listed.epoch, recipient: jkt },
+          detail: { grant: grant.jti, jti: asked.jti, ...requestIdOf(asked), queryHash: asked.query_hash, specimens: specimens.length, truncated, epoch: listed.epoch, recipient: jkt },
         });
-        c.logger.info({ request: grant.biospec_grant.request, grant: grant.jti, specimens: specimens.length }, 'granted availability answered');
+        steps.answered('answered');
+        c.logger.info({ ...requestIdOf(asked), request: grant.biospec_grant.request, grant: grant.jti, specimens: specimens.length }, 'granted availability answered');
         return { encryptedAnswer };
       } catch (reason) {
         throw await steps.refused(claims, reason, 'grant-use');

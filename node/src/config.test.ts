@@ -23,7 +23,45 @@ test('a bad admission limit is reported with its field', () => {
   }
   expect(caught).toBeInstanceOf(BiospecError);
   const fields = (caught as BiospecError).issues.map((i) => i.field);
-  expect(fields).toEqual(expect.arrayContaining(['admission.concurrent', 'admission']));
+  expect(fields).toEqual(expect.arrayContaining(['admission.concurrent', 'admission.queues']));
+});
+
+test('every problem at once, the policy\'s too, each with the full path of its field', () => {
+  let caught: BiospecError | undefined;
+  try {
+    parseNodeConfig({ ...minimal, listen: 'nowhere', policy: { rounding: 0, noise: { mechanism: 'laplace', epsilon: 'lots' }, budgett: {} } }, '/srv/node');
+  } catch (err) {
+    caught = err as BiospecError;
+  }
+  expect(caught?.code).toBe('INVALID_CONFIG');
+  expect(caught?.issues.map((i) => i.field).sort()).toEqual(['listen', 'policy.budgett', 'policy.noise.epsilon', 'policy.rounding']);
+});
+
+test('environment variables set the keys container platforms set; a bad value names its variable', () => {
+  const config = parseNodeConfig({ ...minimal, listen: '127.0.0.1:1' }, '/srv/node', {
+    BIOSPEC_NODE_LISTEN: '0.0.0.0:50051',
+    BIOSPEC_NODE_HTTP_LISTEN: '0.0.0.0:9464',
+    BIOSPEC_NODE_LOG_LEVEL: 'warn',
+    BIOSPEC_NODE_STATE_DIR: '/var/lib/biospec/state',
+    BIOSPEC_NODE_CATALOGUE: 'data/catalogue.db',
+    BIOSPEC_NODE_SIGNING_KEY: '',
+  });
+  expect(config).toMatchObject({
+    listen: '0.0.0.0:50051',
+    httpListen: '0.0.0.0:9464',
+    logLevel: 'warn',
+    stateDir: '/var/lib/biospec/state',
+    catalogue: '/srv/node/data/catalogue.db',
+    // An empty variable is no override.
+    signingKey: '/srv/node/node-key.jwk.json',
+  });
+  let caught: BiospecError | undefined;
+  try {
+    parseNodeConfig(minimal, '/srv/node', { BIOSPEC_NODE_LOG_LEVEL: 'loud' });
+  } catch (err) {
+    caught = err as BiospecError;
+  }
+  expect(caught?.issues).toEqual([{ field: 'logLevel', message: expect.stringMatching(/\(from BIOSPEC_NODE_LOG_LEVEL\)$/) }]);
 });
 
 const issuesOf = (input: unknown) => {

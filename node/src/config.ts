@@ -1,16 +1,16 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { BiospecError } from '@biospec/protocol';
+import { applyEnvOverrides, BiospecError, configIssues, type EnvOverride } from '@biospec/protocol';
 import { parsePolicy, type DisclosurePolicy } from '@biospec/privacy';
 import { DirectoryConfigSchema, resolveDirectoryConfig } from '@biospec/directory';
 
 const TlsSchema = z
   .object({
-    cert: z.string().min(1),
-    key: z.string().min(1),
-    ca: z.string().min(1).optional(),
-    requireClientCert: z.boolean().default(false),
+    cert: z.string().min(1).describe('PEM certificate chain the node serves gRPC with.'),
+    key: z.string().min(1).describe('PEM private key of that certificate.'),
+    ca: z.string().min(1).optional().describe('PEM CA whose client certificates are accepted (mutual TLS).'),
+    requireClientCert: z.boolean().default(false).describe('Refuse clients without a certificate signed by `ca` (mutual TLS); needs `ca`.'),
   })
   .strict();
 
@@ -20,24 +20,16 @@ const TlsSchema = z
  */
 const AdmissionSchema = z
   .object({
-    /** Questions computed at once, node-wide. */
-    concurrent: z.number().int().min(1).max(4096).default(64),
-    /** Questions waiting for a free slot, node-wide; a question that would wait past its deadline is refused at once anyway. */
-    queued: z.number().int().min(0).max(100_000).default(1024),
-    /** Questions in flight on one CountStream; more are refused at once (BUSY). */
-    perStream: z.number().int().min(1).max(100_000).default(256),
+    concurrent: z.number().int().min(1).max(4096).default(64).describe('Questions computed at once, node-wide.'),
+    queued: z.number().int().min(0).max(100_000).default(1024).describe('Questions waiting for a free slot, node-wide; a question that would wait past its deadline is refused at once anyway.'),
+    perStream: z.number().int().min(1).max(100_000).default(256).describe('Questions in flight on one CountStream; more are refused at once (BUSY).'),
   })
   .strict();
 
 /** HTTP/2 keepalive: the coordinator pings each node's connection to notice a dropped one in seconds. */
 const KeepaliveSchema = z
   .object({
-    /**
-     * The shortest interval between a client's pings the node accepts, in milliseconds; keep it at or below
-     * the coordinators' `nodeKeepalive.timeMs`. grpc-js does not police pings itself; C-core servers and
-     * proxies in front of the node read the same setting.
-     */
-    minPingIntervalMs: z.number().int().min(1000).max(3_600_000).default(5000),
+    minPingIntervalMs: z.number().int().min(1000).max(3_600_000).default(5000).describe('The shortest interval between a client\'s pings the node accepts, in milliseconds; keep it at or below the coordinators\' `nodeKeepalive.timeMs`. grpc-js does not police pings itself; C-core servers and proxies in front of the node read the same setting.'),
   })
   .strict();
 
@@ -49,68 +41,66 @@ const HOST_PORT = /^[^\s:]+:\d{1,5}$/;
  */
 const ConnectOutSchema = z
   .object({
-    /** host:port of the coordinator's connect listener (its `nodeConnect.listen`). */
-    coordinator: z.string().regex(HOST_PORT, 'host:port'),
-    /** TLS to the coordinator: `ca` verifies its certificate; `cert` and `key` are presented for mutual TLS. Plaintext without it (loopback and tests only). */
-    tls: z.object({ ca: z.string().min(1).optional(), cert: z.string().min(1).optional(), key: z.string().min(1).optional() }).strict().optional(),
-    /** HTTP/2 keepalive of this connection, so a dropped one is noticed in seconds on this side too. */
+    coordinator: z.string().regex(HOST_PORT, 'host:port').describe('host:port of the coordinator\'s connect listener (its `nodeConnect.listen`).'),
+    tls: z
+      .object({
+        ca: z.string().min(1).optional().describe('PEM CA that verifies the coordinator\'s certificate.'),
+        cert: z.string().min(1).optional().describe('PEM certificate presented for mutual TLS.'),
+        key: z.string().min(1).optional().describe('PEM private key of `cert`.'),
+      })
+      .strict()
+      .optional()
+      .describe('TLS to the coordinator; plaintext without it (loopback and tests only).'),
     keepalive: z
       .object({
-        timeMs: z.number().int().min(1000).max(3_600_000).default(5000),
-        timeoutMs: z.number().int().min(100).max(600_000).default(5000),
+        timeMs: z.number().int().min(1000).max(3_600_000).default(5000).describe('A ping every this many milliseconds.'),
+        timeoutMs: z.number().int().min(100).max(600_000).default(5000).describe('The connection is dropped when a ping is not answered within this many milliseconds.'),
       })
       .strict()
-      .prefault({}),
-    /** Waits between attempts: capped exponential backoff with jitter. */
+      .prefault({})
+      .describe('HTTP/2 keepalive of this connection, so a dropped one is noticed in seconds on this side too.'),
     backoff: z
       .object({
-        initialMs: z.number().int().min(10).max(600_000).default(1000),
-        maxMs: z.number().int().min(10).max(3_600_000).default(30_000),
+        initialMs: z.number().int().min(10).max(600_000).default(1000).describe('The first wait after a failed attempt.'),
+        maxMs: z.number().int().min(10).max(3_600_000).default(30_000).describe('The longest wait between attempts.'),
       })
       .strict()
-      .prefault({}),
+      .prefault({})
+      .describe('Waits between attempts: capped exponential backoff with jitter.'),
   })
   .strict();
 
 /** The node's config file (`node.json`), as written by `biospec node init`. Paths are relative to the file. */
 export const NodeConfigSchema = z
   .object({
-    nodeId: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lowercase letters, digits and dashes, at most 63'),
-    name: z.string().min(1).max(200),
-    /**
-     * host:port of the gRPC server; port 0 picks a free one. `null`: no listening port at all (a
-     * connect-out node). Absent: 127.0.0.1:50051, or no port when `connectOut` is set.
-     */
-    listen: z.string().regex(HOST_PORT, 'host:port').nullable().optional(),
-    /** Dial the coordinator and answer its queries over that connection; with `listen` too, the node serves both ways. */
-    connectOut: ConnectOutSchema.optional(),
-    catalogue: z.string().default('catalogue.db'),
-    /** This node's private signing key (JWK); `kid` selects it. */
-    signingKey: z.string().default('node-key.jwk.json'),
-    /** Secret behind the deterministic noise; never leaves the node. */
-    noiseSecret: z.string().default('noise-secret'),
-    /** JWKS of the coordinator keys this node accepts queries from (pinned). */
-    coordinatorKeys: z.string().default('coordinator.jwks.json'),
-    /**
-     * The `iss` a query token must carry: the coordinator ids (their `coordinatorId`) this
-     * node answers. The pinned keys decide who signed; this decides as whom.
-     */
-    coordinatorIds: z.array(z.string().min(1).max(512)).min(1).default(['coordinator']),
-    /** Folder for the replay cache, budget ledger, hold queue and audit log. */
-    stateDir: z.string().default('state'),
+    nodeId: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lowercase letters, digits and dashes, at most 63')
+      .describe('The node\'s id: the `aud` of every query signed for it, and the id its answers and audit checkpoints carry.'),
+    name: z.string().min(1).max(200).describe('The institution\'s name, shown to researchers.'),
+    listen: z
+      .string()
+      .regex(HOST_PORT, 'host:port')
+      .nullable()
+      .optional()
+      .describe('host:port of the gRPC server; port 0 picks a free one. `null`: no listening port at all (a connect-out node). Absent: 127.0.0.1:50051, or no port when `connectOut` is set.'),
+    connectOut: ConnectOutSchema.optional().describe('Dial the coordinator and answer its queries over that connection (docs/PROTOCOL.md, "Connect-out"); with `listen` too, the node serves both ways.'),
+    httpListen: z.string().regex(/^[^\s:]+:\d{1,5}$/, 'host:port').optional().describe('host:port of the plain-HTTP listener for `/healthz`, `/readyz` and `/metrics` (probes and Prometheus), separate from the gRPC port; off when absent.'),
+    catalogue: z.string().default('catalogue.db').describe('The specimen catalogue (SQLite).'),
+    signingKey: z.string().default('node-key.jwk.json').describe('This node\'s private signing key (JWK); `kid` selects it.'),
+    noiseSecret: z.string().default('noise-secret').describe('Secret behind the deterministic noise; never leaves the node.'),
+    coordinatorKeys: z.string().default('coordinator.jwks.json').describe('JWKS of the coordinator keys this node accepts queries from (pinned).'),
+    coordinatorIds: z.array(z.string().min(1).max(512)).min(1).default(['coordinator']).describe('The `iss` a query token must carry: the coordinator ids (their `coordinatorId`) this node answers. The pinned keys decide who signed; this decides as whom.'),
+    stateDir: z.string().default('state').describe('Folder for the replay cache, budget ledger, hold queue, rate-limit windows, audit log and access state (published collections, revocation lists).'),
     policy: z.unknown().optional(),
-    tls: TlsSchema.optional(),
-    /** Largest gRPC message accepted, in bytes; queries are small, so this stays small. */
-    maxMessageBytes: z.number().int().min(1024).max(4 * 1024 * 1024).default(64 * 1024),
-    admission: AdmissionSchema.prefault({}),
-    keepalive: KeepaliveSchema.prefault({}),
-    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-    /** At start, a folder, database or secret that other users can read stops the node (`refuse`) or is only logged (`warn`). */
-    filePermissions: z.enum(['refuse', 'warn']).default('refuse'),
-    /** The libp2p directory (signed descriptor gossip); off unless `directory.enabled`. */
-    directory: DirectoryConfigSchema.optional(),
-    /** `biospec node import` of FHIR: import what maps and quarantine the rest (true), or all-or-nothing (false). */
-    fhirLenient: z.boolean().default(false),
+    tls: TlsSchema.optional().describe('TLS for the gRPC server (docs/SECURITY.md); plain gRPC when absent.'),
+    maxMessageBytes: z.number().int().min(1024).max(4 * 1024 * 1024).default(64 * 1024).describe('Largest gRPC message accepted, in bytes; queries are small, so this stays small.'),
+    admission: AdmissionSchema.prefault({}).describe('How much work the node takes on (docs/PROTOCOL.md, "Load").'),
+    keepalive: KeepaliveSchema.prefault({}).describe('HTTP/2 keepalive pings the node accepts from coordinators.'),
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('Least severe level logged (JSON lines on stderr).'),
+    filePermissions: z.enum(['refuse', 'warn']).default('refuse').describe('At start, a folder, database or secret that other users can read stops the node (`refuse`) or is only logged (`warn`).'),
+    directory: DirectoryConfigSchema.optional().describe('The libp2p directory (signed descriptor gossip); off unless `directory.enabled`.'),
+    fhirLenient: z.boolean().default(false).describe('`biospec node import` of FHIR: import what maps and quarantine the rest (true), or all-or-nothing (false).'),
   })
   .strict()
   .superRefine((c, ctx) => {
@@ -138,14 +128,39 @@ export type NodeConfig = Omit<z.infer<typeof NodeConfigSchema>, 'policy' | 'list
 /** Where a node listens when its config names no address and it does not connect out. */
 export const DEFAULT_LISTEN = '127.0.0.1:50051';
 
-/** Validates a parsed config object; reports every problem at once. */
-export function parseNodeConfig(input: unknown, baseDir: string): NodeConfig {
-  const parsed = NodeConfigSchema.safeParse(input);
-  if (!parsed.success) {
-    throw new BiospecError('INVALID_CONFIG', 'node config is invalid', {
-      issues: parsed.error.issues.map((i) => ({ field: i.path.join('.') || '(root)', message: i.message })),
-    });
+/**
+ * The keys of `node.json` an environment variable may set, for container platforms and
+ * systemd units (docs/CONFIG.md): listen addresses, log level, paths. Relative paths are
+ * resolved against the config file's folder, as the file's own are.
+ */
+export const NODE_ENV_OVERRIDES: readonly EnvOverride[] = [
+  { env: 'BIOSPEC_NODE_LISTEN', path: ['listen'] },
+  { env: 'BIOSPEC_NODE_HTTP_LISTEN', path: ['httpListen'] },
+  { env: 'BIOSPEC_NODE_LOG_LEVEL', path: ['logLevel'] },
+  { env: 'BIOSPEC_NODE_CATALOGUE', path: ['catalogue'] },
+  { env: 'BIOSPEC_NODE_STATE_DIR', path: ['stateDir'] },
+  { env: 'BIOSPEC_NODE_SIGNING_KEY', path: ['signingKey'] },
+  { env: 'BIOSPEC_NODE_NOISE_SECRET', path: ['noiseSecret'] },
+  { env: 'BIOSPEC_NODE_COORDINATOR_KEYS', path: ['coordinatorKeys'] },
+];
+
+/**
+ * Validates a parsed config object, with the environment's overrides applied (none unless
+ * given); reports every problem at once, the policy's included, each with the full path of
+ * its field (`policy.rounding`).
+ */
+export function parseNodeConfig(input: unknown, baseDir: string, env: Readonly<Record<string, string | undefined>> = {}): NodeConfig {
+  const { value, fromEnv } = applyEnvOverrides(input, env, NODE_ENV_OVERRIDES);
+  const parsed = NodeConfigSchema.safeParse(value);
+  const issues = parsed.success ? [] : configIssues(parsed.error.issues, { fromEnv });
+  let policy: DisclosurePolicy | undefined;
+  try {
+    policy = parsePolicy((value as { policy?: unknown } | null)?.policy ?? {});
+  } catch (error) {
+    if (!(error instanceof BiospecError)) throw error;
+    issues.push(...error.issues.map((i) => ({ ...i, field: i.field === undefined || i.field === '(root)' ? 'policy' : `policy.${i.field}` })));
   }
+  if (!parsed.success || policy === undefined) throw new BiospecError('INVALID_CONFIG', 'node config is invalid', { issues });
   const c = parsed.data;
   const at = (p: string) => path.resolve(baseDir, p);
   return {
@@ -157,7 +172,7 @@ export function parseNodeConfig(input: unknown, baseDir: string): NodeConfig {
     noiseSecret: at(c.noiseSecret),
     coordinatorKeys: at(c.coordinatorKeys),
     stateDir: at(c.stateDir),
-    policy: parsePolicy(c.policy ?? {}),
+    policy,
     tls: c.tls && { ...c.tls, cert: at(c.tls.cert), key: at(c.tls.key), ca: c.tls.ca && at(c.tls.ca) },
     directory: c.directory && resolveDirectoryConfig(c.directory, baseDir),
     connectOut: c.connectOut && {
@@ -167,13 +182,13 @@ export function parseNodeConfig(input: unknown, baseDir: string): NodeConfig {
   };
 }
 
-/** Reads and validates `node.json` (or another file). */
-export function loadNodeConfig(file: string): NodeConfig {
+/** Reads and validates `node.json` (or another file), with the overrides `env` (the process's by default) sets. */
+export function loadNodeConfig(file: string, env: Readonly<Record<string, string | undefined>> = process.env): NodeConfig {
   let raw: unknown;
   try {
     raw = JSON.parse(fs.readFileSync(file, 'utf8'));
   } catch (cause) {
     throw new BiospecError('INVALID_CONFIG', `cannot read node config ${file}: ${(cause as Error).message}`, { cause });
   }
-  return parseNodeConfig(raw, path.dirname(path.resolve(file)));
+  return parseNodeConfig(raw, path.dirname(path.resolve(file)), env);
 }

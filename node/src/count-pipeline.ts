@@ -2,7 +2,8 @@ import type { CountResponse, NodeResult } from '@biospec/protocol';
 import { planQuestion, protectAnswer, type TrueCount } from '@biospec/privacy';
 import type { QueryClaims } from '@biospec/trust';
 import { canonicalJson, type Query } from '@biospec/query';
-import { createQuestionSteps, type AnswerContext, type QuestionStepsComponents } from './question-steps.js';
+import type { CountRouteLabel } from './metrics.js';
+import { createQuestionSteps, requestIdOf, type AnswerContext, type QuestionStepsComponents } from './question-steps.js';
 
 export type { AnswerContext } from './question-steps.js';
 
@@ -13,8 +14,8 @@ export interface CountSource {
    * @throws BiospecError WARMING_UP when nothing can answer quickly yet.
    */
   servingEpoch(): number;
-  /** True counts of a canonical query, with the epoch they are true for, read together. */
-  count(query: Query): Promise<TrueCount & { epoch: number }>;
+  /** True counts of a canonical query, with the epoch they are true for, read together, and how they were counted. */
+  count(query: Query): Promise<TrueCount & { epoch: number; route?: CountRouteLabel }>;
 }
 
 /** What the count pipeline is built from; every part is injected so tests can use real stores in temp folders. */
@@ -47,7 +48,7 @@ export function createCountPipeline(c: CountPipelineComponents): CountPipeline {
       try {
         claims = await steps.verify(signedQuery, 'count', context);
         const asked = claims;
-        c.rateLimiter.take(asked.researcher, steps.now().getTime());
+        await c.rateLimiter.take(asked.researcher, steps.now().getTime());
         const plan = planQuestion(asked.query, c.policy);
         const servingEpoch = c.counts.servingEpoch();
         steps.assertStillWanted(context);
@@ -83,9 +84,10 @@ export function createCountPipeline(c: CountPipelineComponents): CountPipeline {
           actor: asked.researcher,
           subject: asked.query_hash,
           outcome: released.outcome,
-          detail: { jti: asked.jti, project: asked.project, purpose: asked.purpose, released: released.total.display, epoch, charged },
+          detail: { jti: asked.jti, ...requestIdOf(asked), project: asked.project, purpose: asked.purpose, released: released.total.display, epoch, charged },
         });
-        c.logger.info({ queryHash: asked.query_hash, outcome: released.outcome, released: released.total.display }, 'query answered');
+        steps.answered(released.outcome);
+        c.logger.info({ ...requestIdOf(asked), queryHash: asked.query_hash, outcome: released.outcome, released: released.total.display }, 'query answered');
         return { signedResult, result };
       } catch (reason) {
         throw await steps.refused(claims, reason, 'query');

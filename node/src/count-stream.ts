@@ -20,6 +20,8 @@ export interface CountStreamsInit {
   maxInFlight?: number;
   /** The retry hint sent when a stream is over its limit. */
   retryAfterMs?: () => number;
+  /** Called for each query refused because its stream has too many in flight. */
+  onBusy?: () => void;
   now?: () => number;
 }
 
@@ -97,6 +99,7 @@ export function createCountStreams(init: CountStreamsInit): CountStreams {
         }
         if (inFlight >= maxInFlight) {
           init.logger.warn({ inFlight }, 'stream query refused: too many in flight');
+          init.onBusy?.();
           const retryAfterMs = init.retryAfterMs?.();
           send(refusal(id, new BiospecError('BUSY', `node busy: more than ${maxInFlight} queries in flight on one stream`, retryAfterMs === undefined ? {} : { retryAfterMs })));
           return;

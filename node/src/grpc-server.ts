@@ -1,5 +1,7 @@
 import { Server, type ServerUnaryCall } from '@grpc/grpc-js';
+import path from 'node:path';
 import { HealthImplementation } from 'grpc-health-check';
+import { bindGrpcHealth, createReadiness, initialHealthStatuses, probeWritable, startHealthServer, type Readiness, type RunningHealthServer } from '@biospec/health';
 import {
   BiospecError,
   bindServer,
@@ -15,7 +17,8 @@ import { createCountStreams } from './count-stream.js';
 import type { ConnectOut, ConnectOutStatus, RelayedHandler } from '@biospec/connect';
 import { startNodeConnectOut } from './node-connect-out.js';
 import { startNodeStatusFile } from './node-status.js';
-import type { OpenNode } from './open-node.js';
+import { indexProblem } from './index-state.js';
+import { nodeStateFiles, type OpenNode } from './open-node.js';
 
 /** A running node: its gRPC server and/or its connection out to the coordinator. */
 export interface RunningNodeServer {
@@ -27,6 +30,10 @@ export interface RunningNodeServer {
   connectOut(): ConnectOutStatus | undefined;
   /** What the node's admission limit has done since start: questions started, refused busy, dropped. */
   load(): AdmissionStats;
+  /** Whether the node can answer now (count index, databases, pinned keys); the HTTP and gRPC health services report it. */
+  readiness: Readiness;
+  /** The `/healthz`, `/readyz`, `/metrics` listener, when `httpListen` is configured. */
+  health?: RunningHealthServer;
   /** Stops accepting calls, lets running ones finish for `graceMs`, then closes the stores. */
   stop(graceMs?: number): Promise<void>;
 }
@@ -44,12 +51,41 @@ function contextOf<Req, Res>(call: ServerUnaryCall<Req, Res>): AnswerContext {
   };
 }
 
+/** The services gRPC health reports besides the whole server (the empty name). */
+const NODE_SERVICES = ['biospecimen.v1.NodeService'];
+/** How often readiness is evaluated. */
+const READINESS_EVERY_MS = 1000;
+
+/** A node is ready when its count index answers, its databases take writes and it pins at least one coordinator key. */
+function nodeReadiness(node: OpenNode): Readiness {
+  const { config } = node;
+  return createReadiness([
+    {
+      name: 'countIndex',
+      run: () => indexProblem(node.catalogue),
+    },
+    {
+      name: 'databases',
+      run: () => probeWritable([config.stateDir, path.dirname(config.catalogue)], [config.catalogue, ...Object.values(nodeStateFiles(config))]),
+    },
+    {
+      name: 'coordinatorKeys',
+      async run() {
+        const keys = (await node.coordinatorKeys()).kids();
+        return keys.length > 0 ? undefined : `no coordinator key pinned in ${config.coordinatorKeys}`;
+      },
+    },
+  ]);
+}
+
 /**
  * Serves NodeService and the standard gRPC health service on the configured address, and/or
  * connects out to the coordinator (`connectOut`) to answer the same queries over that
- * connection, through the same admission limit and answer path.
+ * connection, through the same admission limit and answer path; and the health and metrics
+ * listener on `httpListen` when configured. gRPC health says
+ * SERVING, for the whole server and for NodeService, exactly when `/readyz` says ready.
  */
-export async function startNodeServer(node: OpenNode): Promise<RunningNodeServer> {
+export async function startNodeServer(node: OpenNode, options: { readinessEveryMs?: number } = {}): Promise<RunningNodeServer> {
   const { config } = node;
   const server = new Server({
     'grpc.max_receive_message_length': config.maxMessageBytes,
@@ -60,6 +96,7 @@ export async function startNodeServer(node: OpenNode): Promise<RunningNodeServer
     'grpc.keepalive_permit_without_calls': 1,
   });
   const dropped = (reason: DropReason) => {
+    node.metrics.question('dropped', reason);
     // The token was never verified, so who asked is unknown; the record says a question was not counted, and why.
     node.audit
       .record({ kind: 'query', actor: 'unknown', subject: 'unverified', outcome: 'dropped', detail: { reason } })
@@ -80,7 +117,10 @@ export async function startNodeServer(node: OpenNode): Promise<RunningNodeServer
   /** Counts and access questions go through one admission: a flood of either is refused as busy. */
   const admitted = <T>(work: () => Promise<T>, context: AnswerContext) =>
     admission.run(work, context).catch((reason: unknown) => {
-      if (reason instanceof BiospecError && reason.code === 'BUSY') logBusy();
+      if (reason instanceof BiospecError && reason.code === 'BUSY') {
+        node.metrics.question('busy', 'queue');
+        logBusy();
+      }
       throw reason;
     });
   const answer = (signedQuery: string, context: AnswerContext) => admitted(() => node.pipeline.answer(signedQuery, context), context);
@@ -89,6 +129,7 @@ export async function startNodeServer(node: OpenNode): Promise<RunningNodeServer
     logger: node.logger,
     maxInFlight: config.admission.perStream,
     retryAfterMs: () => admission.retryAfterMs(),
+    onBusy: () => node.metrics.question('busy', 'stream'),
   });
   const fault = (err: unknown) => node.logger.error({ err }, 'cannot answer a unary call');
   const implementation: NodeServiceServer = {
@@ -106,11 +147,26 @@ export async function startNodeServer(node: OpenNode): Promise<RunningNodeServer
     pushRevocations: unaryCall(async (call) => ({ version: await node.availability.pushRevocations(call.request.revocationList) }), fault),
   };
   server.addService(NodeServiceService, implementation);
-  const health = new HealthImplementation({ '': 'SERVING', 'biospecimen.v1.NodeService': 'SERVING' });
+  node.metrics.observe({
+    holdsWaiting: () => node.holds.list('held').length,
+    auditEntries: () => node.audit.list({ order: 'desc', limit: 1 })[0]?.seq ?? 0,
+    indexState: () => node.indexState(),
+    admission: () => admission.stats(),
+  });
+  const readiness = nodeReadiness(node);
+  const health = new HealthImplementation(initialHealthStatuses(NODE_SERVICES));
   health.addToServer(server);
+  const healthBinding = bindGrpcHealth(health, NODE_SERVICES, readiness);
+  readiness.onChange((report) => node.logger.info({ ready: report.ready, checks: report.checks }, report.ready ? 'node ready' : 'node not ready'));
+  await readiness.refresh();
+  readiness.start(options.readinessEveryMs ?? READINESS_EVERY_MS);
 
   const bound = config.listen === null ? undefined : await bindServer(server, config.listen, serverCredentials(config.tls));
-  if (bound) node.logger.info({ address: bound.address, tls: Boolean(config.tls), mutualTls: Boolean(config.tls?.requireClientCert), admission: config.admission }, 'node serving');
+  const healthServer = config.httpListen === undefined ? undefined : await startHealthServer({ listen: config.httpListen, readiness, metrics: node.metrics.registry });
+  node.logger.info(
+    { address: bound?.address ?? null, http: healthServer?.address, tls: Boolean(config.tls), mutualTls: Boolean(config.tls?.requireClientCert), admission: config.admission },
+    'node serving',
+  );
   let connectOut: ConnectOut | undefined;
   // Written on every change of the connection out and every 30 s: `biospec node status` reads it.
   const status = startNodeStatusFile(config, { listening: bound?.address ?? null, connectOut: () => connectOut?.status() }, (err) =>
@@ -132,8 +188,12 @@ export async function startNodeServer(node: OpenNode): Promise<RunningNodeServer
     address: bound?.address ?? '',
     connectOut: () => connectOut?.status(),
     load: () => admission.stats(),
+    readiness,
+    ...(healthServer ? { health: healthServer } : {}),
     async stop(graceMs = 2000) {
-      health.setStatus('', 'NOT_SERVING');
+      await readiness.stop();
+      healthBinding.shutdown();
+      await healthServer?.stop();
       // A coordinator's stream (and the link out) stays open between queries: end it once its queries are
       // answered, or shutdown waits out the grace period.
       streams.close();

@@ -5,6 +5,8 @@ export * from './open-node.js';
 export * from './grpc-server.js';
 export * from './withdrawal.js';
 export * from './admission.js';
+export * from './metrics.js';
+export * from './backup.js';
 export { noPinnedKeyWarning, pinCoordinatorKeys, readCoordinatorKeys } from './pinned-keys.js';
 export * from './question-steps.js';
 export * from './availability-pipeline.js';

@@ -16,6 +16,7 @@ import {
   createBudgetLedger,
   createHoldQueue,
   createRateLimiter,
+  createSqliteRateLimitStore,
   protectCatalogueSummary,
   type CatalogueSummaryRelease,
   type HoldQueue,
@@ -40,6 +41,9 @@ import { assertCatalogueNotLost } from './catalogue-guard.js';
 import { createPreAuthRefusals, type PreAuthRefusals } from './pre-auth-refusals.js';
 import { startNodeDirectory } from './node-directory.js';
 import { loadPinnedKeys } from './pinned-keys.js';
+import { holdPidFile } from '@biospec/backup';
+import { createNodeMetrics, type IndexState, type NodeMetrics } from './metrics.js';
+import { indexStateOf } from './index-state.js';
 import { reconcileWithdrawals } from './withdrawal.js';
 import { SOFTWARE_VERSION } from './software-version.js';
 
@@ -56,6 +60,12 @@ export interface OpenNode {
   /** The published collection list and the newest revocation list seen. */
   accessState: NodeAccessState;
   logger: Logger;
+  /** The node's Prometheus metrics (node/src/metrics.ts). */
+  metrics: NodeMetrics;
+  /** The count index's state now, for readiness and metrics. */
+  indexState(): IndexState;
+  /** The coordinator keys this node pins, as currently in force. */
+  coordinatorKeys(): Promise<KeyRing>;
   /** Public facts about the node; the catalogue summary is noisy (docs/PRIVACY.md, "Outside the count path"). */
   describe(): Promise<DescribeResponse>;
   /** Refusals that came before a token verified, counted per peer (written to the audit log once a minute). */
@@ -72,14 +82,30 @@ export interface OpenNode {
 function countSourceOf(catalogue: Catalogue): CountSource {
   return {
     servingEpoch: () => catalogue.servingEpoch(),
-    count: (query) => catalogue.count(query),
+    async count(query) {
+      // Read before counting: the route that answers this count (an index becoming ready meanwhile only makes it faster).
+      const route = catalogue.countRoute(query);
+      return { ...(await catalogue.count(query)), ...(route === undefined ? {} : { route }) };
+    },
   };
 }
 
 /** The files under a node's state folder. */
 export function nodeStateFiles(config: NodeConfig) {
   const state = (name: string) => path.join(config.stateDir, name);
-  return { replay: state('replay.db'), budget: state('budget.db'), holds: state('holds.db'), audit: state('audit.db'), access: state('access.db') };
+  return {
+    replay: state('replay.db'),
+    budget: state('budget.db'),
+    holds: state('holds.db'),
+    audit: state('audit.db'),
+    rateLimits: state('rate-limits.db'),
+    access: state('access.db'),
+  };
+}
+
+/** The pid file a running node holds in its state folder; a restore refuses to write under a live one. */
+export function nodePidFile(config: NodeConfig): string {
+  return path.join(config.stateDir, 'node.pid');
 }
 
 /** The node's private signing key, from the file `signingKey` names. */
@@ -159,6 +185,8 @@ export async function openNode(config: NodeConfig, options: { logger?: Logger } 
   const replay = opening(files.replay, () => createReplayCache(files.replay));
   const budget = opening(files.budget, () => createBudgetLedger(files.budget));
   const holds = opening(files.holds, () => createHoldQueue(files.holds));
+  // Persisted, so a restart does not open a fresh window to everyone.
+  const rateLimiter = createRateLimiter(config.policy.rateLimits, { store: opening(files.rateLimits, () => createSqliteRateLimitStore(files.rateLimits)) });
   const accessState = opening(files.access, () => createNodeAccessState(files.access));
   const reconciled = reconcileWithdrawals(
     { catalogue, audit, auditFile: files.audit },
@@ -167,6 +195,7 @@ export async function openNode(config: NodeConfig, options: { logger?: Logger } 
   if (reconciled > 0) logger.warn({ reconciled }, 'withdrawals without their audit entry (a crash came between the two writes): entries written');
   const preAuthRefusals = createPreAuthRefusals({ audit });
   const counts = countSourceOf(catalogue);
+  const metrics = createNodeMetrics({ node: config.nodeId });
   // One of each for every kind of question: a person's rate limit, budget and replayed tokens are the same whatever they ask.
   const steps = {
     nodeId: config.nodeId,
@@ -177,10 +206,11 @@ export async function openNode(config: NodeConfig, options: { logger?: Logger } 
     policy: config.policy,
     noiseSecret,
     budget,
-    rateLimiter: createRateLimiter(config.policy.rateLimits),
+    rateLimiter,
     holds,
     audit,
     logger,
+    metrics,
   };
   const pipeline = createCountPipeline({ ...steps, counts });
   const availability = createAvailabilityPipeline({ ...steps, availability: availabilitySourceOf(catalogue), accessState });
@@ -206,6 +236,9 @@ export async function openNode(config: NodeConfig, options: { logger?: Logger } 
   };
   const directory = config.directory?.enabled ? await startNodeDirectory(config, { signingKey, summary, logger }) : undefined;
 
+  // While this file names a live process, `biospec node restore` refuses to write under the node.
+  const releasePidFile = holdPidFile(nodePidFile(config));
+
   return {
     config,
     catalogue,
@@ -216,6 +249,9 @@ export async function openNode(config: NodeConfig, options: { logger?: Logger } 
     availability,
     accessState,
     logger,
+    metrics,
+    indexState: () => indexStateOf(catalogue),
+    coordinatorKeys,
     summary,
     preAuthRefusals,
     directory: directory?.directory,
@@ -242,8 +278,10 @@ export async function openNode(config: NodeConfig, options: { logger?: Logger } 
       replay.close();
       budget.close();
       holds.close();
+      await rateLimiter.close();
       accessState.close();
       audit.close();
+      releasePidFile();
     },
   };
 }

@@ -20,6 +20,7 @@ import {
   type TrueCount,
 } from '@biospec/privacy';
 import { signResult, verifyQuery, type AuditLog, type KeyRing, type QueryClaims, type QuestionKind, type ReplayCache, type SigningKey } from '@biospec/trust';
+import type { CountRouteLabel, NodeMetrics } from './metrics.js';
 import type { PreAuthRefusals } from './pre-auth-refusals.js';
 
 /** What the shared steps are built from; every part is injected so tests can use real stores in temp folders. */
@@ -38,6 +39,8 @@ export interface QuestionStepsComponents {
   /** Where refusals that come before the token verifies are counted instead of audited one by one. */
   preAuthRefusals: PreAuthRefusals;
   logger: Logger;
+  /** Where outcomes, count times and budget charges are counted; none when absent. */
+  metrics?: Pick<NodeMetrics, 'question' | 'refused' | 'countTook' | 'budgetCharged'>;
   now?: () => Date;
 }
 
@@ -68,8 +71,8 @@ export interface ProtectedQuestion {
   plan: QuestionPlan;
   /** The epoch the node would answer at now (checked before anything is charged). */
   servingEpoch: number;
-  /** True counts, with the epoch they are true for. */
-  count(): Promise<TrueCount & { epoch: number }>;
+  /** True counts, with the epoch they are true for, and how they were counted when the source says. */
+  count(): Promise<TrueCount & { epoch: number; route?: CountRouteLabel }>;
   protect(raw: TrueCount, epoch: number): ProtectedResult;
   /** The canonical question as the steward's hold queue shows it. */
   canonicalQuestion: string;
@@ -90,20 +93,37 @@ export interface QuestionSteps {
   /** Charge, (hold), count, protect: nothing refuses after the count. */
   release(question: ProtectedQuestion): Promise<{ release: Release; epoch: number; charged: number }>;
   sign(result: NodeResult): Promise<string>;
+  /** Counts a question that was answered, held or released by the steward (refusals are counted by {@link refused}). */
+  answered(outcome: Release['outcome']): void;
   /** Audits and logs a refusal of a verified question (unverified ones were counted in `verify`), and returns it to throw. */
   refused(claims: QueryClaims | undefined, reason: unknown, kind: string): Promise<BiospecError>;
+}
+
+/** The coordinator's request id of a question, as log lines and audit entries carry it. */
+export function requestIdOf(claims: QueryClaims): { requestId?: string } {
+  return claims.request_id === undefined ? {} : { requestId: claims.request_id };
 }
 
 export function createQuestionSteps(c: QuestionStepsComponents): QuestionSteps {
   const now = c.now ?? (() => new Date());
   const generation = noiseGeneration(c.policy, c.noiseSecret);
+  /** Refusals of questions nobody waited for any more, and why: the metrics count them as dropped, not refused. */
+  const drops = new WeakMap<BiospecError, 'cancelled' | 'deadline'>();
 
   function charge(claims: QueryClaims, keyHash: string, questionGeneration: string, plan: QuestionPlan, epoch: number, at: Date): number {
     if (!c.policy.budget) return 0;
-    return c.budget.charge(
+    const { charged } = c.budget.charge(
       { person: claims.researcher, queryHash: keyHash, epoch, generation: questionGeneration, epsilon: plan.cost, now: at, project: claims.project },
       c.policy.budget,
-    ).charged;
+    );
+    c.metrics?.budgetCharged(charged);
+    return charged;
+  }
+
+  function dropped(why: 'cancelled' | 'deadline', message: string): BiospecError {
+    const err = new BiospecError('DEADLINE_EXCEEDED', message);
+    drops.set(err, why);
+    return err;
   }
 
   return {
@@ -129,9 +149,9 @@ export function createQuestionSteps(c: QuestionStepsComponents): QuestionSteps {
 
     assertStillWanted(context) {
       const at = now();
-      if (context.signal?.aborted) throw new BiospecError('DEADLINE_EXCEEDED', 'the caller cancelled the question before it was counted');
+      if (context.signal?.aborted) throw dropped('cancelled', 'the caller cancelled the question before it was counted');
       if (context.deadline && context.deadline.getTime() <= at.getTime()) {
-        throw new BiospecError('DEADLINE_EXCEEDED', 'the question reached its deadline before it was counted');
+        throw dropped('deadline', 'the question reached its deadline before it was counted');
       }
     },
 
@@ -155,7 +175,9 @@ export function createQuestionSteps(c: QuestionStepsComponents): QuestionSteps {
         return { release: { total: heldFigure(policy, plan.total), strata: [], outcome: 'held' }, epoch: q.servingEpoch, charged };
       }
 
+      const counting = process.hrtime.bigint();
       const raw = await q.count();
+      c.metrics?.countTook(raw.route ?? 'unknown', Number(process.hrtime.bigint() - counting) / 1e9);
       // A withdrawal between the charge and the count moved the epoch: these figures are the new epoch's, so that is what is charged.
       if (raw.epoch !== q.servingEpoch) charged += charge(claims, keyHash, q.generation, plan, raw.epoch, now());
       const released = q.protect(raw, raw.epoch);
@@ -176,18 +198,25 @@ export function createQuestionSteps(c: QuestionStepsComponents): QuestionSteps {
 
     sign: (result) => signResult(result, c.signingKey),
 
+    answered(outcome) {
+      c.metrics?.question(outcome === 'released-by-steward' ? 'released_by_steward' : outcome);
+    },
+
     async refused(claims, reason, kind) {
       const err = BiospecError.from(reason);
+      const drop = drops.get(err);
+      if (drop === undefined) c.metrics?.refused(err.code);
+      else c.metrics?.question('dropped', drop);
       if (claims !== undefined) {
         await c.audit.record({
           kind,
           actor: claims.researcher,
           subject: claims.query_hash,
           outcome: 'rejected',
-          detail: { code: err.code, reason: err.message, issues: err.issues.map((i) => i.message) },
+          detail: { jti: claims.jti, ...requestIdOf(claims), code: err.code, reason: err.message, issues: err.issues.map((i) => i.message) },
         });
       }
-      c.logger.warn({ code: err.code, reason: err.message, question: kind }, `${kind} rejected`);
+      c.logger.warn({ ...(claims === undefined ? {} : requestIdOf(claims)), code: err.code, reason: err.message, question: kind }, `${kind} rejected`);
       return err;
     },
   };

@@ -163,7 +163,7 @@ test('create, submit, review, approve; sites approve, decline, hold then approve
     `${c} approved steward:${c}`,
   ]);
   // Every transition is in the coordinator's signed audit log.
-  const audited = net.federation.coordinator.audit.log.list({ kind: 'access' }).filter((e) => e.subject === requestId).map((e) => e.detail?.action);
+  const audited = (await net.federation.coordinator.audit.log.list({ kind: 'access' })).filter((e) => e.subject === requestId).map((e) => e.detail?.action);
   expect(audited).toEqual(
     expect.arrayContaining(['request-created', 'request-submit', 'request-review', 'request-approve', 'site-approve', 'grant-issued', 'site-decline', 'site-hold', 'comment-added']),
   );
@@ -272,7 +272,7 @@ test("the coordinator's databases, audit log and logs hold no sample id after gr
   const sampleIds = siteIds().flatMap((id) => recordsOf(id).map((r) => r.sample_id));
   expect(sampleIds.length).toBeGreaterThan(300);
   const coordinatorDir = path.join(net.federation.dir, 'coordinator');
-  net.federation.coordinator.audit.log.checkpoint();
+  await net.federation.coordinator.audit.log.checkpoint();
   const files: string[] = [];
   const walk = (dir: string) => {
     for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {

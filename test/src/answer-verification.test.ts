@@ -24,7 +24,7 @@ test('an answer that does not verify against the pinned node key marks that site
     { logger: pino({ level: 'silent' }) },
   );
   try {
-    const person = coordinator.people.create({ name: 'verify' });
+    const person = await coordinator.people.create({ name: 'verify' });
     const response = await coordinator.federatedCount(person, { query: { unit: 'aliquots' }, purpose: 'DUO:0000006', project: 'verify' });
     const impostor = response.sites.find((s) => s.nodeId === first.id)!;
     expect(impostor.status).toBe(SiteStatus.SITE_STATUS_ERROR);
@@ -34,6 +34,6 @@ test('an answer that does not verify against the pinned node key marks that site
     expect(honest.every((s) => s.status === SiteStatus.SITE_STATUS_OK)).toBe(true);
     expect(response.total?.releasedSum).toBe(honest.reduce((n, s) => n + (s.total?.value ?? 0), 0));
   } finally {
-    coordinator.close();
+    await coordinator.close();
   }
 });

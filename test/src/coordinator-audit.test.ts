@@ -24,7 +24,7 @@ test('every federated question is recorded with the pseudonym nodes saw, its has
   const { status } = await net.rest('/api/v1/count', { query, purpose: 'DUO:0000006', project: 'audit-study' });
   expect(status).toBe(200);
 
-  const [entry] = net.federation.coordinator.audit.log.list({ kind: 'federated-query', order: 'desc', limit: 1 });
+  const [entry] = await net.federation.coordinator.audit.log.list({ kind: 'federated-query', order: 'desc', limit: 1 });
   const sites = Object.fromEntries(net.federation.nodes.map((n) => [n.site.id, 'ok']));
   expect(entry).toMatchObject({
     subject: queryHash(query),
@@ -46,17 +46,17 @@ test('every federated question is recorded with the pseudonym nodes saw, its has
 test('a refused question is recorded as rejected with its code', async () => {
   const { status } = await net.rest('/api/v1/count', { query: { unit: 'trees' }, purpose: 'DUO:0000006', project: 'audit-study' });
   expect(status).toBe(400);
-  const [entry] = net.federation.coordinator.audit.log.list({ kind: 'federated-query', order: 'desc', limit: 1 });
+  const [entry] = await net.federation.coordinator.audit.log.list({ kind: 'federated-query', order: 'desc', limit: 1 });
   expect(entry).toMatchObject({ subject: 'invalid', outcome: 'rejected', detail: { code: 'INVALID_QUERY', project: 'audit-study' } });
 });
 
 test('access actions are recorded through the same log, and the whole log verifies against the coordinator keys', async () => {
   const { coordinator } = net.federation;
   await coordinator.audit.recordAccess({ actor: 'staff@example.org', subject: 'request-1', action: 'request-approved', outcome: 'approved', detail: { sites: ['a'] } });
-  const [entry] = coordinator.audit.log.list({ kind: 'access', order: 'desc', limit: 1 });
+  const [entry] = await coordinator.audit.log.list({ kind: 'access', order: 'desc', limit: 1 });
   expect(entry).toMatchObject({ actor: 'staff@example.org', subject: 'request-1', outcome: 'approved', detail: { action: 'request-approved', sites: ['a'] } });
 
-  coordinator.audit.log.checkpoint();
+  await coordinator.audit.log.checkpoint();
   const report = await coordinator.audit.log.verify(await coordinatorAuditKeys(coordinator.config, coordinator.signingKey), {
     logId: coordinator.config.coordinatorId,
   });
@@ -69,7 +69,7 @@ test('access actions are recorded through the same log, and the whole log verifi
 });
 
 test('coordinator audit reports a truncated copy of its log', async () => {
-  net.federation.coordinator.audit.log.checkpoint();
+  await net.federation.coordinator.audit.log.checkpoint();
   const copy = `${coordinatorDir()}-copy`;
   fs.cpSync(coordinatorDir(), copy, { recursive: true });
   const raw = new Database(path.join(copy, 'state', 'audit.db'));

@@ -34,7 +34,7 @@ beforeAll(() => {
 afterAll(async () => {
   for (const node of nodes) await node.close();
   await coordinator?.stopDirectory();
-  coordinator?.close();
+  await coordinator?.close();
   fs.rmSync(work, { recursive: true, force: true });
 });
 

@@ -13,7 +13,7 @@ let issuer: string;
 let idpKey: CryptoKey;
 let node: SingleNode;
 let coordinatorHttp: RunningServer;
-let closeCoordinator: () => void;
+let closeCoordinator: () => Promise<void>;
 
 beforeAll(async () => {
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'biospec-oidc-'));
@@ -43,7 +43,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await coordinatorHttp?.stop();
-  closeCoordinator?.();
+  await closeCoordinator?.();
   await node?.stop();
   await new Promise<void>((resolve) => idp.close(() => resolve()));
   fs.rmSync(work, { recursive: true, force: true });

@@ -85,7 +85,7 @@ test('a coordinator keeps its folder private and refuses a secret others can rea
   await initCoordinatorDir(dir);
   const config = loadCoordinatorConfig(path.join(dir, COORDINATOR_FILES.config));
   const coordinator = await openCoordinator(config, { logger: silent });
-  coordinator.close();
+  await coordinator.close();
   expect(modes(dir)).toEqual(
     expect.arrayContaining(['state 700', 'state/audit.db 600', 'state/audit.db.head 600', 'pseudonym-secret 600', 'coordinator-key.jwk.json 600']),
   );

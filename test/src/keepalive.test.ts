@@ -13,8 +13,8 @@ let proxy: TcpProxy;
 let coordinator: OpenCoordinator;
 
 const KEEPALIVE = { timeMs: 1000, timeoutMs: 1000 };
-const ask = (deadlineMs: number) =>
-  coordinator.federatedCount(coordinator.people.findByEmail('keepalive@example.org') ?? coordinator.people.create({ email: 'keepalive@example.org' }), { query: { unit: 'specimens' }, purpose: 'DUO:0000006', project: 'keepalive', deadlineMs });
+const ask = async (deadlineMs: number) =>
+  coordinator.federatedCount((await coordinator.people.findByEmail('keepalive@example.org')) ?? (await coordinator.people.create({ email: 'keepalive@example.org' })), { query: { unit: 'specimens' }, purpose: 'DUO:0000006', project: 'keepalive', deadlineMs });
 
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'biospec-keepalive-'));
@@ -28,7 +28,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  coordinator?.close();
+  await coordinator?.close();
   await proxy?.close();
   await node?.stop();
   fs.rmSync(dir, { recursive: true, force: true });

@@ -50,7 +50,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await http?.stop();
-  coordinator?.close();
+  await coordinator?.close();
   await node?.stop();
   fs.rmSync(dir, { recursive: true, force: true });
 });

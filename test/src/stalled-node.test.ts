@@ -11,8 +11,8 @@ let dir: string;
 let node: ChildNode | undefined;
 let coordinator: OpenCoordinator | undefined;
 
-const ask = (deadlineMs: number) =>
-  coordinator!.federatedCount(coordinator!.people.findByEmail('stall@example.org') ?? coordinator!.people.create({ email: 'stall@example.org' }), { query: { unit: 'specimens' }, purpose: 'DUO:0000006', project: 'stall', deadlineMs });
+const ask = async (deadlineMs: number) =>
+  coordinator!.federatedCount((await coordinator!.people.findByEmail('stall@example.org')) ?? (await coordinator!.people.create({ email: 'stall@example.org' })), { query: { unit: 'specimens' }, purpose: 'DUO:0000006', project: 'stall', deadlineMs });
 
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'biospec-stall-'));
@@ -29,7 +29,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  coordinator?.close();
+  await coordinator?.close();
   await node?.stop();
   fs.rmSync(dir, { recursive: true, force: true });
 });

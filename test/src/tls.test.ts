@@ -82,12 +82,12 @@ test('a node with mutual TLS serves the coordinator that has a certificate', asy
     { logger: pino({ level: 'silent' }) },
   );
   try {
-    const person = coordinator.people.create({ name: 'tls' });
+    const person = await coordinator.people.create({ name: 'tls' });
     const response = await coordinator.federatedCount(person, { query: { unit: 'donors' }, purpose: 'DUO:0000006', project: 'tls' });
     expect(response.sites[0]?.status).toBe(SiteStatus.SITE_STATUS_OK);
     expect(response.sites[0]?.total?.value).toBeGreaterThan(0);
   } finally {
-    coordinator.close();
+    await coordinator.close();
   }
 });
 
@@ -126,7 +126,7 @@ test('the coordinator REST server, with the tls block of its gRPC server, serves
     await expect(fetch(`http://127.0.0.1:${http.port}/healthz`)).rejects.toThrow();
   } finally {
     await http.stop();
-    coordinator.close();
+    await coordinator.close();
   }
 });
 
@@ -144,7 +144,7 @@ test('the coordinator REST server with requireClientCert serves only clients wit
     expect(withCert.status).toBe(200);
   } finally {
     await http.stop();
-    coordinator.close();
+    await coordinator.close();
   }
 });
 

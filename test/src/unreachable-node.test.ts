@@ -70,7 +70,7 @@ test('a node that accepts connections but never answers costs no more than the d
     expect(body.sites.filter((s) => s.status === SiteStatus.SITE_STATUS_OK).length).toBeGreaterThanOrEqual(1);
   } finally {
     await http.stop();
-    coordinator.close();
+    await coordinator.close();
     for (const s of sockets) s.destroy();
     await new Promise<void>((resolve) => blackhole.close(() => resolve()));
     fs.rmSync(path.join(coordinatorDir, 'nodes', 'silent-site.jwks.json'), { force: true });

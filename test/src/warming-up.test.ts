@@ -26,7 +26,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await http?.stop();
-  coordinator?.close();
+  await coordinator?.close();
   await node?.stop();
   fs.rmSync(dir, { recursive: true, force: true });
 });
@@ -50,7 +50,7 @@ test('a node whose catalogue cannot count yet is reported warming up, apart from
   } finally {
     catalogue.count = count;
   }
-  const researcher = coordinator.people.create({ name: 'warm' });
+  const researcher = await coordinator.people.create({ name: 'warm' });
   const ready = await coordinator.federatedCount(researcher, { query: { unit: 'specimens' }, purpose: 'DUO:0000006', project: 'warm' });
   expect(ready.sites[0]!.status).toBe(SiteStatus.SITE_STATUS_OK);
   expect(node.node.audit.list({ kind: 'query', limit: 1000 }).some((e) => e.outcome === 'rejected' && e.detail?.['code'] === 'WARMING_UP')).toBe(true);

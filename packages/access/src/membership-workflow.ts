@@ -60,7 +60,8 @@ export function createMembershipWorkflow(deps: MembershipWorkflowDeps): Membersh
       deps.onBackgroundError?.(error, `notification ${event} for node ${m.nodeId}`);
     }
   };
-  const withRole = (role: string): Recipient[] => deps.people.withRole(role as never).map((p) => ({ personId: p.id, name: p.name, email: p.email, role }));
+  const withRole = async (role: string): Promise<Recipient[]> =>
+    (await deps.people.withRole(role as never)).map((p) => ({ personId: p.id, name: p.name, email: p.email, role }));
 
   return {
     async apply(caller, application) {
@@ -86,7 +87,7 @@ export function createMembershipWorkflow(deps: MembershipWorkflowDeps): Membersh
         existing === undefined ? undefined : 'declined',
       );
       await deps.audit({ actor: `${actor.role} ${caller.personId}`, subject: `node:${stored.nodeId}`, action: 'membership-applied', outcome: 'applied', detail: { endpoint: stored.endpoint, kids: stored.jwks.keys.map((k) => k.kid) } });
-      await tell(withRole('staff'), 'membership-applied', stored, 'asks to join the network');
+      await tell(await withRole('staff'), 'membership-applied', stored, 'asks to join the network');
       return view(stored);
     },
 
@@ -102,7 +103,7 @@ export function createMembershipWorkflow(deps: MembershipWorkflowDeps): Membersh
       await deps.audit({ actor: `${actor.role} ${caller.personId}`, subject: `node:${nodeId}`, action: `membership-${action}`, outcome: to, detail: { from: current.state, ...(reason ? { reason } : {}) } });
       await deps.onChange(moved);
       const done: Record<MembershipAction, string> = { approve: 'approved', decline: 'declined', suspend: 'suspended', readmit: 're-admitted' };
-      await tell([...withRole('staff'), ...withRole(`operator:${nodeId}`)], 'membership-decided', moved, `${done[action]}${reason ? `: ${reason}` : ''}`);
+      await tell([...(await withRole('staff')), ...(await withRole(`operator:${nodeId}`))], 'membership-decided', moved, `${done[action]}${reason ? `: ${reason}` : ''}`);
       return view(moved);
     },
 

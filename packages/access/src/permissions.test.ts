@@ -12,13 +12,13 @@ const who: Record<string, AccessCaller> = {};
 
 beforeAll(async () => {
   f = await createWorkflowFixture();
-  who.owner = f.caller('Rita Researcher', ['researcher']);
-  who.otherResearcher = f.caller('Oscar Other', ['researcher']);
-  who.staff = f.caller('Sam Staff', ['staff']);
-  who.stewardNorth = f.caller('Nora North', ['steward:north']);
-  who.stewardWest = f.caller('Walt West', ['steward:west']);
-  who.operatorNorth = f.caller('Otto Operator', ['operator:north']);
-  who.nobody = f.caller('Nobody', []);
+  who.owner = await f.caller('Rita Researcher', ['researcher']);
+  who.otherResearcher = await f.caller('Oscar Other', ['researcher']);
+  who.staff = await f.caller('Sam Staff', ['staff']);
+  who.stewardNorth = await f.caller('Nora North', ['steward:north']);
+  who.stewardWest = await f.caller('Walt West', ['steward:west']);
+  who.operatorNorth = await f.caller('Otto Operator', ['operator:north']);
+  who.nobody = await f.caller('Nobody', []);
 });
 afterAll(() => f.close());
 
@@ -254,7 +254,9 @@ async function freshMemberships(state?: 'applied' | 'approved' | 'suspended'): P
   return g;
 }
 const opened: WorkflowFixture[] = [];
-afterAll(() => opened.forEach((g) => g.close()));
+afterAll(async () => {
+  await Promise.all(opened.map((g) => g.close()));
+});
 
 const cases = ROWS.flatMap((row) => everyone.map((caller) => [row.action, caller, row] as const));
 

@@ -29,7 +29,7 @@ export async function sendDueReminders(deps: RemindersDeps): Promise<string[]> {
     const request = deps.requests.get(site.requestId);
     if (request === undefined) continue;
     const role = `steward:${site.nodeId}`;
-    const recipients = deps.people.withRole(role as never).map((p) => ({ personId: p.id, name: p.name, email: p.email, role }));
+    const recipients = (await deps.people.withRole(role as never)).map((p) => ({ personId: p.id, name: p.name, email: p.email, role }));
     const days = Math.floor((at.getTime() - Date.parse(site.askedAt)) / 86_400_000);
     await deps.notifier.notify({
       event: 'site-reminder',

@@ -12,9 +12,9 @@ let steward: AccessCaller;
 
 beforeAll(async () => {
   f = await createWorkflowFixture();
-  owner = f.caller('Rita Researcher', ['researcher']);
-  staff = f.caller('Sam Staff', ['staff']);
-  steward = f.caller('Nora North', ['steward:north']);
+  owner = await f.caller('Rita Researcher', ['researcher']);
+  staff = await f.caller('Sam Staff', ['staff']);
+  steward = await f.caller('Nora North', ['steward:north']);
 });
 afterAll(() => f.close());
 

@@ -14,10 +14,10 @@ let sol: AccessCaller;
 
 beforeAll(async () => {
   f = await createWorkflowFixture();
-  rita = f.caller('Rita Researcher', ['researcher'], 'rita@uni.example');
-  sam = f.caller('Sam Staff', ['staff'], 'dac@coordinator.example');
-  nora = f.caller('Nora North', ['steward:north'], 'nora@north.example');
-  sol = f.caller('Sol South', ['steward:south'], 'sol@south.example');
+  rita = await f.caller('Rita Researcher', ['researcher'], 'rita@uni.example');
+  sam = await f.caller('Sam Staff', ['staff'], 'dac@coordinator.example');
+  nora = await f.caller('Nora North', ['steward:north'], 'nora@north.example');
+  sol = await f.caller('Sol South', ['steward:south'], 'sol@south.example');
 });
 afterAll(() => f.close());
 
@@ -68,7 +68,7 @@ test('one request from draft to grants: two levels of state, timeline, comments,
   await f.workflow.comment(nora, id, { body: 'Two of the blocks are reserved for another study.', nodeId: 'north' });
   await f.workflow.decideSite(nora, id, 'north', 'approve', { reason: 'inventory confirmed' });
   await f.workflow.decideSite(sol, id, 'south', 'decline', { reason: 'consent does not cover genetic research' });
-  const view = f.workflow.get(rita, id);
+  const view = await f.workflow.get(rita, id);
   expect(view.request.sites.map((s) => [s.nodeId, s.state])).toEqual([
     ['north', 'approved'],
     ['south', 'declined'],

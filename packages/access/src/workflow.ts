@@ -107,7 +107,7 @@ export interface GrantedFetch {
 export interface AccessWorkflow {
   create(caller: AccessCaller, input: CreateRequestInput): Promise<AccessRequestView>;
   update(caller: AccessCaller, requestId: string, input: UpdateRequestInput): Promise<AccessRequestView>;
-  get(caller: AccessCaller, requestId: string): AccessRequestView;
+  get(caller: AccessCaller, requestId: string): Promise<AccessRequestView>;
   /** The requests the caller may see: their own, those asking their sites, all for staff. */
   list(caller: AccessCaller, filter?: { state?: string; nodeId?: string }): AccessRequest[];
   act(caller: AccessCaller, requestId: string, action: RequestAction, input?: unknown): Promise<AccessRequestView>;
@@ -147,13 +147,16 @@ export function createAccessWorkflow(deps: AccessWorkflowDeps): AccessWorkflow {
   /** The audit log's actor: the pseudonym for a researcher (as for their questions), else the record and role. */
   const auditActor = (caller: AccessCaller, actor: Actor) => (actor.role === 'researcher' ? caller.pseudonym : `${actor.role} ${caller.personId}`);
 
-  const recipientsWith = (role: string): Recipient[] =>
-    deps.people.withRole(role as never).map((p) => ({ personId: p.id, name: p.name, email: p.email, role }));
-  const researcherOf = (request: AccessRequest): Recipient[] => {
-    const person = deps.people.get(request.researcherId);
+  const recipientsWith = async (role: string): Promise<Recipient[]> =>
+    (await deps.people.withRole(role as never)).map((p) => ({ personId: p.id, name: p.name, email: p.email, role }));
+  const researcherOf = async (request: AccessRequest): Promise<Recipient[]> => {
+    const person = await deps.people.get(request.researcherId);
     return person ? [{ personId: person.id, name: person.name, email: person.email, role: 'researcher' }] : [];
   };
-  const stewardsOf = (request: AccessRequest, nodeIds = request.sites.map((s) => s.nodeId)) => nodeIds.flatMap((n) => recipientsWith(`steward:${n}`));
+  const stewardsOf = async (request: AccessRequest, nodeIds = request.sites.map((s) => s.nodeId)): Promise<Recipient[]> =>
+    (await Promise.all(nodeIds.map((n) => recipientsWith(`steward:${n}`)))).flat();
+  /** Everyone of several lists of recipients (a person on two lists is told once, by {@link tell}). */
+  const all = async (...lists: Promise<Recipient[]>[]): Promise<Recipient[]> => (await Promise.all(lists)).flat();
 
   async function tell(event: NotificationEvent, recipients: Recipient[], request: AccessRequest, text: string, nodeId?: string): Promise<void> {
     const unique = [...new Map(recipients.map((r) => [r.personId, r])).values()];
@@ -182,8 +185,8 @@ export function createAccessWorkflow(deps: AccessWorkflowDeps): AccessWorkflow {
     revokeReason: g.revokeReason,
   });
 
-  function view(request: AccessRequest): AccessRequestView {
-    const person = deps.people.get(request.researcherId);
+  async function view(request: AccessRequest): Promise<AccessRequestView> {
+    const person = await deps.people.get(request.researcherId);
     return {
       request,
       researcher: { personId: request.researcherId, name: person?.name ?? null, email: person?.email ?? null },
@@ -391,7 +394,7 @@ export function createAccessWorkflow(deps: AccessWorkflowDeps): AccessWorkflow {
       return view(updated);
     },
 
-    get(caller, requestId) {
+    async get(caller, requestId) {
       const request = mustGet(requestId);
       authorize(caller, 'request.view', { request });
       return view(request);
@@ -426,11 +429,14 @@ export function createAccessWorkflow(deps: AccessWorkflowDeps): AccessWorkflow {
       let revoked: string[] = [];
       if (FINAL_REQUEST_STATES.includes(to)) revoked = await revokeAllOf(moved, who, `request ${to}`);
       const text = `${stateLabel(to)} by ${actor.name ?? actor.role}${reason ? `: ${reason}` : ''}`;
-      if (action === 'submit') await tell(REQUEST_EVENTS[action], recipientsWith('staff'), moved, text);
+      if (action === 'submit') await tell(REQUEST_EVENTS[action], await recipientsWith('staff'), moved, text);
       else if (action === 'approve') {
-        await tell(REQUEST_EVENTS[action], researcherOf(moved), moved, text);
-        await tell('site-asked', stewardsOf(moved), moved, `staff approved the request; your site's answer is needed`);
-      } else await tell(REQUEST_EVENTS[action], [...researcherOf(moved), ...recipientsWith('staff'), ...(revoked.length ? stewardsOf(moved) : [])], moved, text);
+        await tell(REQUEST_EVENTS[action], await researcherOf(moved), moved, text);
+        await tell('site-asked', await stewardsOf(moved), moved, `staff approved the request; your site's answer is needed`);
+      } else {
+        const told = await all(researcherOf(moved), recipientsWith('staff'), ...(revoked.length ? [stewardsOf(moved)] : []));
+        await tell(REQUEST_EVENTS[action], told, moved, text);
+      }
       return view(moved);
     },
 
@@ -450,7 +456,7 @@ export function createAccessWorkflow(deps: AccessWorkflowDeps): AccessWorkflow {
       await deps.audit({ actor: who, subject: requestId, action: `site-${action}`, outcome: to, detail: { node: nodeId, from: site.state, ...(reason ? { reason } : {}) } });
       // Staff approved the request (sites decide only then) and this site's steward approves: the site's grant.
       if (action === 'approve') await issueGrant(moved, nodeId, who);
-      await tell('site-decided', [...researcherOf(moved), ...recipientsWith('staff')], moved, `site ${nodeId}: ${stateLabel(to)}${reason ? ` (${reason})` : ''}`, nodeId);
+      await tell('site-decided', await all(researcherOf(moved), recipientsWith('staff')), moved, `site ${nodeId}: ${stateLabel(to)}${reason ? ` (${reason})` : ''}`, nodeId);
       return view(moved);
     },
 
@@ -463,7 +469,7 @@ export function createAccessWorkflow(deps: AccessWorkflowDeps): AccessWorkflow {
       }
       const comment = store.requests.addComment({ id: newId('c'), requestId, nodeId: nodeId ?? null, author: actor, body, at: now().toISOString() });
       await deps.audit({ actor: auditActor(caller, actor), subject: requestId, action: 'comment-added', outcome: 'added', detail: { comment: comment.id, ...(nodeId ? { node: nodeId } : {}) } });
-      const others = [...researcherOf(request), ...recipientsWith('staff'), ...stewardsOf(request, nodeId ? [nodeId] : undefined)].filter((r) => r.personId !== caller.personId);
+      const others = (await all(researcherOf(request), recipientsWith('staff'), stewardsOf(request, nodeId ? [nodeId] : undefined))).filter((r) => r.personId !== caller.personId);
       await tell('comment-added', others, request, `comment by ${actor.name ?? actor.role}`, nodeId);
       return view(mustGet(requestId));
     },
@@ -478,7 +484,7 @@ export function createAccessWorkflow(deps: AccessWorkflowDeps): AccessWorkflow {
       const list = await revoke([grantId], who, reason);
       await deps.audit({ actor: who, subject: grant.requestId, action: 'grant-revoked', outcome: 'revoked', detail: { node: grant.nodeId, grant: grantId, reason, revocationList: list.version } });
       const request = mustGet(grant.requestId);
-      await tell('grant-revoked', [...researcherOf(request), ...stewardsOf(request, [grant.nodeId])], request, `grant for site ${grant.nodeId} revoked: ${reason}`, grant.nodeId);
+      await tell('grant-revoked', await all(researcherOf(request), stewardsOf(request, [grant.nodeId])), request, `grant for site ${grant.nodeId} revoked: ${reason}`, grant.nodeId);
       return grantView(store.grants.get(grantId) as Grant);
     },
 

@@ -46,6 +46,9 @@ export interface CatalogueStatus extends CountIndexStatus {
   answering: 'index' | 'stale-index' | 'sql' | 'none';
 }
 
+/** How a count is answered: the count index's rows, its pre-aggregated profiles, or compiled SQL. */
+export type CountRoute = 'index' | 'profile' | 'sql';
+
 /** The logger a catalogue reports index builds to (pino's shape). */
 export interface CatalogueLogger {
   info(details: object, message: string): void;
@@ -77,6 +80,8 @@ export interface Catalogue {
    * can be answered quickly (no index yet, and too many rows for SQL).
    */
   count(query: CountQuestion): Promise<EpochCount>;
+  /** How {@link count} would answer `query` now (for the node's latency metrics); undefined when nothing answers yet. */
+  countRoute(query: CountQuestion): CountRoute | undefined;
   /**
    * The non-withdrawn specimens matching `where` (already validated) in `collections`, in
    * sample id order, at most `limit`, with the epoch they were read at: what a granted
@@ -235,6 +240,13 @@ export function openCatalogue(path: string, options: OpenOptions = {}): Catalogu
       const indexed = countIndex.count(query);
       if (indexed === undefined) throw warmingUp();
       return { epoch: indexed.epoch, total: indexed.total, strata: sortStrata(indexed.strata) };
+    },
+
+    countRoute(query) {
+      const way = answering();
+      if (way === 'none') return undefined;
+      if (way === 'sql') return 'sql';
+      return countIndex.answersFromProfiles(query) === true ? 'profile' : 'index';
     },
 
     listSpecimens: (where, collections, limit) => sql.list(where, collections, limit),

@@ -1,5 +1,5 @@
 export { openCatalogue, SQL_FALLBACK_MAX_ROWS } from './catalogue.js';
-export type { Catalogue, CatalogueLogger, CatalogueStatus, CatalogueSummary, EpochCount, OpenOptions } from './catalogue.js';
+export type { Catalogue, CatalogueLogger, CountRoute, CatalogueStatus, CatalogueSummary, EpochCount, OpenOptions } from './catalogue.js';
 export { snapshotPathOf } from './index-source.js';
 export type { TrueCount } from './true-count.js';
 export type { ListedSpecimen } from './sql-worker-protocol.js';

@@ -1,5 +1,11 @@
 import { BiospecError } from '@biospec/protocol';
-import type { AuditEntry, AuditLog, AuditVerification } from '@biospec/trust';
+import type { AuditEntry, AuditListOptions, AuditVerification } from '@biospec/trust';
+
+/** What paging needs of a log: an SQLite AuditLog or any AuditStore. */
+export interface PageableLog {
+  list(options: AuditListOptions): AuditEntry[] | Promise<AuditEntry[]>;
+  size(): { entries: number } | Promise<{ entries: number }>;
+}
 
 /** How `--limit` and `--before` page through an audit log, newest first. */
 export interface AuditPage {
@@ -20,14 +26,14 @@ function entryLine(e: AuditEntry): string {
 }
 
 /** One page of entries, newest first, and where the next (older) page starts. */
-export function auditPageLines(log: AuditLog, page: AuditPage): string[] {
+export async function auditPageLines(log: PageableLog, page: AuditPage): Promise<string[]> {
   const limit = positiveInteger(page.limit, '--limit');
   const before = page.before === undefined ? undefined : positiveInteger(page.before, '--before');
-  const entries = log.list({ order: 'desc', limit, ...(before === undefined ? {} : { beforeSeq: before }) });
-  const { entries: total } = log.size();
+  const entries = await log.list({ order: 'desc', limit, ...(before === undefined ? {} : { beforeSeq: before }) });
+  const { entries: total } = await log.size();
   if (entries.length === 0) return [before === undefined ? 'no entries' : `no entries before ${before}`];
   const oldest = entries.at(-1)!.seq;
-  const more = log.list({ order: 'desc', limit: 1, beforeSeq: oldest }).length > 0;
+  const more = (await log.list({ order: 'desc', limit: 1, beforeSeq: oldest })).length > 0;
   return [
     ...entries.map(entryLine),
     `entries ${entries[0]!.seq} to ${oldest} of ${total}, newest first` + (more ? `; older ones: --before ${oldest}` : ''),

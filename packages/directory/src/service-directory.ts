@@ -13,24 +13,16 @@ import { restoredEntries, startSnapshotWriter } from './snapshot.js';
  */
 export const DirectoryConfigSchema = z
   .object({
-    enabled: z.boolean().default(false),
-    /** libp2p multiaddrs to listen on. */
-    listen: z.array(z.string().min(1)).min(1).default(['/ip4/0.0.0.0/tcp/4001']),
-    /** Multiaddrs other peers should dial instead (behind NAT); default: the listening ones. */
-    announce: z.array(z.string().min(1)).default([]),
-    /** Peers to join through: the network's coordinator, or nodes the operator knows. No public bootstrap list exists. */
-    bootstrap: z.array(z.string().min(1)).default([]),
-    refreshSeconds: z.number().int().min(1).max(3600).default(30),
-    /** A node is stale after this long without a descriptor; at least two refresh intervals. */
-    staleAfterSeconds: z.number().int().min(2).max(86_400).default(90),
-    /** What `biospec directory` reads; also read back at start, so first-use trust survives restarts. */
-    snapshot: z.string().min(1).default('state/directory.json'),
-    /** This peer's libp2p identity, created on first start (keeps the peer id stable). */
-    peerKey: z.string().min(1).default('state/directory-peer.key'),
-    /** A node's gRPC address as others should dial it, or `connect-out`; default its `listen`. Nodes only. */
-    endpoint: z.string().min(1).optional(),
-    /** The institution a node belongs to; default its name. Nodes only. */
-    institution: z.string().min(1).max(200).optional(),
+    enabled: z.boolean().default(false).describe('Join the directory at start.'),
+    listen: z.array(z.string().min(1)).min(1).default(['/ip4/0.0.0.0/tcp/4001']).describe('libp2p multiaddrs to listen on.'),
+    announce: z.array(z.string().min(1)).default([]).describe('Multiaddrs other peers should dial instead (behind NAT); default: the listening ones.'),
+    bootstrap: z.array(z.string().min(1)).default([]).describe('Peers to join through: the network\'s coordinator, or nodes the operator knows. No public bootstrap list exists.'),
+    refreshSeconds: z.number().int().min(1).max(3600).default(30).describe('How often a node announces itself again.'),
+    staleAfterSeconds: z.number().int().min(2).max(86_400).default(90).describe('A node is stale after this long without a descriptor; at least two refresh intervals.'),
+    snapshot: z.string().min(1).default('state/directory.json').describe('What `biospec directory` reads; also read back at start, so first-use trust survives restarts.'),
+    peerKey: z.string().min(1).default('state/directory-peer.key').describe('This peer\'s libp2p identity, created on first start (keeps the peer id stable).'),
+    endpoint: z.string().min(1).optional().describe('A node\'s gRPC address as others should dial it, or `connect-out`; default its `listen`. Nodes only.'),
+    institution: z.string().min(1).max(200).optional().describe('The institution a node belongs to; default its name. Nodes only.'),
   })
   .strict()
   .refine((c) => c.staleAfterSeconds >= 2 * c.refreshSeconds, { message: 'staleAfterSeconds must be at least two refresh intervals', path: ['staleAfterSeconds'] });

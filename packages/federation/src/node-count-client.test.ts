@@ -83,7 +83,7 @@ test("a refused query fails alone, with the node's status, as a unary call would
 
   const failure = await failureOf(refused);
   expect(failure).toMatchObject({ code: GrpcStatus.PERMISSION_DENIED, details: 'PERMISSION_DENIED: replayed token' });
-  expect(siteFailureOf(failure)).toEqual({ status: SiteStatus.SITE_STATUS_REJECTED, message: 'PERMISSION_DENIED: replayed token' });
+  expect(siteFailureOf(failure)).toEqual({ status: SiteStatus.SITE_STATUS_REJECTED, message: 'PERMISSION_DENIED: replayed token', reason: 'PERMISSION_DENIED' });
   await expect(answered).resolves.toBe('ok');
   client.close();
 });
@@ -187,7 +187,7 @@ test("a node's reason decides the site status: busy and warming up apart from ra
   const answer = (i: number, error: CountStreamResponse['error']) => streams[0]!.answer({ id: ids[i]!, error });
   answer(0, { code: GrpcStatus.RESOURCE_EXHAUSTED, message: 'BUSY: node busy', reason: 'BUSY', retryAfterMs: 120 });
   answer(1, { code: GrpcStatus.UNAVAILABLE, message: 'WARMING_UP: index loading', reason: 'WARMING_UP', retryAfterMs: 0 });
-  answer(2, { code: GrpcStatus.RESOURCE_EXHAUSTED, message: 'RATE_LIMITED: too many', reason: 'RATE_LIMITED', retryAfterMs: 0 });
+  answer(2, { code: GrpcStatus.RESOURCE_EXHAUSTED, message: 'RATE_LIMITED: too many', reason: 'RATE_LIMITED', retryAfterMs: 30_000 });
   answer(3, { code: GrpcStatus.RESOURCE_EXHAUSTED, message: 'BUDGET_EXHAUSTED: spent', reason: 'BUDGET_EXHAUSTED', retryAfterMs: 0 });
   // A node release without the reason field: the details prefix still tells.
   answer(4, { code: GrpcStatus.RESOURCE_EXHAUSTED, message: 'BUSY: node busy', reason: '', retryAfterMs: 0 });
@@ -195,8 +195,8 @@ test("a node's reason decides the site status: busy and warming up apart from ra
   expect(failures).toEqual([
     { status: SiteStatus.SITE_STATUS_BUSY, message: 'BUSY: node busy', retryAfterMs: 120 },
     { status: SiteStatus.SITE_STATUS_WARMING_UP, message: 'count index warming up' },
-    { status: SiteStatus.SITE_STATUS_REJECTED, message: 'RATE_LIMITED: too many' },
-    { status: SiteStatus.SITE_STATUS_REJECTED, message: 'BUDGET_EXHAUSTED: spent' },
+    { status: SiteStatus.SITE_STATUS_REJECTED, message: 'RATE_LIMITED: too many', reason: 'RATE_LIMITED', retryAfterMs: 30_000 },
+    { status: SiteStatus.SITE_STATUS_REJECTED, message: 'BUDGET_EXHAUSTED: spent', reason: 'BUDGET_EXHAUSTED' },
     { status: SiteStatus.SITE_STATUS_BUSY, message: 'BUSY: node busy' },
   ]);
   client.close();

@@ -1,13 +1,15 @@
 import { status as GrpcStatus } from '@grpc/grpc-js';
-import { SiteStatus } from '@biospec/protocol';
+import { SiteStatus, type ErrorCode } from '@biospec/protocol';
 import { nodeRefusalOf } from './node-refusal.js';
 
 /** How one site's call ended, as the researcher is told it. */
 export interface SiteFailure {
   status: SiteStatus;
   message: string;
-  /** For a busy or warming-up site, the node's hint of when to ask again, in milliseconds. */
+  /** The node's hint of when to ask again, in milliseconds (busy, warming up, rate limit, budget). */
   retryAfterMs?: number;
+  /** The node's error code, when it gave one its gRPC status agrees with (RATE_LIMITED, BUDGET_EXHAUSTED, ...). */
+  reason?: ErrorCode;
 }
 
 /** What the researcher reads for a node whose count index is not ready yet, whatever the node's own wording. */
@@ -36,7 +38,7 @@ export function siteFailureOf(reason: unknown): SiteFailure {
     case GrpcStatus.INVALID_ARGUMENT:
     case GrpcStatus.RESOURCE_EXHAUSTED:
     case GrpcStatus.FAILED_PRECONDITION:
-      return { status: SiteStatus.SITE_STATUS_REJECTED, message };
+      return { status: SiteStatus.SITE_STATUS_REJECTED, message, ...retry, ...(refusal.reason === undefined ? {} : { reason: refusal.reason }) };
     default:
       return { status: SiteStatus.SITE_STATUS_ERROR, message };
   }

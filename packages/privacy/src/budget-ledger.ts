@@ -153,9 +153,12 @@ export function createBudgetLedger(path: string | ':memory:'): BudgetLedger {
     }
     if (before.spent + input.epsilon > budget.epsilon + TOLERANCE) {
       const renews = before.renewsAt === null ? '' : `; some comes back at ${before.renewsAt}`;
+      // The hint depends on the ledger alone (when the oldest charge leaves the window), never on the data.
+      const retryAfterMs = before.renewsAt === null ? undefined : Date.parse(before.renewsAt) - input.now.getTime();
       throw new BiospecError(
         'BUDGET_EXHAUSTED',
         `privacy budget exhausted at this node: spent ε=${formatEpsilon(before.spent)} of ${formatEpsilon(budget.epsilon)} over the last ${budget.windowDays} days, this question costs ε=${formatEpsilon(input.epsilon)}${renews}`,
+        retryAfterMs === undefined || !(retryAfterMs > 0) ? {} : { retryAfterMs },
       );
     }
     if (input.epsilon === 0) return { charged: 0, ...before };

@@ -29,7 +29,16 @@ export {
 export { questionBitSources, questionNoiseKey, type QuestionNoiseParts } from './noise.js';
 export { heldFigure, protectAnswer, type ProtectedResult, type ProtectionContext, type TrueCount } from './protect.js';
 export { createBudgetLedger, type BudgetCharge, type BudgetLedger, type BudgetStatus, type ChargeResult } from './budget-ledger.js';
-export { createRateLimiter, type RateLimiter, type RateLimiterInit } from './rate-limiter.js';
+export {
+  checkRateLimits,
+  createMemoryRateLimitStore,
+  createRateLimiter,
+  decide as decideRateLimit,
+  type RateLimitDecision,
+  type RateLimiter,
+  type RateLimitStore,
+} from './rate-limiter.js';
+export { createSqliteRateLimitStore, RATE_LIMIT_MIGRATIONS } from './sqlite-rate-limit-store.js';
 export {
   HOLD_QUEUE_MIGRATIONS,
   createHoldQueue,

@@ -86,22 +86,26 @@ const exactDecimal = (what: string, max: number) =>
 
 const NoiseSchema = z.discriminatedUnion('mechanism', [
   z.strictObject({ mechanism: z.literal('none') }),
-  z.strictObject({ mechanism: z.literal('laplace'), epsilon: exactDecimal('epsilon', 10).default(0.1) }),
+  z.strictObject({
+    mechanism: z.literal('laplace'),
+    epsilon: exactDecimal('epsilon', 10).default(0.1).describe('ε of each released figure: exact discrete Laplace noise of scale (per-donor cap) / ε.'),
+  }),
   z.strictObject({
     mechanism: z.literal('shrine'),
-    bin: positiveInt.default(5),
+    bin: positiveInt.default(5).describe('SHRINE\'s bin: figures are released as multiples of it.'),
     sigma: exactDecimal('sigma', 1000)
       .refine((value) => /^\d+(\.\d{1,3})?$/.test(String(value)), 'sigma must have at most 3 decimals')
-      .default(6.5),
+      .default(6.5)
+      .describe('Standard deviation of SHRINE\'s Gaussian noise.'),
     // The wire carries the clamp as an unsigned integer.
-    clamp: z.number().int().min(0).default(10),
+    clamp: z.number().int().min(0).default(10).describe('The noise is clamped to ± this.'),
   }),
 ]);
 
 const CapsSchema = z.strictObject({
-  specimens: positiveInt.max(1000).default(DEFAULT_CONTRIBUTION_CAPS.specimens),
-  aliquots: positiveInt.max(1000).default(DEFAULT_CONTRIBUTION_CAPS.aliquots),
-  donorCells: positiveInt.max(1000).default(DEFAULT_CONTRIBUTION_CAPS.donorCells),
+  specimens: positiveInt.max(1000).default(DEFAULT_CONTRIBUTION_CAPS.specimens).describe('Most specimens counted per donor.'),
+  aliquots: positiveInt.max(1000).default(DEFAULT_CONTRIBUTION_CAPS.aliquots).describe('Most aliquots counted per donor.'),
+  donorCells: positiveInt.max(1000).default(DEFAULT_CONTRIBUTION_CAPS.donorCells).describe('Most strata cells one donor counts in.'),
 });
 
 /**
@@ -121,8 +125,8 @@ const BudgetSchema = z.preprocess(
   },
   z.strictObject(
     {
-      epsilon: z.number().positive().finite().default(2),
-      windowDays: z.number().int().min(1).max(3660).default(30),
+      epsilon: z.number().positive().finite().default(2).describe('The ε a person may spend at this node over any window.'),
+      windowDays: z.number().int().min(1).max(3660).default(30).describe('The sliding window, in days.'),
     },
     {
       error: (iss) =>
@@ -133,7 +137,10 @@ const BudgetSchema = z.preprocess(
   ),
 );
 
-const RateLimitSchema = z.strictObject({ limit: positiveInt, windowSeconds: positiveInt });
+const RateLimitSchema = z.strictObject({
+  limit: positiveInt.describe('Most questions per window.'),
+  windowSeconds: positiveInt.describe('The sliding window, in seconds.'),
+});
 
 /**
  * Validates a disclosure policy from configuration and fills defaults (see
@@ -141,17 +148,26 @@ const RateLimitSchema = z.strictObject({ limit: positiveInt, windowSeconds: posi
  */
 export const DisclosurePolicySchema = z
   .strictObject({
-    threshold: z.number().int().min(0).default(10),
-    rounding: positiveInt.default(10),
-    noise: NoiseSchema.default((): NoiseMechanism => ({ mechanism: 'laplace', epsilon: 0.1 })),
-    contributionCaps: CapsSchema.nullable().optional(),
-    release: z.enum(['auto', 'hold']).default('auto'),
-    budget: BudgetSchema.nullable().default((): PrivacyBudget => ({ epsilon: 2, windowDays: 30 })),
+    threshold: z.number().int().min(0).default(10).describe('A released figure below this is shown as "<threshold" only.'),
+    rounding: positiveInt.default(10).describe('Released figures are multiples of this; 1 means no rounding.'),
+    noise: NoiseSchema.default((): NoiseMechanism => ({ mechanism: 'laplace', epsilon: 0.1 })).describe(
+      'Noise added first, before threshold and rounding: `none`, `laplace` (exact discrete Laplace, a formal ε guarantee) or `shrine` (SHRINE\'s clamped Gaussian).',
+    ),
+    contributionCaps: CapsSchema.nullable()
+      .optional()
+      .describe('Per-donor contribution bounds applied to every count; required with Laplace noise (its scale); `null`: uncapped. Default: specimens 5, aliquots 25, donorCells 5 with Laplace noise, else uncapped.'),
+    release: z.enum(['auto', 'hold']).default('auto').describe('`auto` releases answers at once; `hold` keeps them until a steward releases them (`biospec node holds`).'),
+    budget: BudgetSchema.nullable()
+      .default((): PrivacyBudget => ({ epsilon: 2, windowDays: 30 }))
+      .describe('Privacy budget per person kept by this node over a sliding window; `null` for none.'),
     // Factories, so no two parsed policies share (and could mutate) one default object.
-    rateLimits: z.array(RateLimitSchema).default(() => [
-      { limit: 10, windowSeconds: 60 },
-      { limit: 200, windowSeconds: 36_000 },
-    ]),
+    rateLimits: z
+      .array(RateLimitSchema)
+      .default(() => [
+        { limit: 10, windowSeconds: 60 },
+        { limit: 200, windowSeconds: 36_000 },
+      ])
+      .describe('Rate limits per person, all enforced together; the windows are kept in `state/rate-limits.db`.'),
   })
   .transform((policy, ctx): DisclosurePolicy => {
     // Laplace noise is scaled to the caps, so it always has some; other mechanisms count uncapped unless asked.

@@ -54,6 +54,8 @@ export {
   siteStatusToJSON,
   type CoordinatorServiceServer,
 } from './generated/biospecimen/v1/coordinator.js';
+export * from './request-id.js';
+export * from './config-input.js';
 export { AccessServiceClient, AccessServiceService, type AccessServiceServer } from './generated/biospecimen/v1/access.js';
 /** The access workflow's wire messages (AccessRequestView, Transition, Membership, ...), kept in one namespace. */
 export * as AccessWire from './generated/biospecimen/v1/access.js';

@@ -5,7 +5,7 @@
  * name never buys a second budget.
  */
 
-import type { Role } from './roles.js';
+import { parseRoles, type Role } from './roles.js';
 
 export interface Person {
   /** Stable, random; never shown to nodes (they see a keyed pseudonym of it). */
@@ -37,23 +37,33 @@ export interface NewPerson {
   roles?: Role[];
 }
 
-/** Where people and their identities are kept (SQLite by default; see createSqlitePeople). */
+/**
+ * Where people and their identities are kept: SQLite by default (createSqlitePeople), PostgreSQL
+ * for several coordinators sharing one database (packages/postgres). Asynchronous because a
+ * database server is; every implementation passes testing/people-compliance.ts.
+ */
 export interface PeopleRepository {
-  create(person: NewPerson): Person;
-  get(id: string): Person | undefined;
-  findByIdentity(identity: Identity): Person | undefined;
+  create(person: NewPerson): Promise<Person>;
+  get(id: string): Promise<Person | undefined>;
+  findByIdentity(identity: Identity): Promise<Person | undefined>;
   /** The person with this e-mail address (compared case-insensitively), if exactly one has it. */
-  findByEmail(email: string): Person | undefined;
+  findByEmail(email: string): Promise<Person | undefined>;
   /**
-   * Links an identity to a person.
+   * Links an identity to a person (linking it again to the same person changes nothing).
    * @throws BiospecError ALREADY_EXISTS when it is linked to another person; NOT_FOUND for an unknown person.
    */
-  link(personId: string, identity: Identity, linkedBy: string): LinkedIdentity;
-  identities(personId: string): LinkedIdentity[];
-  list(): Person[];
-  setStatus(personId: string, status: Person['status']): Person;
-  setRoles(personId: string, roles: Role[]): Person;
+  link(personId: string, identity: Identity, linkedBy: string): Promise<LinkedIdentity>;
+  identities(personId: string): Promise<LinkedIdentity[]>;
+  list(): Promise<Person[]>;
+  setStatus(personId: string, status: Person['status']): Promise<Person>;
+  /** @throws BiospecError INVALID_ARGUMENT naming a role that is not one; NOT_FOUND for an unknown person. */
+  setRoles(personId: string, roles: Role[]): Promise<Person>;
   /** Active people who hold `role` (stewards of a node, staff), for notifications. */
-  withRole(role: Role): Person[];
-  close(): void;
+  withRole(role: Role): Promise<Person[]>;
+  close(): Promise<void>;
+}
+
+/** Checks roles (see {@link parseRoles}) and removes repeats; the one rule every repository applies. */
+export function checkRoles(roles: readonly string[]): Role[] {
+  return parseRoles(roles);
 }

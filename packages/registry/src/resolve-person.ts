@@ -28,19 +28,15 @@ export interface TokenIdentity extends Identity {
  * nobody has linked.
  * @throws BiospecError PERMISSION_DENIED naming what to ask staff for.
  */
-export function resolvePerson(people: PeopleRepository, token: TokenIdentity, registration: IssuerRegistration): Person {
-  let person = people.findByIdentity(token);
+export async function resolvePerson(people: PeopleRepository, token: TokenIdentity, registration: IssuerRegistration): Promise<Person> {
+  let person = await people.findByIdentity(token);
   if (person === undefined && registration.linkByVerifiedEmail && token.email && token.emailVerified === true) {
-    const match = people.findByEmail(token.email);
-    if (match !== undefined) {
-      people.link(match.id, token, 'verified email');
-      person = match;
-    }
+    const match = await people.findByEmail(token.email);
+    if (match !== undefined) person = await linkOrFind(people, match, token, 'verified email');
   }
   if (person === undefined && registration.unknownIdentities === 'auto') {
-    const created = people.create({ ...(token.name ? { name: token.name } : {}), ...(token.email ? { email: token.email } : {}) });
-    people.link(created.id, token, 'registration');
-    person = created;
+    const created = await people.create({ ...(token.name ? { name: token.name } : {}), ...(token.email ? { email: token.email } : {}) });
+    person = await linkOrFind(people, created, token, 'registration');
   }
   if (person === undefined) {
     throw new BiospecError(
@@ -50,4 +46,20 @@ export function resolvePerson(people: PeopleRepository, token: TokenIdentity, re
   }
   if (person.status !== 'active') throw new BiospecError('PERMISSION_DENIED', 'this researcher record is suspended; ask coordinator staff');
   return person;
+}
+
+/**
+ * Links `identity` to `person`, or, when another coordinator sharing the database linked it to
+ * someone first (ALREADY_EXISTS), the person it won with.
+ */
+async function linkOrFind(people: PeopleRepository, person: Person, identity: TokenIdentity, linkedBy: string): Promise<Person> {
+  try {
+    await people.link(person.id, identity, linkedBy);
+    return person;
+  } catch (error) {
+    if (!(error instanceof BiospecError) || error.code !== 'ALREADY_EXISTS') throw error;
+    const winner = await people.findByIdentity(identity);
+    if (winner === undefined) throw error;
+    return winner;
+  }
 }

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { BiospecError } from '@biospec/protocol';
-import type { LinkedIdentity, NewPerson, PeopleRepository, Person } from './people.js';
-import { parseRoles, type Role } from './roles.js';
+import { checkRoles, type Identity, type LinkedIdentity, type NewPerson, type PeopleRepository, type Person } from './people.js';
+import type { Role } from './roles.js';
 
 /** Schema history (`PRAGMA user_version`); append, never edit a released step. */
 const MIGRATIONS: readonly string[] = [
@@ -91,10 +91,9 @@ export function createSqlitePeople(path: string, options: { now?: () => Date } =
     if (row === undefined) throw new BiospecError('NOT_FOUND', `no person with id ${id}`);
     return toPerson(row);
   };
-  const checkRoles = (roles: readonly string[]): Role[] => parseRoles(roles);
 
-  return {
-    create(person: NewPerson) {
+  const repository = {
+    create(person: NewPerson): Person {
       const id = randomUUID();
       const roles = checkRoles(person.roles ?? ['researcher']);
       db.prepare('INSERT INTO person (id, name, email, roles, status, created_at) VALUES (?, ?, ?, ?, ?, ?)').run(
@@ -107,19 +106,19 @@ export function createSqlitePeople(path: string, options: { now?: () => Date } =
       );
       return mustGet(id);
     },
-    get: (id) => {
+    get: (id: string) => {
       const row = byId.get(id);
       return row && toPerson(row);
     },
-    findByIdentity: ({ issuer, subject }) => {
+    findByIdentity: ({ issuer, subject }: Identity) => {
       const row = byIdentity.get(issuer, subject);
       return row && toPerson(row);
     },
-    findByEmail(email) {
+    findByEmail(email: string) {
       const rows = byEmail.all(email);
       return rows.length === 1 ? toPerson(rows[0] as PersonRow) : undefined;
     },
-    link(personId, identity, linkedBy) {
+    link(personId: string, identity: Identity, linkedBy: string): LinkedIdentity {
       return db.transaction(() => {
         mustGet(personId);
         const existing = identityRow.get(identity.issuer, identity.subject);
@@ -137,20 +136,20 @@ export function createSqlitePeople(path: string, options: { now?: () => Date } =
         return toIdentity(identityRow.get(identity.issuer, identity.subject) as IdentityRow);
       }).immediate();
     },
-    identities: (personId) =>
+    identities: (personId: string) =>
       db.prepare<[string], IdentityRow>('SELECT * FROM person_identity WHERE person_id = ? ORDER BY linked_at').all(personId).map(toIdentity),
     list: () => db.prepare<[], PersonRow>('SELECT * FROM person ORDER BY created_at, id').all().map(toPerson),
-    setStatus(personId, status) {
+    setStatus(personId: string, status: Person['status']) {
       mustGet(personId);
       db.prepare('UPDATE person SET status = ? WHERE id = ?').run(status, personId);
       return mustGet(personId);
     },
-    setRoles(personId, roles) {
+    setRoles(personId: string, roles: Role[]) {
       mustGet(personId);
       db.prepare('UPDATE person SET roles = ? WHERE id = ?').run(JSON.stringify(checkRoles(roles)), personId);
       return mustGet(personId);
     },
-    withRole: (role) =>
+    withRole: (role: Role) =>
       db
         .prepare<[string], PersonRow>(
           "SELECT p.* FROM person p WHERE p.status = 'active' AND EXISTS (SELECT 1 FROM json_each(p.roles) r WHERE r.value = ?) ORDER BY p.created_at, p.id",
@@ -158,7 +157,21 @@ export function createSqlitePeople(path: string, options: { now?: () => Date } =
         .all(role)
         .map(toPerson),
     close() {
-      db.close();
+      if (db.open) db.close();
     },
+  };
+  // The same calls, answered as promises: the interface a database server needs too.
+  return {
+    create: async (person) => repository.create(person),
+    get: async (id) => repository.get(id),
+    findByIdentity: async (identity) => repository.findByIdentity(identity),
+    findByEmail: async (email) => repository.findByEmail(email),
+    link: async (personId, identity, linkedBy) => repository.link(personId, identity, linkedBy),
+    identities: async (personId) => repository.identities(personId),
+    list: async () => repository.list(),
+    setStatus: async (personId, status) => repository.setStatus(personId, status),
+    setRoles: async (personId, roles) => repository.setRoles(personId, roles),
+    withRole: async (role) => repository.withRole(role),
+    close: async () => repository.close(),
   };
 }

@@ -59,6 +59,7 @@ export {
 export {
   AUDIT_CHECKPOINT_TYPE,
   defaultHeadFile,
+  peekCheckpoint,
   readHeadFile,
   signCheckpoint,
   verifyCheckpoint,
@@ -66,3 +67,5 @@ export {
   type VerifiedCheckpoint,
 } from './audit-checkpoint.js';
 export { verifyAuditEvidence, type AuditProblem, type AuditVerification, type AuditVerifyOptions } from './audit-verify.js';
+export { auditStoreOf, type AuditStore } from './audit-store.js';
+export { hashOf, type AuditRow } from './audit-chain.js';

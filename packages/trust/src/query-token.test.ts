@@ -241,6 +241,17 @@ describe('verifyQuery rejection matrix', () => {
     expect(wrongType).toMatchObject({ code: 'UNAUTHENTICATED', field: 'jti' });
   });
 
+  test('the request id travels as the request_id claim; one outside the pattern is refused, its absence is not', async () => {
+    const token = await signQuery(
+      { query: QUERY, purpose: 'p', researcher: 'pseud-7f3a', project: 'proj-1', audience: NODE, issuer: 'coordinator', requestId: 'req-42.a:b_c' },
+      key,
+    );
+    expect((await verifyQuery(token, options())).request_id).toBe('req-42.a:b_c');
+    expect((await verifyQuery(await sign(), options())).request_id).toBeUndefined();
+    const odd = await rejection(await signClaims({ ...payloadOf(await sign()), request_id: 'has space' }));
+    expect(odd).toMatchObject({ code: 'UNAUTHENTICATED', field: 'request_id' });
+  });
+
   test('an invalid query signed by a valid key is INVALID_QUERY', async () => {
     const claims = payloadOf(await sign());
     const token = await signClaims({ ...claims, query: { unit: 'donors', where: { op: 'drop_table' } } });

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { BiospecError } from '@biospec/protocol';
+import { BiospecError, REQUEST_ID_PATTERN } from '@biospec/protocol';
 import { canonicalise, parseQuery, queryHash, type Query } from '@biospec/query';
 import { z } from 'zod';
 import { DEFAULT_MAX_TOKEN_BYTES, reject, signCompactJws, verifyCompactJws } from './compact-jws.js';
@@ -47,6 +47,8 @@ export interface QueryClaims {
   /** The researcher's pseudonym, never their identity. */
   researcher: string;
   project: string;
+  /** The id of the researcher's call this query was signed for (REST or gRPC), for joining logs and audit entries. */
+  request_id?: string;
   /** Absent on a count. */
   question?: QuestionKind;
   /** The access request a granted question belongs to. */
@@ -69,6 +71,7 @@ const ClaimsSchema = z.object({
   purpose: text(2000),
   researcher: text(256),
   project: text(256),
+  request_id: z.string().regex(REQUEST_ID_PATTERN, 'expected 1 to 128 letters, digits, ., _, : or -').optional(),
   question: z.enum(QUESTION_KINDS).optional(),
   request: text(128).optional(),
   revocations: z
@@ -92,6 +95,8 @@ export interface SignQueryInput {
   issuer: string;
   /** Default {@link DEFAULT_QUERY_LIFETIME_SECONDS}; at most {@link MAX_QUERY_LIFETIME_SECONDS}. */
   lifetimeSeconds?: number;
+  /** The researcher's call this query is signed for; becomes the `request_id` claim. */
+  requestId?: string;
   /** Absent (or `count`) for a count. */
   question?: QuestionKind;
   request?: string;
@@ -132,6 +137,7 @@ export async function signQueryForEach(
     purpose: input.purpose,
     researcher: input.researcher,
     project: input.project,
+    ...(input.requestId === undefined ? {} : { request_id: input.requestId }),
     ...(input.question === undefined || input.question === 'count' ? {} : { question: input.question }),
     ...(input.request === undefined ? {} : { request: input.request }),
     ...(input.revocations === undefined ? {} : { revocations: input.revocations }),

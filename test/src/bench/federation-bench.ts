@@ -106,7 +106,7 @@ export async function startFederationBench(
       return await run(`http://${http.address}`);
     } finally {
       await http.stop();
-      coordinator.close();
+      await coordinator.close();
     }
   }
 

@@ -145,7 +145,7 @@ export async function startConnectNetwork(options: ConnectNetworkOptions): Promi
   };
   let coordinator = await openCoordinator(coordinatorConfig(), { logger: silent });
   let connectServer = await startNodeConnectServer(coordinator);
-  const researcher = () => coordinator.people.findByEmail('connect@example.org') ?? coordinator.people.create({ email: 'connect@example.org' });
+  const researcher = async () => (await coordinator.people.findByEmail('connect@example.org')) ?? (await coordinator.people.create({ email: 'connect@example.org' }));
 
   const network: ConnectNetwork = {
     dir,
@@ -153,7 +153,7 @@ export async function startConnectNetwork(options: ConnectNetworkOptions): Promi
     connectServer,
     connectPort,
     nodes,
-    ask: (query, deadlineMs = 5000) => coordinator.federatedCount(researcher(), { query, purpose: 'DUO:0000006', project: 'connect-out', deadlineMs }),
+    ask: async (query, deadlineMs = 5000) => coordinator.federatedCount(await researcher(), { query, purpose: 'DUO:0000006', project: 'connect-out', deadlineMs }),
     async askAvailability(query, deadlineMs = 5000) {
       const { token } = await issueResearcher(coordinatorDir, { subject: 'availability@example.org' });
       const caller = await coordinator.authenticate(`Bearer ${token}`);
@@ -161,7 +161,7 @@ export async function startConnectNetwork(options: ConnectNetworkOptions): Promi
     },
     async restartCoordinator() {
       await connectServer.stop(200);
-      coordinator.close();
+      await coordinator.close();
       coordinator = await openCoordinator(coordinatorConfig(), { logger: silent });
       connectServer = await startNodeConnectServer(coordinator);
       Object.assign(network, { coordinator, connectServer });
@@ -181,7 +181,7 @@ export async function startConnectNetwork(options: ConnectNetworkOptions): Promi
     },
     async stop() {
       await connectServer.stop(200);
-      coordinator.close();
+      await coordinator.close();
       for (const node of nodes.values()) {
         await node.server.stop(200);
         await node.proxy?.close();

@@ -40,6 +40,10 @@ export interface SingleNodeOptions {
   coordinatorKeyFile?: string;
   /** Where the node's temp folder is made (a size-limited disk); the system temp folder by default. */
   parentDir?: string;
+  /** Options of `startNodeServer` (how often readiness is evaluated). */
+  serverOptions?: Parameters<typeof startNodeServer>[1];
+  /** The node id; {@link NODE_ID} by default. */
+  nodeId?: string;
 }
 
 /** One real node: its own folder, keys, SQLite catalogue of synthetic data and gRPC server on 127.0.0.1 port 0. */
@@ -54,7 +58,7 @@ export async function startSingleNode(options: SingleNodeOptions = {}): Promise<
   fs.writeFileSync(coordinatorJwks, JSON.stringify({ keys: [publicJwk] }));
   const nodeDir = path.join(dir, 'node');
   await initNodeDir(nodeDir, {
-    nodeId: NODE_ID,
+    nodeId: options.nodeId ?? NODE_ID,
     name: 'Test Node',
     listen: '127.0.0.1:0',
     coordinatorJwks,
@@ -70,7 +74,7 @@ export async function startSingleNode(options: SingleNodeOptions = {}): Promise<
   const open = async () => openNode(configure(loadNodeConfig(path.join(nodeDir, 'node.json'))), { logger });
   let node = await open();
   await importCsv(node.catalogue, csv, { actor: 'test' });
-  let server = await startNodeServer(node);
+  let server = await startNodeServer(node, options.serverOptions);
   const creds = options.clientCredentials ?? credentials.createInsecure();
   let client = new NodeServiceClient(`127.0.0.1:${server.port}`, creds);
 
@@ -91,7 +95,7 @@ export async function startSingleNode(options: SingleNodeOptions = {}): Promise<
       self.client.close();
       await self.server.stop(200);
       node = await open();
-      server = await startNodeServer(node);
+      server = await startNodeServer(node, options.serverOptions);
       client = new NodeServiceClient(`127.0.0.1:${server.port}`, creds);
       Object.assign(self, { node, server, client });
     },

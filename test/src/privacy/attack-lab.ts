@@ -215,7 +215,7 @@ export async function openLab(policy: DisclosurePolicy, options: { donors?: numb
             url: `http://${http.address}`,
             async stop() {
               await http.stop();
-              opened.close();
+              await opened.close();
             },
           };
           return coordinator;

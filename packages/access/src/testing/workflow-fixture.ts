@@ -25,9 +25,9 @@ export interface WorkflowFixture {
   /** The clock the workflow reads; tests move it. */
   clock: { now: Date };
   /** A person with these roles, as the coordinator would resolve them. */
-  caller(name: string, roles: Role[], email?: string): AccessCaller;
+  caller(name: string, roles: Role[], email?: string): Promise<AccessCaller>;
   encryptionKey: { privateJwk: Record<string, unknown>; publicJwk: Record<string, unknown> };
-  close(): void;
+  close(): Promise<void>;
 }
 
 export const MEMBERS = ['north', 'south', 'east'];
@@ -80,14 +80,14 @@ export async function createWorkflowFixture(options: { notifier?: Notifier } = {
     audit,
     pushed,
     clock,
-    caller(name, roles, email) {
-      const person = people.create({ name, roles, ...(email ? { email } : {}) });
+    async caller(name, roles, email) {
+      const person = await people.create({ name, roles, ...(email ? { email } : {}) });
       return { personId: person.id, name, roles, pseudonym: `r-${person.id.slice(0, 8)}` };
     },
     encryptionKey: { privateJwk: privateJwk as Record<string, unknown>, publicJwk: publicJwk as Record<string, unknown> },
-    close() {
+    async close() {
       store.close();
-      people.close();
+      await people.close();
     },
   };
 }

@@ -1,12 +1,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { importSigningKey, createAuditLog } from '@biospec/trust';
+import { importSigningKey } from '@biospec/trust';
 import { BiospecError, readJsonFile } from '@biospec/protocol';
 import { parseRoles, type Role } from '@biospec/registry';
 import {
   addMember,
-  coordinatorAuditFile,
+  backupCoordinator,
+  restoreCoordinator,
+  openCoordinatorAuditReader,
   coordinatorAuditKeys,
   COORDINATOR_FILES,
   initCoordinatorDir,
@@ -122,13 +124,14 @@ export function registerCoordinatorCommands(program: Command): void {
     .requiredOption('--dir <dir>', 'coordinator folder')
     .requiredOption('--person <id>', 'the researcher record (see `researcher list`)')
     .requiredOption('--set <roles>', 'comma separated roles')
-    .action((o: { dir: string; person: string; set: string }) => {
-      const people = openPeople(o.dir);
+    .action(async (o: { dir: string; person: string; set: string }) => {
+      const roles = parseRoles(o.set.split(',').map((r) => r.trim()).filter(Boolean), '--set');
+      const people = await openPeople(coordinatorDir(o.dir));
       try {
-        const person = people.setRoles(o.person, parseRoles(o.set.split(',').map((r) => r.trim()).filter(Boolean), '--set'));
+        const person = await people.setRoles(o.person, roles);
         console.log(`record ${person.id} now holds ${person.roles.join(', ') || 'no role'}`);
       } finally {
-        people.close();
+        await people.close();
       }
     });
   researcher
@@ -139,28 +142,28 @@ export function registerCoordinatorCommands(program: Command): void {
     .requiredOption('--issuer <iss>', "the identity provider's issuer, as in its tokens")
     .requiredOption('--subject <sub>', "the person's subject at that provider")
     .option('--by <name>', 'who links it, for the record', 'coordinator staff')
-    .action((o: { dir: string; person: string; issuer: string; subject: string; by: string }) => {
-      const people = openPeople(coordinatorDir(o.dir));
+    .action(async (o: { dir: string; person: string; issuer: string; subject: string; by: string }) => {
+      const people = await openPeople(coordinatorDir(o.dir));
       try {
-        people.link(o.person, { issuer: o.issuer, subject: o.subject }, o.by);
+        await people.link(o.person, { issuer: o.issuer, subject: o.subject }, o.by);
         console.log(`linked ${o.subject} of ${o.issuer} to researcher record ${o.person}`);
       } finally {
-        people.close();
+        await people.close();
       }
     });
   researcher
     .command('list')
     .description('researcher records with their linked identities')
     .requiredOption('--dir <dir>', 'coordinator folder')
-    .action((o: { dir: string }) => {
-      const people = openPeople(coordinatorDir(o.dir));
+    .action(async (o: { dir: string }) => {
+      const people = await openPeople(coordinatorDir(o.dir));
       try {
-        for (const p of people.list()) {
-          const ids = people.identities(p.id).map((i) => `${i.subject} (${i.issuer})`).join(', ');
+        for (const p of await people.list()) {
+          const ids = (await people.identities(p.id)).map((i) => `${i.subject} (${i.issuer})`).join(', ');
           console.log(`${p.id}  ${p.name ?? '-'}  ${p.email ?? '-'}  ${p.roles.join('+')}  ${p.status}  ${ids}`);
         }
       } finally {
-        people.close();
+        await people.close();
       }
     });
 
@@ -179,10 +182,35 @@ export function registerCoordinatorCommands(program: Command): void {
       const stop = async () => {
         await Promise.all([grpc.stop(), http.stop(), connect?.stop()]);
         await opened.stopDirectory();
-        opened.close();
+        await opened.close();
       };
       guardService(stop, opened.logger);
       await waitForShutdown(stop);
+    });
+
+  coordinator
+    .command('backup')
+    .description("copy the coordinator's databases (while it serves; SQLite online backup), config and pinned keys into a new folder; its own keys only with --include-keys")
+    .requiredOption('--dir <dir>', 'coordinator folder')
+    .requiredOption('--out <dir>', 'new folder for the backup')
+    .option('--include-keys', 'also copy the signing key and the pseudonym secret (keep such a backup as safe as the keys)', false)
+    .action(async (o: { dir: string; out: string; includeKeys: boolean }) => {
+      const config = loadCoordinatorConfig(path.join(coordinatorDir(o.dir), COORDINATOR_FILES.config));
+      const manifest = await backupCoordinator(config, o.out, { includeSecrets: o.includeKeys });
+      for (const item of manifest.items) console.log(`${item.role.padEnd(24)} ${item.kind.padEnd(8)} ${item.bytes} bytes`);
+      console.log(`backup of coordinator ${manifest.id} written to ${o.out}${manifest.includesSecrets ? ' (with keys)' : ' (without keys: keep the signing key and pseudonym secret safe elsewhere)'}`);
+    });
+
+  coordinator
+    .command('restore')
+    .description('restore a backup into a stopped coordinator: a fresh folder, or with --force the folder it replaces')
+    .requiredOption('--from <dir>', 'the backup folder')
+    .requiredOption('--dir <dir>', 'coordinator folder to restore into')
+    .option('--force', 'replace databases and files that exist in the folder', false)
+    .action((o: { from: string; dir: string; force: boolean }) => {
+      const report = restoreCoordinator(o.from, o.dir, { force: o.force });
+      console.log(`restored coordinator ${report.manifest.id} from the backup of ${report.manifest.createdAt}: ${report.restored.length} files`);
+      for (const missing of report.missingSecrets) console.error(`missing secret ${missing}: put it in place (from your key escrow) before starting the coordinator`);
     });
 
   coordinator
@@ -194,14 +222,14 @@ export function registerCoordinatorCommands(program: Command): void {
     .action(async (o: { dir: string; limit: string; before?: string }) => {
       const config = loadCoordinatorConfig(path.join(coordinatorDir(o.dir), COORDINATOR_FILES.config));
       const signingKey = await importSigningKey(readJsonFile(config.signingKey, 'signing key') as Parameters<typeof importSigningKey>[0]);
-      const audit = createAuditLog(coordinatorAuditFile(config), { readonly: true });
+      const audit = await openCoordinatorAuditReader(config);
       try {
-        for (const line of auditPageLines(audit, o)) console.log(line);
+        for (const line of await auditPageLines(audit, o)) console.log(line);
         const report = await audit.verify(await coordinatorAuditKeys(config, signingKey), { logId: config.coordinatorId });
         for (const line of verificationLines(report)) console.log(line);
         if (!report.ok) process.exitCode = 1;
       } finally {
-        audit.close();
+        await audit.close();
       }
     });
 }

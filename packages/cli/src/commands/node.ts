@@ -21,6 +21,8 @@ import {
   readNodeStatus,
   startNodeServer,
   withdrawDonor,
+  backupNode,
+  restoreNode,
 } from '@biospec/node';
 import { auditPageLines, verificationLines } from '../audit-report.js';
 import { resolveImportFiles } from '../import-files.js';
@@ -327,6 +329,30 @@ export function registerNodeCommands(program: Command): void {
     });
 
   node
+    .command('backup')
+    .description('copy every database of a node (while it serves; SQLite online backup) and its config into a new folder; keys only with --include-keys')
+    .requiredOption('--dir <dir>', 'node folder')
+    .requiredOption('--out <dir>', 'new folder for the backup')
+    .option('--include-keys', 'also copy the signing key and the noise secret (keep such a backup as safe as the keys)', false)
+    .action(async (o: { dir: string; out: string; includeKeys: boolean }) => {
+      const manifest = await backupNode(configOf(o.dir), o.out, { includeSecrets: o.includeKeys });
+      for (const item of manifest.items) console.log(`${item.role.padEnd(20)} ${item.kind.padEnd(8)} ${item.bytes} bytes`);
+      console.log(`backup of node ${manifest.id} written to ${o.out}${manifest.includesSecrets ? ' (with keys)' : ' (without keys: keep the signing key and noise secret safe elsewhere)'}`);
+    });
+
+  node
+    .command('restore')
+    .description('restore a backup into a stopped node: a fresh folder, or with --force the node folder it replaces')
+    .requiredOption('--from <dir>', 'the backup folder')
+    .requiredOption('--dir <dir>', 'node folder to restore into')
+    .option('--force', 'replace databases and files that exist in the node folder', false)
+    .action((o: { from: string; dir: string; force: boolean }) => {
+      const report = restoreNode(o.from, o.dir, { force: o.force });
+      console.log(`restored node ${report.manifest.id} from the backup of ${report.manifest.createdAt}: ${report.restored.length} files`);
+      for (const missing of report.missingSecrets) console.error(`missing secret ${missing}: put it in place (from your key escrow) before starting the node`);
+    });
+
+  node
     .command('audit')
     .description('show the audit log, newest first, and check its hash chain against the signed checkpoints of its head')
     .requiredOption('--dir <dir>', 'node folder')
@@ -337,7 +363,7 @@ export function registerNodeCommands(program: Command): void {
       const signingKey = await loadNodeSigningKey(config);
       const audit = createAuditLog(nodeStateFiles(config).audit, { readonly: true });
       try {
-        for (const line of auditPageLines(audit, o)) console.log(line);
+        for (const line of await auditPageLines(audit, o)) console.log(line);
         const report = await audit.verify(await nodeAuditKeys(config, signingKey), { logId: config.nodeId });
         for (const line of verificationLines(report)) console.log(line);
         if (!report.ok) process.exitCode = 1;

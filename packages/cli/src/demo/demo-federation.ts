@@ -127,7 +127,7 @@ export async function startDemoFederation(options: DemoOptions = {}): Promise<De
     token,
     async stop() {
       await Promise.all([grpc.stop(500), http.stop()]);
-      coordinator.close();
+      await coordinator.close();
       await Promise.all(nodes.map((n) => n.server.stop(500)));
     },
   };
