@@ -275,12 +275,14 @@ export async function openNode(config: NodeConfig, options: { logger?: Logger } 
       clearInterval(refusalTimer);
       await preAuthRefusals.flush(true);
       catalogue.close();
+      await catalogue.stopped();
       replay.close();
       budget.close();
       holds.close();
       await rateLimiter.close();
       accessState.close();
       audit.close();
+      await audit.idle();
       releasePidFile();
     },
   };

@@ -119,6 +119,12 @@ export interface Catalogue {
    */
   countIndexReady(): Promise<{ rows: number; bytes: number; buildMs: number } | null>;
   close(): void;
+  /**
+   * Resolves once the count-index workers have exited after `close`: a build stops at its next
+   * step, but one writing the persisted index finishes that file first. A service awaits this
+   * before it says it has stopped, so nothing writes into its folder afterwards.
+   */
+  stopped(): Promise<void>;
 }
 
 export interface OpenOptions {
@@ -336,6 +342,8 @@ export function openCatalogue(path: string, options: OpenOptions = {}): Catalogu
     },
 
     events: (limit = 100) => listEvents(db, limit),
+
+    stopped: () => source.stopped(),
 
     close() {
       countIndex.close();

@@ -63,6 +63,8 @@ export interface IndexSourceOptions {
 export interface CatalogueIndexSource extends IndexSource {
   /** Stops a build in flight. */
   close(): void;
+  /** Resolves once every build worker has exited (after `close`, nothing of the index writes to disk any more). */
+  stopped(): Promise<void>;
 }
 
 /** The index source of the catalogue at `path`, read through its connection `db`. */
@@ -86,6 +88,7 @@ export function createIndexSource(path: string, db: Database.Database, options?:
       // Each worker stops at its next build step and exits on its own.
       for (const stop of workers.values()) Atomics.store(stop, 0, 1);
     },
+    stopped: () => Promise.all([...workers.keys()].map((worker) => new Promise<void>((resolve) => worker.once('exit', () => resolve())))).then(() => undefined),
   };
   const script = compiledWorker('index-worker.js', import.meta.url);
   if (script === undefined || options === undefined) return source;

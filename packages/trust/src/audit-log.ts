@@ -101,6 +101,12 @@ export interface AuditLog {
   verify(keys: KeyRing, options?: AuditVerifyOptions): Promise<AuditVerification>;
   /** Writes what is queued, signs a last checkpoint (with a signer) and closes the file. */
   close(): void;
+  /**
+   * Resolves once no periodic head write is in flight: one started before `close` finishes (or
+   * removes its temporary file) first. A service awaits this before it says it has stopped, so
+   * nothing writes into its folder afterwards.
+   */
+  idle(): Promise<void>;
 }
 
 const V1 = `
@@ -249,11 +255,11 @@ export function createAuditLog(path: string, options: AuditLogOptions = {}): Aud
       return token;
     });
     let written: string | undefined;
-    let writing = false;
+    let writing: Promise<void> | undefined;
     let stopped = false;
     const everyMs = options.checkpointEveryMs ?? DEFAULT_CHECKPOINT_EVERY_MS;
     const tick = () => {
-      if (writing) return;
+      if (writing !== undefined) return;
       let token: string;
       try {
         token = signIfGrown.immediate();
@@ -262,15 +268,14 @@ export function createAuditLog(path: string, options: AuditLogOptions = {}): Aud
         return;
       }
       if (token === written) return;
-      writing = true;
       // Written off the main thread; a failed write is retried on the next tick, and close() writes the last head itself.
-      writeHeadFile(headFile, token)
+      writing = writeHeadFile(headFile, token)
         .then(() => {
           if (!stopped) written = token;
         })
         .catch(() => undefined)
         .finally(() => {
-          writing = false;
+          writing = undefined;
         });
     };
     const timer = everyMs > 0 ? setInterval(tick, everyMs) : undefined;
@@ -287,6 +292,9 @@ export function createAuditLog(path: string, options: AuditLogOptions = {}): Aud
       stop() {
         stopped = true;
         if (timer !== undefined) clearInterval(timer);
+      },
+      idle: async () => {
+        await writing;
       },
     };
   }
@@ -354,6 +362,9 @@ export function createAuditLog(path: string, options: AuditLogOptions = {}): Aud
       checkpointing?.stop();
       checkpointing?.now();
       db.close();
+    },
+    idle: async () => {
+      await checkpointing?.idle();
     },
   };
 }
