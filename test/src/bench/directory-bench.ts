@@ -25,7 +25,7 @@ export interface DirectoryBenchResult {
   idleCpuMsPerPeerPerSecond: number;
 }
 
-const SECTION_TITLE = '## Directory: descriptor propagation';
+export const DIRECTORY_SECTION_TITLE = '## Directory: descriptor propagation';
 
 async function signingKey(): Promise<SigningKey> {
   return importSigningKey((await generateSigningKey()).privateJwk);
@@ -157,7 +157,7 @@ export async function benchDirectory(plan: DirectoryBenchPlan, log: (line: strin
 /** The section of docs/BENCHMARKS.md for the directory. */
 export function renderDirectorySection(results: DirectoryBenchResult[], context: { command: string; machine: string; startedAt: string }): string {
   return [
-    SECTION_TITLE,
+    DIRECTORY_SECTION_TITLE,
     '',
     `Measured ${context.startedAt} with \`${context.command}\` on ${context.machine}.`,
     '',
@@ -197,9 +197,9 @@ function cpuBound(results: DirectoryBenchResult[]): string[] {
 
 /** Puts the directory section into an existing report: replaces an earlier one, or goes before the reading notes (or at the end). */
 export function spliceDirectorySection(report: string, section: string): string {
-  const start = report.indexOf(SECTION_TITLE);
+  const start = report.indexOf(DIRECTORY_SECTION_TITLE);
   if (start >= 0) {
-    const next = report.indexOf('\n## ', start + SECTION_TITLE.length);
+    const next = report.indexOf('\n## ', start + DIRECTORY_SECTION_TITLE.length);
     return report.slice(0, start) + section + (next >= 0 ? '\n' + report.slice(next + 1) : '');
   }
   const reading = report.indexOf('## Reading these figures');

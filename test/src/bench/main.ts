@@ -3,23 +3,25 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchConnect, CONNECT_FULL, CONNECT_QUICK, CONNECT_SECTION_TITLE, renderConnectSection } from './connect-bench.js';
-import { benchDirectory, DIRECTORY_FULL, DIRECTORY_QUICK, renderDirectorySection, spliceDirectorySection } from './directory-bench.js';
+import { benchDirectory, DIRECTORY_FULL, DIRECTORY_QUICK, DIRECTORY_SECTION_TITLE, renderDirectorySection, spliceDirectorySection } from './directory-bench.js';
 import { describeMachine } from './machine.js';
 import { benchFhirImport, type FhirBenchResult } from './fhir-bench.js';
 import { FULL, QUICK, renderFhirSection, renderReport, runBenchmarks, spliceFhirSection } from './run.js';
 import { benchScale, renderScaleSection, SCALE_FULL, SCALE_QUICK, SCALE_SECTION_TITLE } from './scale-bench.js';
-import { spliceSection } from './sections.js';
+import { sectionOf, spliceSection } from './sections.js';
 
 /**
  * `npm run bench` (full sizes, writes docs/BENCHMARKS.md) and
  * `npm run bench -- --quick` (small sizes, prints the report).
  * `--directory`, `--connect`, `--scale` and `--fhir` run only those benchmarks (any of them together) and
- * replace only their sections of the report, each section naming its own run.
+ * replace only their sections of the report, each section naming its own run. `--node` runs the main
+ * run alone (node, FHIR and federation sections, the targets table) and keeps the other sections as they were.
  */
 const here = path.dirname(fileURLToPath(import.meta.url));
 const quick = process.argv.includes('--quick');
-const only = ['--directory', '--connect', '--scale', '--fhir'].filter((flag) => process.argv.includes(flag));
+const only = ['--node', '--directory', '--connect', '--scale', '--fhir'].filter((flag) => process.argv.includes(flag));
 const runs = (flag: string) => only.length === 0 || only.includes(flag);
+const mainRun = only.length === 0 || only.includes('--node');
 const outIndex = process.argv.indexOf('--out');
 const out = outIndex > 0 ? process.argv[outIndex + 1] : quick ? undefined : path.resolve(here, '../../../docs/BENCHMARKS.md');
 const flags = [...(quick ? ['--quick'] : []), ...only];
@@ -27,9 +29,17 @@ const command = `npm run bench${flags.length > 0 ? ` -- ${flags.join(' ')}` : ''
 const log = (line: string) => console.error(`[bench] ${line}`);
 
 const context = () => ({ command, machine: describeMachine(), startedAt: new Date().toISOString() });
-const results = only.length === 0 ? await runBenchmarks(quick ? QUICK : FULL, command, log) : undefined;
+const results = mainRun ? await runBenchmarks(quick ? QUICK : FULL, command, log) : undefined;
 const previous = out && fs.existsSync(out) ? fs.readFileSync(out, 'utf8') : '';
 let report = results ? renderReport(results) : previous;
+if (results && only.length > 0) {
+  // The main run alone: the sections measured by other runs stay as they were, each naming its own run.
+  const others: Array<[string, string]> = [['--directory', DIRECTORY_SECTION_TITLE], ['--connect', CONNECT_SECTION_TITLE], ['--scale', SCALE_SECTION_TITLE]];
+  for (const [flag, title] of others) {
+    const kept = runs(flag) ? undefined : sectionOf(previous, title);
+    if (kept) report = spliceSection(report, title, kept);
+  }
+}
 const json: Record<string, unknown> = { ...results };
 const sections: string[] = [];
 
@@ -51,7 +61,7 @@ try {
     sections.push(section);
     json.connect = { ...at, results: connect };
   }
-  if (only.includes('--fhir')) {
+  if (only.includes('--fhir') && !mainRun) {
     // The whole run has the FHIR import in its report already; alone, its section is replaced.
     const at = context();
     const fhir: FhirBenchResult[] = [];

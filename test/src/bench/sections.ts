@@ -13,3 +13,11 @@ export function spliceSection(report: string, title: string, section: string): s
   if (reading >= 0) return report.slice(0, reading) + section + '\n' + report.slice(reading);
   return report.replace(/\n*$/, '\n\n') + section;
 }
+
+/** The section of `report` that starts with `title`, up to the next `## ` heading, or undefined. */
+export function sectionOf(report: string, title: string): string | undefined {
+  const start = report.indexOf(`${title}\n`);
+  if (start < 0) return undefined;
+  const next = report.indexOf('\n## ', start + title.length);
+  return next >= 0 ? report.slice(start, next + 1) : report.slice(start);
+}
