@@ -181,35 +181,49 @@ function compileNode(expr: Expr, data: IndexData, cache: BitmapCache): Node {
 }
 
 /**
- * One pass ANDing up to four bitmaps at a time into the candidates; the last
- * pass lists the words left non-zero into `list` when one is given.
+ * ANDs the bitmaps (most selective first) into the candidates. Without a list
+ * to fill, in full passes of up to four bitmaps each. With one, a full pass
+ * ANDs only the two most selective and lists the words left non-zero; the
+ * others are ANDed on the listed words alone (dropping the words they empty):
+ * a selective question leaves few words after two bitmaps, and reading the
+ * rest of the bitmaps in full was most of its count at 10M rows.
  */
 function fusedAnd(maps: readonly Uint32Array[]): (rows: Uint32Array, list: WordList | null) => void {
-  const passes: ((rows: Uint32Array, list: WordList | null) => void)[] = [];
-  for (let i = 0; i < maps.length; i += 4) {
-    const [a, b = a, c = a, d = a] = maps.slice(i, i + 4) as [Uint32Array, Uint32Array?, Uint32Array?, Uint32Array?];
-    passes.push((rows, list) => {
-      if (list === null) {
+  const groups: Uint32Array[][] = [];
+  for (let i = 0; i < maps.length; i += 4) groups.push(maps.slice(i, i + 4));
+  const [first, second = first] = maps as [Uint32Array, Uint32Array?];
+  const rest = maps.slice(2);
+  return (rows, list) => {
+    if (list === null) {
+      for (const group of groups) {
+        const [a, b = a, c = a, d = a] = group as [Uint32Array, Uint32Array?, Uint32Array?, Uint32Array?];
         for (let w = 0; w < rows.length; w++) {
           rows[w] = (rows[w] as number) & (a[w] as number) & (b[w] as number) & (c[w] as number) & (d[w] as number);
         }
-        return;
       }
-      const at = list.at;
-      let n = 0;
-      for (let w = 0; w < rows.length; w++) {
-        const x = (rows[w] as number) & (a[w] as number) & (b[w] as number) & (c[w] as number) & (d[w] as number);
+      return;
+    }
+    const at = list.at;
+    let n = 0;
+    for (let w = 0; w < rows.length; w++) {
+      const x = (rows[w] as number) & (first[w] as number) & (second[w] as number);
+      rows[w] = x;
+      at[n] = w;
+      n += nonZero(x);
+    }
+    for (const bits of rest) {
+      let kept = 0;
+      for (let i = 0; i < n; i++) {
+        const w = at[i] as number;
+        const x = (rows[w] as number) & (bits[w] as number);
         rows[w] = x;
-        at[n] = w;
-        n += nonZero(x);
+        at[kept] = w;
+        kept += nonZero(x);
       }
-      list.length = n;
-      list.known = true;
-    });
-  }
-  const last = passes.length - 1;
-  return (rows, list) => {
-    for (let i = 0; i < passes.length; i++) (passes[i] as (typeof passes)[number])(rows, i === last ? list : null);
+      n = kept;
+    }
+    list.length = n;
+    list.known = true;
   };
 }
 
