@@ -1,5 +1,5 @@
 /** Shared fixtures for this package's tests: temp catalogues, records, CSV files. */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -9,8 +9,17 @@ import { BiospecError } from '@biospec/protocol';
 export const CSV_HEADER =
   'sample_id,donor_id,collection_id,material_type,collected_on,diagnosis,anatomical_site,sex,age_at_collection,storage_temperature,consent,status,quantity,parent_sample_id';
 
+const made: string[] = [];
+// Under jest (whose afterAll is a global there), the folders a test file made go once its tests have run.
+const afterAllTests = (globalThis as { afterAll?: (fn: () => void) => void }).afterAll;
+afterAllTests?.(() => {
+  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
 export function tempDir(): string {
-  return mkdtempSync(join(tmpdir(), 'biospec-catalogue-'));
+  const dir = mkdtempSync(join(tmpdir(), 'biospec-catalogue-'));
+  made.push(dir);
+  return dir;
 }
 
 export function tempCataloguePath(): string {
