@@ -76,8 +76,18 @@ export interface Lab {
    * rate with a 95 % Wilson interval, and the ε the attacker was charged (the
    * largest over the trials, at one node).
    */
-  run(name: string, trials: number, attack: (node: TrialNode) => Promise<boolean>): Promise<AttackResult>;
+  run(name: string, trials: number, attack: (node: TrialNode) => Promise<boolean>, options?: RunOptions): Promise<AttackResult>;
   close(): void;
+}
+
+export interface RunOptions {
+  /**
+   * Trials run at once (default 2). A trial mostly waits for its node to start, so two share the
+   * machine's cores; each has its own folder, node, port, coin and secret, so the result is the same
+   * whatever the order. Trials that reach the lab's coordinator must run one at a time (1): it is one
+   * coordinator, and each trial makes its own node the coordinator's member.
+   */
+  concurrency?: number;
 }
 
 export interface AttackResult {
@@ -193,10 +203,11 @@ export async function openLab(policy: DisclosurePolicy, options: { donors?: numb
     others,
     identities,
     target,
-    async run(name, trials, attack) {
+    async run(name, trials, attack, options = {}) {
       let successes = 0;
       let epsilonSpent = 0;
-      for (let trial = 0; trial < trials; trial++) {
+      const concurrency = Math.max(1, options.concurrency ?? 2);
+      const runTrial = async (trial: number): Promise<void> => {
         const member = (seeded(`${name}/coin`, trial)[0] as number) % 2 === 0;
         const dir = path.join(root, `trial-${name}-${trial}`);
         fs.cpSync(member ? templates.in : templates.out, dir, { recursive: true });
@@ -208,6 +219,7 @@ export async function openLab(policy: DisclosurePolicy, options: { donors?: numb
         let coordinator: { url: string; stop(): Promise<void> } | undefined;
         const reachCoordinator = async () => {
           if (coordinator) return coordinator;
+          if (concurrency !== 1) throw new Error(`attack '${name}' asks the lab's coordinator: run it with concurrency 1`);
           addMember(coordinatorDir, { id: LAB_NODE, name: 'Lab Node', endpoint: `127.0.0.1:${server.port}`, jwksFile: path.join(dir, 'node.jwks.json') });
           const opened = await openCoordinator(loadCoordinatorConfig(coordinatorFile), { logger });
           const http = await startCoordinatorHttp(opened);
@@ -256,7 +268,12 @@ export async function openLab(policy: DisclosurePolicy, options: { donors?: numb
           await server.stop(100);
           fs.rmSync(dir, { recursive: true, force: true });
         }
-      }
+      };
+      let next = 0;
+      const worker = async (): Promise<void> => {
+        while (next < trials) await runTrial(next++);
+      };
+      await Promise.all(Array.from({ length: concurrency }, worker));
       const { low, high } = wilson(successes, trials);
       return { name, trials, successes, rate: successes / trials, low, high, epsilonSpent };
     },

@@ -87,7 +87,7 @@ describe('noise-limited attacks do no better than the ε they were charged allow
 describe('identity', () => {
   test("a second identity provider's account of the same person buys no second budget; an unlinked account is refused", async () => {
     const log: SecondIdentityLog = { pairsAnswered: [], secondIdentityAnswered: 0, secondIdentityRefused: 0, unlinkedStatuses: [] };
-    const result = await lab.run('second identity', IDENTITY_TRIALS, secondIdentity(target(), lab.others, policy, lab.identities, log));
+    const result = await lab.run('second identity', IDENTITY_TRIALS, secondIdentity(target(), lab.others, policy, lab.identities, log), { concurrency: 1 });
     results.push({ ...result, kind: 'noise-limited' });
     expect(log.secondIdentityAnswered).toBe(0);
     expect(log.secondIdentityRefused).toBeGreaterThan(0);
