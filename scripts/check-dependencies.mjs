@@ -31,11 +31,12 @@ export const FLOORS = {
   '@biospec/directory': 5,
   '@biospec/access': 5,
   '@biospec/connect': 5,
-  '@biospec/postgres': 5,
+  // Above every package whose repository interfaces it implements in PostgreSQL (registry, privacy, trust, access).
+  '@biospec/postgres': 6,
   '@biospec/node': 6,
-  '@biospec/coordinator': 6,
-  '@biospec/cli': 7,
-  '@biospec/test': 8,
+  '@biospec/coordinator': 7,
+  '@biospec/cli': 8,
+  '@biospec/test': 9,
 };
 
 const SCOPE = '@biospec/';

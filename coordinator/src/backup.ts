@@ -15,9 +15,9 @@ import { coordinatorPidFile } from './open-coordinator.js';
 
 /**
  * Everything a coordinator keeps in files, by role, in the order it is copied (the audit head
- * before the audit log). A coordinator whose state is in PostgreSQL keeps only its access store
- * (`access.db`) here: that database is backed up with PostgreSQL's own tools (pg_dump, or the
- * server's base backups).
+ * before the audit log). A coordinator whose state is in PostgreSQL has no database here: its
+ * records, limits, audit log and access workflow are backed up with PostgreSQL's own tools
+ * (pg_dump, or the server's base backups).
  */
 export function coordinatorBackupItems(config: CoordinatorConfig): BackupItem[] {
   const auditFile = coordinatorAuditFile(config);
@@ -34,8 +34,8 @@ export function coordinatorBackupItems(config: CoordinatorConfig): BackupItem[] 
           { role: 'rate-limits', kind: 'database', path: rateLimitsFile(config), optional: true },
           { role: 'audit-head', kind: 'file', path: defaultHeadFile(auditFile), optional: true },
           { role: 'audit', kind: 'database', path: auditFile },
+          { role: 'access', kind: 'database', path: accessFile(config), optional: true },
         ] as const)),
-    { role: 'access', kind: 'database', path: accessFile(config), optional: true },
     ...(config.directory
       ? ([
           { role: 'directory-snapshot', kind: 'file', path: config.directory.snapshot, optional: true },

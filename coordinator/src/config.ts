@@ -140,7 +140,7 @@ export const CoordinatorConfigSchema = z
       .string()
       .default('state')
       .describe(
-        'Folder of the coordinator\'s own databases: researcher records (`people.db`), rate-limit windows (`rate-limits.db`), its audit log (`audit.db` and its signed head `audit.db.head`) and the access workflow (`access.db`: requests, grants, memberships; kept here also when `database` is set).',
+        'Folder of the coordinator\'s own databases: researcher records (`people.db`), rate-limit windows (`rate-limits.db`), its audit log (`audit.db` and its signed head `audit.db.head`) and the access workflow (`access.db`: requests, grants, memberships), unless `database` is set; its pid file either way.',
       ),
     nodes: z.array(MemberSchema).default([]).describe('The member nodes (`biospec coordinator add-node` writes them).'),
     researcherIssuers: z.array(IssuerSchema).default([]).describe('Who may sign researcher tokens. The coordinator itself always may (issuer = coordinatorId).'),
@@ -219,11 +219,19 @@ export const CoordinatorConfigSchema = z
           .string()
           .regex(/^postgres(ql)?:\/\//, 'a postgres:// URL')
           .describe('libpq connection URL (`postgres://user:password@host:5432/biospec?sslmode=require`); better set through BIOSPEC_COORDINATOR_DATABASE_URL than written in the file.'),
+        membershipSyncSeconds: z
+          .number()
+          .min(0.1)
+          .max(3600)
+          .default(5)
+          .describe(
+            'How often this coordinator reads the shared memberships to ask the nodes approved, and stop asking those suspended, through another coordinator on the same database, in seconds.',
+          ),
       })
       .strict()
       .optional()
       .describe(
-        'PostgreSQL for the coordinator\'s state (researcher records, rate-limit windows, audit log), shared by several coordinators serving one network; absent: SQLite files in `stateDir`. The access workflow stays in `stateDir/access.db` either way.',
+        'PostgreSQL for the coordinator\'s state (researcher records, rate-limit windows, audit log and the access workflow: requests, grants, memberships), shared by several coordinators serving one network; absent: SQLite files in `stateDir`.',
       ),
   })
   .strict()

@@ -1,15 +1,15 @@
 /**
  * Where the coordinator keeps its state: SQLite files in its state folder (the embedded default),
  * or PostgreSQL shared by several coordinators serving one network (`database.url`). Both behind
- * the same repository interfaces: researcher records, rate-limit windows, the audit log.
- * The access workflow's store (requests, grants, memberships) is SQLite in the state folder
- * either way (`access.db`).
+ * the same repository interfaces: researcher records, rate-limit windows, the audit log and the
+ * access workflow's store (requests, grants, memberships).
  */
 import path from 'node:path';
 import { createSqliteRateLimitStore, type RateLimitStore } from '@biospec/privacy';
 import { createSqlitePeople, type PeopleRepository } from '@biospec/registry';
 import { auditStoreOf, createAuditLog, type AuditSigner, type AuditStore } from '@biospec/trust';
-import { createPostgresAuditStore, createPostgresPeople, createPostgresPool, createPostgresRateLimitStore } from '@biospec/postgres';
+import { createSqliteAccessStore, type AccessStore } from '@biospec/access';
+import { createPostgresAccessStore, createPostgresAuditStore, createPostgresPeople, createPostgresPool, createPostgresRateLimitStore } from '@biospec/postgres';
 import { probeWritable } from '@biospec/health';
 import type { CoordinatorConfig } from './config.js';
 
@@ -28,14 +28,14 @@ export function coordinatorAuditFile(config: CoordinatorConfig): string {
   return path.join(config.stateDir, 'audit.db');
 }
 
-/** The access workflow's SQLite database (requests, grants, memberships), in the state folder whatever `database` says. */
+/** The access workflow's SQLite database (requests, grants, memberships), unless its state is in PostgreSQL. */
 export function accessFile(config: CoordinatorConfig): string {
   return path.join(config.stateDir, 'access.db');
 }
 
-/** The coordinator's SQLite databases: the access store, and the rest unless its state is in PostgreSQL. */
+/** The coordinator's SQLite databases: none when its state is in PostgreSQL. */
 export function coordinatorDatabases(config: CoordinatorConfig): string[] {
-  return [...(config.database ? [] : [coordinatorAuditFile(config), peopleFile(config), rateLimitsFile(config)]), accessFile(config)];
+  return config.database ? [] : [coordinatorAuditFile(config), peopleFile(config), rateLimitsFile(config), accessFile(config)];
 }
 
 export interface CoordinatorState {
@@ -43,6 +43,8 @@ export interface CoordinatorState {
   people: PeopleRepository;
   rateLimits: RateLimitStore;
   audit: AuditStore;
+  /** The access workflow's requests, grants and memberships. */
+  access: AccessStore;
   /** Whether the state takes writes now: a problem, or undefined (readiness). */
   writable(): Promise<string | undefined>;
   close(): Promise<void>;
@@ -61,11 +63,13 @@ export async function openCoordinatorState(config: CoordinatorConfig, options: O
       const people = await createPostgresPeople(pool);
       const rateLimits = await createPostgresRateLimitStore(pool);
       const audit = await createPostgresAuditStore(pool, options.signer ? { signer: options.signer } : {});
+      const access = await createPostgresAccessStore(pool);
       return {
         kind: 'postgres',
         people,
         rateLimits,
         audit,
+        access,
         async writable() {
           const { rows } = await pool.query<{ recovery: boolean }>('SELECT pg_is_in_recovery() AS recovery');
           if (rows[0]?.recovery) return 'the PostgreSQL server is a read-only standby';
@@ -73,6 +77,7 @@ export async function openCoordinatorState(config: CoordinatorConfig, options: O
         },
         async close() {
           await audit.close();
+          await access.close();
           await pool.end();
         },
       };
@@ -85,16 +90,19 @@ export async function openCoordinatorState(config: CoordinatorConfig, options: O
   const rateLimits = createSqliteRateLimitStore(rateLimitsFile(config));
   const log = createAuditLog(coordinatorAuditFile(config), options.signer ? { signer: options.signer } : { readonly: true });
   const audit = auditStoreOf(log);
+  const access = createSqliteAccessStore(accessFile(config));
   return {
     kind: 'sqlite',
     people,
     rateLimits,
     audit,
+    access,
     writable: () => probeWritable([config.stateDir], coordinatorDatabases(config)),
     async close() {
       await rateLimits.close();
       await people.close();
       await audit.close();
+      await access.close();
     },
   };
 }

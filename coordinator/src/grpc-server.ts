@@ -125,7 +125,7 @@ function accessService(coordinator: OpenCoordinator): AccessServiceServer {
     })),
     getAccessRequest: authenticated(coordinator, async (caller, request) => ({ request: requestToWire(await access.get(who(caller), request.id)) })),
     listAccessRequests: authenticated(coordinator, async (caller, request) => ({
-      requests: access.list(who(caller), { ...(request.state ? { state: request.state } : {}), ...(request.nodeId ? { nodeId: request.nodeId } : {}) }).map(summaryToWire),
+      requests: (await access.list(who(caller), { ...(request.state ? { state: request.state } : {}), ...(request.nodeId ? { nodeId: request.nodeId } : {}) })).map(summaryToWire),
     })),
     transitionAccessRequest: authenticated(coordinator, async (caller, request) => ({
       request: requestToWire(await access.act(who(caller), request.id, oneOf<RequestAction>(request.action, REQUEST_ACTIONS, 'action'), { reason: request.reason })),
@@ -146,8 +146,8 @@ function accessService(coordinator: OpenCoordinator): AccessServiceServer {
       return { encryptedAnswer: delivered.encryptedAnswer, nodeId: delivered.nodeId, delivery: deliveryToWire(delivered.delivery) };
     }),
     applyForMembership: authenticated(coordinator, async (caller, request) => membershipViewToWire(await memberships.apply(who(caller), request.application))),
-    listMemberships: authenticated(coordinator, async (caller) => ({ memberships: memberships.list(who(caller)).map(membershipToWire) })),
-    getMembership: authenticated(coordinator, async (caller, request) => membershipViewToWire(memberships.get(who(caller), request.nodeId))),
+    listMemberships: authenticated(coordinator, async (caller) => ({ memberships: (await memberships.list(who(caller))).map(membershipToWire) })),
+    getMembership: authenticated(coordinator, async (caller, request) => membershipViewToWire(await memberships.get(who(caller), request.nodeId))),
     decideMembership: authenticated(coordinator, async (caller, request) =>
       membershipViewToWire(await memberships.decide(who(caller), request.nodeId, oneOf<MembershipAction>(request.action, MEMBERSHIP_ACTIONS, 'action'), { reason: request.reason })),
     ),

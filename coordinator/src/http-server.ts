@@ -166,7 +166,7 @@ function registerAccessRoutes(api: RestApi, coordinator: OpenCoordinator, authen
     'get',
     '/api/v1/access/requests',
     { summary: 'The access requests the caller may see (own requests; all for staff; their sites for stewards)', query: ListQuerySchema, response: AccessRequestListJson, errors: ['PERMISSION_DENIED'] },
-    async ({ request, query }) => ({ requests: access.list(await caller(request), query) }),
+    async ({ request, query }) => ({ requests: await access.list(await caller(request), query) }),
   );
   api.route(
     'post',
@@ -240,7 +240,7 @@ function registerAccessRoutes(api: RestApi, coordinator: OpenCoordinator, authen
     async ({ request, body }) => memberships.apply(await caller(request), body.application),
   );
   api.route('get', '/api/v1/membership', { summary: 'Every membership and its state', response: MembershipListJson, errors: ['PERMISSION_DENIED'] }, async ({ request }) => ({
-    memberships: memberships.list(await caller(request)),
+    memberships: await memberships.list(await caller(request)),
   }));
   api.route('get', '/api/v1/membership/:nodeId', { summary: "One node's membership and its history", params: { nodeId: 'The node id' }, response: MembershipViewJson, errors: [...roleErrors] }, async ({ request, params }) =>
     memberships.get(await caller(request), params['nodeId']!),

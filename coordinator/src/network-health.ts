@@ -35,7 +35,7 @@ export interface NetworkHealth {
 export async function networkHealth(coordinator: OpenCoordinator, caller: Caller): Promise<NetworkHealth> {
   coordinator.authorize(caller, 'network.health');
   const described = await coordinator.listNodes(caller);
-  const memberships = coordinator.memberships.list(coordinator.accessCaller(caller));
+  const memberships = await coordinator.memberships.list(coordinator.accessCaller(caller));
   const stateOf = new Map(memberships.map((m) => [m.nodeId, m.state]));
   const heard = new Map((coordinator.directory?.current() ?? []).map((e) => [e.nodeId, e]));
   const entry = (nodeId: string, name: string, endpoint: string, dataEpoch: number | null, version: string): NodeHealth => {

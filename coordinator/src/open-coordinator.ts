@@ -31,7 +31,6 @@ import {
   authorize,
   createAccessWorkflow,
   createMembershipWorkflow,
-  createSqliteAccessStore,
   sendDueReminders,
   type AccessCaller,
   type AccessStore,
@@ -46,7 +45,8 @@ import {
 import { createSiteHealthTracker, fanOut, type SiteHealthTracker } from '@biospec/federation';
 import type { CoordinatorConfig } from './config.js';
 import { createCoordinatorAudit, type CoordinatorAudit } from './coordinator-audit.js';
-import { accessFile, coordinatorAuditFile, coordinatorDatabases, openCoordinatorState } from './coordinator-state.js';
+import { coordinatorAuditFile, coordinatorDatabases, openCoordinatorState } from './coordinator-state.js';
+import { syncMembers } from './member-sync.js';
 import { researcherPseudonym } from './pseudonym.js';
 import { createFederatedCount, deadlineOf, type FederatedCountInput } from './federated-count.js';
 import { createFederatedAvailability } from './federated-availability.js';
@@ -183,7 +183,7 @@ export async function openCoordinator(config: CoordinatorConfig, options: { logg
     ...(config.nodeConnect ? { proofTimeoutMs: config.nodeConnect.proofTimeoutMs } : {}),
     log: logger,
   });
-  const accessStore = createSqliteAccessStore(accessFile(config));
+  const accessStore = state.access;
   const memberRegistry = await openMemberRegistry(config, accessStore, connectLinks);
   // Tokens the coordinator signs itself are issued by its staff (`researcher add`), so an unseen one gets a record.
   const registrations = new Map<string, IssuerRegistration>([
@@ -303,6 +303,23 @@ export async function openCoordinator(config: CoordinatorConfig, options: { logg
   }, config.access.reminderCheckSeconds * 1000);
   reminderTimer.unref();
 
+  // Memberships decided through another replica on the same database: ask (or stop asking) those nodes here too.
+  let memberSync: Promise<void> | undefined;
+  const memberSyncTimer = config.database
+    ? setInterval(() => {
+        // One at a time: a slow database must not have two runs admit the same node twice.
+        memberSync ??= syncMembers(memberRegistry, accessStore.memberships, (m) => membershipEntry(config, m))
+          .then(({ admitted, removed }) => {
+            if (admitted.length + removed.length > 0) logger.info({ admitted, removed }, 'members changed through another coordinator');
+          })
+          .catch((reason: unknown) => logger.warn({ err: reason }, 'members not synchronised with the shared database; next try in a moment'))
+          .finally(() => {
+            memberSync = undefined;
+          });
+      }, config.database.membershipSyncSeconds * 1000)
+    : undefined;
+  memberSyncTimer?.unref();
+
   const callerOf = (who: Caller | Person): AccessCaller =>
     'identity' in who
       ? { personId: who.person.id, name: who.person.name, roles: who.roles, pseudonym: who.pseudonym }
@@ -383,10 +400,10 @@ export async function openCoordinator(config: CoordinatorConfig, options: { logg
     },
     async fetchGranted(caller, requestId, nodeId, deadlineMs) {
       const who = callerOf(caller);
-      const fetch = access.prepareGrantedFetch(who, requestId, nodeId);
+      const fetch = await access.prepareGrantedFetch(who, requestId, nodeId);
       const member = memberRegistry.get(nodeId);
       if (member === undefined) {
-        const state = accessStore.memberships.get(nodeId)?.state;
+        const state = (await accessStore.memberships.get(nodeId))?.state;
         throw new BiospecError('FAILED_PRECONDITION', `node ${nodeId} is ${state ?? 'not a member'}; it is not asked now`);
       }
       const encryptedAnswer = await relayGrantedQuestion({
@@ -447,9 +464,11 @@ export async function openCoordinator(config: CoordinatorConfig, options: { logg
     async close() {
       await readiness.stop();
       clearInterval(reminderTimer);
+      clearInterval(memberSyncTimer);
+      // A synchronisation under way finishes before the registry and the database close under it.
+      await memberSync;
       connectLinks.close();
       memberRegistry.close();
-      accessStore.close();
       await state.close();
       await notifier.close().catch((reason: unknown) => logger.warn({ err: reason }, 'notifier did not close cleanly'));
       releasePidFile();
@@ -485,14 +504,19 @@ function membershipEntry(config: CoordinatorConfig, membership: Membership): Mem
 async function openMemberRegistry(config: CoordinatorConfig, store: AccessStore, links: ConnectLinks): Promise<MemberRegistry> {
   const at = new Date().toISOString();
   for (const node of config.nodes) {
-    if (store.memberships.get(node.id) !== undefined) continue;
+    if ((await store.memberships.get(node.id)) !== undefined) continue;
     const entry = configEntry(node);
-    store.memberships.put(
-      { nodeId: node.id, name: node.name, endpoint: node.endpoint, jwks: entry.jwks as Membership['jwks'], contact: null, state: 'approved', application: '', updatedAt: at },
-      { nodeId: node.id, from: null, to: 'approved', actor: { personId: 'operator', name: null, role: 'add-node' }, at, reason: 'admitted with biospec coordinator add-node' },
-    );
+    try {
+      await store.memberships.put(
+        { nodeId: node.id, name: node.name, endpoint: node.endpoint, jwks: entry.jwks as Membership['jwks'], contact: null, state: 'approved', application: '', updatedAt: at },
+        { nodeId: node.id, from: null, to: 'approved', actor: { personId: 'operator', name: null, role: 'add-node' }, at, reason: 'admitted with biospec coordinator add-node' },
+      );
+    } catch (error) {
+      // Another coordinator on the same database, starting at the same time, recorded it first.
+      if (!(error instanceof BiospecError && error.code === 'FAILED_PRECONDITION')) throw error;
+    }
   }
-  const approved = store.memberships.list().filter((m) => m.state === 'approved');
+  const approved = (await store.memberships.list()).filter((m) => m.state === 'approved');
   const configured = config.nodes.filter((n) => approved.some((m) => m.nodeId === n.id));
   const applied = approved.filter((m) => !config.nodes.some((n) => n.id === m.nodeId));
   const members = await Promise.all([

@@ -194,14 +194,14 @@ test('granted availability: the approving sites answer end to end; the declining
     body: { error: { code: 'FAILED_PRECONDITION', message: `site ${b} of request ${requestId} is declined; granted availability needs a site that approved`, issues: [] } },
   });
   // The node checks for itself: a grant for another site, sent to the declining node, is refused there.
-  const grantOfA = net.federation.coordinator.accessStore.grants.list({ requestId, nodeId: a })[0]!;
+  const grantOfA = (await net.federation.coordinator.accessStore.grants.list({ requestId, nodeId: a }))[0]!;
   await expect(askNode(b, grantOfA.token, 0, '')).rejects.toMatchObject({ details: 'PERMISSION_DENIED: grant is for another node: field grant.aud: grant is for another node' });
 });
 
 /** A granted question sent straight to a node, signed with the coordinator's key as the coordinator would. */
 async function askNode(nodeId: string, grant: string, version: number, list: string): Promise<GrantedAvailabilityResponse> {
   const member = net.federation.coordinator.memberRegistry.get(nodeId)!;
-  const researcher = net.federation.coordinator.accessStore.grants.list({ requestId })[0]!.subject;
+  const researcher = (await net.federation.coordinator.accessStore.grants.list({ requestId }))[0]!.subject;
   const signedQuery = await signQuery(
     {
       query: QUERY,
@@ -232,8 +232,8 @@ async function askNode(nodeId: string, grant: string, version: number, list: str
 test('revocation blocks the grant at every node, also at a node that was down when it happened', async () => {
   const [a, , c] = siteIds() as [string, string, string];
   const grants = (await ok('GET', `/api/v1/access/requests/${requestId}`, 'researcher')).grants as GrantView[];
-  const grantA = net.federation.coordinator.accessStore.grants.get(grants.find((g) => g.nodeId === a)!.id)!;
-  const grantC = net.federation.coordinator.accessStore.grants.get(grants.find((g) => g.nodeId === c)!.id)!;
+  const grantA = (await net.federation.coordinator.accessStore.grants.get(grants.find((g) => g.nodeId === a)!.id))!;
+  const grantC = (await net.federation.coordinator.accessStore.grants.get(grants.find((g) => g.nodeId === c)!.id))!;
 
   // Node c goes down; both grants are revoked while it is.
   const down = net.federation.nodes.find((n) => n.site.id === c)!;
@@ -241,7 +241,7 @@ test('revocation blocks the grant at every node, also at a node that was down wh
   await down.server.stop(200);
   await ok('POST', `/api/v1/access/grants/${grantA.id}/revoke`, 'staff', { reason: 'consent withdrawn' });
   await ok('POST', `/api/v1/access/grants/${grantC.id}/revoke`, `steward:${c}`, { reason: 'samples recalled' });
-  const list = net.federation.coordinator.access.revocationList()!;
+  const list = (await net.federation.coordinator.access.revocationList())!;
   expect(list.version).toBe(2);
 
   // Node a was told at once (pushed); the coordinator itself refuses to relay a revoked grant.
@@ -286,7 +286,7 @@ test("the coordinator's databases, audit log and logs hold no sample id after gr
   expect(files.some((f) => f.endsWith('audit.db'))).toBe(true);
   const haystacks = [...files.map((f) => ({ where: f, text: fs.readFileSync(f).toString('latin1') })), { where: 'coordinator log', text: logLines.join('\n') }];
   // The deliveries happened (so there was something to leak), and were recorded by hash.
-  expect(net.federation.coordinator.accessStore.grants.deliveries(requestId).length).toBeGreaterThanOrEqual(2);
+  expect((await net.federation.coordinator.accessStore.grants.deliveries(requestId)).length).toBeGreaterThanOrEqual(2);
   const found = haystacks.flatMap(({ where, text }) => sampleIds.filter((id) => text.includes(id)).map((id) => `${id} in ${where}`));
   expect(found).toEqual([]);
 });

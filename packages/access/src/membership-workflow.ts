@@ -34,24 +34,24 @@ export interface MembershipWorkflow {
   /** A node's signed application, sent by its operator; a declined node may apply again. */
   apply(caller: AccessCaller, application: string): Promise<MembershipView>;
   decide(caller: AccessCaller, nodeId: string, action: MembershipAction, input?: unknown): Promise<MembershipView>;
-  get(caller: AccessCaller, nodeId: string): MembershipView;
-  list(caller: AccessCaller): Membership[];
+  get(caller: AccessCaller, nodeId: string): Promise<MembershipView>;
+  list(caller: AccessCaller): Promise<Membership[]>;
   /**
    * Records a node admitted with `add-node` (the operator's shortcut) as approved, once, so
    * staff can suspend and re-admit it like any other.
    */
-  adopt(membership: Omit<Membership, 'state' | 'updatedAt' | 'application'>): Membership;
+  adopt(membership: Omit<Membership, 'state' | 'updatedAt' | 'application'>): Promise<Membership>;
 }
 
 export function createMembershipWorkflow(deps: MembershipWorkflowDeps): MembershipWorkflow {
   const now = deps.now ?? (() => new Date());
   const { memberships } = deps;
-  const mustGet = (nodeId: string) => {
-    const found = memberships.get(nodeId);
+  const mustGet = async (nodeId: string) => {
+    const found = await memberships.get(nodeId);
     if (found === undefined) throw new BiospecError('NOT_FOUND', `no membership of node ${nodeId}`);
     return found;
   };
-  const view = (m: Membership): MembershipView => ({ membership: m, history: memberships.history(m.nodeId) });
+  const view = async (m: Membership): Promise<MembershipView> => ({ membership: m, history: await memberships.history(m.nodeId) });
   const tell = async (recipients: Recipient[], event: 'membership-applied' | 'membership-decided', m: Membership, text: string) => {
     if (recipients.length === 0) return;
     try {
@@ -68,11 +68,11 @@ export function createMembershipWorkflow(deps: MembershipWorkflowDeps): Membersh
       const descriptor = await verifyMembershipApplication(application, now().getTime());
       const actor = authorize(caller, 'membership.apply', { nodeId: descriptor.nodeId });
       const at = now().toISOString();
-      const existing = memberships.get(descriptor.nodeId);
+      const existing = await memberships.get(descriptor.nodeId);
       if (existing !== undefined && existing.state !== 'declined') {
         throw new BiospecError('FAILED_PRECONDITION', `node ${descriptor.nodeId} is ${existing.state}; only a node without a membership, or a declined one, can apply`);
       }
-      const stored = memberships.put(
+      const stored = await memberships.put(
         {
           nodeId: descriptor.nodeId,
           name: descriptor.name,
@@ -93,13 +93,13 @@ export function createMembershipWorkflow(deps: MembershipWorkflowDeps): Membersh
 
     async decide(caller, nodeId, action, input = {}) {
       const actor = authorize(caller, `membership.${action}`, { nodeId });
-      const current = mustGet(nodeId);
+      const current = await mustGet(nodeId);
       const { reason } = parseInput(TransitionSchema, input, 'membership decision');
       const to = nextMembershipState(nodeId, current.state, action);
       if ((action === 'decline' || action === 'suspend') && reason.trim() === '') {
         throw new BiospecError('INVALID_ARGUMENT', `a reason is required to ${action} a node`, { issues: [{ field: 'reason', message: 'empty' }] });
       }
-      const moved = memberships.transition(nodeId, current.state, to, actor, now().toISOString(), reason);
+      const moved = await memberships.transition(nodeId, current.state, to, actor, now().toISOString(), reason);
       await deps.audit({ actor: `${actor.role} ${caller.personId}`, subject: `node:${nodeId}`, action: `membership-${action}`, outcome: to, detail: { from: current.state, ...(reason ? { reason } : {}) } });
       await deps.onChange(moved);
       const done: Record<MembershipAction, string> = { approve: 'approved', decline: 'declined', suspend: 'suspended', readmit: 're-admitted' };
@@ -107,18 +107,18 @@ export function createMembershipWorkflow(deps: MembershipWorkflowDeps): Membersh
       return view(moved);
     },
 
-    get(caller, nodeId) {
+    async get(caller, nodeId) {
       authorize(caller, 'membership.view', { nodeId });
-      return view(mustGet(nodeId));
+      return view(await mustGet(nodeId));
     },
 
-    list(caller) {
+    async list(caller) {
       authorize(caller, 'membership.list');
       return memberships.list();
     },
 
-    adopt(membership) {
-      const existing = memberships.get(membership.nodeId);
+    async adopt(membership) {
+      const existing = await memberships.get(membership.nodeId);
       if (existing !== undefined) return existing;
       const at = now().toISOString();
       return memberships.put(

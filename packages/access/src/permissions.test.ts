@@ -23,10 +23,10 @@ beforeAll(async () => {
 afterAll(() => f.close());
 
 let next = 0;
-function requestIn(state: RequestState, siteState: SiteState = 'pending'): string {
+async function requestIn(state: RequestState, siteState: SiteState = 'pending'): Promise<string> {
   const id = `req-p${++next}`;
   const base = sampleRequest(id, { researcherId: who.owner!.personId, state, encryptionKey: f.encryptionKey.publicJwk, origin: { kind: 'availability', query: { unit: 'specimens' }, queryHash: queryHash({ unit: 'specimens' }) } });
-  f.store.requests.create(
+  await f.store.requests.create(
     { ...base, sites: base.sites.map((s) => ({ ...s, state: siteState })) },
     { requestId: id, nodeId: null, from: null, to: state, action: 'create', actor: { personId: who.owner!.personId, name: null, role: 'researcher' }, at: base.createdAt, reason: '' },
   );
@@ -78,98 +78,98 @@ const ROWS: Row[] = [
   },
   {
     action: 'view a request',
-    run: (c) => f.workflow.get(c, (current = requestIn('approved'))),
+    run: async (c) => f.workflow.get(c, (current = await requestIn('approved'))),
     allowed: ['owner', 'staff', 'stewardNorth'],
     refusal: `viewing an access request needs the role researcher (${R}), staff, steward:north or steward:south`,
   },
   {
     action: 'comment',
-    run: (c) => f.workflow.comment(c, (current = requestIn('approved')), { body: 'hello' }),
+    run: async (c) => f.workflow.comment(c, (current = await requestIn('approved')), { body: 'hello' }),
     allowed: ['owner', 'staff', 'stewardNorth'],
     refusal: `commenting on an access request needs the role researcher (${R}), staff, steward:north or steward:south`,
   },
   {
     action: 'edit',
-    run: (c) => f.workflow.update(c, (current = requestIn('draft')), { title: 'Edited' }),
+    run: async (c) => f.workflow.update(c, (current = await requestIn('draft')), { title: 'Edited' }),
     allowed: ['owner'],
     refusal: `editing an access request needs the role researcher (${R})`,
   },
   {
     action: 'submit',
-    run: (c) => f.workflow.act(c, (current = requestIn('draft')), 'submit'),
+    run: async (c) => f.workflow.act(c, (current = await requestIn('draft')), 'submit'),
     allowed: ['owner'],
     refusal: `submitting an access request needs the role researcher (${R})`,
   },
   {
     action: 'review',
-    run: (c) => f.workflow.act(c, (current = requestIn('submitted')), 'review'),
+    run: async (c) => f.workflow.act(c, (current = await requestIn('submitted')), 'review'),
     allowed: ['staff'],
     refusal: 'taking an access request under review needs the role staff',
   },
   {
     action: 'return',
-    run: (c) => f.workflow.act(c, (current = requestIn('under_review')), 'return', { reason: 'ethics reference missing' }),
+    run: async (c) => f.workflow.act(c, (current = await requestIn('under_review')), 'return', { reason: 'ethics reference missing' }),
     allowed: ['staff'],
     refusal: 'returning an access request for changes needs the role staff',
   },
   {
     action: 'approve',
-    run: (c) => f.workflow.act(c, (current = requestIn('under_review')), 'approve'),
+    run: async (c) => f.workflow.act(c, (current = await requestIn('under_review')), 'approve'),
     allowed: ['staff'],
     refusal: 'approving an access request needs the role staff',
   },
   {
     action: 'decline',
-    run: (c) => f.workflow.act(c, (current = requestIn('under_review')), 'decline', { reason: 'out of scope' }),
+    run: async (c) => f.workflow.act(c, (current = await requestIn('under_review')), 'decline', { reason: 'out of scope' }),
     allowed: ['staff'],
     refusal: 'declining an access request needs the role staff',
   },
   {
     action: 'conclude',
-    run: (c) => f.workflow.act(c, (current = requestIn('approved')), 'conclude'),
+    run: async (c) => f.workflow.act(c, (current = await requestIn('approved')), 'conclude'),
     allowed: ['owner', 'staff'],
     refusal: `concluding an access request needs the role researcher (${R}) or staff`,
   },
   {
     action: 'abandon',
-    run: (c) => f.workflow.act(c, (current = requestIn('submitted')), 'abandon'),
+    run: async (c) => f.workflow.act(c, (current = await requestIn('submitted')), 'abandon'),
     allowed: ['owner'],
     refusal: `abandoning an access request needs the role researcher (${R})`,
   },
   {
     action: 'site hold',
-    run: (c) => f.workflow.decideSite(c, (current = requestIn('approved')), 'north', 'hold', { reason: 'checking stock' }),
+    run: async (c) => f.workflow.decideSite(c, (current = await requestIn('approved')), 'north', 'hold', { reason: 'checking stock' }),
     allowed: ['stewardNorth'],
     refusal: "putting a site's answer on hold needs the role steward:north",
   },
   {
     action: 'site approve',
-    run: (c) => f.workflow.decideSite(c, (current = requestIn('approved')), 'north', 'approve'),
+    run: async (c) => f.workflow.decideSite(c, (current = await requestIn('approved')), 'north', 'approve'),
     allowed: ['stewardNorth'],
     refusal: 'approving a request for a site needs the role steward:north',
   },
   {
     action: 'site decline',
-    run: (c) => f.workflow.decideSite(c, (current = requestIn('approved')), 'north', 'decline', { reason: 'no consent' }),
+    run: async (c) => f.workflow.decideSite(c, (current = await requestIn('approved')), 'north', 'decline', { reason: 'no consent' }),
     allowed: ['stewardNorth'],
     refusal: 'declining a request for a site needs the role steward:north',
   },
   {
     action: 'site samples available',
-    run: (c) => f.workflow.decideSite(c, (current = requestIn('approved', 'approved')), 'north', 'samples-available'),
+    run: async (c) => f.workflow.decideSite(c, (current = await requestIn('approved', 'approved')), 'north', 'samples-available'),
     allowed: ['stewardNorth'],
     refusal: 'reporting samples available at a site needs the role steward:north',
   },
   {
     action: 'site samples unavailable',
-    run: (c) => f.workflow.decideSite(c, (current = requestIn('approved', 'approved')), 'north', 'samples-unavailable'),
+    run: async (c) => f.workflow.decideSite(c, (current = await requestIn('approved', 'approved')), 'north', 'samples-unavailable'),
     allowed: ['stewardNorth'],
     refusal: 'reporting samples unavailable at a site needs the role steward:north',
   },
   {
     action: 'revoke a grant',
     run: async (c) => {
-      current = requestIn('approved');
+      current = await requestIn('approved');
       const grant = await grantAt(current);
       return f.workflow.revokeGrant(c, grant, { reason: 'consent withdrawn' });
     },
@@ -179,7 +179,7 @@ const ROWS: Row[] = [
   {
     action: 'fetch granted availability',
     run: async (c) => {
-      current = requestIn('approved');
+      current = await requestIn('approved');
       await grantAt(current);
       return f.workflow.prepareGrantedFetch(c, current, 'north');
     },
@@ -230,7 +230,7 @@ let current = '';
 /** Approves `requestId` at north as its steward, which issues the site's grant; returns the grant id. */
 async function grantAt(requestId: string): Promise<string> {
   await f.workflow.decideSite(who.stewardNorth!, requestId, 'north', 'approve');
-  return f.store.grants.list({ requestId, nodeId: 'north' })[0]!.id;
+  return (await f.store.grants.list({ requestId, nodeId: 'north' }))[0]!.id;
 }
 
 const nodeKey = generateSigningKey({ kid: 'north-1' }).then((k) => importSigningKey(k.privateJwk));
@@ -245,12 +245,12 @@ async function freshMemberships(state?: 'applied' | 'approved' | 'suspended'): P
   opened.push(g);
   if (state === undefined) return g;
   const staffActor = { personId: who.staff!.personId, name: null, role: 'staff' };
-  g.store.memberships.put(
+  await g.store.memberships.put(
     { nodeId: 'north', name: 'North', endpoint: 'north.example:50051', jwks: { keys: [] }, contact: null, state: 'applied', application: await application(), updatedAt: 'x' },
     { nodeId: 'north', from: null, to: 'applied', actor: staffActor, at: 'x', reason: '' },
   );
-  if (state !== 'applied') g.store.memberships.transition('north', 'applied', 'approved', staffActor, 'x', '');
-  if (state === 'suspended') g.store.memberships.transition('north', 'approved', 'suspended', staffActor, 'x', 'audit');
+  if (state !== 'applied') await g.store.memberships.transition('north', 'applied', 'approved', staffActor, 'x', '');
+  if (state === 'suspended') await g.store.memberships.transition('north', 'approved', 'suspended', staffActor, 'x', 'audit');
   return g;
 }
 const opened: WorkflowFixture[] = [];

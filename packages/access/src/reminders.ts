@@ -20,13 +20,13 @@ export interface RemindersDeps {
 /** Sends the reminders due now; returns the sites reminded (`request/node`). */
 export async function sendDueReminders(deps: RemindersDeps): Promise<string[]> {
   const at = (deps.now ?? (() => new Date()))();
-  const due = deps.requests.awaitingSites().filter((s) => {
+  const due = (await deps.requests.awaitingSites()).filter((s) => {
     const since = Date.parse(s.remindedAt ?? s.askedAt);
     return Number.isFinite(since) && at.getTime() - since >= deps.afterMs;
   });
   const reminded: string[] = [];
   for (const site of due) {
-    const request = deps.requests.get(site.requestId);
+    const request = await deps.requests.get(site.requestId);
     if (request === undefined) continue;
     const role = `steward:${site.nodeId}`;
     const recipients = (await deps.people.withRole(role as never)).map((p) => ({ personId: p.id, name: p.name, email: p.email, role }));
@@ -39,7 +39,7 @@ export async function sendDueReminders(deps: RemindersDeps): Promise<string[]> {
       nodeId: site.nodeId,
       recipients,
     });
-    deps.requests.markReminded(site.requestId, site.nodeId, at.toISOString());
+    await deps.requests.markReminded(site.requestId, site.nodeId, at.toISOString());
     reminded.push(`${site.requestId}/${site.nodeId}`);
   }
   return reminded;

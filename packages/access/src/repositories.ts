@@ -1,7 +1,8 @@
 /**
- * Where the access workflow keeps its records. Small, storage-neutral interfaces: SQLite
- * implements them (`createSqliteAccessStore`), and any other store (PostgreSQL for replicas)
- * must pass the same compliance suites (`@biospec/access/testing`).
+ * Where the access workflow keeps its records. Small, storage-neutral, asynchronous interfaces
+ * (a store on a database server answers over the network): SQLite implements them
+ * (`createSqliteAccessStore`), PostgreSQL for several coordinators on one database
+ * (`@biospec/postgres`), and both pass the same compliance suites (`@biospec/access/testing`).
  *
  * Every write that moves a state is a compare-and-set: it names the state it expects and
  * fails with FAILED_PRECONDITION when another writer moved it first, so two staff members
@@ -54,25 +55,25 @@ export interface AwaitingSite {
 
 export interface RequestRepository {
   /** Stores a new request with its sites and its first transition (from null to its state). ALREADY_EXISTS for a used id. */
-  create(request: AccessRequest, first: NewTransition): AccessRequest;
-  get(id: string): AccessRequest | undefined;
+  create(request: AccessRequest, first: NewTransition): Promise<AccessRequest>;
+  get(id: string): Promise<AccessRequest | undefined>;
   /** Requests matching every condition given, newest first. */
-  list(filter?: RequestFilter): AccessRequest[];
+  list(filter?: RequestFilter): Promise<AccessRequest[]>;
   /**
    * Replaces the researcher's fields and the sites they ask while the request is in state
    * `expected` (sites keep their answers where the node stays asked).
    */
-  updateFields(id: string, fields: RequestFields, sites: readonly SiteAnswer[], expected: RequestState, at: string): AccessRequest;
+  updateFields(id: string, fields: RequestFields, sites: readonly SiteAnswer[], expected: RequestState, at: string): Promise<AccessRequest>;
   /** Applies one transition and appends it to the timeline, atomically. NOT_FOUND, or FAILED_PRECONDITION when the state is not `from`. */
-  transition(transition: NewTransition): AccessRequest;
+  transition(transition: NewTransition): Promise<AccessRequest>;
   /** Every transition of the request and its sites, oldest first. */
-  timeline(requestId: string): Transition[];
-  addComment(comment: Comment): Comment;
+  timeline(requestId: string): Promise<Transition[]>;
+  addComment(comment: Comment): Promise<Comment>;
   /** Oldest first. */
-  comments(requestId: string): Comment[];
+  comments(requestId: string): Promise<Comment[]>;
   /** Pending sites of approved requests, for reminders. */
-  awaitingSites(): AwaitingSite[];
-  markReminded(requestId: string, nodeId: string, at: string): void;
+  awaitingSites(): Promise<AwaitingSite[]>;
+  markReminded(requestId: string, nodeId: string, at: string): Promise<void>;
 }
 
 export interface GrantFilter {
@@ -82,37 +83,37 @@ export interface GrantFilter {
 
 export interface GrantRepository {
   /** ALREADY_EXISTS for a used id. */
-  add(grant: Grant): Grant;
-  get(id: string): Grant | undefined;
+  add(grant: Grant): Promise<Grant>;
+  get(id: string): Promise<Grant | undefined>;
   /** Oldest first. */
-  list(filter?: GrantFilter): Grant[];
+  list(filter?: GrantFilter): Promise<Grant[]>;
   /** The newest signed revocation list, if any grant was ever revoked. */
-  revocationList(): RevocationList | undefined;
+  revocationList(): Promise<RevocationList | undefined>;
   /** Revoked grants that have not expired at `at`: the entries a revocation list must carry. */
-  revokedUnexpired(at: string): Grant[];
+  revokedUnexpired(at: string): Promise<Grant[]>;
   /**
    * Marks `ids` revoked and stores `list`, atomically. `list.version` must be one more than
    * the stored list's (FAILED_PRECONDITION otherwise: another revocation came first).
    */
-  revoke(ids: readonly string[], revokedBy: string, reason: string, at: string, list: RevocationList): void;
-  addDelivery(delivery: Delivery): Delivery;
+  revoke(ids: readonly string[], revokedBy: string, reason: string, at: string, list: RevocationList): Promise<void>;
+  addDelivery(delivery: Delivery): Promise<Delivery>;
   /** Oldest first. */
-  deliveries(requestId: string): Delivery[];
+  deliveries(requestId: string): Promise<Delivery[]>;
 }
 
 export interface MembershipRepository {
-  get(nodeId: string): Membership | undefined;
-  list(): Membership[];
+  get(nodeId: string): Promise<Membership | undefined>;
+  list(): Promise<Membership[]>;
   /**
    * Stores a membership with its first transition (null → its state), or, for a node
    * whose membership is in state `replacing`, replaces it: a declined node may apply
    * again. FAILED_PRECONDITION when the node's membership is in another state.
    */
-  put(membership: Membership, transition: Omit<MembershipTransition, 'seq'>, replacing?: MembershipState): Membership;
+  put(membership: Membership, transition: Omit<MembershipTransition, 'seq'>, replacing?: MembershipState): Promise<Membership>;
   /** Moves a membership from `from` to `to`, atomically with its transition. */
-  transition(nodeId: string, from: MembershipState, to: MembershipState, actor: Actor, at: string, reason: string): Membership;
+  transition(nodeId: string, from: MembershipState, to: MembershipState, actor: Actor, at: string, reason: string): Promise<Membership>;
   /** Oldest first. */
-  history(nodeId: string): MembershipTransition[];
+  history(nodeId: string): Promise<MembershipTransition[]>;
 }
 
 /** Every repository of the access workflow, opened together. */
@@ -120,5 +121,5 @@ export interface AccessStore {
   requests: RequestRepository;
   grants: GrantRepository;
   memberships: MembershipRepository;
-  close(): void;
+  close(): Promise<void>;
 }

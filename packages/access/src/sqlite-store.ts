@@ -1,5 +1,6 @@
 /**
- * The access workflow's records in one SQLite file (the coordinator's `state/access.db`):
+ * The access workflow's records in one SQLite file (the coordinator's `state/access.db`, when
+ * its config names no PostgreSQL database):
  * WAL with `synchronous = FULL`, because a request, a transition or a revocation that was
  * acknowledged must survive a crash (writes are few; each costs an fsync).
  */
@@ -269,7 +270,9 @@ export function createSqliteAccessStore(path: string): AccessStore {
     requests,
     grants,
     memberships,
-    close: () => db.close(),
+    async close() {
+      db.close();
+    },
   };
 }
 
@@ -325,7 +328,7 @@ function sqliteRequests(db: Db): RequestRepository {
   ];
 
   return {
-    create(request, first) {
+    async create(request, first) {
       db.transaction(() => {
         if (requestRow.get(request.id) !== undefined) throw new BiospecError('ALREADY_EXISTS', `access request ${request.id} already exists`);
         db.prepare(
@@ -339,11 +342,11 @@ function sqliteRequests(db: Db): RequestRepository {
       }).immediate();
       return mustGet(request.id);
     },
-    get(id) {
+    async get(id) {
       const row = requestRow.get(id);
       return row && assemble(row);
     },
-    list(filter = {}) {
+    async list(filter = {}) {
       const where: string[] = [];
       const params: string[] = [];
       if (filter.researcherId !== undefined) {
@@ -363,7 +366,7 @@ function sqliteRequests(db: Db): RequestRepository {
       const sql = `SELECT r.* FROM access_request r ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY r.created_at DESC, r.id DESC`;
       return db.prepare<string[], RequestRow>(sql).all(...params).map(assemble);
     },
-    updateFields(id, fields, sites, expected, at) {
+    async updateFields(id, fields, sites, expected, at) {
       db.transaction(() => {
         const current = mustGet(id);
         if (current.state !== expected) {
@@ -378,7 +381,7 @@ function sqliteRequests(db: Db): RequestRepository {
       }).immediate();
       return mustGet(id);
     },
-    transition(t) {
+    async transition(t) {
       db.transaction(() => {
         const current = mustGet(t.requestId);
         if (t.nodeId === null) {
@@ -402,7 +405,7 @@ function sqliteRequests(db: Db): RequestRepository {
       }).immediate();
       return mustGet(t.requestId);
     },
-    timeline: (requestId) =>
+    timeline: async (requestId) =>
       db
         .prepare<[string], TransitionRow>('SELECT * FROM request_transition WHERE request_id = ? ORDER BY seq')
         .all(requestId)
@@ -419,7 +422,7 @@ function sqliteRequests(db: Db): RequestRepository {
             reason: row.reason,
           }),
         ),
-    addComment(comment) {
+    async addComment(comment) {
       db.transaction(() => {
         mustGet(comment.requestId);
         const seq = db.prepare('SELECT coalesce(max(seq), 0) + 1 FROM request_comment').pluck().get() as number;
@@ -430,7 +433,7 @@ function sqliteRequests(db: Db): RequestRepository {
       }).immediate();
       return comment;
     },
-    comments: (requestId) =>
+    comments: async (requestId) =>
       db
         .prepare<[string], CommentRow>('SELECT * FROM request_comment WHERE request_id = ? ORDER BY seq')
         .all(requestId)
@@ -444,7 +447,7 @@ function sqliteRequests(db: Db): RequestRepository {
             at: row.at,
           }),
         ),
-    awaitingSites: () =>
+    awaitingSites: async () =>
       db
         .prepare<[], { request_id: string; node_id: string; asked_at: string; reminded_at: string | null }>(
           `SELECT s.request_id, s.node_id, s.reminded_at,
@@ -455,7 +458,7 @@ function sqliteRequests(db: Db): RequestRepository {
         )
         .all()
         .map((row): AwaitingSite => ({ requestId: row.request_id, nodeId: row.node_id, askedAt: row.asked_at, remindedAt: row.reminded_at })),
-    markReminded(requestId, nodeId, at) {
+    async markReminded(requestId, nodeId, at) {
       db.prepare('UPDATE request_site SET reminded_at = ? WHERE request_id = ? AND node_id = ?').run(at, requestId, nodeId);
     },
   };
@@ -467,7 +470,7 @@ function sqliteGrants(db: Db): GrantRepository {
     'SELECT * FROM revocation_list ORDER BY version DESC LIMIT 1',
   );
   return {
-    add(grant) {
+    async add(grant) {
       db.transaction(() => {
         if (grantRow.get(grant.id) !== undefined) throw new BiospecError('ALREADY_EXISTS', `grant ${grant.id} already exists`);
         db.prepare(
@@ -488,11 +491,11 @@ function sqliteGrants(db: Db): GrantRepository {
       }).immediate();
       return grant;
     },
-    get(id) {
+    async get(id) {
       const row = grantRow.get(id);
       return row && toGrant(row);
     },
-    list(filter = {}) {
+    async list(filter = {}) {
       const where: string[] = [];
       const params: string[] = [];
       if (filter.requestId !== undefined) {
@@ -506,16 +509,16 @@ function sqliteGrants(db: Db): GrantRepository {
       const sql = `SELECT * FROM access_grant ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY issued_at, id`;
       return db.prepare<string[], GrantRow>(sql).all(...params).map(toGrant);
     },
-    revocationList() {
+    async revocationList() {
       const row = newestList.get();
       return row && { version: row.version, issuedAt: row.issued_at, token: row.token };
     },
-    revokedUnexpired: (at) =>
+    revokedUnexpired: async (at) =>
       db
         .prepare<[string], GrantRow>('SELECT * FROM access_grant WHERE revoked_at IS NOT NULL AND expires_at > ? ORDER BY revoked_at, id')
         .all(at)
         .map(toGrant),
-    revoke(ids, revokedBy, reason, at, list: RevocationList) {
+    async revoke(ids, revokedBy, reason, at, list: RevocationList) {
       db.transaction(() => {
         const current = newestList.get()?.version ?? 0;
         if (list.version !== current + 1) {
@@ -530,7 +533,7 @@ function sqliteGrants(db: Db): GrantRepository {
         db.prepare('INSERT INTO revocation_list (version, issued_at, token) VALUES (?, ?, ?)').run(list.version, list.issuedAt, list.token);
       }).immediate();
     },
-    addDelivery(delivery) {
+    async addDelivery(delivery) {
       db.transaction(() => {
         const seq = db.prepare('SELECT coalesce(max(seq), 0) + 1 FROM delivery').pluck().get() as number;
         db.prepare('INSERT INTO delivery (id, seq, request_id, node_id, grant_id, sha256, bytes, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(
@@ -546,7 +549,7 @@ function sqliteGrants(db: Db): GrantRepository {
       }).immediate();
       return delivery;
     },
-    deliveries: (requestId) =>
+    deliveries: async (requestId) =>
       db
         .prepare<[string], { id: string; request_id: string; node_id: string; grant_id: string; sha256: string; bytes: number; at: string }>(
           'SELECT * FROM delivery WHERE request_id = ? ORDER BY seq',
@@ -567,12 +570,12 @@ function sqliteMemberships(db: Db): MembershipRepository {
     return toMembership(found);
   };
   return {
-    get(nodeId) {
+    async get(nodeId) {
       const found = row.get(nodeId);
       return found && toMembership(found);
     },
-    list: () => db.prepare<[], MembershipRow>('SELECT * FROM membership ORDER BY node_id').all().map(toMembership),
-    put(membership, transition, replacing) {
+    list: async () => db.prepare<[], MembershipRow>('SELECT * FROM membership ORDER BY node_id').all().map(toMembership),
+    async put(membership, transition, replacing) {
       db.transaction(() => {
         const existing = row.get(membership.nodeId);
         if (existing !== undefined && existing.state !== replacing) {
@@ -597,7 +600,7 @@ function sqliteMemberships(db: Db): MembershipRepository {
       }).immediate();
       return mustGet(membership.nodeId);
     },
-    transition(nodeId, from, to, actor, at, reason) {
+    async transition(nodeId, from, to, actor, at, reason) {
       db.transaction(() => {
         const current = mustGet(nodeId);
         if (current.state !== from) throw new BiospecError('FAILED_PRECONDITION', `node ${nodeId} is now ${current.state}, not ${from}`);
@@ -606,7 +609,7 @@ function sqliteMemberships(db: Db): MembershipRepository {
       }).immediate();
       return mustGet(nodeId);
     },
-    history: (nodeId) =>
+    history: async (nodeId) =>
       db
         .prepare<[string], MembershipTransitionRow>('SELECT * FROM membership_transition WHERE node_id = ? ORDER BY seq')
         .all(nodeId)

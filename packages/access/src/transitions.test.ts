@@ -20,10 +20,10 @@ afterAll(() => f.close());
 
 let next = 0;
 /** A request stored directly in `state` (its sites in `siteState`), owned by `owner`. */
-function requestIn(state: RequestState, siteState: SiteState = 'pending'): string {
+async function requestIn(state: RequestState, siteState: SiteState = 'pending'): Promise<string> {
   const id = `req-t${++next}`;
   const base = sampleRequest(id, { researcherId: owner.personId, state, origin: { kind: 'availability', query: { unit: 'specimens' }, queryHash: queryHash({ unit: 'specimens' }) } });
-  f.store.requests.create(
+  await f.store.requests.create(
     { ...base, sites: base.sites.map((s) => ({ ...s, state: siteState })) },
     { requestId: id, nodeId: null, from: null, to: state, action: 'create', actor: { personId: owner.personId, name: null, role: 'researcher' }, at: base.createdAt, reason: '' },
   );
@@ -91,14 +91,14 @@ const actorFor = (action: RequestAction) => (['review', 'return', 'approve', 'de
 
 describe('illegal request transitions are refused, naming the state', () => {
   test.each(ILLEGAL_REQUEST)('%s from %s', async (action, state, message) => {
-    const id = requestIn(state);
-    const before = f.store.requests.timeline(id).length;
+    const id = await requestIn(state);
+    const before = (await f.store.requests.timeline(id)).length;
     expect(await refusal(() => f.workflow.act(actorFor(action), id, action, { reason: 'because' }))).toEqual({
       code: 'FAILED_PRECONDITION',
       message: message.replace('request R', `request ${id}`),
     });
-    expect(f.store.requests.get(id)?.state).toBe(state);
-    expect(f.store.requests.timeline(id)).toHaveLength(before);
+    expect((await f.store.requests.get(id))?.state).toBe(state);
+    expect(await f.store.requests.timeline(id)).toHaveLength(before);
   });
 
   test('the table holds every illegal pair: 7 actions x 8 states, less the 13 legal moves', () => {
@@ -107,7 +107,7 @@ describe('illegal request transitions are refused, naming the state', () => {
 
   test('editing is refused outside draft and returned', async () => {
     for (const state of ['submitted', 'under_review', 'approved', 'declined', 'concluded', 'abandoned'] as const) {
-      const id = requestIn(state);
+      const id = await requestIn(state);
       const label = state.replace('_', ' ');
       expect(await refusal(() => f.workflow.update(owner, id, { title: 'x' }))).toEqual({
         code: 'FAILED_PRECONDITION',
@@ -145,12 +145,12 @@ const ILLEGAL_SITE: [SiteAction, SiteState, string][] = [
 
 describe('illegal site transitions are refused, naming the state', () => {
   test.each(ILLEGAL_SITE)('%s from %s', async (action, state, message) => {
-    const id = requestIn('approved', state);
+    const id = await requestIn('approved', state);
     expect(await refusal(() => f.workflow.decideSite(steward, id, 'north', action, { reason: 'because' }))).toEqual({
       code: 'FAILED_PRECONDITION',
       message: message.replace('request R', `request ${id}`),
     });
-    expect(f.store.requests.get(id)?.sites.find((s) => s.nodeId === 'north')?.state).toBe(state);
+    expect((await f.store.requests.get(id))?.sites.find((s) => s.nodeId === 'north')?.state).toBe(state);
   });
 
   test('the table holds every illegal pair: 5 actions x 6 states, less the 7 legal moves', () => {
@@ -160,7 +160,7 @@ describe('illegal site transitions are refused, naming the state', () => {
   test.each(['draft', 'submitted', 'under_review', 'returned', 'declined', 'concluded', 'abandoned'] as const)(
     'a site cannot answer a request that is %s',
     async (state) => {
-      const id = requestIn(state);
+      const id = await requestIn(state);
       for (const action of ['hold', 'approve', 'decline', 'samples-available', 'samples-unavailable'] as const) {
         expect(await refusal(() => f.workflow.decideSite(steward, id, 'north', action, { reason: 'because' }))).toEqual({
           code: 'FAILED_PRECONDITION',
@@ -174,10 +174,10 @@ describe('illegal site transitions are refused, naming the state', () => {
 describe('what a transition needs besides its state', () => {
   test('returning or declining needs a reason; so does a site declining', async () => {
     for (const action of ['return', 'decline'] as const) {
-      const id = requestIn('under_review');
+      const id = await requestIn('under_review');
       expect(await refusal(() => f.workflow.act(staff, id, action, {}))).toEqual({ code: 'INVALID_ARGUMENT', message: `a reason is required to ${action} a request` });
     }
-    const id = requestIn('approved');
+    const id = await requestIn('approved');
     expect(await refusal(() => f.workflow.decideSite(steward, id, 'north', 'decline', { reason: '  ' }))).toEqual({
       code: 'INVALID_ARGUMENT',
       message: 'a reason is required to decline a request for a site',

@@ -96,9 +96,9 @@ test('one request from draft to grants: two levels of state, timeline, comments,
   ]);
 
   // The grant the node will check: the researcher's pseudonym, the node, the request, the question, the key thumbprint.
-  const grant = f.store.grants.list({ requestId: id })[0]!;
+  const grant = (await f.store.grants.list({ requestId: id }))[0]!;
   const ring = await createKeyRing([f.key.publicJwk], { issuers: ['coordinator'] });
-  const fetch = f.workflow.prepareGrantedFetch(rita, id, 'north');
+  const fetch = await f.workflow.prepareGrantedFetch(rita, id, 'north');
   const claims = {
     iss: 'coordinator',
     aud: 'north',
@@ -118,7 +118,7 @@ test('one request from draft to grants: two levels of state, timeline, comments,
   const checked = { grant: await checkGrant({ grant: grant.token, claims, keys: ring, nodeId: 'north', revoked: stamp.revoked, now: () => f.clock.now.getTime() }) };
   expect(checked.grant.biospec_grant).toEqual({ request: id, query_hash: view.request.origin.queryHash, collections: ['breast', 'tumour-bank'], jkt: await encryptionKeyThumbprint(f.encryptionKey.publicJwk) });
   expect(checked.grant.sub).toBe(rita.pseudonym);
-  expect(() => f.workflow.prepareGrantedFetch(rita, id, 'south')).toThrow(`site south of request ${id} is declined; granted availability needs a site that approved`);
+  await expect(f.workflow.prepareGrantedFetch(rita, id, 'south')).rejects.toThrow(`site south of request ${id} is declined; granted availability needs a site that approved`);
 
   // Audit: every step, researchers by pseudonym.
   expect(f.audit.filter((a) => a.subject === id).map((a) => a.action)).toEqual([
@@ -145,8 +145,8 @@ test('one request from draft to grants: two levels of state, timeline, comments,
   expect(revoked).toMatchObject({ id: grant.id, revokeReason: 'consent withdrawn by two donors' });
   expect(f.pushed.map((l) => l.version)).toEqual([1]);
   expect(await verifyRevocationList(f.pushed[0]!.token, ring)).toMatchObject({ version: 1, revoked: [grant.id] });
-  expect(f.workflow.revocationList()).toEqual(f.pushed[0]);
-  expect(() => f.workflow.prepareGrantedFetch(rita, id, 'north')).toThrow(`no standing grant for request ${id} at site north (revoked or expired)`);
+  expect(await f.workflow.revocationList()).toEqual(f.pushed[0]);
+  await expect(f.workflow.prepareGrantedFetch(rita, id, 'north')).rejects.toThrow(`no standing grant for request ${id} at site north (revoked or expired)`);
   await expect(f.workflow.revokeGrant(sam, grant.id, { reason: 'again' })).rejects.toThrow(/was already revoked/);
   expect(revocationListDigest(f.pushed[0]!.token)).toMatch(/^[0-9a-f]{64}$/);
 });
@@ -189,12 +189,12 @@ test('concluding or abandoning a request revokes its standing grants in one new 
   await f.workflow.act(sam, request.id, 'approve');
   await f.workflow.decideSite(nora, request.id, 'north', 'approve');
   await f.workflow.decideSite(sol, request.id, 'south', 'approve');
-  const versionBefore = f.workflow.revocationList()?.version ?? 0;
+  const versionBefore = (await f.workflow.revocationList())?.version ?? 0;
   await f.workflow.act(rita, request.id, 'abandon', { reason: 'funding ended' });
-  const list = f.workflow.revocationList()!;
+  const list = (await f.workflow.revocationList())!;
   expect(list.version).toBe(versionBefore + 1);
   const ring = await createKeyRing([f.key.publicJwk]);
-  const grants = f.store.grants.list({ requestId: request.id });
+  const grants = await f.store.grants.list({ requestId: request.id });
   expect(grants.map((g) => g.revokeReason)).toEqual(['request abandoned', 'request abandoned']);
   expect((await verifyRevocationList(list.token, ring)).revoked).toEqual(expect.arrayContaining(grants.map((g) => g.id)));
 });

@@ -109,17 +109,17 @@ export interface AccessWorkflow {
   update(caller: AccessCaller, requestId: string, input: UpdateRequestInput): Promise<AccessRequestView>;
   get(caller: AccessCaller, requestId: string): Promise<AccessRequestView>;
   /** The requests the caller may see: their own, those asking their sites, all for staff. */
-  list(caller: AccessCaller, filter?: { state?: string; nodeId?: string }): AccessRequest[];
+  list(caller: AccessCaller, filter?: { state?: string; nodeId?: string }): Promise<AccessRequest[]>;
   act(caller: AccessCaller, requestId: string, action: RequestAction, input?: unknown): Promise<AccessRequestView>;
   decideSite(caller: AccessCaller, requestId: string, nodeId: string, action: SiteAction, input?: unknown): Promise<AccessRequestView>;
   comment(caller: AccessCaller, requestId: string, input: unknown): Promise<AccessRequestView>;
   revokeGrant(caller: AccessCaller, grantId: string, input: unknown): Promise<GrantView>;
   /** Checks the caller may ask granted availability at `nodeId` for the request, and gathers what the question needs. */
-  prepareGrantedFetch(caller: AccessCaller, requestId: string, nodeId: string): GrantedFetch;
+  prepareGrantedFetch(caller: AccessCaller, requestId: string, nodeId: string): Promise<GrantedFetch>;
   /** Records that a node's encrypted answer was relayed: its hash and size, never its content. */
   recordDelivery(caller: AccessCaller, fetch: GrantedFetch, encrypted: string): Promise<Delivery>;
   /** The newest signed revocation list, for pushing to a node. */
-  revocationList(): RevocationList | undefined;
+  revocationList(): Promise<RevocationList | undefined>;
 }
 
 const GRANT_ID_BYTES = 8;
@@ -138,8 +138,8 @@ export function createAccessWorkflow(deps: AccessWorkflowDeps): AccessWorkflow {
   const now = deps.now ?? (() => new Date());
   const { store } = deps;
 
-  const mustGet = (requestId: string): AccessRequest => {
-    const request = store.requests.get(requestId);
+  const mustGet = async (requestId: string): Promise<AccessRequest> => {
+    const request = await store.requests.get(requestId);
     if (request === undefined) throw new BiospecError('NOT_FOUND', `no access request ${requestId}`);
     return request;
   };
@@ -190,10 +190,10 @@ export function createAccessWorkflow(deps: AccessWorkflowDeps): AccessWorkflow {
     return {
       request,
       researcher: { personId: request.researcherId, name: person?.name ?? null, email: person?.email ?? null },
-      timeline: store.requests.timeline(request.id),
-      comments: store.requests.comments(request.id),
-      grants: store.grants.list({ requestId: request.id }).map(grantView),
-      deliveries: store.grants.deliveries(request.id),
+      timeline: await store.requests.timeline(request.id),
+      comments: await store.requests.comments(request.id),
+      grants: (await store.grants.list({ requestId: request.id })).map(grantView),
+      deliveries: await store.grants.deliveries(request.id),
     };
   }
 
@@ -257,15 +257,15 @@ export function createAccessWorkflow(deps: AccessWorkflowDeps): AccessWorkflow {
   async function revoke(ids: string[], by: string, reason: string): Promise<RevocationList> {
     for (let attempt = 0; ; attempt++) {
       const at = now();
-      const previous = store.grants.revocationList()?.version ?? 0;
-      const revoked = [...new Set([...store.grants.revokedUnexpired(at.toISOString()).map((g) => g.id), ...ids])];
+      const previous = (await store.grants.revocationList())?.version ?? 0;
+      const revoked = [...new Set([...(await store.grants.revokedUnexpired(at.toISOString())).map((g) => g.id), ...ids])];
       const list: RevocationList = {
         version: previous + 1,
         issuedAt: at.toISOString(),
         token: signRevocationList({ issuer: deps.coordinatorId, version: previous + 1, revoked, now: at }, deps.signingKey),
       };
       try {
-        store.grants.revoke(ids, by, reason, at.toISOString(), list);
+        await store.grants.revoke(ids, by, reason, at.toISOString(), list);
       } catch (error) {
         // Another revocation stored its list first: build this one on top of it.
         if (error instanceof BiospecError && error.code === 'FAILED_PRECONDITION' && attempt < 5) continue;
@@ -285,7 +285,7 @@ export function createAccessWorkflow(deps: AccessWorkflowDeps): AccessWorkflow {
   /** Revokes every standing grant of a request (when it ends). */
   async function revokeAllOf(request: AccessRequest, by: string, reason: string): Promise<string[]> {
     const at = now().toISOString();
-    const standing = store.grants.list({ requestId: request.id }).filter((g) => g.revokedAt === null && g.expiresAt > at);
+    const standing = (await store.grants.list({ requestId: request.id })).filter((g) => g.revokedAt === null && g.expiresAt > at);
     if (standing.length === 0) return [];
     await revoke(
       standing.map((g) => g.id),
@@ -298,8 +298,7 @@ export function createAccessWorkflow(deps: AccessWorkflowDeps): AccessWorkflow {
   async function issueGrant(request: AccessRequest, nodeId: string, actor: string): Promise<Grant> {
     const at = now();
     const site = request.sites.find((s) => s.nodeId === nodeId)!;
-    const approval = store.requests
-      .timeline(request.id)
+    const approval = (await store.requests.timeline(request.id))
       .filter((t) => t.nodeId === null && t.to === 'approved')
       .pop();
     const { token, claims } = signGrant(
@@ -321,7 +320,7 @@ export function createAccessWorkflow(deps: AccessWorkflowDeps): AccessWorkflow {
       },
       deps.signingKey,
     );
-    const grant = store.grants.add({
+    const grant = await store.grants.add({
       id: claims.jti,
       requestId: request.id,
       nodeId,
@@ -356,13 +355,13 @@ export function createAccessWorkflow(deps: AccessWorkflowDeps): AccessWorkflow {
       const fields = await checkedFields(parsed, id);
       const at = now().toISOString();
       const request: AccessRequest = { ...fields, id, researcherId: caller.personId, state: 'draft', sites: sitesFor(fields, [], at), createdAt: at, updatedAt: at };
-      const created = store.requests.create(request, { requestId: id, nodeId: null, from: null, to: 'draft', action: 'create', actor, at, reason: '' });
+      const created = await store.requests.create(request, { requestId: id, nodeId: null, from: null, to: 'draft', action: 'create', actor, at, reason: '' });
       await deps.audit({ actor: auditActor(caller, actor), subject: id, action: 'request-created', outcome: 'draft', detail: { sites: created.sites.map((s) => s.nodeId), queryHash: fields.origin.queryHash } });
       return view(created);
     },
 
     async update(caller, requestId, input) {
-      const request = mustGet(requestId);
+      const request = await mustGet(requestId);
       const actor = authorize(caller, 'request.edit', { request });
       if (!EDITABLE_STATES.includes(request.state)) {
         throw new BiospecError('FAILED_PRECONDITION', `request ${requestId} is ${stateLabel(request.state)}; only a draft or a returned request can be edited`);
@@ -389,21 +388,21 @@ export function createAccessWorkflow(deps: AccessWorkflowDeps): AccessWorkflow {
       );
       const fields = await checkedFields(merged, requestId);
       const at = now().toISOString();
-      const updated = store.requests.updateFields(requestId, fields, sitesFor(fields, request.sites, at), request.state, at);
+      const updated = await store.requests.updateFields(requestId, fields, sitesFor(fields, request.sites, at), request.state, at);
       await deps.audit({ actor: auditActor(caller, actor), subject: requestId, action: 'request-edited', outcome: updated.state, detail: { fields: Object.keys(patch) } });
       return view(updated);
     },
 
     async get(caller, requestId) {
-      const request = mustGet(requestId);
+      const request = await mustGet(requestId);
       authorize(caller, 'request.view', { request });
       return view(request);
     },
 
-    list(caller, filter = {}) {
+    async list(caller, filter = {}) {
       authorize(caller, 'request.list');
       const states = filter.state === undefined ? undefined : [filter.state as AccessRequest['state']];
-      const all = store.requests.list({ ...(states ? { states } : {}), ...(filter.nodeId === undefined ? {} : { nodeIds: [filter.nodeId] }) });
+      const all = await store.requests.list({ ...(states ? { states } : {}), ...(filter.nodeId === undefined ? {} : { nodeIds: [filter.nodeId] }) });
       // Staff see every request but other researchers' drafts; stewards see requests that ask their sites once staff approved them.
       return all.filter((request) => {
         if (request.researcherId === caller.personId) return true;
@@ -414,7 +413,7 @@ export function createAccessWorkflow(deps: AccessWorkflowDeps): AccessWorkflow {
     },
 
     async act(caller, requestId, action, input = {}) {
-      const request = mustGet(requestId);
+      const request = await mustGet(requestId);
       const actor = authorize(caller, `request.${action}` as Permission, { request });
       const { reason } = parseInput(TransitionSchema, input, 'transition');
       const to = nextRequestState(requestId, request.state, action);
@@ -423,7 +422,7 @@ export function createAccessWorkflow(deps: AccessWorkflowDeps): AccessWorkflow {
       }
       if (action === 'submit') assertComplete(request);
       const at = now().toISOString();
-      const moved = store.requests.transition({ requestId, nodeId: null, from: request.state, to, action, actor, at, reason });
+      const moved = await store.requests.transition({ requestId, nodeId: null, from: request.state, to, action, actor, at, reason });
       const who = auditActor(caller, actor);
       await deps.audit({ actor: who, subject: requestId, action: `request-${action}`, outcome: to, detail: { from: request.state, ...(reason ? { reason } : {}) } });
       let revoked: string[] = [];
@@ -441,7 +440,7 @@ export function createAccessWorkflow(deps: AccessWorkflowDeps): AccessWorkflow {
     },
 
     async decideSite(caller, requestId, nodeId, action, input = {}) {
-      const request = mustGet(requestId);
+      const request = await mustGet(requestId);
       const site = request.sites.find((s) => s.nodeId === nodeId);
       const actor = authorize(caller, `site.${action}` as Permission, { request, nodeId });
       if (site === undefined) throw new BiospecError('NOT_FOUND', `request ${requestId} does not ask node ${nodeId}`);
@@ -451,7 +450,7 @@ export function createAccessWorkflow(deps: AccessWorkflowDeps): AccessWorkflow {
         throw new BiospecError('INVALID_ARGUMENT', 'a reason is required to decline a request for a site', { issues: [{ field: 'reason', message: 'empty' }] });
       }
       const at = now().toISOString();
-      const moved = store.requests.transition({ requestId, nodeId, from: site.state, to, action, actor, at, reason });
+      const moved = await store.requests.transition({ requestId, nodeId, from: site.state, to, action, actor, at, reason });
       const who = auditActor(caller, actor);
       await deps.audit({ actor: who, subject: requestId, action: `site-${action}`, outcome: to, detail: { node: nodeId, from: site.state, ...(reason ? { reason } : {}) } });
       // Staff approved the request (sites decide only then) and this site's steward approves: the site's grant.
@@ -461,21 +460,21 @@ export function createAccessWorkflow(deps: AccessWorkflowDeps): AccessWorkflow {
     },
 
     async comment(caller, requestId, input) {
-      const request = mustGet(requestId);
+      const request = await mustGet(requestId);
       const actor = authorize(caller, 'request.comment', { request });
       const { body, nodeId } = parseInput(CommentSchema, input, 'comment');
       if (nodeId !== undefined && !request.sites.some((s) => s.nodeId === nodeId)) {
         throw new BiospecError('INVALID_ARGUMENT', `request ${requestId} does not ask node ${nodeId}`, { issues: [{ field: 'nodeId', message: 'not a site of this request' }] });
       }
-      const comment = store.requests.addComment({ id: newId('c'), requestId, nodeId: nodeId ?? null, author: actor, body, at: now().toISOString() });
+      const comment = await store.requests.addComment({ id: newId('c'), requestId, nodeId: nodeId ?? null, author: actor, body, at: now().toISOString() });
       await deps.audit({ actor: auditActor(caller, actor), subject: requestId, action: 'comment-added', outcome: 'added', detail: { comment: comment.id, ...(nodeId ? { node: nodeId } : {}) } });
       const others = (await all(researcherOf(request), recipientsWith('staff'), stewardsOf(request, nodeId ? [nodeId] : undefined))).filter((r) => r.personId !== caller.personId);
       await tell('comment-added', others, request, `comment by ${actor.name ?? actor.role}`, nodeId);
-      return view(mustGet(requestId));
+      return view(await mustGet(requestId));
     },
 
     async revokeGrant(caller, grantId, input) {
-      const grant = store.grants.get(grantId);
+      const grant = await store.grants.get(grantId);
       if (grant === undefined) throw new BiospecError('NOT_FOUND', `no grant ${grantId}`);
       const actor = authorize(caller, 'grant.revoke', { nodeId: grant.nodeId });
       const { reason } = parseInput(RevokeSchema, input, 'revocation');
@@ -483,13 +482,13 @@ export function createAccessWorkflow(deps: AccessWorkflowDeps): AccessWorkflow {
       const who = auditActor(caller, actor);
       const list = await revoke([grantId], who, reason);
       await deps.audit({ actor: who, subject: grant.requestId, action: 'grant-revoked', outcome: 'revoked', detail: { node: grant.nodeId, grant: grantId, reason, revocationList: list.version } });
-      const request = mustGet(grant.requestId);
+      const request = await mustGet(grant.requestId);
       await tell('grant-revoked', await all(researcherOf(request), stewardsOf(request, [grant.nodeId])), request, `grant for site ${grant.nodeId} revoked: ${reason}`, grant.nodeId);
-      return grantView(store.grants.get(grantId) as Grant);
+      return grantView((await store.grants.get(grantId)) as Grant);
     },
 
-    prepareGrantedFetch(caller, requestId, nodeId) {
-      const request = mustGet(requestId);
+    async prepareGrantedFetch(caller, requestId, nodeId) {
+      const request = await mustGet(requestId);
       authorize(caller, 'granted.fetch', { request });
       const site = request.sites.find((s) => s.nodeId === nodeId);
       if (site === undefined) throw new BiospecError('NOT_FOUND', `request ${requestId} does not ask node ${nodeId}`);
@@ -498,17 +497,16 @@ export function createAccessWorkflow(deps: AccessWorkflowDeps): AccessWorkflow {
         throw new BiospecError('FAILED_PRECONDITION', `site ${nodeId} of request ${requestId} is ${stateLabel(site.state)}; granted availability needs a site that approved`);
       }
       const at = now().toISOString();
-      const grant = store.grants
-        .list({ requestId, nodeId })
+      const grant = (await store.grants.list({ requestId, nodeId }))
         .filter((g) => g.revokedAt === null && g.expiresAt > at)
         .pop();
       if (grant === undefined) throw new BiospecError('PERMISSION_DENIED', `no standing grant for request ${requestId} at site ${nodeId} (revoked or expired)`);
-      const list = store.grants.revocationList();
+      const list = await store.grants.revocationList();
       return { request, grant, revocations: list ? { version: list.version, sha256: revocationListDigest(list.token), token: list.token } : { version: 0, sha256: '', token: '' } };
     },
 
     async recordDelivery(caller, fetch, encrypted) {
-      const delivery = store.grants.addDelivery({
+      const delivery = await store.grants.addDelivery({
         id: newId('d'),
         requestId: fetch.request.id,
         nodeId: fetch.grant.nodeId,

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { BiospecError } from '@biospec/protocol';
 import { checkRoles, type LinkedIdentity, type PeopleRepository, type Person, type Role } from '@biospec/registry';
-import { databaseError, inTransaction, UNIQUE_VIOLATION } from './pool.js';
+import { guarded, inTransaction, UNIQUE_VIOLATION } from './pool.js';
 import { migratePostgres, type PostgresMigration } from './migrate.js';
 
 /** The people store's schema history in PostgreSQL (the SQLite one is in packages/registry). */
@@ -75,13 +75,6 @@ export async function createPostgresPeople(pool: pg.Pool, options: { now?: () =>
     const { rows } = await client.query<PersonRow>('SELECT * FROM person WHERE id = $1', [id]);
     if (rows[0] === undefined) throw new BiospecError('NOT_FOUND', `no person with id ${id}`);
     return toPerson(rows[0]);
-  };
-  const guarded = async <T>(what: string, work: () => Promise<T>): Promise<T> => {
-    try {
-      return await work();
-    } catch (error) {
-      throw databaseError(error, what);
-    }
   };
 
   return {

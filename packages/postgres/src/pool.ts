@@ -43,3 +43,12 @@ export function databaseError(error: unknown, what: string): BiospecError {
   if (error instanceof BiospecError) return error;
   return new BiospecError('UNAVAILABLE', `${what}: database error (${(error as { code?: string }).code ?? (error as Error).message})`, { cause: error });
 }
+
+/** Runs `work`, turning a database failure into {@link databaseError}'s UNAVAILABLE; a BiospecError passes unchanged. */
+export async function guarded<T>(what: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    throw databaseError(error, what);
+  }
+}

@@ -86,7 +86,7 @@ export async function createWorkflowFixture(options: { notifier?: Notifier } = {
     },
     encryptionKey: { privateJwk: privateJwk as Record<string, unknown>, publicJwk: publicJwk as Record<string, unknown> },
     async close() {
-      store.close();
+      await store.close();
       await people.close();
     },
   };

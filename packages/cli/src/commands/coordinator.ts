@@ -190,7 +190,7 @@ export function registerCoordinatorCommands(program: Command): void {
 
   coordinator
     .command('backup')
-    .description("copy the coordinator's databases (while it serves; SQLite online backup), config and pinned keys into a new folder; its own keys only with --include-keys")
+    .description("copy the coordinator's SQLite databases (while it serves; online backup), config and pinned keys into a new folder; its own keys only with --include-keys (state in PostgreSQL: use pg_dump)")
     .requiredOption('--dir <dir>', 'coordinator folder')
     .requiredOption('--out <dir>', 'new folder for the backup')
     .option('--include-keys', 'also copy the signing key and the pseudonym secret (keep such a backup as safe as the keys)', false)
@@ -198,6 +198,9 @@ export function registerCoordinatorCommands(program: Command): void {
       const config = loadCoordinatorConfig(path.join(coordinatorDir(o.dir), COORDINATOR_FILES.config));
       const manifest = await backupCoordinator(config, o.out, { includeSecrets: o.includeKeys });
       for (const item of manifest.items) console.log(`${item.role.padEnd(24)} ${item.kind.padEnd(8)} ${item.bytes} bytes`);
+      if (config.database) {
+        console.log('researcher records, rate-limit windows, audit log and access workflow are in PostgreSQL, not in this backup: back them up with pg_dump (docs/OPERATIONS.md, "Backups")');
+      }
       console.log(`backup of coordinator ${manifest.id} written to ${o.out}${manifest.includesSecrets ? ' (with keys)' : ' (without keys: keep the signing key and pseudonym secret safe elsewhere)'}`);
     });
 
