@@ -13,4 +13,4 @@ export * from './availability-pipeline.js';
 export * from './node-status.js';
 export * from './node-connect-out.js';
 export * from './hold-decisions.js';
-export { createStewardHolds, holdSummary, MAX_LISTED_HOLDS, type StewardHolds, type StewardHoldsComponents } from './steward-holds.js';
+export type { StewardHolds } from './steward-holds.js';

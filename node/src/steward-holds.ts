@@ -15,7 +15,7 @@ import type { PreAuthRefusals } from './pre-auth-refusals.js';
 import { decideHold } from './hold-decisions.js';
 
 /** The most questions one listing carries: held ones first, so a long history never hides one waiting. */
-export const MAX_LISTED_HOLDS = 200;
+const MAX_LISTED_HOLDS = 200;
 
 export interface StewardHoldsComponents {
   nodeId: string;
@@ -36,7 +36,7 @@ export interface StewardHolds {
 }
 
 /** A held question without its figures. */
-export function holdSummary(h: HeldQuestion): HeldQuestionSummary {
+function holdSummary(h: HeldQuestion): HeldQuestionSummary {
   return {
     id: h.id,
     status: h.status,
