@@ -5,12 +5,11 @@
  * researcher can open. It records that the answer was delivered (its hash and size); it never
  * holds what is inside.
  */
-import { BiospecError, NodeServiceService, type ErrorCode, type GrantedAvailabilityResponse } from '@biospec/protocol';
+import { BiospecError, NodeServiceService, type GrantedAvailabilityResponse } from '@biospec/protocol';
 import type { GrantedFetch } from '@biospec/access';
-import { nodeRefusalOf } from '@biospec/federation';
 import { signQuery, type SigningKey } from '@biospec/trust';
-import { status as GrpcStatus } from '@grpc/grpc-js';
 import type { Member } from './members.js';
+import { nodeCallError } from './node-call-error.js';
 
 export interface GrantedRelayInput {
   coordinatorId: string;
@@ -21,15 +20,6 @@ export interface GrantedRelayInput {
   researcher: string;
   fetch: GrantedFetch;
   deadline: Date;
-}
-
-/** The node's refusal, as the researcher's error: the node's own code and message. */
-function refusalOf(nodeId: string, reason: unknown): BiospecError {
-  const refusal = nodeRefusalOf(reason);
-  const fallback: ErrorCode =
-    refusal.code === GrpcStatus.DEADLINE_EXCEEDED ? 'DEADLINE_EXCEEDED' : refusal.code === GrpcStatus.UNAVAILABLE ? 'UNAVAILABLE' : 'INTERNAL';
-  const message = refusal.details.replace(/^[A-Z_]+: /, '');
-  return new BiospecError(refusal.reason ?? fallback, `node ${nodeId}: ${message}`, { cause: reason });
 }
 
 export async function relayGrantedQuestion(input: GrantedRelayInput): Promise<string> {
@@ -58,7 +48,7 @@ export async function relayGrantedQuestion(input: GrantedRelayInput): Promise<st
       { large: true },
     );
   } catch (reason) {
-    throw refusalOf(member.id, reason);
+    throw nodeCallError(member.id, reason);
   }
   if (!/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]*){4}$/.test(response.encryptedAnswer)) {
     throw new BiospecError('INTERNAL', `node ${member.id} sent something other than a compact JWE`);

@@ -11,18 +11,23 @@ import {
   AccessRequestViewJson,
   ApplicationBodySchema,
   CommentBodySchema,
+  DeclineHoldBodySchema,
   FederatedAvailabilityResponseJson,
   GrantViewResponseJson,
   GrantedBodySchema,
   GrantedDeliveryJson,
+  HeldQuestionResponseJson,
+  HoldsQuerySchema,
   ListQuerySchema,
   MeJson,
   MembershipListJson,
   MembershipViewJson,
   NetworkHealthJson,
   ReasonBodySchema,
+  ReleaseHoldBodySchema,
   RequestBodySchema,
   RevokeBodySchema,
+  SiteHoldsJson,
 } from './rest-access-schemas.js';
 import { MAX_GRPC_REQUEST_BYTES, type RunningServer } from './grpc-server.js';
 import { networkHealth } from './network-health.js';
@@ -231,6 +236,54 @@ function registerAccessRoutes(api: RestApi, coordinator: OpenCoordinator, authen
     '/api/v1/access/grants/:grantId/revoke',
     { summary: 'Revoke a grant (staff); every node learns it with the next revocation list', params: { grantId: 'The grant id' }, body: RevokeBodySchema, response: GrantViewResponseJson, errors: [...moveErrors] },
     async ({ request, params, body }) => access.revokeGrant(await caller(request), params['grantId']!, body),
+  );
+
+  // A site's held questions live at the node: each call is relayed to it, and it may refuse (its config, its checks).
+  const holdSite = { nodeId: 'The site (node id)' };
+  const holdErrors = [...moveErrors, 'UNAUTHENTICATED', 'UNAVAILABLE', 'DEADLINE_EXCEEDED'] as const;
+  api.route(
+    'get',
+    '/api/v1/sites/:nodeId/holds',
+    {
+      summary: "The site's held questions, for its steward: the questions and their decisions, never the held figures",
+      description: 'Asked of the node itself, which answers only when its config allows decisions from the coordinator (`holds.decisionsFromCoordinator`; FAILED_PRECONDITION otherwise).',
+      params: holdSite,
+      query: HoldsQuerySchema,
+      response: SiteHoldsJson,
+      errors: [...holdErrors],
+    },
+    async ({ request, params, query }) => coordinator.siteHolds(await authenticate(request), params['nodeId']!, query.status),
+  );
+  api.route(
+    'post',
+    '/api/v1/sites/:nodeId/holds/:holdId/release',
+    {
+      summary: 'Release a held question (its steward): the researcher gets the figures by asking it again',
+      params: { ...holdSite, holdId: 'The held question id' },
+      body: ReleaseHoldBodySchema,
+      response: HeldQuestionResponseJson,
+      errors: [...holdErrors],
+    },
+    async ({ request, params, body }) => ({
+      hold: await coordinator.decideSiteHold(await authenticate(request), params['nodeId']!, params['holdId']!, {
+        action: 'release',
+        ...(body.reason === undefined ? {} : { reason: body.reason }),
+      }),
+    }),
+  );
+  api.route(
+    'post',
+    '/api/v1/sites/:nodeId/holds/:holdId/decline',
+    {
+      summary: 'Decline a held question (its steward), with the reason the researcher is told',
+      params: { ...holdSite, holdId: 'The held question id' },
+      body: DeclineHoldBodySchema,
+      response: HeldQuestionResponseJson,
+      errors: [...holdErrors],
+    },
+    async ({ request, params, body }) => ({
+      hold: await coordinator.decideSiteHold(await authenticate(request), params['nodeId']!, params['holdId']!, { action: 'decline', reason: body.reason }),
+    }),
   );
 
   api.route(

@@ -17,3 +17,4 @@ export * from './rest-schemas.js';
 export * from './rest-access-schemas.js';
 export * from './connect-server.js';
 export * from './member-connect.js';
+export * from './site-holds.js';

@@ -11,6 +11,7 @@ import {
   NodeServiceService,
   type FederatedAvailabilityResponse,
   type FederatedCountResponse,
+  type HeldQuestionSummary,
   type NodeInfo,
 } from '@biospec/protocol';
 import { createRateLimiter, describeGuarantee, parsePolicy } from '@biospec/privacy';
@@ -26,6 +27,7 @@ import {
   type ResearcherIdentity,
   type ResultBundle,
   type SigningKey,
+  type StewardClaims,
 } from '@biospec/trust';
 import {
   authorize,
@@ -52,6 +54,7 @@ import { createFederatedCount, deadlineOf, type FederatedCountInput } from './fe
 import { createFederatedAvailability } from './federated-availability.js';
 import { createCoordinatorMetrics, type CoordinatorMetrics } from './metrics.js';
 import { relayGrantedQuestion } from './granted-relay.js';
+import { decideSiteHold, listSiteHolds, type SiteHolds, type SiteHoldsContext } from './site-holds.js';
 import { configEntry, createMemberRegistry, openMember, type Member, type MemberEntry, type MemberRegistry } from './members.js';
 import { createConfiguredNotifier } from './notifier-config.js';
 import { startCoordinatorDirectory } from './coordinator-directory.js';
@@ -120,6 +123,10 @@ export interface OpenCoordinator {
   accessStore: AccessStore;
   /** Relays a granted availability question to one site and records the delivery of its encrypted answer. */
   fetchGranted(caller: Caller, requestId: string, nodeId: string, deadlineMs?: number): Promise<GrantedDelivery>;
+  /** A site's held questions (without their figures), for a steward of that site; asked of the node itself. */
+  siteHolds(caller: Caller, nodeId: string, status?: StewardClaims['status']): Promise<SiteHolds>;
+  /** A steward's release or decline of one held question, taken by the node and recorded there and here. */
+  decideSiteHold(caller: Caller, nodeId: string, holdId: string, decision: { action: 'release' | 'decline'; reason?: string }): Promise<HeldQuestionSummary>;
   /** Sends the reminders due now (the coordinator also does so on a timer). */
   sendReminders(): Promise<string[]>;
   /** The coordinator's signed audit log; the access workflow records its actions with `recordAccess`. */
@@ -356,6 +363,23 @@ export async function openCoordinator(config: CoordinatorConfig, options: { logg
     return response;
   };
 
+  /** The member a site-specific call goes to; a site that is not a member now (suspended, never admitted) is not asked. */
+  const askedMember = async (nodeId: string): Promise<Member> => {
+    const member = memberRegistry.get(nodeId);
+    if (member === undefined) {
+      const state = (await accessStore.memberships.get(nodeId))?.state;
+      throw new BiospecError('FAILED_PRECONDITION', `node ${nodeId} is ${state ?? 'not a member'}; it is not asked now`);
+    }
+    return member;
+  };
+  const holdsContext = (): SiteHoldsContext => ({
+    coordinatorId: config.coordinatorId,
+    signingKey,
+    audit,
+    member: askedMember,
+    deadline: deadlineOf(Date.now(), undefined, config.defaultDeadlineMs),
+  });
+
   // While this file names a live process, `biospec coordinator restore` refuses to write under the coordinator.
   const releasePidFile = holdPidFile(coordinatorPidFile(config));
 
@@ -401,11 +425,7 @@ export async function openCoordinator(config: CoordinatorConfig, options: { logg
     async fetchGranted(caller, requestId, nodeId, deadlineMs) {
       const who = callerOf(caller);
       const fetch = await access.prepareGrantedFetch(who, requestId, nodeId);
-      const member = memberRegistry.get(nodeId);
-      if (member === undefined) {
-        const state = (await accessStore.memberships.get(nodeId))?.state;
-        throw new BiospecError('FAILED_PRECONDITION', `node ${nodeId} is ${state ?? 'not a member'}; it is not asked now`);
-      }
+      const member = await askedMember(nodeId);
       const encryptedAnswer = await relayGrantedQuestion({
         coordinatorId: config.coordinatorId,
         signingKey,
@@ -418,6 +438,8 @@ export async function openCoordinator(config: CoordinatorConfig, options: { logg
       const delivery = await access.recordDelivery(who, fetch, encryptedAnswer);
       return { nodeId, encryptedAnswer, delivery };
     },
+    siteHolds: (caller, nodeId, status) => listSiteHolds(holdsContext(), callerOf(caller), nodeId, status),
+    decideSiteHold: (caller, nodeId, holdId, decision) => decideSiteHold(holdsContext(), callerOf(caller), nodeId, holdId, decision),
     sendReminders: remindersRun,
     federatedCount: countQuestion,
     async ask(authorization, input) {

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { MEMBERSHIP_STATES, REQUEST_STATES, SITE_STATES } from '@biospec/access';
+import { HOLD_STATUSES } from '@biospec/trust';
 import { BudgetStatusJson, MergedTotalJson, ReleasedFigureJson, SiteStatusJson, StratumJson, jsonFloat } from './rest-schemas.js';
 
 const deadlineMs = z.number().int().min(0).max(120000).optional().meta({ description: "How long the coordinator waits for the nodes, in milliseconds (default: the coordinator's `defaultDeadlineMs`)." });
@@ -25,6 +26,47 @@ export const RequestBodySchema = z
   .record(z.string(), z.unknown())
   .meta({ id: 'AccessRequestFields', description: 'title, description, ethicsReference, purpose (DUO code), origin {kind, queryHash, query, bundle?}, collections [{nodeId, collectionId}], attachments [{name, sha256, bytes?}], encryptionKey (public JWK); docs/ACCESS.md.' });
 export const ListQuerySchema = z.object({ state: z.string().optional(), nodeId: z.string().optional() }).strict();
+
+/** Which held questions a steward lists: one status, or all of them. */
+export const HoldsQuerySchema = z.object({ status: z.enum(HOLD_STATUSES).optional().meta({ description: 'Only questions with this status; all when absent.' }) }).strict();
+export const ReleaseHoldBodySchema = z
+  .object({ reason: z.string().max(2000).optional().meta({ description: "Why, for the node's audit log; the researcher is not told it." }) })
+  .strict()
+  .meta({ id: 'ReleaseHoldBody' });
+export const DeclineHoldBodySchema = z
+  .object({
+    reason: z
+      .string()
+      .max(2000)
+      .refine((reason) => reason.trim() !== '', 'a reason is required to decline a held question')
+      .meta({ description: 'Told to the researcher as written, when they ask the question again.' }),
+  })
+  .strict()
+  .meta({ id: 'DeclineHoldBody' });
+
+/** A held question as the node lists it to a steward: the question and its decision, never its figures. */
+const HeldQuestionJson = z
+  .object({
+    id: z.string(),
+    status: z.enum(HOLD_STATUSES),
+    canonicalQuery: z.string().meta({ description: "The canonical question (a count's canonical query; an availability question's, with its collection list digest)." }),
+    queryHash: z.string().meta({ description: 'What the hold is keyed by: the query hash of a count, a hash derived from it for an availability question.' }),
+    researcher: z.string().meta({ description: "The researcher's pseudonym, as nodes see them." }),
+    purpose: z.string(),
+    project: z.string(),
+    heldAt: z.string(),
+    dataEpoch: z.number().int(),
+    decidedAt: z.string().meta({ description: 'Empty while held.' }),
+    decidedBy: z.string().meta({ description: 'The steward who decided; empty while held.' }),
+    reason: z.string().meta({ description: "The steward's reason; empty when none was given." }),
+  })
+  .strict()
+  .meta({ id: 'HeldQuestion' });
+export const SiteHoldsJson = z
+  .object({ nodeId: z.string(), holds: z.array(HeldQuestionJson), total: z.number().int().meta({ description: 'How many matched at the node; `holds` lists at most 200, held ones first.' }) })
+  .strict()
+  .meta({ id: 'SiteHolds' });
+export const HeldQuestionResponseJson = z.object({ hold: HeldQuestionJson }).strict().meta({ id: 'HeldQuestionResponse' });
 
 const ActorJson = z.object({ personId: z.string(), name: z.string().nullable(), role: z.string() }).strict().meta({ id: 'Actor' });
 

@@ -33,6 +33,23 @@ const KeepaliveSchema = z
   })
   .strict();
 
+/**
+ * Who may decide on the questions a node holds (policy `release: "hold"`). Off by default: a
+ * steward then decides only on the node's machine (`biospec node holds`). On, the node also
+ * lists and decides for a steward who signs in at the coordinator, trusting the coordinator's
+ * registry to say who stewards this node.
+ */
+const HoldsSchema = z
+  .object({
+    decisionsFromCoordinator: z
+      .boolean()
+      .default(false)
+      .describe(
+        'List held questions (without their figures) to, and take release and decline decisions from, stewards of this node who work in the coordinator\'s web UI or REST API: each request signed by a pinned coordinator key for this node, with the role `steward:<nodeId>` the coordinator gives them (its registry, or an identity provider\'s role mapping), used once, and audited here. Off: only `biospec node holds` on this machine (docs/PRIVACY.md, "Hold mode").',
+      ),
+  })
+  .strict();
+
 const HOST_PORT = /^[^\s:]+:\d{1,5}$/;
 
 /**
@@ -93,6 +110,7 @@ export const NodeConfigSchema = z
     coordinatorIds: z.array(z.string().min(1).max(512)).min(1).default(['coordinator']).describe('The `iss` a query token must carry: the coordinator ids (their `coordinatorId`) this node answers. The pinned keys decide who signed; this decides as whom.'),
     stateDir: z.string().default('state').describe('Folder for the replay cache, budget ledger, hold queue, rate-limit windows, audit log and access state (published collections, revocation lists).'),
     policy: z.unknown().optional(),
+    holds: HoldsSchema.prefault({}).describe('Who decides on held questions besides `biospec node holds` on this machine (docs/PRIVACY.md, "Hold mode").'),
     tls: TlsSchema.optional().describe('TLS for the gRPC server (docs/SECURITY.md); plain gRPC when absent.'),
     maxMessageBytes: z.number().int().min(1024).max(4 * 1024 * 1024).default(64 * 1024).describe('Largest gRPC message accepted, in bytes; queries are small, so this stays small.'),
     admission: AdmissionSchema.prefault({}).describe('How much work the node takes on (docs/PROTOCOL.md, "Load").'),

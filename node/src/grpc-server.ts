@@ -145,6 +145,8 @@ export async function startNodeServer(node: OpenNode, options: { readinessEveryM
       return admitted(() => node.availability.granted(call.request, context), context);
     }, fault),
     pushRevocations: unaryCall(async (call) => ({ version: await node.availability.pushRevocations(call.request.revocationList) }), fault),
+    listHolds: unaryCall((call) => node.stewardHolds.list(call.request.signedRequest, contextOf(call)), fault),
+    decideHold: unaryCall((call) => node.stewardHolds.decide(call.request.signedRequest, contextOf(call)), fault),
   };
   server.addService(NodeServiceService, implementation);
   node.metrics.observe({
@@ -175,11 +177,14 @@ export async function startNodeServer(node: OpenNode, options: { readinessEveryM
   // The access calls over a connection out: the same handlers, with the deadline the coordinator sent.
   const relay = <Req, Res>(method: { requestDeserialize: (b: Buffer) => Req; responseSerialize: (r: Res) => Buffer }, handle: (request: Req, context: AnswerContext) => Promise<Res>): RelayedHandler =>
     async (bytes, context) => method.responseSerialize(await handle(method.requestDeserialize(bytes), context));
-  const { availability, grantedAvailability, pushRevocations } = NodeServiceService;
+  const { availability, grantedAvailability, pushRevocations, listHolds, decideHold } = NodeServiceService;
   const relayed: Record<string, RelayedHandler> = {
     [availability.path]: relay(availability, (request, context) => admitted(() => node.availability.answer(request.signedQuery, context), context)),
     [grantedAvailability.path]: relay(grantedAvailability, (request, context) => admitted(() => node.availability.granted(request, context), context)),
     [pushRevocations.path]: relay(pushRevocations, async (request) => ({ version: await node.availability.pushRevocations(request.revocationList) })),
+    // A steward's requests, so a node with no inbound port can still be decided on from the coordinator.
+    [listHolds.path]: relay(listHolds, (request, context) => node.stewardHolds.list(request.signedRequest, context)),
+    [decideHold.path]: relay(decideHold, (request, context) => node.stewardHolds.decide(request.signedRequest, context)),
   };
   connectOut = config.connectOut ? startNodeConnectOut(node, { serveQueries: (queries) => streams.serve(queries), onStatus: () => status.changed(), relayed }) : undefined;
 

@@ -12,3 +12,5 @@ export * from './question-steps.js';
 export * from './availability-pipeline.js';
 export * from './node-status.js';
 export * from './node-connect-out.js';
+export * from './hold-decisions.js';
+export type { StewardHolds } from './steward-holds.js';

@@ -19,6 +19,8 @@ export interface InitNodeOptions {
   /** The coordinator ids (`iss`) the node answers; default the coordinator's default id, `coordinator`. */
   coordinatorIds?: string[];
   policy?: DisclosurePolicy;
+  /** Writes `holds.decisionsFromCoordinator: true`: stewards may list and decide held questions through the coordinator. */
+  holdDecisionsFromCoordinator?: boolean;
 }
 
 /** Files `initNodeDir` writes, relative to the node folder. */
@@ -61,6 +63,7 @@ export async function initNodeDir(dir: string, options: InitNodeOptions): Promis
     ...(options.connectOut !== undefined ? { connectOut: { coordinator: options.connectOut } } : {}),
     coordinatorIds: options.coordinatorIds ?? ['coordinator'],
     policy: options.policy ?? DEFAULT_POLICY,
+    ...(options.holdDecisionsFromCoordinator ? { holds: { decisionsFromCoordinator: true } } : {}),
   };
   parseNodeConfig(body, path.resolve(dir));
   const coordinatorKeys = options.coordinatorJwks ? (await readCoordinatorKeys(options.coordinatorJwks)).keys : [];

@@ -7,7 +7,8 @@ import type { OpenNode } from './open-node.js';
  * arrive over that connection and are served by `serveQueries`, the very path of a CountStream
  * call (admission, per-stream limit, verify, count, protect, sign, audit); Describe is answered
  * over it too, so the coordinator lists the node like any other, and so are the access calls
- * (`relayed`: availability, granted availability, revocation pushes) through the server's own handlers.
+ * (`relayed`: availability, granted availability, revocation pushes) and a steward's requests on held
+ * questions, through the server's own handlers.
  */
 export function startNodeConnectOut(
   node: OpenNode,

@@ -46,6 +46,7 @@ import { createNodeMetrics, type IndexState, type NodeMetrics } from './metrics.
 import { indexStateOf } from './index-state.js';
 import { reconcileWithdrawals } from './withdrawal.js';
 import { SOFTWARE_VERSION } from './software-version.js';
+import { createStewardHolds, type StewardHolds } from './steward-holds.js';
 
 /** A node's parts, opened from its config: what the gRPC server and the CLI work with. */
 export interface OpenNode {
@@ -59,6 +60,8 @@ export interface OpenNode {
   availability: AvailabilityPipeline;
   /** The published collection list and the newest revocation list seen. */
   accessState: NodeAccessState;
+  /** Held questions listed to, and decided by, a steward through the coordinator (when `holds.decisionsFromCoordinator`). */
+  stewardHolds: StewardHolds;
   logger: Logger;
   /** The node's Prometheus metrics (node/src/metrics.ts). */
   metrics: NodeMetrics;
@@ -214,6 +217,17 @@ export async function openNode(config: NodeConfig, options: { logger?: Logger } 
   };
   const pipeline = createCountPipeline({ ...steps, counts });
   const availability = createAvailabilityPipeline({ ...steps, availability: availabilitySourceOf(catalogue), accessState });
+  // The same replay cache as queries: a steward's request is a coordinator-signed token like they are, honoured once.
+  const stewardHolds = createStewardHolds({
+    nodeId: config.nodeId,
+    enabled: config.holds.decisionsFromCoordinator,
+    coordinatorKeys,
+    replay,
+    holds,
+    audit,
+    preAuthRefusals,
+    logger,
+  });
 
   // Expired jtis can never be replayed (their tokens are rejected as expired), so they need not be kept.
   const pruneTimer = setInterval(() => replay.prune(Math.floor(Date.now() / 1000)), 60_000);
@@ -248,6 +262,7 @@ export async function openNode(config: NodeConfig, options: { logger?: Logger } 
     pipeline,
     availability,
     accessState,
+    stewardHolds,
     logger,
     metrics,
     indexState: () => indexStateOf(catalogue),

@@ -69,6 +69,12 @@ describe('hold queue', () => {
     expect(queue.list('released')).toEqual([done]);
   });
 
+  test("a release keeps the steward's reason when one is given", () => {
+    const held = queue.hold(request());
+    expect(queue.release(held.id, 'steward-sam', 'aggregate is coarse enough')).toMatchObject({ status: 'released', reason: 'aggregate is coarse enough' });
+    expect(queue.release(queue.hold(request({ researcher: 'bob' })).id, 'steward-sam', '  ').reason).toBeUndefined();
+  });
+
   test('a steward declines with a reason', () => {
     const held = queue.hold(request());
     const done = queue.decline(held.id, 'steward-sam', 'purpose too vague');

@@ -27,7 +27,7 @@ export interface HeldQuestion extends HoldRequest {
   /** ISO time of the steward's decision. */
   decidedAt?: string;
   steward?: string;
-  /** The steward's reason for declining. */
+  /** The steward's reason: always given for a decline, optional for a release. */
   reason?: string;
 }
 
@@ -38,8 +38,11 @@ export interface HoldQueue {
   find(queryHash: string, epoch: number, researcher: string): HeldQuestion | undefined;
   /** Entries oldest first, optionally only those with one status. */
   list(status?: HoldStatus): HeldQuestion[];
-  /** @throws BiospecError NOT_FOUND for an unknown id, FAILED_PRECONDITION unless it is still held. */
-  release(id: string, steward: string): HeldQuestion;
+  /**
+   * Releases a held question; `reason`, when given, is kept with the decision (it never reaches the researcher).
+   * @throws BiospecError NOT_FOUND for an unknown id, FAILED_PRECONDITION unless it is still held.
+   */
+  release(id: string, steward: string, reason?: string): HeldQuestion;
   /** @throws BiospecError NOT_FOUND, FAILED_PRECONDITION as {@link release}; INVALID_ARGUMENT without a reason. */
   decline(id: string, steward: string, reason: string): HeldQuestion;
   close(): void;
@@ -157,9 +160,9 @@ export function createHoldQueue(path: string | ':memory:', init: HoldQueueInit =
     list(status) {
       return (status === undefined ? all.all() : withStatus.all(status)).map(fromRow);
     },
-    release(id, steward) {
+    release(id, steward, reason) {
       requireText(steward, 'steward');
-      return decideTx.immediate(id, 'released', steward, null);
+      return decideTx.immediate(id, 'released', steward, reason === undefined || reason.trim() === '' ? null : reason);
     },
     decline(id, steward, reason) {
       requireText(steward, 'steward');

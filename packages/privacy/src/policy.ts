@@ -156,7 +156,7 @@ export const DisclosurePolicySchema = z
     contributionCaps: CapsSchema.nullable()
       .optional()
       .describe('Per-donor contribution bounds applied to every count; required with Laplace noise (its scale); `null`: uncapped. Default: specimens 5, aliquots 25, donorCells 5 with Laplace noise, else uncapped.'),
-    release: z.enum(['auto', 'hold']).default('auto').describe('`auto` releases answers at once; `hold` keeps them until a steward releases them (`biospec node holds`).'),
+    release: z.enum(['auto', 'hold']).default('auto').describe('`auto` releases answers at once; `hold` keeps them until a steward releases them (`biospec node holds`, or in the web UI where the node\'s `holds.decisionsFromCoordinator` allows).'),
     budget: BudgetSchema.nullable()
       .default((): PrivacyBudget => ({ epsilon: 2, windowDays: 30 }))
       .describe('Privacy budget per person kept by this node over a sliding window; `null` for none.'),

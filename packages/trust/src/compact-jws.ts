@@ -78,6 +78,38 @@ export async function verifyCompactJws(
   return { header, payload };
 }
 
+/** How a coordinator-signed token's audience, issuer and times are checked. */
+export interface AddressedClaimsOptions {
+  /** The pinned keys; when the ring names its issuers, `iss` must be one of them. */
+  keys: KeyRing;
+  /** This node's id: the `aud` the token must carry. */
+  audience: string;
+  /** The refusal when `aud` names another node. */
+  otherAudience: string;
+  nowSeconds: number;
+  skewSeconds: number;
+  maxLifetimeSeconds: number;
+}
+
+/**
+ * The checks every coordinator-signed token addressed to one node shares, after its signature
+ * verified, in this order: audience (PERMISSION_DENIED), issuer, expiry, future issue, lifetime
+ * (all UNAUTHENTICATED). Claims whose type is wrong are left to the token's own schema.
+ */
+export function checkAddressedClaims(payload: Record<string, unknown>, options: AddressedClaimsOptions): void {
+  if (payload.aud !== options.audience) reject('PERMISSION_DENIED', 'aud', options.otherAudience);
+  const issuers = options.keys.issuers;
+  if (issuers !== undefined && !issuers.includes(payload.iss as string)) {
+    reject('UNAUTHENTICATED', 'iss', `issuer ${String(payload.iss)} not accepted`);
+  }
+  const { exp, iat } = payload;
+  if (typeof exp === 'number' && exp <= options.nowSeconds - options.skewSeconds) reject('UNAUTHENTICATED', 'exp', 'token expired');
+  if (typeof iat === 'number' && iat > options.nowSeconds + options.skewSeconds) reject('UNAUTHENTICATED', 'iat', 'issued in the future');
+  if (typeof exp === 'number' && typeof iat === 'number' && exp - iat > options.maxLifetimeSeconds) {
+    reject('UNAUTHENTICATED', 'exp', 'lifetime too long');
+  }
+}
+
 /** Signs `payload` as a compact JWS (EdDSA) with header `{alg, kid, typ}`. */
 export function signCompactJws(payload: unknown, key: SigningKey, typ: string): string {
   const header = Buffer.from(JSON.stringify({ alg: SIGNING_ALGORITHM, kid: key.kid, typ })).toString('base64url');

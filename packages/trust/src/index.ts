@@ -26,6 +26,19 @@ export {
   type SignQueryInput,
   type VerifyQueryOptions,
 } from './query-token.js';
+export {
+  DEFAULT_STEWARD_TOKEN_LIFETIME_SECONDS,
+  HOLD_STATUSES,
+  STEWARD_ACTIONS,
+  STEWARD_TOKEN_TYPE,
+  signStewardRequest,
+  verifyStewardRequest,
+  type SignStewardRequestInput,
+  type StewardAction,
+  type StewardClaims,
+  type StewardIdentity,
+  type VerifyStewardRequestOptions,
+} from './steward-token.js';
 export { RESULT_TOKEN_TYPE, signResult, verifyResult, type VerifyResultOptions } from './result-token.js';
 export { ResultBundleSchema, verifyBundle, type ResultBundle, type SiteVerification } from './bundle.js';
 export {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { BiospecError, REQUEST_ID_PATTERN } from '@biospec/protocol';
 import { canonicalise, parseQuery, queryHash, type Query } from '@biospec/query';
 import { z } from 'zod';
-import { DEFAULT_MAX_TOKEN_BYTES, reject, signCompactJws, verifyCompactJws } from './compact-jws.js';
+import { checkAddressedClaims, DEFAULT_MAX_TOKEN_BYTES, reject, signCompactJws, verifyCompactJws } from './compact-jws.js';
 import type { KeyRing, SigningKey } from './keys.js';
 import type { ReplayCache } from './replay-cache.js';
 
@@ -201,18 +201,15 @@ export async function verifyQuery(token: string, options: VerifyQueryOptions): P
     unsignedReason: 'query is not signed',
   });
 
-  if (payload.aud !== options.audience) reject('PERMISSION_DENIED', 'aud', 'token is for another node');
-  const issuers = options.keys.issuers;
-  if (issuers !== undefined && !issuers.includes(payload.iss as string)) {
-    reject('UNAUTHENTICATED', 'iss', `issuer ${String(payload.iss)} not accepted`);
-  }
   const nowSeconds = (options.now ?? Date.now)() / 1000;
-  const { exp, iat } = payload;
-  if (typeof exp === 'number' && exp <= nowSeconds - skew) reject('UNAUTHENTICATED', 'exp', 'token expired');
-  if (typeof iat === 'number' && iat > nowSeconds + skew) reject('UNAUTHENTICATED', 'iat', 'issued in the future');
-  if (typeof exp === 'number' && typeof iat === 'number' && exp - iat > maxLifetime) {
-    reject('UNAUTHENTICATED', 'exp', 'lifetime too long');
-  }
+  checkAddressedClaims(payload, {
+    keys: options.keys,
+    audience: options.audience,
+    otherAudience: 'token is for another node',
+    nowSeconds,
+    skewSeconds: skew,
+    maxLifetimeSeconds: maxLifetime,
+  });
 
   const parsed = ClaimsSchema.safeParse(payload);
   if (!parsed.success) {

@@ -183,3 +183,26 @@ export interface NetworkHealthJson {
   windowMinutes: number;
   nodes: NodeHealthJson[];
 }
+
+/** A question a node holds for its steward, as the node lists it (`GET /api/v1/sites/{nodeId}/holds`): never its figures. */
+export interface HeldQuestionJson {
+  id: string;
+  status: 'held' | 'released' | 'declined';
+  canonicalQuery: string;
+  queryHash: string;
+  researcher: string;
+  purpose: string;
+  project: string;
+  heldAt: string;
+  dataEpoch: number;
+  /** Empty while held. */
+  decidedAt: string;
+  decidedBy: string;
+  reason: string;
+}
+
+export interface SiteHoldsJson {
+  nodeId: string;
+  holds: HeldQuestionJson[];
+  total: number;
+}

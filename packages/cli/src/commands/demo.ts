@@ -4,7 +4,7 @@ import { webUiRoot } from '@biospec/coordinator';
 import { BiospecError } from '@biospec/protocol';
 import { formatFederatedResult } from '../format-result.js';
 import { createRestClient, toResultBundle } from '../rest-client.js';
-import { startDemoFederation } from '../demo/demo-federation.js';
+import { DEMO_SITES_WITH_HOLD, startDemoFederation } from '../demo/demo-federation.js';
 import { DEMO_QUESTIONS } from '../demo/demo-questions.js';
 import { guardService } from '../process-guards.js';
 import { demoCollections } from '../demo/demo-access.js';
@@ -28,6 +28,7 @@ export function registerDemoCommand(program: Command): void {
       const federation = await startDemoFederation({
         ...(o.dir ? { dir: path.resolve(o.dir) } : {}),
         donorsPerSite: Number(o.donors),
+        sites: DEMO_SITES_WITH_HOLD,
         httpListen: o.http,
         onProgress: (message) => console.log(`  ${message}`),
       });
@@ -98,5 +99,20 @@ Walk one access request (export the tokens first):
   ${cli} node requests decline REQ --token $B --reason "no consent for this purpose"
   ${cli} access fetch REQ --site ${first!.id} --key ${rel(federation.researcherKey)} --token $R   # end-to-end encrypted detail
   ${cli} access show REQ --token $R                   # timeline, grants, deliveries
-  ${cli} access revoke GRANT --reason "consent withdrawn" --token $S   # then fetch is refused at the node`;
+  ${cli} access revoke GRANT --reason "consent withdrawn" --token $S   # then fetch is refused at the node${heldWalkthrough(federation, rel)}`;
+}
+
+/** Where the demo's held questions are decided: the steward of each site that holds answers, in the web UI. */
+function heldWalkthrough(federation: Awaited<ReturnType<typeof startDemoFederation>>, rel: (file: string) => string): string {
+  const holding = federation.nodes.map((n) => n.site).filter((site) => site.policy.release === 'hold');
+  return holding
+    .map((site) => {
+      const steward = federation.accounts.find((a) => a.roles.includes(`steward:${site.id}` as never))!;
+      return `
+
+${site.id} holds every answer for its steward ("release": "hold"), so the questions above show it as held.
+Sign in to the web UI with ${rel(steward.tokenFile)}, open "My sites" and release or decline each held
+question with a reason; the researcher's repeat of the question then gets the figures, or the reason.`;
+    })
+    .join('');
 }

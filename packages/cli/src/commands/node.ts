@@ -7,6 +7,7 @@ import { createFhirReader, loadConsentTable, type FhirImportStats } from '@biosp
 import { createHoldQueue, describePolicy, POLICY_PRESETS, type PolicyPresetName } from '@biospec/privacy';
 import { createAuditLog } from '@biospec/trust';
 import {
+  decideHold,
   initNodeDir,
   loadNodeConfig,
   loadNodeSigningKey,
@@ -23,6 +24,7 @@ import {
   withdrawDonor,
   backupNode,
   restoreNode,
+  type HoldDecision,
 } from '@biospec/node';
 import { auditPageLines, verificationLines } from '../audit-report.js';
 import { resolveImportFiles } from '../import-files.js';
@@ -286,6 +288,19 @@ export function registerNodeCommands(program: Command): void {
     fs.mkdirSync(config.stateDir, { recursive: true });
     return createHoldQueue(path.join(config.stateDir, 'holds.db'));
   };
+  /** A decision taken on this machine: the queue and the node's audit log, opened as the node (like `withdraw`). */
+  const decideHere = async (dir: string, id: string, decision: Omit<HoldDecision, 'source'>) => {
+    const config = configOf(dir);
+    fs.mkdirSync(config.stateDir, { recursive: true });
+    const audit = openNodeAudit(config, await loadNodeSigningKey(config), { checkpointEveryMs: 0 });
+    const queue = createHoldQueue(nodeStateFiles(config).holds);
+    try {
+      return await decideHold({ holds: queue, audit }, id, { ...decision, source: { kind: 'cli' } });
+    } finally {
+      queue.close();
+      audit.close();
+    }
+  };
   holds
     .command('list')
     .requiredOption('--dir <dir>', 'node folder')
@@ -304,28 +319,19 @@ export function registerNodeCommands(program: Command): void {
     .command('release <id>')
     .requiredOption('--dir <dir>', 'node folder')
     .requiredOption('--steward <name>', 'who releases')
-    .action((id: string, o: { dir: string; steward: string }) => {
-      const queue = openHolds(o.dir);
-      try {
-        queue.release(id, o.steward);
-        console.log(`released ${id}; the researcher gets it when the question is asked again`);
-      } finally {
-        queue.close();
-      }
+    .option('--reason <text>', 'why, for the audit log (not told to the researcher)')
+    .action(async (id: string, o: { dir: string; steward: string; reason?: string }) => {
+      await decideHere(o.dir, id, { action: 'release', steward: o.steward, ...(o.reason === undefined ? {} : { reason: o.reason }) });
+      console.log(`released ${id}; the researcher gets it when the question is asked again`);
     });
   holds
     .command('decline <id>')
     .requiredOption('--dir <dir>', 'node folder')
     .requiredOption('--steward <name>', 'who declines')
     .requiredOption('--reason <text>', 'told to the researcher')
-    .action((id: string, o: { dir: string; steward: string; reason: string }) => {
-      const queue = openHolds(o.dir);
-      try {
-        queue.decline(id, o.steward, o.reason);
-        console.log(`declined ${id}`);
-      } finally {
-        queue.close();
-      }
+    .action(async (id: string, o: { dir: string; steward: string; reason: string }) => {
+      await decideHere(o.dir, id, { action: 'decline', steward: o.steward, reason: o.reason });
+      console.log(`declined ${id}`);
     });
 
   node

@@ -21,7 +21,7 @@ import {
 import type { CollectionDescription } from '@biospec/access';
 import { createDemoAccounts, demoCollections, type DemoAccount } from './demo-access.js';
 
-export { DEMO_SITES, type DemoSite } from './demo-sites.js';
+export { DEMO_SITES, DEMO_SITES_WITH_HOLD, type DemoSite } from './demo-sites.js';
 import { DEMO_RATE_LIMITS, DEMO_SITES, type DemoSite } from './demo-sites.js';
 
 export interface DemoFederation {
@@ -93,6 +93,8 @@ export async function startDemoFederation(options: DemoOptions = {}): Promise<De
       listen: '127.0.0.1:0',
       coordinatorJwks,
       policy: site.policy,
+      // The demo's stewards work in the web UI: every node lists its held questions to them and takes their decisions.
+      holdDecisionsFromCoordinator: true,
     });
     const csv = path.join(nodeDir, 'export.csv');
     const records = generateCatalogue(demoCatalogueOptions(site, index, options));

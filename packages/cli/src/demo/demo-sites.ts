@@ -40,3 +40,12 @@ export const DEMO_SITES: readonly DemoSite[] = [
   },
 ];
 
+
+/**
+ * The sites as `biospec demo` runs them: the population biobank, which releases exact figures,
+ * holds every answer until its steward releases it (policy `release: "hold"`), so the steward's
+ * page has questions to release or decline. Tests that compare figures use {@link DEMO_SITES}.
+ */
+export const DEMO_SITES_WITH_HOLD: readonly DemoSite[] = DEMO_SITES.map((site) =>
+  site.id === 'riverside-pop' ? { ...site, policy: { ...site.policy, release: 'hold' } } : site,
+);

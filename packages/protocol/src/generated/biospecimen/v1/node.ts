@@ -178,6 +178,61 @@ export interface PushRevocationsResponse {
   version: number;
 }
 
+export interface ListHoldsRequest {
+  /**
+   * Compact JWS (EdDSA) from a coordinator, typ "biospec-steward+jwt", action "list-holds":
+   * the steward's person record, name and role (steward:<this node>), and an optional status.
+   */
+  signedRequest: string;
+}
+
+export interface ListHoldsResponse {
+  /** Held questions first (oldest first), then decided ones (newest decision first), at most 200. */
+  holds: HeldQuestionSummary[];
+  /** How many questions matched, listed or not. */
+  total: number;
+}
+
+/** A held question as the steward decides on it. The protected figures it would release stay at the node. */
+export interface HeldQuestionSummary {
+  id: string;
+  /** "held", "released" or "declined". */
+  status: string;
+  /**
+   * The canonical question as the node holds it (a count's canonical query; an availability
+   * question's query with the digest of the collection list it follows).
+   */
+  canonicalQuery: string;
+  /** What the hold is keyed by: the query hash of a count, a hash derived from it for an availability question. */
+  queryHash: string;
+  /** The researcher's pseudonym, as the signed question named them. */
+  researcher: string;
+  purpose: string;
+  project: string;
+  /** RFC 3339 time the question was first held. */
+  heldAt: string;
+  /** The data epoch the held figures are true for. */
+  dataEpoch: number;
+  /** RFC 3339 time of the decision; empty while held. */
+  decidedAt: string;
+  /** Who decided; empty while held. */
+  decidedBy: string;
+  /** The steward's reason; empty when none was given. */
+  reason: string;
+}
+
+export interface DecideHoldRequest {
+  /**
+   * Compact JWS (EdDSA) from a coordinator, typ "biospec-steward+jwt", action "release-hold" or
+   * "decline-hold", naming the held question, the steward and the reason (required to decline).
+   */
+  signedRequest: string;
+}
+
+export interface DecideHoldResponse {
+  hold?: HeldQuestionSummary | undefined;
+}
+
 function createBaseCountRequest(): CountRequest {
   return { signedQuery: "" };
 }
@@ -1783,6 +1838,590 @@ export const PushRevocationsResponse: MessageFns<PushRevocationsResponse> = {
   },
 };
 
+function createBaseListHoldsRequest(): ListHoldsRequest {
+  return { signedRequest: "" };
+}
+
+export const ListHoldsRequest: MessageFns<ListHoldsRequest> = {
+  encode(message: ListHoldsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.signedRequest !== "") {
+      writer.uint32(10).string(message.signedRequest);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListHoldsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListHoldsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.signedRequest = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListHoldsRequest {
+    return {
+      signedRequest: isSet(object.signedRequest)
+        ? globalThis.String(object.signedRequest)
+        : isSet(object.signed_request)
+        ? globalThis.String(object.signed_request)
+        : "",
+    };
+  },
+
+  toJSON(message: ListHoldsRequest): unknown {
+    const obj: any = {};
+    if (message.signedRequest !== "") {
+      obj.signedRequest = message.signedRequest;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListHoldsRequest>, I>>(base?: I): ListHoldsRequest {
+    return ListHoldsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListHoldsRequest>, I>>(object: I): ListHoldsRequest {
+    const message = createBaseListHoldsRequest();
+    message.signedRequest = object.signedRequest ?? "";
+    return message;
+  },
+};
+
+function createBaseListHoldsResponse(): ListHoldsResponse {
+  return { holds: [], total: 0 };
+}
+
+export const ListHoldsResponse: MessageFns<ListHoldsResponse> = {
+  encode(message: ListHoldsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.holds) {
+      HeldQuestionSummary.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.total !== 0) {
+      writer.uint32(16).uint32(message.total);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListHoldsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListHoldsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.holds.push(HeldQuestionSummary.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.total = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListHoldsResponse {
+    return {
+      holds: globalThis.Array.isArray(object?.holds)
+        ? object.holds.map((e: any) => HeldQuestionSummary.fromJSON(e))
+        : [],
+      total: isSet(object.total) ? globalThis.Number(object.total) : 0,
+    };
+  },
+
+  toJSON(message: ListHoldsResponse): unknown {
+    const obj: any = {};
+    if (message.holds?.length) {
+      obj.holds = message.holds.map((e) => HeldQuestionSummary.toJSON(e));
+    }
+    if (message.total !== 0) {
+      obj.total = Math.round(message.total);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListHoldsResponse>, I>>(base?: I): ListHoldsResponse {
+    return ListHoldsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListHoldsResponse>, I>>(object: I): ListHoldsResponse {
+    const message = createBaseListHoldsResponse();
+    message.holds = object.holds?.map((e) => HeldQuestionSummary.fromPartial(e)) || [];
+    message.total = object.total ?? 0;
+    return message;
+  },
+};
+
+function createBaseHeldQuestionSummary(): HeldQuestionSummary {
+  return {
+    id: "",
+    status: "",
+    canonicalQuery: "",
+    queryHash: "",
+    researcher: "",
+    purpose: "",
+    project: "",
+    heldAt: "",
+    dataEpoch: 0,
+    decidedAt: "",
+    decidedBy: "",
+    reason: "",
+  };
+}
+
+export const HeldQuestionSummary: MessageFns<HeldQuestionSummary> = {
+  encode(message: HeldQuestionSummary, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.status !== "") {
+      writer.uint32(18).string(message.status);
+    }
+    if (message.canonicalQuery !== "") {
+      writer.uint32(26).string(message.canonicalQuery);
+    }
+    if (message.queryHash !== "") {
+      writer.uint32(34).string(message.queryHash);
+    }
+    if (message.researcher !== "") {
+      writer.uint32(42).string(message.researcher);
+    }
+    if (message.purpose !== "") {
+      writer.uint32(50).string(message.purpose);
+    }
+    if (message.project !== "") {
+      writer.uint32(58).string(message.project);
+    }
+    if (message.heldAt !== "") {
+      writer.uint32(66).string(message.heldAt);
+    }
+    if (message.dataEpoch !== 0) {
+      writer.uint32(72).int64(message.dataEpoch);
+    }
+    if (message.decidedAt !== "") {
+      writer.uint32(82).string(message.decidedAt);
+    }
+    if (message.decidedBy !== "") {
+      writer.uint32(90).string(message.decidedBy);
+    }
+    if (message.reason !== "") {
+      writer.uint32(98).string(message.reason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): HeldQuestionSummary {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseHeldQuestionSummary();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.status = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.canonicalQuery = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.queryHash = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.researcher = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.purpose = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.project = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.heldAt = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.dataEpoch = longToNumber(reader.int64());
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.decidedAt = reader.string();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.decidedBy = reader.string();
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): HeldQuestionSummary {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      status: isSet(object.status) ? globalThis.String(object.status) : "",
+      canonicalQuery: isSet(object.canonicalQuery)
+        ? globalThis.String(object.canonicalQuery)
+        : isSet(object.canonical_query)
+        ? globalThis.String(object.canonical_query)
+        : "",
+      queryHash: isSet(object.queryHash)
+        ? globalThis.String(object.queryHash)
+        : isSet(object.query_hash)
+        ? globalThis.String(object.query_hash)
+        : "",
+      researcher: isSet(object.researcher) ? globalThis.String(object.researcher) : "",
+      purpose: isSet(object.purpose) ? globalThis.String(object.purpose) : "",
+      project: isSet(object.project) ? globalThis.String(object.project) : "",
+      heldAt: isSet(object.heldAt)
+        ? globalThis.String(object.heldAt)
+        : isSet(object.held_at)
+        ? globalThis.String(object.held_at)
+        : "",
+      dataEpoch: isSet(object.dataEpoch)
+        ? globalThis.Number(object.dataEpoch)
+        : isSet(object.data_epoch)
+        ? globalThis.Number(object.data_epoch)
+        : 0,
+      decidedAt: isSet(object.decidedAt)
+        ? globalThis.String(object.decidedAt)
+        : isSet(object.decided_at)
+        ? globalThis.String(object.decided_at)
+        : "",
+      decidedBy: isSet(object.decidedBy)
+        ? globalThis.String(object.decidedBy)
+        : isSet(object.decided_by)
+        ? globalThis.String(object.decided_by)
+        : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+    };
+  },
+
+  toJSON(message: HeldQuestionSummary): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.status !== "") {
+      obj.status = message.status;
+    }
+    if (message.canonicalQuery !== "") {
+      obj.canonicalQuery = message.canonicalQuery;
+    }
+    if (message.queryHash !== "") {
+      obj.queryHash = message.queryHash;
+    }
+    if (message.researcher !== "") {
+      obj.researcher = message.researcher;
+    }
+    if (message.purpose !== "") {
+      obj.purpose = message.purpose;
+    }
+    if (message.project !== "") {
+      obj.project = message.project;
+    }
+    if (message.heldAt !== "") {
+      obj.heldAt = message.heldAt;
+    }
+    if (message.dataEpoch !== 0) {
+      obj.dataEpoch = Math.round(message.dataEpoch);
+    }
+    if (message.decidedAt !== "") {
+      obj.decidedAt = message.decidedAt;
+    }
+    if (message.decidedBy !== "") {
+      obj.decidedBy = message.decidedBy;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<HeldQuestionSummary>, I>>(base?: I): HeldQuestionSummary {
+    return HeldQuestionSummary.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<HeldQuestionSummary>, I>>(object: I): HeldQuestionSummary {
+    const message = createBaseHeldQuestionSummary();
+    message.id = object.id ?? "";
+    message.status = object.status ?? "";
+    message.canonicalQuery = object.canonicalQuery ?? "";
+    message.queryHash = object.queryHash ?? "";
+    message.researcher = object.researcher ?? "";
+    message.purpose = object.purpose ?? "";
+    message.project = object.project ?? "";
+    message.heldAt = object.heldAt ?? "";
+    message.dataEpoch = object.dataEpoch ?? 0;
+    message.decidedAt = object.decidedAt ?? "";
+    message.decidedBy = object.decidedBy ?? "";
+    message.reason = object.reason ?? "";
+    return message;
+  },
+};
+
+function createBaseDecideHoldRequest(): DecideHoldRequest {
+  return { signedRequest: "" };
+}
+
+export const DecideHoldRequest: MessageFns<DecideHoldRequest> = {
+  encode(message: DecideHoldRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.signedRequest !== "") {
+      writer.uint32(10).string(message.signedRequest);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DecideHoldRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDecideHoldRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.signedRequest = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DecideHoldRequest {
+    return {
+      signedRequest: isSet(object.signedRequest)
+        ? globalThis.String(object.signedRequest)
+        : isSet(object.signed_request)
+        ? globalThis.String(object.signed_request)
+        : "",
+    };
+  },
+
+  toJSON(message: DecideHoldRequest): unknown {
+    const obj: any = {};
+    if (message.signedRequest !== "") {
+      obj.signedRequest = message.signedRequest;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DecideHoldRequest>, I>>(base?: I): DecideHoldRequest {
+    return DecideHoldRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DecideHoldRequest>, I>>(object: I): DecideHoldRequest {
+    const message = createBaseDecideHoldRequest();
+    message.signedRequest = object.signedRequest ?? "";
+    return message;
+  },
+};
+
+function createBaseDecideHoldResponse(): DecideHoldResponse {
+  return { hold: undefined };
+}
+
+export const DecideHoldResponse: MessageFns<DecideHoldResponse> = {
+  encode(message: DecideHoldResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.hold !== undefined) {
+      HeldQuestionSummary.encode(message.hold, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DecideHoldResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDecideHoldResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.hold = HeldQuestionSummary.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DecideHoldResponse {
+    return { hold: isSet(object.hold) ? HeldQuestionSummary.fromJSON(object.hold) : undefined };
+  },
+
+  toJSON(message: DecideHoldResponse): unknown {
+    const obj: any = {};
+    if (message.hold !== undefined) {
+      obj.hold = HeldQuestionSummary.toJSON(message.hold);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DecideHoldResponse>, I>>(base?: I): DecideHoldResponse {
+    return DecideHoldResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DecideHoldResponse>, I>>(object: I): DecideHoldResponse {
+    const message = createBaseDecideHoldResponse();
+    message.hold = (object.hold !== undefined && object.hold !== null)
+      ? HeldQuestionSummary.fromPartial(object.hold)
+      : undefined;
+    return message;
+  },
+};
+
 /**
  * The service every institution's node offers. Every query arrives signed by a
  * coordinator and every answer leaves signed by the node (docs/PROTOCOL.md).
@@ -1869,6 +2508,33 @@ export const NodeServiceService = {
       Buffer.from(PushRevocationsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): PushRevocationsResponse => PushRevocationsResponse.decode(value),
   },
+  /**
+   * The questions this node holds for its steward (policy release "hold"), for a steward of this
+   * node asking through the coordinator: each question and its decision, never the held figures.
+   * Refused unless the node's config allows it (holds.decisionsFromCoordinator).
+   */
+  listHolds: {
+    path: "/biospecimen.v1.NodeService/ListHolds" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListHoldsRequest): Buffer => Buffer.from(ListHoldsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListHoldsRequest => ListHoldsRequest.decode(value),
+    responseSerialize: (value: ListHoldsResponse): Buffer => Buffer.from(ListHoldsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListHoldsResponse => ListHoldsResponse.decode(value),
+  },
+  /**
+   * A steward's decision on one held question, relayed by the coordinator: release or decline,
+   * with the reason, recorded in the node's audit log. Refused unless the config allows it.
+   */
+  decideHold: {
+    path: "/biospecimen.v1.NodeService/DecideHold" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DecideHoldRequest): Buffer => Buffer.from(DecideHoldRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DecideHoldRequest => DecideHoldRequest.decode(value),
+    responseSerialize: (value: DecideHoldResponse): Buffer => Buffer.from(DecideHoldResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DecideHoldResponse => DecideHoldResponse.decode(value),
+  },
 } as const;
 
 export interface NodeServiceServer extends UntypedServiceImplementation {
@@ -1899,6 +2565,17 @@ export interface NodeServiceServer extends UntypedServiceImplementation {
    * than the one it has seen. Granted questions carry the list too, so this is a shortcut.
    */
   pushRevocations: handleUnaryCall<PushRevocationsRequest, PushRevocationsResponse>;
+  /**
+   * The questions this node holds for its steward (policy release "hold"), for a steward of this
+   * node asking through the coordinator: each question and its decision, never the held figures.
+   * Refused unless the node's config allows it (holds.decisionsFromCoordinator).
+   */
+  listHolds: handleUnaryCall<ListHoldsRequest, ListHoldsResponse>;
+  /**
+   * A steward's decision on one held question, relayed by the coordinator: release or decline,
+   * with the reason, recorded in the node's audit log. Refused unless the config allows it.
+   */
+  decideHold: handleUnaryCall<DecideHoldRequest, DecideHoldResponse>;
 }
 
 export interface NodeServiceClient extends Client {
@@ -2003,6 +2680,45 @@ export interface NodeServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: PushRevocationsResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * The questions this node holds for its steward (policy release "hold"), for a steward of this
+   * node asking through the coordinator: each question and its decision, never the held figures.
+   * Refused unless the node's config allows it (holds.decisionsFromCoordinator).
+   */
+  listHolds(
+    request: ListHoldsRequest,
+    callback: (error: ServiceError | null, response: ListHoldsResponse) => void,
+  ): ClientUnaryCall;
+  listHolds(
+    request: ListHoldsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListHoldsResponse) => void,
+  ): ClientUnaryCall;
+  listHolds(
+    request: ListHoldsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListHoldsResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * A steward's decision on one held question, relayed by the coordinator: release or decline,
+   * with the reason, recorded in the node's audit log. Refused unless the config allows it.
+   */
+  decideHold(
+    request: DecideHoldRequest,
+    callback: (error: ServiceError | null, response: DecideHoldResponse) => void,
+  ): ClientUnaryCall;
+  decideHold(
+    request: DecideHoldRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DecideHoldResponse) => void,
+  ): ClientUnaryCall;
+  decideHold(
+    request: DecideHoldRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DecideHoldResponse) => void,
   ): ClientUnaryCall;
 }
 
