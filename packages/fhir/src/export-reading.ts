@@ -24,7 +24,7 @@ import { mapSpecimen } from './map-specimen.js';
 import { loadConsentTable } from './mapping-tables.js';
 import type { FhirReaderOptions } from './reader-options.js';
 import { identifierKey, referenceKey, resourceKeys, uuidOf } from './references.js';
-import { fileSize, parseSpecimen, readSpecimens, streamResources, type FoundResource, type SpecimenText } from './resource-stream.js';
+import { fileSize, parseSpecimen, readSpecimens, visitResources, type FoundResource, type SpecimenText } from './resource-stream.js';
 import { SpecimenPlaces } from './specimen-places.js';
 import { SYSTEMS } from './systems.js';
 
@@ -196,10 +196,12 @@ export function createExportReading(files: readonly string[], options: FhirReade
         // Specimens wait for the second pass, except those a `urn:` full URL names (a parent reference may use it).
         const select = (type: string | undefined, fullUrl: () => string | undefined) => type !== 'Specimen' || (fullUrl()?.startsWith('urn:') ?? false);
         const before = seen;
-        for await (const found of streamResources(file, { onBytes: (read) => options.onBytes?.(offset + read, total), onBundle, select, places: places[i] as SpecimenPlaces })) {
+        const consent = { table: consentTable, today };
+        const visit = (found: FoundResource): void => {
           seen += 1;
-          indexResource(file, found, index, stats, placeOf, { table: consentTable, today }, warn);
-        }
+          indexResource(file, found, index, stats, placeOf, consent, warn);
+        };
+        await visitResources(file, visit, { onBytes: (read) => options.onBytes?.(offset + read, total), onBundle, select, places: places[i] as SpecimenPlaces });
         if (seen === before && Object.keys(stats.bundles).length === 0) throw new BiospecError('INVALID_DATA', `no FHIR resource found in ${file}`);
         done += sizes[i] as number;
       }

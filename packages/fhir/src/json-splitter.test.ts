@@ -49,3 +49,10 @@ test('structural errors are located by byte offset', () => {
   expect(() => split('{"resourceType":"Bundle","entry":[1]}', 64)).toThrow(/Bundle.entry\[0\] is not an object/);
   expect(() => split('{"resourceType":"Bundle","entry":[{"resource":{}}', 64)).toThrow(/unexpected end of file/);
 });
+
+test('the type is the same whether read in place (the compact layout) or searched for', () => {
+  const types = (entries: string[]): unknown[] => split(`{"resourceType":"Bundle","type":"batch","entry":[${entries.join(',')}]}`, 1 << 20).slice(1, -1).map((piece) => (piece as { type: unknown }).type);
+  expect(types(['{"resource":{"resourceType":"Specimen","id":"s"}}', '{"resource": {"resourceType": "Specimen", "id": "s"}}'])).toEqual(['Specimen', 'Specimen']);
+  expect(types(['{"resource":{"resourceType":"Specimen1"}}', '{"resource": {"resourceType": "Specimen1"}}'])).toEqual([null, null]);
+  expect(types(['{"resource":{"resourceType":""}}', '{"resource":{"resourceType":7}}'])).toEqual([null, null]);
+});

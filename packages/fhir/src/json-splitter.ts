@@ -31,11 +31,30 @@ export class EntryBytes {
    * (then only parsing can tell) or there is none.
    */
   peekType(): string | null {
+    const leading = this.leadingType();
+    if (leading !== undefined) return leading;
     const at = this.find(RESOURCE_TYPE);
     if (at < 0) return null;
     if (this.find(CONTAINED, at) >= 0) return null;
     const value = this.stringAfter(at + RESOURCE_TYPE.length);
     return value !== null && /^[A-Za-z]+$/.test(value) ? value : null;
+  }
+
+  /**
+   * The type of an entry written `{"resource":{"resourceType":"X"` (as
+   * writers lay entries out), read in place: searching each entry for the
+   * member and for a contained array before it took about a third of the
+   * time the first pass spent splitting the bench Bundle. Undefined for any
+   * other layout.
+   */
+  private leadingType(): string | null | undefined {
+    const { buf, start, end } = this;
+    const from = start + LEADING_TYPE.length;
+    if (end <= from) return undefined;
+    for (let k = 0; k < LEADING_TYPE.length; k++) if (buf[start + k] !== LEADING_TYPE[k]) return undefined;
+    let i = from;
+    while (i < end && isLetter(buf[i] as number)) i++;
+    return buf[i] === QUOTE && i > from ? buf.toString('latin1', from, i) : null;
   }
 
   /** The entry's `fullUrl` (first `"fullUrl"` member), undefined when it has none. */
@@ -108,7 +127,12 @@ function isSpace(byte: number): boolean {
   return byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09;
 }
 
+function isLetter(byte: number): boolean {
+  return (byte >= 0x41 && byte <= 0x5a) || (byte >= 0x61 && byte <= 0x7a);
+}
+
 const ENTRY = Buffer.from('entry');
+const LEADING_TYPE = Buffer.from('{"resource":{"resourceType":"');
 const RESOURCE_TYPE = Buffer.from('"resourceType"');
 const CONTAINED = Buffer.from('"contained"');
 const FULL_URL = Buffer.from('"fullUrl"');

@@ -25,7 +25,7 @@ const READ_BYTES = 1 << 20;
 /** Bundle types whose entries are resources to import. */
 const IMPORTABLE_BUNDLES = new Set(['transaction', 'batch', 'collection', 'searchset']);
 
-/** Options for {@link streamResources}. */
+/** Options for {@link visitResources}. */
 export interface StreamResourcesOptions {
   /** Called as bytes are read from the file. */
   onBytes?: (read: number) => void;
@@ -40,6 +40,13 @@ export interface StreamResourcesOptions {
   places?: SpecimenPlaces;
 }
 
+/** A failure of {@link visitResources}'s visitor, carried out of the reading unchanged. */
+class VisitorFailure extends Error {
+  constructor(readonly failure: unknown) {
+    super('the visitor of a FHIR file failed');
+  }
+}
+
 /** The resourceType of a top-level resource's JSON text (an NDJSON line), before parsing it; null when unsure. */
 const TYPE = /"resourceType"\s*:\s*"([A-Za-z]+)"/;
 
@@ -51,13 +58,23 @@ function peekType(json: string): string | null {
 }
 
 /**
- * Every resource in a FHIR JSON file, in file order: the entries of a Bundle
- * (streamed whatever the order of the Bundle's members), the resources of an
- * NDJSON file (one per line), or one bare resource. Memory holds one resource
- * at a time. Malformed JSON fails with one INVALID_DATA error giving the line
- * and column.
+ * Hands `visit` every resource in a FHIR JSON file, in file order: the
+ * entries of a Bundle (streamed whatever the order of the Bundle's members),
+ * the resources of an NDJSON file (one per line), or one bare resource. A
+ * call per resource, not a yield: most resources of an export are Specimens
+ * the first pass only counts, and an async iteration step cost more than
+ * that. Memory holds one resource at a time. Malformed JSON fails with one
+ * INVALID_DATA error giving the line and column.
  */
-export async function* streamResources(path: string, options: StreamResourcesOptions = {}): AsyncGenerator<FoundResource> {
+export async function visitResources(path: string, visitor: (found: FoundResource) => void, options: StreamResourcesOptions = {}): Promise<void> {
+  // The visitor's own failures pass through as they are, not as a problem of the file.
+  const visit = (found: FoundResource): void => {
+    try {
+      visitor(found);
+    } catch (error) {
+      throw new VisitorFailure(error);
+    }
+  };
   const select = options.select ?? (() => true);
   const splitter = new JsonSplitter();
   let read = 0;
@@ -102,14 +119,14 @@ export async function* streamResources(path: string, options: StreamResourcesOpt
           const peeked = piece.bytes.peekType();
           if (peeked === 'Specimen') options.places?.add(piece.offset, piece.bytes.length, piece.index, true);
           if (peeked !== null && !select(peeked, () => piece.bytes.fullUrl())) {
-            yield { resource: undefined, type: peeked, location };
+            visit({ resource: undefined, type: peeked, location });
             continue;
           }
           const entry = parse(piece.bytes.text()) as { resource?: unknown; fullUrl?: unknown };
           const resource = entry.resource;
           const type = (resource as { resourceType?: unknown } | undefined)?.resourceType;
           if (peeked === null && type === 'Specimen') options.places?.add(piece.offset, piece.bytes.length, piece.index, true);
-          yield { resource, type: typeof type === 'string' ? type : undefined, location, ...(typeof entry.fullUrl === 'string' ? { fullUrl: entry.fullUrl } : {}) };
+          visit({ resource, type: typeof type === 'string' ? type : undefined, location, ...(typeof entry.fullUrl === 'string' ? { fullUrl: entry.fullUrl } : {}) });
           continue;
         }
         const location = `resource[${piece.topIndex}]`;
@@ -117,7 +134,7 @@ export async function* streamResources(path: string, options: StreamResourcesOpt
           const peeked = peekType(piece.json);
           if (peeked === 'Specimen') options.places?.add(piece.offset, piece.length, piece.topIndex, false);
           if (peeked !== null && peeked !== 'Bundle' && !select(peeked, () => undefined)) {
-            yield { resource: undefined, type: peeked, location };
+            visit({ resource: undefined, type: peeked, location });
             continue;
           }
         }
@@ -130,12 +147,13 @@ export async function* streamResources(path: string, options: StreamResourcesOpt
         }
         const type = typeof value.resourceType === 'string' ? value.resourceType : undefined;
         if (type === 'Specimen' && (piece.hadEntries || peekType(piece.json) !== 'Specimen')) options.places?.add(piece.offset, piece.length, piece.topIndex, false);
-        if (type !== undefined && !select(type, () => undefined)) yield { resource: undefined, type, location };
-        else yield { resource: value, type, location };
+        if (type !== undefined && !select(type, () => undefined)) visit({ resource: undefined, type, location });
+        else visit({ resource: value, type, location });
       }
     }
     splitter.end();
   } catch (error) {
+    if (error instanceof VisitorFailure) throw error.failure;
     if (error instanceof BiospecError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new BiospecError('NOT_FOUND', `no such file: ${path}`);
@@ -195,7 +213,7 @@ export interface SpecimenText {
   entry: boolean;
 }
 
-/** Parses one Specimen read by {@link readSpecimens}; malformed JSON fails as {@link streamResources} does. */
+/** Parses one Specimen read by {@link readSpecimens}; malformed JSON fails as {@link visitResources} does. */
 export async function parseSpecimen(path: string, text: SpecimenText): Promise<FoundResource> {
   let value: unknown;
   try {
