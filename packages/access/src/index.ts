@@ -2,6 +2,7 @@ export * from './states.js';
 export * from './model.js';
 export * from './repositories.js';
 export { ACCESS_STORE_MIGRATIONS, createSqliteAccessStore } from './sqlite-store.js';
+export * from './store-rows.js';
 export * from './permissions.js';
 export * from './inputs.js';
 export * from './grant-token.js';

@@ -6,21 +6,37 @@
  */
 import Database from 'better-sqlite3';
 import { BiospecError, migrateSchema, type SchemaMigration } from '@biospec/protocol';
-import type {
-  AccessRequest,
-  Actor,
-  Comment,
-  Delivery,
-  Grant,
-  Membership,
-  MembershipState,
-  MembershipTransition,
-  RequestFields,
-  RevocationList,
-  Transition,
-} from './model.js';
-import type { AccessStore, AwaitingSite, GrantRepository, MembershipRepository, NewTransition, RequestRepository } from './repositories.js';
-import type { RequestState, SiteState } from './states.js';
+import type { AccessRequest, Membership, RevocationList } from './model.js';
+import type { AccessStore, GrantRepository, MembershipRepository, NewTransition, RequestRepository } from './repositories.js';
+import {
+  commentColumns,
+  deliveryColumns,
+  grantColumns,
+  membershipColumns,
+  membershipTransitionColumns,
+  requestFieldColumns,
+  siteColumns,
+  toAwaitingSite,
+  toComment,
+  toDelivery,
+  toGrant,
+  toMembership,
+  toMembershipTransition,
+  toRequest,
+  toRevocationList,
+  toTransition,
+  transitionColumns,
+  type AwaitingSiteRow,
+  type CommentRow,
+  type DeliveryRow,
+  type GrantRow,
+  type MembershipRow,
+  type MembershipTransitionRow,
+  type RequestRow,
+  type RevocationListRow,
+  type SiteRow,
+  type TransitionRow,
+} from './store-rows.js';
 
 type Db = Database.Database;
 
@@ -138,118 +154,6 @@ export const ACCESS_STORE_MIGRATIONS: readonly SchemaMigration<Db>[] = [
   },
 ];
 
-interface RequestRow {
-  id: string;
-  researcher_id: string;
-  state: RequestState;
-  title: string;
-  description: string;
-  ethics_reference: string;
-  purpose: string;
-  origin: string;
-  collections: string;
-  attachments: string;
-  encryption_key: string | null;
-  created_at: string;
-  updated_at: string;
-}
-
-interface SiteRow {
-  request_id: string;
-  node_id: string;
-  state: SiteState;
-  collections: string;
-  updated_at: string;
-  reminded_at: string | null;
-}
-
-interface ActorColumns {
-  actor_person: string;
-  actor_name: string | null;
-  actor_role: string;
-}
-
-interface TransitionRow extends ActorColumns {
-  seq: number;
-  request_id: string;
-  node_id: string | null;
-  from_state: string | null;
-  to_state: string;
-  action: string;
-  at: string;
-  reason: string;
-}
-
-interface CommentRow {
-  id: string;
-  request_id: string;
-  node_id: string | null;
-  author_person: string;
-  author_name: string | null;
-  author_role: string;
-  body: string;
-  at: string;
-}
-
-interface GrantRow {
-  id: string;
-  request_id: string;
-  node_id: string;
-  subject: string;
-  issued_at: string;
-  expires_at: string;
-  token: string;
-  revoked_at: string | null;
-  revoked_by: string | null;
-  revoke_reason: string | null;
-}
-
-interface MembershipRow {
-  node_id: string;
-  name: string;
-  endpoint: string;
-  jwks: string;
-  contact: string | null;
-  state: MembershipState;
-  application: string;
-  updated_at: string;
-}
-
-interface MembershipTransitionRow extends ActorColumns {
-  seq: number;
-  node_id: string;
-  from_state: MembershipState | null;
-  to_state: MembershipState;
-  at: string;
-  reason: string;
-}
-
-const actorOf = (row: ActorColumns): Actor => ({ personId: row.actor_person, name: row.actor_name, role: row.actor_role });
-
-const toGrant = (row: GrantRow): Grant => ({
-  id: row.id,
-  requestId: row.request_id,
-  nodeId: row.node_id,
-  subject: row.subject,
-  issuedAt: row.issued_at,
-  expiresAt: row.expires_at,
-  token: row.token,
-  revokedAt: row.revoked_at,
-  revokedBy: row.revoked_by,
-  revokeReason: row.revoke_reason,
-});
-
-const toMembership = (row: MembershipRow): Membership => ({
-  nodeId: row.node_id,
-  name: row.name,
-  endpoint: row.endpoint,
-  jwks: JSON.parse(row.jwks) as Membership['jwks'],
-  contact: row.contact,
-  state: row.state,
-  application: row.application,
-  updatedAt: row.updated_at,
-});
-
 /** Opens (creating and migrating) the access store at `path`; `:memory:` for tests. */
 export function createSqliteAccessStore(path: string): AccessStore {
   const db = new Database(path);
@@ -287,45 +191,13 @@ function sqliteRequests(db: Db): RequestRepository {
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
 
-  const assemble = (row: RequestRow): AccessRequest => ({
-    id: row.id,
-    researcherId: row.researcher_id,
-    state: row.state,
-    title: row.title,
-    description: row.description,
-    ethicsReference: row.ethics_reference,
-    purpose: row.purpose,
-    origin: JSON.parse(row.origin) as AccessRequest['origin'],
-    collections: JSON.parse(row.collections) as AccessRequest['collections'],
-    attachments: JSON.parse(row.attachments) as AccessRequest['attachments'],
-    encryptionKey: row.encryption_key === null ? null : (JSON.parse(row.encryption_key) as Record<string, unknown>),
-    sites: siteRows.all(row.id).map((s) => ({
-      nodeId: s.node_id,
-      state: s.state,
-      collections: JSON.parse(s.collections) as string[],
-      updatedAt: s.updated_at,
-      remindedAt: s.reminded_at,
-    })),
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-  });
+  const assemble = (row: RequestRow): AccessRequest => toRequest(row, siteRows.all(row.id));
   const mustGet = (id: string): AccessRequest => {
     const row = requestRow.get(id);
     if (row === undefined) throw new BiospecError('NOT_FOUND', `no access request ${id}`);
     return assemble(row);
   };
-  const appendTransition = (t: NewTransition) =>
-    insertTransition.run(t.requestId, t.nodeId, t.from, t.to, t.action, t.actor.personId, t.actor.name, t.actor.role, t.at, t.reason);
-  const fieldColumns = (f: RequestFields) => [
-    f.title,
-    f.description,
-    f.ethicsReference,
-    f.purpose,
-    JSON.stringify(f.origin),
-    JSON.stringify(f.collections),
-    JSON.stringify(f.attachments),
-    f.encryptionKey === null ? null : JSON.stringify(f.encryptionKey),
-  ];
+  const appendTransition = (t: NewTransition) => insertTransition.run(...transitionColumns(t));
 
   return {
     async create(request, first) {
@@ -334,9 +206,9 @@ function sqliteRequests(db: Db): RequestRepository {
         db.prepare(
           `INSERT INTO access_request (id, researcher_id, state, title, description, ethics_reference, purpose, origin, collections, attachments,
              encryption_key, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        ).run(request.id, request.researcherId, request.state, ...fieldColumns(request), request.createdAt, request.updatedAt);
+        ).run(request.id, request.researcherId, request.state, ...requestFieldColumns(request), request.createdAt, request.updatedAt);
         for (const site of request.sites) {
-          insertSite.run(request.id, site.nodeId, site.state, JSON.stringify(site.collections), site.updatedAt, site.remindedAt);
+          insertSite.run(...siteColumns(request.id, site));
         }
         appendTransition(first);
       }).immediate();
@@ -375,9 +247,9 @@ function sqliteRequests(db: Db): RequestRepository {
         db.prepare(
           `UPDATE access_request SET title = ?, description = ?, ethics_reference = ?, purpose = ?, origin = ?, collections = ?, attachments = ?,
              encryption_key = ?, updated_at = ? WHERE id = ?`,
-        ).run(...fieldColumns(fields), at, id);
+        ).run(...requestFieldColumns(fields), at, id);
         db.prepare('DELETE FROM request_site WHERE request_id = ?').run(id);
-        for (const site of sites) insertSite.run(id, site.nodeId, site.state, JSON.stringify(site.collections), site.updatedAt, site.remindedAt);
+        for (const site of sites) insertSite.run(...siteColumns(id, site));
       }).immediate();
       return mustGet(id);
     },
@@ -409,27 +281,15 @@ function sqliteRequests(db: Db): RequestRepository {
       db
         .prepare<[string], TransitionRow>('SELECT * FROM request_transition WHERE request_id = ? ORDER BY seq')
         .all(requestId)
-        .map(
-          (row): Transition => ({
-            seq: row.seq,
-            requestId: row.request_id,
-            nodeId: row.node_id,
-            from: row.from_state as Transition['from'],
-            to: row.to_state as Transition['to'],
-            action: row.action,
-            actor: actorOf(row),
-            at: row.at,
-            reason: row.reason,
-          }),
-        ),
+        .map(toTransition),
     async addComment(comment) {
       db.transaction(() => {
         mustGet(comment.requestId);
         const seq = db.prepare('SELECT coalesce(max(seq), 0) + 1 FROM request_comment').pluck().get() as number;
         db.prepare(
-          `INSERT INTO request_comment (id, seq, request_id, node_id, author_person, author_name, author_role, body, at)
+          `INSERT INTO request_comment (seq, id, request_id, node_id, author_person, author_name, author_role, body, at)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        ).run(comment.id, seq, comment.requestId, comment.nodeId, comment.author.personId, comment.author.name, comment.author.role, comment.body, comment.at);
+        ).run(seq, ...commentColumns(comment));
       }).immediate();
       return comment;
     },
@@ -437,19 +297,10 @@ function sqliteRequests(db: Db): RequestRepository {
       db
         .prepare<[string], CommentRow>('SELECT * FROM request_comment WHERE request_id = ? ORDER BY seq')
         .all(requestId)
-        .map(
-          (row): Comment => ({
-            id: row.id,
-            requestId: row.request_id,
-            nodeId: row.node_id,
-            author: { personId: row.author_person, name: row.author_name, role: row.author_role },
-            body: row.body,
-            at: row.at,
-          }),
-        ),
+        .map(toComment),
     awaitingSites: async () =>
       db
-        .prepare<[], { request_id: string; node_id: string; asked_at: string; reminded_at: string | null }>(
+        .prepare<[], AwaitingSiteRow>(
           `SELECT s.request_id, s.node_id, s.reminded_at,
                   (SELECT max(t.at) FROM request_transition t WHERE t.request_id = s.request_id AND t.node_id IS NULL AND t.to_state = 'approved') AS asked_at
            FROM request_site s JOIN access_request r ON r.id = s.request_id
@@ -457,7 +308,7 @@ function sqliteRequests(db: Db): RequestRepository {
            ORDER BY s.request_id, s.node_id`,
         )
         .all()
-        .map((row): AwaitingSite => ({ requestId: row.request_id, nodeId: row.node_id, askedAt: row.asked_at, remindedAt: row.reminded_at })),
+        .map(toAwaitingSite),
     async markReminded(requestId, nodeId, at) {
       db.prepare('UPDATE request_site SET reminded_at = ? WHERE request_id = ? AND node_id = ?').run(at, requestId, nodeId);
     },
@@ -466,9 +317,7 @@ function sqliteRequests(db: Db): RequestRepository {
 
 function sqliteGrants(db: Db): GrantRepository {
   const grantRow = db.prepare<[string], GrantRow>('SELECT * FROM access_grant WHERE id = ?');
-  const newestList = db.prepare<[], { version: number; issued_at: string; token: string }>(
-    'SELECT * FROM revocation_list ORDER BY version DESC LIMIT 1',
-  );
+  const newestList = db.prepare<[], RevocationListRow>('SELECT * FROM revocation_list ORDER BY version DESC LIMIT 1');
   return {
     async add(grant) {
       db.transaction(() => {
@@ -476,18 +325,7 @@ function sqliteGrants(db: Db): GrantRepository {
         db.prepare(
           `INSERT INTO access_grant (id, request_id, node_id, subject, issued_at, expires_at, token, revoked_at, revoked_by, revoke_reason)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        ).run(
-          grant.id,
-          grant.requestId,
-          grant.nodeId,
-          grant.subject,
-          grant.issuedAt,
-          grant.expiresAt,
-          grant.token,
-          grant.revokedAt,
-          grant.revokedBy,
-          grant.revokeReason,
-        );
+        ).run(...grantColumns(grant));
       }).immediate();
       return grant;
     },
@@ -511,7 +349,7 @@ function sqliteGrants(db: Db): GrantRepository {
     },
     async revocationList() {
       const row = newestList.get();
-      return row && { version: row.version, issuedAt: row.issued_at, token: row.token };
+      return row && toRevocationList(row);
     },
     revokedUnexpired: async (at) =>
       db
@@ -536,26 +374,15 @@ function sqliteGrants(db: Db): GrantRepository {
     async addDelivery(delivery) {
       db.transaction(() => {
         const seq = db.prepare('SELECT coalesce(max(seq), 0) + 1 FROM delivery').pluck().get() as number;
-        db.prepare('INSERT INTO delivery (id, seq, request_id, node_id, grant_id, sha256, bytes, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(
-          delivery.id,
-          seq,
-          delivery.requestId,
-          delivery.nodeId,
-          delivery.grantId,
-          delivery.sha256,
-          delivery.bytes,
-          delivery.at,
-        );
+        db.prepare('INSERT INTO delivery (seq, id, request_id, node_id, grant_id, sha256, bytes, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)').run(seq, ...deliveryColumns(delivery));
       }).immediate();
       return delivery;
     },
     deliveries: async (requestId) =>
       db
-        .prepare<[string], { id: string; request_id: string; node_id: string; grant_id: string; sha256: string; bytes: number; at: string }>(
-          'SELECT * FROM delivery WHERE request_id = ? ORDER BY seq',
-        )
+        .prepare<[string], DeliveryRow>('SELECT * FROM delivery WHERE request_id = ? ORDER BY seq')
         .all(requestId)
-        .map((row): Delivery => ({ id: row.id, requestId: row.request_id, nodeId: row.node_id, grantId: row.grant_id, sha256: row.sha256, bytes: row.bytes, at: row.at })),
+        .map(toDelivery),
   };
 }
 
@@ -585,18 +412,8 @@ function sqliteMemberships(db: Db): MembershipRepository {
           `INSERT INTO membership (node_id, name, endpoint, jwks, contact, state, application, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
            ON CONFLICT (node_id) DO UPDATE SET name = excluded.name, endpoint = excluded.endpoint, jwks = excluded.jwks, contact = excluded.contact,
              state = excluded.state, application = excluded.application, updated_at = excluded.updated_at`,
-        ).run(
-          membership.nodeId,
-          membership.name,
-          membership.endpoint,
-          JSON.stringify(membership.jwks),
-          membership.contact,
-          membership.state,
-          membership.application,
-          membership.updatedAt,
-        );
-        const { actor } = transition;
-        insertTransition.run(membership.nodeId, transition.from, transition.to, actor.personId, actor.name, actor.role, transition.at, transition.reason);
+        ).run(...membershipColumns(membership));
+        insertTransition.run(...membershipTransitionColumns(membership.nodeId, transition));
       }).immediate();
       return mustGet(membership.nodeId);
     },
@@ -605,7 +422,7 @@ function sqliteMemberships(db: Db): MembershipRepository {
         const current = mustGet(nodeId);
         if (current.state !== from) throw new BiospecError('FAILED_PRECONDITION', `node ${nodeId} is now ${current.state}, not ${from}`);
         db.prepare('UPDATE membership SET state = ?, updated_at = ? WHERE node_id = ?').run(to, at, nodeId);
-        insertTransition.run(nodeId, from, to, actor.personId, actor.name, actor.role, at, reason);
+        insertTransition.run(...membershipTransitionColumns(nodeId, { from, to, actor, at, reason }));
       }).immediate();
       return mustGet(nodeId);
     },
@@ -613,6 +430,6 @@ function sqliteMemberships(db: Db): MembershipRepository {
       db
         .prepare<[string], MembershipTransitionRow>('SELECT * FROM membership_transition WHERE node_id = ? ORDER BY seq')
         .all(nodeId)
-        .map((r): MembershipTransition => ({ seq: r.seq, nodeId: r.node_id, from: r.from_state, to: r.to_state, actor: actorOf(r), at: r.at, reason: r.reason })),
+        .map(toMembershipTransition),
   };
 }

@@ -6,9 +6,9 @@
  */
 import type pg from 'pg';
 import { BiospecError } from '@biospec/protocol';
-import type { GrantRepository } from '@biospec/access';
+import { deliveryColumns, grantColumns, toGrant, toRevocationList, type GrantRepository, type GrantRow, type RevocationListRow } from '@biospec/access';
 import { guarded, inTransaction } from '../pool.js';
-import { toDelivery, toGrant, type DeliveryRow, type GrantRow } from './rows.js';
+import { pgDelivery, type PgDeliveryRow } from './rows.js';
 
 /** Held by every revocation until it commits: the revocation list has one newest version. */
 const REVOCATION_LOCK = 0x7265766f; // 'revo'
@@ -20,7 +20,7 @@ export function postgresGrants(pool: pg.Pool): GrantRepository {
         const { rowCount } = await pool.query(
           `INSERT INTO access_grant (id, request_id, node_id, subject, issued_at, expires_at, token, revoked_at, revoked_by, revoke_reason)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (id) DO NOTHING`,
-          [grant.id, grant.requestId, grant.nodeId, grant.subject, grant.issuedAt, grant.expiresAt, grant.token, grant.revokedAt, grant.revokedBy, grant.revokeReason],
+          grantColumns(grant),
         );
         if (rowCount === 0) throw new BiospecError('ALREADY_EXISTS', `grant ${grant.id} already exists`);
         return grant;
@@ -47,8 +47,8 @@ export function postgresGrants(pool: pg.Pool): GrantRepository {
       }),
     revocationList: () =>
       guarded('cannot read the revocation list', async () => {
-        const { rows } = await pool.query<{ version: number; issued_at: string; token: string }>('SELECT * FROM revocation_list ORDER BY version DESC LIMIT 1');
-        return rows[0] && { version: rows[0].version, issuedAt: rows[0].issued_at, token: rows[0].token };
+        const { rows } = await pool.query<RevocationListRow>('SELECT * FROM revocation_list ORDER BY version DESC LIMIT 1');
+        return rows[0] && toRevocationList(rows[0]);
       }),
     revokedUnexpired: (at) =>
       guarded('cannot list revoked grants', async () => {
@@ -81,21 +81,13 @@ export function postgresGrants(pool: pg.Pool): GrantRepository {
       ),
     addDelivery: (delivery) =>
       guarded('cannot record a delivery', async () => {
-        await pool.query('INSERT INTO delivery (id, request_id, node_id, grant_id, sha256, bytes, at) VALUES ($1, $2, $3, $4, $5, $6, $7)', [
-          delivery.id,
-          delivery.requestId,
-          delivery.nodeId,
-          delivery.grantId,
-          delivery.sha256,
-          delivery.bytes,
-          delivery.at,
-        ]);
+        await pool.query('INSERT INTO delivery (id, request_id, node_id, grant_id, sha256, bytes, at) VALUES ($1, $2, $3, $4, $5, $6, $7)', deliveryColumns(delivery));
         return delivery;
       }),
     deliveries: (requestId) =>
       guarded('cannot read deliveries', async () => {
-        const { rows } = await pool.query<DeliveryRow>('SELECT * FROM delivery WHERE request_id = $1 ORDER BY seq', [requestId]);
-        return rows.map(toDelivery);
+        const { rows } = await pool.query<PgDeliveryRow>('SELECT * FROM delivery WHERE request_id = $1 ORDER BY seq', [requestId]);
+        return rows.map(pgDelivery);
       }),
   };
 }

@@ -6,9 +6,18 @@
  */
 import type pg from 'pg';
 import { BiospecError } from '@biospec/protocol';
-import type { Actor, Membership, MembershipRepository, MembershipState } from '@biospec/access';
+import {
+  membershipColumns,
+  membershipTransitionColumns,
+  toMembership,
+  type Actor,
+  type Membership,
+  type MembershipRepository,
+  type MembershipRow,
+  type MembershipState,
+} from '@biospec/access';
 import { guarded, inTransaction } from '../pool.js';
-import { toMembership, toMembershipTransition, type MembershipRow, type MembershipTransitionRow } from './rows.js';
+import { pgMembershipTransition, type PgMembershipTransitionRow } from './rows.js';
 
 type Client = pg.Pool | pg.PoolClient;
 
@@ -26,7 +35,7 @@ async function mustGet(client: Client, nodeId: string, lock = ''): Promise<Membe
 async function appendTransition(client: pg.PoolClient, nodeId: string, from: MembershipState | null, to: MembershipState, actor: Actor, at: string, reason: string): Promise<void> {
   await client.query(
     'INSERT INTO membership_transition (node_id, from_state, to_state, actor_person, actor_name, actor_role, at, reason) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
-    [nodeId, from, to, actor.personId, actor.name, actor.role, at, reason],
+    membershipTransitionColumns(nodeId, { from, to, actor, at, reason }),
   );
 }
 
@@ -41,16 +50,7 @@ export function postgresMemberships(pool: pg.Pool): MembershipRepository {
     put: (membership, transition, replacing) =>
       guarded('cannot store a membership', () =>
         inTransaction(pool, async (client) => {
-          const columns = [
-            membership.nodeId,
-            membership.name,
-            membership.endpoint,
-            JSON.stringify(membership.jwks),
-            membership.contact,
-            membership.state,
-            membership.application,
-            membership.updatedAt,
-          ];
+          const columns = membershipColumns(membership);
           const existing = await find(client, membership.nodeId, 'FOR UPDATE');
           if (existing === undefined) {
             const inserted = await client.query(
@@ -84,8 +84,8 @@ export function postgresMemberships(pool: pg.Pool): MembershipRepository {
       ),
     history: (nodeId) =>
       guarded('cannot read a membership history', async () => {
-        const { rows } = await pool.query<MembershipTransitionRow>('SELECT * FROM membership_transition WHERE node_id = $1 ORDER BY seq', [nodeId]);
-        return rows.map(toMembershipTransition);
+        const { rows } = await pool.query<PgMembershipTransitionRow>('SELECT * FROM membership_transition WHERE node_id = $1 ORDER BY seq', [nodeId]);
+        return rows.map(pgMembershipTransition);
       }),
   };
 }

@@ -7,9 +7,25 @@
  */
 import type pg from 'pg';
 import { BiospecError } from '@biospec/protocol';
-import type { AccessRequest, NewTransition, RequestFields, RequestRepository, SiteAnswer } from '@biospec/access';
+import {
+  commentColumns,
+  requestFieldColumns,
+  siteColumns,
+  toAwaitingSite,
+  toComment,
+  toRequest,
+  transitionColumns,
+  type AccessRequest,
+  type AwaitingSiteRow,
+  type CommentRow,
+  type NewTransition,
+  type RequestRepository,
+  type RequestRow,
+  type SiteAnswer,
+  type SiteRow,
+} from '@biospec/access';
 import { guarded, inTransaction } from '../pool.js';
-import { toComment, toRequest, toTransition, type CommentRow, type RequestRow, type SiteRow, type TransitionRow } from './rows.js';
+import { pgTransition, type PgTransitionRow } from './rows.js';
 
 type Client = pg.Pool | pg.PoolClient;
 
@@ -20,17 +36,6 @@ const SELECT_REQUEST = `SELECT r.*, coalesce((SELECT json_agg(s ORDER BY s.node_
 type RequestWithSites = RequestRow & { sites: SiteRow[] };
 
 const label = (state: string) => state.replace(/_/g, ' ');
-
-const fieldColumns = (f: RequestFields) => [
-  f.title,
-  f.description,
-  f.ethicsReference,
-  f.purpose,
-  JSON.stringify(f.origin),
-  JSON.stringify(f.collections),
-  JSON.stringify(f.attachments),
-  f.encryptionKey === null ? null : JSON.stringify(f.encryptionKey),
-];
 
 async function find(client: Client, id: string): Promise<AccessRequest | undefined> {
   const { rows } = await client.query<RequestWithSites>(`${SELECT_REQUEST} WHERE r.id = $1`, [id]);
@@ -52,14 +57,10 @@ async function lockState(client: pg.PoolClient, id: string): Promise<AccessReque
 
 async function insertSites(client: pg.PoolClient, requestId: string, sites: readonly SiteAnswer[]): Promise<void> {
   for (const site of sites) {
-    await client.query('INSERT INTO request_site (request_id, node_id, state, collections, updated_at, reminded_at) VALUES ($1, $2, $3, $4, $5, $6)', [
-      requestId,
-      site.nodeId,
-      site.state,
-      JSON.stringify(site.collections),
-      site.updatedAt,
-      site.remindedAt,
-    ]);
+    await client.query(
+      'INSERT INTO request_site (request_id, node_id, state, collections, updated_at, reminded_at) VALUES ($1, $2, $3, $4, $5, $6)',
+      siteColumns(requestId, site),
+    );
   }
 }
 
@@ -67,7 +68,7 @@ async function appendTransition(client: pg.PoolClient, t: NewTransition): Promis
   await client.query(
     `INSERT INTO request_transition (request_id, node_id, from_state, to_state, action, actor_person, actor_name, actor_role, at, reason)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-    [t.requestId, t.nodeId, t.from, t.to, t.action, t.actor.personId, t.actor.name, t.actor.role, t.at, t.reason],
+    transitionColumns(t),
   );
 }
 
@@ -80,7 +81,7 @@ export function postgresRequests(pool: pg.Pool): RequestRepository {
           const inserted = await client.query(
             `INSERT INTO access_request (id, researcher_id, state, title, description, ethics_reference, purpose, origin, collections, attachments,
                encryption_key, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (id) DO NOTHING`,
-            [request.id, request.researcherId, request.state, ...fieldColumns(request), request.createdAt, request.updatedAt],
+            [request.id, request.researcherId, request.state, ...requestFieldColumns(request), request.createdAt, request.updatedAt],
           );
           if (inserted.rowCount === 0) throw new BiospecError('ALREADY_EXISTS', `access request ${request.id} already exists`);
           await insertSites(client, request.id, request.sites);
@@ -119,7 +120,7 @@ export function postgresRequests(pool: pg.Pool): RequestRepository {
           await client.query(
             `UPDATE access_request SET title = $1, description = $2, ethics_reference = $3, purpose = $4, origin = $5, collections = $6, attachments = $7,
                encryption_key = $8, updated_at = $9 WHERE id = $10`,
-            [...fieldColumns(fields), at, id],
+            [...requestFieldColumns(fields), at, id],
           );
           await client.query('DELETE FROM request_site WHERE request_id = $1', [id]);
           await insertSites(client, id, sites);
@@ -149,15 +150,15 @@ export function postgresRequests(pool: pg.Pool): RequestRepository {
       ),
     timeline: (requestId) =>
       guarded('cannot read a request timeline', async () => {
-        const { rows } = await pool.query<TransitionRow>('SELECT * FROM request_transition WHERE request_id = $1 ORDER BY seq', [requestId]);
-        return rows.map(toTransition);
+        const { rows } = await pool.query<PgTransitionRow>('SELECT * FROM request_transition WHERE request_id = $1 ORDER BY seq', [requestId]);
+        return rows.map(pgTransition);
       }),
     addComment: (comment) =>
       guarded('cannot store a comment', async () => {
         const { rowCount } = await pool.query(
           `INSERT INTO request_comment (id, request_id, node_id, author_person, author_name, author_role, body, at)
            SELECT $1::text, $2::text, $3::text, $4::text, $5::text, $6::text, $7::text, $8::text WHERE EXISTS (SELECT 1 FROM access_request WHERE id = $2)`,
-          [comment.id, comment.requestId, comment.nodeId, comment.author.personId, comment.author.name, comment.author.role, comment.body, comment.at],
+          commentColumns(comment),
         );
         if (rowCount === 0) throw new BiospecError('NOT_FOUND', `no access request ${comment.requestId}`);
         return comment;
@@ -169,14 +170,14 @@ export function postgresRequests(pool: pg.Pool): RequestRepository {
       }),
     awaitingSites: () =>
       guarded('cannot list sites awaiting an answer', async () => {
-        const { rows } = await pool.query<{ request_id: string; node_id: string; asked_at: string; reminded_at: string | null }>(
+        const { rows } = await pool.query<AwaitingSiteRow>(
           `SELECT s.request_id, s.node_id, s.reminded_at,
                   (SELECT max(t.at) FROM request_transition t WHERE t.request_id = s.request_id AND t.node_id IS NULL AND t.to_state = 'approved') AS asked_at
            FROM request_site s JOIN access_request r ON r.id = s.request_id
            WHERE r.state = 'approved' AND s.state = 'pending'
            ORDER BY s.request_id, s.node_id`,
         );
-        return rows.map((row) => ({ requestId: row.request_id, nodeId: row.node_id, askedAt: row.asked_at, remindedAt: row.reminded_at }));
+        return rows.map(toAwaitingSite);
       }),
     markReminded: (requestId, nodeId, at) =>
       guarded('cannot record a reminder', async () => {
