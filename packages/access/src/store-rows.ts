@@ -10,20 +10,7 @@
  * The `…Columns` functions give a record's values in the order of its table's columns (leaving
  * out `seq`, which each database numbers its own way), for the stores' INSERT statements.
  */
-import type {
-  AccessRequest,
-  Actor,
-  Comment,
-  Delivery,
-  Grant,
-  Membership,
-  MembershipState,
-  MembershipTransition,
-  RequestFields,
-  RevocationList,
-  SiteAnswer,
-  Transition,
-} from './model.js';
+import type { AccessRequest, Actor, Comment, Delivery, Grant, Membership, MembershipState, MembershipTransition, RequestFields, RevocationList, SiteAnswer, Transition } from './model.js';
 import type { AwaitingSite, NewTransition } from './repositories.js';
 import type { RequestState, SiteState } from './states.js';
 
