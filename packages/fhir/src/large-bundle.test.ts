@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import v8 from 'node:v8';
 import vm from 'node:vm';
@@ -7,6 +6,7 @@ import type { MaterialType } from '@biospec/query';
 import { generatedRecords } from './fixtures/sample-records.js';
 import { createFhirReader } from './fhir-parallel.js';
 import { writeFhirBundle } from './write-fhir.js';
+import { testFolder } from './test-folders.js';
 
 const SPECIMENS = 100_000;
 
@@ -28,7 +28,7 @@ async function writeSource(file: string): Promise<Partial<Record<MaterialType, n
 }
 
 test(`a bundle of ${SPECIMENS} specimens streams with bounded memory`, async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fhir-large-'));
+  const dir = testFolder('fhir-large-');
   const file = path.join(dir, 'large.json');
   const expected = await writeSource(file);
   const bytes = fs.statSync(file).size;

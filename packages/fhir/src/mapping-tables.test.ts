@@ -1,9 +1,9 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { duoTerm, MATERIAL_TYPES } from '@biospec/query';
 import { HL7_V2_0487_TABLE, SNOMED_TABLE, loadConsentTable } from './mapping-tables.js';
 import { SYSTEMS } from './systems.js';
+import { testFolder } from './test-folders.js';
 
 // Verhoeff check digit tables (the SNOMED CT identifier check digit).
 const D = [
@@ -82,7 +82,7 @@ test('each table names its source and version', () => {
 });
 
 test('a replacement consent table is validated: an unknown DUO code is one clear INVALID_CONFIG error', () => {
-  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'consent-map-')), 'map.json');
+  const file = path.join(testFolder('consent-map-'), 'map.json');
   fs.writeFileSync(file, JSON.stringify({ about: 'x', system: SYSTEMS.miiConsentPolicy, sources: ['x'], version: '1', codes: { '2.16.840.1.113883.3.1937.777.24.5.3.22': { duo: ['DUO:9999999'], display: 'x' } } }));
   expect(() => loadConsentTable(file)).toThrow(expect.objectContaining({ code: 'INVALID_CONFIG', issues: [expect.objectContaining({ message: 'not a known DUO code' })] }));
 });

@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { SourceRow } from '@biospec/query';
@@ -9,6 +8,7 @@ import { mapPatient } from './map-donor.js';
 import { mapSpecimen } from './map-specimen.js';
 import { createFhirReader } from './fhir-parallel.js';
 import { SYSTEMS } from './systems.js';
+import { testFolder } from './test-folders.js';
 
 // The FHIR R4 (4.0.1) examples, as published with the specification: see fixtures/README.md.
 const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures');
@@ -18,7 +18,7 @@ const patient = load('patient-example.json');
 const condition = load('condition-example.json');
 
 async function readBundle(resources: Record<string, unknown>[]) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fhir-official-'));
+  const dir = testFolder('fhir-official-');
   const file = path.join(dir, 'bundle.json');
   const bundle = { resourceType: 'Bundle', type: 'collection', entry: resources.map((resource) => ({ fullUrl: `http://hl7.org/fhir/${String(resource.resourceType)}/${String(resource.id)}`, resource })) };
   fs.writeFileSync(file, JSON.stringify(bundle, null, 2));

@@ -5,9 +5,10 @@ import { BiospecError } from '@biospec/protocol';
 import type { SourceRow } from '@biospec/query';
 import { createFhirReader, readFhir } from './fhir-parallel.js';
 import { EXTENSIONS, SYSTEMS } from './systems.js';
+import { testFolder } from './test-folders.js';
 
 const tempFile = (name: string, text: string): string => {
-  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'fhir-read-')), name);
+  const file = path.join(testFolder('fhir-read-'), name);
   fs.writeFileSync(file, text);
   return file;
 };
@@ -220,7 +221,7 @@ describe('readFhir', () => {
   });
 
   test('one export in several files, in any order; a Patient given twice is reported with both places', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fhir-split-'));
+    const dir = testFolder('fhir-split-');
     const write = (name: string, resources: object[]) => {
       fs.writeFileSync(path.join(dir, name), resources.map((r) => JSON.stringify(r)).join('\n'));
       return path.join(dir, name);

@@ -1,13 +1,13 @@
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { BiospecError } from '@biospec/protocol';
 import type { SourceRow, SpecimenRecord } from '@biospec/query';
 import { SAMPLE_RECORDS, generatedRecords } from './fixtures/sample-records.js';
 import { createFhirReader, readFhir } from './fhir-parallel.js';
 import { toFhirBundle, writeFhirBundle, writeFhirNdjson } from './write-fhir.js';
+import { testFolder } from './test-folders.js';
 
-const tempFile = (name: string): string => path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'fhir-rt-')), name);
+const tempFile = (name: string): string => path.join(testFolder('fhir-rt-'), name);
 
 /** The specimen rows, without the donor updates that come first. */
 async function collect(rows: AsyncIterable<SourceRow>): Promise<SourceRow[]> {
