@@ -38,3 +38,25 @@ test('a deadline error from the client maps to timeout, anything unknown to erro
   );
   expect(outcomes.map((o) => (o.ok ? 'ok' : o.failure.status))).toEqual([SiteStatus.SITE_STATUS_TIMEOUT, SiteStatus.SITE_STATUS_ERROR]);
 });
+
+test('a call that throws before returning a promise fails its own site only; no sites settle at once', async () => {
+  const outcomes = await fanOut(
+    ['throws', 'fine'],
+    (site) => {
+      if (site === 'throws') throw grpcError(GrpcStatus.INVALID_ARGUMENT, 'bad token');
+      return Promise.resolve(site);
+    },
+    { deadline: new Date(Date.now() + 1000) },
+  );
+  expect(outcomes.map((o) => (o.ok ? o.value : o.failure.status))).toEqual([SiteStatus.SITE_STATUS_REJECTED, 'fine']);
+  const started = Date.now();
+  expect(await fanOut([], () => Promise.resolve(1), { deadline: new Date(Date.now() + 60_000) })).toEqual([]);
+  expect(Date.now() - started).toBeLessThan(1000);
+});
+
+test('an answer after the deadline does not change the outcome reported at the deadline', async () => {
+  let late: (value: number) => void = () => undefined;
+  const outcomes = await fanOut([1], () => new Promise<number>((resolve) => (late = resolve)), { deadline: new Date(Date.now() + 50) });
+  late(7);
+  expect(outcomes[0]).toMatchObject({ ok: false, failure: { status: SiteStatus.SITE_STATUS_TIMEOUT } });
+});

@@ -190,6 +190,9 @@ describe('verifyQuery rejection matrix', () => {
     expect(await rejection(huge)).toEqual({ code: 'UNAUTHENTICATED', reason: 'token too large', field: 'token' });
     const token = await sign();
     expect(await rejection(token, options({ maxTokenBytes: token.length - 1 }))).toMatchObject({ reason: 'token too large' });
+    // Measured in UTF-8 bytes, not characters: 100 characters of 3 bytes each are over 200 bytes.
+    expect(await rejection('€'.repeat(100), options({ maxTokenBytes: 200 }))).toMatchObject({ reason: 'token too large' });
+    expect(await rejection('€'.repeat(60), options({ maxTokenBytes: 200 }))).toMatchObject({ reason: 'malformed token' });
   });
 
   test('wrong audience', async () => {
