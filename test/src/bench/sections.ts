@@ -14,10 +14,13 @@ export function spliceSection(report: string, title: string, section: string): s
   return report.replace(/\n*$/, '\n\n') + section;
 }
 
-/** The section of `report` that starts with `title`, up to the next `## ` heading, or undefined. */
+/**
+ * The section of `report` that starts with `title`, up to the next `## ` heading (without the blank
+ * line before it, as a rendered section is), or undefined.
+ */
 export function sectionOf(report: string, title: string): string | undefined {
   const start = report.indexOf(`${title}\n`);
   if (start < 0) return undefined;
   const next = report.indexOf('\n## ', start + title.length);
-  return next >= 0 ? report.slice(start, next + 1) : report.slice(start);
+  return next >= 0 ? report.slice(start, next) : report.slice(start);
 }
