@@ -37,15 +37,8 @@ const WORKER_MIN_BYTES = 4 * 1024 * 1024;
 const BATCH_ROWS = 1024;
 /** Specimens per chunk of the second pass: a few batches, so the readers stay within their windows while taking turns. */
 const CHUNK_SPECIMENS = 2048;
-/**
- * Readers by default: two from three cores up, else one. The importing
- * thread needs a core of its own, and a second reader costs CPU of its own
- * (its modules, its compiled code, its copy of the donor lookup, its
- * collector): on two cores (shared, load average 17-19) it made the
- * 100k-specimen bench import take 9.5 s CPU instead of 7.8 s, longer too
- * (32-35 s against 29-30 s), and 50-65 MiB more memory.
- */
-const DEFAULT_READERS = Math.max(1, Math.min(2, availableParallelism() - 1));
+/** Readers by default: two, or one on a machine of one core. */
+const DEFAULT_READERS = Math.min(2, availableParallelism());
 
 /** The compiled worker next to this module, or (running from sources, when asked) in the package's dist/. */
 function workerScript(fromSources: boolean): string | undefined {

@@ -19,9 +19,8 @@ export interface FhirReaderOptions {
   today?: string;
   /**
    * Reading threads of {@link createFhirReader}: by default two (one on a
-   * machine of one or two cores, where the importing thread needs the other)
-   * for an export of 4 MiB or more, none (this thread) for a smaller one; 0
-   * reads in this thread whatever the size.
+   * one-core machine) for an export of 4 MiB or more, none (this thread) for a
+   * smaller one; 0 reads in this thread whatever the size.
    */
   readers?: number;
   /** Specimens per chunk of the second pass that one reading thread takes at a time (default 2048). */
