@@ -1,7 +1,7 @@
 import { BiospecError, SiteStatus } from '@biospec/protocol';
 import type { Query } from '@biospec/query';
 import { startConnectNetwork, type ConnectNetwork, type NetworkNode } from './harness/connect-network.js';
-import { outcomeOf, signMany, waitFor } from './harness/load.js';
+import { holdCounts, outcomeOf, signMany, sleep, waitFor } from './harness/load.js';
 
 /**
  * The node's own limits hold on its connect-out link exactly as on a CountStream call: one admission
@@ -54,16 +54,19 @@ test('a query whose deadline passes while it waits is dropped at the node, audit
   const tokens = await signMany(net.coordinator.signingKey, 'hospital', 30, HEAVY);
   const auditedBefore = dropped('deadline');
   const before = hospital.server.load();
-  // Read by the node with 300 ms left: most of them wait longer than that behind one another.
-  const deadline = new Date(Date.now() + 300);
-  const results = Promise.all(tokens.map((token) => outcomeOf(link().count(token, deadline))));
+  const held = holdCounts(hospital.open.catalogue);
+  const allowedMs = 5000;
+  const results = Promise.all(tokens.map((token) => outcomeOf(link().count(token, new Date(Date.now() + allowedMs)))));
+  // The first question holds the node's one slot; the others wait behind it.
   await waitFor(() => hospital.server.load().queued >= 10, 'questions waiting at the node');
-  // Stall this thread (the node's too), as a long pause would: everything waiting is then past its deadline.
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 400);
+  const waiting = hospital.server.load().queued;
+  // Each of those was read by now with at most `allowedMs` left: once that has passed, every one is past its deadline.
+  await sleep(allowedMs + 1);
+  held.release();
   const outcomes = await results;
   await waitFor(() => hospital.server.load().queued === 0 && hospital.server.load().running === 0, 'the node to work through its queue');
   const expired = hospital.server.load().droppedExpired - before.droppedExpired;
-  expect(expired).toBeGreaterThan(0);
+  expect(expired).toBeGreaterThanOrEqual(waiting);
   expect(outcomes.filter((o) => !o.ok && o.failure.status === SiteStatus.SITE_STATUS_TIMEOUT).length).toBeGreaterThanOrEqual(expired);
   await waitFor(() => dropped('deadline') - auditedBefore >= expired, 'the drops to be audited');
 }, 60_000);
@@ -71,12 +74,16 @@ test('a query whose deadline passes while it waits is dropped at the node, audit
 test('when the link goes away, the node drops the queries of that link still waiting, and dials again', async () => {
   const tokens = await signMany(net.coordinator.signingKey, 'hospital', 30, HEAVY);
   const before = hospital.server.load();
-  const results = Promise.all(tokens.map((token) => outcomeOf(link().count(token, new Date(Date.now() + 60_000)))));
+  const held = holdCounts(hospital.open.catalogue);
+  // A far deadline: the node's cost estimate still carries the question held above, and none of these may be refused as busy.
+  const results = Promise.all(tokens.map((token) => outcomeOf(link().count(token, new Date(Date.now() + 600_000)))));
   await waitFor(() => hospital.server.load().queued >= 10, 'questions waiting at the node');
   net.coordinator.connectLinks.link('hospital')!.close('the test ends this link');
   const outcomes = await results;
   expect(outcomes.filter((o) => !o.ok).every((o) => !o.ok && o.failure.status === SiteStatus.SITE_STATUS_UNREACHABLE)).toBe(true);
-  await waitFor(() => hospital.server.load().queued === 0 && hospital.server.load().running === 0, 'the node to drop what waited');
+  await waitFor(() => hospital.server.load().queued === 0, 'the node to drop what waited');
+  held.release();
+  await waitFor(() => hospital.server.load().running === 0, 'the held question to finish');
   const load = hospital.server.load();
   expect(load.droppedCancelled - before.droppedCancelled).toBeGreaterThan(0);
   expect(load.started - before.started).toBeLessThan(tokens.length);

@@ -13,6 +13,30 @@ export async function waitFor(condition: () => boolean | Promise<boolean>, what:
   }
 }
 
+/**
+ * Holds every count `catalogue` is asked for until `release()`: with one admission slot, the first
+ * question occupies it and the rest wait in the node's queue for as long as the test decides, so a
+ * test sets up a queue without racing the node's speed. A stub at the count pipeline's boundary only.
+ */
+export function holdCounts(catalogue: { count(...args: never[]): Promise<unknown> }): { release(): void } {
+  const count = catalogue.count.bind(catalogue) as (...args: never[]) => Promise<unknown>;
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  catalogue.count = async (...args: never[]) => {
+    await gate;
+    return count(...args);
+  };
+  return {
+    release() {
+      catalogue.count = count;
+      release();
+    },
+  };
+}
+
+/** Resolves after `ms` on the timer queue (for waiting out a deadline the test computed, not for luck). */
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
+
 /** `n` signed tokens for node `audience`, each a fresh `jti`, as the coordinator would sign them. */
 export function signMany(key: SigningKey, audience: string, n: number, query: Query = { unit: 'specimens' }): Promise<string[]> {
   return Promise.all(
