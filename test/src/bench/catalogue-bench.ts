@@ -6,6 +6,7 @@ import { signQuery } from '@biospec/trust';
 import type { Query } from '@biospec/query';
 import { loadNodeConfig } from '@biospec/node';
 import { QUERY_SHAPES } from './shapes.js';
+import { settle } from './settle.js';
 import { createBenchNode, startNodeProcess } from './bench-node.js';
 import { residentMemory } from './machine.js';
 import { time, type Timing } from './stats.js';
@@ -66,6 +67,7 @@ export async function benchCatalogue(
   const importSeconds = (performance.now() - importStarted) / 1000;
   // Counts go to SQL while the index builds after an import; measure the steady state.
   await catalogue.countIndexReady();
+  settle();
   const results: CatalogueBenchResult['catalogue'] = [];
   for (const shape of QUERY_SHAPES) {
     log(`in-process count: ${shape.name}`);
@@ -78,6 +80,8 @@ export async function benchCatalogue(
   log('in-process count with per-donor caps: building the capped index');
   const cappedCatalogue = openCatalogue(config.catalogue, { caps: BENCH_CAPS, readonly: true });
   await cappedCatalogue.countIndexReady();
+  // The uncapped index and DuckDB's table, closed above, are still to be collected.
+  settle();
   const capped: CatalogueBenchResult['capped'] = [];
   for (const shape of QUERY_SHAPES) {
     log(`in-process count with caps: ${shape.name}`);
@@ -86,9 +90,9 @@ export async function benchCatalogue(
   }
   cappedCatalogue.close();
   // The closed index's typed arrays (hundreds of MB at 10M) stay mapped in this process until a
-  // collection; left to V8, that collection runs during the timed calls below and slows the node
-  // RPC figures by 1.5 to 2 ms at 10M. `npm run bench` starts with --expose-gc.
-  (globalThis as { gc?: () => void }).gc?.();
+  // collection; left to V8, that collection runs during the timed calls below and slowed the node
+  // RPC figures by 1.5 to 2 ms at 10M.
+  settle();
 
   log('starting the node in its own process');
   let stopped = false;
