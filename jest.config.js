@@ -50,6 +50,8 @@ export default {
     '^@biospec/privacy/preset-names$': '<rootDir>/packages/privacy/src/preset-names.ts',
     '^@biospec/access/states$': '<rootDir>/packages/access/src/states.ts',
     '^@biospec/synthetic/profiles$': '<rootDir>/packages/synthetic/src/profiles.ts',
+    '^@biospec/node/files$': '<rootDir>/node/src/node-files.ts',
+    '^@biospec/coordinator/files$': '<rootDir>/coordinator/src/coordinator-files.ts',
     ...Object.fromEntries(
       Object.entries(workspaces).map(([name, dir]) => [`^@biospec/${name}$`, `<rootDir>/${dir}/src/index.ts`]),
     ),
