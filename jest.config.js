@@ -51,6 +51,9 @@ export default {
     '^@biospec/access/states$': '<rootDir>/packages/access/src/states.ts',
     '^@biospec/synthetic/profiles$': '<rootDir>/packages/synthetic/src/profiles.ts',
     '^@biospec/node/files$': '<rootDir>/node/src/node-files.ts',
+    '^@biospec/node/config$': '<rootDir>/node/src/node-config.ts',
+    '^@biospec/privacy/policy$': '<rootDir>/packages/privacy/src/policy.ts',
+    '^@biospec/directory/config$': '<rootDir>/packages/directory/src/directory-config.ts',
     '^@biospec/coordinator/files$': '<rootDir>/coordinator/src/coordinator-files.ts',
     ...Object.fromEntries(
       Object.entries(workspaces).map(([name, dir]) => [`^@biospec/${name}$`, `<rootDir>/${dir}/src/index.ts`]),

@@ -1,4 +1,6 @@
-import { BiospecError, type Issue } from '@biospec/protocol';
+// `@biospec/privacy/policy` exports this module alone: a node's config is read (by the CLI too)
+// without loading the privacy machinery.
+import { BiospecError, type Issue } from '@biospec/protocol/core';
 import type { ContributionCaps } from '@biospec/query';
 import { z } from 'zod';
 import type { PolicyPresetName } from './preset-names.js';

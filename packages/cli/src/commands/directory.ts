@@ -40,10 +40,10 @@ async function snapshotFileOf(dir: string | undefined): Promise<string> {
   const nodeConfig = path.join(dir, NODE_FILES.config);
   const coordinatorConfig = path.join(dir, COORDINATOR_FILES.config);
   let configured: DirectoryConfig | undefined;
-  if (fs.existsSync(nodeConfig)) configured = (await import('@biospec/node')).loadNodeConfig(nodeConfig).directory;
+  if (fs.existsSync(nodeConfig)) configured = (await import('@biospec/node/config')).loadNodeConfig(nodeConfig).directory;
   else if (fs.existsSync(coordinatorConfig)) configured = (await import('@biospec/coordinator')).loadCoordinatorConfig(coordinatorConfig).directory;
   else throw new BiospecError('INVALID_ARGUMENT', `${dir} holds neither ${NODE_FILES.config} nor ${COORDINATOR_FILES.config}`);
   // Without a directory block the service would use the defaults, so look where they point.
-  const { DirectoryConfigSchema, resolveDirectoryConfig } = await import('@biospec/directory');
+  const { DirectoryConfigSchema, resolveDirectoryConfig } = await import('@biospec/directory/config');
   return (configured ?? resolveDirectoryConfig(DirectoryConfigSchema.parse({}), path.resolve(dir))).snapshot;
 }

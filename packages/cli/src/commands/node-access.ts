@@ -15,7 +15,7 @@ interface Connection {
 }
 
 async function configOf(dir: string) {
-  const { loadNodeConfig } = await import('@biospec/node');
+  const { loadNodeConfig } = await import('@biospec/node/config');
   return loadNodeConfig(path.join(dir, NODE_FILES.config));
 }
 

@@ -39,7 +39,7 @@ function describeFhirStats(stats: FhirImportStats): string {
 async function configOf(dir: string) {
   const file = path.join(dir, NODE_FILES.config);
   if (!fs.existsSync(file)) throw new BiospecError('NOT_FOUND', `${dir} is not a node folder (no ${NODE_FILES.config}); create one with \`biospec node init --dir ${dir} …\``);
-  const { loadNodeConfig } = await import('@biospec/node');
+  const { loadNodeConfig } = await import('@biospec/node/config');
   return loadNodeConfig(file);
 }
 
@@ -229,7 +229,7 @@ export function registerNodeCommands(program: Command): void {
     .option('--json', 'print the status file as JSON', false)
     .action(async (o: { dir: string; json: boolean }) => {
       const config = await configOf(o.dir);
-      const { readNodeStatus } = await import('@biospec/node');
+      const { readNodeStatus } = await import('@biospec/node/config');
       const { describeNodeStatus } = await import('../node-status-report.js');
       const report = describeNodeStatus(config, readNodeStatus(config));
       console.log(o.json ? JSON.stringify(report.status ?? null, null, 2) : report.lines.join('\n'));
@@ -271,7 +271,7 @@ export function registerNodeCommands(program: Command): void {
     .option('--json', 'print the policy as JSON', false)
     .action(async (o: { dir: string; json: boolean }) => {
       const { policy } = await configOf(o.dir);
-      const { describePolicy } = await import('@biospec/privacy');
+      const { describePolicy } = await import('@biospec/privacy/policy');
       console.log(o.json ? JSON.stringify(policy, null, 2) : describePolicy(policy));
     });
 
