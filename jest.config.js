@@ -43,6 +43,18 @@ export default {
     '^@biospec/registry/testing$': '<rootDir>/packages/registry/src/testing/people-compliance.ts',
     // Repository compliance suites any implementation of the access store runs.
     '^@biospec/access/testing$': '<rootDir>/packages/access/src/testing/compliance.ts',
+    // Light entry points (what worker threads and the CLI's start load): the same modules as the
+    // package roots, so a BiospecError thrown through one is the class a test imports from the other.
+    '^@biospec/protocol/core$': '<rootDir>/packages/protocol/src/core.ts',
+    '^@biospec/query/model$': '<rootDir>/packages/query/src/model.ts',
+    '^@biospec/privacy/preset-names$': '<rootDir>/packages/privacy/src/preset-names.ts',
+    '^@biospec/access/states$': '<rootDir>/packages/access/src/states.ts',
+    '^@biospec/synthetic/profiles$': '<rootDir>/packages/synthetic/src/profiles.ts',
+    '^@biospec/node/files$': '<rootDir>/node/src/node-files.ts',
+    '^@biospec/node/config$': '<rootDir>/node/src/node-config.ts',
+    '^@biospec/privacy/policy$': '<rootDir>/packages/privacy/src/policy.ts',
+    '^@biospec/directory/config$': '<rootDir>/packages/directory/src/directory-config.ts',
+    '^@biospec/coordinator/files$': '<rootDir>/coordinator/src/coordinator-files.ts',
     ...Object.fromEntries(
       Object.entries(workspaces).map(([name, dir]) => [`^@biospec/${name}$`, `<rootDir>/${dir}/src/index.ts`]),
     ),

@@ -6,17 +6,10 @@ import { createSqlitePeople, type PeopleRepository, type Person, type Role } fro
 import { generateSigningKey, importSigningKey, issueResearcherToken } from '@biospec/trust';
 import { createPostgresPeople, createPostgresPool } from '@biospec/postgres';
 import { loadCoordinatorConfig, parseCoordinatorConfig } from './config.js';
+import { COORDINATOR_FILES } from './coordinator-files.js';
 import { peopleFile } from './coordinator-state.js';
 
-/** Files `initCoordinatorDir` writes, relative to the coordinator folder. */
-export const COORDINATOR_FILES = {
-  config: 'coordinator.json',
-  signingKey: 'coordinator-key.jwk.json',
-  publicKeys: 'coordinator.jwks.json',
-  pseudonymSecret: 'pseudonym-secret',
-  nodesDir: 'nodes',
-  stateDir: 'state',
-} as const;
+export { COORDINATOR_FILES };
 
 export interface InitCoordinatorOptions {
   coordinatorId?: string;

@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { applyEnvOverrides, BiospecError, configIssues, type EnvOverride } from '@biospec/protocol';
-import { parsePolicy, type DisclosurePolicy } from '@biospec/privacy';
-import { DirectoryConfigSchema, resolveDirectoryConfig } from '@biospec/directory';
+import { applyEnvOverrides, BiospecError, configIssues, type EnvOverride } from '@biospec/protocol/core';
+import { parsePolicy, type DisclosurePolicy } from '@biospec/privacy/policy';
+import { DirectoryConfigSchema, resolveDirectoryConfig } from '@biospec/directory/config';
 
 const TlsSchema = z
   .object({

@@ -5,6 +5,7 @@ import { BiospecError, createPrivateFile, makePrivateDir } from '@biospec/protoc
 import { DEFAULT_POLICY, type DisclosurePolicy } from '@biospec/privacy';
 import { generateSigningKey } from '@biospec/trust';
 import { parseNodeConfig } from './config.js';
+import { NODE_FILES } from './node-files.js';
 import { readCoordinatorKeys } from './pinned-keys.js';
 
 export interface InitNodeOptions {
@@ -23,14 +24,7 @@ export interface InitNodeOptions {
   holdDecisionsFromCoordinator?: boolean;
 }
 
-/** Files `initNodeDir` writes, relative to the node folder. */
-export const NODE_FILES = {
-  config: 'node.json',
-  signingKey: 'node-key.jwk.json',
-  publicKeys: 'node.jwks.json',
-  noiseSecret: 'noise-secret',
-  coordinatorKeys: 'coordinator.jwks.json',
-} as const;
+export { NODE_FILES };
 
 function writeSecret(file: string, data: string | Buffer): void {
   fs.writeFileSync(file, data, { mode: 0o600 });

@@ -2,8 +2,10 @@
  * The two levels of state of an access request, as the BBMRI-ERIC Negotiator has them:
  * the request as a whole, and each site it asks. Pure tables and checks; the workflow
  * applies them and the repository stores the outcome atomically (compare and set).
+ * `@biospec/access/states` exports this module alone: the CLI names the actions in its
+ * commands without loading the rest of the package.
  */
-import { BiospecError } from '@biospec/protocol';
+import { BiospecError } from '@biospec/protocol/core';
 
 export const REQUEST_STATES = ['draft', 'submitted', 'under_review', 'returned', 'approved', 'declined', 'concluded', 'abandoned'] as const;
 export type RequestState = (typeof REQUEST_STATES)[number];

@@ -4,8 +4,8 @@
  * column names come from fixed tables here, never from the query. Categorical
  * values and codes are translated to the catalogue's integer codes on the way.
  */
-import { BiospecError } from '@biospec/protocol';
-import { icd10IsUnder, isUseCategory, useBit, type ContributionCaps, type CountQuestion, type Expr, type StrataDimension, type Unit } from '@biospec/query';
+import { BiospecError } from '@biospec/protocol/core';
+import { icd10IsUnder, isUseCategory, useBit, type ContributionCaps, type CountQuestion, type Expr, type StrataDimension, type Unit } from '@biospec/query/model';
 import { dayNumber } from '@biospec/count-index';
 import { WITHDRAWN_CODE, type CodeKind } from './codebook.js';
 

@@ -7,7 +7,7 @@ import { isAscii } from 'node:buffer';
 import { statSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { StringDecoder } from 'node:string_decoder';
-import { BiospecError } from '@biospec/protocol';
+import { BiospecError } from '@biospec/protocol/core';
 import type { ColumnMapping } from './column-mapping.js';
 import { createCsvTokenizer, CsvSyntaxError } from './csv-tokenizer.js';
 import { createRowEncoder, type RowEncoder } from './csv-row-encoder.js';

@@ -5,7 +5,7 @@
  * this thread with the same code.
  */
 import { Worker } from 'node:worker_threads';
-import { BiospecError } from '@biospec/protocol';
+import { BiospecError } from '@biospec/protocol/core';
 import { csvFileSize, readCsvBatches, type BatchReadOptions } from './csv-batches.js';
 import type { WorkerReply, WorkerRequest } from './csv-worker-protocol.js';
 import type { EncodedBatch } from './encoded-batch.js';

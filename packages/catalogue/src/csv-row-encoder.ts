@@ -4,7 +4,7 @@
  * verdict is cached by its text (a catalogue has few distinct dates, codes
  * and quantities), so a typical row costs a few map lookups.
  */
-import { BiospecError, type Issue } from '@biospec/protocol';
+import { BiospecError, type Issue } from '@biospec/protocol/core';
 import {
   MATERIAL_TYPES,
   SEXES,
@@ -13,7 +13,7 @@ import {
   STORAGE_TEMPERATURES,
   normaliseIcd10,
   type SpecimenRecord,
-} from '@biospec/query';
+} from '@biospec/query/model';
 import type { ColumnMapping } from './column-mapping.js';
 import { NONE, SLOT, SLOTS, emptyGrowth, type DictionaryGrowth, type EncodedBatch } from './encoded-batch.js';
 import { partialDateSpan, toIsoDate, type DateFormat } from './partial-date.js';

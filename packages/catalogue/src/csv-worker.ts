@@ -4,7 +4,7 @@
  * it has consumed (so a slow import never piles the file up in memory).
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { BiospecError } from '@biospec/protocol';
+import { BiospecError } from '@biospec/protocol/core';
 import { readCsvBatches } from './csv-batches.js';
 import type { WorkerReply, WorkerRequest } from './csv-worker-protocol.js';
 

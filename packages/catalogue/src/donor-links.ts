@@ -20,7 +20,7 @@ import {
   type SpecimenStatus,
   type StorageTemperature,
   type MaterialType,
-} from '@biospec/query';
+} from '@biospec/query/model';
 
 interface DonorRow {
   sex: string | null;

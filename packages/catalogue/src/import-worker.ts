@@ -6,7 +6,7 @@
  * parsed on a further worker (csv-parallel.ts), as before.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { BiospecError } from '@biospec/protocol';
+import { BiospecError } from '@biospec/protocol/core';
 import { openWriter } from './connection.js';
 import { csvSource } from './csv-source.js';
 import { importRows } from './import.js';

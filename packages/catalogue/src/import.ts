@@ -9,8 +9,8 @@
  * specimen writer.
  */
 import type Database from 'better-sqlite3';
-import { BiospecError, storageError, storageFaultOf, type Issue, type StorageFault } from '@biospec/protocol';
-import { ROW_BATCHES, isRowBatchSource, type SourceRow } from '@biospec/query';
+import { BiospecError, storageError, storageFaultOf, type Issue, type StorageFault } from '@biospec/protocol/core';
+import { ROW_BATCHES, isRowBatchSource, type SourceRow } from '@biospec/query/model';
 import { bumpEpoch, readEpoch } from './epoch.js';
 import { recordEvent } from './events.js';
 import { createCodebook, WITHDRAWN_CODE, type Codebook } from './codebook.js';

@@ -7,7 +7,7 @@
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import type { CatalogueChange, IndexRow, IndexSource, LoadedIndex, RowSnapshot, SnapshotKey } from '@biospec/count-index';
-import { BiospecError } from '@biospec/protocol';
+import { BiospecError } from '@biospec/protocol/core';
 import { WITHDRAWN_CODE } from './codebook.js';
 import { readEpoch } from './epoch.js';
 import type { IndexWorkerReply, IndexWorkerRequest } from './index-worker-protocol.js';

@@ -9,7 +9,7 @@
  * cycle within a donor rejects the import, naming its samples.
  */
 import type Database from 'better-sqlite3';
-import { BiospecError, type Issue } from '@biospec/protocol';
+import { BiospecError, type Issue } from '@biospec/protocol/core';
 
 /** Pointer jumping doubles the distance covered per pass; 64 passes cover any real depth. */
 const MAX_PASSES = 64;

@@ -20,7 +20,7 @@ import {
   type SourceRow,
   type SourceRowBatch,
   type TextField,
-} from '@biospec/query';
+} from '@biospec/query/model';
 import { WITHDRAWN_CODE, type Codebook, type CodeKind } from './codebook.js';
 import type { DonorLinks } from './donor-links.js';
 import { daySpan, diagnosisEntry, type DiagnosisEntry, type RowImporter } from './row-importer.js';

@@ -13,7 +13,7 @@ import {
   STORAGE_TEMPERATURES,
   type SourceRow,
   type SpecimenRecord,
-} from '@biospec/query';
+} from '@biospec/query/model';
 import { WITHDRAWN_CODE, type Codebook } from './codebook.js';
 import type { DonorLinks } from './donor-links.js';
 import { locate } from './issue-log.js';

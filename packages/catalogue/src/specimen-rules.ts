@@ -11,7 +11,7 @@ import {
   duoTerm,
   isIcd10Code,
   type SpecimenRecord,
-} from '@biospec/query';
+} from '@biospec/query/model';
 import { partialDateSpan } from './partial-date.js';
 
 /** A problem with one field of one record (the importer adds the line or reference). */

@@ -9,7 +9,7 @@
  * rejected row, from where issues must be found as they come).
  */
 import type Database from 'better-sqlite3';
-import { BiospecError, type Issue } from '@biospec/protocol';
+import { BiospecError, type Issue } from '@biospec/protocol/core';
 import type { IssueLog } from './issue-log.js';
 import { MAX_REPORTED_ISSUES } from './issue-log.js';
 import { resolveRoots } from './root-resolution.js';

@@ -5,7 +5,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import { BiospecError } from '@biospec/protocol';
+import { BiospecError } from '@biospec/protocol/core';
 import { createSqlCount } from './sql-count.js';
 import type { SqlReply, SqlRequest, SqlWorkerData } from './sql-worker-protocol.js';
 

@@ -1,4 +1,4 @@
-import { STATUS_REFRESH_MS, type NodeConfig, type NodeStatus } from '@biospec/node';
+import { STATUS_REFRESH_MS, type NodeConfig, type NodeStatus } from '@biospec/node/config';
 
 /** True when a process with this id exists (signal 0 only checks; EPERM means it exists under another user). */
 function processExists(pid: number): boolean {

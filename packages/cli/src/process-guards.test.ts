@@ -42,3 +42,16 @@ test('a service that does not stop in time is left behind: the process still exi
   expect(status).toBe(1);
   expect(logged[0]).toMatchObject({ level: 60, err: { message: 'stuck' } });
 }, 20_000);
+
+test('a logger given as a function is made at the first fault, not before (bin.ts loads pino only then)', () => {
+  const script = (body: string) => `
+    import { pino } from 'pino';
+    import { installProcessGuards } from ${JSON.stringify(guards)};
+    installProcessGuards(() => { console.log('logger made'); return pino({ base: { service: 'biospec' } }, pino.destination(2)); });
+    ${body}`;
+  const quiet = spawnSync(process.execPath, ['--input-type=module', '-e', script(`console.log('done');`)], { encoding: 'utf8', cwd: path.dirname(guards), timeout: 30_000 });
+  expect(quiet).toMatchObject({ status: 0, stdout: 'done\n' });
+  const faulted = spawnSync(process.execPath, ['--input-type=module', '-e', script(`Promise.reject(new Error('lost promise'));`)], { encoding: 'utf8', cwd: path.dirname(guards), timeout: 30_000 });
+  expect(faulted).toMatchObject({ status: 1, stdout: 'logger made\n' });
+  expect(JSON.parse(faulted.stderr)).toMatchObject({ level: 60, msg: 'unhandled rejection: stopping', err: { message: 'lost promise' } });
+});

@@ -16,17 +16,19 @@ export interface ProcessGuardOptions {
 
 /**
  * From now on an unhandled rejection or an uncaught exception is a bug that ends the process:
- * it is logged as one pino line at level fatal, with the error, the running service (see
+ * it is logged as one pino line at level fatal (`logger`, or the one it makes at the first fault), with the error, the running service (see
  * {@link guardService}) is given `graceMs` to stop (closing its databases), and the process
  * exits with code 1. Without this, Node 20 would print a bare stack (uncaught exception) or
  * exit without closing anything (unhandled rejection).
  */
-export function installProcessGuards(logger: Logger, options: ProcessGuardOptions = {}): void {
+export function installProcessGuards(logger: Logger | (() => Logger), options: ProcessGuardOptions = {}): void {
+  let made: Logger | undefined;
+  const fallback = () => (made ??= typeof logger === 'function' ? logger() : logger);
   const exit = options.exit ?? ((code: number) => process.exit(code));
   const graceMs = options.graceMs ?? 3000;
   let faulted = false;
   const onFault = (kind: string) => (err: unknown) => {
-    const log = guarded?.logger ?? logger;
+    const log = guarded?.logger ?? fallback();
     log.fatal({ err }, `${kind}: stopping`);
     if (faulted) return;
     faulted = true;

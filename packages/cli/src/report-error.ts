@@ -1,4 +1,4 @@
-import { BiospecError, formatIssue } from '@biospec/protocol';
+import { BiospecError, formatIssue } from '@biospec/protocol/core';
 
 const SHOWN_ISSUES = 50;
 

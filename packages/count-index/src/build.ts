@@ -6,7 +6,7 @@
  * yields every `chunkRows` rows so a caller can spread the build over
  * event-loop turns.
  */
-import { DIMENSIONS, STRATA_DIMENSIONS, type ContributionCaps, type Dimension, type StrataDimension } from '@biospec/query';
+import { DIMENSIONS, STRATA_DIMENSIONS, type ContributionCaps, type Dimension, type StrataDimension } from '@biospec/query/model';
 import { ageSlicesOf } from './age-slices.js';
 import { hasBit, popcount, setBit, wordsFor } from './bits.js';
 import {

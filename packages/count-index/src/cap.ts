@@ -13,7 +13,7 @@
  * others, one walk over their matched rows takes the first units (pairs) as
  * the rule says and subtracts the rest.
  */
-import { STRATA_DIMENSIONS, type StrataDimension, type Unit } from '@biospec/query';
+import { STRATA_DIMENSIONS, type StrataDimension, type Unit } from '@biospec/query/model';
 import { UNIT_BOUNDS_STRIDE } from './build.js';
 import { popcount32 } from './bits.js';
 import type { CappedRows } from './index-data.js';

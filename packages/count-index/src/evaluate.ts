@@ -12,8 +12,8 @@
  * bitmap pass left non-zero (word-list.ts), so the per-row tests and the final
  * count visit only those.
  */
-import { BiospecError } from '@biospec/protocol';
-import { icd10IsUnder, isUseCategory, useBit, type Expr } from '@biospec/query';
+import { BiospecError } from '@biospec/protocol/core';
+import { icd10IsUnder, isUseCategory, useBit, type Expr } from '@biospec/query/model';
 import { ageRangeBitmap, isSliced, narrowAgeRange, UNKNOWN_AGE_CODE } from './age-slices.js';
 import type { BitmapCache } from './bitmap-cache.js';
 import { dateBaseYear, dateKey, unknownDate } from './columns.js';

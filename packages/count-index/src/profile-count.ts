@@ -12,7 +12,7 @@
  * a root of several ages has, in place of keys, its (key, age) pairs, of which
  * those in range count as their key does.
  */
-import { isUseCategory, useBit, type CountQuestion, type Expr, type StrataDimension } from '@biospec/query';
+import { isUseCategory, useBit, type CountQuestion, type Expr, type StrataDimension } from '@biospec/query/model';
 import { runsInAgeRange } from './age-profiles.js';
 import { UNKNOWN_AGE_CODE } from './age-slices.js';
 import { IN_FIELDS } from './evaluate.js';

@@ -5,7 +5,7 @@
  * never opens a database), so the dependency points one way: the catalogue
  * depends on the index, never the reverse.
  */
-import { BiospecError } from '@biospec/protocol';
+import { BiospecError } from '@biospec/protocol/core';
 
 /** The code spaces the index reads (the catalogue's codebook has these and more). */
 export const INDEX_CODE_KINDS = [

@@ -1,4 +1,4 @@
-import { duoTerm, normaliseIcd10 as normalise } from '@biospec/query';
+import { duoTerm, normaliseIcd10 as normalise } from '@biospec/query/model';
 import { memoized } from './memo.js';
 import type { CodeableConcept, Coding, LocatedIssue } from './fhir-model.js';
 import { EXTENSIONS, ICD10_SYSTEMS, SYSTEMS } from './systems.js';

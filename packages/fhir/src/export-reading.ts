@@ -5,7 +5,7 @@
  * places the first pass recorded), and the rows the end decides (problems that block).
  */
 import path from 'node:path';
-import { BiospecError } from '@biospec/protocol';
+import { BiospecError } from '@biospec/protocol/core';
 import type { SourceRow } from '@biospec/query';
 import { createDonorIndex, specimenLookup, type DonorIndex, type Place, type SpecimenLookup } from './donor-index.js';
 import { fastCondition, fastConsent, fastOrganization, fastPatient, fastSpecimen } from './fast-shapes.js';

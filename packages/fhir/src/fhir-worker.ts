@@ -9,8 +9,8 @@
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
-import { BiospecError } from '@biospec/protocol';
-import { createRowBatchEncoder, rowBatchTransfers, type SourceRow } from '@biospec/query';
+import { BiospecError } from '@biospec/protocol/core';
+import { createRowBatchEncoder, rowBatchTransfers, type SourceRow } from '@biospec/query/model';
 import { specimenLookup } from './donor-index.js';
 import { createExportReading, createSpecimenMapper, specimenChunks, type SpecimenMapper } from './export-reading.js';
 import type { FhirPeerMessage, FhirWorkerReply, FhirWorkerRequest, SpecimenCounts } from './fhir-worker-protocol.js';

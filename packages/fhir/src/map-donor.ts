@@ -1,4 +1,4 @@
-import { SEXES, type Sex } from '@biospec/query';
+import { SEXES, type Sex } from '@biospec/query/model';
 import { checkDuo, duoCode, icd10Codes } from './codings.js';
 import type { ConsentProvision, FhirCondition, FhirConsent, FhirPatient, LocatedIssue } from './fhir-model.js';
 import { toPartialDate } from './partial-dates.js';

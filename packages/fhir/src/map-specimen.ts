@@ -8,7 +8,7 @@ import {
   type SpecimenRecord,
   type SpecimenStatus,
   type StorageTemperature,
-} from '@biospec/query';
+} from '@biospec/query/model';
 import { describeCoding, icd10Codes, isDataAbsent } from './codings.js';
 import type { CodeableConcept, Extension, FhirSpecimen, LocatedIssue, Range, Reference } from './fhir-model.js';
 import { HL7_V2_0487_TABLE, SNOMED_TABLE, materialsOf } from './mapping-tables.js';

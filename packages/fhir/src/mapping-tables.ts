@@ -7,8 +7,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { BiospecError } from '@biospec/protocol';
-import { MATERIAL_TYPES, duoTerm, type MaterialType } from '@biospec/query';
+import { BiospecError } from '@biospec/protocol/core';
+import { MATERIAL_TYPES, duoTerm, type MaterialType } from '@biospec/query/model';
 
 const header = {
   about: z.string().min(1),

@@ -2,7 +2,7 @@
  * Partial ISO dates (`2019`, `2019-05`, `2019-05-14`) as FHIR `date` and
  * `dateTime` carry them, and ages computed between them.
  */
-import { ageInYears as ageBetween, dateParts as parts, type DateParts } from '@biospec/query';
+import { ageInYears as ageBetween, dateParts as parts, type DateParts } from '@biospec/query/model';
 import { memoized, memoized2 } from './memo.js';
 
 /** Whole years from a birth date to a date (`@biospec/query`'s ageInYears, remembered). */

@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { Writable, pipeline } from 'node:stream';
-import { BiospecError } from '@biospec/protocol';
+import { BiospecError } from '@biospec/protocol/core';
 import Verifier from 'stream-json/utils/Verifier.js';
 import { open, type FileHandle } from 'node:fs/promises';
 import { JsonSplitter, SplitError } from './json-splitter.js';

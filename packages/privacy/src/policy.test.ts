@@ -1,5 +1,6 @@
 import { BiospecError } from '@biospec/protocol';
 import { DEFAULT_POLICY, EXACT_POLICY, POLICY_PRESETS, describeGuarantee, describePolicy, hasFormalGuarantee, parsePolicy } from './policy.js';
+import { POLICY_PRESET_NAMES } from './preset-names.js';
 
 function parseError(input: unknown): BiospecError {
   try {
@@ -94,6 +95,10 @@ describe('constants and presets', () => {
       ],
     });
     expect(Object.isFrozen(DEFAULT_POLICY.noise)).toBe(true);
+  });
+
+  test('the preset names the CLI lists without loading the presets are theirs, in their order', () => {
+    expect(Object.keys(POLICY_PRESETS)).toEqual(POLICY_PRESET_NAMES);
   });
 
   test('every preset is a valid policy as written to node.json', () => {

@@ -1,6 +1,9 @@
-import { BiospecError, type Issue } from '@biospec/protocol';
+// `@biospec/privacy/policy` exports this module alone: a node's config is read (by the CLI too)
+// without loading the privacy machinery.
+import { BiospecError, type Issue } from '@biospec/protocol/core';
 import type { ContributionCaps } from '@biospec/query';
 import { z } from 'zod';
+import type { PolicyPresetName } from './preset-names.js';
 
 /** No noise: figures are released exact or merely rounded. No formal guarantee. */
 export interface NoNoise {
@@ -232,7 +235,7 @@ export const EXACT_POLICY: DisclosurePolicy = deepFreeze({
  * cell released, charge from the question): they are comparisons, and only
  * `default` states a bound over a window.
  */
-export const POLICY_PRESETS: Readonly<Record<'default' | 'focus-like' | 'mii-like' | 'shrine-like', DisclosurePolicy>> = deepFreeze({
+export const POLICY_PRESETS: Readonly<Record<PolicyPresetName, DisclosurePolicy>> = deepFreeze({
   default: DEFAULT_POLICY,
   // samply/focus defaults: Laplace ε 0.1, patient sensitivity 1, specimen sensitivity 20, rounding to 10; no budget.
   'focus-like': {
@@ -257,7 +260,7 @@ export const POLICY_PRESETS: Readonly<Record<'default' | 'focus-like' | 'mii-lik
   },
 });
 
-export type PolicyPresetName = keyof typeof POLICY_PRESETS;
+export type { PolicyPresetName } from './preset-names.js';
 
 /**
  * Parses a policy from untrusted configuration, filling defaults.

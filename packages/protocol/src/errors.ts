@@ -1,8 +1,6 @@
-import { Metadata, status as GrpcStatus } from '@grpc/grpc-js';
-
 /**
  * Every failure the federation reports has one of these codes. The code, not
- * the message, decides the gRPC and HTTP status (see {@link grpcStatusOf}).
+ * the message, decides the gRPC and HTTP status (see {@link httpStatusOf}, and grpcStatusOf in grpc-errors.ts).
  */
 export const ERROR_CODES = [
   'INVALID_QUERY',
@@ -62,29 +60,6 @@ export function isBiospecError(value: unknown): value is BiospecError {
   return value instanceof BiospecError;
 }
 
-const GRPC: Record<ErrorCode, GrpcStatus> = {
-  INVALID_QUERY: GrpcStatus.INVALID_ARGUMENT,
-  INVALID_DATA: GrpcStatus.INVALID_ARGUMENT,
-  INVALID_CONFIG: GrpcStatus.FAILED_PRECONDITION,
-  INVALID_ARGUMENT: GrpcStatus.INVALID_ARGUMENT,
-  UNAUTHENTICATED: GrpcStatus.UNAUTHENTICATED,
-  PERMISSION_DENIED: GrpcStatus.PERMISSION_DENIED,
-  NOT_FOUND: GrpcStatus.NOT_FOUND,
-  ALREADY_EXISTS: GrpcStatus.ALREADY_EXISTS,
-  FAILED_PRECONDITION: GrpcStatus.FAILED_PRECONDITION,
-  BUDGET_EXHAUSTED: GrpcStatus.RESOURCE_EXHAUSTED,
-  RATE_LIMITED: GrpcStatus.RESOURCE_EXHAUSTED,
-  // The node has more questions than it can answer in time and refuses this one at once (with a retry hint);
-  // the code in the `biospec-error-code` trailer keeps it apart from a researcher's rate limit or budget.
-  BUSY: GrpcStatus.RESOURCE_EXHAUSTED,
-  TOO_LARGE: GrpcStatus.RESOURCE_EXHAUSTED,
-  UNAVAILABLE: GrpcStatus.UNAVAILABLE,
-  // The node is up but cannot answer counts yet (its count index is loading); the coordinator shows it apart from "unreachable".
-  WARMING_UP: GrpcStatus.UNAVAILABLE,
-  DEADLINE_EXCEEDED: GrpcStatus.DEADLINE_EXCEEDED,
-  INTERNAL: GrpcStatus.INTERNAL,
-};
-
 const HTTP: Record<ErrorCode, number> = {
   INVALID_QUERY: 400,
   INVALID_DATA: 400,
@@ -105,11 +80,6 @@ const HTTP: Record<ErrorCode, number> = {
   INTERNAL: 500,
 };
 
-/** The gRPC status a code is answered with. The only place this mapping lives. */
-export function grpcStatusOf(code: ErrorCode): GrpcStatus {
-  return GRPC[code];
-}
-
 /** The HTTP status a code is answered with. The only place this mapping lives. */
 export function httpStatusOf(code: ErrorCode): number {
   return HTTP[code];
@@ -119,28 +89,6 @@ export function httpStatusOf(code: ErrorCode): number {
 export const ERROR_CODE_TRAILER = 'biospec-error-code';
 /** Trailing metadata of a refusal that may succeed later: milliseconds to wait before asking again. */
 export const RETRY_AFTER_TRAILER = 'retry-after-ms';
-
-/** A refusal as gRPC carries it: status code, details, and trailers with the error code and retry hint. */
-export interface GrpcRefusal {
-  code: GrpcStatus;
-  details: string;
-  message: string;
-  /** The error code (BiospecError's), as sent in {@link ERROR_CODE_TRAILER}. */
-  reason: ErrorCode;
-  retryAfterMs: number | undefined;
-  metadata: Metadata;
-}
-
-/** Shape of an error handed to a grpc-js callback: grpc-js sends `code` as the status and `metadata` as trailers. */
-export function toGrpcError(reason: unknown): GrpcRefusal {
-  const err = BiospecError.from(reason);
-  const located = err.issues.length > 0 ? `: ${err.issues.map(formatIssue).join('; ')}` : '';
-  const details = `${err.code}: ${err.message}${located}`;
-  const metadata = new Metadata();
-  metadata.set(ERROR_CODE_TRAILER, err.code);
-  if (err.retryAfterMs !== undefined) metadata.set(RETRY_AFTER_TRAILER, String(err.retryAfterMs));
-  return { code: grpcStatusOf(err.code), details, message: details, reason: err.code, retryAfterMs: err.retryAfterMs, metadata };
-}
 
 /** "line 12, field sex: unknown value 'x'" */
 export function formatIssue(issue: Issue): string {

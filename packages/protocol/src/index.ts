@@ -1,4 +1,5 @@
 export * from './errors.js';
+export * from './grpc-errors.js';
 export * from './grpc-credentials.js';
 export * from './grpc-server-lifecycle.js';
 export * from './unary-call.js';

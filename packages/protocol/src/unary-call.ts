@@ -1,5 +1,5 @@
 import type { ServerUnaryCall, sendUnaryData } from '@grpc/grpc-js';
-import { toGrpcError } from './errors.js';
+import { toGrpcError } from './grpc-errors.js';
 
 /**
  * Adapts a handler that returns (a promise of) the response to grpc-js's callback style: a

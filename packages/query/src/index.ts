@@ -1,16 +1,2 @@
-export * from './specimen.js';
-export * from './ast.js';
-export * from './strata.js';
-export * from './vocab/duo.js';
-export * from './vocab/icd10.js';
-export * from './vocab/icd10-codes.js';
-export * from './vocab/labels.js';
+export * from './model.js';
 export * from './schema.js';
-export * from './canonical.js';
-export * from './query-hash.js';
-export * from './contribution.js';
-export * from './reference-evaluator.js';
-export { QUERY_LIMITS } from './limits.js';
-export { formatJsonPath } from './json-path.js';
-export { ageInYears, dateParts, type DateParts } from './age.js';
-export * from './row-batch.js';

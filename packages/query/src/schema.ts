@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { BiospecError, formatIssue, type Issue } from '@biospec/protocol';
+import { BiospecError, formatIssue, type Issue } from '@biospec/protocol/core';
 import { DIMENSIONS, UNITS, type Dimension, type Expr, type Query } from './ast.js';
 import { isFullIsoDate } from './iso-date.js';
 import { describeType, formatJsonPath, quoteValue } from './json-path.js';

@@ -1,4 +1,4 @@
-import { BiospecError } from '@biospec/protocol';
+import { BiospecError } from '@biospec/protocol/core';
 import type { Dimension, StrataDimension, Unit } from './ast.js';
 import { icd10Chapter } from './vocab/icd10.js';
 import { DIMENSION_DOMAINS } from './strata-domains.js';

@@ -1,3 +1,5 @@
+// `@biospec/synthetic/profiles` exports this module alone (it loads nothing at run time): the CLI lists
+// the profile names in `biospec generate --help` without loading the generator.
 import type { MaterialType } from '@biospec/query';
 import type { AgeModel, DiseaseCategory } from './diseases.js';
 

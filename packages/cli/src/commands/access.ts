@@ -2,25 +2,12 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { BiospecError, FederatedAvailabilityResponse } from '@biospec/protocol';
-import { createKeyRing } from '@biospec/trust';
-import {
-  generateEncryptionKey,
-  openGrantedDetail,
-  parseEncryptionKey,
-  REQUEST_ACTIONS,
-  type AccessRequest,
-  type AccessRequestView,
-  type Delivery,
-  type EncryptionCurve,
-  type GrantView,
-  type Membership,
-  type MembershipView,
-  type RequestAction,
-} from '@biospec/access';
-import { duoCode, queryFromFlags, type QueryFlags } from '../query-options.js';
-import { createRestClient, toResultBundle } from '../rest-client.js';
-import { formatAvailability, formatGrantedDetail, formatMembership, formatRequest, formatRequestList } from '../format-access.js';
+import { BiospecError } from '@biospec/protocol/core';
+import type { AccessRequest, AccessRequestView, Delivery, EncryptionCurve, GrantView, Membership, MembershipView } from '@biospec/access';
+import { REQUEST_ACTIONS, type RequestAction } from '@biospec/access/states';
+import type { QueryFlags } from '../query-options.js';
+
+// As in node.ts, each action imports the packages it uses when it runs.
 
 interface Connection {
   url: string;
@@ -29,9 +16,10 @@ interface Connection {
 }
 
 /** The coordinator REST client for `--url` and `--token` (or BIOSPEC_URL and BIOSPEC_TOKEN). */
-export function clientOf(o: Connection) {
+export async function clientOf(o: Connection) {
   const token = o.token ?? process.env.BIOSPEC_TOKEN;
   if (!token) throw new BiospecError('UNAUTHENTICATED', 'no bearer token: pass --token or set BIOSPEC_TOKEN');
+  const { createRestClient } = await import('../rest-client.js');
   return createRestClient(o.url, token);
 }
 
@@ -81,9 +69,10 @@ function readJson(file: string, what: string): unknown {
 }
 
 /** The public half of a researcher's key file (as `access keygen` writes it). */
-function publicKeyOf(file: string): Record<string, unknown> {
+async function publicKeyOf(file: string): Promise<Record<string, unknown>> {
   const jwk = readJson(file, 'encryption key') as Record<string, unknown>;
   const { d: _private, ...rest } = jwk;
+  const { parseEncryptionKey } = await import('@biospec/access');
   return parseEncryptionKey(rest, '--key') as Record<string, unknown>;
 }
 
@@ -109,7 +98,8 @@ interface RequestOptions extends Omit<QueryFlags, 'collection'>, Connection {
   key?: string;
 }
 
-function requestFields(o: RequestOptions, creating: boolean): Record<string, unknown> {
+async function requestFields(o: RequestOptions, creating: boolean): Promise<Record<string, unknown>> {
+  const { duoCode, queryFromFlags } = await import('../query-options.js');
   const hasQueryFlags = Boolean(o.queryJson || o.queryFile || o.material || o.diagnosis || o.sex || o.age || o.collected || o.consent || o.status || o.minQuantity);
   const { collection: asked, ...flags } = o;
   const origin = o.from ? originFromBundle(o.from) : creating || hasQueryFlags ? { kind: o.kind ?? 'availability', query: queryFromFlags({ ...flags, stratify: undefined }) } : undefined;
@@ -121,7 +111,7 @@ function requestFields(o: RequestOptions, creating: boolean): Record<string, unk
     ...(origin ? { origin } : {}),
     ...(asked.length > 0 || creating ? { collections: collectionsOf(asked) } : {}),
     ...(o.attach.length > 0 ? { attachments: attachmentsOf(o.attach) } : {}),
-    ...(o.key ? { encryptionKey: publicKeyOf(o.key) } : {}),
+    ...(o.key ? { encryptionKey: await publicKeyOf(o.key) } : {}),
   };
 }
 
@@ -157,6 +147,7 @@ export function registerAccessCommands(program: Command): void {
     .action(async (o: { out: string; curve: string }) => {
       if (o.curve !== 'X25519' && o.curve !== 'P-256') throw new BiospecError('INVALID_ARGUMENT', `--curve must be X25519 or P-256, got '${o.curve}'`);
       if (fs.existsSync(o.out)) throw new BiospecError('ALREADY_EXISTS', `${o.out} already exists; refusing to overwrite a key`);
+      const { generateEncryptionKey } = await import('@biospec/access');
       const { privateJwk, publicJwk } = await generateEncryptionKey(o.curve as EncryptionCurve);
       fs.writeFileSync(o.out, JSON.stringify(privateJwk, null, 2) + '\n', { mode: 0o600 });
       fs.writeFileSync(`${o.out}.pub.json`, JSON.stringify(publicJwk, null, 2) + '\n');
@@ -164,7 +155,7 @@ export function registerAccessCommands(program: Command): void {
     });
 
   connected(access.command('whoami').description('your researcher record, roles and the pseudonym nodes see')).action(async (o: Connection) => {
-    const me = (await clientOf(o).call('/api/v1/me')) as { personId: string; name: string | null; roles: string[]; pseudonym: string };
+    const me = (await (await clientOf(o)).call('/api/v1/me')) as { personId: string; name: string | null; roles: string[]; pseudonym: string };
     print(o, me, () => `${me.name ?? '-'}  record ${me.personId}  roles ${me.roles.join(', ') || 'none'}  pseudonym ${me.pseudonym}`);
   });
 
@@ -181,7 +172,11 @@ export function registerAccessCommands(program: Command): void {
     .option('--project <name>', 'project the question belongs to', 'feasibility')
     .option('--save <file>', 'save the signed per-site answers as a bundle (to verify, or to start a request from)')
     .action(async (o: QueryFlags & Connection & { purpose: string; project: string; save?: string }) => {
-      const client = clientOf(o);
+      const client = await clientOf(o);
+      const { duoCode, queryFromFlags } = await import('../query-options.js');
+      const { FederatedAvailabilityResponse } = await import('@biospec/protocol');
+      const { toResultBundle } = await import('../rest-client.js');
+      const { formatAvailability } = await import('../format-access.js');
       const query = queryFromFlags({ ...o, unit: 'specimens' });
       const raw = await client.call('/api/v1/availability', { query, purpose: duoCode(o.purpose), project: o.project });
       const response = FederatedAvailabilityResponse.fromJSON(raw);
@@ -193,12 +188,16 @@ export function registerAccessCommands(program: Command): void {
     });
 
   requestOptions(access.command('create').description('create an access request (a draft) asking collections of one or more nodes')).action(async (o: RequestOptions) => {
-    const view = (await clientOf(o).call('/api/v1/access/requests', requestFields(o, true))) as AccessRequestView;
+    const client = await clientOf(o);
+    const { formatRequest } = await import('../format-access.js');
+    const view = (await client.call('/api/v1/access/requests', await requestFields(o, true))) as AccessRequestView;
     print(o, view, () => `created ${view.request.id} (draft)\n\n${formatRequest(view)}`);
   });
 
   requestOptions(access.command('update <id>').description('change a draft or returned request (only the options given)')).action(async (id: string, o: RequestOptions) => {
-    const view = (await clientOf(o).call(`/api/v1/access/requests/${encodeURIComponent(id)}`, requestFields(o, false), 'PATCH')) as AccessRequestView;
+    const client = await clientOf(o);
+    const { formatRequest } = await import('../format-access.js');
+    const view = (await client.call(`/api/v1/access/requests/${encodeURIComponent(id)}`, await requestFields(o, false), 'PATCH')) as AccessRequestView;
     print(o, view, () => formatRequest(view));
   });
 
@@ -207,12 +206,14 @@ export function registerAccessCommands(program: Command): void {
     .option('--node <id>', 'only requests asking this node')
     .action(async (o: Connection & { state?: string; node?: string }) => {
       const params = new URLSearchParams({ ...(o.state ? { state: o.state } : {}), ...(o.node ? { nodeId: o.node } : {}) });
-      const { requests } = (await clientOf(o).call(`/api/v1/access/requests${params.size > 0 ? `?${params}` : ''}`)) as { requests: AccessRequest[] };
+      const { formatRequestList } = await import('../format-access.js');
+      const { requests } = (await (await clientOf(o)).call(`/api/v1/access/requests${params.size > 0 ? `?${params}` : ''}`)) as { requests: AccessRequest[] };
       print(o, requests, () => formatRequestList(requests));
     });
 
   connected(access.command('show <id>').description('a request: its sites, timeline, comments, grants and deliveries')).action(async (id: string, o: Connection) => {
-    const view = (await clientOf(o).call(`/api/v1/access/requests/${encodeURIComponent(id)}`)) as AccessRequestView;
+    const { formatRequest } = await import('../format-access.js');
+    const view = (await (await clientOf(o)).call(`/api/v1/access/requests/${encodeURIComponent(id)}`)) as AccessRequestView;
     print(o, view, () => formatRequest(view));
   });
 
@@ -229,7 +230,7 @@ export function registerAccessCommands(program: Command): void {
     connected(access.command(`${action} <id>`).description(verbs[action]))
       .option('--reason <text>', 'why, for the timeline')
       .action(async (id: string, o: Connection & { reason?: string }) => {
-        const view = (await clientOf(o).call(`/api/v1/access/requests/${encodeURIComponent(id)}/actions/${action}`, o.reason ? { reason: o.reason } : {})) as AccessRequestView;
+        const view = (await (await clientOf(o)).call(`/api/v1/access/requests/${encodeURIComponent(id)}/actions/${action}`, o.reason ? { reason: o.reason } : {})) as AccessRequestView;
         print(o, view, () => `${view.request.id} is now ${view.request.state.replace(/_/g, ' ')}`);
       });
   }
@@ -238,14 +239,14 @@ export function registerAccessCommands(program: Command): void {
     .requiredOption('--text <text>', 'the comment')
     .option('--site <node>', 'the site the comment is about')
     .action(async (id: string, o: Connection & { text: string; site?: string }) => {
-      const view = (await clientOf(o).call(`/api/v1/access/requests/${encodeURIComponent(id)}/comments`, { body: o.text, ...(o.site ? { nodeId: o.site } : {}) })) as AccessRequestView;
+      const view = (await (await clientOf(o)).call(`/api/v1/access/requests/${encodeURIComponent(id)}/comments`, { body: o.text, ...(o.site ? { nodeId: o.site } : {}) })) as AccessRequestView;
       print(o, view, () => `comment added to ${view.request.id} (${view.comments.length} in all)`);
     });
 
   connected(access.command('revoke <grant>').description('revoke a grant (staff, or the steward of its site); every node refuses it from its next use'))
     .requiredOption('--reason <text>', 'why')
     .action(async (grant: string, o: Connection & { reason: string }) => {
-      const view = (await clientOf(o).call(`/api/v1/access/grants/${encodeURIComponent(grant)}/revoke`, { reason: o.reason })) as GrantView;
+      const view = (await (await clientOf(o)).call(`/api/v1/access/grants/${encodeURIComponent(grant)}/revoke`, { reason: o.reason })) as GrantView;
       print(o, view, () => `grant ${view.id} for ${view.nodeId} revoked at ${view.revokedAt ?? ''}`);
     });
 
@@ -255,13 +256,16 @@ export function registerAccessCommands(program: Command): void {
     .option('--out <file>', 'also write the decrypted, node-signed detail as JSON')
     .action(async (id: string, o: Connection & { site: string; key: string; out?: string }) => {
       const privateJwk = readJson(o.key, 'encryption key') as Record<string, unknown>;
-      const client = clientOf(o);
+      const client = await clientOf(o);
       const delivered = (await client.call(`/api/v1/access/requests/${encodeURIComponent(id)}/sites/${encodeURIComponent(o.site)}/granted-availability`, {})) as {
         encryptedAnswer: string;
         delivery: Delivery;
       };
       const jwks = (await client.nodeJwks())[o.site];
       if (jwks === undefined) throw new BiospecError('NOT_FOUND', `the coordinator publishes no keys for node ${o.site}`);
+      const { openGrantedDetail } = await import('@biospec/access');
+      const { createKeyRing } = await import('@biospec/trust');
+      const { formatGrantedDetail } = await import('../format-access.js');
       const detail = await openGrantedDetail(delivered.encryptedAnswer, privateJwk, await createKeyRing(jwks.keys), o.site);
       if (o.out) fs.writeFileSync(o.out, JSON.stringify(detail, null, 2) + '\n', { mode: 0o600 });
       print(o, detail, () => `${formatGrantedDetail(detail)}\n\ndelivered ${delivered.delivery.bytes} encrypted bytes (sha256:${delivered.delivery.sha256})${o.out ? `; detail written to ${o.out}` : ''}`);
@@ -269,11 +273,12 @@ export function registerAccessCommands(program: Command): void {
 
   const nodes = access.command('nodes').description('node membership: applications, approval, suspension (staff)');
   connected(nodes.command('list').description('every node that applied or was admitted, with its state')).action(async (o: Connection) => {
-    const { memberships } = (await clientOf(o).call('/api/v1/membership')) as { memberships: Membership[] };
+    const { memberships } = (await (await clientOf(o)).call('/api/v1/membership')) as { memberships: Membership[] };
     print(o, memberships, () => memberships.map((m) => `${m.nodeId}  ${m.state}  ${m.name}  ${m.endpoint}`).join('\n') || 'no memberships');
   });
   connected(nodes.command('show <node>').description("a node's membership and its history (staff, or the node's operator)")).action(async (nodeId: string, o: Connection) => {
-    const view = (await clientOf(o).call(`/api/v1/membership/${encodeURIComponent(nodeId)}`)) as MembershipView;
+    const { formatMembership } = await import('../format-access.js');
+    const view = (await (await clientOf(o)).call(`/api/v1/membership/${encodeURIComponent(nodeId)}`)) as MembershipView;
     print(o, view, () => formatMembership(view));
   });
   for (const [action, description] of [
@@ -285,7 +290,7 @@ export function registerAccessCommands(program: Command): void {
     connected(nodes.command(`${action} <node>`).description(description))
       .option('--reason <text>', 'why, for the record')
       .action(async (nodeId: string, o: Connection & { reason?: string }) => {
-        const view = (await clientOf(o).call(`/api/v1/membership/${encodeURIComponent(nodeId)}/actions/${action}`, o.reason ? { reason: o.reason } : {})) as MembershipView;
+        const view = (await (await clientOf(o)).call(`/api/v1/membership/${encodeURIComponent(nodeId)}/actions/${action}`, o.reason ? { reason: o.reason } : {})) as MembershipView;
         print(o, view, () => `node ${view.membership.nodeId} is now ${view.membership.state}`);
       });
   }

@@ -1,8 +1,8 @@
 import path from 'node:path';
 import type { Command } from 'commander';
-import { readJsonFile } from '@biospec/protocol';
-import { createAuditLog, createKeyRing, defaultHeadFile } from '@biospec/trust';
-import { verificationLines } from '../audit-report.js';
+import { readJsonFile } from '@biospec/protocol/core';
+
+// As in node.ts, the action imports the packages it uses when it runs.
 
 /** `biospec audit verify FILE`: checks a copied audit log offline against its owner's public keys. */
 export function registerAuditCommands(program: Command): void {
@@ -15,6 +15,8 @@ export function registerAuditCommands(program: Command): void {
     .option('--head <file>', 'the signed head file copied with it (default: <file>.head)')
     .option('--log <id>', 'the node id or coordinator id the checkpoints must name')
     .action(async (file: string, o: { jwks: string; head?: string; log?: string }) => {
+      const { createAuditLog, createKeyRing, defaultHeadFile } = await import('@biospec/trust');
+      const { verificationLines } = await import('../audit-report.js');
       const jwks = readJsonFile(o.jwks, 'public keys') as { keys?: Parameters<typeof createKeyRing>[0] };
       const keys = await createKeyRing(jwks.keys ?? []);
       const headFile = path.resolve(o.head ?? defaultHeadFile(file));

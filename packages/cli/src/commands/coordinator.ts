@@ -1,28 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { importSigningKey } from '@biospec/trust';
-import { BiospecError, readJsonFile } from '@biospec/protocol';
-import { parseRoles, type Role } from '@biospec/registry';
-import {
-  addMember,
-  backupCoordinator,
-  restoreCoordinator,
-  openCoordinatorAuditReader,
-  coordinatorAuditKeys,
-  COORDINATOR_FILES,
-  initCoordinatorDir,
-  issueResearcher,
-  loadCoordinatorConfig,
-  openPeople,
-  openCoordinator,
-  startCoordinatorGrpc,
-  startCoordinatorHttp,
-  startNodeConnectServer,
-} from '@biospec/coordinator';
-import { auditPageLines, verificationLines } from '../audit-report.js';
+import { BiospecError, readJsonFile } from '@biospec/protocol/core';
+import type { Role } from '@biospec/registry';
+import { COORDINATOR_FILES } from '@biospec/coordinator/files';
 import { guardService } from '../process-guards.js';
 import { waitForShutdown } from '../shutdown.js';
+
+// As in node.ts, each action imports the packages it uses when it runs.
 
 /** A folder without coordinator.json is told as such, not as an unreadable file. */
 function coordinatorDir(dir: string): string {
@@ -63,6 +48,7 @@ export function registerCoordinatorCommands(program: Command): void {
     .option('--http <host:port>', 'REST/JSON address', '127.0.0.1:8080')
     .option('--node-connect <host:port>', 'where nodes without an inbound port connect out to (nodeConnect.listen); off without it')
     .action(async (o: { dir: string; id: string; grpc: string; http: string; nodeConnect?: string }) => {
+      const { initCoordinatorDir } = await import('@biospec/coordinator');
       const { config, publicKeys } = await initCoordinatorDir(o.dir, {
         coordinatorId: o.id,
         grpcListen: o.grpc,
@@ -83,9 +69,11 @@ export function registerCoordinatorCommands(program: Command): void {
     .requiredOption('--name <name>', 'institution name')
     .requiredOption('--endpoint <host:port>', "the node's gRPC address, or connect-out for a node that dials this coordinator (nodeConnect)")
     .requiredOption('--jwks <file>', "the node's public keys (its node.jwks.json)")
-    .action((o: { dir: string; id: string; name: string; endpoint: string; jwks: string }) => {
+    .action(async (o: { dir: string; id: string; name: string; endpoint: string; jwks: string }) => {
+      const dir = coordinatorDir(o.dir);
+      const { addMember } = await import('@biospec/coordinator');
       try {
-        addMember(coordinatorDir(o.dir), { id: o.id, name: o.name, endpoint: o.endpoint, jwksFile: o.jwks });
+        addMember(dir, { id: o.id, name: o.name, endpoint: o.endpoint, jwksFile: o.jwks });
       } catch (error) {
         throw withFlagNames(error, MEMBER_FLAGS);
       }
@@ -106,9 +94,12 @@ export function registerCoordinatorCommands(program: Command): void {
     .option('--staff', 'also grant the coordinator staff role', false)
     .option('--role <role>', 'the roles to hold instead: researcher, staff, steward:<node id>, operator:<node id> (repeat)', (v: string, p: string[] = []) => [...p, v])
     .action(async (o: { dir: string; subject: string; name?: string; email?: string; days: string; staff: boolean; role?: string[] }) => {
+      const { parseRoles } = await import('@biospec/registry');
       // Without --role or --staff a record keeps the roles it has (a new one is a researcher).
       const roles = o.role ? parseRoles(o.role.flatMap((r) => r.split(',')).map((r) => r.trim()), '--role') : o.staff ? (['researcher', 'staff'] as Role[]) : undefined;
-      const { token, person } = await issueResearcher(coordinatorDir(o.dir), {
+      const dir = coordinatorDir(o.dir);
+      const { issueResearcher } = await import('@biospec/coordinator');
+      const { token, person } = await issueResearcher(dir, {
         subject: o.subject,
         ...(o.name ? { name: o.name } : {}),
         ...(o.email ? { email: o.email } : {}),
@@ -125,8 +116,11 @@ export function registerCoordinatorCommands(program: Command): void {
     .requiredOption('--person <id>', 'the researcher record (see `researcher list`)')
     .requiredOption('--set <roles>', 'comma separated roles')
     .action(async (o: { dir: string; person: string; set: string }) => {
+      const { parseRoles } = await import('@biospec/registry');
       const roles = parseRoles(o.set.split(',').map((r) => r.trim()).filter(Boolean), '--set');
-      const people = await openPeople(coordinatorDir(o.dir));
+      const dir = coordinatorDir(o.dir);
+      const { openPeople } = await import('@biospec/coordinator');
+      const people = await openPeople(dir);
       try {
         const person = await people.setRoles(o.person, roles);
         console.log(`record ${person.id} now holds ${person.roles.join(', ') || 'no role'}`);
@@ -143,7 +137,9 @@ export function registerCoordinatorCommands(program: Command): void {
     .requiredOption('--subject <sub>', "the person's subject at that provider")
     .option('--by <name>', 'who links it, for the record', 'coordinator staff')
     .action(async (o: { dir: string; person: string; issuer: string; subject: string; by: string }) => {
-      const people = await openPeople(coordinatorDir(o.dir));
+      const dir = coordinatorDir(o.dir);
+      const { openPeople } = await import('@biospec/coordinator');
+      const people = await openPeople(dir);
       try {
         await people.link(o.person, { issuer: o.issuer, subject: o.subject }, o.by);
         console.log(`linked ${o.subject} of ${o.issuer} to researcher record ${o.person}`);
@@ -156,7 +152,9 @@ export function registerCoordinatorCommands(program: Command): void {
     .description('researcher records with their linked identities')
     .requiredOption('--dir <dir>', 'coordinator folder')
     .action(async (o: { dir: string }) => {
-      const people = await openPeople(coordinatorDir(o.dir));
+      const dir = coordinatorDir(o.dir);
+      const { openPeople } = await import('@biospec/coordinator');
+      const people = await openPeople(dir);
       try {
         for (const p of await people.list()) {
           const ids = (await people.identities(p.id)).map((i) => `${i.subject} (${i.issuer})`).join(', ');
@@ -172,7 +170,9 @@ export function registerCoordinatorCommands(program: Command): void {
     .description('serve gRPC and REST until interrupted')
     .requiredOption('--dir <dir>', 'coordinator folder')
     .action(async (o: { dir: string }) => {
-      const config = loadCoordinatorConfig(path.join(coordinatorDir(o.dir), COORDINATOR_FILES.config));
+      const dir = coordinatorDir(o.dir);
+      const { loadCoordinatorConfig, openCoordinator, startCoordinatorGrpc, startCoordinatorHttp, startNodeConnectServer } = await import('@biospec/coordinator');
+      const config = loadCoordinatorConfig(path.join(dir, COORDINATOR_FILES.config));
       const opened = await openCoordinator(config);
       const grpc = await startCoordinatorGrpc(opened);
       const http = await startCoordinatorHttp(opened);
@@ -195,7 +195,9 @@ export function registerCoordinatorCommands(program: Command): void {
     .requiredOption('--out <dir>', 'new folder for the backup')
     .option('--include-keys', 'also copy the signing key and the pseudonym secret (keep such a backup as safe as the keys)', false)
     .action(async (o: { dir: string; out: string; includeKeys: boolean }) => {
-      const config = loadCoordinatorConfig(path.join(coordinatorDir(o.dir), COORDINATOR_FILES.config));
+      const dir = coordinatorDir(o.dir);
+      const { backupCoordinator, loadCoordinatorConfig } = await import('@biospec/coordinator');
+      const config = loadCoordinatorConfig(path.join(dir, COORDINATOR_FILES.config));
       const manifest = await backupCoordinator(config, o.out, { includeSecrets: o.includeKeys });
       for (const item of manifest.items) console.log(`${item.role.padEnd(24)} ${item.kind.padEnd(8)} ${item.bytes} bytes`);
       if (config.database) {
@@ -210,7 +212,8 @@ export function registerCoordinatorCommands(program: Command): void {
     .requiredOption('--from <dir>', 'the backup folder')
     .requiredOption('--dir <dir>', 'coordinator folder to restore into')
     .option('--force', 'replace databases and files that exist in the folder', false)
-    .action((o: { from: string; dir: string; force: boolean }) => {
+    .action(async (o: { from: string; dir: string; force: boolean }) => {
+      const { restoreCoordinator } = await import('@biospec/coordinator');
       const report = restoreCoordinator(o.from, o.dir, { force: o.force });
       console.log(`restored coordinator ${report.manifest.id} from the backup of ${report.manifest.createdAt}: ${report.restored.length} files`);
       for (const missing of report.missingSecrets) console.error(`missing secret ${missing}: put it in place (from your key escrow) before starting the coordinator`);
@@ -223,7 +226,11 @@ export function registerCoordinatorCommands(program: Command): void {
     .option('--limit <n>', 'entries to show', '20')
     .option('--before <seq>', 'show entries older than this one (the next page)')
     .action(async (o: { dir: string; limit: string; before?: string }) => {
-      const config = loadCoordinatorConfig(path.join(coordinatorDir(o.dir), COORDINATOR_FILES.config));
+      const dir = coordinatorDir(o.dir);
+      const { coordinatorAuditKeys, loadCoordinatorConfig, openCoordinatorAuditReader } = await import('@biospec/coordinator');
+      const { importSigningKey } = await import('@biospec/trust');
+      const { auditPageLines, verificationLines } = await import('../audit-report.js');
+      const config = loadCoordinatorConfig(path.join(dir, COORDINATOR_FILES.config));
       const signingKey = await importSigningKey(readJsonFile(config.signingKey, 'signing key') as Parameters<typeof importSigningKey>[0]);
       const audit = await openCoordinatorAuditReader(config);
       try {

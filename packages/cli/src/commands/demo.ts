@@ -1,15 +1,13 @@
 import path from 'node:path';
 import type { Command } from 'commander';
-import { webUiRoot } from '@biospec/coordinator';
-import { BiospecError } from '@biospec/protocol';
-import { formatFederatedResult } from '../format-result.js';
-import { createRestClient, toResultBundle } from '../rest-client.js';
-import { DEMO_SITES_WITH_HOLD, startDemoFederation } from '../demo/demo-federation.js';
-import { DEMO_QUESTIONS } from '../demo/demo-questions.js';
+import { BiospecError } from '@biospec/protocol/core';
+import type { demoCollections } from '../demo/demo-access.js';
+import type { DemoFederation } from '../demo/demo-federation.js';
 import { guardService } from '../process-guards.js';
-import { demoCollections } from '../demo/demo-access.js';
 import { waitForShutdown } from '../shutdown.js';
 import fs from 'node:fs';
+
+// As in node.ts, the action imports the packages it uses when it runs.
 
 /** `biospec demo`: a coordinator and three nodes with synthetic catalogues on this machine. */
 export function registerDemoCommand(program: Command): void {
@@ -24,6 +22,12 @@ export function registerDemoCommand(program: Command): void {
       if (!/^\d+$/.test(o.donors) || Number(o.donors) < 1) {
         throw new BiospecError('INVALID_ARGUMENT', `--donors: '${o.donors}' is not a whole number of donors (1 or more)`);
       }
+      const { DEMO_SITES_WITH_HOLD, startDemoFederation } = await import('../demo/demo-federation.js');
+      const { DEMO_QUESTIONS } = await import('../demo/demo-questions.js');
+      const { demoCollections } = await import('../demo/demo-access.js');
+      const { createRestClient, toResultBundle } = await import('../rest-client.js');
+      const { formatFederatedResult } = await import('../format-result.js');
+      const { webUiRoot } = await import('@biospec/coordinator');
       console.log('starting a demo federation: 1 coordinator, 3 nodes, synthetic catalogues ...');
       const federation = await startDemoFederation({
         ...(o.dir ? { dir: path.resolve(o.dir) } : {}),
@@ -59,7 +63,7 @@ Try:
   ${cli} query --url ${url} --material tissue-ffpe --diagnosis C50 --sex female --age 40-60 --consent HMB
   ${cli} query --url ${url} --diagnosis I21,I25 --unit donors --stratify sex,age_band
   ${cli} verify ${bundleFile}
-${accessWalkthrough(federation, url, cli)}`);
+${accessWalkthrough(federation, url, cli, demoCollections)}`);
       if (o.once) {
         await federation.stop();
         return;
@@ -71,7 +75,7 @@ ${accessWalkthrough(federation, url, cli)}`);
 }
 
 /** How to walk one access request through the demo from the CLI, one role after another. */
-function accessWalkthrough(federation: Awaited<ReturnType<typeof startDemoFederation>>, url: string, cli: string): string {
+function accessWalkthrough(federation: DemoFederation, url: string, cli: string, collectionsOf: typeof demoCollections): string {
   // Short when the demo folder is under the current one; absolute otherwise (never `../../tmp/…`).
   const rel = (file: string) => {
     const relative = path.relative(process.cwd(), file);
@@ -79,8 +83,8 @@ function accessWalkthrough(federation: Awaited<ReturnType<typeof startDemoFedera
   };
   const tokenOf = (role: string) => federation.accounts.find((a) => a.roles.includes(role as never))!.tokenFile;
   const [first, second] = federation.nodes.map((n) => n.site);
-  const firstCollection = demoCollections(first!)[0]!.id;
-  const secondCollection = demoCollections(second!)[0]!.id;
+  const firstCollection = collectionsOf(first!)[0]!.id;
+  const secondCollection = collectionsOf(second!)[0]!.id;
   const accounts = federation.accounts.map((a) => `  ${a.roles.join(',').padEnd(26)} ${a.name.padEnd(30)} ${rel(a.tokenFile)}`).join('\n');
   return `
 Demo accounts, one per role (bearer tokens; paste one into the web UI's sign-in page):
@@ -103,7 +107,7 @@ Walk one access request (export the tokens first):
 }
 
 /** Where the demo's held questions are decided: the steward of each site that holds answers, in the web UI. */
-function heldWalkthrough(federation: Awaited<ReturnType<typeof startDemoFederation>>, rel: (file: string) => string): string {
+function heldWalkthrough(federation: DemoFederation, rel: (file: string) => string): string {
   const holding = federation.nodes.map((n) => n.site).filter((site) => site.policy.release === 'hold');
   return holding
     .map((site) => {

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
-import { BiospecError } from '@biospec/protocol';
-import { writeFhirBundle, writeFhirNdjson } from '@biospec/fhir';
-import { generateCatalogue, PROFILES, writeCsv, type ProfileName } from '@biospec/synthetic';
+import { BiospecError } from '@biospec/protocol/core';
+import { PROFILES, type ProfileName } from '@biospec/synthetic/profiles';
+
+// As in node.ts, the action imports the packages it uses when it runs.
 
 const FORMATS = ['csv', 'fhir-bundle', 'fhir-ndjson'] as const;
 
@@ -23,12 +24,14 @@ export function registerGenerateCommand(program: Command): void {
       if (!(FORMATS as readonly string[]).includes(o.format)) {
         throw new BiospecError('INVALID_ARGUMENT', `unknown format '${o.format}'; choose one of ${FORMATS.join(', ')}`);
       }
+      const { generateCatalogue, writeCsv } = await import('@biospec/synthetic');
       const records = () => generateCatalogue({ seed: o.seed, donors: Number(o.donors), profile: o.profile as ProfileName, idPrefix: o.prefix });
       if (o.format === 'csv') {
         const { rows, bytes } = await writeCsv(records(), o.out);
         console.log(`${rows} specimens (${(bytes / 1e6).toFixed(1)} MB) written to ${o.out}`);
         return;
       }
+      const { writeFhirBundle, writeFhirNdjson } = await import('@biospec/fhir');
       const resources = o.format === 'fhir-bundle' ? await writeFhirBundle(records, o.out) : await writeFhirNdjson(records, o.out);
       console.log(`${resources} FHIR resources written to ${o.out}`);
     });

@@ -1,8 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { BiospecError } from '@biospec/protocol';
+import { BiospecError } from '@biospec/protocol/core';
 import type { Command } from 'commander';
-import { generateSigningKey } from '@biospec/trust';
 
 /** `biospec keys generate`: a new Ed25519 key pair, e.g. for rotation. */
 export function registerKeysCommands(program: Command): void {
@@ -19,6 +18,8 @@ export function registerKeysCommands(program: Command): void {
         throw new BiospecError('NOT_FOUND', `--out ${o.out}: folder ${folder} does not exist; create it first`);
       }
       if (fs.existsSync(o.out)) throw new BiospecError('ALREADY_EXISTS', `--out ${o.out} already exists; refusing to overwrite a key`);
+      // Imported here, as node.ts's actions import theirs: only this command needs jose.
+      const { generateSigningKey } = await import('@biospec/trust');
       const { privateJwk, publicJwk } = await generateSigningKey(o.kid ? { kid: o.kid } : {});
       fs.writeFileSync(o.out, JSON.stringify(privateJwk, null, 2), { mode: 0o600, flag: 'wx' });
       fs.writeFileSync(`${o.out}.pub.jwks.json`, JSON.stringify({ keys: [publicJwk] }, null, 2));

@@ -1,11 +1,12 @@
 import path from 'node:path';
 import type { Command } from 'commander';
-import { BiospecError } from '@biospec/protocol';
-import { createNodeAccessState, readCollectionFile, signMembershipApplication, SITE_ACTIONS, type AccessRequest, type AccessRequestView, type GrantView, type MembershipView, type SiteAction } from '@biospec/access';
-import { loadNodeConfig, loadNodeSigningKey, NODE_FILES, nodeStateFiles } from '@biospec/node';
-import { makePrivateDir, createPrivateFile, readJsonFile } from '@biospec/protocol';
+import { BiospecError, createPrivateFile, makePrivateDir, readJsonFile } from '@biospec/protocol/core';
+import type { AccessRequest, AccessRequestView, GrantView, MembershipView } from '@biospec/access';
+import { SITE_ACTIONS, type SiteAction } from '@biospec/access/states';
+import { NODE_FILES } from '@biospec/node/files';
 import { clientOf, connected } from './access.js';
-import { formatMembership, formatRequest, formatRequestList } from '../format-access.js';
+
+// As in node.ts, each action imports the packages it uses when it runs.
 
 interface Connection {
   url: string;
@@ -13,12 +14,15 @@ interface Connection {
   json?: boolean;
 }
 
-const configOf = (dir: string) => loadNodeConfig(path.join(dir, NODE_FILES.config));
+async function configOf(dir: string) {
+  const { loadNodeConfig } = await import('@biospec/node/config');
+  return loadNodeConfig(path.join(dir, NODE_FILES.config));
+}
 
 /** The node a steward acts for: `--node`, or the one node they are steward of. */
 async function stewardNode(o: Connection & { node?: string }): Promise<string> {
   if (o.node) return o.node;
-  const me = (await clientOf(o).call('/api/v1/me')) as { roles: string[] };
+  const me = (await (await clientOf(o)).call('/api/v1/me')) as { roles: string[] };
   const mine = me.roles.filter((r) => r.startsWith('steward:')).map((r) => r.slice('steward:'.length));
   if (mine.length === 1) return mine[0] as string;
   throw new BiospecError('INVALID_ARGUMENT', mine.length === 0 ? 'you are steward of no node; ask coordinator staff for the role steward:<node id>' : `you are steward of ${mine.join(', ')}: say which with --node`);
@@ -40,8 +44,10 @@ export function registerNodeAccessCommands(node: Command): void {
     .description('publish the collection description file (CSV: id,name,description,contact_name,contact_email,access_conditions; or JSON); atomic: one bad entry imports nothing')
     .requiredOption('--dir <dir>', 'node folder')
     .option('--actor <name>', 'who publishes it, for the record', 'steward')
-    .action((file: string, o: { dir: string; actor: string }) => {
-      const config = configOf(o.dir);
+    .action(async (file: string, o: { dir: string; actor: string }) => {
+      const config = await configOf(o.dir);
+      const { createNodeAccessState, readCollectionFile } = await import('@biospec/access');
+      const { nodeStateFiles } = await import('@biospec/node');
       const list = readCollectionFile(file);
       makePrivateDir(config.stateDir);
       const stateFile = nodeStateFiles(config).access;
@@ -58,8 +64,10 @@ export function registerNodeAccessCommands(node: Command): void {
     .command('list')
     .description('the collections this node publishes')
     .requiredOption('--dir <dir>', 'node folder')
-    .action((o: { dir: string }) => {
-      const config = configOf(o.dir);
+    .action(async (o: { dir: string }) => {
+      const config = await configOf(o.dir);
+      const { createNodeAccessState } = await import('@biospec/access');
+      const { nodeStateFiles } = await import('@biospec/node');
       const state = createNodeAccessState(nodeStateFiles(config).access);
       try {
         const { collections: list, importedAt } = state.published();
@@ -76,14 +84,17 @@ export function registerNodeAccessCommands(node: Command): void {
     .option('--endpoint <host:port>', "the address the coordinator reaches this node at (default: its listen address, or connect-out for a node without one)")
     .option('--contact <text>', 'who to contact at the institution')
     .action(async (o: Connection & { dir: string; endpoint?: string; contact?: string }) => {
-      const config = configOf(o.dir);
+      const config = await configOf(o.dir);
+      const { loadNodeSigningKey } = await import('@biospec/node');
+      const { signMembershipApplication } = await import('@biospec/access');
+      const { formatMembership } = await import('../format-access.js');
       const key = await loadNodeSigningKey(config);
       const jwks = readJsonFile(path.join(config.baseDir, NODE_FILES.publicKeys), 'node public keys') as { keys: Record<string, unknown>[] };
       const application = signMembershipApplication(
         { nodeId: config.nodeId, name: config.name, endpoint: o.endpoint ?? config.listen ?? 'connect-out', jwks, ...(o.contact ? { contact: o.contact } : {}) },
         key,
       );
-      const view = (await clientOf(o).call('/api/v1/membership/applications', { application })) as MembershipView;
+      const view = (await (await clientOf(o)).call('/api/v1/membership/applications', { application })) as MembershipView;
       console.log(o.json ? JSON.stringify(view, null, 2) : `${formatMembership(view)}\n\nstaff decide; the node is asked only once they approve it`);
     });
 
@@ -93,12 +104,14 @@ export function registerNodeAccessCommands(node: Command): void {
     .option('--state <state>', 'only requests in this state')
     .action(async (o: Connection & { node?: string; state?: string }) => {
       const nodeId = await stewardNode(o);
+      const { formatRequestList } = await import('../format-access.js');
       const params = new URLSearchParams({ nodeId, ...(o.state ? { state: o.state } : {}) });
-      const { requests: list } = (await clientOf(o).call(`/api/v1/access/requests?${params}`)) as { requests: AccessRequest[] };
+      const { requests: list } = (await (await clientOf(o)).call(`/api/v1/access/requests?${params}`)) as { requests: AccessRequest[] };
       console.log(o.json ? JSON.stringify(list, null, 2) : formatRequestList(list));
     });
   connected(requests.command('show <id>').description('a request asking your site')).action(async (id: string, o: Connection) => {
-    const view = (await clientOf(o).call(`/api/v1/access/requests/${encodeURIComponent(id)}`)) as AccessRequestView;
+    const { formatRequest } = await import('../format-access.js');
+    const view = (await (await clientOf(o)).call(`/api/v1/access/requests/${encodeURIComponent(id)}`)) as AccessRequestView;
     console.log(o.json ? JSON.stringify(view, null, 2) : formatRequest(view));
   });
   for (const [verb, description] of [
@@ -115,7 +128,7 @@ export function registerNodeAccessCommands(node: Command): void {
         const nodeId = await stewardNode(o);
         const action = SITE_VERBS[verb] as SiteAction;
         if (!SITE_ACTIONS.includes(action)) throw new BiospecError('INTERNAL', `no site action ${verb}`);
-        const view = (await clientOf(o).call(
+        const view = (await (await clientOf(o)).call(
           `/api/v1/access/requests/${encodeURIComponent(id)}/sites/${encodeURIComponent(nodeId)}/actions/${action}`,
           o.reason ? { reason: o.reason } : {},
         )) as AccessRequestView;
@@ -129,13 +142,13 @@ export function registerNodeAccessCommands(node: Command): void {
     .option('--node <id>', 'your site, when you are steward of several')
     .action(async (id: string, o: Connection & { text: string; node?: string }) => {
       const nodeId = await stewardNode(o);
-      await clientOf(o).call(`/api/v1/access/requests/${encodeURIComponent(id)}/comments`, { body: o.text, nodeId });
+      await (await clientOf(o)).call(`/api/v1/access/requests/${encodeURIComponent(id)}/comments`, { body: o.text, nodeId });
       console.log(`comment added to ${id}`);
     });
   connected(requests.command('revoke <grant>').description("revoke your site's grant; your node refuses it from its next use"))
     .requiredOption('--reason <text>', 'why')
     .action(async (grant: string, o: Connection & { reason: string }) => {
-      const view = (await clientOf(o).call(`/api/v1/access/grants/${encodeURIComponent(grant)}/revoke`, { reason: o.reason })) as GrantView;
+      const view = (await (await clientOf(o)).call(`/api/v1/access/grants/${encodeURIComponent(grant)}/revoke`, { reason: o.reason })) as GrantView;
       console.log(`grant ${view.id} for ${view.nodeId} revoked`);
     });
 }

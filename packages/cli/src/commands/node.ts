@@ -1,39 +1,17 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { BiospecError, type Issue, type StorageFault } from '@biospec/protocol';
-import { importCsv, loadColumnMapping, openCatalogue } from '@biospec/catalogue';
-import { createFhirReader, loadConsentTable, type FhirImportStats } from '@biospec/fhir';
-import { createHoldQueue, describePolicy, POLICY_PRESETS, type PolicyPresetName } from '@biospec/privacy';
-import { createAuditLog } from '@biospec/trust';
-import {
-  decideHold,
-  initNodeDir,
-  loadNodeConfig,
-  loadNodeSigningKey,
-  NODE_FILES,
-  noPinnedKeyWarning,
-  nodeAuditKeys,
-  nodeStateFiles,
-  openNode,
-  openNodeAudit,
-  pinCoordinatorKeys,
-  readCoordinatorKeys,
-  readNodeStatus,
-  startNodeServer,
-  withdrawDonor,
-  backupNode,
-  restoreNode,
-  type HoldDecision,
-} from '@biospec/node';
-import { auditPageLines, verificationLines } from '../audit-report.js';
-import { resolveImportFiles } from '../import-files.js';
+import { BiospecError, type Issue, type StorageFault } from '@biospec/protocol/core';
+import type { FhirImportStats } from '@biospec/fhir';
+import { POLICY_PRESET_NAMES, type PolicyPresetName } from '@biospec/privacy/preset-names';
+import type { HoldDecision } from '@biospec/node';
+import { NODE_FILES } from '@biospec/node/files';
 import { registerNodeAccessCommands } from './node-access.js';
-import { describeNodeStatus } from '../node-status-report.js';
-import { createProgress } from '../progress.js';
-import { createQuarantine } from '../quarantine.js';
 import { guardService } from '../process-guards.js';
 import { waitForShutdown } from '../shutdown.js';
+
+// Each action imports the packages it uses when it runs: registering the commands (all that
+// `biospec --help` does) loads none of them, and a command loads only its own.
 
 /** What a FHIR import read besides the specimens it imported, so nothing is dropped silently. */
 function describeFhirStats(stats: FhirImportStats): string {
@@ -58,9 +36,10 @@ function describeFhirStats(stats: FhirImportStats): string {
 }
 
 /** The node folder's config; a folder without one is told as such, not as an unreadable file. */
-function configOf(dir: string) {
+async function configOf(dir: string) {
   const file = path.join(dir, NODE_FILES.config);
   if (!fs.existsSync(file)) throw new BiospecError('NOT_FOUND', `${dir} is not a node folder (no ${NODE_FILES.config}); create one with \`biospec node init --dir ${dir} …\``);
+  const { loadNodeConfig } = await import('@biospec/node/config');
   return loadNodeConfig(file);
 }
 
@@ -102,11 +81,13 @@ export function registerNodeCommands(program: Command): void {
     .option('--connect-out <host:port>', "dial the coordinator's connect listener instead of waiting for it (no inbound port needed)")
     .option('--coordinator-jwks <file>', "the coordinator's public keys (JWKS) to pin")
     .option('--coordinator-id <id>', "the coordinator's id (its coordinatorId): the issuer whose queries this node answers", 'coordinator')
-    .option('--policy <preset>', `disclosure policy to start from: ${Object.keys(POLICY_PRESETS).join(', ')} (docs/PRIVACY.md, "Presets")`, 'default')
+    .option('--policy <preset>', `disclosure policy to start from: ${POLICY_PRESET_NAMES.join(', ')} (docs/PRIVACY.md, "Presets")`, 'default')
     .action(async (o: { dir: string; id: string; name: string; listen?: string; connectOut?: string; coordinatorJwks?: string; coordinatorId: string; policy: string }) => {
-      if (!Object.hasOwn(POLICY_PRESETS, o.policy)) {
-        throw new BiospecError('INVALID_ARGUMENT', `--policy: unknown policy preset '${o.policy}'; presets: ${Object.keys(POLICY_PRESETS).join(', ')}`);
+      if (!(POLICY_PRESET_NAMES as readonly string[]).includes(o.policy)) {
+        throw new BiospecError('INVALID_ARGUMENT', `--policy: unknown policy preset '${o.policy}'; presets: ${POLICY_PRESET_NAMES.join(', ')}`);
       }
+      const { POLICY_PRESETS } = await import('@biospec/privacy');
+      const { initNodeDir, noPinnedKeyWarning } = await import('@biospec/node');
       const { config, publicKeys, pinnedKeys } = await initNodeDir(o.dir, {
         nodeId: o.id,
         name: o.name,
@@ -129,7 +110,8 @@ export function registerNodeCommands(program: Command): void {
     .requiredOption('--dir <dir>', 'node folder')
     .option('--replace', 'pin only these keys, dropping those pinned before (after a key rotation has finished)', false)
     .action(async (file: string, o: { dir: string; replace: boolean }) => {
-      const config = configOf(o.dir);
+      const config = await configOf(o.dir);
+      const { pinCoordinatorKeys } = await import('@biospec/node');
       const { added, pinned } = await pinCoordinatorKeys(config.coordinatorKeys, file, { replace: o.replace });
       console.log(
         `${added.length === 0 ? 'no new key' : `pinned ${added.join(', ')}`}; the node now accepts queries signed by ${pinned.join(', ')} (in ${config.coordinatorKeys})`,
@@ -150,13 +132,18 @@ export function registerNodeCommands(program: Command): void {
     .option('--quarantine <file>', 'FHIR: where to write the report of resources not imported and warnings (NDJSON)')
     .option('--consent-map <file>', 'FHIR: Broad Consent policy code → DUO table replacing the shipped one')
     .action(async (inputs: string[], o: ImportCommandOptions & { strict?: boolean }) => {
-      const config = configOf(o.dir);
+      const config = await configOf(o.dir);
+      const { resolveImportFiles } = await import('../import-files.js');
       const { kind, files } = resolveImportFiles(inputs);
       if (kind === 'csv' && (o.lenient || o.consentMap || o.quarantine)) {
         throw new BiospecError('INVALID_ARGUMENT', '--lenient, --quarantine and --consent-map apply to FHIR imports; a CSV import is all-or-nothing');
       }
       if (kind === 'fhir' && o.mapping) throw new BiospecError('INVALID_ARGUMENT', '--mapping applies to CSV imports only');
       const lenient = kind === 'fhir' && (o.strict ? false : (o.lenient ?? config.fhirLenient));
+      const { importCsv, loadColumnMapping, openCatalogue } = await import('@biospec/catalogue');
+      const { createFhirReader, loadConsentTable } = await import('@biospec/fhir');
+      const { createProgress } = await import('../progress.js');
+      const { createQuarantine } = await import('../quarantine.js');
       const catalogue = openCatalogue(config.catalogue, { countIndex: 'off' });
       const total = files.reduce((sum, file) => sum + fs.statSync(file).size, 0);
       const label = files.length === 1 ? path.basename(files[0] as string) : `${files.length} files`;
@@ -215,7 +202,8 @@ export function registerNodeCommands(program: Command): void {
     .requiredOption('--dir <dir>', 'node folder')
     .option('--listen <host:port>', 'override the configured address')
     .action(async (o: { dir: string; listen?: string }) => {
-      const config = configOf(o.dir);
+      const config = await configOf(o.dir);
+      const { noPinnedKeyWarning, openNode, readCoordinatorKeys, startNodeServer } = await import('@biospec/node');
       const node = await openNode(o.listen ? { ...config, listen: o.listen } : config);
       const running = await startNodeServer(node);
       if (running.address) console.log(`node ${config.nodeId} serving on ${running.address}`);
@@ -239,8 +227,10 @@ export function registerNodeCommands(program: Command): void {
     .description('say whether the node runs, where it listens, and whether it is connected to its coordinator (connect-out)')
     .requiredOption('--dir <dir>', 'node folder')
     .option('--json', 'print the status file as JSON', false)
-    .action((o: { dir: string; json: boolean }) => {
-      const config = configOf(o.dir);
+    .action(async (o: { dir: string; json: boolean }) => {
+      const config = await configOf(o.dir);
+      const { readNodeStatus } = await import('@biospec/node/config');
+      const { describeNodeStatus } = await import('../node-status-report.js');
       const report = describeNodeStatus(config, readNodeStatus(config));
       console.log(o.json ? JSON.stringify(report.status ?? null, null, 2) : report.lines.join('\n'));
       if (!report.ok) process.exitCode = 1;
@@ -253,7 +243,9 @@ export function registerNodeCommands(program: Command): void {
     .requiredOption('--donor <id>', 'donor id')
     .option('--reason <text>', 'why, for the audit log', 'consent withdrawn')
     .action(async (o: { dir: string; donor: string; reason: string }) => {
-      const config = configOf(o.dir);
+      const config = await configOf(o.dir);
+      const { loadNodeSigningKey, openNodeAudit, withdrawDonor } = await import('@biospec/node');
+      const { openCatalogue } = await import('@biospec/catalogue');
       fs.mkdirSync(config.stateDir, { recursive: true });
       // Opened first and as the node: a tampered log is refused before the catalogue changes.
       const auditFile = path.join(config.stateDir, 'audit.db');
@@ -277,20 +269,24 @@ export function registerNodeCommands(program: Command): void {
     .description("show this node's disclosure policy")
     .requiredOption('--dir <dir>', 'node folder')
     .option('--json', 'print the policy as JSON', false)
-    .action((o: { dir: string; json: boolean }) => {
-      const { policy } = configOf(o.dir);
+    .action(async (o: { dir: string; json: boolean }) => {
+      const { policy } = await configOf(o.dir);
+      const { describePolicy } = await import('@biospec/privacy/policy');
       console.log(o.json ? JSON.stringify(policy, null, 2) : describePolicy(policy));
     });
 
   const holds = node.command('holds').description('questions held for the steward (policy release: hold)');
-  const openHolds = (dir: string) => {
-    const config = configOf(dir);
+  const openHolds = async (dir: string) => {
+    const config = await configOf(dir);
+    const { createHoldQueue } = await import('@biospec/privacy');
     fs.mkdirSync(config.stateDir, { recursive: true });
     return createHoldQueue(path.join(config.stateDir, 'holds.db'));
   };
   /** A decision taken on this machine: the queue and the node's audit log, opened as the node (like `withdraw`). */
   const decideHere = async (dir: string, id: string, decision: Omit<HoldDecision, 'source'>) => {
-    const config = configOf(dir);
+    const config = await configOf(dir);
+    const { decideHold, loadNodeSigningKey, nodeStateFiles, openNodeAudit } = await import('@biospec/node');
+    const { createHoldQueue } = await import('@biospec/privacy');
     fs.mkdirSync(config.stateDir, { recursive: true });
     const audit = openNodeAudit(config, await loadNodeSigningKey(config), { checkpointEveryMs: 0 });
     const queue = createHoldQueue(nodeStateFiles(config).holds);
@@ -305,8 +301,8 @@ export function registerNodeCommands(program: Command): void {
     .command('list')
     .requiredOption('--dir <dir>', 'node folder')
     .option('--status <status>', 'held, released or declined', 'held')
-    .action((o: { dir: string; status: 'held' | 'released' | 'declined' }) => {
-      const queue = openHolds(o.dir);
+    .action(async (o: { dir: string; status: 'held' | 'released' | 'declined' }) => {
+      const queue = await openHolds(o.dir);
       try {
         const items = queue.list(o.status);
         if (items.length === 0) console.log(`no ${o.status} questions`);
@@ -341,7 +337,9 @@ export function registerNodeCommands(program: Command): void {
     .requiredOption('--out <dir>', 'new folder for the backup')
     .option('--include-keys', 'also copy the signing key and the noise secret (keep such a backup as safe as the keys)', false)
     .action(async (o: { dir: string; out: string; includeKeys: boolean }) => {
-      const manifest = await backupNode(configOf(o.dir), o.out, { includeSecrets: o.includeKeys });
+      const config = await configOf(o.dir);
+      const { backupNode } = await import('@biospec/node');
+      const manifest = await backupNode(config, o.out, { includeSecrets: o.includeKeys });
       for (const item of manifest.items) console.log(`${item.role.padEnd(20)} ${item.kind.padEnd(8)} ${item.bytes} bytes`);
       console.log(`backup of node ${manifest.id} written to ${o.out}${manifest.includesSecrets ? ' (with keys)' : ' (without keys: keep the signing key and noise secret safe elsewhere)'}`);
     });
@@ -352,7 +350,8 @@ export function registerNodeCommands(program: Command): void {
     .requiredOption('--from <dir>', 'the backup folder')
     .requiredOption('--dir <dir>', 'node folder to restore into')
     .option('--force', 'replace databases and files that exist in the node folder', false)
-    .action((o: { from: string; dir: string; force: boolean }) => {
+    .action(async (o: { from: string; dir: string; force: boolean }) => {
+      const { restoreNode } = await import('@biospec/node');
       const report = restoreNode(o.from, o.dir, { force: o.force });
       console.log(`restored node ${report.manifest.id} from the backup of ${report.manifest.createdAt}: ${report.restored.length} files`);
       for (const missing of report.missingSecrets) console.error(`missing secret ${missing}: put it in place (from your key escrow) before starting the node`);
@@ -365,7 +364,10 @@ export function registerNodeCommands(program: Command): void {
     .option('--limit <n>', 'entries to show', '20')
     .option('--before <seq>', 'show entries older than this one (the next page)')
     .action(async (o: { dir: string; limit: string; before?: string }) => {
-      const config = configOf(o.dir);
+      const config = await configOf(o.dir);
+      const { loadNodeSigningKey, nodeAuditKeys, nodeStateFiles } = await import('@biospec/node');
+      const { createAuditLog } = await import('@biospec/trust');
+      const { auditPageLines, verificationLines } = await import('../audit-report.js');
       const signingKey = await loadNodeSigningKey(config);
       const audit = createAuditLog(nodeStateFiles(config).audit, { readonly: true });
       try {

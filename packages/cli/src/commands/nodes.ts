@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
-import { BiospecError, siteStatusToJSON } from '@biospec/protocol';
-import { describePolicy, parsePolicy } from '@biospec/privacy';
-import { duration } from '../format-result.js';
-import { createRestClient } from '../rest-client.js';
+import { BiospecError } from '@biospec/protocol/core';
+
+// As in node.ts, the action imports the packages it uses when it runs.
 
 /** `biospec nodes`: the network's member nodes as the coordinator sees them, with each node's own policy. */
 export function registerNodesCommand(program: Command): void {
@@ -15,6 +14,10 @@ export function registerNodesCommand(program: Command): void {
     .action(async (o: { url: string; token?: string; json: boolean }) => {
       const token = o.token ?? process.env.BIOSPEC_TOKEN;
       if (!token) throw new BiospecError('UNAUTHENTICATED', 'no researcher token: pass --token or set BIOSPEC_TOKEN');
+      const { createRestClient } = await import('../rest-client.js');
+      const { siteStatusToJSON } = await import('@biospec/protocol');
+      const { describePolicy, parsePolicy } = await import('@biospec/privacy');
+      const { duration } = await import('../format-result.js');
       const { nodes, coordinator } = await createRestClient(o.url, token).nodes();
       if (o.json) {
         console.log(JSON.stringify(coordinator ? { nodes, coordinator } : nodes, null, 2));

@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
-import { BiospecError } from '@biospec/protocol';
-import { duoCode, queryFromFlags, type QueryFlags } from '../query-options.js';
-import { formatFederatedResult } from '../format-result.js';
-import { createRestClient, toResultBundle } from '../rest-client.js';
+import { BiospecError } from '@biospec/protocol/core';
+import type { QueryFlags } from '../query-options.js';
+
+// As in node.ts, the action imports the packages it uses when it runs.
 
 interface QueryCommandOptions extends QueryFlags {
   url: string;
@@ -43,6 +43,9 @@ export function registerQueryCommand(program: Command): void {
     .action(async (o: QueryCommandOptions) => {
       const token = o.token ?? process.env.BIOSPEC_TOKEN;
       if (!token) throw new BiospecError('UNAUTHENTICATED', 'no researcher token: pass --token or set BIOSPEC_TOKEN');
+      const { duoCode, queryFromFlags } = await import('../query-options.js');
+      const { createRestClient, toResultBundle } = await import('../rest-client.js');
+      const { formatFederatedResult } = await import('../format-result.js');
       const client = createRestClient(o.url, token);
       const { raw, response } = await client.count({
         query: queryFromFlags(o),

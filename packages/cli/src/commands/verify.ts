@@ -1,18 +1,18 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
-import { BiospecError, readJsonFile } from '@biospec/protocol';
-import { ResultBundleSchema, verifyBundle } from '@biospec/trust';
-import { z } from 'zod';
+import { BiospecError, readJsonFile } from '@biospec/protocol/core';
+import type { verifyBundle } from '@biospec/trust';
 
-const TrustedKeysSchema = z.record(z.string(), z.object({ keys: z.array(z.record(z.string(), z.unknown())) }));
+// As in node.ts, the command imports the packages it uses (jose, zod) when it runs.
 
-function readBundle(file: string) {
+async function readBundle(file: string) {
   let raw: unknown;
   try {
     raw = JSON.parse(fs.readFileSync(file, 'utf8'));
   } catch (cause) {
     throw new BiospecError('INVALID_DATA', `cannot read ${file}: ${(cause as Error).message}`, { cause });
   }
+  const { ResultBundleSchema } = await import('@biospec/trust');
   const parsed = ResultBundleSchema.safeParse(raw);
   if (!parsed.success) {
     throw new BiospecError('INVALID_DATA', `${file} is not a result bundle`, {
@@ -22,7 +22,9 @@ function readBundle(file: string) {
   return parsed.data;
 }
 
-function readTrustedKeys(file: string) {
+async function readTrustedKeys(file: string) {
+  const { z } = await import('zod');
+  const TrustedKeysSchema = z.record(z.string(), z.object({ keys: z.array(z.record(z.string(), z.unknown())) }));
   const parsed = TrustedKeysSchema.safeParse(readJsonFile(file, 'trusted keys'));
   if (!parsed.success) {
     throw new BiospecError('INVALID_CONFIG', `${file} is not a set of trusted node keys ({"<node id>": {"keys": [...]}})`, {
@@ -44,8 +46,9 @@ export function registerVerifyCommand(program: Command): void {
     .option('--jwks <file>', 'trusted node keys obtained out of band: {"<node id>": {"keys": [...]}} (default: the keys inside the bundle)')
     .option('--require-trusted', 'exit status 1 unless every answer verifies with a key from --jwks', false)
     .action(async (file: string, o: { jwks?: string; requireTrusted: boolean }) => {
-      const bundle = readBundle(file);
-      const trusted = o.jwks === undefined ? undefined : readTrustedKeys(o.jwks);
+      const bundle = await readBundle(file);
+      const trusted = o.jwks === undefined ? undefined : await readTrustedKeys(o.jwks);
+      const { verifyBundle } = await import('@biospec/trust');
       const results = await verifyBundle(bundle, trusted);
       const keys = trusted ? 'a trusted key' : "the bundle's own key";
       let failures = 0;
