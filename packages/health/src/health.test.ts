@@ -50,6 +50,33 @@ test('readiness runs every check, reports each problem, and tells listeners only
   expect(seen.map((r) => r.ready)).toEqual([false]);
 });
 
+test('on the timer a check with everyMs runs at most that often, its last result standing in between; refresh runs it regardless', async () => {
+  let clock = 0;
+  let probes = 0;
+  let cheap = 0;
+  const readiness = createReadiness(
+    [
+      { name: 'probe', run: () => void probes++, everyMs: 30_000 },
+      { name: 'cheap', run: () => void cheap++ },
+    ],
+    { now: () => new Date(clock) },
+  );
+  await readiness.refresh();
+  readiness.start(1);
+  const ticks = async (n: number) => {
+    for (const target = cheap + n; cheap < target; ) await new Promise((resolve) => setTimeout(resolve, 2));
+  };
+  await ticks(3);
+  expect(probes).toBe(1);
+  expect(readiness.report().checks).toEqual({ probe: 'ok', cheap: 'ok' });
+  clock = 30_000;
+  await ticks(2);
+  expect(probes).toBe(2);
+  await readiness.refresh();
+  expect(probes).toBe(3);
+  await readiness.stop();
+});
+
 test('the health listener answers /healthz, /readyz (503 until ready) and /metrics, and nothing else', async () => {
   let ready = false;
   const readiness = createReadiness([{ name: 'x', run: () => (ready ? undefined : 'not yet') }]);

@@ -11,6 +11,12 @@ export interface ReadinessCheck {
   name: string;
   /** Resolves to a problem when not ready, or undefined when ready. A throw counts as a problem. */
   run(): Promise<string | undefined> | string | undefined;
+  /**
+   * On the timer, run at most this often and report the last result in between: for a check that
+   * costs more than reading state (the write probe syncs a file to disk). {@link Readiness.refresh}
+   * runs it regardless.
+   */
+  everyMs?: number;
 }
 
 export interface ReadinessReport {
@@ -24,7 +30,7 @@ export interface ReadinessReport {
 export interface Readiness {
   /** The last evaluation (not ready with `checks: {}` before the first one). */
   report(): ReadinessReport;
-  /** Runs every check now and notifies listeners when readiness changed. */
+  /** Runs every check now (whatever its `everyMs`) and notifies listeners when readiness changed. */
   refresh(): Promise<ReadinessReport>;
   /** Called with every evaluation whose `ready` differs from the one before (and with the first). */
   onChange(listener: (report: ReadinessReport) => void): void;
@@ -44,17 +50,23 @@ export function createReadiness(checks: readonly ReadinessCheck[], options: { no
   const listeners: ((report: ReadinessReport) => void)[] = [];
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<ReadinessReport> | undefined;
+  // When each check last ran (ms since the epoch), for those with `everyMs`.
+  const ranAt = new Map<ReadinessCheck, number>();
 
-  async function evaluate(): Promise<ReadinessReport> {
-    const results = await Promise.all(
-      checks.map(async (check): Promise<[string, string]> => {
-        try {
-          return [check.name, (await check.run()) ?? 'ok'];
-        } catch (reason) {
-          return [check.name, reason instanceof Error ? reason.message : String(reason)];
-        }
-      }),
-    );
+  async function run(check: ReadinessCheck, all: boolean): Promise<[string, string]> {
+    const at = now().getTime();
+    const previous = last.checks[check.name];
+    if (!all && check.everyMs !== undefined && previous !== undefined && at - (ranAt.get(check) ?? -Infinity) < check.everyMs) return [check.name, previous];
+    ranAt.set(check, at);
+    try {
+      return [check.name, (await check.run()) ?? 'ok'];
+    } catch (reason) {
+      return [check.name, reason instanceof Error ? reason.message : String(reason)];
+    }
+  }
+
+  async function evaluate(all: boolean): Promise<ReadinessReport> {
+    const results = await Promise.all(checks.map((check) => run(check, all)));
     const report: ReadinessReport = { ready: results.every(([, r]) => r === 'ok'), checks: Object.fromEntries(results), checkedAt: now().toISOString() };
     const changed = !evaluated || report.ready !== last.ready;
     last = report;
@@ -63,13 +75,14 @@ export function createReadiness(checks: readonly ReadinessCheck[], options: { no
     return report;
   }
 
-  const refresh = () => {
+  const evaluateOnce = (all: boolean) => {
     // One evaluation at a time: a slow check must not pile up timers' evaluations behind it.
-    running ??= evaluate().finally(() => {
+    running ??= evaluate(all).finally(() => {
       running = undefined;
     });
     return running;
   };
+  const refresh = () => evaluateOnce(true);
 
   return {
     report: () => last,
@@ -81,7 +94,7 @@ export function createReadiness(checks: readonly ReadinessCheck[], options: { no
       if (timer) return;
       // Checks report their own failures in the report; only a throwing listener rejects, and the next tick evaluates again.
       timer = setInterval(() => {
-        refresh().catch(() => undefined);
+        evaluateOnce(false).catch(() => undefined);
       }, everyMs);
       timer.unref();
     },
