@@ -34,6 +34,8 @@ export default {
   moduleNameMapper: {
     // Property-test generators of the query model, shared with the integration tests.
     '^@biospec/query/testing$': '<rootDir>/packages/query/src/testing/arbitraries.ts',
+    // The run-time import graph of a package's sources, for the tests that keep light entry points light.
+    '^@biospec/protocol/testing$': '<rootDir>/packages/protocol/src/testing/import-graph.ts',
     // What the web UI bundles of the query model (no Node built-ins).
     '^@biospec/query/browser$': '<rootDir>/packages/query/src/browser.ts',
     // Compliance suites: one test suite per repository interface, run against every implementation.
